@@ -1,0 +1,102 @@
+# tansiq - top-level Makefile; the single entry point for building, testing and measuring.
+#
+#   make            debug build, warnings as errors
+#   make run        a node on loopback with demo data
+#   make test       unit + integration + fuzz-corpus replay
+#   make sanitize   the same tests built with ASan + UBSan
+#   make fuzz       libFuzzer targets (clang), each run for FUZZ_SECONDS
+#   make bench      benchmarks with their reference figures
+#   make lint       clang-format check + tools/checksrc + include-graph check
+#   make format     clang-format in place
+
+CC       ?= cc
+SANITIZE ?=
+BUILD    ?= build
+PKGS      = json-c libmicrohttpd libsodium sqlite3 libcurl openssl gnutls
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN   = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+         -Wformat=2 -Wvla -Werror
+OPT   ?= -O2 -g
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude -Isrc $(PKG_CFLAGS) $(CFLAGS)
+LDLIBS_ALL = $(PKG_LIBS) -lpthread -lm $(LDLIBS)
+
+ifneq ($(SANITIZE),)
+BUILD = build-san
+CFLAGS_ALL += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+              -DTQ_DEBUG_BUILD
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+LIB_SRC   := $(sort $(wildcard src/core/*.c src/stix/*.c src/store/*.c src/policy/*.c \
+                               src/audit/*.c src/taxii/*.c src/http/*.c))
+CLI_SRC   := $(sort $(wildcard src/cli/*.c))
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
+BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+LIB      := $(BUILD)/libtansiq.a
+TANSIQ   := $(BUILD)/tansiq
+UNITS    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+REPLAYS  := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/replay_%)
+BENCHES  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all run test unit integration replay sanitize fuzz bench lint format clean deps demo-data
+
+all: $(TANSIQ) $(UNITS) $(REPLAYS) $(BENCHES)
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(TANSIQ): $(CLI_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS_ALL)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $< $(LIB) -lcmocka $(LDLIBS_ALL)
+
+$(BUILD)/fuzz/replay_%: fuzz/%.c fuzz/replay.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $< fuzz/replay.c $(LIB) $(LDLIBS_ALL)
+
+$(BUILD)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS_ALL)
+
+run: $(TANSIQ)
+	@scripts/run-demo.sh $(TANSIQ)
+
+test: all
+	@scripts/test.sh $(BUILD)
+
+sanitize:
+	$(MAKE) SANITIZE=1 OPT="-O1 -g" test
+
+FUZZ_SECONDS ?= 30
+fuzz:
+	@scripts/fuzz.sh $(FUZZ_SECONDS)
+
+bench: all
+	@scripts/bench.sh $(BUILD)
+
+lint:
+	@tools/lint.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * tansiq/core.h - strings, bounded buffers, allocation, logging and time.
+ *
+ * Everything else in tansiq builds on these few types. Bytes from outside travel as tq_str
+ * (pointer + length, never assumed NUL-terminated); anything sized by input grows in a tq_buf
+ * whose hard cap turns runaway input into TQ_ETOOBIG instead of memory exhaustion.
+ */
+#ifndef TANSIQ_CORE_H
+#define TANSIQ_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tansiq/errors.h"
+
+/* ---- strings -------------------------------------------------------------------------- */
+
+struct tq_str {
+    const char *ptr;
+    size_t len;
+};
+
+#define TQ_STR(lit) ((struct tq_str){(lit), sizeof(lit) - 1})
+#define TQ_STR_NULL ((struct tq_str){NULL, 0})
+
+struct tq_str tq_str_c(const char *s); /* from a C string; NULL gives TQ_STR_NULL */
+bool tq_str_eq(struct tq_str a, struct tq_str b);
+bool tq_str_eq_c(struct tq_str a, const char *b);
+bool tq_str_starts_with(struct tq_str s, const char *prefix);
+/* Constant-time comparison of two equal-length secrets; false when the lengths differ. */
+bool tq_secret_eq(const void *a, const void *b, size_t len);
+
+/* ---- allocation ----------------------------------------------------------------------- */
+
+/* Small, fixed-size allocations: abort the process when memory is exhausted. */
+void *tq_xmalloc(size_t n);
+void *tq_xcalloc(size_t count, size_t n);
+void *tq_xrealloc(void *p, size_t n);
+char *tq_xstrdup(const char *s);
+char *tq_xstrndup(const char *s, size_t n);
+void tq_free(void *p); /* NULL is a no-op */
+
+/* ---- bounded buffers ------------------------------------------------------------------ */
+
+struct tq_buf {
+    char *ptr;   /* always NUL-terminated when non-NULL */
+    size_t len;
+    size_t cap;
+    size_t max;  /* hard cap on len; appending past it fails with TQ_ETOOBIG */
+};
+
+void tq_buf_init(struct tq_buf *b, size_t max_bytes);
+void tq_buf_cleanup(struct tq_buf *b);
+void tq_buf_reset(struct tq_buf *b); /* len = 0, keeps the memory */
+tq_rc tq_buf_append(struct tq_buf *b, const void *data, size_t len);
+tq_rc tq_buf_append_str(struct tq_buf *b, struct tq_str s);
+tq_rc tq_buf_append_c(struct tq_buf *b, const char *s);
+tq_rc tq_buf_printf(struct tq_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Append s as a JSON string literal, quotes included. */
+tq_rc tq_buf_append_json_str(struct tq_buf *b, const char *s, size_t len);
+/* Hand the buffer's memory to the caller (free with tq_free); b is left empty. */
+char *tq_buf_take(struct tq_buf *b, size_t *len_out);
+
+/* ---- logging -------------------------------------------------------------------------- */
+
+enum tq_log_level { TQ_LOG_ERROR = 0, TQ_LOG_WARN = 1, TQ_LOG_INFO = 2, TQ_LOG_DEBUG = 3 };
+
+extern int tq_log_level_current;
+void tq_log_set_level(enum tq_log_level level);
+void tq_log_write(enum tq_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The level is checked before anything is formatted. Logs go to stderr, one line per event. */
+#define tq_log(level, ...)                                                                         \
+    do {                                                                                           \
+        if ((int)(level) <= tq_log_level_current)                                                  \
+            tq_log_write((level), __VA_ARGS__);                                                    \
+    } while (0)
+
+/* ---- time ----------------------------------------------------------------------------- */
+
+/* Microseconds since the Unix epoch (UTC). Timestamps are held in this unit everywhere. */
+int64_t tq_time_now_us(void);
+int64_t tq_time_mono_us(void);
+
+/*
+ * Parse an RFC 3339 timestamp in STIX form: "YYYY-MM-DDTHH:MM:SS[.s+]Z", upper-case T and Z,
+ * UTC only. Fractional digits beyond microseconds must be zero (STIX allows any precision,
+ * tansiq keeps microseconds exactly; a non-zero 7th digit is refused rather than rounded).
+ * *frac_digits receives the number of fraction digits written (may be NULL).
+ */
+tq_rc tq_time_parse(struct tq_str s, int64_t *us_out, int *frac_digits);
+/* Format as "YYYY-MM-DDTHH:MM:SS.ffffffZ" (27 chars + NUL) into out[28]. */
+#define TQ_TIME_STR_MAX 32
+void tq_time_format(int64_t us, char out[TQ_TIME_STR_MAX]);
+/* Format with exactly 3 fraction digits (TAXII timestamps in headers and envelopes). */
+void tq_time_format_ms(int64_t us, char out[TQ_TIME_STR_MAX]);
+
+/* ---- misc ----------------------------------------------------------------------------- */
+
+/* Random UUIDv4 in canonical lower-case form into out[37]. */
+void tq_uuid4(char out[37]);
+bool tq_uuid_valid(struct tq_str s); /* 8-4-4-4-12 hex, any version */
+
+/* Read a whole file, at most max_bytes. */
+tq_rc tq_file_read(const char *path, size_t max_bytes, struct tq_buf *out, struct tq_err *err);
+/* Write a file atomically (temp + fsync + rename) with the given mode. */
+tq_rc tq_file_write_atomic(const char *path, const void *data, size_t len, int mode,
+                           struct tq_err *err);
+
+#endif

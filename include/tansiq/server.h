@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * tansiq/server.h - the TAXII 2.1 server and its authentication helpers.
+ *
+ * The server runs libmicrohttpd with its own threads; start returns once it listens. HTTPS is
+ * the default (TLS 1.2+ through GnuTLS); plain HTTP is accepted only on a loopback address.
+ */
+#ifndef TANSIQ_SERVER_H
+#define TANSIQ_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tansiq/core.h"
+#include "tansiq/store.h"
+
+struct tq_server;
+
+struct tq_server_config {
+    const char *listen_addr;       /* numeric IPv4/IPv6 address; default "127.0.0.1" */
+    uint16_t port;                 /* 0: let the kernel choose (see tq_server_port) */
+    bool plain_http;               /* refused unless listen_addr is loopback */
+    const char *cert_pem_path;     /* server certificate chain (PEM), required with TLS */
+    const char *key_pem_path;      /* its private key (PEM) */
+    size_t max_content_length;     /* POST body limit, bytes; 0 = default 10 MiB */
+    unsigned threads;              /* worker threads; 0 = number of cores */
+    unsigned conn_timeout_s;       /* idle connection timeout; 0 = default 30 s */
+    unsigned max_connections;      /* 0 = default 1024 */
+    const char *title;             /* discovery title; default "tansiq" */
+    const char *api_root;          /* api root path segment; default "api" -> "/api/" */
+    unsigned status_retention_h;   /* keep status resources this long; min and default 24 */
+};
+
+/* Start serving store (borrowed; must outlive the server). *out owned by the caller. */
+tq_rc tq_server_start(struct tq_store *store, const struct tq_server_config *cfg,
+                      struct tq_server **out, struct tq_err *err);
+/* The port actually bound. */
+uint16_t tq_server_port(const struct tq_server *srv);
+/* Stop accepting, finish running requests, free everything. NULL is a no-op. */
+void tq_server_stop(struct tq_server *srv);
+
+/* ---- authentication ------------------------------------------------------------------- */
+
+/* Argon2id hash of password (crypto_pwhash_str, interactive limits); *hash_out new (tq_free). */
+tq_rc tq_auth_password_hash(const char *password, char **hash_out, struct tq_err *err);
+/*
+ * A new random API token ("tq_" + 43 base64url characters, 256 bits) in *token_out (new, shown
+ * once, never stored) and its SHA-256 in hash_out, which is what the store keeps.
+ */
+tq_rc tq_auth_token_new(char **token_out, uint8_t hash_out[32], struct tq_err *err);
+void tq_auth_token_hash(const char *token, size_t len, uint8_t hash_out[32]);
+
+#endif

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * tansiq/stix.h - STIX 2.1 parsing, validation and serialisation.
+ *
+ * Input is parsed with json-c (64-bit integers exact, duplicate keys rejected by a pre-scan),
+ * validated against the STIX 2.1 rules for its type, and serialised once into the canonical
+ * form the store keeps and serves: compact JSON, members in their original order, no escaped
+ * slashes, numbers written as they came. Reads never re-serialise.
+ */
+#ifndef TANSIQ_STIX_H
+#define TANSIQ_STIX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tansiq/core.h"
+
+struct json_object;
+
+#define TQ_STIX_ID_MAX 256  /* "type--uuid": type is at most 250 chars by the spec */
+#define TQ_STIX_TYPE_MAX 251
+#define TQ_STIX_MAX_DEPTH 64 /* nesting limit for untrusted JSON */
+
+/* One validated STIX object, ready to store. */
+struct tq_stix_object {
+    char id[TQ_STIX_ID_MAX];
+    char type[TQ_STIX_TYPE_MAX];
+    char spec_version[8];   /* "2.1" */
+    int64_t created_us;     /* -1 when the object has no created (SCOs) */
+    int64_t modified_us;    /* -1 when the object has no modified */
+    int64_t version_us;     /* modified, else created, else -1 (an unversioned SCO) */
+    bool revoked;
+    char *json;             /* canonical serialisation, owned, NUL-terminated */
+    size_t json_len;
+};
+
+void tq_stix_object_cleanup(struct tq_stix_object *obj);
+
+/* A problem found by validation. */
+struct tq_stix_problem {
+    size_t index;         /* position of the object in its batch */
+    char *object_id;      /* the object's id as given, or NULL when it has none */
+    char *property;       /* property path, e.g. "modified" or "external_references[2].url" */
+    char *reason;         /* what is wrong, in words */
+    bool warning;         /* true: a SHOULD-level remark, the object is still accepted */
+};
+
+/* The result of validating a batch: every object either stored-ready or refused with reasons. */
+struct tq_stix_item {
+    bool ok;                      /* obj is valid and filled */
+    struct tq_stix_object obj;
+};
+
+struct tq_stix_batch {
+    struct tq_stix_item *items;
+    size_t n;
+    struct tq_stix_problem *problems; /* all problems, errors and warnings, in object order */
+    size_t n_problems;
+    size_t n_invalid;
+};
+
+/*
+ * Parse untrusted JSON text strictly: RFC 8259 only, at most TQ_STIX_MAX_DEPTH levels, duplicate
+ * member names rejected, valid UTF-8 required. On TQ_OK *out is a new json-c object owned by the
+ * caller (json_object_put). TQ_EJSON with a reason (and byte offset) otherwise.
+ */
+tq_rc tq_json_parse(struct tq_str text, struct json_object **out, struct tq_err *err);
+
+/*
+ * Parse and validate one batch: a STIX bundle, a TAXII envelope ({"objects": [...]}), a bare
+ * JSON array of objects or a single object. Envelope-level failures return TQ_EJSON (not JSON)
+ * or TQ_EUNPROCESSABLE (JSON, but not a bundle/envelope/array/object of STIX objects); invalid
+ * objects inside a good envelope do not fail the call: they are items with ok == false and
+ * their problems listed. On TQ_OK *out is owned by the caller (tq_stix_batch_free).
+ */
+tq_rc tq_stix_parse_batch(struct tq_str text, struct tq_stix_batch **out, struct tq_err *err);
+void tq_stix_batch_free(struct tq_stix_batch *batch);
+
+/*
+ * Validate one parsed object (borrowed) and, when valid, fill *out with its identity and
+ * canonical JSON. Problems are appended to batch->problems when batch is non-NULL. Returns
+ * TQ_OK for a valid object (warnings allowed) and TQ_ESTIX otherwise, with err naming the
+ * object, the property and the reason of the first error.
+ */
+tq_rc tq_stix_object_from_json(struct json_object *jso, size_t index, struct tq_stix_batch *batch,
+                               struct tq_stix_object *out, struct tq_err *err);
+
+/* Identifier syntax: "<type>--<uuid>" with a valid type name and an RFC 4122 UUID. */
+bool tq_stix_id_valid(struct tq_str id);
+/* True when type is defined by STIX 2.1 (SDO, SRO, SCO or meta object). */
+bool tq_stix_type_known(struct tq_str type);
+
+#endif

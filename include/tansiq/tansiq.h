@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * tansiq/tansiq.h - umbrella header of the public API.
+ */
+#ifndef TANSIQ_TANSIQ_H
+#define TANSIQ_TANSIQ_H
+
+#include "tansiq/errors.h"
+#include "tansiq/core.h"
+#include "tansiq/stix.h"
+#include "tansiq/store.h"
+#include "tansiq/server.h"
+
+#define TQ_VERSION "0.1.0"
+
+#endif
