@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * tansiq/node.h - a node's home directory: its configuration, store, TLS certificate and
+ * identity key.
+ *
+ * Layout of a home (mode 0700):
+ *   tansiq.conf        settings, "name = value" lines (see tq_node_config_help)
+ *   store.db           the SQLite store (plus its -wal and -shm files)
+ *   tls/cert.pem       the server certificate (self-signed at init unless one was given)
+ *   tls/key.pem        its private key, mode 0600
+ *   identity.key       the node's Ed25519 signing key (libsodium secret key), mode 0600
+ *   identity.pub       the matching public key, base64
+ */
+#ifndef TANSIQ_NODE_H
+#define TANSIQ_NODE_H
+
+#include <stdbool.h>
+
+#include "tansiq/core.h"
+#include "tansiq/server.h"
+#include "tansiq/store.h"
+
+struct tq_node;
+
+struct tq_node_init_opts {
+    const char *title;     /* node title shown in discovery; default "tansiq node" */
+    const char *hostname;  /* certificate subject and SAN; default "localhost" */
+    const char *cert_pem;  /* existing certificate chain to install instead of a new one */
+    const char *key_pem;   /* its private key (required with cert_pem) */
+};
+
+/*
+ * Create a new home at dir: the directory, the configuration, the store with its default
+ * collection, the TLS certificate and the identity key. TQ_EEXIST when dir already holds a
+ * node (nothing is changed then).
+ */
+tq_rc tq_node_init(const char *dir, const struct tq_node_init_opts *opts, struct tq_err *err);
+
+/* True when dir holds an initialised node. */
+bool tq_node_exists(const char *dir);
+
+/* Open an initialised home; *out owned by the caller (tq_node_close). */
+tq_rc tq_node_open(const char *dir, struct tq_node **out, struct tq_err *err);
+void tq_node_close(struct tq_node *node); /* NULL is a no-op */
+
+/* The node's store, borrowed for the node's lifetime. */
+struct tq_store *tq_node_store(struct tq_node *node);
+/* The node's home directory path, borrowed. */
+const char *tq_node_home(const struct tq_node *node);
+
+/*
+ * Fill cfg from the node's configuration: built-in defaults, then tansiq.conf, then the
+ * environment (TANSIQ_<NAME> in upper case). Strings in cfg are borrowed from the node. Command
+ * line overrides are applied by the caller afterwards.
+ */
+tq_rc tq_node_server_config(struct tq_node *node, struct tq_server_config *cfg,
+                            struct tq_err *err);
+
+/* Append the configuration options, their defaults and help lines (tansiq --help-config). */
+tq_rc tq_node_config_help(struct tq_buf *out);
+
+#endif

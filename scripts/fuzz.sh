@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Build each fuzz target with clang's libFuzzer (ASan + UBSan) and run it for N seconds on a copy
+# of its corpus; new inputs that crash are left in build-fuzz/ as crash-* files.
+set -euo pipefail
+SECONDS_EACH=${1:-30}
+cd "$(dirname "$0")/.."
+OUT=build-fuzz
+mkdir -p "$OUT"
+CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc $(pkg-config --cflags json-c libmicrohttpd libsodium sqlite3 libcurl openssl gnutls)"
+LIBS="$(pkg-config --libs json-c libmicrohttpd libsodium sqlite3 libcurl openssl gnutls) -lpthread -lm"
+LIBSRC=$(ls src/{core,stix,store,policy,audit,taxii,http,node}/*.c 2>/dev/null)
+for f in fuzz/fuzz_*.c; do
+  name=$(basename "$f" .c)
+  echo "== $name (${SECONDS_EACH}s)"
+  # shellcheck disable=SC2086
+  clang $CFLAGS -o "$OUT/$name" "$f" $LIBSRC $LIBS
+  mkdir -p "$OUT/corpus-$name"
+  cp -n fuzz/corpus/"$name"/* "$OUT/corpus-$name"/ 2>/dev/null || true
+  (cd "$OUT" && "./$name" -max_total_time="$SECONDS_EACH" -max_len=65536 "corpus-$name" >"$name.log" 2>&1) ||
+    { echo "$name found a crash: see $OUT/$name.log"; exit 1; }
+  tail -1 "$OUT/$name.log"
+done

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages tansiq needs to build, test and benchmark, when missing.
+# Runs apt-get update at most once per invocation; does nothing when all are present.
+set -euo pipefail
+
+PKGS=(
+  build-essential pkg-config clang clang-format libclang-rt-14-dev
+  libjson-c-dev libmicrohttpd-dev libsodium-dev libsqlite3-dev libssl-dev libgnutls28-dev
+  libcurl4-openssl-dev libcmocka-dev
+  sqlite3 openssl curl python3 python3-cryptography wrk nginx-light procps
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+echo "installing: ${missing[*]}"
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then
+  SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

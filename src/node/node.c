@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * node/node.c - creating and opening a node's home directory.
+ *
+ * init is careful about secrets: the home and tls/ are mode 0700, private keys 0600, and
+ * nothing secret is ever logged. A home counts as initialised once tansiq.conf exists; it is
+ * written last, so an interrupted init can simply be run again.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "node/node.h"
+
+#define DEFAULT_COLLECTION_ALIAS "shared"
+
+static char *path_join(const char *dir, const char *name)
+{
+    struct tq_buf b;
+
+    tq_buf_init(&b, TQ_NODE_PATH_MAX);
+    if (tq_buf_printf(&b, "%s/%s", dir, name)) {
+        tq_buf_cleanup(&b);
+        return NULL;
+    }
+    return tq_buf_take(&b, NULL);
+}
+
+bool tq_node_exists(const char *dir)
+{
+    char *conf = path_join(dir, "tansiq.conf");
+    bool ok = conf && access(conf, F_OK) == 0;
+
+    tq_free(conf);
+    return ok;
+}
+
+static tq_rc make_dir(const char *path, struct tq_err *err)
+{
+    if (mkdir(path, 0700) != 0 && errno != EEXIST)
+        return tq_err_set(err, TQ_EIO, "cannot create %s: %s", path, strerror(errno));
+    if (chmod(path, 0700) != 0)
+        return tq_err_set(err, TQ_EIO, "cannot set the mode of %s: %s", path, strerror(errno));
+    return TQ_OK;
+}
+
+static tq_rc copy_file(const char *from, const char *to, int mode, struct tq_err *err)
+{
+    struct tq_buf b;
+    tq_rc rc = tq_file_read(from, 1u << 20, &b, err);
+
+    if (rc)
+        return rc;
+    rc = tq_file_write_atomic(to, b.ptr, b.len, mode, err);
+    sodium_memzero(b.ptr, b.len);
+    tq_buf_cleanup(&b);
+    return rc;
+}
+
+static tq_rc write_identity(const char *dir, struct tq_err *err)
+{
+    unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+    char b64[sodium_base64_ENCODED_LEN(crypto_sign_SECRETKEYBYTES,
+                                       sodium_base64_VARIANT_ORIGINAL)];
+    char *path = NULL;
+    tq_rc rc;
+
+    crypto_sign_keypair(pk, sk);
+    sodium_bin2base64(b64, sizeof(b64), sk, sizeof(sk), sodium_base64_VARIANT_ORIGINAL);
+    path = path_join(dir, "identity.key");
+    rc = tq_file_write_atomic(path, b64, strlen(b64), 0600, err);
+    sodium_memzero(sk, sizeof(sk));
+    sodium_memzero(b64, sizeof(b64));
+    tq_free(path);
+    if (rc)
+        return rc;
+    sodium_bin2base64(b64, sizeof(b64), pk, sizeof(pk), sodium_base64_VARIANT_ORIGINAL);
+    path = path_join(dir, "identity.pub");
+    rc = tq_file_write_atomic(path, b64, strlen(b64), 0644, err);
+    tq_free(path);
+    return rc;
+}
+
+tq_rc tq_node_init(const char *dir, const struct tq_node_init_opts *opts, struct tq_err *err)
+{
+    struct tq_node_init_opts none = {0};
+    struct tq_store *store = NULL;
+    struct tq_collection col = {0};
+    struct tq_buf conf;
+    char *tls_dir = NULL, *cert = NULL, *key = NULL, *db = NULL, *conf_path = NULL;
+    tq_rc rc;
+
+    if (!opts)
+        opts = &none;
+    if (sodium_init() < 0)
+        return tq_err_set(err, TQ_ECONFIG, "libsodium failed to initialise");
+    if (tq_node_exists(dir))
+        return tq_err_set(err, TQ_EEXIST, "%s already holds a tansiq node", dir);
+    if (!opts->cert_pem != !opts->key_pem)
+        return tq_err_set(err, TQ_EINVAL, "--cert and --key must be given together");
+    tq_buf_init(&conf, TQ_NODE_CONF_MAX);
+    rc = make_dir(dir, err);
+    if (rc)
+        goto out;
+    tls_dir = path_join(dir, "tls");
+    cert = path_join(dir, "tls/cert.pem");
+    key = path_join(dir, "tls/key.pem");
+    db = path_join(dir, "store.db");
+    conf_path = path_join(dir, "tansiq.conf");
+    if (!tls_dir || !cert || !key || !db || !conf_path) {
+        rc = tq_err_set(err, TQ_EINVAL, "home path too long");
+        goto out;
+    }
+    rc = make_dir(tls_dir, err);
+    if (rc)
+        goto out;
+    if (opts->cert_pem) {
+        rc = tq__node_tls_check(opts->cert_pem, opts->key_pem, err);
+        if (!rc)
+            rc = copy_file(opts->cert_pem, cert, 0644, err);
+        if (!rc)
+            rc = copy_file(opts->key_pem, key, 0600, err);
+    } else {
+        rc = tq__node_tls_selfsigned(opts->hostname ? opts->hostname : "localhost", cert, key,
+                                     err);
+    }
+    if (rc)
+        goto out;
+    rc = write_identity(dir, err);
+    if (rc)
+        goto out;
+    rc = tq_store_open(db, NULL, &store, err);
+    if (rc)
+        goto out;
+    tq_uuid4(col.id);
+    col.alias = DEFAULT_COLLECTION_ALIAS;
+    col.title = "Shared intelligence";
+    col.description = "Intelligence this node shares with its partners";
+    rc = tq_store_collection_add(store, &col, err);
+    if (rc == TQ_EEXIST)
+        rc = TQ_OK; /* an earlier, interrupted init got this far */
+    if (rc)
+        goto out;
+    rc = tq__node_config_sample(&conf);
+    if (!rc && opts->title)
+        rc = tq_buf_printf(&conf, "\ntitle = %s\n", opts->title);
+    if (rc) {
+        rc = tq_err_set(err, rc, "configuration too large");
+        goto out;
+    }
+    rc = tq_file_write_atomic(conf_path, conf.ptr, conf.len, 0600, err);
+    if (!rc)
+        tq_log(TQ_LOG_INFO, "node: initialised home=%s", dir);
+out:
+    tq_store_close(store);
+    tq_buf_cleanup(&conf);
+    tq_free(tls_dir);
+    tq_free(cert);
+    tq_free(key);
+    tq_free(db);
+    tq_free(conf_path);
+    return rc;
+}
+
+tq_rc tq_node_open(const char *dir, struct tq_node **out, struct tq_err *err)
+{
+    struct tq_node *node;
+    char *db;
+    tq_rc rc;
+
+    if (sodium_init() < 0)
+        return tq_err_set(err, TQ_ECONFIG, "libsodium failed to initialise");
+    if (!tq_node_exists(dir))
+        return tq_err_set(err, TQ_ENOTFOUND, "%s is not a tansiq home (run 'tansiq init')", dir);
+    node = tq_xcalloc(1, sizeof(*node));
+    node->home = tq_xstrdup(dir);
+    node->cert_path = path_join(dir, "tls/cert.pem");
+    node->key_path = path_join(dir, "tls/key.pem");
+    db = path_join(dir, "store.db");
+    rc = tq_store_open(db, NULL, &node->store, err);
+    tq_free(db);
+    if (rc) {
+        tq_node_close(node);
+        return rc;
+    }
+    *out = node;
+    return TQ_OK;
+}
+
+void tq_node_close(struct tq_node *node)
+{
+    if (!node)
+        return;
+    tq_store_close(node->store);
+    for (size_t i = 0; i < node->n_strings; i++)
+        tq_free(node->strings[i]);
+    tq_free(node->strings);
+    tq_free(node->home);
+    tq_free(node->cert_path);
+    tq_free(node->key_path);
+    tq_free(node);
+}
+
+struct tq_store *tq_node_store(struct tq_node *node)
+{
+    return node->store;
+}
+
+const char *tq_node_home(const struct tq_node *node)
+{
+    return node->home;
+}
+
+tq_rc tq_node_server_config(struct tq_node *node, struct tq_server_config *cfg,
+                            struct tq_err *err)
+{
+    struct tq_buf text;
+    char *conf_path = path_join(node->home, "tansiq.conf");
+    tq_rc rc;
+
+    tq__node_config_defaults(cfg);
+    cfg->cert_pem_path = node->cert_path;
+    cfg->key_pem_path = node->key_path;
+    rc = tq_file_read(conf_path, TQ_NODE_CONF_MAX, &text, err);
+    if (!rc) {
+        rc = tq__node_config_apply(node, text.ptr, conf_path, cfg, err);
+        tq_buf_cleanup(&text);
+    }
+    tq_free(conf_path);
+    if (!rc)
+        rc = tq__node_config_env(node, cfg, err);
+    return rc;
+}

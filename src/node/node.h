@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * node/node.h - internal interface of the node module.
+ */
+#ifndef TQ_NODE_INTERNAL_H
+#define TQ_NODE_INTERNAL_H
+
+#include "tansiq/node.h"
+
+#define TQ_NODE_CONF_MAX (64u * 1024)
+#define TQ_NODE_PATH_MAX 4096
+
+struct tq_node {
+    char *home;
+    struct tq_store *store;
+    char *cert_path;
+    char *key_path;
+    char **strings; /* configuration strings that tq_server_config borrows */
+    size_t n_strings;
+};
+
+/* Write a fresh self-signed ECDSA P-256 certificate and key (TLS 1.2+, SAN for hostname,
+ * localhost, 127.0.0.1 and ::1). The key file is created with mode 0600. */
+tq_rc tq__node_tls_selfsigned(const char *hostname, const char *cert_path, const char *key_path,
+                              struct tq_err *err);
+/* Check that a PEM certificate and key parse and belong together. */
+tq_rc tq__node_tls_check(const char *cert_path, const char *key_path, struct tq_err *err);
+
+/* Apply "name = value" configuration text to cfg; strings are kept by node. */
+tq_rc tq__node_config_apply(struct tq_node *node, const char *text, const char *origin,
+                            struct tq_server_config *cfg, struct tq_err *err);
+/* Apply TANSIQ_<NAME> environment variables. */
+tq_rc tq__node_config_env(struct tq_node *node, struct tq_server_config *cfg, struct tq_err *err);
+/* The sample configuration written at init. */
+tq_rc tq__node_config_sample(struct tq_buf *out);
+void tq__node_config_defaults(struct tq_server_config *cfg);
+
+#endif
