@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * cli/cmd_data.c - `tansiq import`, `tansiq export` and `tansiq validate`.
+ *
+ * import and validate share one reader: a file (or "-" for standard input) holding a STIX
+ * bundle, a TAXII envelope, an array of objects or one object, parsed and validated by the
+ * stix module. Problems are printed one per line: FILE: #INDEX ID: PROPERTY: REASON.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+#define CLI_MAX_FILE_BYTES (1024u << 20)
+#define IMPORT_CHUNK 5000
+#define EXPORT_PAGE 1000
+
+static tq_rc read_input(const char *path, struct tq_buf *out, struct tq_err *err)
+{
+    char chunk[65536];
+    ssize_t n;
+
+    if (strcmp(path, "-") != 0)
+        return tq_file_read(path, CLI_MAX_FILE_BYTES, out, err);
+    tq_buf_init(out, CLI_MAX_FILE_BYTES);
+    while ((n = read(STDIN_FILENO, chunk, sizeof(chunk))) > 0)
+        if (tq_buf_append(out, chunk, (size_t)n)) {
+            tq_buf_cleanup(out);
+            return tq_err_set(err, TQ_ETOOBIG, "standard input exceeds %u bytes",
+                              CLI_MAX_FILE_BYTES);
+        }
+    if (n < 0) {
+        tq_buf_cleanup(out);
+        return tq_err_set(err, TQ_EIO, "cannot read standard input");
+    }
+    if (!out->ptr)
+        tq_buf_append(out, "", 0);
+    return TQ_OK;
+}
+
+/* Read and validate one file. On TQ_OK *batch is the validated batch. */
+static tq_rc load_batch(const char *path, struct tq_stix_batch **batch, struct tq_err *err)
+{
+    struct tq_buf text;
+    tq_rc rc = read_input(path, &text, err);
+
+    if (rc)
+        return rc;
+    rc = tq_stix_parse_batch((struct tq_str){text.ptr, text.len}, batch, err);
+    tq_buf_cleanup(&text);
+    return rc;
+}
+
+static void print_problem(const char *file, const struct tq_stix_problem *p)
+{
+    fprintf(stderr, "%s: #%zu %s: %s%s: %s\n", file, p->index,
+            p->object_id ? p->object_id : "(no id)", p->warning ? "warning: " : "",
+            p->property ? p->property : "(object)", p->reason);
+}
+
+static void json_problem(const char *file, const struct tq_stix_problem *p, bool first)
+{
+    printf("%s{\"file\":", first ? "" : ",");
+    cli_json_str(stdout, file);
+    printf(",\"index\":%zu,\"id\":", p->index);
+    cli_json_str(stdout, p->object_id);
+    printf(",\"property\":");
+    cli_json_str(stdout, p->property);
+    printf(",\"severity\":\"%s\",\"reason\":", p->warning ? "warning" : "error");
+    cli_json_str(stdout, p->reason);
+    printf("}");
+}
+
+int cmd_validate(int argc, char **argv)
+{
+    static const struct option longopts[] = {CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
+    struct cli_common common;
+    bool help = false, first = true;
+    size_t objects = 0, invalid = 0, bad_files = 0;
+    int c;
+
+    cli_common_defaults(&common);
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
+        if (!cli_common_opt(c, &common, &help))
+            return CLI_USAGE;
+    if (help || optind == argc) {
+        fprintf(help ? stdout : stderr,
+                "usage: tansiq validate [--json] FILE...\n\n"
+                "Check STIX 2.1 content (bundles, TAXII envelopes, arrays or single objects)\n"
+                "without storing it. One line per problem on standard error, or a JSON array of\n"
+                "problems on standard output with --json. Exit status 0 only if every file is\n"
+                "valid (warnings allowed), 1 otherwise.\n");
+        return help ? CLI_OK : CLI_USAGE;
+    }
+    if (common.json)
+        printf("[");
+    for (int i = optind; i < argc; i++) {
+        struct tq_stix_batch *batch = NULL;
+        struct tq_err err = {0};
+        tq_rc rc = load_batch(argv[i], &batch, &err);
+
+        if (rc) {
+            struct tq_stix_problem p = {.reason = err.msg};
+
+            bad_files++;
+            if (common.json)
+                json_problem(argv[i], &p, first);
+            else
+                fprintf(stderr, "%s: %s\n", argv[i], err.msg);
+            first = false;
+            continue;
+        }
+        for (size_t k = 0; k < batch->n_problems; k++) {
+            if (common.json)
+                json_problem(argv[i], &batch->problems[k], first);
+            else
+                print_problem(argv[i], &batch->problems[k]);
+            first = false;
+        }
+        objects += batch->n;
+        invalid += batch->n_invalid;
+        if (batch->n_invalid)
+            bad_files++;
+        tq_stix_batch_free(batch);
+    }
+    if (common.json)
+        printf("]\n");
+    else
+        fprintf(stderr, "%zu objects checked, %zu invalid, %zu of %d files refused\n", objects,
+                invalid, bad_files, argc - optind);
+    return bad_files ? CLI_REFUSED : CLI_OK;
+}
+
+struct import_totals {
+    size_t stored, present, rejected;
+};
+
+static tq_rc import_batch(struct tq_store *store, const char *collection, const char *file,
+                          struct tq_stix_batch *batch, bool progress, struct import_totals *t,
+                          struct tq_err *err)
+{
+    struct tq_stix_object *objs = tq_xmalloc(IMPORT_CHUNK * sizeof(*objs));
+    enum tq_put_result *res = tq_xmalloc(IMPORT_CHUNK * sizeof(*res));
+    size_t i = 0, done = 0;
+    tq_rc rc = TQ_OK;
+
+    while (i < batch->n) {
+        size_t n = 0;
+
+        for (; i < batch->n && n < IMPORT_CHUNK; i++)
+            if (batch->items[i].ok)
+                objs[n++] = batch->items[i].obj;
+        if (n == 0)
+            break;
+        rc = tq_store_put(store, collection, objs, n, res, NULL, err);
+        if (rc)
+            break;
+        for (size_t k = 0; k < n; k++) {
+            if (res[k] == TQ_PUT_STORED)
+                t->stored++;
+            else
+                t->present++;
+        }
+        done += n;
+        if (progress)
+            fprintf(stderr, "\r%s: %zu of %zu objects", file, done, batch->n - batch->n_invalid);
+    }
+    if (progress)
+        fprintf(stderr, "\n");
+    t->rejected += batch->n_invalid;
+    tq_free(objs);
+    tq_free(res);
+    return rc;
+}
+
+int cmd_import(int argc, char **argv)
+{
+    enum { OPT_COLLECTION = OPT_FIRST_FREE };
+    static const struct option longopts[] = {
+        CLI_COMMON_OPTIONS,
+        {"collection", required_argument, NULL, OPT_COLLECTION},
+        {NULL, 0, NULL, 0},
+    };
+    struct cli_common common;
+    struct import_totals t = {0};
+    struct tq_collection col = {0};
+    struct tq_node *node = NULL;
+    const char *collection = "shared";
+    bool help = false, progress = isatty(STDERR_FILENO);
+    size_t bad_files = 0;
+    int c, status;
+    struct tq_err err = {0};
+    tq_rc rc;
+
+    cli_common_defaults(&common);
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (cli_common_opt(c, &common, &help))
+            continue;
+        if (c != OPT_COLLECTION)
+            return CLI_USAGE;
+        collection = optarg;
+    }
+    if (help || optind == argc) {
+        fprintf(help ? stdout : stderr,
+                "usage: tansiq import [--home DIR] [--collection ID|ALIAS] [--json] FILE...\n\n"
+                "Validate STIX 2.1 files (bundles, envelopes, arrays or single objects; '-' is\n"
+                "standard input) and store the valid objects in the collection (default\n"
+                "'shared'). Invalid objects are reported one per line and not stored. Ends with\n"
+                "a summary of stored, already present and rejected objects; exit status 1 when\n"
+                "anything was rejected.\n");
+        return help ? CLI_OK : CLI_USAGE;
+    }
+    status = cli_open_node(&common, &node);
+    if (status)
+        return status;
+    rc = tq_store_collection_get(tq_node_store(node), collection, &col, &err);
+    if (rc) {
+        status = cli_fail("collection", rc, &err);
+        goto out;
+    }
+    for (int i = optind; i < argc; i++) {
+        struct tq_stix_batch *batch = NULL;
+
+        rc = load_batch(argv[i], &batch, &err);
+        if (rc) {
+            fprintf(stderr, "%s: %s\n", argv[i], err.msg);
+            bad_files++;
+            continue;
+        }
+        for (size_t k = 0; k < batch->n_problems; k++)
+            print_problem(argv[i], &batch->problems[k]);
+        rc = import_batch(tq_node_store(node), col.id, argv[i], batch, progress, &t, &err);
+        tq_stix_batch_free(batch);
+        if (rc) {
+            status = cli_fail(argv[i], rc, &err);
+            goto out;
+        }
+    }
+    if (common.json)
+        printf("{\"stored\":%zu,\"already_present\":%zu,\"rejected\":%zu,\"files_failed\":%zu}\n",
+               t.stored, t.present, t.rejected, bad_files);
+    else
+        printf("stored %zu, already present %zu, rejected %zu%s\n", t.stored, t.present,
+               t.rejected, bad_files ? " (some files could not be read)" : "");
+    status = t.rejected || bad_files ? CLI_REFUSED : CLI_OK;
+out:
+    tq_collection_cleanup(&col);
+    tq_node_close(node);
+    return status;
+}
+
+struct export_state {
+    FILE *out;
+    size_t n;
+};
+
+static tq_rc export_row(void *ud, const struct tq_store_row *row)
+{
+    struct export_state *st = ud;
+
+    if (st->n++)
+        fputc(',', st->out);
+    fwrite(row->json, 1, row->json_len, st->out);
+    return ferror(st->out) ? TQ_EIO : TQ_OK;
+}
+
+int cmd_export(int argc, char **argv)
+{
+    enum { OPT_COLLECTION = OPT_FIRST_FREE, OPT_OUT };
+    static const struct option longopts[] = {
+        CLI_COMMON_OPTIONS,
+        {"collection", required_argument, NULL, OPT_COLLECTION},
+        {"out", required_argument, NULL, OPT_OUT},
+        {NULL, 0, NULL, 0},
+    };
+    struct cli_common common;
+    struct tq_collection col = {0};
+    struct tq_node *node = NULL;
+    struct tq_store_query q = {0};
+    struct tq_store_page_info info;
+    struct export_state st = {stdout, 0};
+    struct tq_err err = {0};
+    const char *collection = "shared", *out_path = NULL;
+    char bundle_id[37];
+    bool help = false;
+    int c, status;
+    tq_rc rc;
+
+    cli_common_defaults(&common);
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (cli_common_opt(c, &common, &help))
+            continue;
+        if (c == OPT_COLLECTION)
+            collection = optarg;
+        else if (c == OPT_OUT)
+            out_path = optarg;
+        else
+            return CLI_USAGE;
+    }
+    if (help || optind != argc) {
+        fprintf(help ? stdout : stderr,
+                "usage: tansiq export [--home DIR] [--collection ID|ALIAS] [--out FILE]\n\n"
+                "Write every version of every object in the collection (default 'shared') as\n"
+                "one STIX 2.1 bundle, in date_added order, to FILE or standard output.\n");
+        return help ? CLI_OK : CLI_USAGE;
+    }
+    status = cli_open_node(&common, &node);
+    if (status)
+        return status;
+    rc = tq_store_collection_get(tq_node_store(node), collection, &col, &err);
+    if (rc) {
+        status = cli_fail("collection", rc, &err);
+        goto out;
+    }
+    if (out_path) {
+        st.out = fopen(out_path, "w");
+        if (!st.out) {
+            fprintf(stderr, "tansiq: cannot create %s\n", out_path);
+            status = CLI_FAIL;
+            goto out;
+        }
+    }
+    tq_uuid4(bundle_id);
+    fprintf(st.out, "{\"type\":\"bundle\",\"id\":\"bundle--%s\",\"objects\":[", bundle_id);
+    q.collection_id = col.id;
+    q.limit = EXPORT_PAGE;
+    q.version_flags = TQ_MATCH_ALL;
+    do {
+        rc = tq_store_query(tq_node_store(node), &q, true, export_row, &st, &info, &err);
+        if (rc)
+            break;
+        q.has_cursor = true;
+        q.cursor = info.next;
+    } while (info.more);
+    fprintf(st.out, "]}\n");
+    if (rc)
+        status = cli_fail("export", rc, &err);
+    else if (fflush(st.out) != 0 || ferror(st.out))
+        status = cli_fail("export", TQ_EIO, NULL);
+    else if (!common.json)
+        fprintf(stderr, "exported %zu objects\n", st.n);
+    if (out_path)
+        fclose(st.out);
+out:
+    tq_collection_cleanup(&col);
+    tq_node_close(node);
+    return status;
+}

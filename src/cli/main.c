@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * cli/main.c - the tansiq command: dispatch and shared helpers.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"init", cmd_init, "create a node's home: store, TLS certificate, identity key"},
+    {"serve", cmd_serve, "run the TAXII 2.1 server"},
+    {"import", cmd_import, "validate and store STIX bundles or arrays of objects"},
+    {"export", cmd_export, "write a collection out as a STIX bundle"},
+    {"validate", cmd_validate, "check STIX 2.1 files without storing them"},
+    {"user", cmd_user, "manage users, passwords, API tokens and permissions"},
+    {"collection", cmd_collection, "manage TAXII collections"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: tansiq COMMAND [--home DIR] [OPTIONS]\n\n"
+               "tansiq " TQ_VERSION " - a STIX 2.1 / TAXII 2.1 node for intelligence sharing "
+               "between partner agencies.\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nEvery command takes --home DIR (default $TANSIQ_HOME, else ./tansiq-home),\n"
+               "--json for machine-readable output and --help.\n"
+               "'tansiq --help-config' lists the settings of tansiq.conf.\n");
+}
+
+void cli_common_defaults(struct cli_common *common)
+{
+    const char *env = getenv("TANSIQ_HOME");
+
+    common->home = env && *env ? env : "./tansiq-home";
+    common->json = false;
+}
+
+bool cli_common_opt(int c, struct cli_common *common, bool *help)
+{
+    switch (c) {
+    case OPT_HOME:
+        common->home = optarg;
+        return true;
+    case OPT_JSON:
+        common->json = true;
+        return true;
+    case OPT_HELP:
+        *help = true;
+        return true;
+    default:
+        return false;
+    }
+}
+
+int cli_fail(const char *what, tq_rc rc, const struct tq_err *err)
+{
+    fprintf(stderr, "tansiq: %s: %s\n", what, err && err->msg[0] ? err->msg : tq_rc_str(rc));
+    switch (rc) {
+    case TQ_EINVAL:
+    case TQ_ECONFIG:
+        return CLI_USAGE;
+    default:
+        return CLI_FAIL;
+    }
+}
+
+int cli_open_node(const struct cli_common *common, struct tq_node **out)
+{
+    struct tq_err err = {0};
+    tq_rc rc = tq_node_open(common->home, out, &err);
+
+    return rc ? cli_fail("cannot open the node", rc, &err) : CLI_OK;
+}
+
+void cli_json_str(FILE *f, const char *s)
+{
+    struct tq_buf b;
+
+    tq_buf_init(&b, 1u << 20);
+    if (s && tq_buf_append_json_str(&b, s, strlen(s)) == TQ_OK)
+        fputs(b.ptr, f);
+    else
+        fputs("null", f);
+    tq_buf_cleanup(&b);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("tansiq %s\n", TQ_VERSION);
+        return CLI_OK;
+    }
+    if (strcmp(argv[1], "--help-config") == 0) {
+        struct tq_buf b;
+
+        tq_buf_init(&b, 1u << 16);
+        tq_node_config_help(&b);
+        fputs(b.ptr ? b.ptr : "", stdout);
+        tq_buf_cleanup(&b);
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "tansiq: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return CLI_USAGE;
+}
