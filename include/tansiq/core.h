@@ -45,10 +45,10 @@ void tq_free(void *p); /* NULL is a no-op */
 /* ---- bounded buffers ------------------------------------------------------------------ */
 
 struct tq_buf {
-    char *ptr;   /* always NUL-terminated when non-NULL */
+    char *ptr; /* always NUL-terminated when non-NULL */
     size_t len;
     size_t cap;
-    size_t max;  /* hard cap on len; appending past it fails with TQ_ETOOBIG */
+    size_t max; /* hard cap on len; appending past it fails with TQ_ETOOBIG */
 };
 
 void tq_buf_init(struct tq_buf *b, size_t max_bytes);

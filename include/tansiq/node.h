@@ -23,10 +23,10 @@
 struct tq_node;
 
 struct tq_node_init_opts {
-    const char *title;     /* node title shown in discovery; default "tansiq node" */
-    const char *hostname;  /* certificate subject and SAN; default "localhost" */
-    const char *cert_pem;  /* existing certificate chain to install instead of a new one */
-    const char *key_pem;   /* its private key (required with cert_pem) */
+    const char *title;    /* node title shown in discovery; default "tansiq node" */
+    const char *hostname; /* certificate subject and SAN; default "localhost" */
+    const char *cert_pem; /* existing certificate chain to install instead of a new one */
+    const char *key_pem;  /* its private key (required with cert_pem) */
 };
 
 /*
@@ -53,8 +53,7 @@ const char *tq_node_home(const struct tq_node *node);
  * environment (TANSIQ_<NAME> in upper case). Strings in cfg are borrowed from the node. Command
  * line overrides are applied by the caller afterwards.
  */
-tq_rc tq_node_server_config(struct tq_node *node, struct tq_server_config *cfg,
-                            struct tq_err *err);
+tq_rc tq_node_server_config(struct tq_node *node, struct tq_server_config *cfg, struct tq_err *err);
 
 /* Append the configuration options, their defaults and help lines (tansiq --help-config). */
 tq_rc tq_node_config_help(struct tq_buf *out);

@@ -160,7 +160,8 @@ int cmd_user(int argc, char **argv)
     tq_rc rc = TQ_OK;
 
     cli_common_defaults(&common);
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    for (c = getopt_long(argc, argv, "", longopts, NULL); c != -1;
+         c = getopt_long(argc, argv, "", longopts, NULL)) {
         if (cli_common_opt(c, &common, &help))
             continue;
         switch (c) {
@@ -287,7 +288,8 @@ int cmd_collection(int argc, char **argv)
     tq_rc rc = TQ_OK;
 
     cli_common_defaults(&common);
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    for (c = getopt_long(argc, argv, "", longopts, NULL); c != -1;
+         c = getopt_long(argc, argv, "", longopts, NULL)) {
         if (cli_common_opt(c, &common, &help))
             continue;
         if (c == OPT_ALIAS)
@@ -297,8 +299,7 @@ int cmd_collection(int argc, char **argv)
         else
             return CLI_USAGE;
     }
-    if (help || optind == argc ||
-        (strcmp(argv[optind], "add") == 0 && optind + 2 != argc)) {
+    if (help || optind == argc || (strcmp(argv[optind], "add") == 0 && optind + 2 != argc)) {
         fprintf(help ? stdout : stderr,
                 "usage: tansiq collection add TITLE [--alias NAME] [--description TEXT]\n"
                 "       tansiq collection list [--json]\n\n"

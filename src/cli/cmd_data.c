@@ -24,7 +24,8 @@ static tq_rc read_input(const char *path, struct tq_buf *out, struct tq_err *err
     if (strcmp(path, "-") != 0)
         return tq_file_read(path, CLI_MAX_FILE_BYTES, out, err);
     tq_buf_init(out, CLI_MAX_FILE_BYTES);
-    while ((n = read(STDIN_FILENO, chunk, sizeof(chunk))) > 0)
+    for (n = read(STDIN_FILENO, chunk, sizeof(chunk)); n > 0;
+         n = read(STDIN_FILENO, chunk, sizeof(chunk)))
         if (tq_buf_append(out, chunk, (size_t)n)) {
             tq_buf_cleanup(out);
             return tq_err_set(err, TQ_ETOOBIG, "standard input exceeds %u bytes",
@@ -81,7 +82,8 @@ int cmd_validate(int argc, char **argv)
     int c;
 
     cli_common_defaults(&common);
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
+    for (c = getopt_long(argc, argv, "", longopts, NULL); c != -1;
+         c = getopt_long(argc, argv, "", longopts, NULL))
         if (!cli_common_opt(c, &common, &help))
             return CLI_USAGE;
     if (help || optind == argc) {
@@ -194,7 +196,8 @@ int cmd_import(int argc, char **argv)
     tq_rc rc;
 
     cli_common_defaults(&common);
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    for (c = getopt_long(argc, argv, "", longopts, NULL); c != -1;
+         c = getopt_long(argc, argv, "", longopts, NULL)) {
         if (cli_common_opt(c, &common, &help))
             continue;
         if (c != OPT_COLLECTION)
@@ -241,8 +244,8 @@ int cmd_import(int argc, char **argv)
         printf("{\"stored\":%zu,\"already_present\":%zu,\"rejected\":%zu,\"files_failed\":%zu}\n",
                t.stored, t.present, t.rejected, bad_files);
     else
-        printf("stored %zu, already present %zu, rejected %zu%s\n", t.stored, t.present,
-               t.rejected, bad_files ? " (some files could not be read)" : "");
+        printf("stored %zu, already present %zu, rejected %zu%s\n", t.stored, t.present, t.rejected,
+               bad_files ? " (some files could not be read)" : "");
     status = t.rejected || bad_files ? CLI_REFUSED : CLI_OK;
 out:
     tq_collection_cleanup(&col);
@@ -288,7 +291,8 @@ int cmd_export(int argc, char **argv)
     tq_rc rc;
 
     cli_common_defaults(&common);
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    for (c = getopt_long(argc, argv, "", longopts, NULL); c != -1;
+         c = getopt_long(argc, argv, "", longopts, NULL)) {
         if (cli_common_opt(c, &common, &help))
             continue;
         if (c == OPT_COLLECTION)

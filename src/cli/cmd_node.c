@@ -29,7 +29,8 @@ int cmd_init(int argc, char **argv)
     int c;
 
     cli_common_defaults(&common);
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    for (c = getopt_long(argc, argv, "", longopts, NULL); c != -1;
+         c = getopt_long(argc, argv, "", longopts, NULL)) {
         if (cli_common_opt(c, &common, &help))
             continue;
         switch (c) {
@@ -128,7 +129,8 @@ int cmd_serve(int argc, char **argv)
     tq_rc rc;
 
     cli_common_defaults(&common);
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    for (c = getopt_long(argc, argv, "", longopts, NULL); c != -1;
+         c = getopt_long(argc, argv, "", longopts, NULL)) {
         if (cli_common_opt(c, &common, &help))
             continue;
         switch (c) {

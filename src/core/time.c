@@ -78,8 +78,7 @@ tq_rc tq_time_parse(struct tq_str s, int64_t *us_out, int *frac_digits)
     int nfrac = 0;
     bool leap;
 
-    if (s.len < 20 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' ||
-        p[16] != ':')
+    if (s.len < 20 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' || p[16] != ':')
         return TQ_EINVAL;
     year = digits(p, 4);
     mon = digits(p + 5, 2);
@@ -110,7 +109,9 @@ tq_rc tq_time_parse(struct tq_str s, int64_t *us_out, int *frac_digits)
     if (sec == 60)
         sec = 59; /* a leap second is kept as the last second of its minute */
     *us_out = (days_from_civil(year, (unsigned)mon, (unsigned)day) * 86400 + hour * 3600 +
-               min * 60 + sec) * 1000000 + frac;
+               min * 60 + sec) *
+                  1000000 +
+              frac;
     if (frac_digits)
         *frac_digits = nfrac;
     return TQ_OK;

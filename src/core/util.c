@@ -50,8 +50,7 @@ bool tq_uuid_valid(struct tq_str s)
         if (i == 8 || i == 13 || i == 18 || i == 23) {
             if (c != '-')
                 return false;
-        } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-                     (c >= 'A' && c <= 'F'))) {
+        } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
             return false;
         }
     }
@@ -65,8 +64,8 @@ tq_rc tq_file_read(const char *path, size_t max_bytes, struct tq_buf *out, struc
     int fd = open(path, O_RDONLY | O_CLOEXEC);
 
     if (fd < 0)
-        return tq_err_set(err, errno == ENOENT ? TQ_ENOTFOUND : TQ_EIO, "cannot open %s: %s",
-                          path, strerror(errno));
+        return tq_err_set(err, errno == ENOENT ? TQ_ENOTFOUND : TQ_EIO, "cannot open %s: %s", path,
+                          strerror(errno));
     tq_buf_init(out, max_bytes);
     for (;;) {
         ssize_t n = read(fd, chunk, sizeof(chunk));

@@ -77,8 +77,8 @@ static tq_rc parse_listen(struct tq_node *node, const char *v, size_t len,
         if (v[i] == ':')
             colon = v + i;
     if (!colon || (size_t)(v + len - colon - 1) >= sizeof(port) || colon == v + len - 1)
-        return tq_err_set(err, TQ_ECONFIG, "listen: expected ADDRESS:PORT, got '%.*s'",
-                          (int)len, v);
+        return tq_err_set(err, TQ_ECONFIG, "listen: expected ADDRESS:PORT, got '%.*s'", (int)len,
+                          v);
     host_len = (size_t)(colon - v);
     if (host_len >= 2 && host[0] == '[' && host[host_len - 1] == ']') {
         host++;
@@ -124,8 +124,8 @@ static tq_rc set_option(struct tq_node *node, const struct opt *o, const char *v
             *(unsigned *)((char *)cfg + o->offset) = (unsigned)n;
         return TQ_OK;
     }
-    return tq_err_set(err, TQ_ECONFIG, "%s: %s must be a number in %llu..%llu, got '%.*s'",
-                      origin, o->name, o->min, o->max, (int)len, v);
+    return tq_err_set(err, TQ_ECONFIG, "%s: %s must be a number in %llu..%llu, got '%.*s'", origin,
+                      o->name, o->min, o->max, (int)len, v);
 }
 
 void tq__node_config_defaults(struct tq_server_config *cfg)

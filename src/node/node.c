@@ -64,8 +64,7 @@ static tq_rc copy_file(const char *from, const char *to, int mode, struct tq_err
 static tq_rc write_identity(const char *dir, struct tq_err *err)
 {
     unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
-    char b64[sodium_base64_ENCODED_LEN(crypto_sign_SECRETKEYBYTES,
-                                       sodium_base64_VARIANT_ORIGINAL)];
+    char b64[sodium_base64_ENCODED_LEN(crypto_sign_SECRETKEYBYTES, sodium_base64_VARIANT_ORIGINAL)];
     char *path = NULL;
     tq_rc rc;
 
@@ -125,8 +124,7 @@ tq_rc tq_node_init(const char *dir, const struct tq_node_init_opts *opts, struct
         if (!rc)
             rc = copy_file(opts->key_pem, key, 0600, err);
     } else {
-        rc = tq__node_tls_selfsigned(opts->hostname ? opts->hostname : "localhost", cert, key,
-                                     err);
+        rc = tq__node_tls_selfsigned(opts->hostname ? opts->hostname : "localhost", cert, key, err);
     }
     if (rc)
         goto out;
@@ -215,8 +213,7 @@ const char *tq_node_home(const struct tq_node *node)
     return node->home;
 }
 
-tq_rc tq_node_server_config(struct tq_node *node, struct tq_server_config *cfg,
-                            struct tq_err *err)
+tq_rc tq_node_server_config(struct tq_node *node, struct tq_server_config *cfg, struct tq_err *err)
 {
     struct tq_buf text;
     char *conf_path = path_join(node->home, "tansiq.conf");

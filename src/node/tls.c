@@ -99,8 +99,7 @@ tq_rc tq__node_tls_selfsigned(const char *hostname, const char *cert_path, const
     X509_gmtime_adj(X509_getm_notAfter(cert), 2L * 365 * 24 * 3600);
     X509_set_pubkey(cert, key);
     name = X509_get_subject_name(cert);
-    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"tansiq", -1, -1,
-                               0);
+    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"tansiq", -1, -1, 0);
     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)hostname, -1, -1,
                                0);
     X509_set_issuer_name(cert, name);

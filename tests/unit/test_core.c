@@ -141,9 +141,12 @@ static void file_atomic_roundtrip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(buf_caps_growth),     cmocka_unit_test(buf_json_escapes),
-        cmocka_unit_test(secret_eq_compares),  cmocka_unit_test(time_roundtrip),
-        cmocka_unit_test(uuid_shape),          cmocka_unit_test(error_table),
+        cmocka_unit_test(buf_caps_growth),
+        cmocka_unit_test(buf_json_escapes),
+        cmocka_unit_test(secret_eq_compares),
+        cmocka_unit_test(time_roundtrip),
+        cmocka_unit_test(uuid_shape),
+        cmocka_unit_test(error_table),
         cmocka_unit_test(file_atomic_roundtrip),
     };
 
