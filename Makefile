@@ -75,10 +75,14 @@ $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS_ALL)
 
-run: $(TANSIQ)
+# run and test install missing Debian packages first, then build in a fresh make so that
+# pkg-config sees the libraries just installed.
+run: deps
+	@$(MAKE) --no-print-directory $(TANSIQ)
 	@scripts/run-demo.sh $(TANSIQ)
 
-test: all
+test: deps
+	@$(MAKE) --no-print-directory all
 	@scripts/test.sh $(BUILD)
 
 sanitize:
@@ -88,7 +92,8 @@ FUZZ_SECONDS ?= 30
 fuzz:
 	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
-bench: all
+bench: deps
+	@$(MAKE) --no-print-directory all
 	@scripts/bench.sh $(BUILD)
 
 lint:
