@@ -55,24 +55,25 @@ for r in "$BUILD"/fuzz/replay_*; do
   fi
 done
 
-if [[ -x tests/integration/run.sh ]]; then
-  tests/integration/run.sh "$BUILD" >"$log" 2>&1
+for suite in tests/cli/run.sh tests/integration/run.sh; do
+  [[ -x $suite ]] || continue
+  "$suite" "$BUILD" >"$log" 2>&1
   rc=$?
   line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
   p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
-  f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+  f=$(echo "$line" | sed -n 's/^[0-9]* passed, \([0-9]*\) failed.*/\1/p')
   p=${p:-0}
   f=${f:-0}
   if ((rc != 0 && f == 0)); then f=1; fi
   passed=$((passed + p))
   failed=$((failed + f))
   if ((rc != 0)); then
-    echo "FAIL integration"
+    echo "FAIL $suite"
     tail -60 "$log"
   else
-    echo "ok   integration: $line"
+    echo "ok   $suite: $line"
   fi
-fi
+done
 
 echo "$passed passed, $failed failed"
 ((failed == 0))
