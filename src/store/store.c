@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * store/store.c - the public store API: URI parsing, argument checks and dispatch.
+ *
+ * The functions here are thin: they refuse what no backend could accept (NULL arguments, a
+ * zero page limit, a delete without an object id) and forward everything else through the
+ * backend's struct tq_store_ops (store/store.h). Only SQLite exists today; "postgres://" URIs
+ * are recognised and answered with TQ_ENOTSUP until that backend is built in.
+ */
+#include <string.h>
+
+#include "store/store.h"
+
+/* ---- URI parsing ---------------------------------------------------------------------- */
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+tq_rc tq_store_open(const char *uri, const struct tq_store_options *opt, struct tq_store **out,
+                    struct tq_err *err)
+{
+    static const struct tq_store_options defaults = {0};
+    struct tq_store_options o;
+    const char *path;
+    const char *sep;
+
+    if (!uri || !*uri || !out)
+        return tq_err_set(err, TQ_EINVAL, "store: no URI given");
+    o = opt ? *opt : defaults;
+    if (o.pool_size == 0)
+        o.pool_size = TQ_STORE_POOL_DEFAULT;
+
+    if (has_prefix(uri, "postgres://") || has_prefix(uri, "postgresql://"))
+        return tq_err_set(err, TQ_ENOTSUP, "store: the PostgreSQL backend is not built in");
+
+    path = uri;
+    if (has_prefix(uri, "sqlite:")) {
+        path = uri + strlen("sqlite:");
+        /* "sqlite:///abs/path" is accepted as a spelling of "/abs/path". */
+        if (has_prefix(path, "//"))
+            path += 2;
+    } else {
+        sep = strstr(uri, "://");
+        if (sep)
+            return tq_err_set(err, TQ_EINVAL, "store: unknown URI scheme '%.*s'", (int)(sep - uri),
+                              uri);
+    }
+    if (!*path)
+        return tq_err_set(err, TQ_EINVAL, "store: empty database path");
+    /* A private in-memory database per pooled connection would silently lose data. */
+    if (strcmp(path, ":memory:") == 0)
+        return tq_err_set(err, TQ_EINVAL, "store: in-memory databases are not supported");
+    return tq__store_sqlite_open(path, &o, out, err);
+}
+
+void tq_store_close(struct tq_store *store)
+{
+    if (!store)
+        return;
+    store->ops->close(store);
+}
+
+/* ---- collections ---------------------------------------------------------------------- */
+
+void tq_collection_cleanup(struct tq_collection *c)
+{
+    if (!c)
+        return;
+    tq_free(c->alias);
+    tq_free(c->title);
+    tq_free(c->description);
+    c->alias = NULL;
+    c->title = NULL;
+    c->description = NULL;
+}
+
+void tq_collection_list_free(struct tq_collection *v, size_t n)
+{
+    size_t i;
+
+    if (!v)
+        return;
+    for (i = 0; i < n; i++)
+        tq_collection_cleanup(&v[i]);
+    tq_free(v);
+}
+
+/* ---- dispatch ------------------------------------------------------------------------- */
+
+#define CHECK_STORE(store)                                                                         \
+    do {                                                                                           \
+        if (!(store))                                                                              \
+            return tq_err_set(err, TQ_EINVAL, "store: no store");                                  \
+    } while (0)
+
+#define CHECK_ARG(cond, what)                                                                      \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            return tq_err_set(err, TQ_EINVAL, "store: missing %s", (what));                        \
+    } while (0)
+
+tq_rc tq_store_meta_get(struct tq_store *store, const char *key, char **value_out,
+                        struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(key && value_out, "key");
+    return store->ops->meta_get(store, key, value_out, err);
+}
+
+tq_rc tq_store_meta_set(struct tq_store *store, const char *key, const char *value,
+                        struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(key && value, "key or value");
+    return store->ops->meta_set(store, key, value, err);
+}
+
+tq_rc tq_store_collection_add(struct tq_store *store, const struct tq_collection *c,
+                              struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(c && c->title, "collection title");
+    if (!tq_uuid_valid(tq_str_c(c->id)))
+        return tq_err_set(err, TQ_EINVAL, "store: collection id '%.40s' is not a UUID", c->id);
+    /* An alias that looks like a UUID could shadow another collection's id. */
+    if (c->alias && (!*c->alias || tq_uuid_valid(tq_str_c(c->alias))))
+        return tq_err_set(err, TQ_EINVAL, "store: collection alias must be a non-UUID name");
+    return store->ops->collection_add(store, c, err);
+}
+
+tq_rc tq_store_collection_get(struct tq_store *store, const char *id_or_alias,
+                              struct tq_collection *out, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(id_or_alias && out, "collection id");
+    return store->ops->collection_get(store, id_or_alias, out, err);
+}
+
+tq_rc tq_store_collection_list(struct tq_store *store, struct tq_collection **out, size_t *n,
+                               struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(out && n, "output");
+    return store->ops->collection_list(store, out, n, err);
+}
+
+tq_rc tq_store_put(struct tq_store *store, const char *collection_id,
+                   const struct tq_stix_object *objs, size_t n, enum tq_put_result *results,
+                   int64_t *date_added_us, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(collection_id, "collection id");
+    CHECK_ARG(objs || n == 0, "objects");
+    return store->ops->put(store, collection_id, objs, n, results, date_added_us, err);
+}
+
+static tq_rc check_lists(const struct tq_store_query *q, struct tq_err *err)
+{
+    if (q->n_ids > TQ_QUERY_MAX_LIST || q->n_types > TQ_QUERY_MAX_LIST ||
+        q->n_versions > TQ_QUERY_MAX_LIST || q->n_spec_versions > TQ_QUERY_MAX_LIST)
+        return tq_err_set(err, TQ_EINVAL, "store: more than %d values in one match filter",
+                          TQ_QUERY_MAX_LIST);
+    if ((q->n_ids && !q->ids) || (q->n_types && !q->types) || (q->n_versions && !q->versions) ||
+        (q->n_spec_versions && !q->spec_versions))
+        return tq_err_set(err, TQ_EINVAL, "store: match filter without values");
+    if ((q->version_flags & TQ_MATCH_TIMES) && !(q->version_flags & TQ_MATCH_ALL) &&
+        q->n_versions == 0 && !(q->version_flags & (TQ_MATCH_FIRST | TQ_MATCH_LAST)))
+        return tq_err_set(err, TQ_EINVAL, "store: match[version] by time without a time");
+    return TQ_OK;
+}
+
+tq_rc tq_store_query(struct tq_store *store, const struct tq_store_query *q, bool with_json,
+                     tq_store_row_cb cb, void *ud, struct tq_store_page_info *info,
+                     struct tq_err *err)
+{
+    tq_rc rc;
+
+    CHECK_STORE(store);
+    CHECK_ARG(q && q->collection_id, "collection id");
+    CHECK_ARG(cb && info, "callback or page info");
+    if (q->limit == 0)
+        return tq_err_set(err, TQ_EINVAL, "store: page limit must be at least 1");
+    rc = check_lists(q, err);
+    if (rc)
+        return rc;
+    return store->ops->query(store, q, with_json, cb, ud, info, err);
+}
+
+tq_rc tq_store_delete(struct tq_store *store, const struct tq_store_query *q, size_t *deleted,
+                      struct tq_err *err)
+{
+    tq_rc rc;
+
+    CHECK_STORE(store);
+    CHECK_ARG(q && q->collection_id, "collection id");
+    CHECK_ARG(q->object_id, "object id");
+    CHECK_ARG(deleted, "output");
+    rc = check_lists(q, err);
+    if (rc)
+        return rc;
+    return store->ops->del(store, q, deleted, err);
+}
+
+tq_rc tq_store_count(struct tq_store *store, const char *collection_id, uint64_t *count,
+                     struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(count, "output");
+    return store->ops->count(store, collection_id, count, err);
+}
+
+tq_rc tq_store_status_put(struct tq_store *store, const char *status_id, const char *owner,
+                          int64_t created_us, const char *json, size_t json_len, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(status_id && owner && json, "status id, owner or JSON");
+    return store->ops->status_put(store, status_id, owner, created_us, json, json_len, err);
+}
+
+tq_rc tq_store_status_get(struct tq_store *store, const char *status_id, const char *owner,
+                          char **json_out, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(status_id && owner && json_out, "status id or owner");
+    return store->ops->status_get(store, status_id, owner, json_out, err);
+}
+
+tq_rc tq_store_status_purge(struct tq_store *store, int64_t older_than_us, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    return store->ops->status_purge(store, older_than_us, err);
+}
+
+tq_rc tq_store_user_put(struct tq_store *store, const char *name, const char *pwhash,
+                        struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(name && *name && pwhash, "user name or password hash");
+    return store->ops->user_put(store, name, pwhash, err);
+}
+
+tq_rc tq_store_user_get(struct tq_store *store, const char *name, char **pwhash_out,
+                        struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(name && pwhash_out, "user name");
+    return store->ops->user_get(store, name, pwhash_out, err);
+}
+
+tq_rc tq_store_user_delete(struct tq_store *store, const char *name, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(name, "user name");
+    return store->ops->user_delete(store, name, err);
+}
+
+tq_rc tq_store_user_list(struct tq_store *store, char ***names_out, size_t *n, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(names_out && n, "output");
+    return store->ops->user_list(store, names_out, n, err);
+}
+
+tq_rc tq_store_token_add(struct tq_store *store, const char *user, const uint8_t hash[32],
+                         const char *label, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(user && hash, "user or token hash");
+    return store->ops->token_add(store, user, hash, label, err);
+}
+
+tq_rc tq_store_token_lookup(struct tq_store *store, const uint8_t hash[32], char **user_out,
+                            struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(hash && user_out, "token hash");
+    return store->ops->token_lookup(store, hash, user_out, err);
+}
+
+tq_rc tq_store_perm_set(struct tq_store *store, const char *user, const char *collection_id,
+                        bool can_read, bool can_write, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(user && collection_id, "user or collection");
+    return store->ops->perm_set(store, user, collection_id, can_read, can_write, err);
+}
+
+tq_rc tq_store_perm_get(struct tq_store *store, const char *user, const char *collection_id,
+                        bool *can_read, bool *can_write, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(user && collection_id && can_read && can_write, "user or collection");
+    return store->ops->perm_get(store, user, collection_id, can_read, can_write, err);
+}

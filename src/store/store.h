@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * store/store.h - the contract between the store front end and its backends.
+ *
+ * include/tansiq/store.h is what the rest of tansiq calls. store.c parses the URI, checks the
+ * arguments every backend would otherwise check again, and forwards each call through the
+ * backend's struct tq_store_ops. A backend allocates its own state with struct tq_store as its
+ * first member, so the front end can hold a struct tq_store * without knowing the backend.
+ *
+ * Every op receives arguments already checked by store.c (non-NULL store, non-NULL required
+ * pointers, limit >= 1) and must honour the public contract: out-parameters written only on
+ * TQ_OK, backend error codes mapped to tq_rc where the call is made, detail in err.
+ */
+#ifndef TQ_STORE_INTERNAL_H
+#define TQ_STORE_INTERNAL_H
+
+#include "tansiq/store.h"
+
+struct tq_store_ops {
+    const char *name; /* "sqlite", "postgres" */
+
+    void (*close)(struct tq_store *store);
+
+    tq_rc (*meta_get)(struct tq_store *store, const char *key, char **value_out,
+                      struct tq_err *err);
+    tq_rc (*meta_set)(struct tq_store *store, const char *key, const char *value,
+                      struct tq_err *err);
+
+    tq_rc (*collection_add)(struct tq_store *store, const struct tq_collection *c,
+                            struct tq_err *err);
+    tq_rc (*collection_get)(struct tq_store *store, const char *id_or_alias,
+                            struct tq_collection *out, struct tq_err *err);
+    tq_rc (*collection_list)(struct tq_store *store, struct tq_collection **out, size_t *n,
+                             struct tq_err *err);
+
+    tq_rc (*put)(struct tq_store *store, const char *collection_id,
+                 const struct tq_stix_object *objs, size_t n, enum tq_put_result *results,
+                 int64_t *date_added_us, struct tq_err *err);
+    tq_rc (*query)(struct tq_store *store, const struct tq_store_query *q, bool with_json,
+                   tq_store_row_cb cb, void *ud, struct tq_store_page_info *info,
+                   struct tq_err *err);
+    tq_rc (*del)(struct tq_store *store, const struct tq_store_query *q, size_t *deleted,
+                 struct tq_err *err);
+    tq_rc (*count)(struct tq_store *store, const char *collection_id, uint64_t *count,
+                   struct tq_err *err);
+
+    tq_rc (*status_put)(struct tq_store *store, const char *status_id, const char *owner,
+                        int64_t created_us, const char *json, size_t json_len, struct tq_err *err);
+    tq_rc (*status_get)(struct tq_store *store, const char *status_id, const char *owner,
+                        char **json_out, struct tq_err *err);
+    tq_rc (*status_purge)(struct tq_store *store, int64_t older_than_us, struct tq_err *err);
+
+    tq_rc (*user_put)(struct tq_store *store, const char *name, const char *pwhash,
+                      struct tq_err *err);
+    tq_rc (*user_get)(struct tq_store *store, const char *name, char **pwhash_out,
+                      struct tq_err *err);
+    tq_rc (*user_delete)(struct tq_store *store, const char *name, struct tq_err *err);
+    tq_rc (*user_list)(struct tq_store *store, char ***names_out, size_t *n, struct tq_err *err);
+
+    tq_rc (*token_add)(struct tq_store *store, const char *user, const uint8_t hash[32],
+                       const char *label, struct tq_err *err);
+    tq_rc (*token_lookup)(struct tq_store *store, const uint8_t hash[32], char **user_out,
+                          struct tq_err *err);
+
+    tq_rc (*perm_set)(struct tq_store *store, const char *user, const char *collection_id,
+                      bool can_read, bool can_write, struct tq_err *err);
+    tq_rc (*perm_get)(struct tq_store *store, const char *user, const char *collection_id,
+                      bool *can_read, bool *can_write, struct tq_err *err);
+};
+
+/* The first member of every backend's state. */
+struct tq_store {
+    const struct tq_store_ops *ops;
+};
+
+/* The schema version this build writes (PRAGMA user_version for SQLite). */
+#define TQ_STORE_SCHEMA_VERSION 1
+
+/* Default number of pooled connections when tq_store_options.pool_size is 0. */
+#define TQ_STORE_POOL_DEFAULT 8
+
+/*
+ * Open the SQLite backend on a file path (already stripped of any "sqlite:" prefix). Same
+ * contract as tq_store_open; opt is never NULL here.
+ */
+tq_rc tq__store_sqlite_open(const char *path, const struct tq_store_options *opt,
+                            struct tq_store **out, struct tq_err *err);
+
+#endif
