@@ -18,18 +18,19 @@
 struct tq_server;
 
 struct tq_server_config {
-    const char *listen_addr;       /* numeric IPv4/IPv6 address; default "127.0.0.1" */
-    uint16_t port;                 /* 0: let the kernel choose (see tq_server_port) */
-    bool plain_http;               /* refused unless listen_addr is loopback */
-    const char *cert_pem_path;     /* server certificate chain (PEM), required with TLS */
-    const char *key_pem_path;      /* its private key (PEM) */
-    size_t max_content_length;     /* POST body limit, bytes; 0 = default 10 MiB */
-    unsigned threads;              /* worker threads; 0 = number of cores */
-    unsigned conn_timeout_s;       /* idle connection timeout; 0 = default 30 s */
-    unsigned max_connections;      /* 0 = default 1024 */
-    const char *title;             /* discovery title; default "tansiq" */
-    const char *api_root;          /* api root path segment; default "api" -> "/api/" */
-    unsigned status_retention_h;   /* keep status resources this long; min and default 24 */
+    const char *listen_addr;         /* numeric IPv4/IPv6 address; default "127.0.0.1" */
+    uint16_t port;                   /* 0: let the kernel choose (see tq_server_port) */
+    bool plain_http;                 /* refused unless listen_addr is loopback */
+    const char *cert_pem_path;       /* server certificate chain (PEM), required with TLS */
+    const char *key_pem_path;        /* its private key (PEM) */
+    size_t max_content_length;       /* POST body limit, bytes; 0 = default 10 MiB */
+    unsigned threads;                /* worker threads; 0 = number of cores */
+    unsigned conn_timeout_s;         /* idle connection timeout; 0 = default 30 s */
+    unsigned max_connections;        /* 0 = default 1024 */
+    unsigned max_connections_per_ip; /* 0 = default 256 */
+    const char *title;               /* discovery title; default "tansiq" */
+    const char *api_root;            /* api root path segment; default "api" -> "/api/" */
+    unsigned status_retention_h;     /* keep status resources this long; min and default 24 */
 };
 
 /* Start serving store (borrowed; must outlive the server). *out owned by the caller. */

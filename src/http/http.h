@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * http/http.h - internals of the HTTP layer: header parsers (Accept, Content-Type,
+ * Authorization) and the credential check with its cache.
+ *
+ * The parsers take header values straight from the network and are fuzzed
+ * (fuzz/fuzz_http_auth.c). The libmicrohttpd glue itself is in server.c and exposes nothing
+ * beyond include/tansiq/server.h.
+ */
+#ifndef TQ_HTTP_HTTP_H
+#define TQ_HTTP_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tansiq/core.h"
+#include "tansiq/store.h"
+
+/* libsodium is initialised exactly once, whichever entry point comes first. */
+void tq__http_sodium_init(void);
+
+/* ---- media types ------------------------------------------------------------------------ */
+
+/*
+ * True when an Accept header value admits the TAXII media type: application/taxii+json with
+ * version 2.1 or no version, application/ * or * / * (RFC 9110 ranges), with q > 0. A missing
+ * (NULL) or blank header is acceptable. Malformed elements are skipped.
+ */
+bool tq__http_accept_ok(const char *accept, size_t len);
+/*
+ * True when a Content-Type value is application/taxii+json;version=2.1: type and parameter
+ * names case-insensitive, whitespace around ';' and '=' allowed, the version possibly quoted,
+ * other parameters ignored.
+ */
+bool tq__http_content_type_ok(const char *ctype, size_t len);
+
+/* ---- credentials ------------------------------------------------------------------------ */
+
+#define TQ_AUTH_USER_MAX 256    /* bytes with NUL */
+#define TQ_AUTH_SECRET_MAX 1024 /* bytes with NUL */
+
+enum tq__auth_scheme { TQ_AUTH_NONE = 0, TQ_AUTH_BASIC, TQ_AUTH_BEARER };
+
+struct tq__auth_cred {
+    enum tq__auth_scheme scheme;
+    char user[TQ_AUTH_USER_MAX];     /* Basic only */
+    char secret[TQ_AUTH_SECRET_MAX]; /* Basic password or bearer token, NUL-terminated */
+    size_t secret_len;
+};
+
+/*
+ * Parse an Authorization header value: "Basic base64(user:password)" or "Bearer token",
+ * scheme case-insensitive. TQ_EAUTH for anything else (reason in err, never the secret).
+ * Call tq__auth_cred_wipe on *out after use, whatever the result.
+ */
+tq_rc tq__http_auth_parse(const char *value, size_t len, struct tq__auth_cred *out,
+                          struct tq_err *err);
+void tq__auth_cred_wipe(struct tq__auth_cred *c);
+
+/*
+ * The verifier: Argon2id checks against the store, a bounded in-memory cache of successful
+ * checks (keyed BLAKE2b of user and password under a per-process random key, with a TTL),
+ * and a cap on concurrent Argon2 runs, which each take ~50 ms and 64 MiB.
+ */
+struct tq__auth;
+
+struct tq__auth *tq__auth_new(size_t cache_slots, int64_t ttl_us, unsigned max_parallel);
+void tq__auth_free(struct tq__auth *a);
+
+/*
+ * Check cred against the store. On TQ_OK user_out holds the user name. TQ_EAUTH for unknown
+ * users, wrong passwords and unknown tokens alike; other codes for store failures.
+ */
+tq_rc tq__auth_verify(struct tq__auth *a, struct tq_store *store, const struct tq__auth_cred *c,
+                      char user_out[TQ_AUTH_USER_MAX], struct tq_err *err);
+
+/* Cache probes, exposed for the unit tests. */
+bool tq__auth_cache_hit(struct tq__auth *a, const char *user, const char *pw, size_t pw_len,
+                        int64_t now_us);
+void tq__auth_cache_put(struct tq__auth *a, const char *user, const char *pw, size_t pw_len,
+                        int64_t now_us);
+
+#endif
