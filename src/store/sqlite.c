@@ -1121,7 +1121,7 @@ static tq_rc sqlite_query(struct tq_store *store, const struct tq_store_query *q
     struct tq_store_page_info pi = {.first_date_added_us = -1, .last_date_added_us = -1};
     struct tq_store_row row;
     size_t limit = q->limit < QUERY_LIMIT_MAX ? q->limit : QUERY_LIMIT_MAX;
-    bool has_lower = false;
+    bool has_lower = false, by_id;
     int64_t cid = 0, lower = 0;
     tq_rc rc;
     int src;
@@ -1158,14 +1158,23 @@ static tq_rc sqlite_query(struct tq_store *store, const struct tq_store_query *q
         b->binds[b->n_binds].s = tq_str_c(q->object_id);
         b->n_binds++;
     }
+    /*
+     * With an id restriction the (collection, id, version_us) key finds a handful of rows and
+     * sorting them is cheap; without statistics the planner would rather walk the whole
+     * collection in date_added order to avoid that sort, or pick the type index. The unary "+"
+     * takes date_added_us and type out of index selection for those queries only (plans in
+     * docs/internals/store.md).
+     */
+    by_id = q->object_id || q->n_ids;
     if (has_lower)
-        sb_int(b, " AND date_added_us > ?", lower);
+        sb_int(b, by_id ? " AND +date_added_us > ?" : " AND date_added_us > ?", lower);
     sb_str_list(b, "id", q->ids, q->n_ids);
-    sb_str_list(b, "type", q->types, q->n_types);
+    sb_str_list(b, by_id ? "+type" : "type", q->types, q->n_types);
     sb_str_list(b, "spec_version", q->spec_versions, q->n_spec_versions);
     sb_versions(b, q, TQ_MATCH_LAST);
     /* One row beyond the page tells whether more remain, without a COUNT. */
-    sb_int(b, " ORDER BY date_added_us LIMIT ?", (int64_t)limit + 1);
+    sb_int(b, by_id ? " ORDER BY +date_added_us LIMIT ?" : " ORDER BY date_added_us LIMIT ?",
+           (int64_t)limit + 1);
 
     rc = sb_prepare(c, b, &st, err);
     if (rc)
