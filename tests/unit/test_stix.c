@@ -175,9 +175,7 @@ static void json_duplicate_keys(void **state)
     for (int i = 0; i < 500; i++)
         tq_buf_printf(&b, "%s\"k%d\":%d", i ? "," : "", i, i);
     tq_buf_append_c(&b, "}");
-    assert_int_equal(
-        tq_json_parse((struct tq_str){b.ptr, b.len}, &(struct json_object *){NULL}, &err) == TQ_OK,
-        true);
+    assert_int_equal(json_rc(b.ptr, &err), TQ_OK);
     b.len--;
     tq_buf_append_c(&b, ",\"k\\u0032\\u0035\\u0030\":1}"); /* "k250" again */
     assert_int_equal(json_rc(b.ptr, &err), TQ_EJSON);
@@ -835,7 +833,9 @@ static void attack_ics_bundle(void **state)
                   "(%zu warnings)\n",
                   b->n, data.len, best / 1000.0, data.len / (double)best, b->n * 1e6 / (double)best,
                   b->n_problems);
-    assert_true(best < 100000);
+#ifndef TQ_DEBUG_BUILD
+    assert_true(best < 100000); /* sanitizer builds are far slower; the figure is for -O2 */
+#endif
 
     /* round trip: canonical text parses back to an equal object, and is a fixed point */
     assert_int_equal(tq_json_parse((struct tq_str){data.ptr, data.len}, &root, &err), TQ_OK);
