@@ -23,10 +23,11 @@
 
 /* A member name of an open object, remembered until that object closes. */
 struct key_ent {
-    size_t off;     /* offset of the opening quote */
-    size_t raw_len; /* bytes between the quotes, escapes undecoded */
-    size_t dec_len; /* bytes after decoding escapes */
-    uint32_t hash;  /* FNV-1a of the decoded bytes */
+    const unsigned char *name; /* first byte after the opening quote */
+    size_t off;                /* offset of the opening quote */
+    size_t raw_len;            /* bytes between the quotes, escapes undecoded */
+    size_t dec_len;            /* bytes after decoding escapes */
+    uint32_t hash;             /* FNV-1a of the decoded bytes */
     bool escaped;
 };
 
@@ -269,7 +270,7 @@ static tq_rc scan_key(struct scan *s)
 {
     const unsigned char *p = s->p;
     size_t n = s->n, i = s->i + 1;
-    struct key_ent ke = {.off = s->i, .hash = FNV_BASIS};
+    struct key_ent ke = {.name = p + s->i + 1, .off = s->i, .hash = FNV_BASIS};
     unsigned char enc[4];
     const char *why;
     unsigned long cp;
@@ -393,58 +394,64 @@ static tq_rc scan_literal(struct scan *s, const char *lit, size_t len)
     return TQ_OK;
 }
 
-/* Decoded bytes of member name k into out (only used when two hashes collide). */
-static tq_rc key_decode(struct scan *s, const struct key_ent *k, struct tq_buf *out)
-{
-    const unsigned char *p = s->p;
-    size_t i = k->off + 1, end = k->off + 1 + k->raw_len;
-    unsigned char enc[4];
-    unsigned long cp;
-    tq_rc rc = TQ_OK;
+/* Walks the decoded bytes of a member name without copying it. */
+struct key_iter {
+    const unsigned char *p, *end;
+    unsigned char buf[4];
+    size_t nbuf, ibuf;
+};
 
-    tq_buf_reset(out);
-    while (!rc && i < end) {
-        if (p[i] == '\\') {
-            i++;
-            if (scan_escape(p, s->n, &i, &cp))
-                return TQ_EJSON; /* cannot happen: the name was scanned already */
-            rc = tq_buf_append(out, enc, utf8_put(enc, cp));
-        } else {
-            rc = tq_buf_append(out, p + i, 1);
-            i++;
-        }
-    }
-    return rc;
+static void key_iter_init(struct key_iter *it, const struct key_ent *k)
+{
+    it->p = k->name;
+    it->end = k->name + k->raw_len;
+    it->nbuf = it->ibuf = 0;
 }
 
-static bool key_equal(struct scan *s, const struct key_ent *a, const struct key_ent *b)
+/* The next decoded byte, or -1 at the end. The name was validated when it was scanned. */
+static int key_iter_next(struct key_iter *it)
 {
-    struct tq_buf da, db;
-    bool eq = false;
+    unsigned long cp = 0;
+    size_t i = 1;
 
-    if (a->hash != b->hash || a->dec_len != b->dec_len)
-        return false;
-    if (!a->escaped && !b->escaped)
-        return a->raw_len == b->raw_len &&
-               memcmp(s->p + a->off + 1, s->p + b->off + 1, a->raw_len) == 0;
-    tq_buf_init(&da, a->raw_len + 1);
-    tq_buf_init(&db, b->raw_len + 1);
-    if (key_decode(s, a, &da) == TQ_OK && key_decode(s, b, &db) == TQ_OK)
-        eq = da.len == db.len && memcmp(da.ptr, db.ptr, da.len) == 0;
-    tq_buf_cleanup(&da);
-    tq_buf_cleanup(&db);
-    return eq;
+    if (it->ibuf < it->nbuf)
+        return it->buf[it->ibuf++];
+    if (it->p >= it->end)
+        return -1;
+    if (*it->p != '\\')
+        return *it->p++;
+    if (scan_escape(it->p, (size_t)(it->end - it->p), &i, &cp))
+        return -1; /* unreachable for a scanned name */
+    it->p += i;
+    it->nbuf = utf8_put(it->buf, cp);
+    it->ibuf = 1;
+    return it->buf[0];
 }
 
-static int key_cmp(const void *va, const void *vb)
+/* Total order on member names: hash, decoded length, then decoded bytes. 0 means equal names. */
+static int key_order(const struct key_ent *a, const struct key_ent *b)
 {
-    const struct key_ent *a = va, *b = vb;
+    struct key_iter ia, ib;
+    int ca, cb;
 
     if (a->hash != b->hash)
         return a->hash < b->hash ? -1 : 1;
     if (a->dec_len != b->dec_len)
         return a->dec_len < b->dec_len ? -1 : 1;
-    return a->off < b->off ? -1 : a->off > b->off;
+    if (!a->escaped && !b->escaped)
+        return memcmp(a->name, b->name, a->raw_len);
+    key_iter_init(&ia, a);
+    key_iter_init(&ib, b);
+    do {
+        ca = key_iter_next(&ia);
+        cb = key_iter_next(&ib);
+    } while (ca == cb && ca >= 0);
+    return ca < cb ? -1 : ca > cb;
+}
+
+static int key_cmp(const void *va, const void *vb)
+{
+    return key_order(va, vb);
 }
 
 static tq_rc dup_fail(struct scan *s, const struct key_ent *a, const struct key_ent *b)
@@ -466,16 +473,17 @@ static tq_rc close_object(struct scan *s, size_t base)
     if (cnt <= 16) {
         for (size_t a = 1; a < cnt; a++)
             for (size_t b = 0; b < a; b++)
-                if (e[a].hash == e[b].hash && key_equal(s, &e[a], &e[b]))
+                if (e[a].hash == e[b].hash && key_order(&e[a], &e[b]) == 0)
                     return dup_fail(s, &e[a], &e[b]);
     } else {
-        /* Large objects: sort by (hash, length) so equal names become neighbours. */
+        /*
+         * Large objects: sort by the total order so equal names become neighbours. Comparing
+         * bytes (not only hashes) keeps crafted hash collisions at O(n log n).
+         */
         qsort(e, cnt, sizeof(*e), key_cmp);
         for (size_t a = 0; a + 1 < cnt; a++)
-            for (size_t b = a + 1;
-                 b < cnt && e[b].hash == e[a].hash && e[b].dec_len == e[a].dec_len; b++)
-                if (key_equal(s, &e[a], &e[b]))
-                    return dup_fail(s, &e[a], &e[b]);
+            if (key_order(&e[a], &e[a + 1]) == 0)
+                return dup_fail(s, &e[a], &e[a + 1]);
     }
     s->nkeys = base;
     s->keys.len = base * sizeof(struct key_ent);

@@ -1299,6 +1299,16 @@ static const struct tq__stix_type types[] = {
     T("x509-certificate", SCO, x509_certificate, NULL, true),
 };
 
+/* strcmp order of a counted string against a C string, without strlen. */
+static int name_cmp(struct tq_str a, const char *b)
+{
+    for (size_t i = 0; i < a.len; i++) {
+        if (b[i] == '\0' || (unsigned char)a.ptr[i] != (unsigned char)b[i])
+            return b[i] == '\0' ? 1 : (unsigned char)a.ptr[i] < (unsigned char)b[i] ? -1 : 1;
+    }
+    return b[a.len] == '\0' ? 0 : -1;
+}
+
 const struct tq__stix_type *tq__stix_type_find(struct tq_str name)
 {
     size_t lo = 0, hi = ARRAY_LEN(types);
@@ -1307,12 +1317,8 @@ const struct tq__stix_type *tq__stix_type_find(struct tq_str name)
         return NULL;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        const char *t = types[mid].name;
-        size_t tl = strlen(t);
-        int c = memcmp(name.ptr, t, name.len < tl ? name.len : tl);
+        int c = name_cmp(name, types[mid].name);
 
-        if (c == 0)
-            c = name.len < tl ? -1 : name.len > tl;
         if (c == 0)
             return &types[mid];
         if (c < 0)

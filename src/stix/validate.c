@@ -71,8 +71,11 @@ void tq__stix_problem(struct tq__stix_vctx *vc, bool warning, const struct tq__s
     }
     if (!vc->batch)
         return;
-    if ((vc->batch->n_problems & (vc->batch->n_problems - 1)) == 0) {
-        size_t cap = vc->batch->n_problems ? vc->batch->n_problems * 2 : 4;
+    /* Capacity is implicit: 8, then doubled each time the count reaches a power of two. */
+    if (vc->batch->n_problems == 0 ||
+        (vc->batch->n_problems >= 8 &&
+         (vc->batch->n_problems & (vc->batch->n_problems - 1)) == 0)) {
+        size_t cap = vc->batch->n_problems ? vc->batch->n_problems * 2 : 8;
 
         vc->batch->problems = tq_xrealloc(vc->batch->problems, cap * sizeof(*pr));
     }
