@@ -18,7 +18,7 @@
 
 struct json_object;
 
-#define TQ_STIX_ID_MAX 256  /* "type--uuid": type is at most 250 chars by the spec */
+#define TQ_STIX_ID_MAX 256 /* "type--uuid": type is at most 250 chars by the spec */
 #define TQ_STIX_TYPE_MAX 251
 #define TQ_STIX_MAX_DEPTH 64 /* nesting limit for untrusted JSON */
 
@@ -26,12 +26,12 @@ struct json_object;
 struct tq_stix_object {
     char id[TQ_STIX_ID_MAX];
     char type[TQ_STIX_TYPE_MAX];
-    char spec_version[8];   /* "2.1" */
-    int64_t created_us;     /* -1 when the object has no created (SCOs) */
-    int64_t modified_us;    /* -1 when the object has no modified */
-    int64_t version_us;     /* modified, else created, else -1 (an unversioned SCO) */
+    char spec_version[8]; /* "2.1" */
+    int64_t created_us;   /* -1 when the object has no created (SCOs) */
+    int64_t modified_us;  /* -1 when the object has no modified */
+    int64_t version_us;   /* modified, else created, else -1 (an unversioned SCO) */
     bool revoked;
-    char *json;             /* canonical serialisation, owned, NUL-terminated */
+    char *json; /* canonical serialisation, owned, NUL-terminated */
     size_t json_len;
 };
 
@@ -39,16 +39,16 @@ void tq_stix_object_cleanup(struct tq_stix_object *obj);
 
 /* A problem found by validation. */
 struct tq_stix_problem {
-    size_t index;         /* position of the object in its batch */
-    char *object_id;      /* the object's id as given, or NULL when it has none */
-    char *property;       /* property path, e.g. "modified" or "external_references[2].url" */
-    char *reason;         /* what is wrong, in words */
-    bool warning;         /* true: a SHOULD-level remark, the object is still accepted */
+    size_t index;    /* position of the object in its batch */
+    char *object_id; /* the object's id as given, or NULL when it has none */
+    char *property;  /* property path, e.g. "modified" or "external_references[2].url" */
+    char *reason;    /* what is wrong, in words */
+    bool warning;    /* true: a SHOULD-level remark, the object is still accepted */
 };
 
 /* The result of validating a batch: every object either stored-ready or refused with reasons. */
 struct tq_stix_item {
-    bool ok;                      /* obj is valid and filled */
+    bool ok; /* obj is valid and filled */
     struct tq_stix_object obj;
 };
 

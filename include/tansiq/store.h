@@ -23,7 +23,7 @@
 struct tq_store;
 
 struct tq_store_options {
-    unsigned pool_size;        /* connections kept open; 0 = default (8) */
+    unsigned pool_size; /* connections kept open; 0 = default (8) */
     bool read_only;
 };
 
@@ -47,10 +47,10 @@ tq_rc tq_store_meta_set(struct tq_store *store, const char *key, const char *val
 /* ---- collections ---------------------------------------------------------------------- */
 
 struct tq_collection {
-    char id[37];          /* UUID */
-    char *alias;          /* optional short name, unique; may be NULL */
+    char id[37]; /* UUID */
+    char *alias; /* optional short name, unique; may be NULL */
     char *title;
-    char *description;    /* may be NULL */
+    char *description; /* may be NULL */
 };
 
 void tq_collection_cleanup(struct tq_collection *c);
@@ -85,7 +85,7 @@ tq_rc tq_store_put(struct tq_store *store, const char *collection_id,
 
 /* match[version] selectors; several may be combined (OR). */
 enum {
-    TQ_MATCH_LAST = 1u << 0,  /* the default when no version selector is given */
+    TQ_MATCH_LAST = 1u << 0, /* the default when no version selector is given */
     TQ_MATCH_FIRST = 1u << 1,
     TQ_MATCH_ALL = 1u << 2,   /* overrides the others */
     TQ_MATCH_TIMES = 1u << 3, /* versions[] lists exact version timestamps */
@@ -99,19 +99,19 @@ struct tq_store_cursor {
 };
 
 struct tq_store_query {
-    const char *collection_id;    /* required */
-    const char *object_id;        /* NULL, or restrict to one object (object and versions routes) */
+    const char *collection_id; /* required */
+    const char *object_id;     /* NULL, or restrict to one object (object and versions routes) */
     bool has_added_after;
-    int64_t added_after_us;       /* exclusive */
-    bool has_cursor;              /* resume strictly after this (date_added, id) */
+    int64_t added_after_us; /* exclusive */
+    bool has_cursor;        /* resume strictly after this (date_added, id) */
     struct tq_store_cursor cursor;
-    size_t limit;                 /* rows per page, >= 1 */
-    const struct tq_str *ids;     /* match[id], OR-ed */
+    size_t limit;             /* rows per page, >= 1 */
+    const struct tq_str *ids; /* match[id], OR-ed */
     size_t n_ids;
-    const struct tq_str *types;   /* match[type], OR-ed */
+    const struct tq_str *types; /* match[type], OR-ed */
     size_t n_types;
-    unsigned version_flags;       /* TQ_MATCH_*; 0 means TQ_MATCH_LAST */
-    const int64_t *versions;      /* with TQ_MATCH_TIMES */
+    unsigned version_flags;  /* TQ_MATCH_*; 0 means TQ_MATCH_LAST */
+    const int64_t *versions; /* with TQ_MATCH_TIMES */
     size_t n_versions;
     const struct tq_str *spec_versions; /* match[spec_version], OR-ed; none = any */
     size_t n_spec_versions;
@@ -121,9 +121,9 @@ struct tq_store_query {
 struct tq_store_row {
     const char *id;
     int64_t date_added_us;
-    int64_t version_us;           /* -1 for an unversioned object */
+    int64_t version_us; /* -1 for an unversioned object */
     const char *spec_version;
-    const char *json;             /* canonical JSON; NULL when the query asked for none */
+    const char *json; /* canonical JSON; NULL when the query asked for none */
     size_t json_len;
 };
 
@@ -131,11 +131,11 @@ struct tq_store_row {
 typedef tq_rc (*tq_store_row_cb)(void *ud, const struct tq_store_row *row);
 
 struct tq_store_page_info {
-    size_t n;                     /* rows delivered */
-    bool more;                    /* rows remain after the last delivered one */
-    int64_t first_date_added_us;  /* of the rows delivered; -1 when n == 0 */
+    size_t n;                    /* rows delivered */
+    bool more;                   /* rows remain after the last delivered one */
+    int64_t first_date_added_us; /* of the rows delivered; -1 when n == 0 */
     int64_t last_date_added_us;
-    struct tq_store_cursor next;  /* the last delivered row, to resume after */
+    struct tq_store_cursor next; /* the last delivered row, to resume after */
 };
 
 /*
