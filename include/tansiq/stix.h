@@ -18,7 +18,7 @@
 
 struct json_object;
 
-#define TQ_STIX_ID_MAX 256 /* "type--uuid": type is at most 250 chars by the spec */
+#define TQ_STIX_ID_MAX 296 /* "type--uuid": 250 + 2 + 36 + NUL, rounded up */
 #define TQ_STIX_TYPE_MAX 251
 #define TQ_STIX_MAX_DEPTH 64 /* nesting limit for untrusted JSON */
 
