@@ -37,7 +37,7 @@ for cmd in init serve import export validate user collection; do
   check "$cmd --help" bash -c "'$TQ' $cmd --help | grep -q usage"
 done
 check "unknown command is a usage error" status_is 2 "$TQ" frobnicate
-check "open without init fails clearly" bash -c "! '$TQ' collection list --home '$H' 2>&1 | grep -q 'tansiq init' && false || true"
+check "open without init fails clearly" bash -c "'$TQ' collection list --home '$H' 2>&1 | grep -q 'tansiq init'"
 check "init" "$TQ" init --home "$H" --title "test node"
 check "init twice is refused" status_is 3 "$TQ" init --home "$H"
 check "home is private" bash -c "[[ \$(stat -c %a '$H') == 700 && \$(stat -c %a '$H/tls/key.pem') == 600 && \$(stat -c %a '$H/identity.key') == 600 ]]"
@@ -56,12 +56,12 @@ check "password hash is not in the store as text" bash -c "! grep -q 'pw one two
 cat >"$WORK/good.json" <<'J'
 {"type":"bundle","id":"bundle--44af6c39-c09b-49c5-9de2-394224b04982","objects":[
  {"type":"identity","spec_version":"2.1","id":"identity--311b2d2d-f010-4473-83ec-1edf84858f4c",
-  "created":"2015-12-21T19:59:11Z","modified":"2015-12-21T19:59:11Z","name":"Cole Powers",
+  "created":"2015-12-21T19:59:11.000Z","modified":"2015-12-21T19:59:11.000Z","name":"Cole Powers",
   "identity_class":"individual"}]}
 J
 cat >"$WORK/bad.json" <<'J'
 [{"type":"identity","spec_version":"2.1","id":"identity--311b2d2d-f010-4473-83ec-1edf84858f4c",
-  "created":"2016-12-21T19:59:11Z","modified":"2015-12-21T19:59:11Z","name":"Backwards"}]
+  "created":"2016-12-21T19:59:11.000Z","modified":"2015-12-21T19:59:11.000Z","name":"Backwards"}]
 J
 printf '{"type": "bundle", ' >"$WORK/notjson.json"
 check "validate good" "$TQ" validate "$WORK/good.json"
