@@ -3,7 +3,7 @@
 armed-cell activity along the Syria-Iraq border, for `make run`.
 
 Every name, number and event in it is invented for demonstration; places are real towns and
-crossings. Identifiers are UUIDv5 so the output is reproducible: run it again and the file does
+crossings. Identifiers are derived from names so the output is reproducible: run it again and the file does
 not change.
 """
 import json
@@ -20,7 +20,9 @@ objects = []
 
 
 def sid(kind, name):
-    return f"{kind}--{uuid.uuid5(NS, kind + ':' + name)}"
+    """A UUIDv4-shaped id (as STIX asks of SDOs and SROs) drawn from a hash, so it is stable."""
+    h = uuid.uuid5(NS, kind + ':' + name).bytes
+    return f"{kind}--{uuid.UUID(bytes=h, version=4)}"
 
 
 def ts(day, hour=8):
@@ -120,7 +122,7 @@ sdo("report", "weekly", "11-14", "AMBER", name="Border situation report, week 46
     report_types=["threat-report"], published=ts("11-14", 12),
     object_refs=inc_ids + ind_ids + [cells, smugglers])
 
-bundle = {"type": "bundle", "id": "bundle--" + str(uuid.uuid5(NS, "bundle")), "objects": objects}
+bundle = {"type": "bundle", "id": sid("bundle", "demo"), "objects": objects}
 with open("demo/border-demo.json", "w", encoding="utf-8") as f:
     json.dump(bundle, f, ensure_ascii=False, indent=1)
     f.write("\n")
