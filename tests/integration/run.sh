@@ -217,6 +217,17 @@ else
   ok "no credentials in the log"
 fi
 
+# A clean stop; under the sanitizers the log then holds any leak or error report.
+kill "$srv_pid" 2>/dev/null
+wait "$srv_pid" 2>/dev/null
+srv_pid=
+if grep -qE 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$WORK/serve.err"; then
+  bad "clean shutdown" "sanitizer report in the server log:"
+  grep -A20 -E 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$WORK/serve.err" | head -40
+else
+  ok "clean shutdown"
+fi
+
 ((skipped)) && echo "$skipped skipped"
 echo "$passed passed, $failed failed"
 ((failed == 0))
