@@ -14,9 +14,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const enum tq_taxii_route routes[] = {TQ_ROUTE_OBJECTS, TQ_ROUTE_MANIFEST,
-                                             TQ_ROUTE_OBJECT, TQ_ROUTE_VERSIONS,
-                                             TQ_ROUTE_COLLECTIONS};
+static const enum tq_taxii_route routes[] = {TQ_ROUTE_OBJECTS, TQ_ROUTE_MANIFEST, TQ_ROUTE_OBJECT,
+                                             TQ_ROUTE_VERSIONS, TQ_ROUTE_COLLECTIONS};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
