@@ -30,7 +30,7 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 LIB_SRC   := $(sort $(wildcard src/core/*.c src/stix/*.c src/store/*.c src/policy/*.c \
-                               src/audit/*.c src/taxii/*.c src/http/*.c \
+                               src/audit/*.c src/ingest/*.c src/taxii/*.c src/http/*.c \
                                src/node/*.c))
 CLI_SRC   := $(sort $(wildcard src/cli/*.c))
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))

@@ -67,6 +67,31 @@ struct tq_stix_batch {
  */
 tq_rc tq_json_parse(struct tq_str text, struct json_object **out, struct tq_err *err);
 
+/* Where the object list of a container lies, found by tq_json_check. */
+struct tq_json_split {
+    bool found;           /* text is an array, or an object with a top-level "objects" array */
+    size_t list_start;    /* offset of the list's '[' */
+    size_t list_end;      /* offset just after its ']' */
+    struct tq_str *elems; /* each element's bytes (borrowed from the text); owned array */
+    size_t n;
+};
+
+/*
+ * The strict checks of tq_json_parse without building a tree (about 1 GB/s). With split
+ * non-NULL it also records the elements of the container's object list, so that a large
+ * import can parse and validate them in pieces (tq_json_split_cleanup releases the array).
+ */
+tq_rc tq_json_check(struct tq_str text, struct tq_json_split *split, struct tq_err *err);
+void tq_json_split_cleanup(struct tq_json_split *split);
+
+/*
+ * Find the object list of a parsed container: a bundle, a TAXII envelope, a bare array or a
+ * single object. *list is borrowed from root (root itself for a single object, with *single
+ * set; NULL for an empty bundle). TQ_EUNPROCESSABLE when root is none of these.
+ */
+tq_rc tq_stix_container(struct json_object *root, struct json_object **list, bool *single,
+                        struct tq_err *err);
+
 /*
  * Parse and validate one batch: a STIX bundle, a TAXII envelope ({"objects": [...]}), a bare
  * JSON array of objects or a single object. Envelope-level failures return TQ_EJSON (not JSON)

@@ -29,9 +29,8 @@ void tq_stix_batch_free(struct tq_stix_batch *batch)
     tq_free(batch);
 }
 
-/* The object list of the container, or NULL with err set. *single is set for a lone object. */
-static tq_rc find_objects(struct json_object *root, struct json_object **list, bool *single,
-                          struct tq_err *err)
+tq_rc tq_stix_container(struct json_object *root, struct json_object **list, bool *single,
+                        struct tq_err *err)
 {
     struct json_object *type = NULL, *objs = NULL, *id = NULL;
     struct tq_str t, ids;
@@ -95,7 +94,7 @@ tq_rc tq_stix_parse_batch(struct tq_str text, struct tq_stix_batch **out, struct
     rc = tq_json_parse(text, &root, err);
     if (rc)
         return rc;
-    rc = find_objects(root, &list, &single, err);
+    rc = tq_stix_container(root, &list, &single, err);
     if (rc)
         goto out;
     n = !list ? 0 : single ? 1 : json_object_array_length(list);

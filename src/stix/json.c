@@ -490,18 +490,27 @@ static tq_rc close_object(struct scan *s, size_t base)
     return TQ_OK;
 }
 
-static tq_rc json_check(struct tq_str text, struct tq_err *err)
+/*
+ * The strict pass. When split is non-NULL it also records where the object list of a container
+ * lies: the top-level array, or the array value of a top-level "objects" member. Element
+ * boundaries come for free here, and they let a large import parse and validate its objects in
+ * pieces on one thread while another stores the previous piece.
+ */
+static tq_rc json_check(struct tq_str text, struct tq_json_split *split, struct tq_err *err)
 {
     struct frame frames[TQ_STIX_MAX_DEPTH];
     struct scan s = {.p = (const unsigned char *)text.ptr, .n = text.len, .err = err};
-    size_t depth = 0;
-    bool want_value = true;
+    struct tq_buf elems;
+    size_t depth = 0, list_depth = 0, elem_start = 0;
+    bool want_value = true, objects_key = false, in_list = false, list_seen = false;
     tq_rc rc = TQ_OK;
 
     if (!text.ptr && text.len)
         return tq_err_set(err, TQ_EINVAL, "no input");
     /* Each member name takes at least four bytes of input ("":0), which bounds the table. */
     tq_buf_init(&s.keys, (text.len / 4 + 64) * sizeof(struct key_ent));
+    /* Each element takes at least two bytes (a value and a comma). */
+    tq_buf_init(&elems, (text.len / 2 + 2) * sizeof(struct tq_str));
     skip_ws(&s);
     for (;;) {
         if (want_value) {
@@ -509,9 +518,18 @@ static tq_rc json_check(struct tq_str text, struct tq_err *err)
                 rc = fail(&s, s.i, "unexpected end of input");
                 goto out;
             }
+            if (in_list && depth == list_depth)
+                elem_start = s.i;
             switch (s.p[s.i]) {
             case '{':
             case '[':
+                if (split && !list_seen && s.p[s.i] == '[' &&
+                    (depth == 0 || (depth == 1 && objects_key))) {
+                    in_list = list_seen = true;
+                    list_depth = depth + 1;
+                    split->list_start = s.i;
+                }
+                objects_key = false;
                 if (depth == TQ_STIX_MAX_DEPTH) {
                     rc = tq_err_set(err, TQ_EJSON,
                                     "malformed JSON at byte %zu: nesting deeper than %d levels",
@@ -524,6 +542,10 @@ static tq_rc json_check(struct tq_str text, struct tq_err *err)
                 s.i++;
                 skip_ws(&s);
                 if (s.i < s.n && s.p[s.i] == (frames[depth - 1].is_obj ? '}' : ']')) {
+                    if (in_list && depth == list_depth) {
+                        in_list = false;
+                        split->list_end = s.i + 1;
+                    }
                     depth--;
                     s.i++;
                     want_value = false;
@@ -558,6 +580,16 @@ static tq_rc json_check(struct tq_str text, struct tq_err *err)
             continue;
         }
         /* After a complete value. */
+        objects_key = false;
+        if (in_list && depth == list_depth) {
+            struct tq_str e = {text.ptr + elem_start, s.i - elem_start};
+
+            rc = tq_buf_append(&elems, &e, sizeof(e));
+            if (rc) {
+                rc = tq_err_set(err, rc, "too many list elements");
+                goto out;
+            }
+        }
         skip_ws(&s);
         if (depth == 0) {
             if (s.i != s.n)
@@ -591,6 +623,11 @@ static tq_rc json_check(struct tq_str text, struct tq_err *err)
             rc = scan_key(&s);
             if (rc)
                 goto out;
+            if (depth == 1 && split) {
+                const struct key_ent *k = key_at(&s, s.nkeys - 1);
+
+                objects_key = !k->escaped && k->raw_len == 7 && memcmp(k->name, "objects", 7) == 0;
+            }
             skip_ws(&s);
             if (s.i >= s.n || s.p[s.i] != ':') {
                 rc = fail(&s, s.i, "':' expected");
@@ -602,6 +639,10 @@ static tq_rc json_check(struct tq_str text, struct tq_err *err)
             continue;
         }
         if (s.p[s.i] == ']') {
+            if (in_list && depth == list_depth) {
+                in_list = false;
+                split->list_end = s.i + 1;
+            }
             depth--;
             s.i++;
             continue;
@@ -616,7 +657,30 @@ static tq_rc json_check(struct tq_str text, struct tq_err *err)
     }
 out:
     tq_buf_cleanup(&s.keys);
+    if (split && rc == TQ_OK && list_seen) {
+        size_t bytes;
+
+        split->found = true;
+        split->elems = (struct tq_str *)(void *)tq_buf_take(&elems, &bytes);
+        split->n = bytes / sizeof(struct tq_str);
+    }
+    tq_buf_cleanup(&elems);
     return rc;
+}
+
+tq_rc tq_json_check(struct tq_str text, struct tq_json_split *split, struct tq_err *err)
+{
+    if (split)
+        memset(split, 0, sizeof(*split));
+    if (text.len > (size_t)INT_MAX - 1)
+        return tq_err_set(err, TQ_ETOOBIG, "JSON text of %zu bytes is too large", text.len);
+    return json_check(text, split, err);
+}
+
+void tq_json_split_cleanup(struct tq_json_split *split)
+{
+    tq_free(split->elems);
+    memset(split, 0, sizeof(*split));
 }
 
 tq_rc tq_json_parse(struct tq_str text, struct json_object **out, struct tq_err *err)
@@ -628,7 +692,7 @@ tq_rc tq_json_parse(struct tq_str text, struct json_object **out, struct tq_err 
 
     if (text.len > (size_t)INT_MAX - 1)
         return tq_err_set(err, TQ_ETOOBIG, "JSON text of %zu bytes is too large", text.len);
-    rc = json_check(text, err);
+    rc = json_check(text, NULL, err);
     if (rc)
         return rc;
     /* json-c counts one level more than we do for the top value; leave it room. */
