@@ -29,7 +29,9 @@ enum { OPT_HOME = 1000, OPT_JSON, OPT_HELP, OPT_FIRST_FREE };
 
 #define CLI_COMMON_OPTIONS                                                                         \
     {"home", required_argument, NULL, OPT_HOME}, {"json", no_argument, NULL, OPT_JSON},            \
-        {"help", no_argument, NULL, OPT_HELP}
+    {                                                                                              \
+        "help", no_argument, NULL, OPT_HELP                                                        \
+    }
 
 /*
  * Handle a common option; returns true when c was one. Sets *help when --help was seen.

@@ -198,6 +198,14 @@ int cmd_user(int argc, char **argv)
         fputs(user_usage, stderr);
         return CLI_USAGE;
     }
+    if ((strcmp(sub, "grant") == 0 && argc > optind + 3) ||
+        (strcmp(sub, "grant") != 0 && strcmp(sub, "list") != 0 && argc > optind + 2)) {
+        fprintf(stderr,
+                "tansiq: unexpected argument '%s' (collections of 'user add' are given "
+                "as --read=COLL and --write=COLL)\n",
+                argv[argc - 1]);
+        return CLI_USAGE;
+    }
     status = cli_open_node(&common, &node);
     if (status)
         return status;

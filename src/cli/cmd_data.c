@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "tansiq/ingest.h"
 
 #define CLI_MAX_FILE_BYTES (1024u << 20)
-#define IMPORT_CHUNK 5000
 #define EXPORT_PAGE 1000
 
 static tq_rc read_input(const char *path, struct tq_buf *out, struct tq_err *err)
@@ -134,46 +134,25 @@ int cmd_validate(int argc, char **argv)
     return bad_files ? CLI_REFUSED : CLI_OK;
 }
 
-struct import_totals {
-    size_t stored, present, rejected;
+struct import_ctx {
+    const char *file;
+    bool progress;
 };
 
-static tq_rc import_batch(struct tq_store *store, const char *collection, const char *file,
-                          struct tq_stix_batch *batch, bool progress, struct import_totals *t,
-                          struct tq_err *err)
+static void import_problem(void *ud, const struct tq_stix_problem *p)
 {
-    struct tq_stix_object *objs = tq_xmalloc(IMPORT_CHUNK * sizeof(*objs));
-    enum tq_put_result *res = tq_xmalloc(IMPORT_CHUNK * sizeof(*res));
-    size_t i = 0, done = 0;
-    tq_rc rc = TQ_OK;
+    const struct import_ctx *ctx = ud;
 
-    while (i < batch->n) {
-        size_t n = 0;
+    print_problem(ctx->file, p);
+}
 
-        for (; i < batch->n && n < IMPORT_CHUNK; i++)
-            if (batch->items[i].ok)
-                objs[n++] = batch->items[i].obj;
-        if (n == 0)
-            break;
-        rc = tq_store_put(store, collection, objs, n, res, NULL, err);
-        if (rc)
-            break;
-        for (size_t k = 0; k < n; k++) {
-            if (res[k] == TQ_PUT_STORED)
-                t->stored++;
-            else
-                t->present++;
-        }
-        done += n;
-        if (progress)
-            fprintf(stderr, "\r%s: %zu of %zu objects", file, done, batch->n - batch->n_invalid);
-    }
-    if (progress)
-        fprintf(stderr, "\n");
-    t->rejected += batch->n_invalid;
-    tq_free(objs);
-    tq_free(res);
-    return rc;
+static void import_progress(void *ud, size_t done, size_t total)
+{
+    const struct import_ctx *ctx = ud;
+
+    if (ctx->progress)
+        fprintf(stderr, "\r%s: %zu of %zu objects%s", ctx->file, done, total,
+                done == total ? "\n" : "");
 }
 
 int cmd_import(int argc, char **argv)
@@ -185,7 +164,7 @@ int cmd_import(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     struct cli_common common;
-    struct import_totals t = {0};
+    struct tq_ingest_stats t = {0};
     struct tq_collection col = {0};
     struct tq_node *node = NULL;
     const char *collection = "shared";
@@ -223,19 +202,25 @@ int cmd_import(int argc, char **argv)
         goto out;
     }
     for (int i = optind; i < argc; i++) {
-        struct tq_stix_batch *batch = NULL;
+        struct import_ctx ctx = {argv[i], progress};
+        struct tq_ingest_hooks hooks = {import_problem, import_progress, &ctx};
+        struct tq_ingest_stats st;
+        struct tq_buf text;
 
-        rc = load_batch(argv[i], &batch, &err);
-        if (rc) {
+        rc = read_input(argv[i], &text, &err);
+        if (!rc) {
+            rc = tq_ingest_text(tq_node_store(node), col.id, (struct tq_str){text.ptr, text.len}, 0,
+                                &hooks, &st, &err);
+            tq_buf_cleanup(&text);
+        }
+        t.stored += st.stored;
+        t.present += st.present;
+        t.rejected += st.rejected;
+        if (rc == TQ_EJSON || rc == TQ_EUNPROCESSABLE || rc == TQ_ENOTFOUND || rc == TQ_EIO ||
+            rc == TQ_ETOOBIG) {
             fprintf(stderr, "%s: %s\n", argv[i], err.msg);
             bad_files++;
-            continue;
-        }
-        for (size_t k = 0; k < batch->n_problems; k++)
-            print_problem(argv[i], &batch->problems[k]);
-        rc = import_batch(tq_node_store(node), col.id, argv[i], batch, progress, &t, &err);
-        tq_stix_batch_free(batch);
-        if (rc) {
+        } else if (rc) {
             status = cli_fail(argv[i], rc, &err);
             goto out;
         }
