@@ -95,8 +95,14 @@ tq_rc tq_time_parse(struct tq_str s, int64_t *us_out, int *frac_digits);
 /* Format as "YYYY-MM-DDTHH:MM:SS.ffffffZ" (27 chars + NUL) into out[28]. */
 #define TQ_TIME_STR_MAX 32
 void tq_time_format(int64_t us, char out[TQ_TIME_STR_MAX]);
-/* Format with exactly 3 fraction digits (TAXII timestamps in headers and envelopes). */
+/* Format with exactly 3 fraction digits (truncating). */
 void tq_time_format_ms(int64_t us, char out[TQ_TIME_STR_MAX]);
+/*
+ * Format exactly, as short as STIX producers usually write: 3 fraction digits when us has no
+ * sub-millisecond part, else 6. Object versions are written this way so that a manifest's
+ * "version" reads like the object's own "modified" in the common cases.
+ */
+void tq_time_format_exact(int64_t us, char out[TQ_TIME_STR_MAX]);
 
 /* ---- misc ----------------------------------------------------------------------------- */
 

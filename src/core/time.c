@@ -169,3 +169,8 @@ void tq_time_format_ms(int64_t us, char out[TQ_TIME_STR_MAX])
 {
     format(us, out, 3);
 }
+
+void tq_time_format_exact(int64_t us, char out[TQ_TIME_STR_MAX])
+{
+    format(us, out, us % 1000 == 0 ? 3 : 6);
+}

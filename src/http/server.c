@@ -566,8 +566,9 @@ tq_rc tq_server_start(struct tq_store *store, const struct tq_server_config *cfg
     if (srv->tls)
         flags |= MHD_USE_TLS;
     srv->daemon = MHD_start_daemon(
-        flags, cfg->port, NULL, NULL, on_access, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads, MHD_OPTION_CONNECTION_LIMIT,
+        flags, cfg->port, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned int)threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned int)(cfg->max_connections ? cfg->max_connections : DEFAULT_MAX_CONNS),
         MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned int)(cfg->max_connections_per_ip ? cfg->max_connections_per_ip : DEFAULT_PER_IP),
@@ -575,8 +576,8 @@ tq_rc tq_server_start(struct tq_store *store, const struct tq_server_config *cfg
         (unsigned int)(cfg->conn_timeout_s ? cfg->conn_timeout_s : DEFAULT_TIMEOUT_S),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_LIMIT,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
-        srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-        srv, MHD_OPTION_ARRAY, tls_ops, MHD_OPTION_END);
+        srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_ARRAY, tls_ops,
+        MHD_OPTION_END);
     if (!srv->daemon) {
         rc = tq_err_set(err, srv->tls ? TQ_ETLS : TQ_EIO,
                         "cannot serve on %.64s port %u (address in use, or bad certificate/key)",

@@ -46,11 +46,15 @@ static void jw_u64(struct jw *w, uint64_t v)
         w->rc = tq_buf_printf(w->b, "%llu", (unsigned long long)v);
 }
 
-static void jw_time(struct jw *w, int64_t us)
+/* exact: object versions (see tq_time_format_exact); else microseconds (date_added). */
+static void jw_time(struct jw *w, int64_t us, bool exact)
 {
     char t[TQ_TIME_STR_MAX];
 
-    tq_time_format(us, t);
+    if (exact)
+        tq_time_format_exact(us, t);
+    else
+        tq_time_format(us, t);
     jw_raw(w, "\"");
     jw_raw(w, t);
     jw_raw(w, "\"");
@@ -355,14 +359,16 @@ static tq_rc on_row(void *ud, const struct tq_store_row *row)
         jw_raw(w, "{\"id\":");
         jw_str(w, row->id);
         jw_raw(w, ",\"date_added\":");
-        jw_time(w, row->date_added_us);
+        jw_time(w, row->date_added_us, false);
         jw_raw(w, ",\"version\":");
         /* An object without modified or created is versioned by its date_added. */
-        jw_time(w, row->version_us >= 0 ? row->version_us : row->date_added_us);
+        jw_time(w, row->version_us >= 0 ? row->version_us : row->date_added_us,
+                row->version_us >= 0);
         jw_raw(w, ",\"media_type\":\"" TQ_STIX_MEDIA "\"}");
         break;
     default:
-        jw_time(w, row->version_us >= 0 ? row->version_us : row->date_added_us);
+        jw_time(w, row->version_us >= 0 ? row->version_us : row->date_added_us,
+                row->version_us >= 0);
         break;
     }
     return w->rc;
@@ -637,7 +643,7 @@ static void handle_post(const struct tq_taxii_ctx *ctx, const struct tq_taxii_re
         jw_raw(&w, "{\"id\":");
         jw_str(&w, o->id);
         jw_raw(&w, ",\"version\":");
-        jw_time(&w, o->version_us >= 0 ? o->version_us : added[k]);
+        jw_time(&w, o->version_us >= 0 ? o->version_us : added[k], o->version_us >= 0);
         jw_raw(&w, results[k] == TQ_PUT_PRESENT ? ",\"message\":\"already present\"}"
                                                 : ",\"message\":\"stored\"}");
     }

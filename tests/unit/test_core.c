@@ -95,6 +95,10 @@ static void time_roundtrip(void **state)
     }
     tq_time_format_ms(1463041047123456, out);
     assert_string_equal(out, "2016-05-12T08:17:27.123Z");
+    tq_time_format_exact(1463041047123000, out);
+    assert_string_equal(out, "2016-05-12T08:17:27.123Z");
+    tq_time_format_exact(1463041047123400, out);
+    assert_string_equal(out, "2016-05-12T08:17:27.123400Z");
 }
 
 static void uuid_shape(void **state)
