@@ -10,6 +10,9 @@
 #include "tansiq/stix.h"
 #include "tansiq/store.h"
 #include "tansiq/server.h"
+#include "tansiq/client.h"
+#include "tansiq/ingest.h"
+#include "tansiq/node.h"
 
 #define TQ_VERSION "0.1.0"
 
