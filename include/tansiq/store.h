@@ -115,6 +115,12 @@ struct tq_store_query {
     size_t n_versions;
     const struct tq_str *spec_versions; /* match[spec_version], OR-ed; none = any */
     size_t n_spec_versions;
+    /*
+     * NULL for a local principal (analysts, the CLI): no release filter. Otherwise the name of
+     * a partner: only versions released to it are seen, the filter applied inside the query so
+     * that limit, more, next and the date headers never count a withheld version.
+     */
+    const char *partner;
 };
 
 /* One row handed to a query callback; every pointer is borrowed for the callback only. */
@@ -158,6 +164,35 @@ tq_rc tq_store_delete(struct tq_store *store, const struct tq_store_query *q, si
 /* Number of object versions in a collection (all when collection_id is NULL). */
 tq_rc tq_store_count(struct tq_store *store, const char *collection_id, uint64_t *count,
                      struct tq_err *err);
+
+/* ---- partners, groups and releases ----------------------------------------------------- */
+
+#define TQ_NAME_MAX 64 /* partner and group names: [a-z0-9][a-z0-9._-]{0,62} */
+
+struct tq_partner {
+    char name[TQ_NAME_MAX];
+    char *taxii_url;         /* base URL of its TAXII server, e.g. https://10.1.2.3:8443 */
+    char *cert_pem;          /* its pinned TLS certificate (server and client) */
+    uint8_t cert_sha256[32]; /* SHA-256 of the certificate's DER encoding */
+    char *sign_pubkey;       /* its Ed25519 public key, base64 */
+    int64_t added_us;
+};
+
+void tq_partner_cleanup(struct tq_partner *p);
+void tq_partner_list_free(struct tq_partner *v, size_t n);
+
+/* Create or replace a partner. */
+tq_rc tq_store_partner_put(struct tq_store *store, const struct tq_partner *p,
+                           struct tq_err *err);
+/* TQ_ENOTFOUND when unknown. */
+tq_rc tq_store_partner_get(struct tq_store *store, const char *name, struct tq_partner *out,
+                           struct tq_err *err);
+/* The partner whose pinned certificate has this SHA-256; TQ_ENOTFOUND when none. */
+tq_rc tq_store_partner_find_cert(struct tq_store *store, const uint8_t sha256[32],
+                                 struct tq_partner *out, struct tq_err *err);
+tq_rc tq_store_partner_list(struct tq_store *store, struct tq_partner **out, size_t *n,
+                            struct tq_err *err);
+tq_rc tq_store_partner_delete(struct tq_store *store, const char *name, struct tq_err *err);
 
 /* ---- TAXII status resources ----------------------------------------------------------- */
 

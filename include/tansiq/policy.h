@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * tansiq/policy.h - partners, sharing groups and release decisions.
+ *
+ * Releasability is a property of each object version, decided once by tq_policy_decide() and
+ * enforced at every exit. An object is never altered to carry policy: what its own markings do
+ * not say comes from node metadata (the collection's agreed default, and the provenance of
+ * objects received from partners).
+ *
+ * Markings read from an object's object_marking_refs:
+ *   - the official TLP 2.0 marking-definition ids (CLEAR, GREEN, AMBER, AMBER+STRICT, RED);
+ *   - marking-definitions of the tansiq releasability extension (TQ_POLICY_EXTENSION_ID), whose
+ *     extension body is {"extension_type": "property-extension", "release_to": ["group:IQ-SY",
+ *     "partner:damascus"], "no_further_sharing": true}. They are STIX objects like any other:
+ *     the node must hold the marking-definition for a reference to count.
+ *
+ * Decision rules, default deny (docs/internals/policy.md has the reasoning):
+ *   1. TLP:RED never leaves the node.
+ *   2. An object received from a partner is released onward only if it is neither AMBER+STRICT
+ *      nor no-further-sharing, only to partners its own release_to markings name (directly or
+ *      through a group), never by a default of the receiving node, and never back to the
+ *      partner it came from.
+ *   3. An object this node originated goes to the partners of its release_to markings, or, when
+ *      it has none, to those of its collection's default audience.
+ *   4. A partner sees a collection only when it was granted read on it (tq_store_perm_set with
+ *      the principal "partner:NAME").
+ */
+#ifndef TANSIQ_POLICY_H
+#define TANSIQ_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tansiq/core.h"
+#include "tansiq/stix.h"
+#include "tansiq/store.h"
+
+/* The extension-definition every tansiq node publishes for its releasability markings. */
+#define TQ_POLICY_EXTENSION_ID "extension-definition--2f6f5c1e-8a4b-4c3d-9e1f-7a6b5c4d3e21"
+
+#define TQ_TLP_CLEAR_ID "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"
+#define TQ_TLP_GREEN_ID "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+#define TQ_TLP_AMBER_ID "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+#define TQ_TLP_AMBER_STRICT_ID "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003"
+#define TQ_TLP_RED_ID "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+
+enum tq_tlp {
+    TQ_TLP_UNSET = 0, /* the object carries no TLP marking: the collection default applies */
+    TQ_TLP_CLEAR,
+    TQ_TLP_GREEN,
+    TQ_TLP_AMBER,
+    TQ_TLP_AMBER_STRICT,
+    TQ_TLP_RED,
+};
+
+const char *tq_tlp_name(enum tq_tlp tlp); /* "TLP:AMBER+STRICT", ... */
+/* Parse "clear", "green", "amber", "amber+strict", "red" (any case, optional "TLP:"). */
+tq_rc tq_tlp_parse(const char *s, enum tq_tlp *out);
+
+#define TQ_POLICY_NAME_MAX 64 /* partner and group names: [a-z0-9][a-z0-9._-]{0,62} */
+bool tq_policy_name_valid(const char *name);
+
+#endif
