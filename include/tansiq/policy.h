@@ -58,7 +58,43 @@ const char *tq_tlp_name(enum tq_tlp tlp); /* "TLP:AMBER+STRICT", ... */
 /* Parse "clear", "green", "amber", "amber+strict", "red" (any case, optional "TLP:"). */
 tq_rc tq_tlp_parse(const char *s, enum tq_tlp *out);
 
-#define TQ_POLICY_NAME_MAX 64 /* partner and group names: [a-z0-9][a-z0-9._-]{0,62} */
+/* Partner and group names: [a-z0-9][a-z0-9._-]{0,62} (TQ_NAME_MAX with its NUL). */
 bool tq_policy_name_valid(const char *name);
+
+/* Where objects being stored come from. */
+struct tq_policy_origin {
+    const char *partner;           /* NULL: created on this node */
+    const char *remote_collection; /* the partner's collection id they were pulled from */
+    int64_t received_us;
+};
+
+/*
+ * The policy-aware put: the one way objects enter a collection (CLI import, TAXII POST, sync).
+ * Works out each version's release facts (TLP, release_to, no-further-sharing, origin) from its
+ * markings and node metadata, decides which partners it is released to, and stores objects,
+ * facts and decisions in one transaction (tq_store_put semantics otherwise).
+ */
+tq_rc tq_policy_put(struct tq_store *store, const char *collection_id,
+                    const struct tq_stix_object *objs, size_t n,
+                    const struct tq_policy_origin *origin, enum tq_put_result *results,
+                    int64_t *date_added_us, struct tq_err *err);
+
+/*
+ * Refuse an object a partner may not send us (called by sync before tq_policy_put): TLP:RED
+ * (it should never have left its node), an object created_by this node's own identity, and an
+ * AMBER+STRICT or no-further-sharing object the partner did not originate. TQ_EFORBIDDEN with
+ * the reason in err.
+ */
+tq_rc tq_policy_check_inbound(struct tq_store *store, const char *partner,
+                              const struct tq_stix_object *obj, struct tq_err *err);
+
+/*
+ * Explain in plain words why a partner may or may not see a stored object version (the latest
+ * when version_us is -1): the facts, the rule that decided, the groups involved (named only to
+ * the local operator). *text_out is new (tq_free). *released says the outcome.
+ */
+tq_rc tq_policy_explain(struct tq_store *store, const char *collection_id, const char *object_id,
+                        int64_t version_us, const char *partner, bool *released, char **text_out,
+                        struct tq_err *err);
 
 #endif
