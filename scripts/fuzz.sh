@@ -8,7 +8,8 @@ OUT=build-fuzz
 mkdir -p "$OUT"
 CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc $(pkg-config --cflags json-c libmicrohttpd libsodium sqlite3 libcurl openssl gnutls)"
 LIBS="$(pkg-config --libs json-c libmicrohttpd libsodium sqlite3 libcurl openssl gnutls) -lpthread -lm"
-LIBSRC=$(ls src/{core,stix,store,policy,audit,ingest,taxii,http,node}/*.c 2>/dev/null)
+shopt -s nullglob
+LIBSRC=$(echo src/{core,stix,store,policy,audit,ingest,taxii,sync,http,node}/*.c)
 for f in fuzz/fuzz_*.c; do
   name=$(basename "$f" .c)
   echo "== $name (${SECONDS_EACH}s)"
