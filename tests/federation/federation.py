@@ -1,0 +1,338 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+#
+# tests/federation/federation.py TANSIQ_BINARY [SEED] - releasability across three real nodes.
+#
+# Three nodes (baghdad, damascus, amman) run on loopback, each with its own home, certificate
+# and identity key. They register each other as partners (pinned certificates, mutual TLS),
+# configure a bilateral group iq-sy and a trilateral group iq-sy-jo, and publish
+# releasability marking-definitions for every combination of audience and no-further-sharing.
+# Then, in rounds: random objects with random TLP and releasability are created on random
+# nodes (TAXII POST by an analyst), random nodes sync from random partners, and random servers
+# are killed with SIGKILL (and random syncs killed part-way) before being restarted.
+#
+# After a final round of complete syncs every node must hold exactly the objects the rules
+# entitle it to (its own, plus those released to it: never TLP:RED, never re-released against
+# the originator's markings), and no response any node gives a partner may mention a withheld
+# object: listings, manifests, versions, object-by-id (404 alike for withheld and unknown ids).
+# Prints the number of cases and of leaks, then "N passed, N failed".
+import base64
+import http.client
+import json
+import os
+import random
+import shutil
+import signal
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+TQ = os.path.abspath(sys.argv[1])
+SEED = int(sys.argv[2]) if len(sys.argv) > 2 else random.randrange(1 << 30)
+ROUNDS = int(os.environ.get("TQ_FED_ROUNDS", "6"))
+PER_ROUND = int(os.environ.get("TQ_FED_OBJECTS", "250"))
+rng = random.Random(SEED)
+TAXII = "application/taxii+json;version=2.1"
+EXT = "extension-definition--2f6f5c1e-8a4b-4c3d-9e1f-7a6b5c4d3e21"
+TLP = {
+    "clear": "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+    "green": "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+    "amber": "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+    "amber+strict": "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
+    "red": "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
+}
+NODES = ["baghdad", "damascus", "amman"]
+GROUPS = {"iq-sy": {"baghdad", "damascus"}, "iq-sy-jo": {"baghdad", "damascus", "amman"}}
+WORK = tempfile.mkdtemp(prefix="tq-fed-")
+passed = failed = 0
+
+
+def check(ok, what):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL {what}", flush=True)
+
+
+def run(*args, home=None, stdin=None, ok=True):
+    cmd = [TQ, *args] + (["--home", home] if home else [])
+    p = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=300)
+    if ok and p.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)}: exit {p.returncode}: {p.stderr.strip()[-500:]}")
+    return p
+
+
+class Node:
+    def __init__(self, name):
+        self.name = name
+        self.home = os.path.join(WORK, name)
+        self.proc = None
+        self.port = None
+        run("init", "--title", f"{name} node", home=self.home)
+        run("user", "add", "analyst", "--password-stdin", "--read=*", "--write=*",
+            home=self.home, stdin="analyst-pw\n")
+        self.cert = os.path.join(self.home, "tls", "cert.pem")
+        self.key = os.path.join(self.home, "tls", "key.pem")
+        self.identity = "identity--" + str(uuid.uuid5(uuid.NAMESPACE_DNS, name + ".tansiq"))
+
+    def start(self):
+        port = self.port or 0
+        self.log = open(os.path.join(WORK, self.name + ".log"), "a")
+        self.proc = subprocess.Popen([TQ, "serve", "--home", self.home, "--listen",
+                                      f"127.0.0.1:{port}"], stdout=subprocess.PIPE,
+                                     stderr=self.log, text=True)
+        line = self.proc.stdout.readline().strip()
+        if not line.startswith("https://"):
+            raise RuntimeError(f"{self.name} did not start: {line!r}")
+        self.port = int(line.rsplit(":", 1)[1].split("/")[0])
+        self.url = f"https://127.0.0.1:{self.port}"
+
+    def kill(self):
+        if self.proc:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+            self.proc = None
+
+    def stop(self):
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+            self.proc = None
+
+    def ctx(self, as_partner=None):
+        c = ssl.create_default_context(cafile=self.cert)
+        c.check_hostname = False  # the certificate is pinned by cafile; its SAN is 127.0.0.1
+        if as_partner:
+            c.load_cert_chain(as_partner.cert, as_partner.key)
+        return c
+
+    def request(self, method, path, body=None, as_partner=None):
+        h = {"Accept": TAXII}
+        if body is not None:
+            h["Content-Type"] = TAXII
+        if not as_partner:
+            h["Authorization"] = "Basic " + base64.b64encode(b"analyst:analyst-pw").decode()
+        c = http.client.HTTPSConnection("127.0.0.1", self.port, context=self.ctx(as_partner),
+                                        timeout=60)
+        c.request(method, path, body=body, headers=h)
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r.status, data
+
+
+nodes = {n: Node(n) for n in NODES}
+for n in nodes.values():
+    n.start()
+
+
+def setup_partners():
+    for a in nodes.values():
+        for b in nodes.values():
+            if a is b:
+                continue
+            pub = open(os.path.join(b.home, "identity.pub")).read().strip()
+            run("partner", "add", b.name, "--url", b.url, "--cert", b.cert, "--key", pub,
+                home=a.home)
+            run("partner", "grant", b.name, "*", home=a.home)
+        for g, members in GROUPS.items():
+            run("group", "add", g, home=a.home)
+            for m in members - {a.name}:
+                run("group", "member", g, m, home=a.home)
+        # objects without their own releasability (the marking-definitions) go to everyone
+        run("collection", "policy", "shared", "--tlp", "green", "--audience", "group:iq-sy-jo",
+            home=a.home)
+
+
+def now():
+    t = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%03dZ" % (int(t * 1000) % 1000)
+
+
+AUDIENCES = [("group:iq-sy",), ("group:iq-sy-jo",), ("partner:baghdad",), ("partner:damascus",),
+             ("partner:amman",), ("group:iq-sy", "partner:amman"), ()]
+markings = {}  # (node, audience, nfs) -> marking-definition id
+universe = {}  # id -> (origin, expected set of holders)
+
+
+def expand(audience):
+    out = set()
+    for a in audience:
+        kind, name = a.split(":", 1)
+        out |= GROUPS[name] if kind == "group" else {name}
+    return out
+
+
+def post(node, objs):
+    for i in range(0, len(objs), 200):
+        st, data = node.request("POST", "/api/collections/shared/objects/",
+                                json.dumps({"objects": objs[i:i + 200]}).encode())
+        if st != 202:
+            raise RuntimeError(f"POST to {node.name}: {st} {data[:300]!r}")
+        status = json.loads(data)
+        if status.get("failure_count"):
+            raise RuntimeError(f"POST to {node.name} refused: {status.get('failures')[:2]}")
+
+
+def publish_markings():
+    for n in nodes.values():
+        objs = []
+        for aud in AUDIENCES:
+            if not aud:
+                continue
+            for nfs in (False, True):
+                mid = "marking-definition--" + str(uuid.UUID(int=rng.getrandbits(128), version=4))
+                markings[(n.name, aud, nfs)] = mid
+                objs.append({"type": "marking-definition", "spec_version": "2.1", "id": mid,
+                             "created": "2026-01-01T00:00:00.000Z", "created_by_ref": n.identity,
+                             "name": f"release to {' '.join(aud)}" + (" (no further sharing)" if nfs else ""),
+                             "extensions": {EXT: {"extension_type": "property-extension",
+                                                  "release_to": list(aud),
+                                                  "no_further_sharing": nfs}}})
+                universe[mid] = (n.name, set(NODES))
+        post(n, objs)
+
+
+def create_objects(count):
+    per = {n: [] for n in NODES}
+    for _ in range(count):
+        origin = rng.choice(NODES)
+        tlp = rng.choice(list(TLP))
+        aud = rng.choice(AUDIENCES)
+        nfs = rng.random() < 0.3
+        oid = "indicator--" + str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        refs = [TLP[tlp]]
+        if aud:
+            refs.append(markings[(origin, aud, nfs)])
+        ts = now()
+        per[origin].append({"type": "indicator", "spec_version": "2.1", "id": oid,
+                            "created": ts, "modified": ts, "created_by_ref": nodes[origin].identity,
+                            "name": f"case {len(universe)}", "pattern_type": "stix",
+                            "pattern": f"[ipv4-addr:value = '10.{rng.randrange(256)}.{rng.randrange(256)}.1']",
+                            "valid_from": ts, "object_marking_refs": refs})
+        holders = {origin}
+        if tlp != "red":
+            # no releasability marking: the collection's default audience (everyone) applies
+            holders |= expand(aud) if aud else set(NODES)
+        universe[oid] = (origin, holders)
+    for name, objs in per.items():
+        if objs:
+            post(nodes[name], objs)
+
+
+def sync(node, partner=None, kill_after=None):
+    args = [TQ, "sync", "--home", node.home] + ([partner] if partner else [])
+    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if kill_after is not None:
+        time.sleep(kill_after)
+        p.send_signal(signal.SIGKILL)
+    p.wait(timeout=600)
+
+
+def holdings(node):
+    """Every object id the node holds, read as its own analyst: id -> collection id."""
+    st, data = node.request("GET", "/api/collections/")
+    held = {}
+    for col in json.loads(data).get("collections", []):
+        nxt = None
+        while True:
+            q = "?limit=1000&match[version]=all" + (f"&next={nxt}" if nxt else "")
+            st, data = node.request("GET", f"/api/collections/{col['id']}/manifest/{q}")
+            if st != 200:
+                raise RuntimeError(f"manifest {st}")
+            env = json.loads(data)
+            held.update((o["id"], col["id"]) for o in env.get("objects", []))
+            if not env.get("more"):
+                break
+            nxt = env["next"]
+    return held
+
+
+def partner_view(node, partner):
+    """Everything node shows to partner through TAXII, and the leaks in it."""
+    leaks = 0
+    seen = set()
+    st, data = node.request("GET", "/api/collections/", as_partner=partner)
+    if st != 200:
+        raise RuntimeError(f"{partner.name} cannot list {node.name}'s collections: {st}")
+    for col in json.loads(data).get("collections", []):
+        for ep in ("objects", "manifest"):
+            nxt = None
+            while True:
+                q = f"?limit={rng.choice([1, 7, 100])}&match[version]=all" + (f"&next={nxt}" if nxt else "")
+                st, data = node.request("GET", f"/api/collections/{col['id']}/{ep}/{q}", as_partner=partner)
+                env = json.loads(data) if data else {}
+                for o in env.get("objects", []):
+                    seen.add(o["id"])
+                if not env.get("more"):
+                    break
+                nxt = env["next"]
+    for oid in seen:
+        origin, holders = universe.get(oid, (None, None))
+        if holders is None or partner.name not in holders:
+            leaks += 1
+            print(f"LEAK {node.name} showed {oid} to {partner.name}", flush=True)
+    return seen, leaks
+
+
+try:
+    setup_partners()
+    publish_markings()
+    cases = 0
+    for r in range(ROUNDS):
+        create_objects(PER_ROUND)
+        cases += PER_ROUND
+        for _ in range(4):
+            a, b = rng.sample(NODES, 2)
+            sync(nodes[a], b, kill_after=rng.choice([None, None, 0.05, 0.2]))
+        victim = nodes[rng.choice(NODES)]
+        victim.kill()
+        victim.start()
+    # converge: everyone pulls from everyone, twice (re-released objects need two hops)
+    for _ in range(2):
+        for n in NODES:
+            sync(nodes[n])
+    leaks = 0
+    for n in nodes.values():
+        held = holdings(n)
+        want = {oid for oid, (_, holders) in universe.items() if n.name in holders}
+        extra = set(held) & set(universe) - want
+        missing = want - set(held)
+        check(not extra, f"{n.name} holds {len(extra)} objects it is not entitled to, e.g. {sorted(extra)[:3]}")
+        check(not missing, f"{n.name} lacks {len(missing)} objects released to it, e.g. {sorted(missing)[:3]}")
+        leaks += len(extra)
+        for p in nodes.values():
+            if p is n:
+                continue
+            seen, lk = partner_view(n, p)
+            leaks += lk
+            check(lk == 0, f"{n.name} showed {lk} withheld objects to {p.name}")
+            # object-by-id: withheld and unknown ids answer the same 404
+            withheld = [o for o in held if o in universe and p.name not in universe[o][1]]
+            for oid in rng.sample(sorted(withheld), min(20, len(withheld))):
+                col = held[oid]
+                st1, b1 = n.request("GET", f"/api/collections/{col}/objects/{oid}/", as_partner=p)
+                fake = oid.split("--")[0] + "--" + str(uuid.uuid4())
+                st2, b2 = n.request("GET", f"/api/collections/{col}/objects/{fake}/", as_partner=p)
+                b1, b2 = b1.replace(oid.encode(), b"ID"), b2.replace(fake.encode(), b"ID")
+                check(st1 == 404 and st1 == st2 and b1 == b2,
+                      f"{n.name}: withheld {oid} answers {st1} {b1[:80]!r}, unknown {st2} {b2[:80]!r}")
+    # a node that is not a partner is refused
+    stranger = Node("stranger")
+    st, _ = nodes["baghdad"].request("GET", "/api/collections/", as_partner=stranger)
+    check(st in (401, 403), f"an unknown certificate got {st}")
+    print(f"federation: seed {SEED}, {cases} cases, {len(universe)} objects, {leaks} leaks")
+finally:
+    for n in nodes.values():
+        n.stop()
+    if failed == 0:
+        shutil.rmtree(WORK, ignore_errors=True)
+    else:
+        print(f"federation: kept {WORK} for inspection")
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
