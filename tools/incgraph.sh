@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Include-graph check: dependencies between modules point one way only,
-#   core <- stix, store <- policy, audit <- taxii <- http <- node <- cli
+#   core <- stix, store <- policy, audit <- taxii <- http, sync <- node <- cli
 # A file in src/M may include headers of modules ranked at or below M (public ones through
 # include/tansiq/, internal ones as "m/m.h" only for its own module or a lower one); src/cli may
 # include only include/tansiq/ and its own headers.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 declare -A rank=([core]=0 [errors]=0 [tansiq]=0 [stix]=1 [store]=1 [audit]=1 [screen]=1 [geo]=1
-                 [policy]=2 [ingest]=2 [taxii]=3 [client]=3 [http]=4 [server]=4 [node]=5 [cli]=6)
+                 [policy]=2 [ingest]=2 [taxii]=3 [client]=3 [http]=4 [server]=4 [sync]=4
+                 [node]=5 [cli]=6)
 status=0
 while IFS= read -r f; do
   mod=$(echo "$f" | cut -d/ -f2)

@@ -43,6 +43,13 @@ struct tq_client_options {
     const char *ca_file;
     const char *client_cert_file;
     const char *client_key_file;
+    /* In-memory alternative to ca_file: PEM text of the certificates to trust, typically a
+     * partner's pinned certificate (libcurl copies it). At most one of ca_file and ca_pem; with
+     * either, the system's CA directory is not consulted. */
+    const char *ca_pem;
+    /* Also require the server's public key: "sha256//BASE64" of its SubjectPublicKeyInfo, the
+     * form of CURLOPT_PINNEDPUBLICKEY. A mismatch fails the handshake (TQ_ETLS). NULL: no pin. */
+    const char *pinned_pubkey;
 
     unsigned connect_timeout_ms; /* 0: 10 s */
     unsigned timeout_ms;         /* whole request, body included; 0: 300 s */
@@ -52,8 +59,9 @@ struct tq_client_options {
 /*
  * Create a client. Nothing is sent yet: the first request connects. TQ_EINVAL for a base URL
  * that is not https:// or carries credentials, a query or a fragment, for a user without a
- * password (or the reverse), for both a token and a user, and for a client certificate without
- * its key (or the reverse); TQ_EIO when libcurl cannot be initialised. On TQ_OK *out (returned)
+ * password (or the reverse), for both a token and a user, for a client certificate without
+ * its key (or the reverse) and for both ca_file and ca_pem; TQ_ENOTSUP for ca_pem with a libcurl
+ * older than 7.77; TQ_EIO when libcurl cannot be initialised. On TQ_OK *out (returned)
  * is owned by the caller (tq_client_free); NULL on failure.
  */
 struct tq_client *tq_client_new(const struct tq_client_options *o, struct tq_err *err);

@@ -47,6 +47,9 @@ void tq_node_close(struct tq_node *node); /* NULL is a no-op */
 struct tq_store *tq_node_store(struct tq_node *node);
 /* The node's home directory path, borrowed. */
 const char *tq_node_home(const struct tq_node *node);
+/* Paths of the node's TLS certificate and key (server certificate, and client certificate
+ * toward partners), borrowed for the node's lifetime. */
+void tq_node_tls_paths(const struct tq_node *node, const char **cert_path, const char **key_path);
 
 /*
  * Fill cfg from the node's configuration: built-in defaults, then tansiq.conf, then the

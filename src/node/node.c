@@ -213,6 +213,12 @@ const char *tq_node_home(const struct tq_node *node)
     return node->home;
 }
 
+void tq_node_tls_paths(const struct tq_node *node, const char **cert_path, const char **key_path)
+{
+    *cert_path = node->cert_path;
+    *key_path = node->key_path;
+}
+
 tq_rc tq_node_server_config(struct tq_node *node, struct tq_server_config *cfg, struct tq_err *err)
 {
     struct tq_buf text;

@@ -281,6 +281,24 @@ static tq_rc configure(struct tq_client *c, const struct tq_client_options *o, s
     SET(CURLOPT_SSL_VERIFYHOST, 2L);
     if (o->ca_file)
         SET(CURLOPT_CAINFO, o->ca_file);
+    if (o->ca_pem) {
+#if LIBCURL_VERSION_NUM >= 0x074d00
+        struct curl_blob blob = {
+            .data = (void *)(uintptr_t)o->ca_pem, /* copied by libcurl (CURL_BLOB_COPY) */
+            .len = strlen(o->ca_pem),
+            .flags = CURL_BLOB_COPY,
+        };
+        SET(CURLOPT_CAINFO_BLOB, &blob);
+#else
+        return tq_err_set(err, TQ_ENOTSUP, "an in-memory CA needs libcurl 7.77 or later");
+#endif
+    }
+    /* Trust exactly what was given: a CA directory compiled into libcurl would otherwise let
+     * any public CA vouch for the host. */
+    if (o->ca_file || o->ca_pem)
+        SET(CURLOPT_CAPATH, (char *)NULL);
+    if (o->pinned_pubkey)
+        SET(CURLOPT_PINNEDPUBLICKEY, o->pinned_pubkey);
     if (o->client_cert_file) {
         SET(CURLOPT_SSLCERTTYPE, "PEM");
         SET(CURLOPT_SSLCERT, o->client_cert_file);
@@ -325,6 +343,10 @@ struct tq_client *tq_client_new(const struct tq_client_options *o, struct tq_err
     }
     if (o->token && o->user) {
         tq_err_set(err, TQ_EINVAL, "give either a token or a user and password, not both");
+        return NULL;
+    }
+    if (o->ca_file && o->ca_pem) {
+        tq_err_set(err, TQ_EINVAL, "give either a CA file or in-memory CA text, not both");
         return NULL;
     }
     if (!o->client_cert_file != !o->client_key_file) {
