@@ -7,7 +7,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 declare -A rank=([core]=0 [errors]=0 [tansiq]=0 [stix]=1 [store]=1 [audit]=1 [screen]=1 [geo]=1
-                 [policy]=2 [ingest]=2 [taxii]=3 [client]=3 [http]=4 [server]=4 [sync]=4
+                 [policy]=2 [ingest]=3 [taxii]=3 [client]=3 [http]=4 [server]=4 [sync]=4
                  [node]=5 [cli]=6)
 status=0
 while IFS= read -r f; do

@@ -97,4 +97,97 @@ tq_rc tq_policy_explain(struct tq_store *store, const char *collection_id, const
                         int64_t version_us, const char *partner, bool *released, char **text_out,
                         struct tq_err *err);
 
+/* ---- the decision --------------------------------------------------------------------- */
+
+/* Which rule decided, for explain and tests. */
+enum tq_policy_rule {
+    TQ_POLICY_DENY_UNKNOWN_PARTNER = 0, /* the name is not a partner of this node */
+    TQ_POLICY_DENY_RED,                 /* rule 1 */
+    TQ_POLICY_DENY_STRICT,              /* rule 2: received TLP:AMBER+STRICT */
+    TQ_POLICY_DENY_NFS,                 /* rule 2: received no-further-sharing */
+    TQ_POLICY_DENY_NO_RELEASE_TO,       /* rule 2: received without release_to markings */
+    TQ_POLICY_DENY_ORIGIN,              /* rule 2: never back to the partner it came from */
+    TQ_POLICY_DENY_AUDIENCE,            /* rules 2 and 3: not in the audience */
+    TQ_POLICY_ALLOW_RELEASE_TO,         /* rules 2 and 3: named by the object's markings */
+    TQ_POLICY_ALLOW_DEFAULT,            /* rule 3: named by the collection's default audience */
+};
+
+struct tq_policy_decision {
+    bool released;
+    enum tq_policy_rule rule;
+    enum tq_tlp tlp;            /* effective TLP */
+    bool tlp_from_default;      /* the object carries none: the collection default applied */
+    bool audience_from_default; /* local object without release_to: the default audience */
+    char via[TQ_NAME_MAX + 8];  /* the audience entry that matched ("group:iq-sy"), or "" */
+};
+
+/*
+ * The one release decision: may the version with these facts go to partner, given the
+ * configuration in view (partners, group members, the collection's default)? Pure: reads only
+ * its arguments, so put, recompute and explain (and later features) agree by construction.
+ */
+void tq_policy_decide(const struct tq_store_facts *facts, const struct tq_store_release_view *view,
+                      const char *partner, struct tq_policy_decision *out);
+
+/* tq_policy_decide for every partner of the view, as a tq_store_decide_cb (ud unused). */
+tq_rc tq_policy_decide_cb(void *ud, const struct tq_store_release_view *view,
+                          const struct tq_store_facts *facts, bool *released);
+
+/* A one-line name for a rule ("TLP:RED never leaves the node", ...). */
+const char *tq_policy_rule_str(enum tq_policy_rule rule);
+
+/* ---- configuration: each call changes it and recomputes visibility in one transaction ---- */
+
+/*
+ * An audience: comma-separated "group:NAME" / "partner:NAME" entries with valid names (spaces
+ * around entries allowed), or "" for nobody. TQ_EINVAL naming the first bad entry.
+ */
+tq_rc tq_policy_audience_check(const char *audience, struct tq_err *err);
+
+/* Register or update a partner (tq_store_partner_put); TQ_EINVAL for a bad name. */
+tq_rc tq_policy_partner_add(struct tq_store *store, const struct tq_partner *p, struct tq_err *err);
+/* Forget a partner, its memberships and everything released to it; TQ_ENOTFOUND if unknown. */
+tq_rc tq_policy_partner_remove(struct tq_store *store, const char *name, struct tq_err *err);
+/* TQ_EEXIST when the group exists, TQ_EINVAL for a bad name. */
+tq_rc tq_policy_group_add(struct tq_store *store, const char *name, struct tq_err *err);
+tq_rc tq_policy_group_remove(struct tq_store *store, const char *name, struct tq_err *err);
+/* TQ_ENOTFOUND for an unknown group or partner. Adding an existing member changes nothing. */
+tq_rc tq_policy_group_member_set(struct tq_store *store, const char *group, const char *partner,
+                                 bool member, struct tq_err *err);
+/*
+ * A collection's agreed default: tlp for objects that carry none (TQ_TLP_UNSET: AMBER) and the
+ * audience of local objects without release_to markings (NULL or "": nobody).
+ */
+tq_rc tq_policy_collection_default_set(struct tq_store *store, const char *collection_id,
+                                       enum tq_tlp tlp, const char *audience, struct tq_err *err);
+/* Decide every version of a collection (NULL: of all) again, e.g. after tq_store_put. */
+tq_rc tq_policy_recompute(struct tq_store *store, const char *collection_id, struct tq_err *err);
+
+/*
+ * Record who a STIX identity belongs to, for tq_policy_check_inbound: partner NULL means this
+ * node. An object created_by this node's identity is refused from partners; an AMBER+STRICT or
+ * no-further-sharing object created_by another partner's identity is refused from any partner
+ * but that one. Identities not recorded prove nothing either way.
+ */
+tq_rc tq_policy_identity_set(struct tq_store *store, const char *identity_ref, const char *partner,
+                             struct tq_err *err);
+
+/* ---- the marking vocabulary ------------------------------------------------------------ */
+
+/*
+ * The extension-definition object (TQ_POLICY_EXTENSION_ID) that defines the releasability
+ * marking, as STIX JSON created_by created_by_ref (an identity id). *json_out is new (tq_free).
+ */
+tq_rc tq_policy_extension_definition_json(const char *created_by_ref, char **json_out,
+                                          struct tq_err *err);
+
+/*
+ * A new releasability marking-definition (fresh id, created now) releasing to release_to[]
+ * ("group:NAME" / "partner:NAME"), with no_further_sharing, created_by created_by_ref (may be
+ * NULL). *json_out is new (tq_free); *id_out (may be NULL) receives its id.
+ */
+tq_rc tq_policy_make_marking(const char *const *release_to, size_t n, bool no_further_sharing,
+                             const char *created_by_ref, char **json_out,
+                             char id_out[TQ_STIX_ID_MAX], struct tq_err *err);
+
 #endif

@@ -156,7 +156,9 @@ tq_rc tq_store_query(struct tq_store *store, const struct tq_store_query *q, boo
 /*
  * Delete the versions of object_id in a collection that match q's version and spec_version
  * selectors (q->object_id and q->collection_id must be set; default: all versions). *deleted
- * receives the count. TQ_ENOTFOUND when nothing matched.
+ * receives the count. TQ_ENOTFOUND when nothing matched. Partners never delete: a query with
+ * partner set is refused with TQ_EFORBIDDEN whatever it names, so the answer says nothing about
+ * the object.
  */
 tq_rc tq_store_delete(struct tq_store *store, const struct tq_store_query *q, size_t *deleted,
                       struct tq_err *err);
@@ -182,8 +184,7 @@ void tq_partner_cleanup(struct tq_partner *p);
 void tq_partner_list_free(struct tq_partner *v, size_t n);
 
 /* Create or replace a partner. */
-tq_rc tq_store_partner_put(struct tq_store *store, const struct tq_partner *p,
-                           struct tq_err *err);
+tq_rc tq_store_partner_put(struct tq_store *store, const struct tq_partner *p, struct tq_err *err);
 /* TQ_ENOTFOUND when unknown. */
 tq_rc tq_store_partner_get(struct tq_store *store, const char *name, struct tq_partner *out,
                            struct tq_err *err);
@@ -193,6 +194,166 @@ tq_rc tq_store_partner_find_cert(struct tq_store *store, const uint8_t sha256[32
 tq_rc tq_store_partner_list(struct tq_store *store, struct tq_partner **out, size_t *n,
                             struct tq_err *err);
 tq_rc tq_store_partner_delete(struct tq_store *store, const char *name, struct tq_err *err);
+
+/*
+ * Partners, groups and collection defaults below are configuration. The functions that change
+ * it never widen what a partner sees: they only narrow it (removing a member, deleting a group
+ * or a partner, changing a collection default drops the release rows that may depend on it).
+ * tq_store_release_rewrite applies a change and recomputes the visibility it implies in one
+ * transaction; tq_policy_* (policy.h) are the callers that do both, and what the CLI uses.
+ */
+
+/* Names of string lists returned below: an array of *n new strings (tq_store_names_free). */
+void tq_store_names_free(char **names, size_t n);
+
+/* TQ_EEXIST when the group exists; TQ_EINVAL for an empty name. */
+tq_rc tq_store_group_add(struct tq_store *store, const char *name, struct tq_err *err);
+/* Delete a group and its memberships; TQ_ENOTFOUND when unknown. */
+tq_rc tq_store_group_delete(struct tq_store *store, const char *name, struct tq_err *err);
+/* All group names in ascending order. */
+tq_rc tq_store_group_list(struct tq_store *store, char ***names_out, size_t *n, struct tq_err *err);
+/* Make a partner a member of a group or not; TQ_ENOTFOUND for an unknown group or partner. */
+tq_rc tq_store_group_member_set(struct tq_store *store, const char *group, const char *partner,
+                                bool member, struct tq_err *err);
+/* Member partner names of a group, ascending; TQ_ENOTFOUND for an unknown group. */
+tq_rc tq_store_group_members(struct tq_store *store, const char *group, char ***names_out,
+                             size_t *n, struct tq_err *err);
+/* Groups a partner belongs to, ascending; TQ_ENOTFOUND for an unknown partner. */
+tq_rc tq_store_partner_groups(struct tq_store *store, const char *partner, char ***names_out,
+                              size_t *n, struct tq_err *err);
+
+/*
+ * A collection's agreed default: the TLP of objects that carry none (an enum tq_tlp value of
+ * policy.h; 0 = unset, which policy reads as TLP:AMBER) and the audience of local objects that
+ * name none, as comma-separated "group:NAME" / "partner:NAME" entries (NULL or "" = nobody).
+ */
+struct tq_collection_policy {
+    int default_tlp;
+    char *audience; /* owned by the struct when filled by _get */
+};
+
+void tq_collection_policy_cleanup(struct tq_collection_policy *p);
+/* TQ_ENOTFOUND for an unknown collection. The store does not check the audience's syntax. */
+tq_rc tq_store_collection_policy_set(struct tq_store *store, const char *collection_id,
+                                     const struct tq_collection_policy *p, struct tq_err *err);
+/* A collection without a policy gives {0, NULL}; TQ_ENOTFOUND for an unknown collection. */
+tq_rc tq_store_collection_policy_get(struct tq_store *store, const char *collection_id,
+                                     struct tq_collection_policy *out, struct tq_err *err);
+
+/*
+ * The release facts of one object version, worked out by policy from its markings and its
+ * provenance when it is stored, and kept with it: they never change afterwards, while the
+ * decision made from them is recomputed whenever the configuration changes.
+ */
+struct tq_store_facts {
+    int tlp;                       /* enum tq_tlp; 0 = unset (the collection default applies) */
+    bool no_further_sharing;       /* from a releasability marking */
+    const char *release_to;        /* explicit audience from markings, as in tq_collection_policy */
+    const char *origin;            /* partner it was received from; NULL: created on this node */
+    const char *remote_collection; /* the partner's collection it was pulled from, or NULL */
+    int64_t received_us;           /* 0 for local objects */
+};
+
+/*
+ * The configuration a release decision reads, loaded inside the writing transaction so that a
+ * decision and the rows written from it always agree with one state of the configuration.
+ * Borrowed for the callback only.
+ */
+struct tq_store_release_view {
+    const char *const *partners; /* every partner known to the node, ascending */
+    size_t n_partners;
+    const char *const *member_groups; /* membership pairs (member_groups[i], member_partners[i]) */
+    const char *const *member_partners;
+    size_t n_members;
+    const char *collection_id; /* UUID of the collection of the version being decided */
+    int default_tlp;           /* its tq_collection_policy */
+    const char *default_audience;
+};
+
+/*
+ * Decide one version: set released[i] to true for each view->partners[i] the version goes to
+ * (released[] arrives all false). Any return other than TQ_OK aborts the transaction.
+ */
+typedef tq_rc (*tq_store_decide_cb)(void *ud, const struct tq_store_release_view *view,
+                                    const struct tq_store_facts *facts, bool *released);
+
+/*
+ * tq_store_put with release facts: objs[i] is stored with facts[i] (facts may be NULL: local,
+ * unset TLP, no markings), and every stored version's release rows are written from
+ * decide(ud, ...) in the same transaction. With decide NULL nothing is released (default deny)
+ * until a tq_store_release_rewrite. A version already present keeps its facts. When a new
+ * version of an object arrives, the object's other versions are decided again too, so that
+ * match[version]=first|last are computed among the versions each partner may see.
+ */
+tq_rc tq_store_put_ex(struct tq_store *store, const char *collection_id,
+                      const struct tq_stix_object *objs, const struct tq_store_facts *facts,
+                      size_t n, tq_store_decide_cb decide, void *ud, enum tq_put_result *results,
+                      int64_t *date_added_us, struct tq_err *err);
+
+enum tq_store_change_kind {
+    TQ_CHANGE_NONE = 0,
+    TQ_CHANGE_PARTNER_PUT,      /* partner */
+    TQ_CHANGE_PARTNER_DELETE,   /* name */
+    TQ_CHANGE_GROUP_ADD,        /* name */
+    TQ_CHANGE_GROUP_DELETE,     /* name */
+    TQ_CHANGE_MEMBER_SET,       /* name (group), member (partner), is_member */
+    TQ_CHANGE_COLLECTION_POLICY /* collection_id, policy */
+};
+
+struct tq_store_change {
+    enum tq_store_change_kind kind;
+    const struct tq_partner *partner;
+    const char *name;
+    const char *member;
+    bool is_member;
+    const char *collection_id;
+    const struct tq_collection_policy *policy;
+};
+
+/*
+ * In one write transaction: apply change (may be NULL), then decide every stored version of
+ * collection_id (NULL: of every collection) again and replace its release rows. Returns the
+ * change's own errors (TQ_ENOTFOUND, TQ_EEXIST, ...) with nothing changed.
+ */
+tq_rc tq_store_release_rewrite(struct tq_store *store, const struct tq_store_change *change,
+                               const char *collection_id, tq_store_decide_cb decide, void *ud,
+                               struct tq_err *err);
+
+/* The configuration as tq_store_decide_cb sees it, for one collection (explain, tests). */
+struct tq_store_release_view_data;
+tq_rc tq_store_release_view_get(struct tq_store *store, const char *collection_id,
+                                struct tq_store_release_view_data **out, struct tq_err *err);
+const struct tq_store_release_view *
+tq_store_release_view_of(const struct tq_store_release_view_data *data);
+void tq_store_release_view_free(struct tq_store_release_view_data *data); /* NULL: no-op */
+
+/* One stored version with its facts and the partners it is released to now. */
+struct tq_store_version_info {
+    char id[TQ_STIX_ID_MAX];
+    int64_t version_us;
+    int64_t date_added_us;
+    struct tq_store_facts facts; /* strings owned by the struct */
+    char **released_to;          /* partner names, ascending */
+    size_t n_released;
+};
+
+void tq_store_version_info_cleanup(struct tq_store_version_info *v);
+/*
+ * Facts and releases of one version of object_id in a collection: version_us, or the newest
+ * when version_us is TQ_STORE_VERSION_LATEST. TQ_ENOTFOUND when there is no such version.
+ */
+#define TQ_STORE_VERSION_LATEST INT64_MIN
+tq_rc tq_store_version_info_get(struct tq_store *store, const char *collection_id,
+                                const char *object_id, int64_t version_us,
+                                struct tq_store_version_info *out, struct tq_err *err);
+
+/*
+ * The canonical JSON of the newest version of object_id, looked up in collection_id first and
+ * then in any collection (marking-definitions referenced by objects). *json_out is new
+ * (tq_free); TQ_ENOTFOUND when the node holds no version.
+ */
+tq_rc tq_store_object_json_get(struct tq_store *store, const char *collection_id,
+                               const char *object_id, char **json_out, struct tq_err *err);
 
 /* ---- TAXII status resources ----------------------------------------------------------- */
 

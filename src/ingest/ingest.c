@@ -6,6 +6,8 @@
  * so a large import runs them on two threads: a worker parses and validates chunk k+1 (from
  * the element boundaries the strict pre-scan recorded) while the caller's thread stores chunk
  * k. A queue of two chunks bounds the memory in flight. Small inputs take the plain path.
+ * Objects are stored through tq_policy_put as local objects, so each version's release facts
+ * and releases are written with it.
  */
 #include <pthread.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "tansiq/ingest.h"
+#include "tansiq/policy.h"
 
 #define QUEUE_DEPTH 2
 
@@ -60,7 +63,7 @@ static tq_rc store_batch(struct tq_store *store, const char *collection_id,
                 objs[n++] = b->items[i].obj;
         if (n == 0)
             break;
-        rc = tq_store_put(store, collection_id, objs, n, res, NULL, err);
+        rc = tq_policy_put(store, collection_id, objs, n, NULL, res, NULL, err);
         if (rc)
             break;
         for (size_t k = 0; k < n; k++) {

@@ -84,8 +84,91 @@ static const char schema_v1[] =
     "  PRIMARY KEY (user, collection)"
     ") WITHOUT ROWID;";
 
+/*
+ * Version 2: partners, sharing groups, collection defaults, the release facts of every object
+ * version and the materialised visibility table. releases holds one row per (partner, version)
+ * released to it; its primary key (pid, collection, date_added_us) is the order a partner's
+ * pages are read in, so a filtered page walks only the partner's own rows. vis_first/vis_last
+ * are is_first/is_last among the versions of an object that partner may see. Versions stored
+ * under version 1 get facts that say "local, no markings".
+ */
+static const char schema_v2[] =
+    "CREATE TABLE partners("
+    "  pid INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  taxii_url TEXT,"
+    "  cert_pem TEXT,"
+    "  cert_sha256 BLOB UNIQUE CHECK (cert_sha256 IS NULL OR length(cert_sha256) = 32),"
+    "  sign_pubkey TEXT,"
+    "  added_us INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE sharing_groups("
+    "  gid INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE"
+    ");"
+    "CREATE TABLE group_members("
+    "  gid INTEGER NOT NULL REFERENCES sharing_groups(gid) ON DELETE CASCADE,"
+    "  pid INTEGER NOT NULL REFERENCES partners(pid) ON DELETE CASCADE,"
+    "  PRIMARY KEY (gid, pid)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX group_members_pid ON group_members(pid);"
+    "CREATE TABLE collection_policy("
+    "  collection INTEGER PRIMARY KEY REFERENCES collections(cid) ON DELETE CASCADE,"
+    "  default_tlp INTEGER NOT NULL,"
+    "  audience TEXT"
+    ");"
+    "CREATE TABLE facts("
+    "  collection INTEGER NOT NULL,"
+    "  date_added_us INTEGER NOT NULL,"
+    "  tlp INTEGER NOT NULL DEFAULT 0,"
+    "  no_further_sharing INTEGER NOT NULL DEFAULT 0,"
+    "  release_to TEXT,"
+    "  origin TEXT,"
+    "  remote_collection TEXT,"
+    "  received_us INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (collection, date_added_us),"
+    "  FOREIGN KEY (collection, date_added_us) REFERENCES objects(collection, date_added_us)"
+    "    ON DELETE CASCADE"
+    ") WITHOUT ROWID;"
+    "INSERT INTO facts(collection, date_added_us) SELECT collection, date_added_us FROM objects;"
+    "CREATE TABLE releases("
+    "  pid INTEGER NOT NULL REFERENCES partners(pid) ON DELETE CASCADE,"
+    "  collection INTEGER NOT NULL,"
+    "  date_added_us INTEGER NOT NULL,"
+    "  vis_first INTEGER NOT NULL,"
+    "  vis_last INTEGER NOT NULL,"
+    "  PRIMARY KEY (pid, collection, date_added_us),"
+    "  FOREIGN KEY (collection, date_added_us) REFERENCES objects(collection, date_added_us)"
+    "    ON DELETE CASCADE"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX releases_version ON releases(collection, date_added_us);"
+    /*
+     * Permissions are granted to users and to partners ("partner:NAME", policy.h rule 4), so
+     * perms.user can no longer be a foreign key into users: triggers keep the same guarantees
+     * (no grant to an unknown principal, grants go with their principal).
+     */
+    "CREATE TABLE perms2("
+    "  user TEXT NOT NULL,"
+    "  collection TEXT NOT NULL,"
+    "  can_read INTEGER NOT NULL,"
+    "  can_write INTEGER NOT NULL,"
+    "  PRIMARY KEY (user, collection)"
+    ") WITHOUT ROWID;"
+    "INSERT INTO perms2 SELECT user, collection, can_read, can_write FROM perms;"
+    "DROP TABLE perms;"
+    "ALTER TABLE perms2 RENAME TO perms;"
+    "CREATE TRIGGER perms_principal BEFORE INSERT ON perms "
+    "  WHEN NOT EXISTS (SELECT 1 FROM users WHERE name = new.user) "
+    "   AND NOT (substr(new.user, 1, 8) = 'partner:' "
+    "            AND EXISTS (SELECT 1 FROM partners WHERE name = substr(new.user, 9))) "
+    "  BEGIN SELECT RAISE(ABORT, 'unknown principal'); END;"
+    "CREATE TRIGGER users_perms AFTER DELETE ON users "
+    "  BEGIN DELETE FROM perms WHERE user = old.name; END;"
+    "CREATE TRIGGER partners_perms AFTER DELETE ON partners "
+    "  BEGIN DELETE FROM perms WHERE user = 'partner:' || old.name; END;";
+
 /* migrations[v] brings a database from user_version v to v + 1. */
-static const char *const migrations[] = {schema_v1};
+static const char *const migrations[] = {schema_v1, schema_v2};
 
 static_assert(sizeof(migrations) / sizeof(migrations[0]) == TQ_STORE_SCHEMA_VERSION,
               "one migration per schema version");
@@ -123,8 +206,48 @@ enum stmt_id {
     ST_TOKEN_LOOKUP,
     ST_PERM_SET,
     ST_PERM_GET,
+    ST_PARTNER_UPSERT,
+    ST_PARTNER_BY_NAME,
+    ST_PARTNER_BY_CERT,
+    ST_PARTNER_LIST,
+    ST_PARTNER_DELETE,
+    ST_PARTNER_PID,
+    ST_PARTNER_NAMES,
+    ST_GROUP_ADD,
+    ST_GROUP_GID,
+    ST_GROUP_DELETE,
+    ST_GROUP_LIST,
+    ST_MEMBER_ADD,
+    ST_MEMBER_DELETE,
+    ST_GROUP_MEMBERS,
+    ST_PARTNER_GROUPS,
+    ST_ALL_MEMBERS,
+    ST_CPOL_SET,
+    ST_CPOL_GET,
+    ST_FACTS_INSERT,
+    ST_REL_INSERT,
+    ST_REL_DEL_COLL,
+    ST_REL_DEL_PARTNER,
+    ST_REL_DEL_GROUP,
+    ST_REL_REFLAG,
+    ST_VERSIONS_COLL,
+    ST_COLL_CIDS,
+    ST_VINFO_LAST,
+    ST_VINFO_AT,
+    ST_VINFO_RELEASED,
+    ST_OBJ_JSON_ANY,
     ST__COUNT
 };
+
+/* The columns of a partner row, in the order partner_from_row reads them. */
+#define PARTNER_COLS "name, taxii_url, cert_pem, cert_sha256, sign_pubkey, added_us"
+/* The facts of a version, LEFT JOINed so that a version without a facts row reads as local. */
+#define FACTS_COLS                                                                                 \
+    "coalesce(f.tlp, 0), coalesce(f.no_further_sharing, 0), f.release_to, f.origin, "              \
+    "f.remote_collection, coalesce(f.received_us, 0)"
+#define FACTS_JOIN                                                                                 \
+    " FROM objects o LEFT JOIN facts f ON f.collection = o.collection AND "                        \
+    "f.date_added_us = o.date_added_us"
 
 static const char *const stmt_sql[ST__COUNT] = {
     [ST_BEGIN] = "BEGIN",
@@ -180,6 +303,72 @@ static const char *const stmt_sql[ST__COUNT] = {
                     "can_read = excluded.can_read, can_write = excluded.can_write",
     [ST_PERM_GET] = "SELECT max(can_read), max(can_write) FROM perms "
                     "WHERE user = ?1 AND collection IN (?2, '*')",
+    [ST_PARTNER_UPSERT] = "INSERT INTO partners(" PARTNER_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                          "ON CONFLICT(name) DO UPDATE SET taxii_url = excluded.taxii_url, "
+                          "cert_pem = excluded.cert_pem, cert_sha256 = excluded.cert_sha256, "
+                          "sign_pubkey = excluded.sign_pubkey",
+    [ST_PARTNER_BY_NAME] = "SELECT " PARTNER_COLS " FROM partners WHERE name = ?1",
+    [ST_PARTNER_BY_CERT] = "SELECT " PARTNER_COLS " FROM partners WHERE cert_sha256 = ?1",
+    [ST_PARTNER_LIST] = "SELECT " PARTNER_COLS " FROM partners ORDER BY name",
+    [ST_PARTNER_DELETE] = "DELETE FROM partners WHERE name = ?1",
+    [ST_PARTNER_PID] = "SELECT pid FROM partners WHERE name = ?1",
+    [ST_PARTNER_NAMES] = "SELECT pid, name FROM partners ORDER BY name",
+    [ST_GROUP_ADD] = "INSERT INTO sharing_groups(name) VALUES (?1)",
+    [ST_GROUP_GID] = "SELECT gid FROM sharing_groups WHERE name = ?1",
+    [ST_GROUP_DELETE] = "DELETE FROM sharing_groups WHERE gid = ?1",
+    [ST_GROUP_LIST] = "SELECT name FROM sharing_groups ORDER BY name",
+    [ST_MEMBER_ADD] = "INSERT OR IGNORE INTO group_members(gid, pid) VALUES (?1, ?2)",
+    [ST_MEMBER_DELETE] = "DELETE FROM group_members WHERE gid = ?1 AND pid = ?2",
+    [ST_GROUP_MEMBERS] = "SELECT p.name FROM group_members m JOIN partners p ON p.pid = m.pid "
+                         "WHERE m.gid = ?1 ORDER BY p.name",
+    [ST_PARTNER_GROUPS] = "SELECT g.name FROM group_members m "
+                          "JOIN sharing_groups g ON g.gid = m.gid WHERE m.pid = ?1 ORDER BY g.name",
+    [ST_ALL_MEMBERS] = "SELECT g.name, p.name FROM group_members m "
+                       "JOIN sharing_groups g ON g.gid = m.gid JOIN partners p ON p.pid = m.pid "
+                       "ORDER BY g.name, p.name",
+    [ST_CPOL_SET] = "INSERT INTO collection_policy(collection, default_tlp, audience) "
+                    "VALUES (?1, ?2, ?3) ON CONFLICT(collection) DO UPDATE SET "
+                    "default_tlp = excluded.default_tlp, audience = excluded.audience",
+    [ST_CPOL_GET] = "SELECT default_tlp, audience FROM collection_policy WHERE collection = ?1",
+    [ST_FACTS_INSERT] = "INSERT INTO facts(collection, date_added_us, tlp, no_further_sharing, "
+                        "release_to, origin, remote_collection, received_us) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_REL_INSERT] = "INSERT INTO releases(pid, collection, date_added_us, vis_first, vis_last) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_REL_DEL_COLL] = "DELETE FROM releases WHERE collection = ?1",
+    [ST_REL_DEL_PARTNER] = "DELETE FROM releases WHERE pid = ?1",
+    [ST_REL_DEL_GROUP] = "DELETE FROM releases WHERE pid IN "
+                         "(SELECT pid FROM group_members WHERE gid = ?1)",
+    /*
+     * vis_first/vis_last of every release row of one object, from the release rows alone: the
+     * smallest and largest version among those released to the same partner.
+     */
+    [ST_REL_REFLAG] =
+        "UPDATE releases SET "
+        "vis_first = (SELECT o.version_us FROM objects o WHERE o.collection = releases.collection "
+        "  AND o.date_added_us = releases.date_added_us) = (SELECT min(o2.version_us) "
+        "  FROM objects o2 CROSS JOIN releases r2 WHERE o2.collection = ?1 AND o2.id = ?2 "
+        "  AND r2.pid = releases.pid AND r2.collection = o2.collection "
+        "  AND r2.date_added_us = o2.date_added_us), "
+        "vis_last = (SELECT o.version_us FROM objects o WHERE o.collection = releases.collection "
+        "  AND o.date_added_us = releases.date_added_us) = (SELECT max(o2.version_us) "
+        "  FROM objects o2 CROSS JOIN releases r2 WHERE o2.collection = ?1 AND o2.id = ?2 "
+        "  AND r2.pid = releases.pid AND r2.collection = o2.collection "
+        "  AND r2.date_added_us = o2.date_added_us) "
+        "WHERE collection = ?1 AND date_added_us IN "
+        "  (SELECT date_added_us FROM objects WHERE collection = ?1 AND id = ?2)",
+    [ST_VERSIONS_COLL] = "SELECT o.id, o.date_added_us, " FACTS_COLS FACTS_JOIN
+                         " WHERE o.collection = ?1 ORDER BY o.id, o.version_us",
+    [ST_COLL_CIDS] = "SELECT cid, id FROM collections ORDER BY cid",
+    [ST_VINFO_LAST] = "SELECT o.id, o.version_us, o.date_added_us, " FACTS_COLS FACTS_JOIN
+                      " WHERE o.collection = ?1 AND o.id = ?2 AND o.is_last",
+    [ST_VINFO_AT] = "SELECT o.id, o.version_us, o.date_added_us, " FACTS_COLS FACTS_JOIN
+                    " WHERE o.collection = ?1 AND o.id = ?2 AND o.version_us = ?3",
+    [ST_VINFO_RELEASED] = "SELECT p.name FROM releases r JOIN partners p ON p.pid = r.pid "
+                          "WHERE r.collection = ?1 AND r.date_added_us = ?2 ORDER BY p.name",
+    [ST_OBJ_JSON_ANY] = "SELECT json FROM objects WHERE collection IN "
+                        "(SELECT cid FROM collections) AND id = ?2 "
+                        "ORDER BY collection = ?1 DESC, version_us DESC LIMIT 1",
 };
 
 /* ---- connections and the pool --------------------------------------------------------- */
@@ -616,6 +805,29 @@ static tq_rc collection_resolve(struct conn *c, const char *id_or_alias, int64_t
     return rc;
 }
 
+/* The integer key of a name through a one-column statement; TQ_ENOTFOUND when absent. */
+static tq_rc lookup_key(struct conn *c, enum stmt_id id, const char *name, int64_t *key,
+                        const char *what, struct tq_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    tq_rc rc;
+    int src;
+
+    rc = stmt_get(c, id, &st, err);
+    if (rc)
+        return rc;
+    bind_text(st, 1, name);
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW)
+        *key = sqlite3_column_int64(st, 0);
+    else if (src == SQLITE_DONE)
+        rc = tq_err_set(err, TQ_ENOTFOUND, "store: no %s '%.64s'", what, name);
+    else
+        rc = db_fail(err, c->db, src, what);
+    stmt_done(st);
+    return rc;
+}
+
 /* ---- meta ----------------------------------------------------------------------------- */
 
 static tq_rc sqlite_meta_get(struct tq_store *store, const char *key, char **value_out,
@@ -843,7 +1055,8 @@ static tq_rc run_simple_bound_obj(struct conn *c, enum stmt_id id, int64_t cid, 
 
 /* Store one object inside the open write transaction; see sqlite_put for the rules. */
 static tq_rc put_one(struct conn *c, int64_t cid, const struct tq_stix_object *o, int64_t *last_da,
-                     enum tq_put_result *result, int64_t *da_out, struct tq_err *err)
+                     enum tq_put_result *result, int64_t *da_out, bool *had_versions,
+                     struct tq_err *err)
 {
     sqlite3_stmt *st = NULL;
     bool has = false, is_first, is_last;
@@ -868,6 +1081,7 @@ static tq_rc put_one(struct conn *c, int64_t cid, const struct tq_stix_object *o
     }
     stmt_done(st);
     st = NULL;
+    *had_versions = has;
 
     if (has && o->version_us >= vmin && o->version_us <= vmax) {
         rc = stmt_get(c, ST_OBJ_LOOKUP, &st, err);
@@ -931,22 +1145,213 @@ out:
     return rc;
 }
 
+/* ---- release facts and visibility ------------------------------------------------------ */
+
+static tq_rc perm_collection_key(struct conn *c, const char *collection, bool must_exist,
+                                 char key[37], struct tq_err *err);
+
+/* The configuration a decision reads, with the partners' keys beside their names. */
+struct view {
+    struct tq_store_release_view_data *d;
+    int64_t *pids; /* pids[i] is the key of d->partners[i] */
+    bool *released;
+};
+
+static void view_cleanup(struct view *v)
+{
+    tq_store_release_view_free(v->d);
+    tq_free(v->pids);
+    tq_free(v->released);
+    memset(v, 0, sizeof(*v));
+}
+
+/* Append a new string to a growing array. */
+static void vec_push(char ***v, size_t n, size_t *cap, char *s)
+{
+    if (n == *cap) {
+        *cap = *cap ? *cap * 2 : 8;
+        *v = tq_xrealloc(*v, *cap * sizeof(**v));
+    }
+    (*v)[n] = s;
+}
+
+/* Load partners and memberships (the parts of a view that do not depend on the collection). */
+static tq_rc view_load(struct conn *c, struct view *v, struct tq_err *err)
+{
+    struct tq_store_release_view_data *d = tq_xcalloc(1, sizeof(*d));
+    sqlite3_stmt *st = NULL;
+    size_t cap = 0, pcap = 0, cap2 = 0;
+    tq_rc rc;
+    int src;
+
+    memset(v, 0, sizeof(*v));
+    v->d = d;
+    rc = stmt_get(c, ST_PARTNER_NAMES, &st, err);
+    if (rc)
+        return rc;
+    for (;;) {
+        src = sqlite3_step(st);
+        if (src != SQLITE_ROW)
+            break;
+        vec_push(&d->partners, d->view.n_partners, &cap, column_dup(st, 1));
+        if (d->view.n_partners == pcap) {
+            pcap = pcap ? pcap * 2 : 8;
+            v->pids = tq_xrealloc(v->pids, pcap * sizeof(*v->pids));
+        }
+        v->pids[d->view.n_partners++] = sqlite3_column_int64(st, 0);
+    }
+    stmt_done(st);
+    if (src != SQLITE_DONE)
+        return db_fail(err, c->db, src, "load partners");
+    rc = stmt_get(c, ST_ALL_MEMBERS, &st, err);
+    if (rc)
+        return rc;
+    cap = 0;
+    for (;;) {
+        src = sqlite3_step(st);
+        if (src != SQLITE_ROW)
+            break;
+        vec_push(&d->member_groups, d->view.n_members, &cap, column_dup(st, 0));
+        vec_push(&d->member_partners, d->view.n_members, &cap2, column_dup(st, 1));
+        d->view.n_members++;
+    }
+    stmt_done(st);
+    if (src != SQLITE_DONE)
+        return db_fail(err, c->db, src, "load group members");
+    d->view.partners = (const char *const *)d->partners;
+    d->view.member_groups = (const char *const *)d->member_groups;
+    d->view.member_partners = (const char *const *)d->member_partners;
+    v->released = tq_xcalloc(d->view.n_partners + 1, sizeof(*v->released));
+    return TQ_OK;
+}
+
+/* Point the view at one collection: its UUID and its agreed default. */
+static tq_rc view_collection(struct conn *c, struct view *v, int64_t cid, const char *uuid,
+                             struct tq_err *err)
+{
+    struct tq_store_release_view_data *d = v->d;
+    sqlite3_stmt *st = NULL;
+    tq_rc rc;
+    int src;
+
+    tq_free(d->collection_id);
+    tq_free(d->default_audience);
+    d->collection_id = tq_xstrdup(uuid);
+    d->default_audience = NULL;
+    d->view.default_tlp = 0;
+    rc = stmt_get(c, ST_CPOL_GET, &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, cid);
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW) {
+        d->view.default_tlp = sqlite3_column_int(st, 0);
+        d->default_audience = column_dup(st, 1);
+    } else if (src != SQLITE_DONE) {
+        rc = db_fail(err, c->db, src, "read collection policy");
+    }
+    stmt_done(st);
+    d->view.collection_id = d->collection_id;
+    d->view.default_audience = d->default_audience;
+    return rc;
+}
+
+/* The UUID of a collection key (the caller may have been given an alias). */
+static tq_rc collection_uuid(struct conn *c, const char *id_or_alias, char uuid[37],
+                             struct tq_err *err)
+{
+    return perm_collection_key(c, id_or_alias, true, uuid, err);
+}
+
+/*
+ * Decide one version and write its release rows. fresh: the version is its object's only one,
+ * so it is first and last for every partner it goes to; otherwise the flags are written 0 and
+ * the caller recomputes them for the whole object (release_reflag).
+ */
+static tq_rc release_version(struct conn *c, struct view *v, int64_t cid, int64_t da,
+                             const struct tq_store_facts *f, bool fresh, tq_store_decide_cb decide,
+                             void *ud, struct tq_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    size_t i, n = v->d->view.n_partners;
+    tq_rc rc;
+    int src;
+
+    if (n == 0)
+        return TQ_OK;
+    memset(v->released, 0, n * sizeof(*v->released));
+    rc = decide(ud, &v->d->view, f, v->released);
+    if (rc)
+        return rc;
+    rc = stmt_get(c, ST_REL_INSERT, &st, err);
+    if (rc)
+        return rc;
+    for (i = 0; i < n && rc == TQ_OK; i++) {
+        if (!v->released[i])
+            continue;
+        sqlite3_bind_int64(st, 1, v->pids[i]);
+        sqlite3_bind_int64(st, 2, cid);
+        sqlite3_bind_int64(st, 3, da);
+        sqlite3_bind_int(st, 4, fresh);
+        sqlite3_bind_int(st, 5, fresh);
+        src = sqlite3_step(st);
+        if (src != SQLITE_DONE)
+            rc = db_fail(err, c->db, src, "write release");
+        sqlite3_reset(st);
+    }
+    stmt_done(st);
+    return rc;
+}
+
+static tq_rc insert_facts(struct conn *c, int64_t cid, int64_t da, const struct tq_store_facts *f,
+                          struct tq_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    tq_rc rc;
+    int src;
+
+    rc = stmt_get(c, ST_FACTS_INSERT, &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, cid);
+    sqlite3_bind_int64(st, 2, da);
+    sqlite3_bind_int(st, 3, f->tlp);
+    sqlite3_bind_int(st, 4, f->no_further_sharing);
+    bind_text(st, 5, f->release_to && *f->release_to ? f->release_to : NULL);
+    bind_text(st, 6, f->origin);
+    bind_text(st, 7, f->remote_collection);
+    sqlite3_bind_int64(st, 8, f->received_us);
+    src = sqlite3_step(st);
+    if (src != SQLITE_DONE)
+        rc = db_fail(err, c->db, src, "write release facts");
+    stmt_done(st);
+    return rc;
+}
+
 /*
  * Store the objects in one write transaction. For each one: an (id, version) already in the
  * collection is reported PRESENT with its existing date_added and nothing changes; otherwise
  * the version is inserted with date_added = max(now, last_date_added + 1), and the first/last
  * flags of the object's versions are moved when the new version is older than the oldest or
- * newer than the newest. The collection's last_date_added is written back before COMMIT.
+ * newer than the newest. Its facts are written beside it and, with a decision callback, its
+ * release rows; a new version of a known object has the visible first/last of every partner
+ * recomputed from the release rows. The collection's last_date_added is written back before
+ * COMMIT.
  */
-static tq_rc sqlite_put(struct tq_store *store, const char *collection_id,
-                        const struct tq_stix_object *objs, size_t n, enum tq_put_result *results,
-                        int64_t *date_added_us, struct tq_err *err)
+static tq_rc sqlite_put_ex(struct tq_store *store, const char *collection_id,
+                           const struct tq_stix_object *objs, const struct tq_store_facts *facts,
+                           size_t n, tq_store_decide_cb decide, void *ud,
+                           enum tq_put_result *results, int64_t *date_added_us, struct tq_err *err)
 {
+    static const struct tq_store_facts local = {0};
     struct sqlite_store *s = from_base(store);
     struct conn *c = NULL;
     sqlite3_stmt *st = NULL;
+    struct view v = {0};
     int64_t cid = 0, last_da = 0, last_da_before, da = 0;
     enum tq_put_result res = TQ_PUT_STORED;
+    char uuid[37];
+    bool had = false;
     size_t i;
     tq_rc rc;
     int src;
@@ -963,15 +1368,30 @@ static tq_rc sqlite_put(struct tq_store *store, const char *collection_id,
     if (rc)
         goto out;
     rc = collection_resolve(c, collection_id, &cid, &last_da, err);
+    if (rc == TQ_OK && decide)
+        rc = view_load(c, &v, err);
+    if (rc == TQ_OK && decide)
+        rc = collection_uuid(c, collection_id, uuid, err);
+    if (rc == TQ_OK && decide)
+        rc = view_collection(c, &v, cid, uuid, err);
     last_da_before = last_da;
     for (i = 0; rc == TQ_OK && i < n; i++) {
-        rc = put_one(c, cid, &objs[i], &last_da, &res, &da, err);
+        const struct tq_store_facts *f = facts ? &facts[i] : &local;
+
+        rc = put_one(c, cid, &objs[i], &last_da, &res, &da, &had, err);
         if (rc)
             break;
         if (results)
             results[i] = res;
         if (date_added_us)
             date_added_us[i] = da;
+        if (res != TQ_PUT_STORED)
+            continue;
+        rc = insert_facts(c, cid, da, f, err);
+        if (rc == TQ_OK && decide)
+            rc = release_version(c, &v, cid, da, f, !had, decide, ud, err);
+        if (rc == TQ_OK && decide && had)
+            rc = run_simple_bound_obj(c, ST_REL_REFLAG, cid, objs[i].id, err);
     }
     if (rc == TQ_OK && last_da != last_da_before) {
         rc = stmt_get(c, ST_COLL_SET_LAST, &st, err);
@@ -986,6 +1406,7 @@ static tq_rc sqlite_put(struct tq_store *store, const char *collection_id,
     }
     rc = write_end(s, c, rc, err);
 out:
+    view_cleanup(&v);
     conn_put(s, c);
     return rc;
 }
@@ -1052,7 +1473,8 @@ static void sb_str_list(struct sql_build *b, const char *column, const struct tq
  * The match[version] condition. flags == 0 takes the caller's default (LAST for reads, ALL for
  * deletes); ALL overrides everything; the other selectors are OR-ed.
  */
-static void sb_versions(struct sql_build *b, const struct tq_store_query *q, unsigned dflt)
+static void sb_versions(struct sql_build *b, const struct tq_store_query *q, unsigned dflt,
+                        const char *col_first, const char *col_last, const char *col_version)
 {
     unsigned flags = q->version_flags ? q->version_flags : dflt;
     const char *sep = "";
@@ -1062,17 +1484,18 @@ static void sb_versions(struct sql_build *b, const struct tq_store_query *q, uns
         return;
     sb_add(b, " AND (");
     if (flags & TQ_MATCH_LAST) {
-        sb_add(b, "is_last");
+        sb_add(b, col_last);
         sep = " OR ";
     }
     if (flags & TQ_MATCH_FIRST) {
         sb_add(b, sep);
-        sb_add(b, "is_first");
+        sb_add(b, col_first);
         sep = " OR ";
     }
     if ((flags & TQ_MATCH_TIMES) && q->n_versions) {
         sb_add(b, sep);
-        sb_add(b, "version_us IN (");
+        sb_add(b, col_version);
+        sb_add(b, " IN (");
         for (i = 0; i < q->n_versions; i++)
             sb_int(b, i ? ", ?" : "?", q->versions[i]);
         sb_add(b, ")");
@@ -1107,6 +1530,12 @@ static tq_rc sb_prepare(struct conn *c, struct sql_build *b, sqlite3_stmt **out,
     return TQ_OK;
 }
 
+/* The key of a partner by name; TQ_ENOTFOUND when unknown. */
+static tq_rc partner_pid(struct conn *c, const char *name, int64_t *pid, struct tq_err *err)
+{
+    return lookup_key(c, ST_PARTNER_PID, name, pid, "partner", err);
+}
+
 #define SQL_TEXT_MAX (64 * 1024)
 #define QUERY_LIMIT_MAX ((size_t)1 << 40)
 
@@ -1122,7 +1551,7 @@ static tq_rc sqlite_query(struct tq_store *store, const struct tq_store_query *q
     struct tq_store_row row;
     size_t limit = q->limit < QUERY_LIMIT_MAX ? q->limit : QUERY_LIMIT_MAX;
     bool has_lower = false, by_id;
-    int64_t cid = 0, lower = 0;
+    int64_t cid = 0, lower = 0, pid = 0;
     tq_rc rc;
     int src;
 
@@ -1149,15 +1578,21 @@ static tq_rc sqlite_query(struct tq_store *store, const struct tq_store_query *q
         lower = q->cursor.date_added_us;
     }
 
-    sb_add(b, with_json ? "SELECT id, date_added_us, version_us, spec_version, json"
-                        : "SELECT id, date_added_us, version_us, spec_version");
-    sb_int(b, " FROM objects WHERE collection = ?", cid);
-    if (q->object_id) {
-        sb_add(b, " AND id = ?");
-        b->binds[b->n_binds].is_text = true;
-        b->binds[b->n_binds].s = tq_str_c(q->object_id);
-        b->n_binds++;
+    /*
+     * A partner's query joins the releases table: an unknown partner sees nothing, exactly
+     * like one to whom nothing is released.
+     */
+    if (q->partner) {
+        rc = partner_pid(c, q->partner, &pid, err);
+        if (rc == TQ_ENOTFOUND) {
+            *info = pi;
+            rc = TQ_OK;
+            goto out;
+        }
+        if (rc)
+            goto out;
     }
+
     /*
      * With an id restriction the (collection, id, version_us) key finds a handful of rows and
      * sorting them is cheap; without statistics the planner would rather walk the whole
@@ -1166,14 +1601,52 @@ static tq_rc sqlite_query(struct tq_store *store, const struct tq_store_query *q
      * docs/internals/store.md).
      */
     by_id = q->object_id || q->n_ids;
+    sb_add(b, with_json ? "SELECT o.id, o.date_added_us, o.version_us, o.spec_version, o.json"
+                        : "SELECT o.id, o.date_added_us, o.version_us, o.spec_version");
+    if (!q->partner) {
+        sb_int(b, " FROM objects o WHERE o.collection = ?", cid);
+    } else if (by_id) {
+        /* Few versions of one object, each checked against the partner's release key. */
+        sb_int(b, " FROM objects o CROSS JOIN releases r WHERE o.collection = ?", cid);
+        sb_int(b,
+               " AND r.pid = ? AND r.collection = o.collection"
+               " AND r.date_added_us = o.date_added_us",
+               pid);
+    } else {
+        /*
+         * The partner's own rows in date_added order (the releases primary key), each joined to
+         * its object: a page reads only what the partner may see, however much is withheld.
+         */
+        sb_int(b, " FROM releases r CROSS JOIN objects o WHERE r.pid = ?", pid);
+        sb_int(b,
+               " AND r.collection = ? AND o.collection = r.collection"
+               " AND o.date_added_us = r.date_added_us",
+               cid);
+    }
+    if (q->object_id) {
+        sb_add(b, " AND o.id = ?");
+        b->binds[b->n_binds].is_text = true;
+        b->binds[b->n_binds].s = tq_str_c(q->object_id);
+        b->n_binds++;
+    }
     if (has_lower)
-        sb_int(b, by_id ? " AND +date_added_us > ?" : " AND date_added_us > ?", lower);
-    sb_str_list(b, "id", q->ids, q->n_ids);
-    sb_str_list(b, by_id ? "+type" : "type", q->types, q->n_types);
-    sb_str_list(b, "spec_version", q->spec_versions, q->n_spec_versions);
-    sb_versions(b, q, TQ_MATCH_LAST);
+        sb_int(b,
+               by_id        ? " AND +o.date_added_us > ?"
+               : q->partner ? " AND r.date_added_us > ?"
+                            : " AND o.date_added_us > ?",
+               lower);
+    sb_str_list(b, "o.id", q->ids, q->n_ids);
+    sb_str_list(b, by_id ? "+o.type" : "o.type", q->types, q->n_types);
+    sb_str_list(b, "o.spec_version", q->spec_versions, q->n_spec_versions);
+    if (q->partner)
+        sb_versions(b, q, TQ_MATCH_LAST, "r.vis_first", "r.vis_last", "o.version_us");
+    else
+        sb_versions(b, q, TQ_MATCH_LAST, "o.is_first", "o.is_last", "o.version_us");
     /* One row beyond the page tells whether more remain, without a COUNT. */
-    sb_int(b, by_id ? " ORDER BY +date_added_us LIMIT ?" : " ORDER BY date_added_us LIMIT ?",
+    sb_int(b,
+           by_id        ? " ORDER BY +o.date_added_us LIMIT ?"
+           : q->partner ? " ORDER BY r.date_added_us LIMIT ?"
+                        : " ORDER BY o.date_added_us LIMIT ?",
            (int64_t)limit + 1);
 
     rc = sb_prepare(c, b, &st, err);
@@ -1252,7 +1725,7 @@ static tq_rc sqlite_delete(struct tq_store *store, const struct tq_store_query *
         b->binds[b->n_binds].s = tq_str_c(q->object_id);
         b->n_binds++;
         sb_str_list(b, "spec_version", q->spec_versions, q->n_spec_versions);
-        sb_versions(b, q, TQ_MATCH_ALL);
+        sb_versions(b, q, TQ_MATCH_ALL, "is_first", "is_last", "version_us");
         rc = sb_prepare(c, b, &st, err);
     }
     if (rc == TQ_OK) {
@@ -1270,6 +1743,9 @@ static tq_rc sqlite_delete(struct tq_store *store, const struct tq_store_query *
     /* The survivors' oldest and newest may have changed. */
     if (rc == TQ_OK)
         rc = run_simple_bound_obj(c, ST_OBJ_REFLAG, cid, q->object_id, err);
+    /* The versions each partner sees may have lost their first or last one too. */
+    if (rc == TQ_OK)
+        rc = run_simple_bound_obj(c, ST_REL_REFLAG, cid, q->object_id, err);
     rc = write_end(s, c, rc, err);
     if (rc == TQ_OK)
         *deleted = n;
@@ -1630,8 +2106,8 @@ static tq_rc sqlite_perm_set(struct tq_store *store, const char *user, const cha
     sqlite3_bind_int(st, 3, can_read);
     sqlite3_bind_int(st, 4, can_write);
     rc = step_write(s, c, st, "set permission", &src, err);
-    if (rc && src == SQLITE_CONSTRAINT_FOREIGNKEY)
-        rc = tq_err_set(err, TQ_ENOTFOUND, "store: no user '%.64s'", user);
+    if (rc && (src == SQLITE_CONSTRAINT_FOREIGNKEY || src == SQLITE_CONSTRAINT_TRIGGER))
+        rc = tq_err_set(err, TQ_ENOTFOUND, "store: no user or partner '%.64s'", user);
 out:
     stmt_done(st);
     conn_put(s, c);
@@ -1673,6 +2149,639 @@ out:
     return rc;
 }
 
+/* ---- partners, groups, collection defaults ------------------------------------------- */
+
+static void partner_from_row(sqlite3_stmt *st, struct tq_partner *out)
+{
+    const unsigned char *name = sqlite3_column_text(st, 0);
+    const void *sha = sqlite3_column_blob(st, 3);
+
+    memset(out, 0, sizeof(*out));
+    snprintf(out->name, sizeof(out->name), "%s", name ? (const char *)name : "");
+    out->taxii_url = column_dup(st, 1);
+    out->cert_pem = column_dup(st, 2);
+    if (sha && sqlite3_column_bytes(st, 3) == 32)
+        memcpy(out->cert_sha256, sha, 32);
+    out->sign_pubkey = column_dup(st, 4);
+    out->added_us = sqlite3_column_int64(st, 5);
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (p[i])
+            return false;
+    return true;
+}
+
+static tq_rc sqlite_partner_get(struct tq_store *store, const char *name, const uint8_t *sha256,
+                                struct tq_partner *out, struct tq_err *err)
+{
+    struct sqlite_store *s = from_base(store);
+    struct conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    tq_rc rc;
+    int src;
+
+    /* No certificate pinned is stored as NULL, which no hash finds. */
+    if (!name && all_zero(sha256, 32))
+        return tq_err_set(err, TQ_ENOTFOUND, "store: no partner with that certificate");
+    rc = conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = stmt_get(c, name ? ST_PARTNER_BY_NAME : ST_PARTNER_BY_CERT, &st, err);
+    if (rc)
+        goto out;
+    if (name)
+        bind_text(st, 1, name);
+    else
+        sqlite3_bind_blob(st, 1, sha256, 32, SQLITE_STATIC);
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW)
+        partner_from_row(st, out);
+    else if (src == SQLITE_DONE && name)
+        rc = tq_err_set(err, TQ_ENOTFOUND, "store: no partner '%.64s'", name);
+    else if (src == SQLITE_DONE)
+        rc = tq_err_set(err, TQ_ENOTFOUND, "store: no partner with that certificate");
+    else
+        rc = db_fail(err, c->db, src, "read partner");
+out:
+    stmt_done(st);
+    conn_put(s, c);
+    return rc;
+}
+
+static tq_rc sqlite_partner_list(struct tq_store *store, struct tq_partner **out, size_t *n_out,
+                                 struct tq_err *err)
+{
+    struct sqlite_store *s = from_base(store);
+    struct conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    struct tq_partner *v = NULL;
+    size_t n = 0, cap = 0;
+    tq_rc rc;
+    int src;
+
+    rc = conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = stmt_get(c, ST_PARTNER_LIST, &st, err);
+    if (rc)
+        goto out;
+    for (;;) {
+        src = sqlite3_step(st);
+        if (src != SQLITE_ROW)
+            break;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            v = tq_xrealloc(v, cap * sizeof(*v));
+        }
+        partner_from_row(st, &v[n++]);
+    }
+    if (src != SQLITE_DONE) {
+        rc = db_fail(err, c->db, src, "list partners");
+        goto out;
+    }
+    *out = v;
+    *n_out = n;
+    v = NULL;
+out:
+    tq_partner_list_free(v, n);
+    stmt_done(st);
+    conn_put(s, c);
+    return rc;
+}
+
+/* Collect the first column of every row of a statement bound with (key) or nothing. */
+static tq_rc collect_names(struct conn *c, sqlite3_stmt *st, char ***out, size_t *n_out,
+                           struct tq_err *err)
+{
+    char **v = NULL;
+    size_t n = 0, cap = 0;
+    int src;
+
+    for (;;) {
+        src = sqlite3_step(st);
+        if (src != SQLITE_ROW)
+            break;
+        vec_push(&v, n, &cap, column_dup(st, 0));
+        n++;
+    }
+    if (src != SQLITE_DONE) {
+        tq_store_names_free(v, n);
+        return db_fail(err, c->db, src, "list names");
+    }
+    *out = v;
+    *n_out = n;
+    return TQ_OK;
+}
+
+static tq_rc sqlite_names_list(struct tq_store *store, enum tq__store_names what, const char *key,
+                               char ***names_out, size_t *n, struct tq_err *err)
+{
+    struct sqlite_store *s = from_base(store);
+    struct conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    int64_t k = 0;
+    tq_rc rc;
+
+    rc = conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    switch (what) {
+    case TQ__NAMES_GROUPS:
+        rc = stmt_get(c, ST_GROUP_LIST, &st, err);
+        break;
+    case TQ__NAMES_GROUP_MEMBERS:
+        rc = lookup_key(c, ST_GROUP_GID, key, &k, "group", err);
+        if (rc == TQ_OK)
+            rc = stmt_get(c, ST_GROUP_MEMBERS, &st, err);
+        break;
+    case TQ__NAMES_PARTNER_GROUPS:
+        rc = partner_pid(c, key, &k, err);
+        if (rc == TQ_OK)
+            rc = stmt_get(c, ST_PARTNER_GROUPS, &st, err);
+        break;
+    }
+    if (rc)
+        goto out;
+    if (what != TQ__NAMES_GROUPS)
+        sqlite3_bind_int64(st, 1, k);
+    rc = collect_names(c, st, names_out, n, err);
+out:
+    stmt_done(st);
+    conn_put(s, c);
+    return rc;
+}
+
+static tq_rc sqlite_collection_policy_get(struct tq_store *store, const char *collection_id,
+                                          struct tq_collection_policy *out, struct tq_err *err)
+{
+    struct sqlite_store *s = from_base(store);
+    struct conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    int64_t cid = 0;
+    tq_rc rc;
+    int src;
+
+    rc = conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = collection_resolve(c, collection_id, &cid, NULL, err);
+    if (rc)
+        goto out;
+    rc = stmt_get(c, ST_CPOL_GET, &st, err);
+    if (rc)
+        goto out;
+    sqlite3_bind_int64(st, 1, cid);
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW) {
+        out->default_tlp = sqlite3_column_int(st, 0);
+        out->audience = column_dup(st, 1);
+    } else if (src == SQLITE_DONE) {
+        out->default_tlp = 0;
+        out->audience = NULL;
+    } else {
+        rc = db_fail(err, c->db, src, "read collection policy");
+    }
+out:
+    stmt_done(st);
+    conn_put(s, c);
+    return rc;
+}
+
+/* Run a fixed statement bound to integers (a, b) that returns no rows; *changes may be NULL. */
+static tq_rc run_ints(struct conn *c, enum stmt_id id, int n_ints, int64_t a, int64_t b,
+                      int *changes, const char *what, struct tq_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    tq_rc rc;
+    int src;
+
+    rc = stmt_get(c, id, &st, err);
+    if (rc)
+        return rc;
+    if (n_ints > 0)
+        sqlite3_bind_int64(st, 1, a);
+    if (n_ints > 1)
+        sqlite3_bind_int64(st, 2, b);
+    src = sqlite3_step(st);
+    if (src != SQLITE_DONE)
+        rc = db_fail(err, c->db, src, what);
+    else if (changes)
+        *changes = sqlite3_changes(c->db);
+    stmt_done(st);
+    return rc;
+}
+
+/* Run a fixed statement bound to one text value that returns no rows. */
+static tq_rc run_simple_text(struct conn *c, enum stmt_id id, const char *text, const char *what,
+                             struct tq_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    tq_rc rc;
+    int src;
+
+    rc = stmt_get(c, id, &st, err);
+    if (rc)
+        return rc;
+    bind_text(st, 1, text);
+    src = sqlite3_step(st);
+    if (src != SQLITE_DONE)
+        rc = db_fail(err, c->db, src, what);
+    stmt_done(st);
+    return rc;
+}
+
+static tq_rc change_partner_put(struct conn *c, const struct tq_partner *p, struct tq_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    tq_rc rc;
+    int src;
+
+    rc = stmt_get(c, ST_PARTNER_UPSERT, &st, err);
+    if (rc)
+        return rc;
+    bind_text(st, 1, p->name);
+    bind_text(st, 2, p->taxii_url);
+    bind_text(st, 3, p->cert_pem);
+    if (all_zero(p->cert_sha256, 32))
+        sqlite3_bind_null(st, 4);
+    else
+        sqlite3_bind_blob(st, 4, p->cert_sha256, 32, SQLITE_STATIC);
+    bind_text(st, 5, p->sign_pubkey);
+    sqlite3_bind_int64(st, 6, p->added_us ? p->added_us : tq_time_now_us());
+    src = sqlite3_step(st);
+    if (is_duplicate(src))
+        rc = tq_err_set(err, TQ_EEXIST, "store: certificate already pinned for another partner");
+    else if (src != SQLITE_DONE)
+        rc = db_fail(err, c->db, src, "write partner");
+    stmt_done(st);
+    return rc;
+}
+
+/*
+ * Apply one configuration change inside the open write transaction. Whatever visibility the
+ * change could take away is dropped here, so that the change alone never leaves a partner
+ * seeing more than the new configuration allows; what it could add waits for a rewrite.
+ */
+static tq_rc change_apply(struct conn *c, const struct tq_store_change *ch, struct tq_err *err)
+{
+    int64_t gid = 0, pid = 0, cid = 0;
+    int changes = 0;
+    sqlite3_stmt *st = NULL;
+    tq_rc rc = TQ_OK;
+    int src;
+
+    switch (ch->kind) {
+    case TQ_CHANGE_NONE:
+        return TQ_OK;
+    case TQ_CHANGE_PARTNER_PUT:
+        return change_partner_put(c, ch->partner, err);
+    case TQ_CHANGE_PARTNER_DELETE:
+        /* Memberships and release rows go with the partner (ON DELETE CASCADE). */
+        rc = partner_pid(c, ch->name, &pid, err);
+        if (rc == TQ_OK)
+            rc = run_simple_text(c, ST_PARTNER_DELETE, ch->name, "delete partner", err);
+        return rc;
+    case TQ_CHANGE_GROUP_ADD:
+        rc = stmt_get(c, ST_GROUP_ADD, &st, err);
+        if (rc)
+            return rc;
+        bind_text(st, 1, ch->name);
+        src = sqlite3_step(st);
+        if (is_duplicate(src))
+            rc = tq_err_set(err, TQ_EEXIST, "store: group '%.64s' exists", ch->name);
+        else if (src != SQLITE_DONE)
+            rc = db_fail(err, c->db, src, "add group");
+        stmt_done(st);
+        return rc;
+    case TQ_CHANGE_GROUP_DELETE:
+        rc = lookup_key(c, ST_GROUP_GID, ch->name, &gid, "group", err);
+        if (rc == TQ_OK)
+            rc = run_ints(c, ST_REL_DEL_GROUP, 1, gid, 0, NULL, "drop group releases", err);
+        if (rc == TQ_OK)
+            rc = run_ints(c, ST_GROUP_DELETE, 1, gid, 0, NULL, "delete group", err);
+        return rc;
+    case TQ_CHANGE_MEMBER_SET:
+        rc = lookup_key(c, ST_GROUP_GID, ch->name, &gid, "group", err);
+        if (rc == TQ_OK)
+            rc = partner_pid(c, ch->member, &pid, err);
+        if (rc == TQ_OK)
+            rc = run_ints(c, ch->is_member ? ST_MEMBER_ADD : ST_MEMBER_DELETE, 2, gid, pid,
+                          &changes, "set group member", err);
+        if (rc == TQ_OK && !ch->is_member && changes)
+            rc = run_ints(c, ST_REL_DEL_PARTNER, 1, pid, 0, NULL, "drop partner releases", err);
+        return rc;
+    case TQ_CHANGE_COLLECTION_POLICY:
+        rc = collection_resolve(c, ch->collection_id, &cid, NULL, err);
+        if (rc)
+            return rc;
+        rc = stmt_get(c, ST_CPOL_SET, &st, err);
+        if (rc)
+            return rc;
+        sqlite3_bind_int64(st, 1, cid);
+        sqlite3_bind_int(st, 2, ch->policy->default_tlp);
+        bind_text(st, 3,
+                  ch->policy->audience && *ch->policy->audience ? ch->policy->audience : NULL);
+        src = sqlite3_step(st);
+        if (src != SQLITE_DONE)
+            rc = db_fail(err, c->db, src, "write collection policy");
+        stmt_done(st);
+        if (rc == TQ_OK)
+            rc = run_ints(c, ST_REL_DEL_COLL, 1, cid, 0, NULL, "drop collection releases", err);
+        return rc;
+    }
+    return tq_err_set(err, TQ_EINVAL, "store: unknown configuration change");
+}
+
+/* Facts of a version from FACTS_COLS starting at column col; strings borrowed from st. */
+static void facts_from_row(sqlite3_stmt *st, int col, struct tq_store_facts *f)
+{
+    f->tlp = sqlite3_column_int(st, col);
+    f->no_further_sharing = sqlite3_column_int(st, col + 1) != 0;
+    f->release_to = (const char *)sqlite3_column_text(st, col + 2);
+    f->origin = (const char *)sqlite3_column_text(st, col + 3);
+    f->remote_collection = (const char *)sqlite3_column_text(st, col + 4);
+    f->received_us = sqlite3_column_int64(st, col + 5);
+}
+
+/*
+ * Decide every version of one collection again. The release rows of the collection are
+ * dropped first; versions are then visited in (id, version) order, each new row written as
+ * first and last, and the flags of objects with several versions recomputed at the end of the
+ * object.
+ */
+static tq_rc rewrite_collection(struct conn *c, struct view *v, int64_t cid, const char *uuid,
+                                tq_store_decide_cb decide, void *ud, struct tq_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    struct tq_store_facts f;
+    char *prev = NULL;
+    size_t versions = 0;
+    tq_rc rc;
+    int src;
+
+    rc = view_collection(c, v, cid, uuid, err);
+    if (rc == TQ_OK)
+        rc = run_ints(c, ST_REL_DEL_COLL, 1, cid, 0, NULL, "drop collection releases", err);
+    if (rc == TQ_OK)
+        rc = stmt_get(c, ST_VERSIONS_COLL, &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, cid);
+    for (;;) {
+        const char *id;
+
+        src = sqlite3_step(st);
+        if (src != SQLITE_ROW)
+            break;
+        id = (const char *)sqlite3_column_text(st, 0);
+        if (!id) {
+            src = SQLITE_NOMEM;
+            break;
+        }
+        if (!prev || strcmp(prev, id) != 0) {
+            if (prev && versions > 1)
+                rc = run_simple_bound_obj(c, ST_REL_REFLAG, cid, prev, err);
+            tq_free(prev);
+            prev = tq_xstrdup(id);
+            versions = 0;
+        }
+        versions++;
+        facts_from_row(st, 2, &f);
+        if (rc == TQ_OK)
+            rc = release_version(c, v, cid, sqlite3_column_int64(st, 1), &f, true, decide, ud, err);
+        if (rc)
+            break;
+    }
+    if (rc == TQ_OK && src != SQLITE_DONE && src != SQLITE_ROW)
+        rc = db_fail(err, c->db, src, "read release facts");
+    stmt_done(st);
+    if (rc == TQ_OK && prev && versions > 1)
+        rc = run_simple_bound_obj(c, ST_REL_REFLAG, cid, prev, err);
+    tq_free(prev);
+    return rc;
+}
+
+/* Every collection's key and UUID, for a rewrite of all of them. */
+static tq_rc collection_keys(struct conn *c, int64_t **cids, char ***uuids, size_t *n,
+                             struct tq_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    size_t cap = 0, cap2 = 0;
+    tq_rc rc;
+    int src;
+
+    *cids = NULL;
+    *uuids = NULL;
+    *n = 0;
+    rc = stmt_get(c, ST_COLL_CIDS, &st, err);
+    if (rc)
+        return rc;
+    for (;;) {
+        src = sqlite3_step(st);
+        if (src != SQLITE_ROW)
+            break;
+        if (*n == cap2) {
+            cap2 = cap2 ? cap2 * 2 : 8;
+            *cids = tq_xrealloc(*cids, cap2 * sizeof(**cids));
+        }
+        (*cids)[*n] = sqlite3_column_int64(st, 0);
+        vec_push(uuids, *n, &cap, column_dup(st, 1));
+        (*n)++;
+    }
+    stmt_done(st);
+    if (src != SQLITE_DONE)
+        return db_fail(err, c->db, src, "list collections");
+    return TQ_OK;
+}
+
+static tq_rc sqlite_release_rewrite(struct tq_store *store, const struct tq_store_change *change,
+                                    bool rewrite, const char *collection_id,
+                                    tq_store_decide_cb decide, void *ud, struct tq_err *err)
+{
+    struct sqlite_store *s = from_base(store);
+    struct conn *c = NULL;
+    struct view v = {0};
+    int64_t *cids = NULL;
+    char **uuids = NULL;
+    size_t n = 0, i;
+    tq_rc rc;
+
+    rc = conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = write_begin(s, c, err);
+    if (rc)
+        goto out;
+    rc = change_apply(c, change, err);
+    if (rc == TQ_OK && rewrite) {
+        if (collection_id) {
+            cids = tq_xcalloc(1, sizeof(*cids));
+            uuids = tq_xcalloc(1, sizeof(*uuids));
+            uuids[0] = tq_xcalloc(1, 37);
+            n = 1;
+            rc = collection_resolve(c, collection_id, &cids[0], NULL, err);
+            if (rc == TQ_OK)
+                rc = collection_uuid(c, collection_id, uuids[0], err);
+        } else {
+            rc = collection_keys(c, &cids, &uuids, &n, err);
+        }
+        if (rc == TQ_OK)
+            rc = view_load(c, &v, err);
+        for (i = 0; rc == TQ_OK && i < n; i++)
+            rc = rewrite_collection(c, &v, cids[i], uuids[i], decide, ud, err);
+    }
+    rc = write_end(s, c, rc, err);
+out:
+    view_cleanup(&v);
+    tq_free(cids);
+    tq_store_names_free(uuids, n);
+    conn_put(s, c);
+    return rc;
+}
+
+static tq_rc sqlite_release_view_get(struct tq_store *store, const char *collection_id,
+                                     struct tq_store_release_view_data **out, struct tq_err *err)
+{
+    struct sqlite_store *s = from_base(store);
+    struct conn *c = NULL;
+    struct view v = {0};
+    int64_t cid = 0;
+    char uuid[37];
+    tq_rc rc;
+
+    rc = conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    /* One read transaction, so that partners, members and the default agree. */
+    rc = run_simple(c, ST_BEGIN, "begin read", err);
+    if (rc == TQ_OK)
+        rc = collection_resolve(c, collection_id, &cid, NULL, err);
+    if (rc == TQ_OK)
+        rc = collection_uuid(c, collection_id, uuid, err);
+    if (rc == TQ_OK)
+        rc = view_load(c, &v, err);
+    if (rc == TQ_OK)
+        rc = view_collection(c, &v, cid, uuid, err);
+    if (rc == TQ_OK) {
+        *out = v.d;
+        v.d = NULL;
+    }
+    view_cleanup(&v);
+    conn_put(s, c); /* ends the read transaction */
+    return rc;
+}
+
+static tq_rc sqlite_version_info_get(struct tq_store *store, const char *collection_id,
+                                     const char *object_id, int64_t version_us,
+                                     struct tq_store_version_info *out, struct tq_err *err)
+{
+    struct sqlite_store *s = from_base(store);
+    struct tq_store_version_info vi;
+    struct conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    struct tq_store_facts f;
+    const unsigned char *id;
+    int64_t cid = 0;
+    tq_rc rc;
+    int src;
+
+    memset(&vi, 0, sizeof(vi));
+    rc = conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = run_simple(c, ST_BEGIN, "begin read", err);
+    if (rc == TQ_OK)
+        rc = collection_resolve(c, collection_id, &cid, NULL, err);
+    if (rc == TQ_OK)
+        rc = stmt_get(c, version_us == TQ_STORE_VERSION_LATEST ? ST_VINFO_LAST : ST_VINFO_AT, &st,
+                      err);
+    if (rc)
+        goto out;
+    sqlite3_bind_int64(st, 1, cid);
+    bind_text(st, 2, object_id);
+    if (version_us != TQ_STORE_VERSION_LATEST)
+        sqlite3_bind_int64(st, 3, version_us);
+    src = sqlite3_step(st);
+    if (src == SQLITE_DONE) {
+        rc = tq_err_set(err, TQ_ENOTFOUND, "store: no such version of '%.*s'", TQ_STIX_ID_MAX,
+                        object_id);
+        goto out;
+    }
+    if (src != SQLITE_ROW) {
+        rc = db_fail(err, c->db, src, "read version");
+        goto out;
+    }
+    id = sqlite3_column_text(st, 0);
+    snprintf(vi.id, sizeof(vi.id), "%s", id ? (const char *)id : "");
+    vi.version_us = sqlite3_column_int64(st, 1);
+    vi.date_added_us = sqlite3_column_int64(st, 2);
+    facts_from_row(st, 3, &f);
+    vi.facts = f;
+    vi.facts.release_to = f.release_to ? tq_xstrdup(f.release_to) : NULL;
+    vi.facts.origin = f.origin ? tq_xstrdup(f.origin) : NULL;
+    vi.facts.remote_collection = f.remote_collection ? tq_xstrdup(f.remote_collection) : NULL;
+    stmt_done(st);
+    st = NULL;
+    rc = stmt_get(c, ST_VINFO_RELEASED, &st, err);
+    if (rc)
+        goto out;
+    sqlite3_bind_int64(st, 1, cid);
+    sqlite3_bind_int64(st, 2, vi.date_added_us);
+    rc = collect_names(c, st, &vi.released_to, &vi.n_released, err);
+    if (rc == TQ_OK) {
+        *out = vi;
+        memset(&vi, 0, sizeof(vi));
+    }
+out:
+    tq_store_version_info_cleanup(&vi);
+    stmt_done(st);
+    conn_put(s, c);
+    return rc;
+}
+
+static tq_rc sqlite_object_json_get(struct tq_store *store, const char *collection_id,
+                                    const char *object_id, char **json_out, struct tq_err *err)
+{
+    struct sqlite_store *s = from_base(store);
+    struct conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    int64_t cid = -1;
+    tq_rc rc;
+    int src;
+
+    rc = conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    if (collection_id) {
+        rc = collection_resolve(c, collection_id, &cid, NULL, err);
+        if (rc == TQ_ENOTFOUND)
+            rc = TQ_OK; /* then any collection */
+        if (rc)
+            goto out;
+    }
+    rc = stmt_get(c, ST_OBJ_JSON_ANY, &st, err);
+    if (rc)
+        goto out;
+    sqlite3_bind_int64(st, 1, cid);
+    bind_text(st, 2, object_id);
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW)
+        *json_out = column_dup(st, 0);
+    else if (src == SQLITE_DONE)
+        rc = tq_err_set(err, TQ_ENOTFOUND, "store: no object '%.*s'", TQ_STIX_ID_MAX, object_id);
+    else
+        rc = db_fail(err, c->db, src, "read object");
+out:
+    stmt_done(st);
+    conn_put(s, c);
+    return rc;
+}
+
 static const struct tq_store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sqlite_close,
@@ -1681,7 +2790,7 @@ static const struct tq_store_ops sqlite_ops = {
     .collection_add = sqlite_collection_add,
     .collection_get = sqlite_collection_get,
     .collection_list = sqlite_collection_list,
-    .put = sqlite_put,
+    .put_ex = sqlite_put_ex,
     .query = sqlite_query,
     .del = sqlite_delete,
     .count = sqlite_count,
@@ -1696,4 +2805,12 @@ static const struct tq_store_ops sqlite_ops = {
     .token_lookup = sqlite_token_lookup,
     .perm_set = sqlite_perm_set,
     .perm_get = sqlite_perm_get,
+    .partner_get = sqlite_partner_get,
+    .partner_list = sqlite_partner_list,
+    .names_list = sqlite_names_list,
+    .collection_policy_get = sqlite_collection_policy_get,
+    .release_rewrite = sqlite_release_rewrite,
+    .release_view_get = sqlite_release_view_get,
+    .version_info_get = sqlite_version_info_get,
+    .object_json_get = sqlite_object_json_get,
 };

@@ -153,7 +153,20 @@ tq_rc tq_store_put(struct tq_store *store, const char *collection_id,
     CHECK_STORE(store);
     CHECK_ARG(collection_id, "collection id");
     CHECK_ARG(objs || n == 0, "objects");
-    return store->ops->put(store, collection_id, objs, n, results, date_added_us, err);
+    return store->ops->put_ex(store, collection_id, objs, NULL, n, NULL, NULL, results,
+                              date_added_us, err);
+}
+
+tq_rc tq_store_put_ex(struct tq_store *store, const char *collection_id,
+                      const struct tq_stix_object *objs, const struct tq_store_facts *facts,
+                      size_t n, tq_store_decide_cb decide, void *ud, enum tq_put_result *results,
+                      int64_t *date_added_us, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(collection_id, "collection id");
+    CHECK_ARG(objs || n == 0, "objects");
+    return store->ops->put_ex(store, collection_id, objs, facts, n, decide, ud, results,
+                              date_added_us, err);
 }
 
 static tq_rc check_lists(const struct tq_store_query *q, struct tq_err *err)
@@ -197,6 +210,8 @@ tq_rc tq_store_delete(struct tq_store *store, const struct tq_store_query *q, si
     CHECK_ARG(q && q->collection_id, "collection id");
     CHECK_ARG(q->object_id, "object id");
     CHECK_ARG(deleted, "output");
+    if (q->partner)
+        return tq_err_set(err, TQ_EFORBIDDEN, "store: partners do not delete objects");
     rc = check_lists(q, err);
     if (rc)
         return rc;
@@ -293,4 +308,264 @@ tq_rc tq_store_perm_get(struct tq_store *store, const char *user, const char *co
     CHECK_STORE(store);
     CHECK_ARG(user && collection_id && can_read && can_write, "user or collection");
     return store->ops->perm_get(store, user, collection_id, can_read, can_write, err);
+}
+
+/* ---- partners, groups and releases ---------------------------------------------------- */
+
+void tq_partner_cleanup(struct tq_partner *p)
+{
+    if (!p)
+        return;
+    tq_free(p->taxii_url);
+    tq_free(p->cert_pem);
+    tq_free(p->sign_pubkey);
+    p->taxii_url = NULL;
+    p->cert_pem = NULL;
+    p->sign_pubkey = NULL;
+}
+
+void tq_partner_list_free(struct tq_partner *v, size_t n)
+{
+    size_t i;
+
+    if (!v)
+        return;
+    for (i = 0; i < n; i++)
+        tq_partner_cleanup(&v[i]);
+    tq_free(v);
+}
+
+void tq_store_names_free(char **names, size_t n)
+{
+    size_t i;
+
+    if (!names)
+        return;
+    for (i = 0; i < n; i++)
+        tq_free(names[i]);
+    tq_free(names);
+}
+
+void tq_collection_policy_cleanup(struct tq_collection_policy *p)
+{
+    if (!p)
+        return;
+    tq_free(p->audience);
+    p->audience = NULL;
+}
+
+void tq_store_version_info_cleanup(struct tq_store_version_info *v)
+{
+    if (!v)
+        return;
+    tq_free((char *)v->facts.release_to);
+    tq_free((char *)v->facts.origin);
+    tq_free((char *)v->facts.remote_collection);
+    tq_store_names_free(v->released_to, v->n_released);
+    memset(v, 0, sizeof(*v));
+}
+
+static void free_vec(char **v, size_t n)
+{
+    tq_store_names_free(v, n);
+}
+
+void tq_store_release_view_free(struct tq_store_release_view_data *d)
+{
+    if (!d)
+        return;
+    free_vec(d->partners, d->view.n_partners);
+    free_vec(d->member_groups, d->view.n_members);
+    free_vec(d->member_partners, d->view.n_members);
+    tq_free(d->collection_id);
+    tq_free(d->default_audience);
+    tq_free(d);
+}
+
+const struct tq_store_release_view *
+tq_store_release_view_of(const struct tq_store_release_view_data *data)
+{
+    return data ? &data->view : NULL;
+}
+
+/* A change the backend can apply as it is: every name it needs is present. */
+static tq_rc check_change(const struct tq_store_change *ch, struct tq_err *err)
+{
+    switch (ch->kind) {
+    case TQ_CHANGE_NONE:
+        return TQ_OK;
+    case TQ_CHANGE_PARTNER_PUT:
+        CHECK_ARG(ch->partner && ch->partner->name[0], "partner name");
+        CHECK_ARG(memchr(ch->partner->name, 0, sizeof(ch->partner->name)), "partner name end");
+        return TQ_OK;
+    case TQ_CHANGE_PARTNER_DELETE:
+    case TQ_CHANGE_GROUP_ADD:
+    case TQ_CHANGE_GROUP_DELETE:
+        CHECK_ARG(ch->name && *ch->name, "name");
+        return TQ_OK;
+    case TQ_CHANGE_MEMBER_SET:
+        CHECK_ARG(ch->name && *ch->name && ch->member && *ch->member, "group or partner name");
+        return TQ_OK;
+    case TQ_CHANGE_COLLECTION_POLICY:
+        CHECK_ARG(ch->collection_id && ch->policy, "collection or policy");
+        return TQ_OK;
+    }
+    return tq_err_set(err, TQ_EINVAL, "store: unknown configuration change");
+}
+
+static tq_rc apply_change(struct tq_store *store, const struct tq_store_change *ch,
+                          struct tq_err *err)
+{
+    tq_rc rc;
+
+    CHECK_STORE(store);
+    rc = check_change(ch, err);
+    if (rc)
+        return rc;
+    return store->ops->release_rewrite(store, ch, false, NULL, NULL, NULL, err);
+}
+
+tq_rc tq_store_partner_put(struct tq_store *store, const struct tq_partner *p, struct tq_err *err)
+{
+    struct tq_store_change ch = {.kind = TQ_CHANGE_PARTNER_PUT, .partner = p};
+
+    return apply_change(store, &ch, err);
+}
+
+tq_rc tq_store_partner_get(struct tq_store *store, const char *name, struct tq_partner *out,
+                           struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(name && out, "partner name");
+    return store->ops->partner_get(store, name, NULL, out, err);
+}
+
+tq_rc tq_store_partner_find_cert(struct tq_store *store, const uint8_t sha256[32],
+                                 struct tq_partner *out, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(sha256 && out, "certificate hash");
+    return store->ops->partner_get(store, NULL, sha256, out, err);
+}
+
+tq_rc tq_store_partner_list(struct tq_store *store, struct tq_partner **out, size_t *n,
+                            struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(out && n, "output");
+    return store->ops->partner_list(store, out, n, err);
+}
+
+tq_rc tq_store_partner_delete(struct tq_store *store, const char *name, struct tq_err *err)
+{
+    struct tq_store_change ch = {.kind = TQ_CHANGE_PARTNER_DELETE, .name = name};
+
+    return apply_change(store, &ch, err);
+}
+
+tq_rc tq_store_group_add(struct tq_store *store, const char *name, struct tq_err *err)
+{
+    struct tq_store_change ch = {.kind = TQ_CHANGE_GROUP_ADD, .name = name};
+
+    return apply_change(store, &ch, err);
+}
+
+tq_rc tq_store_group_delete(struct tq_store *store, const char *name, struct tq_err *err)
+{
+    struct tq_store_change ch = {.kind = TQ_CHANGE_GROUP_DELETE, .name = name};
+
+    return apply_change(store, &ch, err);
+}
+
+tq_rc tq_store_group_member_set(struct tq_store *store, const char *group, const char *partner,
+                                bool member, struct tq_err *err)
+{
+    struct tq_store_change ch = {
+        .kind = TQ_CHANGE_MEMBER_SET, .name = group, .member = partner, .is_member = member};
+
+    return apply_change(store, &ch, err);
+}
+
+static tq_rc names_list(struct tq_store *store, enum tq__store_names what, const char *key,
+                        char ***names_out, size_t *n, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(names_out && n, "output");
+    CHECK_ARG(what == TQ__NAMES_GROUPS || key, "name");
+    return store->ops->names_list(store, what, key, names_out, n, err);
+}
+
+tq_rc tq_store_group_list(struct tq_store *store, char ***names_out, size_t *n, struct tq_err *err)
+{
+    return names_list(store, TQ__NAMES_GROUPS, NULL, names_out, n, err);
+}
+
+tq_rc tq_store_group_members(struct tq_store *store, const char *group, char ***names_out,
+                             size_t *n, struct tq_err *err)
+{
+    return names_list(store, TQ__NAMES_GROUP_MEMBERS, group, names_out, n, err);
+}
+
+tq_rc tq_store_partner_groups(struct tq_store *store, const char *partner, char ***names_out,
+                              size_t *n, struct tq_err *err)
+{
+    return names_list(store, TQ__NAMES_PARTNER_GROUPS, partner, names_out, n, err);
+}
+
+tq_rc tq_store_collection_policy_set(struct tq_store *store, const char *collection_id,
+                                     const struct tq_collection_policy *p, struct tq_err *err)
+{
+    struct tq_store_change ch = {
+        .kind = TQ_CHANGE_COLLECTION_POLICY, .collection_id = collection_id, .policy = p};
+
+    return apply_change(store, &ch, err);
+}
+
+tq_rc tq_store_collection_policy_get(struct tq_store *store, const char *collection_id,
+                                     struct tq_collection_policy *out, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(collection_id && out, "collection id");
+    return store->ops->collection_policy_get(store, collection_id, out, err);
+}
+
+tq_rc tq_store_release_rewrite(struct tq_store *store, const struct tq_store_change *change,
+                               const char *collection_id, tq_store_decide_cb decide, void *ud,
+                               struct tq_err *err)
+{
+    static const struct tq_store_change none = {.kind = TQ_CHANGE_NONE};
+    tq_rc rc;
+
+    CHECK_STORE(store);
+    CHECK_ARG(decide, "decision callback");
+    rc = check_change(change ? change : &none, err);
+    if (rc)
+        return rc;
+    return store->ops->release_rewrite(store, change ? change : &none, true, collection_id, decide,
+                                       ud, err);
+}
+
+tq_rc tq_store_release_view_get(struct tq_store *store, const char *collection_id,
+                                struct tq_store_release_view_data **out, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(collection_id && out, "collection id");
+    return store->ops->release_view_get(store, collection_id, out, err);
+}
+
+tq_rc tq_store_version_info_get(struct tq_store *store, const char *collection_id,
+                                const char *object_id, int64_t version_us,
+                                struct tq_store_version_info *out, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(collection_id && object_id && out, "collection or object id");
+    return store->ops->version_info_get(store, collection_id, object_id, version_us, out, err);
+}
+
+tq_rc tq_store_object_json_get(struct tq_store *store, const char *collection_id,
+                               const char *object_id, char **json_out, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(object_id && json_out, "object id");
+    return store->ops->object_json_get(store, collection_id, object_id, json_out, err);
 }

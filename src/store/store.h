@@ -16,6 +16,13 @@
 
 #include "tansiq/store.h"
 
+/* Which list names_list returns. */
+enum tq__store_names {
+    TQ__NAMES_GROUPS,         /* every group; key unused */
+    TQ__NAMES_GROUP_MEMBERS,  /* partners of group key */
+    TQ__NAMES_PARTNER_GROUPS, /* groups of partner key */
+};
+
 struct tq_store_ops {
     const char *name; /* "sqlite", "postgres" */
 
@@ -33,9 +40,6 @@ struct tq_store_ops {
     tq_rc (*collection_list)(struct tq_store *store, struct tq_collection **out, size_t *n,
                              struct tq_err *err);
 
-    tq_rc (*put)(struct tq_store *store, const char *collection_id,
-                 const struct tq_stix_object *objs, size_t n, enum tq_put_result *results,
-                 int64_t *date_added_us, struct tq_err *err);
     tq_rc (*query)(struct tq_store *store, const struct tq_store_query *q, bool with_json,
                    tq_store_row_cb cb, void *ud, struct tq_store_page_info *info,
                    struct tq_err *err);
@@ -66,6 +70,43 @@ struct tq_store_ops {
                       bool can_read, bool can_write, struct tq_err *err);
     tq_rc (*perm_get)(struct tq_store *store, const char *user, const char *collection_id,
                       bool *can_read, bool *can_write, struct tq_err *err);
+
+    tq_rc (*partner_get)(struct tq_store *store, const char *name, const uint8_t *sha256,
+                         struct tq_partner *out, struct tq_err *err); /* by name or by cert */
+    tq_rc (*partner_list)(struct tq_store *store, struct tq_partner **out, size_t *n,
+                          struct tq_err *err);
+    tq_rc (*names_list)(struct tq_store *store, enum tq__store_names what, const char *key,
+                        char ***names_out, size_t *n, struct tq_err *err);
+    tq_rc (*collection_policy_get)(struct tq_store *store, const char *collection_id,
+                                   struct tq_collection_policy *out, struct tq_err *err);
+    /* Every configuration change; decide NULL: the change alone (narrowing only). */
+    tq_rc (*release_rewrite)(struct tq_store *store, const struct tq_store_change *change,
+                             bool rewrite, const char *collection_id, tq_store_decide_cb decide,
+                             void *ud, struct tq_err *err);
+    tq_rc (*put_ex)(struct tq_store *store, const char *collection_id,
+                    const struct tq_stix_object *objs, const struct tq_store_facts *facts, size_t n,
+                    tq_store_decide_cb decide, void *ud, enum tq_put_result *results,
+                    int64_t *date_added_us, struct tq_err *err);
+    tq_rc (*release_view_get)(struct tq_store *store, const char *collection_id,
+                              struct tq_store_release_view_data **out, struct tq_err *err);
+    tq_rc (*version_info_get)(struct tq_store *store, const char *collection_id,
+                              const char *object_id, int64_t version_us,
+                              struct tq_store_version_info *out, struct tq_err *err);
+    tq_rc (*object_json_get)(struct tq_store *store, const char *collection_id,
+                             const char *object_id, char **json_out, struct tq_err *err);
+};
+
+/*
+ * The loaded configuration behind a struct tq_store_release_view: the view's pointers point into
+ * the owned arrays and strings beside it.
+ */
+struct tq_store_release_view_data {
+    struct tq_store_release_view view;
+    char **partners;
+    char **member_groups;
+    char **member_partners;
+    char *collection_id;
+    char *default_audience;
 };
 
 /* The first member of every backend's state. */
@@ -74,7 +115,7 @@ struct tq_store {
 };
 
 /* The schema version this build writes (PRAGMA user_version for SQLite). */
-#define TQ_STORE_SCHEMA_VERSION 1
+#define TQ_STORE_SCHEMA_VERSION 2
 
 /* Default number of pooled connections when tq_store_options.pool_size is 0. */
 #define TQ_STORE_POOL_DEFAULT 8
