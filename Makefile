@@ -31,7 +31,7 @@ endif
 
 LIB_SRC   := $(sort $(wildcard src/core/*.c src/stix/*.c src/store/*.c src/policy/*.c \
                                src/audit/*.c src/ingest/*.c src/taxii/*.c src/http/*.c \
-                               src/node/*.c))
+                               src/sync/*.c src/node/*.c))
 CLI_SRC   := $(sort $(wildcard src/cli/*.c))
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))

@@ -31,6 +31,8 @@ struct tq_server_config {
     const char *title;               /* discovery title; default "tansiq" */
     const char *api_root;            /* api root path segment; default "api" -> "/api/" */
     unsigned status_retention_h;     /* keep status resources this long; min and default 24 */
+    unsigned sync_interval_s;        /* `tansiq serve` pulls partners this often; 0 = never.
+                                      * Read by the command, not by the server. */
 };
 
 /* Start serving store (borrowed; must outlive the server). *out owned by the caller. */

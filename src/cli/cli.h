@@ -53,5 +53,9 @@ int cmd_export(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_collection(int argc, char **argv);
+int cmd_sync(int argc, char **argv);
+/* The periodic sync of `tansiq serve`: 0 when interval_s is 0, 1 started, -1 failed. */
+int cli_sync_loop_start(struct tq_node *node, unsigned interval_s);
+void cli_sync_loop_stop(void); /* no-op when not started */
 
 #endif

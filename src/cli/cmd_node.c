@@ -190,10 +190,15 @@ int cmd_serve(int argc, char **argv)
            strchr(cfg.listen_addr, ':') ? "[" : "", cfg.listen_addr,
            strchr(cfg.listen_addr, ':') ? "]" : "", tq_server_port(srv));
     fflush(stdout);
+    if (cli_sync_loop_start(node, cfg.sync_interval_s) < 0) {
+        status = CLI_FAIL;
+        goto out;
+    }
     while (!stop_requested)
         pause();
     tq_log(TQ_LOG_INFO, "serve: stopping");
 out:
+    cli_sync_loop_stop();
     tq_server_stop(srv);
     tq_node_close(node);
     return status;

@@ -21,6 +21,7 @@ static const struct command commands[] = {
     {"validate", cmd_validate, "check STIX 2.1 files without storing them"},
     {"user", cmd_user, "manage users, passwords, API tokens and permissions"},
     {"collection", cmd_collection, "manage TAXII collections"},
+    {"sync", cmd_sync, "pull partners' collections now (manifest first, resumable)"},
 };
 
 static void usage(FILE *f)

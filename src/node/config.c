@@ -42,6 +42,8 @@ static const struct opt options[] = {
      "concurrent connections accepted"},
     {"status_retention_h", OPT_UINT, "24", 24, 24 * 365, CFG(status_retention_h),
      "hours a TAXII status resource is kept (at least 24)"},
+    {"sync_interval_s", OPT_UINT, "0", 0, 7 * 24 * 3600, CFG(sync_interval_s),
+     "tansiq serve pulls every partner this often, seconds (0: only 'tansiq sync')"},
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))

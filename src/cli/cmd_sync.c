@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * cli/cmd_sync.c - `tansiq sync`: pull partners' collections now.
+ *
+ * A thin front end to tq_sync_partner / tq_sync_all: one line per partner and one per remote
+ * collection (or one JSON document with --json). Exit status 0 when every partner synced,
+ * 1 when any failed (the others still ran), 2 for usage errors, 3 when the node cannot be
+ * opened. Also the background loop `tansiq serve` runs when sync_interval_s is set.
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "tansiq/sync.h"
+
+struct report {
+    bool json;
+    size_t n_partners;
+    size_t failed;
+};
+
+static void print_partner(struct report *rep, const char *partner, tq_rc rc,
+                          const struct tq_err *err, const struct tq_sync_stats *st)
+{
+    bool first = rep->n_partners == 0;
+
+    rep->n_partners++;
+    if (rc)
+        rep->failed++;
+    if (rep->json) {
+        printf("%s{\"partner\":", first ? "" : ",");
+        cli_json_str(stdout, partner);
+        printf(",\"ok\":%s,\"error\":", rc ? "false" : "true");
+        if (rc) {
+            printf("{\"code\":\"%s\",\"message\":", tq_rc_name(rc));
+            cli_json_str(stdout, err && err->msg[0] ? err->msg : tq_rc_str(rc));
+            printf("}");
+        } else {
+            printf("null");
+        }
+        printf(",\"requests\":%" PRIu64 ",\"retries\":%" PRIu64 ",\"connections\":%" PRIu64
+               ",\"collections\":[",
+               st->requests, st->retries, st->connections);
+        for (size_t i = 0; i < st->n_colls; i++) {
+            const struct tq_sync_collection_stats *c = &st->colls[i];
+
+            printf("%s{\"remote_id\":", i ? "," : "");
+            cli_json_str(stdout, c->remote_id);
+            printf(",\"local_id\":");
+            cli_json_str(stdout, c->local_id);
+            printf(",\"local_alias\":");
+            cli_json_str(stdout, c->local_alias);
+            printf(",\"listed\":%" PRIu64 ",\"fetched\":%" PRIu64 ",\"stored\":%" PRIu64
+                   ",\"present\":%" PRIu64 ",\"refused\":%" PRIu64 ",\"invalid\":%" PRIu64
+                   ",\"withdrawn\":%" PRIu64 ",\"full\":%s,\"complete\":%s,\"status\":\"%s\"}",
+                   c->listed, c->fetched, c->stored, c->present, c->refused, c->invalid,
+                   c->withdrawn, c->full ? "true" : "false", c->complete ? "true" : "false",
+                   tq_rc_name(c->rc));
+        }
+        printf("]}");
+        return;
+    }
+    if (rc)
+        printf("%s: FAILED: %s\n", partner, err && err->msg[0] ? err->msg : tq_rc_str(rc));
+    else
+        printf("%s: ok, %zu collection%s, %" PRIu64 " request%s, %" PRIu64 " connection%s\n",
+               partner, st->n_colls, st->n_colls == 1 ? "" : "s", st->requests,
+               st->requests == 1 ? "" : "s", st->connections, st->connections == 1 ? "" : "s");
+    for (size_t i = 0; i < st->n_colls; i++) {
+        const struct tq_sync_collection_stats *c = &st->colls[i];
+
+        printf("  %-24s fetched %" PRIu64 ", stored %" PRIu64 ", already present %" PRIu64
+               ", refused %" PRIu64 ", withdrawn %" PRIu64 "%s%s%s\n",
+               c->local_alias ? c->local_alias : c->local_id, c->fetched, c->stored, c->present,
+               c->refused + c->invalid, c->withdrawn, c->full ? " (full walk)" : "",
+               c->rc ? ": " : "", c->rc ? tq_rc_name(c->rc) : "");
+    }
+}
+
+static void on_partner(void *ud, const char *partner, tq_rc rc, const struct tq_err *err,
+                       const struct tq_sync_stats *st)
+{
+    print_partner(ud, partner, rc, err, st);
+    fflush(stdout);
+}
+
+int cmd_sync(int argc, char **argv)
+{
+    enum { OPT_FULL = OPT_FIRST_FREE };
+    static const struct option longopts[] = {
+        CLI_COMMON_OPTIONS,
+        {"full", no_argument, NULL, OPT_FULL},
+        {NULL, 0, NULL, 0},
+    };
+    struct tq_sync_options opts = {0};
+    struct cli_common common;
+    struct tq_node *node = NULL;
+    struct tq_err err = {0};
+    struct report rep = {0};
+    const char *cert, *key;
+    bool help = false;
+    int c, status;
+    tq_rc rc;
+
+    cli_common_defaults(&common);
+    for (c = getopt_long(argc, argv, "", longopts, NULL); c != -1;
+         c = getopt_long(argc, argv, "", longopts, NULL)) {
+        if (cli_common_opt(c, &common, &help))
+            continue;
+        switch (c) {
+        case OPT_FULL:
+            opts.full = true;
+            break;
+        default:
+            return CLI_USAGE;
+        }
+    }
+    if (help) {
+        printf("usage: tansiq sync [PARTNER...] [--full] [--json] [--home DIR]\n\n"
+               "Pull the collections each partner (all registered partners, or those named)\n"
+               "lets this node read: manifest first, then only the object versions missing\n"
+               "here, each checked by the inbound policy and stored with its provenance.\n"
+               "--full also walks each partner's whole manifest and withdraws local copies of\n"
+               "objects the partner no longer lists (done every %u syncs anyway).\n"
+               "Exit status 1 when any partner failed.\n",
+               TQ_SYNC_FULL_EVERY_DEFAULT);
+        return CLI_OK;
+    }
+    status = cli_open_node(&common, &node);
+    if (status)
+        return status;
+    tq_node_tls_paths(node, &cert, &key);
+    rep.json = common.json;
+    if (rep.json)
+        printf("{\"partners\":[");
+    if (optind == argc) {
+        rc = tq_sync_all(tq_node_store(node), cert, key, &opts, on_partner, &rep, NULL, &err);
+        if (rc) {
+            if (rep.json)
+                printf("]}\n");
+            status = cli_fail("cannot list partners", rc, &err);
+            goto out;
+        }
+    }
+    for (int i = optind; i < argc; i++) {
+        struct tq_sync_stats st = {0};
+
+        tq_err_clear(&err);
+        rc = tq_sync_partner(tq_node_store(node), cert, key, argv[i], &opts, &st, &err);
+        on_partner(&rep, argv[i], rc, &err, &st);
+        tq_sync_stats_cleanup(&st);
+    }
+    if (rep.json)
+        printf("],\"failed\":%zu}\n", rep.failed);
+    else if (rep.n_partners == 0 && optind == argc && !rep.failed)
+        printf("no partners registered (tansiq partner add)\n");
+    status = rep.failed ? CLI_REFUSED : CLI_OK;
+out:
+    tq_node_close(node);
+    return status;
+}
+
+/* ---- the background loop of `tansiq serve` ----------------------------------------------- */
+
+struct sync_loop {
+    pthread_t thread;
+    struct tq_node *node;
+    unsigned interval_s;
+    atomic_bool stop;
+};
+
+static struct sync_loop loop;
+
+static bool loop_stopping(void *ud)
+{
+    struct sync_loop *l = ud;
+
+    return atomic_load(&l->stop);
+}
+
+static void *loop_main(void *ud)
+{
+    struct sync_loop *l = ud;
+    struct tq_sync_options opts = {.cancel = loop_stopping, .cancel_ud = l};
+    const char *cert, *key;
+
+    tq_node_tls_paths(l->node, &cert, &key);
+    while (!atomic_load(&l->stop)) {
+        struct tq_err err = {0};
+        size_t failed = 0;
+        tq_rc rc;
+
+        rc = tq_sync_all(tq_node_store(l->node), cert, key, &opts, NULL, NULL, &failed, &err);
+        if (rc)
+            tq_log(TQ_LOG_WARN, "sync: cannot list partners rc=%s: %s", tq_rc_name(rc), err.msg);
+        else if (failed)
+            tq_log(TQ_LOG_WARN, "sync: round done, %zu partner(s) failed", failed);
+        /* Sleep the interval in short steps, so that shutdown is not held up. */
+        for (unsigned ms = 0; ms < l->interval_s * 1000u && !atomic_load(&l->stop); ms += 200) {
+            struct timespec ts = {0, 200 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+    return NULL;
+}
+
+int cli_sync_loop_start(struct tq_node *node, unsigned interval_s)
+{
+    sigset_t block, old;
+    int e;
+
+    if (interval_s == 0)
+        return 0;
+    loop.node = node;
+    loop.interval_s = interval_s;
+    atomic_store(&loop.stop, false);
+    /* The thread inherits a mask without SIGINT and SIGTERM: they must reach the main thread,
+     * whose pause() they end. */
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    e = pthread_create(&loop.thread, NULL, loop_main, &loop);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (e != 0) {
+        loop.node = NULL;
+        fprintf(stderr, "tansiq: cannot start the sync thread\n");
+        return -1;
+    }
+    tq_log(TQ_LOG_INFO, "sync: every %u s", interval_s);
+    return 1;
+}
+
+void cli_sync_loop_stop(void)
+{
+    if (!loop.node)
+        return;
+    atomic_store(&loop.stop, true);
+    pthread_join(loop.thread, NULL);
+    loop.node = NULL;
+}
