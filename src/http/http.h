@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * http/http.h - internals of the HTTP layer: header parsers (Accept, Content-Type,
- * Authorization) and the credential check with its cache.
+ * Authorization), the credential check with its cache, and the client-certificate check that
+ * turns a partner node's TLS certificate into a principal.
  *
  * The parsers take header values straight from the network and are fuzzed
  * (fuzz/fuzz_http_auth.c). The libmicrohttpd glue itself is in server.c and exposes nothing
@@ -80,5 +81,53 @@ bool tq__auth_cache_hit(struct tq__auth *a, const char *user, const char *pw, si
                         int64_t now_us);
 void tq__auth_cache_put(struct tq__auth *a, const char *user, const char *pw, size_t pw_len,
                         int64_t now_us);
+
+/* ---- partner nodes (mutual TLS) --------------------------------------------------------- */
+
+#define TQ_PEER_RECHECK_US (5 * (int64_t)1000000) /* partner table lookups per connection */
+
+/* Where a request's principal comes from; credentials win over a client certificate. */
+enum tq__principal_source {
+    TQ_PRINCIPAL_FROM_NONE = 0,    /* neither: 401 */
+    TQ_PRINCIPAL_FROM_CREDENTIALS, /* an Authorization header: a user (analyst) */
+    TQ_PRINCIPAL_FROM_CERT,        /* no Authorization header, a client certificate: a partner */
+};
+
+enum tq__principal_source tq__http_principal_source(bool has_authorization, bool has_client_cert);
+
+/*
+ * True when a certificate (DER) parses and now_s (seconds since the epoch) lies within its
+ * validity period. Possession of the key is proved by the TLS handshake, not here.
+ */
+bool tq__http_cert_time_ok(const void *der, size_t len, int64_t now_s);
+
+/* SHA-256 of a certificate's DER encoding, and its lowercase hex form (65 bytes with NUL). */
+void tq__http_cert_sha256(const void *der, size_t len, uint8_t out[32]);
+void tq__http_fingerprint_hex(const uint8_t fp[32], char out[65]);
+
+/*
+ * What one connection learned about its client certificate. Lives in libmicrohttpd's socket
+ * context from connection start to close; zeroed memory is a valid empty state.
+ */
+struct tq__peer {
+    bool looked_up;            /* a lookup ran for fp */
+    uint8_t fp[32];            /* SHA-256 of the certificate DER */
+    char partner[TQ_NAME_MAX]; /* the matching partner, "" when none */
+    int64_t checked_mono_us;   /* when the partner table was last asked */
+    bool warned;               /* the refusal of this fp was logged on this connection */
+};
+
+/*
+ * Resolve a client certificate (DER, whose key the handshake proved the client holds) to a
+ * partner through tq_store_partner_find_cert. The answer is cached in peer for
+ * TQ_PEER_RECHECK_US (monotonic clock) and for as long as the certificate stays the same, so
+ * a removed or re-pinned partner is noticed within that time. On TQ_OK partner_out holds the
+ * partner name. TQ_EAUTH when the certificate is outside its validity period at now_s or no
+ * partner pins it; the refusal is logged once per connection at WARN with the fingerprint.
+ * Other codes: store failures.
+ */
+tq_rc tq__http_peer_resolve(struct tq__peer *peer, struct tq_store *store, const void *der,
+                            size_t der_len, int64_t now_s, int64_t now_mono_us,
+                            char partner_out[TQ_NAME_MAX], struct tq_err *err);
 
 #endif

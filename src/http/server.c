@@ -11,6 +11,11 @@
  * request already failed. The final call answers. Per-request state is created in the URI
  * log callback (which also gives the raw request target, query string included) and freed in
  * the completion callback. docs/internals/http.md explains the daemon options.
+ *
+ * A request's principal is a user (Authorization header: Basic or Bearer) or, when the request
+ * carries no Authorization header, a partner node known by the TLS client certificate it
+ * presented (http/peer.c pins it by SHA-256). The server asks every TLS client for a
+ * certificate but requires none; a request with neither is answered 401.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -22,6 +27,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <sodium.h>
 
@@ -61,7 +67,8 @@ struct req {
     enum tq_taxii_method method;
     struct tq_taxii_path path;
     struct tq_str query;
-    char user[TQ_AUTH_USER_MAX];
+    char user[TQ_AUTH_USER_MAX]; /* the principal: a user, */
+    char partner[TQ_NAME_MAX];   /* or a partner node (exactly one is non-empty) */
     int64_t received_us;
 
     /* an answer decided before the body was read */
@@ -120,6 +127,20 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     tq_free(rq->target);
     tq_free(rq);
     *con_cls = NULL;
+}
+
+/* Per-connection state: what the client certificate resolved to (struct tq__peer). */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = tq_xcalloc(1, sizeof(struct tq__peer));
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        tq_free(*socket_context);
+        *socket_context = NULL;
+    }
 }
 
 /* ---- helpers ---------------------------------------------------------------------------- */
@@ -265,6 +286,18 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, struct tq_taxii_re
     return ret;
 }
 
+static const char *principal_kind(const struct req *rq)
+{
+    return rq->partner[0] ? "partner" : "user";
+}
+
+static const char *principal_name(const struct req *rq)
+{
+    if (rq->partner[0])
+        return rq->partner;
+    return rq->user[0] ? rq->user : "-";
+}
+
 static enum MHD_Result send_error(struct MHD_Connection *conn, struct req *rq)
 {
     struct tq_taxii_resp resp;
@@ -274,11 +307,77 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, struct req *rq)
     tq__taxii_error(&resp, rq->err_status, NULL, rq->err_desc);
     if (rq->err_allow)
         resp.allow = tq__taxii_route_allow(rq->path.route);
-    tq_log(TQ_LOG_DEBUG, "http: route=%d status=%d user=%s", (int)rq->path.route, rq->err_status,
-           rq->user[0] ? rq->user : "-");
+    tq_log(TQ_LOG_DEBUG, "http: route=%d status=%d %s=%s", (int)rq->path.route, rq->err_status,
+           principal_kind(rq), principal_name(rq));
     ret = send_resp(conn, &resp, rq->err_auth);
     tq__taxii_resp_cleanup(&resp);
     return ret;
+}
+
+/* ---- authentication --------------------------------------------------------------------- */
+
+/*
+ * The client certificate of a TLS connection: its leaf DER, borrowed from the session. False
+ * when the client presented none. GnuTLS completed the handshake only if the client signed it
+ * with the key of this certificate (CertificateVerify): that is the proof of possession this
+ * server relies on; the certificate itself is then checked against the partners' pins.
+ */
+static bool client_cert(struct MHD_Connection *conn, gnutls_datum_t *der)
+{
+    const union MHD_ConnectionInfo *ci;
+    const gnutls_datum_t *peers;
+    gnutls_session_t session;
+    unsigned n = 0;
+
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (!ci || !ci->tls_session)
+        return false;
+    session = (gnutls_session_t)ci->tls_session;
+    if (gnutls_certificate_type_get(session) != GNUTLS_CRT_X509)
+        return false;
+    peers = gnutls_certificate_get_peers(session, &n);
+    if (!peers || n == 0 || !peers[0].data || peers[0].size == 0)
+        return false;
+    *der = peers[0];
+    return true;
+}
+
+/*
+ * Find the request's principal: the user of the Authorization header when there is one
+ * (credentials win), else the partner whose pinned certificate the client presented, else
+ * nobody (TQ_EAUTH). Fills rq->user or rq->partner on TQ_OK.
+ */
+static tq_rc authenticate(struct tq_server *srv, struct MHD_Connection *conn, struct req *rq,
+                          struct tq_err *err)
+{
+    const union MHD_ConnectionInfo *ci;
+    struct tq__auth_cred cred;
+    gnutls_datum_t der = {NULL, 0};
+    bool has_cert = false;
+    const char *v;
+    size_t len;
+    tq_rc rc;
+
+    v = header(conn, MHD_HTTP_HEADER_AUTHORIZATION, &len);
+    if (srv->tls && !v)
+        has_cert = client_cert(conn, &der);
+    switch (tq__http_principal_source(v != NULL, has_cert)) {
+    case TQ_PRINCIPAL_FROM_CERT:
+        ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        if (!ci || !ci->socket_context)
+            return tq_err_set(err, TQ_EAUTH, "the client certificate is not a partner's");
+        return tq__http_peer_resolve(ci->socket_context, srv->taxii.store, der.data, der.size,
+                                     tq_time_now_us() / 1000000, tq_time_mono_us(), rq->partner,
+                                     err);
+    case TQ_PRINCIPAL_FROM_CREDENTIALS:
+    case TQ_PRINCIPAL_FROM_NONE:
+    default:
+        rc = tq__http_auth_parse(v, len, &cred, err);
+        if (rc == TQ_OK)
+            rc = tq__auth_verify(srv->auth, srv->taxii.store, &cred, rq->user, err);
+        tq__auth_cred_wipe(&cred);
+        return rc;
+    }
 }
 
 /* ---- the three phases ------------------------------------------------------------------- */
@@ -287,7 +386,6 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, struct req *rq)
 static void check_headers(struct tq_server *srv, struct MHD_Connection *conn, struct req *rq,
                           const char *method)
 {
-    struct tq__auth_cred cred;
     struct tq_err err = {0};
     const char *v, *q;
     size_t len;
@@ -318,18 +416,17 @@ static void check_headers(struct tq_server *srv, struct MHD_Connection *conn, st
         return;
     }
 
-    v = header(conn, MHD_HTTP_HEADER_AUTHORIZATION, &len);
-    rc = tq__http_auth_parse(v, len, &cred, &err);
-    if (rc == TQ_OK)
-        rc = tq__auth_verify(srv->auth, srv->taxii.store, &cred, rq->user, &err);
-    tq__auth_cred_wipe(&cred);
+    rc = authenticate(srv, conn, rq, &err);
     if (rc == TQ_EAUTH) {
         rq->user[0] = '\0';
+        rq->partner[0] = '\0';
         fail(rq, 401, err.msg);
         rq->err_auth = true;
         return;
     }
     if (rc) {
+        rq->user[0] = '\0';
+        rq->partner[0] = '\0';
         tq_log(TQ_LOG_ERROR, "http: authentication failed rc=%s detail=%s", tq_rc_name(rc),
                err.msg);
         fail(rq, tq_rc_http_status(rc), tq_rc_str(rc));
@@ -349,8 +446,9 @@ static void check_headers(struct tq_server *srv, struct MHD_Connection *conn, st
             fail(rq, 413, "the request body exceeds max_content_length");
             return;
         }
-        rc = tq__taxii_collection_access(&srv->taxii, rq->user, rq->path.seg1, TQ_NEED_WRITE, &c,
-                                         &r, &w, &err);
+        rc = tq__taxii_collection_access(&srv->taxii, rq->partner[0] ? NULL : rq->user,
+                                         rq->partner[0] ? rq->partner : NULL, rq->path.seg1,
+                                         TQ_NEED_WRITE, &c, &r, &w, &err);
         if (rc) {
             fail(rq, tq_rc_http_status(rc), tq_rc_http_status(rc) >= 500 ? tq_rc_str(rc) : err.msg);
             return;
@@ -371,7 +469,8 @@ static enum MHD_Result serve(struct tq_server *srv, struct MHD_Connection *conn,
     base_url(srv, conn, base, sizeof(base));
     treq.method = rq->method == TQ_METHOD_HEAD ? TQ_METHOD_GET : rq->method;
     treq.path = rq->path;
-    treq.user = rq->user;
+    treq.user = rq->partner[0] ? NULL : rq->user;
+    treq.partner = rq->partner[0] ? rq->partner : NULL;
     treq.base_url = base;
     treq.query = rq->query;
     treq.body = (struct tq_str){rq->body.ptr ? rq->body.ptr : "", rq->body.len};
@@ -381,8 +480,8 @@ static enum MHD_Result serve(struct tq_server *srv, struct MHD_Connection *conn,
 
     tq__taxii_resp_init(&resp);
     tq__taxii_handle(&srv->taxii, &treq, &resp);
-    tq_log(TQ_LOG_DEBUG, "http: route=%d status=%d user=%s bytes=%zu", (int)rq->path.route,
-           resp.status, rq->user, resp.body.len);
+    tq_log(TQ_LOG_DEBUG, "http: route=%d status=%d %s=%s bytes=%zu", (int)rq->path.route,
+           resp.status, principal_kind(rq), principal_name(rq), resp.body.len);
     ret = send_resp(conn, &resp, false);
     tq__taxii_resp_cleanup(&resp);
     return ret;
@@ -482,7 +581,7 @@ tq_rc tq_server_start(struct tq_store *store, const struct tq_server_config *cfg
     bool v6 = false, loopback;
     unsigned flags, threads, ncpu;
     const union MHD_DaemonInfo *info;
-    struct MHD_OptionItem tls_ops[4];
+    struct MHD_OptionItem tls_ops[5];
     tq_rc rc;
 
     tq__http_sodium_init();
@@ -543,7 +642,12 @@ tq_rc tq_server_start(struct tq_store *store, const struct tq_server_config *cfg
         tls_ops[2] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
                                              (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:"
                                                      "+VERS-TLS1.2"};
-        tls_ops[3] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+        /* A trust list makes libmicrohttpd ask every client for a certificate
+         * (GNUTLS_CERT_REQUEST: asked, not required, so analysts without one still connect).
+         * It holds only our own certificate: partners are pinned by fingerprint, not trusted
+         * as issuers. */
+        tls_ops[3] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, srv->cert_pem.ptr};
+        tls_ops[4] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     } else {
         tls_ops[0] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     }
@@ -576,8 +680,8 @@ tq_rc tq_server_start(struct tq_store *store, const struct tq_server_config *cfg
         (unsigned int)(cfg->conn_timeout_s ? cfg->conn_timeout_s : DEFAULT_TIMEOUT_S),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_LIMIT,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
-        srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_ARRAY, tls_ops,
-        MHD_OPTION_END);
+        srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, srv, MHD_OPTION_ARRAY, tls_ops, MHD_OPTION_END);
     if (!srv->daemon) {
         rc = tq_err_set(err, srv->tls ? TQ_ETLS : TQ_EIO,
                         "cannot serve on %.64s port %u (address in use, or bad certificate/key)",

@@ -116,6 +116,19 @@ void tq__taxii_cursor_binding(enum tq_taxii_route route, const char *collection_
     crypto_generichash_final(&st, binding, 32);
 }
 
+void tq__taxii_cursor_bind_partner(uint8_t binding[32], const char *partner)
+{
+    crypto_generichash_state st;
+
+    if (!partner)
+        return;
+    crypto_generichash_init(&st, NULL, 0, 32);
+    hash_str(&st, "tansiq-taxii-cursor-partner-v1", 30);
+    crypto_generichash_update(&st, binding, 32);
+    hash_str(&st, partner, strlen(partner));
+    crypto_generichash_final(&st, binding, 32);
+}
+
 static void cursor_tag(const uint8_t key[32], const uint8_t binding[32], const uint8_t *raw,
                        size_t raw_len, uint8_t tag[TAG_BYTES])
 {

@@ -7,11 +7,18 @@
  * tq_buf. Object bodies are the canonical JSON the store keeps, appended as they are: reads
  * never re-serialise. Timestamps produced here carry microseconds, the precision of date_added
  * in the store, so that a date_added fed back as added_after selects exactly what follows.
+ *
+ * A request comes from a user or from a partner node (see struct tq_taxii_req). A partner's
+ * queries carry its name into the store query, which filters by releasability inside SQL, so
+ * a withheld version takes exactly the path of a missing one: object-by-id answers the same
+ * 404, pages and counts never include it. Objects enter through tq_policy_put, which records
+ * their release decisions in the same transaction.
  */
 #include <string.h>
 
 #include <json-c/json.h>
 
+#include "tansiq/policy.h"
 #include "tansiq/stix.h"
 #include "taxii/taxii.h"
 
@@ -155,10 +162,44 @@ void tq__taxii_error_rc(struct tq_taxii_resp *r, tq_rc rc, const char *detail)
 
 /* ---- collections and permissions -------------------------------------------------------- */
 
+bool tq__taxii_perm_principal(const char *user, const char *partner, char *out, size_t out_size)
+{
+    struct tq_buf b;
+    bool ok;
+
+    if (!partner && (!user || strchr(user, ':')))
+        return false;
+    tq_buf_init(&b, out_size);
+    ok =
+        (partner ? tq_buf_printf(&b, "partner:%s", partner) : tq_buf_append_c(&b, user)) == TQ_OK &&
+        b.len < out_size;
+    if (ok)
+        memcpy(out, b.ptr, b.len + 1);
+    tq_buf_cleanup(&b);
+    return ok;
+}
+
+/* Read and write permission of a principal; a partner never writes. */
+static tq_rc principal_perm(const struct tq_taxii_ctx *ctx, const char *user, const char *partner,
+                            const char *collection_id, bool *r, bool *w, struct tq_err *err)
+{
+    char who[TQ_TAXII_USER_MAX + 16];
+    tq_rc rc;
+
+    *r = false;
+    *w = false;
+    if (!tq__taxii_perm_principal(user, partner, who, sizeof(who)))
+        return TQ_OK;
+    rc = tq_store_perm_get(ctx->store, who, collection_id, r, w, err);
+    if (partner)
+        *w = false;
+    return rc;
+}
+
 tq_rc tq__taxii_collection_access(const struct tq_taxii_ctx *ctx, const char *user,
-                                  const char *cid_or_alias, enum tq_taxii_need need,
-                                  struct tq_collection *coll, bool *can_read, bool *can_write,
-                                  struct tq_err *err)
+                                  const char *partner, const char *cid_or_alias,
+                                  enum tq_taxii_need need, struct tq_collection *coll,
+                                  bool *can_read, bool *can_write, struct tq_err *err)
 {
     struct tq_collection c;
     bool r = false, w = false, found;
@@ -171,8 +212,8 @@ tq_rc tq__taxii_collection_access(const struct tq_taxii_ctx *ctx, const char *us
     found = rc == TQ_OK;
     /* The permission lookup runs for unknown collections too, so that "unknown" and "not
      * yours" take the same path and the same time. */
-    rc = tq_store_perm_get(ctx->store, user, found ? c.id : "00000000-0000-0000-0000-000000000000",
-                           &r, &w, err);
+    rc = principal_perm(ctx, user, partner, found ? c.id : "00000000-0000-0000-0000-000000000000",
+                        &r, &w, err);
     if (rc) {
         tq_collection_cleanup(&c);
         return rc;
@@ -261,6 +302,11 @@ static void handle_status(const struct tq_taxii_ctx *ctx, const struct tq_taxii_
         tq__taxii_error(resp, 404, NULL, "no such status resource");
         return;
     }
+    /* A partner never owns a status resource: it may not POST. */
+    if (req->partner) {
+        tq__taxii_error(resp, 404, NULL, "no such status resource");
+        return;
+    }
     rc = tq_store_status_get(ctx->store, req->path.seg1, req->user, &json, &err);
     if (rc == TQ_ENOTFOUND) {
         tq__taxii_error(resp, 404, NULL, "no such status resource");
@@ -293,7 +339,7 @@ static void handle_collections(const struct tq_taxii_ctx *ctx, const struct tq_t
     jw_raw(&w, "{\"collections\":[");
     for (i = 0; i < n; i++) {
         bool r = false, wr = false;
-        rc = tq_store_perm_get(ctx->store, req->user, cols[i].id, &r, &wr, &err);
+        rc = principal_perm(ctx, req->user, req->partner, cols[i].id, &r, &wr, &err);
         if (rc)
             goto out;
         if (!r && !wr)
@@ -323,8 +369,8 @@ static void handle_collection(const struct tq_taxii_ctx *ctx, const struct tq_ta
     bool r, wr;
     tq_rc rc;
 
-    rc =
-        tq__taxii_collection_access(ctx, req->user, req->path.seg1, TQ_NEED_ANY, &c, &r, &wr, &err);
+    rc = tq__taxii_collection_access(ctx, req->user, req->partner, req->path.seg1, TQ_NEED_ANY, &c,
+                                     &r, &wr, &err);
     if (rc) {
         tq__taxii_error_rc(resp, rc, err.msg);
         return;
@@ -403,7 +449,11 @@ static tq_rc build_query(const struct tq_taxii_ctx *ctx, const struct tq_taxii_r
     q->n_spec_versions = f->n_spec_versions;
     if (route == TQ_ROUTE_VERSIONS)
         q->version_flags = TQ_MATCH_ALL;
+    /* A partner's queries are filtered inside the store by its releasability, so limit,
+     * more, next and the date headers count only what it may see. */
+    q->partner = req->partner;
     tq__taxii_cursor_binding(route, collection_id, q->object_id, f, binding);
+    tq__taxii_cursor_bind_partner(binding, req->partner);
     if (f->next[0]) {
         rc = tq__taxii_cursor_decode(ctx->cursor_key, binding, f->next, &q->cursor, err);
         if (rc) {
@@ -431,8 +481,8 @@ static void handle_query(const struct tq_taxii_ctx *ctx, const struct tq_taxii_r
     tq_rc rc;
 
     memset(&c, 0, sizeof(c));
-    rc = tq__taxii_collection_access(ctx, req->user, req->path.seg1, TQ_NEED_READ, &c, &r, &wr,
-                                     &err);
+    rc = tq__taxii_collection_access(ctx, req->user, req->partner, req->path.seg1, TQ_NEED_READ, &c,
+                                     &r, &wr, &err);
     if (rc) {
         tq__taxii_error_rc(resp, rc, err.msg);
         return;
@@ -506,8 +556,8 @@ static void handle_delete(const struct tq_taxii_ctx *ctx, const struct tq_taxii_
     tq_rc rc;
 
     memset(&c, 0, sizeof(c));
-    rc = tq__taxii_collection_access(ctx, req->user, req->path.seg1, TQ_NEED_WRITE, &c, &r, &wr,
-                                     &err);
+    rc = tq__taxii_collection_access(ctx, req->user, req->partner, req->path.seg1, TQ_NEED_WRITE,
+                                     &c, &r, &wr, &err);
     if (rc) {
         tq__taxii_error_rc(resp, rc, err.msg);
         return;
@@ -590,8 +640,8 @@ static void handle_post(const struct tq_taxii_ctx *ctx, const struct tq_taxii_re
     tq_rc rc;
 
     memset(&c, 0, sizeof(c));
-    rc = tq__taxii_collection_access(ctx, req->user, req->path.seg1, TQ_NEED_WRITE, &c, &r, &wr,
-                                     &err);
+    rc = tq__taxii_collection_access(ctx, req->user, req->partner, req->path.seg1, TQ_NEED_WRITE,
+                                     &c, &r, &wr, &err);
     if (rc) {
         tq__taxii_error_rc(resp, rc, err.msg);
         return;
@@ -620,7 +670,7 @@ static void handle_post(const struct tq_taxii_ctx *ctx, const struct tq_taxii_re
             good[n_good++] = batch->items[i].obj; /* shallow: the batch owns the JSON */
     }
     if (n_good) {
-        rc = tq_store_put(ctx->store, c.id, good, n_good, results, added, &err);
+        rc = tq_policy_put(ctx->store, c.id, good, n_good, NULL, results, added, &err);
         if (rc)
             goto out;
     }

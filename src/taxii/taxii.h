@@ -89,10 +89,18 @@ bool tq__taxii_route(struct tq_str path, const char *api_root, struct tq_taxii_p
 unsigned tq__taxii_route_methods(enum tq_taxii_route route);
 const char *tq__taxii_route_allow(enum tq_taxii_route route);
 
+/*
+ * A request's principal is either a local user (an analyst, authenticated by password or
+ * token) or a partner node (authenticated by its pinned TLS client certificate): exactly one
+ * of req->user and req->partner is set. A partner's permissions are kept under the principal
+ * "partner:NAME"; it may only read, every query it makes is filtered by its releasability
+ * (tq_store_query.partner), and it owns no status resources.
+ */
 struct tq_taxii_req {
     enum tq_taxii_method method;
     struct tq_taxii_path path;
-    const char *user;     /* authenticated user name */
+    const char *user;     /* authenticated user name; NULL for a partner */
+    const char *partner;  /* authenticated partner name; NULL for a user */
     const char *base_url; /* "https://host:port", no trailing slash */
     struct tq_str query;  /* raw query string without '?', may be empty */
     struct tq_str body;   /* POST body */
@@ -123,16 +131,23 @@ void tq__taxii_error_rc(struct tq_taxii_resp *r, tq_rc rc, const char *detail);
 enum tq_taxii_need { TQ_NEED_ANY = 0, TQ_NEED_READ, TQ_NEED_WRITE };
 
 /*
- * Check that user may use collection cid_or_alias for a request needing any access, read or
- * write access. TQ_ENOTFOUND for an unknown collection and for one the user has no permission
- * on at all (existence is not revealed), TQ_EFORBIDDEN when the user holds the other
- * permission only. On TQ_OK *coll is filled (tq_collection_cleanup) and the two flags are
- * written.
+ * The name permissions are kept under for a principal: the user name, or "partner:NAME" when
+ * partner is set. False (no permission at all) for a user name containing ':', which could
+ * otherwise pass for a partner, and for names that do not fit out.
+ */
+bool tq__taxii_perm_principal(const char *user, const char *partner, char *out, size_t out_size);
+
+/*
+ * Check that a principal (user, or partner when not NULL) may use collection cid_or_alias for
+ * a request needing any access, read or write access. A partner never holds write access.
+ * TQ_ENOTFOUND for an unknown collection and for one the principal has no permission on at
+ * all (existence is not revealed), TQ_EFORBIDDEN when it holds the other permission only. On
+ * TQ_OK *coll is filled (tq_collection_cleanup) and the two flags are written.
  */
 tq_rc tq__taxii_collection_access(const struct tq_taxii_ctx *ctx, const char *user,
-                                  const char *cid_or_alias, enum tq_taxii_need need,
-                                  struct tq_collection *coll, bool *can_read, bool *can_write,
-                                  struct tq_err *err);
+                                  const char *partner, const char *cid_or_alias,
+                                  enum tq_taxii_need need, struct tq_collection *coll,
+                                  bool *can_read, bool *can_write, struct tq_err *err);
 
 /*
  * Serve one routed, authenticated request. The method has been checked against the route.
@@ -203,6 +218,11 @@ bool tq__taxii_pct_decode(struct tq_str src, char *dst, size_t *dst_len, bool pl
 void tq__taxii_cursor_binding(enum tq_taxii_route route, const char *collection_id,
                               const char *object_id, const struct tq_taxii_filter *f,
                               uint8_t binding[32]);
+/*
+ * Bind a binding to a partner principal as well (no change when partner is NULL), so that a
+ * cursor issued to one principal is refused when another presents it.
+ */
+void tq__taxii_cursor_bind_partner(uint8_t binding[32], const char *partner);
 tq_rc tq__taxii_cursor_encode(const uint8_t key[32], const uint8_t binding[32],
                               const struct tq_store_cursor *c, char *out, size_t out_size,
                               struct tq_err *err);

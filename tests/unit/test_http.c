@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * tests/unit/test_http.c - header parsers of the HTTP layer (Accept, Content-Type,
- * Authorization), the credential cache, API tokens and password hashes.
+ * Authorization), the credential cache, API tokens and password hashes, and partner nodes'
+ * client certificates: which principal a request gets, validity periods, and the pinned
+ * fingerprint lookup with its per-connection cache (against a real SQLite store).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,7 +14,11 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <sodium.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "http/http.h"
 #include "tansiq/server.h"
@@ -243,13 +249,163 @@ static void password_hash_verifies(void **state)
     tq_free(hash);
 }
 
+/* ---- partner nodes: client certificates ------------------------------------------------- */
+
+static void principal_credentials_win(void **state)
+{
+    (void)state;
+    assert_int_equal(tq__http_principal_source(false, false), TQ_PRINCIPAL_FROM_NONE);
+    assert_int_equal(tq__http_principal_source(true, false), TQ_PRINCIPAL_FROM_CREDENTIALS);
+    assert_int_equal(tq__http_principal_source(false, true), TQ_PRINCIPAL_FROM_CERT);
+    /* a request with both is the user's: the certificate is not looked at */
+    assert_int_equal(tq__http_principal_source(true, true), TQ_PRINCIPAL_FROM_CREDENTIALS);
+}
+
+/* A self-signed certificate valid from not_before to not_after (seconds), as DER. */
+static gnutls_datum_t make_cert(const char *cn, time_t not_before, time_t not_after)
+{
+    gnutls_x509_privkey_t key;
+    gnutls_x509_crt_t crt;
+    gnutls_datum_t der = {NULL, 0};
+    unsigned char serial[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+
+    assert_int_equal(gnutls_x509_privkey_init(&key), 0);
+    assert_int_equal(gnutls_x509_privkey_generate(
+                         key, GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0),
+                     0);
+    assert_int_equal(gnutls_x509_crt_init(&crt), 0);
+    assert_int_equal(gnutls_x509_crt_set_version(crt, 3), 0);
+    assert_int_equal(gnutls_x509_crt_set_serial(crt, serial, sizeof(serial)), 0);
+    assert_int_equal(gnutls_x509_crt_set_activation_time(crt, not_before), 0);
+    assert_int_equal(gnutls_x509_crt_set_expiration_time(crt, not_after), 0);
+    assert_int_equal(gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, cn,
+                                                   (unsigned)strlen(cn)),
+                     0);
+    assert_int_equal(gnutls_x509_crt_set_key(crt, key), 0);
+    assert_int_equal(gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0), 0);
+    assert_int_equal(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der), 0);
+    gnutls_x509_crt_deinit(crt);
+    gnutls_x509_privkey_deinit(key);
+    return der;
+}
+
+static void cert_validity_period(void **state)
+{
+    time_t now = time(NULL);
+    gnutls_datum_t good = make_cert("good", now - 3600, now + 3600);
+    gnutls_datum_t old = make_cert("old", now - 7200, now - 3600);
+    gnutls_datum_t early = make_cert("early", now + 3600, now + 7200);
+
+    (void)state;
+    assert_true(tq__http_cert_time_ok(good.data, good.size, now));
+    assert_false(tq__http_cert_time_ok(old.data, old.size, now));
+    assert_false(tq__http_cert_time_ok(early.data, early.size, now));
+    assert_false(tq__http_cert_time_ok("not a certificate", 17, now));
+    assert_false(tq__http_cert_time_ok(NULL, 0, now));
+    gnutls_free(good.data);
+    gnutls_free(old.data);
+    gnutls_free(early.data);
+}
+
+static void fingerprint_is_sha256_of_der(void **state)
+{
+    uint8_t fp[32], want[32];
+    char hex[65];
+
+    (void)state;
+    tq__http_cert_sha256("abc", 3, fp);
+    crypto_hash_sha256(want, (const unsigned char *)"abc", 3);
+    assert_memory_equal(fp, want, 32);
+    tq__http_fingerprint_hex(fp, hex);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+static void peer_lookup_pins_and_recheck(void **state)
+{
+    char dir[] = "/tmp/tq-http-XXXXXX", path[64], cmd[96], name[TQ_NAME_MAX];
+    time_t now = time(NULL);
+    gnutls_datum_t mine = make_cert("damascus", now - 60, now + 3600);
+    gnutls_datum_t other = make_cert("stranger", now - 60, now + 3600);
+    gnutls_datum_t expired = make_cert("damascus-old", now - 7200, now - 60);
+    struct tq__peer peer;
+    struct tq_partner p;
+    struct tq_store *store = NULL;
+    struct tq_err err = {0};
+    int64_t t = 1000000;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/store.db", dir);
+    assert_int_equal(tq_store_open(path, NULL, &store, &err), TQ_OK);
+    memset(&peer, 0, sizeof(peer));
+
+    /* nobody pinned yet: refused, and the refusal is remembered for the connection */
+    assert_int_equal(tq__http_peer_resolve(&peer, store, mine.data, mine.size, now, t, name, &err),
+                     TQ_EAUTH);
+    assert_true(peer.looked_up);
+    assert_true(peer.warned);
+
+    memset(&p, 0, sizeof(p));
+    memcpy(p.name, "damascus", 9);
+    p.taxii_url = "https://127.0.0.1:8443";
+    p.cert_pem = "-";
+    p.sign_pubkey = "-";
+    tq__http_cert_sha256(mine.data, mine.size, p.cert_sha256);
+    assert_int_equal(tq_store_partner_put(store, &p, &err), TQ_OK);
+
+    /* within the recheck time the connection keeps its answer; after it, the pin is seen */
+    assert_int_equal(
+        tq__http_peer_resolve(&peer, store, mine.data, mine.size, now, t + 1000, name, &err),
+        TQ_EAUTH);
+    t += TQ_PEER_RECHECK_US + 1;
+    assert_int_equal(tq__http_peer_resolve(&peer, store, mine.data, mine.size, now, t, name, &err),
+                     TQ_OK);
+    assert_string_equal(name, "damascus");
+
+    /* another certificate on the same connection is looked up at once */
+    assert_int_equal(
+        tq__http_peer_resolve(&peer, store, other.data, other.size, now, t + 1, name, &err),
+        TQ_EAUTH);
+    assert_int_equal(
+        tq__http_peer_resolve(&peer, store, mine.data, mine.size, now, t + 2, name, &err), TQ_OK);
+
+    /* a pinned certificate outside its validity period is refused */
+    tq__http_cert_sha256(expired.data, expired.size, p.cert_sha256);
+    memcpy(p.name, "aleppo", 7);
+    assert_int_equal(tq_store_partner_put(store, &p, &err), TQ_OK);
+    assert_int_equal(
+        tq__http_peer_resolve(&peer, store, expired.data, expired.size, now, t + 3, name, &err),
+        TQ_EAUTH);
+
+    /* a removed partner is refused once the recheck time has passed */
+    assert_int_equal(tq_store_partner_delete(store, "damascus", &err), TQ_OK);
+    t += TQ_PEER_RECHECK_US + 1;
+    assert_int_equal(tq__http_peer_resolve(&peer, store, mine.data, mine.size, now, t, name, &err),
+                     TQ_EAUTH);
+
+    tq_store_close(store);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    gnutls_free(mine.data);
+    gnutls_free(other.data);
+    gnutls_free(expired.data);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(accept_taxii_ranges),     cmocka_unit_test(content_type_needs_version),
-        cmocka_unit_test(basic_and_bearer_parse),  cmocka_unit_test(auth_parse_refusals),
-        cmocka_unit_test(auth_cache_ttl_and_keys), cmocka_unit_test(auth_cache_is_bounded),
-        cmocka_unit_test(token_shape_and_hash),    cmocka_unit_test(password_hash_verifies),
+        cmocka_unit_test(accept_taxii_ranges),
+        cmocka_unit_test(content_type_needs_version),
+        cmocka_unit_test(basic_and_bearer_parse),
+        cmocka_unit_test(auth_parse_refusals),
+        cmocka_unit_test(auth_cache_ttl_and_keys),
+        cmocka_unit_test(auth_cache_is_bounded),
+        cmocka_unit_test(token_shape_and_hash),
+        cmocka_unit_test(password_hash_verifies),
+        cmocka_unit_test(principal_credentials_win),
+        cmocka_unit_test(cert_validity_period),
+        cmocka_unit_test(fingerprint_is_sha256_of_der),
+        cmocka_unit_test(peer_lookup_pins_and_recheck),
     };
 
     /* One test by name: test_http NAME (a cmocka filter pattern). */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * tests/unit/test_taxii.c - TAXII resources: routes, query-string filters, next cursors,
- * error resources and envelopes (the last against a real SQLite store in a temp directory).
+ * error resources and envelopes (the last against a real SQLite store in a temp directory),
+ * and the partner principal: what a partner node sees, may do and can infer.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
+#include "tansiq/policy.h"
 #include "tansiq/stix.h"
 #include "tansiq/store.h"
 #include "taxii/taxii.h"
@@ -404,7 +406,8 @@ static int teardown_store(void **state)
     return 0;
 }
 
-/* Run one request and return the parsed body (caller puts it). */
+/* Run one request as a user (or, when user is "partner:NAME", as that partner node) and
+ * return the parsed body (caller puts it). */
 static struct json_object *call(struct fixture *fx, enum tq_taxii_method m, const char *user,
                                 const char *path, const char *query, const char *body,
                                 struct tq_taxii_resp *r)
@@ -415,7 +418,10 @@ static struct json_object *call(struct fixture *fx, enum tq_taxii_method m, cons
     memset(&req, 0, sizeof(req));
     assert_true(tq__taxii_route(tq_str_c(path), "api", &req.path));
     req.method = m;
-    req.user = user;
+    if (strncmp(user, "partner:", 8) == 0)
+        req.partner = user + 8;
+    else
+        req.user = user;
     req.base_url = "https://node.example:8443";
     req.query = tq_str_c(query ? query : "");
     req.body = tq_str_c(body ? body : "");
@@ -666,6 +672,146 @@ static void post_then_page(void **state)
     tq__taxii_resp_cleanup(&r);
 }
 
+/* ---- the partner principal -------------------------------------------------------------- */
+
+static void perm_principal_names(void **state)
+{
+    char out[64];
+
+    (void)state;
+    assert_true(tq__taxii_perm_principal("alice", NULL, out, sizeof(out)));
+    assert_string_equal(out, "alice");
+    assert_true(tq__taxii_perm_principal(NULL, "damascus", out, sizeof(out)));
+    assert_string_equal(out, "partner:damascus");
+    /* a user cannot pass for a partner, and nothing is truncated */
+    assert_false(tq__taxii_perm_principal("partner:damascus", NULL, out, sizeof(out)));
+    assert_false(tq__taxii_perm_principal(NULL, NULL, out, sizeof(out)));
+    assert_false(tq__taxii_perm_principal(NULL, "damascus", out, 10));
+}
+
+static void add_partner(struct fixture *fx, const char *name, uint8_t fp_byte, bool granted)
+{
+    struct tq_partner p;
+    struct tq_err err = {0};
+    char who[80];
+
+    memset(&p, 0, sizeof(p));
+    snprintf(p.name, sizeof(p.name), "%s", name);
+    p.taxii_url = "https://127.0.0.1:8443";
+    p.cert_pem = "-";
+    p.sign_pubkey = "-";
+    memset(p.cert_sha256, fp_byte, sizeof(p.cert_sha256));
+    assert_int_equal(tq_policy_partner_add(fx->store, &p, &err), TQ_OK);
+    snprintf(who, sizeof(who), "partner:%s", name);
+    if (granted)
+        assert_int_equal(tq_store_perm_set(fx->store, who, fx->coll, true, false, &err), TQ_OK);
+}
+
+static void expect_status(struct fixture *fx, enum tq_taxii_method m, const char *who,
+                          const char *path, const char *query, const char *body, int status)
+{
+    struct tq_taxii_resp r;
+    struct json_object *j = call(fx, m, who, path, query, body, &r);
+
+    if (r.status != status)
+        fprintf(stderr, "%s %s: %d %s\n", who, path, r.status, r.body.ptr);
+    assert_int_equal(r.status, status);
+    json_object_put(j);
+    tq__taxii_resp_cleanup(&r);
+}
+
+static void partner_sees_only_released(void **state)
+{
+    struct fixture *fx = *state;
+    struct tq_taxii_resp r, r2;
+    struct json_object *j, *v;
+    struct tq_err err = {0};
+    char obj[160], rnd[160], status_path[128], query[700];
+
+    add_partner(fx, "damascus", 0x11, true);
+    add_partner(fx, "aleppo", 0x22, true);
+    add_partner(fx, "amman", 0x33, false);
+    assert_int_equal(tq_policy_collection_default_set(fx->store, fx->coll, TQ_TLP_GREEN,
+                                                      "partner:damascus", &err),
+                     TQ_OK);
+    j = call(fx, TQ_METHOD_POST, "alice", coll_path(fx, "objects/"), NULL, OBJS, &r);
+    assert_int_equal(r.status, 202);
+    snprintf(status_path, sizeof(status_path), "/api/status/%s/", jstr(j, "id"));
+    json_object_put(j);
+    tq__taxii_resp_cleanup(&r);
+
+    /* the collection is listed for granted partners, read-only, and only for them */
+    j = call(fx, TQ_METHOD_GET, "partner:aleppo", "/api/collections/", NULL, NULL, &r);
+    assert_true(json_object_object_get_ex(j, "collections", &v));
+    assert_int_equal(json_object_array_length(v), 1);
+    assert_string_equal(jstr(json_object_array_get_idx(v, 0), "can_write"), "false");
+    json_object_put(j);
+    tq__taxii_resp_cleanup(&r);
+    j = call(fx, TQ_METHOD_GET, "partner:amman", "/api/collections/", NULL, NULL, &r);
+    assert_string_equal(r.body.ptr, "{}");
+    json_object_put(j);
+    tq__taxii_resp_cleanup(&r);
+    expect_status(fx, TQ_METHOD_GET, "partner:amman", coll_path(fx, "objects/"), NULL, NULL, 404);
+
+    /* damascus, named by the default audience, sees every object; aleppo none */
+    j = call(fx, TQ_METHOD_GET, "partner:damascus", coll_path(fx, "objects/"), NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(jlen(j, "objects"), 3);
+    json_object_put(j);
+    tq__taxii_resp_cleanup(&r);
+    j = call(fx, TQ_METHOD_GET, "partner:aleppo", coll_path(fx, "objects/"), NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body.ptr, "{}");
+    assert_false(r.has_dates);
+    json_object_put(j);
+    tq__taxii_resp_cleanup(&r);
+    j = call(fx, TQ_METHOD_GET, "partner:aleppo", coll_path(fx, "manifest/"), NULL, NULL, &r);
+    assert_string_equal(r.body.ptr, "{}");
+    json_object_put(j);
+    tq__taxii_resp_cleanup(&r);
+
+    /* a withheld object answers exactly like one that does not exist */
+    snprintf(obj, sizeof(obj), "objects/%s/", "malware--22222222-2222-4222-8222-222222222222");
+    snprintf(rnd, sizeof(rnd), "objects/%s/", "malware--99999999-2222-4222-8222-222222222222");
+    j = call(fx, TQ_METHOD_GET, "partner:aleppo", coll_path(fx, obj), NULL, NULL, &r);
+    json_object_put(j);
+    j = call(fx, TQ_METHOD_GET, "partner:aleppo", coll_path(fx, rnd), NULL, NULL, &r2);
+    json_object_put(j);
+    assert_int_equal(r.status, 404);
+    assert_int_equal(r2.status, 404);
+    assert_string_equal(r.body.ptr, r2.body.ptr);
+    assert_int_equal(r.has_dates, r2.has_dates);
+    tq__taxii_resp_cleanup(&r);
+    tq__taxii_resp_cleanup(&r2);
+    snprintf(obj, sizeof(obj), "objects/%s/versions/",
+             "indicator--11111111-1111-4111-8111-111111111111");
+    expect_status(fx, TQ_METHOD_GET, "partner:aleppo", coll_path(fx, obj), NULL, NULL, 404);
+    expect_status(fx, TQ_METHOD_GET, "partner:damascus", coll_path(fx, obj), NULL, NULL, 200);
+
+    /* partners never write, delete or read status resources */
+    expect_status(fx, TQ_METHOD_POST, "partner:damascus", coll_path(fx, "objects/"), NULL,
+                  "{\"objects\":[]}", 403);
+    expect_status(fx, TQ_METHOD_POST, "partner:amman", coll_path(fx, "objects/"), NULL,
+                  "{\"objects\":[]}", 404);
+    snprintf(obj, sizeof(obj), "objects/%s/", "tool--33333333-3333-4333-8333-333333333333");
+    expect_status(fx, TQ_METHOD_DELETE, "partner:damascus", coll_path(fx, obj), NULL, NULL, 403);
+    expect_status(fx, TQ_METHOD_DELETE, "partner:amman", coll_path(fx, obj), NULL, NULL, 404);
+    expect_status(fx, TQ_METHOD_GET, "partner:damascus", coll_path(fx, obj), NULL, NULL, 200);
+    expect_status(fx, TQ_METHOD_GET, "partner:damascus", status_path, NULL, NULL, 404);
+    expect_status(fx, TQ_METHOD_GET, "alice", status_path, NULL, NULL, 200);
+
+    /* a cursor issued to one principal is refused to another */
+    j = call(fx, TQ_METHOD_GET, "partner:damascus", coll_path(fx, "objects/"), "limit=1", NULL, &r);
+    assert_non_null(jstr(j, "next"));
+    snprintf(query, sizeof(query), "limit=1&next=%s", jstr(j, "next"));
+    json_object_put(j);
+    tq__taxii_resp_cleanup(&r);
+    expect_status(fx, TQ_METHOD_GET, "partner:damascus", coll_path(fx, "objects/"), query, NULL,
+                  200);
+    expect_status(fx, TQ_METHOD_GET, "partner:aleppo", coll_path(fx, "objects/"), query, NULL, 400);
+    expect_status(fx, TQ_METHOD_GET, "alice", coll_path(fx, "objects/"), query, NULL, 400);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -680,6 +826,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(discovery_and_root, setup_store, teardown_store),
         cmocka_unit_test_setup_teardown(collections_by_permission, setup_store, teardown_store),
         cmocka_unit_test_setup_teardown(post_then_page, setup_store, teardown_store),
+        cmocka_unit_test(perm_principal_names),
+        cmocka_unit_test_setup_teardown(partner_sees_only_released, setup_store, teardown_store),
     };
 
     /* One test by name: test_taxii NAME (a cmocka filter pattern). */
