@@ -15,6 +15,8 @@
 #define TANSIQ_NODE_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "tansiq/core.h"
 #include "tansiq/server.h"
@@ -50,6 +52,24 @@ const char *tq_node_home(const struct tq_node *node);
 /* Paths of the node's TLS certificate and key (server certificate, and client certificate
  * toward partners), borrowed for the node's lifetime. */
 void tq_node_tls_paths(const struct tq_node *node, const char **cert_path, const char **key_path);
+
+/* ---- identity: what a node hands to its partners ----------------------------------------- */
+
+struct tq_node_identity {
+    char *title;             /* the node's title (configuration) */
+    char *cert_pem;          /* tls/cert.pem as text */
+    uint8_t cert_sha256[32]; /* SHA-256 of the certificate's DER: the pin partners check */
+    char *sign_pubkey;       /* identity.pub: the Ed25519 public key, base64 */
+};
+
+/* Read the node's public identity; on TQ_OK *out is filled (tq_node_identity_cleanup). */
+tq_rc tq_node_identity(struct tq_node *node, struct tq_node_identity *out, struct tq_err *err);
+void tq_node_identity_cleanup(struct tq_node_identity *id); /* NULL is a no-op */
+
+/* SHA-256 of the DER encoding of the first certificate in PEM text. TQ_EINVAL if none. */
+tq_rc tq_node_cert_sha256(const char *pem, size_t len, uint8_t out[32], struct tq_err *err);
+/* TQ_OK when b64 is a base64 Ed25519 public key (32 bytes). */
+tq_rc tq_node_pubkey_check(const char *b64, struct tq_err *err);
 
 /*
  * Fill cfg from the node's configuration: built-in defaults, then tansiq.conf, then the

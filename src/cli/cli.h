@@ -53,6 +53,11 @@ int cmd_export(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_collection(int argc, char **argv);
+int cmd_partner(int argc, char **argv);
+int cmd_group(int argc, char **argv);
+int cmd_collection_policy(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_identity(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
 /* The periodic sync of `tansiq serve`: 0 when interval_s is 0, 1 started, -1 failed. */
 int cli_sync_loop_start(struct tq_node *node, unsigned interval_s);

@@ -20,7 +20,11 @@ static const struct command commands[] = {
     {"export", cmd_export, "write a collection out as a STIX bundle"},
     {"validate", cmd_validate, "check STIX 2.1 files without storing them"},
     {"user", cmd_user, "manage users, passwords, API tokens and permissions"},
-    {"collection", cmd_collection, "manage TAXII collections"},
+    {"collection", cmd_collection, "manage TAXII collections and their sharing defaults"},
+    {"partner", cmd_partner, "register partner nodes and grant them collections"},
+    {"group", cmd_group, "manage sharing groups of partners"},
+    {"explain", cmd_explain, "say why a partner may or may not see an object"},
+    {"identity", cmd_identity, "print this node's certificate fingerprint and public key"},
     {"sync", cmd_sync, "pull partners' collections now (manifest first, resumable)"},
 };
 
@@ -93,6 +97,24 @@ void cli_json_str(FILE *f, const char *s)
     tq_buf_cleanup(&b);
 }
 
+/* True when the first operand of a command line (skipping options and their values) is word. */
+static bool first_operand_is(int argc, char **argv, const char *word)
+{
+    static const char *const with_value[] = {"--home", "--alias", "--description", "--tlp",
+                                             "--audience"};
+
+    for (int i = 1; i < argc; i++) {
+        bool skip = false;
+        if (argv[i][0] != '-')
+            return strcmp(argv[i], word) == 0;
+        for (size_t k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++)
+            skip = skip || strcmp(argv[i], with_value[k]) == 0;
+        if (skip)
+            i++;
+    }
+    return false;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -117,6 +139,9 @@ int main(int argc, char **argv)
         tq_buf_cleanup(&b);
         return CLI_OK;
     }
+    /* `collection policy` changes who sees what, so it lives with the partner commands. */
+    if (strcmp(argv[1], "collection") == 0 && first_operand_is(argc - 1, argv + 1, "policy"))
+        return cmd_collection_policy(argc - 1, argv + 1);
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);

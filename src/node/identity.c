@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * node/identity.c - what a node hands to its partners: its TLS certificate (and the SHA-256
+ * of its DER encoding, the pin partners check) and its Ed25519 public key.
+ *
+ * Only public material is read here. Certificates are parsed with OpenSSL, which also gives
+ * the DER encoding the fingerprint is taken over, so that the fingerprint printed by
+ * `tansiq identity` is the one `openssl x509 -noout -fingerprint -sha256` shows (without the
+ * colons) and the one the server computes for a client certificate.
+ */
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <sodium.h>
+
+#include "node/node.h"
+
+#define PEM_MAX (1u << 20)
+#define PUBKEY_B64_MAX 256
+
+tq_rc tq_node_cert_sha256(const char *pem, size_t len, uint8_t out[32], struct tq_err *err)
+{
+    BIO *bio = NULL;
+    X509 *cert = NULL;
+    unsigned char *der = NULL;
+    int der_len;
+    tq_rc rc = TQ_OK;
+
+    if (!pem || len == 0 || len > PEM_MAX || len > INT32_MAX)
+        return tq_err_set(err, TQ_EINVAL, "no PEM certificate given");
+    bio = BIO_new_mem_buf(pem, (int)len);
+    if (bio)
+        cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    if (!cert) {
+        rc = tq_err_set(err, TQ_EINVAL, "not a PEM certificate");
+        goto out;
+    }
+    der_len = i2d_X509(cert, &der);
+    if (der_len <= 0) {
+        rc = tq_err_set(err, TQ_EINVAL, "the certificate cannot be DER-encoded");
+        goto out;
+    }
+    crypto_hash_sha256(out, der, (unsigned long long)der_len);
+out:
+    ERR_clear_error();
+    OPENSSL_free(der);
+    X509_free(cert);
+    BIO_free(bio);
+    return rc;
+}
+
+tq_rc tq_node_pubkey_check(const char *b64, struct tq_err *err)
+{
+    unsigned char pk[crypto_sign_PUBLICKEYBYTES + 1];
+    size_t n = 0;
+
+    if (!b64 ||
+        sodium_base642bin(pk, sizeof(pk), b64, strlen(b64), " \r\n\t", &n, NULL,
+                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        n != crypto_sign_PUBLICKEYBYTES)
+        return tq_err_set(err, TQ_EINVAL, "not a base64 Ed25519 public key (32 bytes)");
+    return TQ_OK;
+}
+
+void tq_node_identity_cleanup(struct tq_node_identity *id)
+{
+    if (!id)
+        return;
+    tq_free(id->title);
+    tq_free(id->cert_pem);
+    tq_free(id->sign_pubkey);
+    memset(id, 0, sizeof(*id));
+}
+
+/* A file's text with trailing whitespace removed, as a new string. */
+static tq_rc read_text(const char *path, size_t max, char **out, struct tq_err *err)
+{
+    struct tq_buf b;
+    tq_rc rc = tq_file_read(path, max, &b, err);
+
+    if (rc)
+        return rc;
+    while (b.len && (b.ptr[b.len - 1] == '\n' || b.ptr[b.len - 1] == '\r' ||
+                     b.ptr[b.len - 1] == ' ' || b.ptr[b.len - 1] == '\t'))
+        b.ptr[--b.len] = '\0';
+    *out = tq_buf_take(&b, NULL);
+    if (!*out)
+        *out = tq_xstrdup("");
+    return TQ_OK;
+}
+
+tq_rc tq_node_identity(struct tq_node *node, struct tq_node_identity *out, struct tq_err *err)
+{
+    struct tq_node_identity id;
+    struct tq_server_config cfg;
+    struct tq_buf path;
+    tq_rc rc;
+
+    memset(&id, 0, sizeof(id));
+    tq_buf_init(&path, TQ_NODE_PATH_MAX);
+    rc = read_text(node->cert_path, PEM_MAX, &id.cert_pem, err);
+    if (rc)
+        goto out;
+    rc = tq_node_cert_sha256(id.cert_pem, strlen(id.cert_pem), id.cert_sha256, err);
+    if (rc) {
+        rc = tq_err_set(err, rc, "%s is not a PEM certificate", node->cert_path);
+        goto out;
+    }
+    rc = tq_buf_printf(&path, "%s/identity.pub", node->home);
+    if (rc) {
+        rc = tq_err_set(err, rc, "home path too long");
+        goto out;
+    }
+    rc = read_text(path.ptr, PUBKEY_B64_MAX, &id.sign_pubkey, err);
+    if (rc)
+        goto out;
+    rc = tq_node_server_config(node, &cfg, err);
+    if (rc)
+        goto out;
+    id.title = tq_xstrdup(cfg.title ? cfg.title : "tansiq");
+    *out = id;
+    memset(&id, 0, sizeof(id));
+out:
+    tq_node_identity_cleanup(&id);
+    tq_buf_cleanup(&path);
+    return rc;
+}
