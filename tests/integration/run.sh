@@ -7,7 +7,8 @@
 # port, then runs every case file in cases/ (one request each: method, path, headers, body,
 # expected status, headers and JSON fragments), the scripted checks in extra.py (paging with
 # cursors, forged cursors, truncated and oversized bodies, slow clients, many connections,
-# ATT&CK round trip) and the independent probe in ../shared/tools when the test data is there.
+# ATT&CK round trip), the independent probe in ../shared/tools when the test data is there, and
+# partners.sh: two more nodes exchanging over mutual TLS, and a stranger's certificate.
 # Ends with "N passed, N failed" and exits non-zero on any failure.
 set -uo pipefail
 BUILD=${1:-build}
@@ -207,6 +208,22 @@ if command -v python3 >/dev/null; then
 else
   skipped=$((skipped + 1))
   echo "skip extra.py and taxii_probe: no python3"
+fi
+
+# ---- partner nodes over mutual TLS: three more homes, their own server ---------------------
+if command -v python3 >/dev/null && command -v openssl >/dev/null; then
+  "$HERE/partners.sh" "$TANSIQ" "$WORK/partners" >"$WORK/partners.out" 2>&1
+  while IFS= read -r line; do
+    case $line in
+    "ok "*) passed=$((passed + 1)); echo "$line" ;;
+    "FAIL "*) failed=$((failed + 1)); echo "$line" ;;
+    *) ;;
+    esac
+  done <"$WORK/partners.out"
+  grep -q "^partners: done" "$WORK/partners.out" || bad "partners.sh" "did not finish"
+else
+  skipped=$((skipped + 1))
+  echo "skip partners.sh: needs python3 and openssl"
 fi
 
 # The server must still be alive and must not have logged a credential.
