@@ -246,9 +246,11 @@ tq_rc tq_store_collection_policy_get(struct tq_store *store, const char *collect
  * decision made from them is recomputed whenever the configuration changes.
  */
 struct tq_store_facts {
-    int tlp;                       /* enum tq_tlp; 0 = unset (the collection default applies) */
-    bool no_further_sharing;       /* from a releasability marking */
-    const char *release_to;        /* explicit audience from markings, as in tq_collection_policy */
+    int tlp;                 /* enum tq_tlp; 0 = unset (the collection default applies) */
+    bool no_further_sharing; /* from a releasability marking */
+    /* explicit audience from markings, as in tq_collection_policy; NULL: no releasability
+     * marking; "": one that names no one */
+    const char *release_to;
     const char *origin;            /* partner it was received from; NULL: created on this node */
     const char *remote_collection; /* the partner's collection it was pulled from, or NULL */
     int64_t received_us;           /* 0 for local objects */

@@ -36,9 +36,9 @@ static tq_rc explain_text(const struct tq_store_version_info *vi,
                                                : " (from the object's markings)");
     if (!rc)
         rc = tq_buf_printf(b, "release_to: %s\n",
-                           f->release_to && *f->release_to
-                               ? f->release_to
-                               : "none (no releasability marking held by this node)");
+                           !f->release_to   ? "none (no releasability marking held by this node)"
+                           : *f->release_to ? f->release_to
+                                            : "no one (its releasability markings name no one)");
     if (!rc)
         rc = tq_buf_printf(b, "no further sharing: %s\n", f->no_further_sharing ? "yes" : "no");
     if (!rc && f->origin) {

@@ -180,6 +180,7 @@ tq_rc tq__policy_marks_of(struct tq__policy_marks_ctx *ctx, const struct tq_stix
     const struct tq__policy_mdef *d;
     struct tq_buf rel;
     size_t i, k, n;
+    bool any_release = false;
     tq_rc rc = TQ_OK;
 
     memset(out, 0, sizeof(*out));
@@ -220,6 +221,7 @@ tq_rc tq__policy_marks_of(struct tq__policy_marks_ctx *ctx, const struct tq_stix
         out->tlp = tlp_max(out->tlp, d->tlp);
         if (!d->is_release)
             continue;
+        any_release = true;
         out->no_further_sharing = out->no_further_sharing || d->nfs;
         if (d->release_to)
             rc = append_entry(&rel, d->release_to, strlen(d->release_to));
@@ -227,8 +229,12 @@ tq_rc tq__policy_marks_of(struct tq__policy_marks_ctx *ctx, const struct tq_stix
             rc = tq_err_set(err, rc, "policy: releasability of '%.*s' too long", TQ_STIX_ID_MAX,
                             obj->id);
     }
-    if (rc == TQ_OK && rel.len)
-        out->release_to = tq_buf_take(&rel, NULL);
+    /*
+     * A releasability marking is an explicit audience even when it names no one (or only
+     * entries that cannot match): "" then, never NULL, so no default replaces it.
+     */
+    if (rc == TQ_OK && any_release)
+        out->release_to = rel.len ? tq_buf_take(&rel, NULL) : tq_xstrdup("");
     tq_buf_cleanup(&rel);
     json_object_put(o);
     return rc;

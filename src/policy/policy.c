@@ -203,7 +203,7 @@ static enum tq_tlp tlp_of(int v)
 void tq_policy_decide(const struct tq_store_facts *f, const struct tq_store_release_view *v,
                       const char *partner, struct tq_policy_decision *out)
 {
-    bool has_release = f->release_to && *f->release_to;
+    bool has_release = f->release_to != NULL; /* "" is an explicit audience of no one */
     const char *audience;
 
     memset(out, 0, sizeof(*out));

@@ -18,7 +18,8 @@
 struct tq__policy_marks {
     enum tq_tlp tlp;         /* most restrictive TLP marking; UNSET when none */
     bool no_further_sharing; /* any releasability marking says so */
-    char *release_to;        /* union of the releasability markings' audiences; new or NULL */
+    char *release_to;        /* union of the releasability markings' audiences, new; "" when
+                                they name no one, NULL when the object carries none */
 };
 
 /* A marking-definition resolved once per put. */

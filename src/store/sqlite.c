@@ -93,6 +93,30 @@ static const char schema_v1[] =
  * under version 1 get facts that say "local, no markings".
  */
 static const char schema_v2[] =
+    /*
+     * objects gains an explicit rowid (rid) so that release rows can point at their version
+     * directly and keep pointing at it across VACUUM; the table is rebuilt in date_added order.
+     */
+    "CREATE TABLE objects_v2("
+    "  rid INTEGER PRIMARY KEY,"
+    "  collection INTEGER NOT NULL REFERENCES collections(cid) ON DELETE CASCADE,"
+    "  id TEXT NOT NULL,"
+    "  version_us INTEGER NOT NULL,"
+    "  date_added_us INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  spec_version TEXT NOT NULL,"
+    "  is_first INTEGER NOT NULL,"
+    "  is_last INTEGER NOT NULL,"
+    "  json TEXT NOT NULL,"
+    "  UNIQUE (collection, id, version_us),"
+    "  UNIQUE (collection, date_added_us)"
+    ");"
+    "INSERT INTO objects_v2(collection, id, version_us, date_added_us, type, spec_version, "
+    "  is_first, is_last, json) SELECT collection, id, version_us, date_added_us, type, "
+    "  spec_version, is_first, is_last, json FROM objects ORDER BY collection, date_added_us;"
+    "DROP TABLE objects;"
+    "ALTER TABLE objects_v2 RENAME TO objects;"
+    "CREATE INDEX objects_type ON objects(collection, type, date_added_us);"
     "CREATE TABLE partners("
     "  pid INTEGER PRIMARY KEY,"
     "  name TEXT NOT NULL UNIQUE,"
@@ -137,6 +161,7 @@ static const char schema_v2[] =
     "  date_added_us INTEGER NOT NULL,"
     "  vis_first INTEGER NOT NULL,"
     "  vis_last INTEGER NOT NULL,"
+    "  rid INTEGER NOT NULL," /* objects.rid of the version */
     "  PRIMARY KEY (pid, collection, date_added_us),"
     "  FOREIGN KEY (collection, date_added_us) REFERENCES objects(collection, date_added_us)"
     "    ON DELETE CASCADE"
@@ -333,8 +358,9 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_FACTS_INSERT] = "INSERT INTO facts(collection, date_added_us, tlp, no_further_sharing, "
                         "release_to, origin, remote_collection, received_us) "
                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    [ST_REL_INSERT] = "INSERT INTO releases(pid, collection, date_added_us, vis_first, vis_last) "
-                      "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_REL_INSERT] = "INSERT INTO releases(pid, collection, date_added_us, vis_first, vis_last, "
+                      "rid) VALUES (?1, ?2, ?3, ?4, ?5, (SELECT rid FROM objects "
+                      "WHERE collection = ?2 AND date_added_us = ?3))",
     [ST_REL_DEL_COLL] = "DELETE FROM releases WHERE collection = ?1",
     [ST_REL_DEL_PARTNER] = "DELETE FROM releases WHERE pid = ?1",
     [ST_REL_DEL_GROUP] = "DELETE FROM releases WHERE pid IN "
@@ -479,7 +505,8 @@ static tq_rc conn_open(struct sqlite_store *s, struct conn **out, struct tq_err 
                   "PRAGMA foreign_keys = ON;"
                   "PRAGMA synchronous = FULL;"
                   "PRAGMA temp_store = MEMORY;"
-                  "PRAGMA cache_size = -16384;",
+                  "PRAGMA cache_size = -16384;"
+                  "PRAGMA mmap_size = 1073741824;",
                   "configure connection", err);
     if (rc)
         goto out;
@@ -1317,7 +1344,7 @@ static tq_rc insert_facts(struct conn *c, int64_t cid, int64_t da, const struct 
     sqlite3_bind_int64(st, 2, da);
     sqlite3_bind_int(st, 3, f->tlp);
     sqlite3_bind_int(st, 4, f->no_further_sharing);
-    bind_text(st, 5, f->release_to && *f->release_to ? f->release_to : NULL);
+    bind_text(st, 5, f->release_to); /* "" (an audience of no one) differs from NULL */
     bind_text(st, 6, f->origin);
     bind_text(st, 7, f->remote_collection);
     sqlite3_bind_int64(st, 8, f->received_us);
@@ -1618,10 +1645,7 @@ static tq_rc sqlite_query(struct tq_store *store, const struct tq_store_query *q
          * its object: a page reads only what the partner may see, however much is withheld.
          */
         sb_int(b, " FROM releases r CROSS JOIN objects o WHERE r.pid = ?", pid);
-        sb_int(b,
-               " AND r.collection = ? AND o.collection = r.collection"
-               " AND o.date_added_us = r.date_added_us",
-               cid);
+        sb_int(b, " AND r.collection = ? AND o.rid = r.rid", cid);
     }
     if (q->object_id) {
         sb_add(b, " AND o.id = ?");

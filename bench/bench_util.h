@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * bench/bench_util.h - the ATT&CK ICS corpus the benchmarks share.
+ *
+ * Each bench/bench_*.c is its own program linked with the library, so shared helpers live here
+ * as static functions. The corpus is MITRE ATT&CK for ICS ($TANSIQ_TESTDATA/attack/
+ * ics-attack-18.1.json), each object turned into a template split around its id, then copied
+ * with a fresh UUID in the id (rewritten inside the JSON text too) until there are enough
+ * objects: the approach of bench_import.c.
+ */
+#ifndef TQ_BENCH_UTIL_H
+#define TQ_BENCH_UTIL_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "tansiq/core.h"
+#include "tansiq/stix.h"
+
+#define BENCH_ID_PLACEHOLDER "tansiq-bench-id-placeholder"
+#define BENCH_INPUT_MAX ((size_t)64 << 20)
+
+struct bench_tmpl {
+    char *prefix; /* JSON text before the id value */
+    size_t prefix_len;
+    char *suffix; /* JSON text after it */
+    size_t suffix_len;
+    char type[TQ_STIX_TYPE_MAX];
+    int64_t version_us;
+};
+
+static inline const char *bench_testdata_dir(void)
+{
+    const char *env = getenv("TANSIQ_TESTDATA");
+
+    return env && *env ? env : "../shared/data";
+}
+
+static inline int64_t bench_time_field(struct json_object *o, const char *name)
+{
+    struct json_object *v;
+    int64_t us;
+
+    if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_string))
+        return -1;
+    if (tq_time_parse(tq_str_c(json_object_get_string(v)), &us, NULL))
+        return -1;
+    return us;
+}
+
+/* Templates from a STIX bundle file; 0 on success (free with bench_templates_free). */
+static inline int bench_templates_load(const char *path, struct bench_tmpl **out, size_t *n_out)
+{
+    struct tq_buf text;
+    struct tq_err err = {0};
+    struct json_object *root = NULL, *list, *o, *type;
+    struct bench_tmpl *t = NULL;
+    size_t n = 0, i, len;
+    int ret = -1;
+
+    tq_buf_init(&text, BENCH_INPUT_MAX);
+    if (tq_file_read(path, BENCH_INPUT_MAX, &text, &err)) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        goto out;
+    }
+    root = json_tokener_parse(text.ptr);
+    if (!root || !json_object_object_get_ex(root, "objects", &list) ||
+        !json_object_is_type(list, json_type_array)) {
+        fprintf(stderr, "bench: %s is not a STIX bundle\n", path);
+        goto out;
+    }
+    len = json_object_array_length(list);
+    t = tq_xcalloc(len ? len : 1, sizeof(*t));
+    for (i = 0; i < len; i++) {
+        const char *js, *at;
+        int64_t modified, created;
+
+        o = json_object_array_get_idx(list, i);
+        if (!json_object_object_get_ex(o, "type", &type))
+            continue;
+        snprintf(t[n].type, sizeof(t[n].type), "%s", json_object_get_string(type));
+        modified = bench_time_field(o, "modified");
+        created = bench_time_field(o, "created");
+        t[n].version_us = modified >= 0 ? modified : created;
+        json_object_object_add(o, "id", json_object_new_string(BENCH_ID_PLACEHOLDER));
+        js = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+                                                   JSON_C_TO_STRING_NOSLASHESCAPE);
+        at = strstr(js, BENCH_ID_PLACEHOLDER);
+        if (!at)
+            continue;
+        t[n].prefix_len = (size_t)(at - js);
+        t[n].prefix = tq_xstrndup(js, t[n].prefix_len);
+        t[n].suffix = tq_xstrdup(at + strlen(BENCH_ID_PLACEHOLDER));
+        t[n].suffix_len = strlen(t[n].suffix);
+        n++;
+    }
+    *out = t;
+    *n_out = n;
+    t = NULL;
+    ret = 0;
+out:
+    tq_free(t);
+    json_object_put(root);
+    tq_buf_cleanup(&text);
+    return ret;
+}
+
+static inline void bench_templates_free(struct bench_tmpl *t, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        tq_free(t[i].prefix);
+        tq_free(t[i].suffix);
+    }
+    tq_free(t);
+}
+
+/* want objects, re-identified copies of the templates in turn (free with bench_objects_free). */
+static inline struct tq_stix_object *bench_objects_make(const struct bench_tmpl *t, size_t n_tmpl,
+                                                        size_t want)
+{
+    struct tq_stix_object *v = tq_xcalloc(want ? want : 1, sizeof(*v));
+    char uuid[37];
+    size_t i, len;
+
+    for (i = 0; i < want; i++) {
+        const struct bench_tmpl *src = &t[i % n_tmpl];
+        struct tq_stix_object *o = &v[i];
+
+        tq_uuid4(uuid);
+        snprintf(o->type, sizeof(o->type), "%s", src->type);
+        snprintf(o->id, sizeof(o->id), "%.*s--%s", (int)(sizeof(o->id) - 40), src->type, uuid);
+        snprintf(o->spec_version, sizeof(o->spec_version), "2.1");
+        o->version_us = o->modified_us = o->created_us = src->version_us;
+        len = strlen(o->id);
+        o->json_len = src->prefix_len + len + src->suffix_len;
+        o->json = tq_xmalloc(o->json_len + 1);
+        memcpy(o->json, src->prefix, src->prefix_len);
+        memcpy(o->json + src->prefix_len, o->id, len);
+        memcpy(o->json + src->prefix_len + len, src->suffix, src->suffix_len + 1);
+    }
+    return v;
+}
+
+static inline void bench_objects_free(struct tq_stix_object *v, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        tq_free(v[i].json);
+    tq_free(v);
+}
+
+#endif
