@@ -17,9 +17,10 @@
  * Decision rules, default deny (docs/internals/policy.md has the reasoning):
  *   1. TLP:RED never leaves the node.
  *   2. An object received from a partner is released onward only if it is neither AMBER+STRICT
- *      nor no-further-sharing, only to partners its own release_to markings name (directly or
- *      through a group), never by a default of the receiving node, and never back to the
- *      partner it came from.
+ *      nor no-further-sharing, only to partners its own release_to markings name explicitly
+ *      ("partner:X"; a "group:G" entry names the originator's group, whose members only the
+ *      originator knows, so it never counts here), never by a default of the receiving node,
+ *      and never back to the partner it came from.
  *   3. An object this node originated goes to the partners of its release_to markings, or, when
  *      it has none, to those of its collection's default audience.
  *   4. A partner sees a collection only when it was granted read on it (tq_store_perm_set with

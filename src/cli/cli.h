@@ -43,6 +43,12 @@ void cli_common_defaults(struct cli_common *common);
 int cli_fail(const char *what, tq_rc rc, const struct tq_err *err);
 /* Open the node at common->home, reporting failure. */
 int cli_open_node(const struct cli_common *common, struct tq_node **out);
+/*
+ * The id of a collection given by id or alias into id[37]; with allow_all, "*" (every
+ * collection, present and future) is kept as it is. TQ_ENOTFOUND with a message otherwise.
+ */
+tq_rc cli_collection_id(struct tq_store *store, const char *name, bool allow_all, char id[37],
+                        struct tq_err *err);
 /* Print s as a JSON string literal to f. */
 void cli_json_str(FILE *f, const char *s);
 

@@ -65,24 +65,6 @@ static bool read_password(bool from_stdin, char *buf, size_t size)
     return ok;
 }
 
-/* Resolve a collection alias to its id; "*" stays as it is. */
-static tq_rc resolve_collection(struct tq_store *store, const char *name, char id[37],
-                                struct tq_err *err)
-{
-    struct tq_collection col = {0};
-    tq_rc rc;
-
-    if (strcmp(name, "*") == 0) {
-        memcpy(id, "*", 2);
-        return TQ_OK;
-    }
-    rc = tq_store_collection_get(store, name, &col, err);
-    if (!rc)
-        memcpy(id, col.id, 37);
-    tq_collection_cleanup(&col);
-    return rc;
-}
-
 static tq_rc user_must_exist(struct tq_store *store, const char *name, struct tq_err *err)
 {
     char *hash = NULL;
@@ -101,7 +83,7 @@ static tq_rc grant(struct tq_store *store, const char *user, const char *coll, b
 {
     char id[37];
     bool had_r = false, had_w = false;
-    tq_rc rc = resolve_collection(store, coll, id, err);
+    tq_rc rc = cli_collection_id(store, coll, true, id, err);
 
     if (!rc)
         rc = tq_store_perm_get(store, user, id, &had_r, &had_w, err);
@@ -244,7 +226,7 @@ int cmd_user(int argc, char **argv)
             flag_r = true;
         rc = user_must_exist(store, name, &err);
         if (!rc && revoke) {
-            rc = resolve_collection(store, argv[optind + 2], id, &err);
+            rc = cli_collection_id(store, argv[optind + 2], true, id, &err);
             if (!rc)
                 rc = tq_store_perm_set(store, name, id, false, false, &err);
         } else if (!rc) {

@@ -40,20 +40,6 @@ static void print_time(FILE *f, int64_t us)
 }
 
 /* The collection id for an id or alias (TQ_ENOTFOUND with a readable message). */
-static tq_rc collection_id(struct tq_store *store, const char *name, char id[37],
-                           struct tq_err *err)
-{
-    struct tq_collection col = {0};
-    tq_rc rc = tq_store_collection_get(store, name, &col, err);
-
-    if (rc == TQ_ENOTFOUND)
-        rc = tq_err_set(err, rc, "no collection '%s'", name);
-    if (!rc)
-        memcpy(id, col.id, 37);
-    tq_collection_cleanup(&col);
-    return rc;
-}
-
 static tq_rc perm_name(const char *partner, char *out, size_t size, struct tq_err *err)
 {
     int n = snprintf(out, size, "partner:%s", partner);
@@ -113,7 +99,7 @@ static const char partner_usage[] =
     "usage: tansiq partner add NAME --url URL --cert CERT.pem --key PUBKEY\n"
     "       tansiq partner list [--json]\n"
     "       tansiq partner show NAME [--json]\n"
-    "       tansiq partner grant NAME COLLECTION [--revoke]\n"
+    "       tansiq partner grant NAME COLLECTION|* [--revoke]\n"
     "       tansiq partner remove NAME\n\n"
     "A partner is another agency's node. Register it with the TAXII URL of its server, its TLS\n"
     "certificate (tls/cert.pem of its home, checked against the fingerprint its officer reads\n"
@@ -270,7 +256,7 @@ static tq_rc partner_grant(struct tq_store *store, const char *name, const char 
     if (!rc)
         rc = perm_name(name, who, sizeof(who), err);
     if (!rc)
-        rc = collection_id(store, coll, id, err);
+        rc = cli_collection_id(store, coll, true, id, err);
     /* Read only: partners never write to our collections. */
     if (!rc)
         rc = tq_store_perm_set(store, who, id, !revoke, false, err);
@@ -517,7 +503,7 @@ int cmd_explain(int argc, char **argv)
     }
     if (coll) {
         char id[37];
-        rc = collection_id(store, coll, id, &err);
+        rc = cli_collection_id(store, coll, false, id, &err);
         if (!rc)
             rc = explain_one(store, id, coll, object_id, partner, common.json, &released, &shown,
                              &err);
@@ -768,7 +754,7 @@ int cmd_collection_policy(int argc, char **argv)
     if (status)
         return status;
     store = tq_node_store(node);
-    rc = collection_id(store, coll, id, &err);
+    rc = cli_collection_id(store, coll, false, id, &err);
     if (!rc)
         rc = tq_store_collection_policy_get(store, id, &pol, &err);
     if (!rc && (tlp_arg || audience)) {

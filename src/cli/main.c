@@ -85,6 +85,25 @@ int cli_open_node(const struct cli_common *common, struct tq_node **out)
     return rc ? cli_fail("cannot open the node", rc, &err) : CLI_OK;
 }
 
+tq_rc cli_collection_id(struct tq_store *store, const char *name, bool allow_all, char id[37],
+                        struct tq_err *err)
+{
+    struct tq_collection col = {0};
+    tq_rc rc;
+
+    if (allow_all && strcmp(name, "*") == 0) {
+        memcpy(id, "*", 2);
+        return TQ_OK;
+    }
+    rc = tq_store_collection_get(store, name, &col, err);
+    if (rc == TQ_ENOTFOUND)
+        rc = tq_err_set(err, rc, "no collection '%s'", name);
+    if (!rc)
+        memcpy(id, col.id, 37);
+    tq_collection_cleanup(&col);
+    return rc;
+}
+
 void cli_json_str(FILE *f, const char *s)
 {
     struct tq_buf b;

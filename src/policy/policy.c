@@ -164,8 +164,14 @@ static bool is_member(const struct tq_store_release_view *v, const char *group, 
 }
 
 /* The first entry of audience that names partner, directly or through a group it is in. */
+/*
+ * Whether partner is in audience. groups says whether "group:" entries count: they do for
+ * objects this node originated, and not for received ones, whose groups were the originator's:
+ * only it knows their members, and a receiving node's own idea of a group (mistaken or
+ * malicious) must never widen what the originator allowed.
+ */
 static bool audience_match(const struct tq_store_release_view *v, const char *audience,
-                           const char *partner, char via[TQ_NAME_MAX + 8])
+                           bool groups, const char *partner, char via[TQ_NAME_MAX + 8])
 {
     const char *start;
     char name[TQ_NAME_MAX];
@@ -173,7 +179,7 @@ static bool audience_match(const struct tq_store_release_view *v, const char *au
     bool is_group;
 
     while (audience_next(audience, &pos, &start, &len)) {
-        if (!entry_parse(start, len, &is_group, name))
+        if (!entry_parse(start, len, &is_group, name) || (is_group && !groups))
             continue;
         if (is_group ? is_member(v, name, partner) : strcmp(name, partner) == 0) {
             snprintf(via, TQ_NAME_MAX + 8, "%.*s", (int)len, start);
@@ -244,7 +250,7 @@ void tq_policy_decide(const struct tq_store_facts *f, const struct tq_store_rele
         out->audience_from_default = !has_release;
         audience = has_release ? f->release_to : v->default_audience;
     }
-    out->released = audience_match(v, audience, partner, out->via);
+    out->released = audience_match(v, audience, !f->origin, partner, out->via);
     if (!out->released)
         out->rule = TQ_POLICY_DENY_AUDIENCE;
     else

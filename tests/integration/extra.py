@@ -366,7 +366,10 @@ def _():
 
 @check("huge header is refused without harm")
 def _():
-    st = req("GET", "/api/", headers={"X-Pad": "a" * 100000})[0]
+    try:
+        st = req("GET", "/api/", headers={"X-Pad": "a" * 100000})[0]
+    except (ssl.SSLError, ConnectionError):
+        st = 431  # the server may close before answering a header block it will not buffer
     if st < 400:
         return f"status {st}"
     if req("GET", "/api/")[0] != 200:

@@ -313,7 +313,8 @@ static void decide_rules(void **state)
     assert_false(dec(&f, &v, "amman", TQ_POLICY_DENY_NO_RELEASE_TO)); /* no default onward */
     f.release_to = "group:iq-sy,partner:amman";
     assert_true(dec(&f, &v, "amman", TQ_POLICY_ALLOW_RELEASE_TO));
-    assert_true(dec(&f, &v, "baghdad", TQ_POLICY_ALLOW_RELEASE_TO));
+    /* baghdad is in our iq-sy, but the group named is the originator's: it does not count */
+    assert_false(dec(&f, &v, "baghdad", TQ_POLICY_DENY_AUDIENCE));
     assert_false(dec(&f, &v, "damascus", TQ_POLICY_DENY_ORIGIN));
     f.tlp = TQ_TLP_AMBER_STRICT;
     assert_false(dec(&f, &v, "amman", TQ_POLICY_DENY_STRICT));
@@ -797,7 +798,7 @@ static bool m_allowed(const struct model *m, const struct m_version *v, int p)
     if (v->origin >= 0) {
         if (tlp == TQ_TLP_AMBER_STRICT || nfs || !v->marks || v->origin == p)
             return false;
-        return in_audience(m, rp, rg, p);
+        return in_audience(m, rp, 0, p); /* the originator's groups are not ours to expand */
     }
     if (v->marks)
         return in_audience(m, rp, rg, p);
