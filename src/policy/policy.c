@@ -170,8 +170,8 @@ static bool is_member(const struct tq_store_release_view *v, const char *group, 
  * only it knows their members, and a receiving node's own idea of a group (mistaken or
  * malicious) must never widen what the originator allowed.
  */
-static bool audience_match(const struct tq_store_release_view *v, const char *audience,
-                           bool groups, const char *partner, char via[TQ_NAME_MAX + 8])
+static bool audience_match(const struct tq_store_release_view *v, const char *audience, bool groups,
+                           const char *partner, char via[TQ_NAME_MAX + 8])
 {
     const char *start;
     char name[TQ_NAME_MAX];
