@@ -115,6 +115,11 @@ struct tq__peer {
     char partner[TQ_NAME_MAX]; /* the matching partner, "" when none */
     int64_t checked_mono_us;   /* when the partner table was last asked */
     bool warned;               /* the refusal of this fp was logged on this connection */
+    bool period_known;         /* period_fp's validity period was read (parsed or not) */
+    bool period_parsed;        /* ... and the certificate parsed: the two bounds hold */
+    uint8_t period_fp[32];     /* the certificate whose period is cached */
+    int64_t not_before_s;      /* its validity period, seconds since the epoch */
+    int64_t not_after_s;
 };
 
 /*

@@ -12,8 +12,9 @@
  * CA" and a failed self-signature for a perfectly good one, so this file does not rely on it.
  * It checks the validity period, then the pin, with a short per-connection cache so that a
  * keep-alive connection does not ask the store on every request yet notices a removed
- * partner within seconds. Nothing secret is involved: a refusal is logged with the
- * certificate's fingerprint only.
+ * partner within seconds; the period itself is read once per connection and certificate
+ * (the time is still compared on every request). Nothing secret is involved: a refusal is logged
+ * with the certificate's fingerprint only.
  */
 #include <string.h>
 #include <time.h>
@@ -36,7 +37,8 @@ enum tq__principal_source tq__http_principal_source(bool has_authorization, bool
     return TQ_PRINCIPAL_FROM_NONE;
 }
 
-bool tq__http_cert_time_ok(const void *der, size_t len, int64_t now_s)
+/* The validity period of a certificate (DER); false when it does not parse. */
+static bool cert_period(const void *der, size_t len, int64_t *from_s, int64_t *until_s)
 {
     gnutls_x509_crt_t crt = NULL;
     gnutls_datum_t d = {(unsigned char *)der, (unsigned)len};
@@ -48,11 +50,19 @@ bool tq__http_cert_time_ok(const void *der, size_t len, int64_t now_s)
     if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) >= 0) {
         from = gnutls_x509_crt_get_activation_time(crt);
         until = gnutls_x509_crt_get_expiration_time(crt);
-        ok = from != (time_t)-1 && until != (time_t)-1 && (int64_t)from <= now_s &&
-             now_s <= (int64_t)until;
+        ok = from != (time_t)-1 && until != (time_t)-1;
+        *from_s = (int64_t)from;
+        *until_s = (int64_t)until;
     }
     gnutls_x509_crt_deinit(crt);
     return ok;
+}
+
+bool tq__http_cert_time_ok(const void *der, size_t len, int64_t now_s)
+{
+    int64_t from, until;
+
+    return cert_period(der, len, &from, &until) && from <= now_s && now_s <= until;
 }
 
 void tq__http_cert_sha256(const void *der, size_t len, uint8_t out[32])
@@ -76,7 +86,14 @@ tq_rc tq__http_peer_resolve(struct tq__peer *peer, struct tq_store *store, const
     tq_rc rc;
 
     tq__http_cert_sha256(der, der_len, fp);
-    if (!tq__http_cert_time_ok(der, der_len, now_s)) {
+    /* Parsing the certificate builds and frees an ASN.1 tree, a visible share of every
+     * partner request: read its period once per connection and certificate. */
+    if (!peer->period_known || memcmp(peer->period_fp, fp, sizeof(fp)) != 0) {
+        peer->period_parsed = cert_period(der, der_len, &peer->not_before_s, &peer->not_after_s);
+        memcpy(peer->period_fp, fp, sizeof(fp));
+        peer->period_known = true;
+    }
+    if (!peer->period_parsed || now_s < peer->not_before_s || now_s > peer->not_after_s) {
         if (!peer->warned || memcmp(peer->fp, fp, sizeof(fp)) != 0) {
             tq__http_fingerprint_hex(fp, hex);
             tq_log(TQ_LOG_WARN,
