@@ -60,6 +60,7 @@ struct tq_node_identity {
     char *cert_pem;          /* tls/cert.pem as text */
     uint8_t cert_sha256[32]; /* SHA-256 of the certificate's DER: the pin partners check */
     char *sign_pubkey;       /* identity.pub: the Ed25519 public key, base64 */
+    char *stix_identity;     /* id of the node's STIX identity object (created_by_ref) */
 };
 
 /* Read the node's public identity; on TQ_OK *out is filled (tq_node_identity_cleanup). */

@@ -39,6 +39,11 @@
 
 /* The extension-definition every tansiq node publishes for its releasability markings. */
 #define TQ_POLICY_EXTENSION_ID "extension-definition--2f6f5c1e-8a4b-4c3d-9e1f-7a6b5c4d3e21"
+/*
+ * The identity that creates that extension-definition: the same on every node, so that every
+ * node publishes byte-identical copies of both (one id and version must mean one content).
+ */
+#define TQ_POLICY_EXTENSION_CREATOR "identity--5a0c7e1b-3d2f-4b6a-8c9e-1f2a3b4c5d6e"
 
 #define TQ_TLP_CLEAR_ID "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"
 #define TQ_TLP_GREEN_ID "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"

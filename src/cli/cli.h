@@ -59,6 +59,7 @@ int cmd_export(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_collection(int argc, char **argv);
+int cmd_marking(int argc, char **argv);
 int cmd_partner(int argc, char **argv);
 int cmd_group(int argc, char **argv);
 int cmd_collection_policy(int argc, char **argv);

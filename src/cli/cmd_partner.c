@@ -96,7 +96,7 @@ static bool url_ok(const char *url)
 /* ---- tansiq partner ---------------------------------------------------------------------- */
 
 static const char partner_usage[] =
-    "usage: tansiq partner add NAME --url URL --cert CERT.pem --key PUBKEY\n"
+    "usage: tansiq partner add NAME --url URL --cert CERT.pem --key PUBKEY [--identity ID]\n"
     "       tansiq partner list [--json]\n"
     "       tansiq partner show NAME [--json]\n"
     "       tansiq partner grant NAME COLLECTION|* [--revoke]\n"
@@ -104,6 +104,8 @@ static const char partner_usage[] =
     "A partner is another agency's node. Register it with the TAXII URL of its server, its TLS\n"
     "certificate (tls/cert.pem of its home, checked against the fingerprint its officer reads\n"
     "out from 'tansiq identity') and its Ed25519 public key (base64, or the file identity.pub).\n"
+    "--identity records the partner's STIX identity (identity--...), so that objects created\n"
+    "by it are recognised as the partner's own when they arrive through someone else.\n"
     "The partner then authenticates to this node's TAXII server with that certificate and reads\n"
     "the collections it was granted, and in them only the objects released to it. NAME is\n"
     "[a-z0-9][a-z0-9._-]{0,62}. Every command takes --home DIR.\n";
@@ -205,7 +207,8 @@ static int partner_show(struct tq_store *store, const char *name, bool json)
 }
 
 static tq_rc partner_add(struct tq_store *store, const char *name, const char *url,
-                         const char *cert_path, const char *key_arg, struct tq_err *err)
+                         const char *cert_path, const char *key_arg, const char *identity,
+                         struct tq_err *err)
 {
     struct tq_partner p;
     tq_rc rc;
@@ -218,6 +221,8 @@ static tq_rc partner_add(struct tq_store *store, const char *name, const char *u
         return tq_err_set(err, TQ_EINVAL, "partner add needs --url, --cert and --key");
     if (!url_ok(url))
         return tq_err_set(err, TQ_EINVAL, "the URL must start with https:// (or http://)");
+    if (identity && (!tq_stix_id_valid(tq_str_c(identity)) || strncmp(identity, "identity--", 10)))
+        return tq_err_set(err, TQ_EINVAL, "--identity must be an identity--UUID id");
     memcpy(p.name, name, strlen(name) + 1);
     p.taxii_url = tq_xstrdup(url);
     rc = read_text(cert_path, PEM_MAX, &p.cert_pem, err);
@@ -232,6 +237,8 @@ static tq_rc partner_add(struct tq_store *store, const char *name, const char *u
         p.added_us = tq_time_now_us();
         rc = tq_policy_partner_add(store, &p, err);
     }
+    if (!rc && identity)
+        rc = tq_policy_identity_set(store, identity, name, err);
     if (!rc) {
         printf("partner %s saved, certificate sha256 ", name);
         print_hex(stdout, p.cert_sha256, 32);
@@ -265,17 +272,18 @@ static tq_rc partner_grant(struct tq_store *store, const char *name, const char 
 
 int cmd_partner(int argc, char **argv)
 {
-    enum { OPT_URL = OPT_FIRST_FREE, OPT_CERT, OPT_KEY, OPT_REVOKE };
+    enum { OPT_URL = OPT_FIRST_FREE, OPT_CERT, OPT_KEY, OPT_REVOKE, OPT_IDENTITY };
     static const struct option longopts[] = {
         CLI_COMMON_OPTIONS,
         {"url", required_argument, NULL, OPT_URL},
         {"cert", required_argument, NULL, OPT_CERT},
         {"key", required_argument, NULL, OPT_KEY},
         {"revoke", no_argument, NULL, OPT_REVOKE},
+        {"identity", required_argument, NULL, OPT_IDENTITY},
         {NULL, 0, NULL, 0},
     };
     struct cli_common common;
-    const char *url = NULL, *cert = NULL, *key = NULL, *sub, *name;
+    const char *url = NULL, *cert = NULL, *key = NULL, *identity = NULL, *sub, *name;
     bool help = false, revoke = false;
     struct tq_node *node = NULL;
     struct tq_store *store;
@@ -300,6 +308,9 @@ int cmd_partner(int argc, char **argv)
             break;
         case OPT_REVOKE:
             revoke = true;
+            break;
+        case OPT_IDENTITY:
+            identity = optarg;
             break;
         default:
             return CLI_USAGE;
@@ -326,7 +337,7 @@ int cmd_partner(int argc, char **argv)
     } else if (strcmp(sub, "show") == 0) {
         status = partner_show(store, name, common.json);
     } else if (strcmp(sub, "add") == 0) {
-        rc = partner_add(store, name, url, cert, key, &err);
+        rc = partner_add(store, name, url, cert, key, identity, &err);
     } else if (strcmp(sub, "grant") == 0) {
         rc = partner_grant(store, name, argv[optind + 2], revoke, &err);
         if (!rc && !common.json)
@@ -382,7 +393,8 @@ int cmd_identity(int argc, char **argv)
                 "What a partner's officer needs to register this node: its title, the SHA-256\n"
                 "of its TLS certificate (DER) and its Ed25519 public key. --pem prints the\n"
                 "certificate itself (tls/cert.pem), to hand over with the fingerprint, which\n"
-                "the partner checks when running 'tansiq partner add'.\n");
+                "the partner checks when running 'tansiq partner add', and the id of its STIX\n"
+                "identity (for 'partner add --identity').\n");
         return help ? CLI_OK : CLI_USAGE;
     }
     status = cli_open_node(&common, &node);
@@ -399,6 +411,8 @@ int cmd_identity(int argc, char **argv)
         print_hex(stdout, id.cert_sha256, 32);
         printf("\",\"sign_pubkey\":");
         cli_json_str(stdout, id.sign_pubkey);
+        printf(",\"stix_identity\":");
+        cli_json_str(stdout, id.stix_identity);
         printf(",\"cert_pem\":");
         cli_json_str(stdout, id.cert_pem);
         printf("}\n");
@@ -407,7 +421,8 @@ int cmd_identity(int argc, char **argv)
     } else {
         printf("title        %s\ncert sha256  ", id.title);
         print_hex(stdout, id.cert_sha256, 32);
-        printf("\nsign pubkey  %s\n", id.sign_pubkey);
+        printf("\nsign pubkey  %s\nidentity     %s\n", id.sign_pubkey,
+               id.stix_identity ? id.stix_identity : "-");
     }
     tq_node_identity_cleanup(&id);
     tq_node_close(node);

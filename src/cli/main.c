@@ -24,6 +24,7 @@ static const struct command commands[] = {
     {"partner", cmd_partner, "register partner nodes and grant them collections"},
     {"group", cmd_group, "manage sharing groups of partners"},
     {"explain", cmd_explain, "say why a partner may or may not see an object"},
+    {"marking", cmd_marking, "create a releasability marking (who may see, no further sharing)"},
     {"identity", cmd_identity, "print this node's certificate fingerprint and public key"},
     {"sync", cmd_sync, "pull partners' collections now (manifest first, resumable)"},
 };

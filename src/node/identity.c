@@ -73,6 +73,7 @@ void tq_node_identity_cleanup(struct tq_node_identity *id)
     tq_free(id->title);
     tq_free(id->cert_pem);
     tq_free(id->sign_pubkey);
+    tq_free(id->stix_identity);
     memset(id, 0, sizeof(*id));
 }
 
@@ -122,6 +123,11 @@ tq_rc tq_node_identity(struct tq_node *node, struct tq_node_identity *out, struc
     if (rc)
         goto out;
     id.title = tq_xstrdup(cfg.title ? cfg.title : "tansiq");
+    rc = tq_store_meta_get(node->store, "node.identity", &id.stix_identity, err);
+    if (rc == TQ_ENOTFOUND)
+        rc = TQ_OK; /* a home made before nodes had a STIX identity */
+    if (rc)
+        goto out;
     *out = id;
     memset(&id, 0, sizeof(id));
 out:

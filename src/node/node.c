@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "node/node.h"
+#include "tansiq/policy.h"
 
 #define DEFAULT_COLLECTION_ALIAS "shared"
 
@@ -84,11 +85,74 @@ static tq_rc write_identity(const char *dir, struct tq_err *err)
     return rc;
 }
 
+/*
+ * The node's STIX identity and the extension-definition of its releasability markings (with
+ * the fixed identity that creates it), stored in the default collection as objects this node
+ * originated, so that partners can resolve created_by_ref and the extension. They live in a
+ * collection of their own ("node"), released like any other once the operator sets its
+ * audience. The node's identity is recorded as ours for the inbound checks.
+ */
+static tq_rc publish_identity(struct tq_store *store, const char *collection_id, const char *title,
+                              struct tq_err *err)
+{
+    struct tq_stix_batch *batch = NULL;
+    struct tq_stix_object objs[3];
+    struct tq_buf text;
+    char uuid[37], now[TQ_TIME_STR_MAX], identity_id[64];
+    char *ext = NULL;
+    size_t n = 0;
+    tq_rc rc;
+
+    tq_uuid4(uuid);
+    snprintf(identity_id, sizeof(identity_id), "identity--%s", uuid);
+    tq_time_format_ms(tq_time_now_us(), now);
+    tq_buf_init(&text, 1u << 16);
+    rc = tq_buf_printf(&text,
+                       "[{\"type\":\"identity\",\"spec_version\":\"2.1\",\"id\":\"%s\","
+                       "\"created\":\"%s\",\"modified\":\"%s\",\"identity_class\":"
+                       "\"organization\",\"name\":",
+                       identity_id, now, now);
+    if (!rc)
+        rc = tq_buf_append_json_str(&text, title, strlen(title));
+    if (!rc)
+        rc = tq_policy_extension_definition_json(TQ_POLICY_EXTENSION_CREATOR, &ext, err);
+    if (!rc)
+        rc = tq_buf_printf(&text,
+                           "},{\"type\":\"identity\",\"spec_version\":\"2.1\",\"id\":\"%s\","
+                           "\"created\":\"2026-01-01T00:00:00.000Z\","
+                           "\"modified\":\"2026-01-01T00:00:00.000Z\","
+                           "\"identity_class\":\"system\",\"name\":\"tansiq\"},%s]",
+                           TQ_POLICY_EXTENSION_CREATOR, ext);
+    if (!rc)
+        rc = tq_stix_parse_batch((struct tq_str){text.ptr, text.len}, &batch, err);
+    for (size_t i = 0; !rc && i < batch->n; i++) {
+        if (!batch->items[i].ok)
+            rc = tq_err_set(err, TQ_ESTIX, "the node's own object %zu is not valid STIX", i);
+        else
+            objs[n++] = batch->items[i].obj;
+    }
+    if (!rc)
+        rc = tq_policy_put(store, collection_id, objs, n, NULL, NULL, NULL, err);
+    if (!rc)
+        rc = tq_policy_identity_set(store, identity_id, NULL, err);
+    if (!rc)
+        rc = tq_store_meta_set(store, "node.identity", identity_id, err);
+    tq_stix_batch_free(batch);
+    tq_free(ext);
+    tq_buf_cleanup(&text);
+    return rc;
+}
+
 tq_rc tq_node_init(const char *dir, const struct tq_node_init_opts *opts, struct tq_err *err)
 {
     struct tq_node_init_opts none = {0};
     struct tq_store *store = NULL;
     struct tq_collection col = {0};
+    struct tq_collection about = {.alias = "node",
+                                  .title = "About this node",
+                                  .description = "This node's STIX identity and the "
+                                                 "extension-definition of its releasability "
+                                                 "markings"};
     struct tq_buf conf;
     char *tls_dir = NULL, *cert = NULL, *key = NULL, *db = NULL, *conf_path = NULL;
     tq_rc rc;
@@ -141,6 +205,14 @@ tq_rc tq_node_init(const char *dir, const struct tq_node_init_opts *opts, struct
     rc = tq_store_collection_add(store, &col, err);
     if (rc == TQ_EEXIST)
         rc = TQ_OK; /* an earlier, interrupted init got this far */
+    if (rc)
+        goto out;
+    tq_uuid4(about.id);
+    rc = tq_store_collection_add(store, &about, err);
+    if (rc == TQ_EEXIST)
+        rc = TQ_OK;
+    if (!rc)
+        rc = publish_identity(store, about.id, opts->title ? opts->title : "tansiq node", err);
     if (rc)
         goto out;
     rc = tq__node_config_sample(&conf);
