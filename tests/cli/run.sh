@@ -44,6 +44,8 @@ check "home is private" bash -c "[[ \$(stat -c %a '$H') == 700 && \$(stat -c %a 
 check "certificate is valid x509" openssl x509 -in "$H/tls/cert.pem" -noout -checkend 86400
 check "default collection" bash -c "'$TQ' collection list --home '$H' | grep -q shared"
 check "node publishes its identity and the releasability extension" bash -c "'$TQ' export --home '$H' --collection node 2>/dev/null | python3 -c 'import json,sys; t=sorted(o[\"type\"] for o in json.load(sys.stdin)[\"objects\"]); assert t == [\"extension-definition\",\"identity\",\"identity\"], t'"
+check "marking add prints the new marking's id" bash -c "'$TQ' marking add --release-to group:iq-sy,partner:amman --no-further-sharing --home '$H' | grep -qE '^marking-definition--[0-9a-f-]{36}$'"
+check "marking add refuses a malformed audience" status_is 2 "$TQ" marking add --release-to everyone --home "$H"
 check "identity names the STIX identity" bash -c "'$TQ' identity --home '$H' | grep -qE '^identity +identity--'"
 check "collection add" "$TQ" collection add "Border incidents" --alias border --home "$H"
 check "collection list json" bash -c "'$TQ' collection list --json --home '$H' | python3 -c 'import json,sys; d=json.load(sys.stdin); assert {c[\"alias\"] for c in d} == {\"shared\",\"node\",\"border\"}'"
