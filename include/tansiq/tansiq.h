@@ -13,6 +13,10 @@
 #include "tansiq/client.h"
 #include "tansiq/ingest.h"
 #include "tansiq/node.h"
+#include "tansiq/policy.h"
+#include "tansiq/sync.h"
+#include "tansiq/merkle.h"
+#include "tansiq/note.h"
 
 #define TQ_VERSION "0.1.0"
 
