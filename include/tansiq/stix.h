@@ -33,6 +33,15 @@ struct tq_stix_object {
     bool revoked;
     char *json; /* canonical serialisation, owned, NUL-terminated */
     size_t json_len;
+    /*
+     * What releasability needs, taken from the object during validation so that nothing has to
+     * parse the JSON again: refs_known says these are filled (false for objects built by hand,
+     * whose JSON is then read instead). marking_refs is owned, each entry too.
+     */
+    bool refs_known;
+    char **marking_refs; /* object_marking_refs, in order */
+    size_t n_marking_refs;
+    char created_by_ref[TQ_STIX_ID_MAX]; /* "" when absent */
 };
 
 void tq_stix_object_cleanup(struct tq_stix_object *obj);
@@ -115,5 +124,34 @@ tq_rc tq_stix_object_from_json(struct json_object *jso, size_t index, struct tq_
 bool tq_stix_id_valid(struct tq_str id);
 /* True when type is defined by STIX 2.1 (SDO, SRO, SCO or meta object). */
 bool tq_stix_type_known(struct tq_str type);
+
+/*
+ * RFC 8785 JSON Canonicalization Scheme (JCS). Appends the canonical text of jso (borrowed; a
+ * NULL pointer is JSON null) to out: no whitespace, members sorted by their names as UTF-16
+ * code units, strings escaped as RFC 8785 section 3.2.2.2 says, numbers written as ECMAScript's
+ * Number.prototype.toString writes IEEE 754 doubles. json-c integers are converted to double as
+ * every JCS implementation does, so an integer beyond 2^53 is written (and hashed) as its
+ * nearest double: 9007199254740993 becomes 9007199254740992. Numbers in [2^64, 1e21) come out
+ * as integer literals that tq_json_parse refuses; the form is for hashing, not for storage.
+ *
+ * Returns TQ_EINVAL for a tree no JCS text exists for (NaN or Infinity, which tq_json_parse never
+ * produces; invalid UTF-8; nesting deeper than TQ_STIX_MAX_DEPTH), TQ_ETOOBIG or TQ_ENOMEM when
+ * out cannot grow. On failure out keeps its previous length. Thread-safe for distinct out.
+ */
+tq_rc tq_jcs_serialize(struct json_object *jso, struct tq_buf *out, struct tq_err *err);
+
+/*
+ * tq_json_parse then tq_jcs_serialize: appends the JCS form of untrusted JSON text to out.
+ * TQ_EJSON when the text is not strict JSON, otherwise as tq_jcs_serialize.
+ */
+tq_rc tq_jcs_text(struct tq_str json_text, struct tq_buf *out, struct tq_err *err);
+
+/*
+ * SHA-256 of the JCS form of obj->json (the digest the audit log commits to for an object
+ * version, issue #4). Any spelling of the same object hashes alike: member order, whitespace,
+ * escapes and number spellings (1.0 and 1, 1e2 and 100) do not matter. out is written only on
+ * TQ_OK; TQ_EINVAL when obj has no json, otherwise as tq_jcs_text.
+ */
+tq_rc tq_stix_object_sha256(const struct tq_stix_object *obj, uint8_t out[32], struct tq_err *err);
 
 #endif

@@ -173,39 +173,22 @@ static enum tq_tlp tlp_max(enum tq_tlp a, enum tq_tlp b)
     return a > b ? a : b;
 }
 
-tq_rc tq__policy_marks_of(struct tq__policy_marks_ctx *ctx, const struct tq_stix_object *obj,
-                          struct tq__policy_marks *out, struct tq_err *err)
+/* The releasability facts of one list of marking references. */
+static tq_rc marks_of_refs(struct tq__policy_marks_ctx *ctx, const struct tq_stix_object *obj,
+                           const char *const *ids, size_t n, struct tq__policy_marks *out,
+                           struct tq_err *err)
 {
-    struct json_object *o = NULL, *refs, *v;
     const struct tq__policy_mdef *d;
     struct tq_buf rel;
-    size_t i, k, n;
     bool any_release = false;
+    size_t i, k;
     tq_rc rc = TQ_OK;
 
-    memset(out, 0, sizeof(*out));
-    /* Most objects of a large import carry no markings: skip the parse when the name is absent. */
-    if (!obj->json || !strstr(obj->json, "\"object_marking_refs\""))
-        return TQ_OK;
-    o = parse_json(obj->json, obj->json_len);
-    if (!o)
-        return tq_err_set(err, TQ_EJSON, "policy: the stored text of '%.*s' is not JSON",
-                          TQ_STIX_ID_MAX, obj->id);
-    if (!json_object_object_get_ex(o, "object_marking_refs", &refs) ||
-        !json_object_is_type(refs, json_type_array)) {
-        json_object_put(o);
-        return TQ_OK;
-    }
     tq_buf_init(&rel, RELEASE_TO_MAX);
-    n = json_object_array_length(refs);
     for (i = 0; i < n && rc == TQ_OK; i++) {
-        const char *id;
+        const char *id = ids[i];
         bool known = false;
 
-        v = json_object_array_get_idx(refs, i);
-        if (!json_object_is_type(v, json_type_string))
-            continue;
-        id = json_object_get_string(v);
         for (k = 0; k < sizeof(known_tlp) / sizeof(known_tlp[0]); k++) {
             if (strcmp(id, known_tlp[k].id) == 0) {
                 out->tlp = tlp_max(out->tlp, known_tlp[k].tlp);
@@ -236,6 +219,43 @@ tq_rc tq__policy_marks_of(struct tq__policy_marks_ctx *ctx, const struct tq_stix
     if (rc == TQ_OK && any_release)
         out->release_to = rel.len ? tq_buf_take(&rel, NULL) : tq_xstrdup("");
     tq_buf_cleanup(&rel);
+    return rc;
+}
+
+tq_rc tq__policy_marks_of(struct tq__policy_marks_ctx *ctx, const struct tq_stix_object *obj,
+                          struct tq__policy_marks *out, struct tq_err *err)
+{
+    struct json_object *o = NULL, *refs;
+    const char **ids;
+    size_t i, n;
+    tq_rc rc;
+
+    memset(out, 0, sizeof(*out));
+    /* Validated objects carry their references: no second parse on the import path. */
+    if (obj->refs_known)
+        return marks_of_refs(ctx, obj, (const char *const *)obj->marking_refs, obj->n_marking_refs,
+                             out, err);
+    /* An object built by hand: read its JSON, unless the name is not even in it. */
+    if (!obj->json || !strstr(obj->json, "\"object_marking_refs\""))
+        return TQ_OK;
+    o = parse_json(obj->json, obj->json_len);
+    if (!o)
+        return tq_err_set(err, TQ_EJSON, "policy: the stored text of '%.*s' is not JSON",
+                          TQ_STIX_ID_MAX, obj->id);
+    if (!json_object_object_get_ex(o, "object_marking_refs", &refs) ||
+        !json_object_is_type(refs, json_type_array)) {
+        json_object_put(o);
+        return TQ_OK;
+    }
+    n = json_object_array_length(refs);
+    ids = tq_xcalloc(n ? n : 1, sizeof(*ids));
+    for (i = 0; i < n; i++) {
+        struct json_object *v = json_object_array_get_idx(refs, i);
+
+        ids[i] = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+    }
+    rc = marks_of_refs(ctx, obj, ids, n, out, err);
+    tq_free(ids);
     json_object_put(o);
     return rc;
 }
@@ -245,6 +265,10 @@ void tq__policy_created_by(const struct tq_stix_object *obj, char out[TQ_STIX_ID
     struct json_object *o, *v;
 
     out[0] = '\0';
+    if (obj->refs_known) {
+        snprintf(out, TQ_STIX_ID_MAX, "%s", obj->created_by_ref);
+        return;
+    }
     if (!obj->json || !strstr(obj->json, "\"created_by_ref\""))
         return;
     o = parse_json(obj->json, obj->json_len);

@@ -775,6 +775,29 @@ static void copy_field(char *dst, size_t cap, struct tq_str s)
     dst[n] = '\0';
 }
 
+/* Copy object_marking_refs and created_by_ref of a valid object into out. */
+static void keep_refs(struct json_object *jso, struct tq_stix_object *out)
+{
+    struct json_object *v;
+    size_t n;
+
+    out->refs_known = true;
+    if (json_object_object_get_ex(jso, "created_by_ref", &v) &&
+        json_object_is_type(v, json_type_string))
+        copy_field(out->created_by_ref, sizeof(out->created_by_ref), tq__stix_jstr(v));
+    if (!json_object_object_get_ex(jso, "object_marking_refs", &v) ||
+        !json_object_is_type(v, json_type_array))
+        return;
+    n = json_object_array_length(v);
+    out->marking_refs = tq_xcalloc(n ? n : 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++) {
+        struct tq_str r = tq__stix_jstr(json_object_array_get_idx(v, i));
+
+        if (r.ptr)
+            out->marking_refs[out->n_marking_refs++] = tq_xstrndup(r.ptr, r.len);
+    }
+}
+
 tq_rc tq_stix_object_from_json(struct json_object *jso, size_t index, struct tq_stix_batch *batch,
                                struct tq_stix_object *out, struct tq_err *err)
 {
@@ -876,6 +899,7 @@ tq_rc tq_stix_object_from_json(struct json_object *jso, size_t index, struct tq_
     copy_field(out->spec_version, sizeof(out->spec_version), TQ_STR("2.1"));
     out->version_us = out->modified_us >= 0 ? out->modified_us : out->created_us;
     out->revoked = json_object_object_get_ex(jso, "revoked", &v) && json_object_get_boolean(v);
+    keep_refs(jso, out);
     {
         size_t len = 0;
         const char *s = json_object_to_json_string_length(
@@ -896,4 +920,9 @@ void tq_stix_object_cleanup(struct tq_stix_object *obj)
     tq_free(obj->json);
     obj->json = NULL;
     obj->json_len = 0;
+    for (size_t i = 0; i < obj->n_marking_refs; i++)
+        tq_free(obj->marking_refs[i]);
+    tq_free(obj->marking_refs);
+    obj->marking_refs = NULL;
+    obj->n_marking_refs = 0;
 }
