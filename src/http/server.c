@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -585,6 +586,16 @@ tq_rc tq_server_start(struct tq_store *store, const struct tq_server_config *cfg
     tq_rc rc;
 
     tq__http_sodium_init();
+    /*
+     * A page of objects is a few hundred KiB. Above glibc's mmap threshold every response body
+     * would be a fresh mmap, first-touch page faults and a munmap (16% of HTTPS time in a
+     * profile of GET objects?limit=100); keep such buffers in the heap instead, and do not hand
+     * freed memory back to the kernel on every request.
+     */
+#ifdef M_MMAP_THRESHOLD
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#endif
     memset(&ss, 0, sizeof(ss));
     if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
         sin->sin_family = AF_INET;
