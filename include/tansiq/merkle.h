@@ -100,6 +100,15 @@ struct tq_merkle;
 struct tq_merkle *tq_merkle_new(uint64_t max_leaves);
 void tq_merkle_free(struct tq_merkle *m); /* NULL is a no-op */
 uint64_t tq_merkle_size(const struct tq_merkle *m);
+/*
+ * Map and fault in the memory a tree of leaves leaves needs, for a caller that knows its size
+ * up front (a log being reloaded, a benchmark): appends up to that size then allocate nothing.
+ * Never needed for correctness: appends grow the tree on their own, cheaply, in fixed chunks
+ * that are never moved. TQ_ETOOBIG above max_leaves, TQ_ENOMEM when memory cannot be mapped
+ * (what was reserved before the failure stays reserved). Memory is given back by
+ * tq_merkle_free only, not by tq_merkle_truncate.
+ */
+tq_rc tq_merkle_reserve(struct tq_merkle *m, uint64_t leaves, struct tq_err *err);
 
 /*
  * Append one leaf hash (already SHA-256(0x00 || entry)) and the complete subtrees it closes:

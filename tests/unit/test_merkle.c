@@ -893,6 +893,110 @@ static void random_trees_against_reference(void **state)
     tq_free(roots);
 }
 
+/* ---- chunk boundaries ---------------------------------------------------------------------- */
+
+/*
+ * The tree stores each level in chunks of 65536 hashes (256 tiles). Build past two level-0
+ * chunk edges and one level-1 edge, then check roots, stored hashes, proofs and tiles on both
+ * sides of every edge, truncation back across the edges and re-growth, and that a reserved tree
+ * gives the same hashes.
+ */
+#define CHUNK 65536u
+
+static void chunk_boundaries(void **state)
+{
+    static const uint64_t sizes[] = {
+        1,         255,         256,           257,       CHUNK - 256,   CHUNK - 1,      CHUNK,
+        CHUNK + 1, CHUNK + 256, 2 * CHUNK - 1, 2 * CHUNK, 2 * CHUNK + 1, 2 * CHUNK + 300};
+    const uint64_t total = 2 * CHUNK + 300;
+    uint8_t(*d)[H] = tq_xmalloc(total * H);
+    uint8_t(*roots)[H] = tq_xcalloc(sizeof(sizes) / sizeof(sizes[0]), H);
+    struct tq_merkle *m = tq_merkle_new(0), *r = tq_merkle_new(0);
+    struct tq_buf tile;
+    uint8_t got[H], want[H];
+    uint64_t i, n;
+    size_t s;
+
+    (void)state;
+    for (i = 0; i < total; i++)
+        leaf(&i, sizeof(i), d[i]);
+    for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
+        ref_mth((const uint8_t(*)[H])d, sizes[s], roots[s]);
+    /* grow from empty, checking each size of interest as it is reached */
+    for (i = 0, s = 0; i < total; i++) {
+        assert_int_equal(tq_merkle_append(m, d[i], NULL), TQ_OK);
+        if (i + 1 == sizes[s]) {
+            assert_int_equal(tq_merkle_root(m, sizes[s], got, NULL), TQ_OK);
+            assert_memory_equal(got, roots[s], H);
+            s++;
+        }
+    }
+    assert_int_equal(s, sizeof(sizes) / sizeof(sizes[0]));
+    /* stored hashes on both sides of the level-0 and level-1 edges */
+    for (i = CHUNK - 2; i < CHUNK + 2; i++) {
+        assert_int_equal(tq_merkle_hash_get(m, 0, i, got, NULL), TQ_OK);
+        assert_memory_equal(got, d[i], H);
+        assert_int_equal(tq_merkle_hash_get(m, 0, i + CHUNK, got, NULL), TQ_OK);
+        assert_memory_equal(got, d[i + CHUNK], H);
+        assert_int_equal(tq_merkle_hash_get(m, 1, i, got, NULL), TQ_OK);
+        node(d[2 * i], d[2 * i + 1], want);
+        assert_memory_equal(got, want, H);
+    }
+    assert_int_equal(tq_merkle_hash_get(m, 1, CHUNK + 150, got, NULL), TQ_ENOTFOUND);
+    /* proofs for leaves next to the edges, in trees ending next to the edges */
+    for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+        n = sizes[s];
+        for (i = n > 2 ? n - 2 : 0; i < n; i++)
+            check_inclusion(m, (const uint8_t(*)[H])d, i, n, roots[s]);
+        if (n > CHUNK)
+            check_inclusion(m, (const uint8_t(*)[H])d, CHUNK - 1, n, roots[s]);
+        if (n > CHUNK + 1)
+            check_inclusion(m, (const uint8_t(*)[H])d, CHUNK, n, roots[s]);
+    }
+    /* the last tile of chunk 0 and the first of chunk 1 are the level's hashes */
+    tq_buf_init(&tile, 1 << 20);
+    for (i = CHUNK / 256 - 1; i <= CHUNK / 256; i++) {
+        tq_buf_reset(&tile);
+        assert_int_equal(tq_merkle_tile(m, 0, i, 256, &tile, NULL), TQ_OK);
+        assert_memory_equal(tile.ptr, d[i * 256], 256 * H);
+    }
+    tq_buf_cleanup(&tile);
+    /* truncate back across both edges, then grow again over them */
+    assert_int_equal(tq_merkle_truncate(m, CHUNK - 1, NULL), TQ_OK);
+    assert_int_equal(tq_merkle_hash_get(m, 0, CHUNK - 1, got, NULL), TQ_ENOTFOUND);
+    assert_int_equal(tq_merkle_root(m, CHUNK - 1, got, NULL), TQ_OK);
+    assert_memory_equal(got, roots[5], H);
+    for (i = CHUNK - 1; i < total; i++)
+        assert_int_equal(tq_merkle_append(m, d[i], NULL), TQ_OK);
+    assert_int_equal(tq_merkle_root(m, total, got, NULL), TQ_OK);
+    assert_memory_equal(got, roots[12], H);
+    assert_int_equal(tq_merkle_truncate(m, 0, NULL), TQ_OK);
+    assert_int_equal(tq_merkle_root(m, 0, got, NULL), TQ_OK);
+    tq_merkle_empty_root(want);
+    assert_memory_equal(got, want, H);
+    for (i = 0; i < CHUNK + 1; i++)
+        assert_int_equal(tq_merkle_append(m, d[i], NULL), TQ_OK);
+    assert_int_equal(tq_merkle_root(m, CHUNK + 1, got, NULL), TQ_OK);
+    assert_memory_equal(got, roots[7], H);
+    /* a reserved tree holds the same hashes; reserving never changes the size */
+    assert_int_equal(tq_merkle_reserve(r, total, NULL), TQ_OK);
+    assert_int_equal(tq_merkle_size(r), 0);
+    for (i = 0; i < total; i++)
+        assert_int_equal(tq_merkle_append(r, d[i], NULL), TQ_OK);
+    assert_int_equal(tq_merkle_root(r, total, got, NULL), TQ_OK);
+    assert_memory_equal(got, roots[12], H);
+    assert_int_equal(tq_merkle_reserve(r, 10, NULL), TQ_OK);
+    assert_int_equal(tq_merkle_size(r), total);
+    tq_merkle_free(r);
+    r = tq_merkle_new(100);
+    assert_int_equal(tq_merkle_reserve(r, 101, NULL), TQ_ETOOBIG);
+    assert_int_equal(tq_merkle_reserve(r, 100, NULL), TQ_OK);
+    tq_merkle_free(r);
+    tq_merkle_free(m);
+    tq_free(roots);
+    tq_free(d);
+}
+
 /* ---- tiles ------------------------------------------------------------------------------- */
 
 static void tiles_are_slices_of_levels(void **state)
@@ -1036,13 +1140,10 @@ static int summary(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(hasher_and_reference_tree),
-        cmocka_unit_test(derived_vectors),
-        cmocka_unit_test(transparency_dev_probes),
-        cmocka_unit_test(argon2020),
-        cmocka_unit_test(random_trees_against_reference),
-        cmocka_unit_test(tiles_are_slices_of_levels),
-        cmocka_unit_test(sizes_near_2_64),
+        cmocka_unit_test(hasher_and_reference_tree),      cmocka_unit_test(derived_vectors),
+        cmocka_unit_test(transparency_dev_probes),        cmocka_unit_test(argon2020),
+        cmocka_unit_test(random_trees_against_reference), cmocka_unit_test(chunk_boundaries),
+        cmocka_unit_test(tiles_are_slices_of_levels),     cmocka_unit_test(sizes_near_2_64),
     };
     const char *one = getenv("TQ_TEST");
 
