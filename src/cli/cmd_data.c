@@ -137,13 +137,18 @@ int cmd_validate(int argc, char **argv)
 struct import_ctx {
     const char *file;
     bool progress;
+    bool warnings; /* print warnings too, not only errors */
+    size_t n_warnings;
 };
 
 static void import_problem(void *ud, const struct tq_stix_problem *p)
 {
-    const struct import_ctx *ctx = ud;
+    struct import_ctx *ctx = ud;
 
-    print_problem(ctx->file, p);
+    if (p->warning)
+        ctx->n_warnings++;
+    if (!p->warning || ctx->warnings)
+        print_problem(ctx->file, p);
 }
 
 static void import_progress(void *ud, size_t done, size_t total)
@@ -157,14 +162,17 @@ static void import_progress(void *ud, size_t done, size_t total)
 
 int cmd_import(int argc, char **argv)
 {
-    enum { OPT_COLLECTION = OPT_FIRST_FREE };
+    enum { OPT_COLLECTION = OPT_FIRST_FREE, OPT_WARNINGS };
     static const struct option longopts[] = {
         CLI_COMMON_OPTIONS,
         {"collection", required_argument, NULL, OPT_COLLECTION},
+        {"warnings", no_argument, NULL, OPT_WARNINGS},
         {NULL, 0, NULL, 0},
     };
     struct cli_common common;
     struct tq_ingest_stats t = {0};
+    size_t n_warnings = 0;
+    bool warnings = false;
     struct tq_collection col = {0};
     struct tq_node *node = NULL;
     const char *collection = "shared";
@@ -179,18 +187,23 @@ int cmd_import(int argc, char **argv)
          c = getopt_long(argc, argv, "", longopts, NULL)) {
         if (cli_common_opt(c, &common, &help))
             continue;
-        if (c != OPT_COLLECTION)
+        if (c == OPT_WARNINGS)
+            warnings = true;
+        else if (c == OPT_COLLECTION)
+            collection = optarg;
+        else
             return CLI_USAGE;
-        collection = optarg;
     }
     if (help || optind == argc) {
         fprintf(help ? stdout : stderr,
-                "usage: tansiq import [--home DIR] [--collection ID|ALIAS] [--json] FILE...\n\n"
+                "usage: tansiq import [--home DIR] [--collection ID|ALIAS] [--warnings] [--json] "
+                "FILE...\n\n"
                 "Validate STIX 2.1 files (bundles, envelopes, arrays or single objects; '-' is\n"
                 "standard input) and store the valid objects in the collection (default\n"
-                "'shared'). Invalid objects are reported one per line and not stored. Ends with\n"
-                "a summary of stored, already present and rejected objects; exit status 1 when\n"
-                "anything was rejected.\n");
+                "'shared'). Invalid objects are reported one per line and not stored; warnings\n"
+                "(valid, but not as the spec advises) are counted, and listed with --warnings.\n"
+                "Ends with a summary of stored, already present and rejected objects; exit\n"
+                "status 1 when anything was rejected.\n");
         return help ? CLI_OK : CLI_USAGE;
     }
     status = cli_open_node(&common, &node);
@@ -202,9 +215,9 @@ int cmd_import(int argc, char **argv)
         goto out;
     }
     for (int i = optind; i < argc; i++) {
-        struct import_ctx ctx = {argv[i], progress};
+        struct import_ctx ctx = {argv[i], progress, warnings, 0};
         struct tq_ingest_hooks hooks = {import_problem, import_progress, &ctx};
-        struct tq_ingest_stats st;
+        struct tq_ingest_stats st = {0};
         struct tq_buf text;
 
         rc = read_input(argv[i], &text, &err);
@@ -213,6 +226,7 @@ int cmd_import(int argc, char **argv)
                                 &hooks, &st, &err);
             tq_buf_cleanup(&text);
         }
+        n_warnings += ctx.n_warnings;
         t.stored += st.stored;
         t.present += st.present;
         t.rejected += st.rejected;
@@ -226,11 +240,14 @@ int cmd_import(int argc, char **argv)
         }
     }
     if (common.json)
-        printf("{\"stored\":%zu,\"already_present\":%zu,\"rejected\":%zu,\"files_failed\":%zu}\n",
-               t.stored, t.present, t.rejected, bad_files);
+        printf("{\"stored\":%zu,\"already_present\":%zu,\"rejected\":%zu,\"warnings\":%zu,"
+               "\"files_failed\":%zu}\n",
+               t.stored, t.present, t.rejected, n_warnings, bad_files);
     else
         printf("stored %zu, already present %zu, rejected %zu%s\n", t.stored, t.present, t.rejected,
                bad_files ? " (some files could not be read)" : "");
+    if (n_warnings && !warnings && !common.json)
+        fprintf(stderr, "%zu warnings (list them with --warnings)\n", n_warnings);
     status = t.rejected || bad_files ? CLI_REFUSED : CLI_OK;
 out:
     tq_collection_cleanup(&col);
