@@ -134,10 +134,10 @@ bool tq_stix_type_known(struct tq_str type);
  * nearest double: 9007199254740993 becomes 9007199254740992. Numbers in [2^64, 1e21) come out
  * as integer literals that tq_json_parse refuses; the form is for hashing, not for storage.
  *
- * Returns TQ_EINVAL for a tree no JCS text exists for (NaN or Infinity: tq_json_parse takes
- * strict JSON such as 1e400 and json-c reads it as Infinity; invalid UTF-8; nesting deeper than
- * TQ_STIX_MAX_DEPTH), TQ_ETOOBIG or TQ_ENOMEM when out cannot grow. On failure out keeps its
- * previous length. Thread-safe for distinct out.
+ * Returns TQ_EINVAL for a tree no JCS text exists for (NaN or Infinity, which tq_json_parse
+ * never produces: it refuses numbers such as 1e400 that overflow a double; invalid UTF-8;
+ * nesting deeper than TQ_STIX_MAX_DEPTH), TQ_ETOOBIG or TQ_ENOMEM when out cannot grow. On failure
+ * out keeps its previous length. Thread-safe for distinct out.
  */
 tq_rc tq_jcs_serialize(struct json_object *jso, struct tq_buf *out, struct tq_err *err);
 

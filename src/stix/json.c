@@ -14,6 +14,7 @@
  * bodies are skipped eight bytes at a time.
  */
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -341,6 +342,28 @@ static bool is_digit(unsigned char c)
     return c >= '0' && c <= '9';
 }
 
+/*
+ * Whether a fraction or exponent number is a finite double. json-c would read 1e400 as
+ * Infinity, which no JSON text (and no RFC 8785 canonical form, which the audit log hashes)
+ * can express, so such numbers are refused here. Long spellings (many digits) go through a
+ * heap copy; they are rare.
+ */
+static bool double_finite(const unsigned char *p, size_t len)
+{
+    char small[64];
+    char *text = small;
+    double d;
+
+    if (len >= sizeof(small))
+        text = tq_xmalloc(len + 1);
+    memcpy(text, p, len);
+    text[len] = '\0';
+    d = strtod(text, NULL);
+    if (text != small)
+        tq_free(text);
+    return isfinite(d);
+}
+
 static tq_rc scan_number(struct scan *s)
 {
     const unsigned char *p = s->p;
@@ -382,6 +405,8 @@ static tq_rc scan_number(struct scan *s)
     }
     if (integer && !int_in_range(p + dstart, i - dstart, neg))
         return fail(s, s->i, "integer outside the 64-bit range");
+    if (!integer && !double_finite(p + s->i, i - s->i))
+        return fail(s, s->i, "number outside the range of a double");
     s->i = i;
     return TQ_OK;
 }
