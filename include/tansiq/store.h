@@ -131,6 +131,7 @@ struct tq_store_row {
     const char *spec_version;
     const char *json; /* canonical JSON; NULL when the query asked for none */
     size_t json_len;
+    const uint8_t *sha256; /* partner queries: SHA-256 of the JCS form (32 bytes), or NULL */
 };
 
 /* Return TQ_OK to continue; any other code stops the query and is returned by it. */
@@ -356,6 +357,82 @@ tq_rc tq_store_version_info_get(struct tq_store *store, const char *collection_i
  */
 tq_rc tq_store_object_json_get(struct tq_store *store, const char *collection_id,
                                const char *object_id, char **json_out, struct tq_err *err);
+
+/* ---- audit log leaves ------------------------------------------------------------------ */
+
+/*
+ * The audit log's leaves (audit.h builds the Merkle tree and checkpoints on top). Leaf idx
+ * (from 0, no gaps) holds a random 32-byte salt, the event record (RFC 8785 JSON text), the
+ * commitment SHA-256(salt || record) and the RFC 9162 leaf hash of the commitment. The store
+ * writes a "stored" leaf for every new version tq_store_put_ex stores and a "released" leaf for
+ * every release row it writes for a partner, in the transaction that stores them.
+ */
+#define TQ_STORE_AUDIT_KIND_MAX 16
+
+struct tq_store_audit_event {
+    const char *kind;       /* "stored", "released", "read" */
+    int64_t at_us;          /* when it happened */
+    const char *collection; /* collection UUID */
+    const char *object;     /* STIX id */
+    int64_t version_us;     /* -1: an unversioned object */
+    const uint8_t *sha256;  /* tq_stix_object_sha256 of the version (32 bytes), or NULL */
+    const char *partner;    /* the partner concerned; NULL for "stored" */
+};
+
+/*
+ * The record of an event: {"collection","kind","object","partner","sha256","time","v":1,
+ * "version"} in RFC 8785 form (absent members omitted), appended to out.
+ */
+tq_rc tq_store_audit_record(const struct tq_store_audit_event *ev, struct tq_buf *out,
+                            struct tq_err *err);
+
+/* Append n events as leaves in one write transaction of their own (batched read events). */
+tq_rc tq_store_audit_append(struct tq_store *store, const struct tq_store_audit_event *ev, size_t n,
+                            struct tq_err *err);
+/* Number of leaves (committed). */
+tq_rc tq_store_audit_size(struct tq_store *store, uint64_t *size, struct tq_err *err);
+
+enum tq_store_audit_column {
+    TQ_AUDIT_LEAF_HASH = 0,  /* leaf_hash */
+    TQ_AUDIT_COMMITMENT = 1, /* commitment */
+};
+
+/*
+ * Copy the 32-byte hashes of leaves [from, from + n) into out (n * 32 bytes); *n_out receives
+ * how many exist (fewer than n at the end of the log).
+ */
+tq_rc tq_store_audit_hashes(struct tq_store *store, enum tq_store_audit_column which, uint64_t from,
+                            size_t n, uint8_t (*out)[32], size_t *n_out, struct tq_err *err);
+/* tq_store_audit_hashes of the leaf hashes, for rebuilding the tree. */
+tq_rc tq_store_audit_leaf_hashes(struct tq_store *store, uint64_t from, size_t n,
+                                 uint8_t (*out)[32], size_t *n_out, struct tq_err *err);
+
+/* One leaf with its opening (salt and record). */
+struct tq_store_audit_entry {
+    uint64_t idx;
+    char kind[TQ_STORE_AUDIT_KIND_MAX];
+    int64_t at_us;
+    char *partner; /* NULL when none */
+    uint8_t salt[32];
+    char *record;
+    uint8_t commitment[32];
+    uint8_t leaf_hash[32];
+};
+
+void tq_store_audit_entry_cleanup(struct tq_store_audit_entry *e);
+/* TQ_ENOTFOUND when idx >= size. */
+tq_rc tq_store_audit_entry(struct tq_store *store, uint64_t idx, struct tq_store_audit_entry *out,
+                           struct tq_err *err);
+
+/*
+ * Keep a signed checkpoint of size leaves: added to the table of past checkpoints and made the
+ * latest (meta key "audit.checkpoint") in one transaction. The caller (audit.h) checks that it
+ * is consistent with the previous one.
+ */
+tq_rc tq_store_audit_checkpoint_put(struct tq_store *store, uint64_t size, const char *note,
+                                    struct tq_err *err);
+/* The latest signed checkpoint's note text; TQ_ENOTFOUND when none was signed. */
+tq_rc tq_store_audit_checkpoint_get(struct tq_store *store, char **note_out, struct tq_err *err);
 
 /* ---- TAXII status resources ----------------------------------------------------------- */
 

@@ -16,10 +16,12 @@
  * share the file. docs/internals/store.md describes the schema and its invariants.
  */
 #include <assert.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
 #include <sqlite3.h>
 
 #include "store/store.h"
@@ -192,8 +194,31 @@ static const char schema_v2[] =
     "CREATE TRIGGER partners_perms AFTER DELETE ON partners "
     "  BEGIN DELETE FROM perms WHERE user = 'partner:' || old.name; END;";
 
+/*
+ * Version 3: the audit log. Each leaf is a salted commitment to a JCS event record; the leaf
+ * hash is the RFC 9162 leaf hash of the commitment, kept so that the tree can be rebuilt at
+ * open without hashing anything. facts gains the SHA-256 of the version's JCS form, written at
+ * put time so that read events of partners cost no canonicalisation (older rows: NULL).
+ */
+static const char schema_v3[] = "ALTER TABLE facts ADD COLUMN sha256 BLOB;"
+                                "CREATE TABLE audit_leaves("
+                                "  idx INTEGER PRIMARY KEY," /* from 0, no gaps */
+                                "  kind TEXT NOT NULL,"
+                                "  at_us INTEGER NOT NULL,"
+                                "  partner TEXT,"
+                                "  salt BLOB NOT NULL CHECK (length(salt) = 32),"
+                                "  record TEXT NOT NULL,"
+                                "  commitment BLOB NOT NULL CHECK (length(commitment) = 32),"
+                                "  leaf_hash BLOB NOT NULL CHECK (length(leaf_hash) = 32)"
+                                ");"
+                                "CREATE TABLE audit_checkpoints("
+                                "  size INTEGER PRIMARY KEY,"
+                                "  at_us INTEGER NOT NULL,"
+                                "  note TEXT NOT NULL"
+                                ");";
+
 /* migrations[v] brings a database from user_version v to v + 1. */
-static const char *const migrations[] = {schema_v1, schema_v2};
+static const char *const migrations[] = {schema_v1, schema_v2, schema_v3};
 
 static_assert(sizeof(migrations) / sizeof(migrations[0]) == TQ_STORE_SCHEMA_VERSION,
               "one migration per schema version");
@@ -261,6 +286,12 @@ enum stmt_id {
     ST_VINFO_AT,
     ST_VINFO_RELEASED,
     ST_OBJ_JSON_ANY,
+    ST_AUDIT_INSERT,
+    ST_AUDIT_SIZE,
+    ST_AUDIT_LEAVES,
+    ST_AUDIT_COMMITMENTS,
+    ST_AUDIT_ENTRY,
+    ST_CKPT_INSERT,
     ST__COUNT
 };
 
@@ -356,8 +387,8 @@ static const char *const stmt_sql[ST__COUNT] = {
                     "default_tlp = excluded.default_tlp, audience = excluded.audience",
     [ST_CPOL_GET] = "SELECT default_tlp, audience FROM collection_policy WHERE collection = ?1",
     [ST_FACTS_INSERT] = "INSERT INTO facts(collection, date_added_us, tlp, no_further_sharing, "
-                        "release_to, origin, remote_collection, received_us) "
-                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                        "release_to, origin, remote_collection, received_us, sha256) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [ST_REL_INSERT] = "INSERT INTO releases(pid, collection, date_added_us, vis_first, vis_last, "
                       "rid) VALUES (?1, ?2, ?3, ?4, ?5, (SELECT rid FROM objects "
                       "WHERE collection = ?2 AND date_added_us = ?3))",
@@ -395,6 +426,18 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_OBJ_JSON_ANY] = "SELECT json FROM objects WHERE collection IN "
                         "(SELECT cid FROM collections) AND id = ?2 "
                         "ORDER BY collection = ?1 DESC, version_us DESC LIMIT 1",
+    [ST_AUDIT_INSERT] = "INSERT INTO audit_leaves(idx, kind, at_us, partner, salt, record, "
+                        "commitment, leaf_hash) VALUES ((SELECT coalesce(max(idx) + 1, 0) "
+                        "FROM audit_leaves), ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_AUDIT_SIZE] = "SELECT coalesce(max(idx) + 1, 0) FROM audit_leaves",
+    [ST_AUDIT_LEAVES] = "SELECT idx, leaf_hash FROM audit_leaves WHERE idx >= ?1 ORDER BY idx "
+                        "LIMIT ?2",
+    [ST_AUDIT_COMMITMENTS] = "SELECT idx, commitment FROM audit_leaves WHERE idx >= ?1 "
+                             "ORDER BY idx LIMIT ?2",
+    [ST_AUDIT_ENTRY] = "SELECT kind, at_us, partner, salt, record, commitment, leaf_hash "
+                       "FROM audit_leaves WHERE idx = ?1",
+    [ST_CKPT_INSERT] = "INSERT INTO audit_checkpoints(size, at_us, note) VALUES (?1, ?2, ?3) "
+                       "ON CONFLICT(size) DO NOTHING",
 };
 
 /* ---- connections and the pool --------------------------------------------------------- */
@@ -1172,6 +1215,64 @@ out:
     return rc;
 }
 
+/* ---- audit leaves --------------------------------------------------------------------- */
+
+/*
+ * Append one leaf inside the open write transaction: a fresh salt, the event's record, the
+ * commitment SHA-256(salt || record) and its RFC 9162 leaf hash (0x00 || commitment).
+ */
+static tq_rc audit_insert(struct conn *c, const struct tq_store_audit_event *ev, struct tq_err *err)
+{
+    static const uint8_t leaf_prefix = 0x00;
+    uint8_t salt[32], commitment[32], leaf_hash[32];
+    crypto_hash_sha256_state h;
+    sqlite3_stmt *st = NULL;
+    struct tq_buf rec;
+    tq_rc rc;
+    int src;
+
+    tq_buf_init(&rec, 4096);
+    rc = tq_store_audit_record(ev, &rec, err);
+    if (rc)
+        goto out;
+    randombytes_buf(salt, sizeof(salt));
+    crypto_hash_sha256_init(&h);
+    crypto_hash_sha256_update(&h, salt, sizeof(salt));
+    crypto_hash_sha256_update(&h, (const uint8_t *)rec.ptr, rec.len);
+    crypto_hash_sha256_final(&h, commitment);
+    crypto_hash_sha256_init(&h);
+    crypto_hash_sha256_update(&h, &leaf_prefix, 1);
+    crypto_hash_sha256_update(&h, commitment, sizeof(commitment));
+    crypto_hash_sha256_final(&h, leaf_hash);
+
+    rc = stmt_get(c, ST_AUDIT_INSERT, &st, err);
+    if (rc)
+        goto out;
+    sqlite3_bind_text(st, 1, ev->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, ev->at_us);
+    bind_text(st, 3, ev->partner);
+    sqlite3_bind_blob(st, 4, salt, sizeof(salt), SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, rec.ptr, (int)rec.len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 6, commitment, sizeof(commitment), SQLITE_STATIC);
+    sqlite3_bind_blob(st, 7, leaf_hash, sizeof(leaf_hash), SQLITE_STATIC);
+    src = sqlite3_step(st);
+    if (src != SQLITE_DONE)
+        rc = db_fail(err, c->db, src, "append audit leaf");
+out:
+    stmt_done(st);
+    sodium_memzero(salt, sizeof(salt));
+    tq_buf_cleanup(&rec);
+    return rc;
+}
+
+/* What put_ex tells release_version so that each release row gets its leaf. */
+struct audit_put {
+    const char *collection; /* UUID */
+    const struct tq_stix_object *obj;
+    const uint8_t *sha256;
+    int64_t at_us;
+};
+
 /* ---- release facts and visibility ------------------------------------------------------ */
 
 static tq_rc perm_collection_key(struct conn *c, const char *collection, bool must_exist,
@@ -1297,8 +1398,9 @@ static tq_rc collection_uuid(struct conn *c, const char *id_or_alias, char uuid[
  */
 static tq_rc release_version(struct conn *c, struct view *v, int64_t cid, int64_t da,
                              const struct tq_store_facts *f, bool fresh, tq_store_decide_cb decide,
-                             void *ud, struct tq_err *err)
+                             void *ud, const struct audit_put *audit, struct tq_err *err)
 {
+    struct tq_store_audit_event ev = {0};
     sqlite3_stmt *st = NULL;
     size_t i, n = v->d->view.n_partners;
     tq_rc rc;
@@ -1325,13 +1427,23 @@ static tq_rc release_version(struct conn *c, struct view *v, int64_t cid, int64_
         if (src != SQLITE_DONE)
             rc = db_fail(err, c->db, src, "write release");
         sqlite3_reset(st);
+        if (rc == TQ_OK && audit) {
+            ev.kind = "released";
+            ev.at_us = audit->at_us;
+            ev.collection = audit->collection;
+            ev.object = audit->obj->id;
+            ev.version_us = audit->obj->version_us;
+            ev.sha256 = audit->sha256;
+            ev.partner = v->d->view.partners[i];
+            rc = audit_insert(c, &ev, err);
+        }
     }
     stmt_done(st);
     return rc;
 }
 
 static tq_rc insert_facts(struct conn *c, int64_t cid, int64_t da, const struct tq_store_facts *f,
-                          struct tq_err *err)
+                          const uint8_t sha256[32], struct tq_err *err)
 {
     sqlite3_stmt *st = NULL;
     tq_rc rc;
@@ -1348,6 +1460,7 @@ static tq_rc insert_facts(struct conn *c, int64_t cid, int64_t da, const struct 
     bind_text(st, 6, f->origin);
     bind_text(st, 7, f->remote_collection);
     sqlite3_bind_int64(st, 8, f->received_us);
+    sqlite3_bind_blob(st, 9, sha256, 32, SQLITE_STATIC);
     src = sqlite3_step(st);
     if (src != SQLITE_DONE)
         rc = db_fail(err, c->db, src, "write release facts");
@@ -1363,7 +1476,8 @@ static tq_rc insert_facts(struct conn *c, int64_t cid, int64_t da, const struct 
  * newer than the newest. Its facts are written beside it and, with a decision callback, its
  * release rows; a new version of a known object has the visible first/last of every partner
  * recomputed from the release rows. The collection's last_date_added is written back before
- * COMMIT.
+ * COMMIT. Every stored version and every release row written for it gets its audit leaf in the
+ * same transaction; the SHA-256 of each object's JCS form is computed before the write lock.
  */
 static tq_rc sqlite_put_ex(struct tq_store *store, const char *collection_id,
                            const struct tq_stix_object *objs, const struct tq_store_facts *facts,
@@ -1375,6 +1489,9 @@ static tq_rc sqlite_put_ex(struct tq_store *store, const char *collection_id,
     struct conn *c = NULL;
     sqlite3_stmt *st = NULL;
     struct view v = {0};
+    struct tq_store_audit_event ev = {0};
+    struct audit_put ap = {0};
+    uint8_t(*sha)[32] = NULL;
     int64_t cid = 0, last_da = 0, last_da_before, da = 0;
     enum tq_put_result res = TQ_PUT_STORED;
     char uuid[37];
@@ -1388,17 +1505,27 @@ static tq_rc sqlite_put_ex(struct tq_store *store, const char *collection_id,
         if (rc)
             return rc;
     }
+    sha = tq_xcalloc(n ? n : 1, sizeof(*sha));
+    for (i = 0; i < n; i++) {
+        rc = tq_stix_object_sha256(&objs[i], sha[i], err);
+        if (rc) {
+            tq_free(sha);
+            return rc;
+        }
+    }
     rc = conn_get(s, &c, err);
-    if (rc)
+    if (rc) {
+        tq_free(sha);
         return rc;
+    }
     rc = write_begin(s, c, err);
     if (rc)
         goto out;
     rc = collection_resolve(c, collection_id, &cid, &last_da, err);
+    if (rc == TQ_OK)
+        rc = collection_uuid(c, collection_id, uuid, err);
     if (rc == TQ_OK && decide)
         rc = view_load(c, &v, err);
-    if (rc == TQ_OK && decide)
-        rc = collection_uuid(c, collection_id, uuid, err);
     if (rc == TQ_OK && decide)
         rc = view_collection(c, &v, cid, uuid, err);
     last_da_before = last_da;
@@ -1414,9 +1541,18 @@ static tq_rc sqlite_put_ex(struct tq_store *store, const char *collection_id,
             date_added_us[i] = da;
         if (res != TQ_PUT_STORED)
             continue;
-        rc = insert_facts(c, cid, da, f, err);
+        rc = insert_facts(c, cid, da, f, sha[i], err);
+        ev = (struct tq_store_audit_event){.kind = "stored",
+                                           .at_us = da,
+                                           .collection = uuid,
+                                           .object = objs[i].id,
+                                           .version_us = objs[i].version_us,
+                                           .sha256 = sha[i]};
+        if (rc == TQ_OK)
+            rc = audit_insert(c, &ev, err);
+        ap = (struct audit_put){.collection = uuid, .obj = &objs[i], .sha256 = sha[i], .at_us = da};
         if (rc == TQ_OK && decide)
-            rc = release_version(c, &v, cid, da, f, !had, decide, ud, err);
+            rc = release_version(c, &v, cid, da, f, !had, decide, ud, &ap, err);
         if (rc == TQ_OK && decide && had)
             rc = run_simple_bound_obj(c, ST_REL_REFLAG, cid, objs[i].id, err);
     }
@@ -1435,6 +1571,7 @@ static tq_rc sqlite_put_ex(struct tq_store *store, const char *collection_id,
 out:
     view_cleanup(&v);
     conn_put(s, c);
+    tq_free(sha);
     return rc;
 }
 
@@ -1630,6 +1767,10 @@ static tq_rc sqlite_query(struct tq_store *store, const struct tq_store_query *q
     by_id = q->object_id || q->n_ids;
     sb_add(b, with_json ? "SELECT o.id, o.date_added_us, o.version_us, o.spec_version, o.json"
                         : "SELECT o.id, o.date_added_us, o.version_us, o.spec_version");
+    /* Partners' reads are logged with the version's digest, one primary-key lookup a row. */
+    if (q->partner)
+        sb_add(b, ", (SELECT f.sha256 FROM facts f WHERE f.collection = o.collection"
+                  " AND f.date_added_us = o.date_added_us)");
     if (!q->partner) {
         sb_int(b, " FROM objects o WHERE o.collection = ?", cid);
     } else if (by_id) {
@@ -1699,6 +1840,9 @@ static tq_rc sqlite_query(struct tq_store *store, const struct tq_store_query *q
             row.json = (const char *)sqlite3_column_text(st, 4);
             row.json_len = (size_t)sqlite3_column_bytes(st, 4);
         }
+        row.sha256 = NULL;
+        if (q->partner && sqlite3_column_bytes(st, with_json ? 5 : 4) == 32)
+            row.sha256 = sqlite3_column_blob(st, with_json ? 5 : 4);
         if (!row.id || !row.spec_version || (with_json && !row.json)) {
             rc = db_fail(err, c->db, SQLITE_NOMEM, "read object row");
             goto out;
@@ -2577,7 +2721,8 @@ static tq_rc rewrite_collection(struct conn *c, struct view *v, int64_t cid, con
         versions++;
         facts_from_row(st, 2, &f);
         if (rc == TQ_OK)
-            rc = release_version(c, v, cid, sqlite3_column_int64(st, 1), &f, true, decide, ud, err);
+            rc = release_version(c, v, cid, sqlite3_column_int64(st, 1), &f, true, decide, ud, NULL,
+                                 err);
         if (rc)
             break;
     }
@@ -2806,6 +2951,188 @@ out:
     return rc;
 }
 
+/* ---- audit log ------------------------------------------------------------------------ */
+
+static tq_rc sqlite_audit_append(struct tq_store *store, const struct tq_store_audit_event *ev,
+                                 size_t n, struct tq_err *err)
+{
+    struct sqlite_store *s = from_base(store);
+    struct conn *c = NULL;
+    size_t i;
+    tq_rc rc;
+
+    rc = conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = write_begin(s, c, err);
+    if (rc)
+        goto out;
+    for (i = 0; rc == TQ_OK && i < n; i++)
+        rc = audit_insert(c, &ev[i], err);
+    rc = write_end(s, c, rc, err);
+out:
+    conn_put(s, c);
+    return rc;
+}
+
+static tq_rc sqlite_audit_size(struct tq_store *store, uint64_t *size, struct tq_err *err)
+{
+    struct sqlite_store *s = from_base(store);
+    struct conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    tq_rc rc;
+    int src;
+
+    rc = conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = stmt_get(c, ST_AUDIT_SIZE, &st, err);
+    if (rc)
+        goto out;
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW)
+        *size = (uint64_t)sqlite3_column_int64(st, 0);
+    else
+        rc = db_fail(err, c->db, src, "read audit size");
+out:
+    stmt_done(st);
+    conn_put(s, c);
+    return rc;
+}
+
+static tq_rc sqlite_audit_hashes(struct tq_store *store, enum tq_store_audit_column which,
+                                 uint64_t from, size_t n, uint8_t (*out)[32], size_t *n_out,
+                                 struct tq_err *err)
+{
+    struct sqlite_store *s = from_base(store);
+    struct conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    size_t got = 0;
+    tq_rc rc;
+    int src;
+
+    rc = conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = stmt_get(c, which == TQ_AUDIT_COMMITMENT ? ST_AUDIT_COMMITMENTS : ST_AUDIT_LEAVES, &st,
+                  err);
+    if (rc)
+        goto out;
+    sqlite3_bind_int64(st, 1, (int64_t)from);
+    sqlite3_bind_int64(st, 2, (int64_t)n);
+    for (;;) {
+        src = sqlite3_step(st);
+        if (src != SQLITE_ROW)
+            break;
+        /* idx has no gaps: a missing or short row is a damaged log, not the end of it. */
+        if ((uint64_t)sqlite3_column_int64(st, 0) != from + got ||
+            sqlite3_column_bytes(st, 1) != 32) {
+            rc = tq_err_set(err, TQ_EINTEGRITY, "store: audit leaf %" PRIu64 " is damaged",
+                            from + got);
+            goto out;
+        }
+        memcpy(out[got], sqlite3_column_blob(st, 1), 32);
+        got++;
+    }
+    if (src != SQLITE_DONE) {
+        rc = db_fail(err, c->db, src, "read audit leaves");
+        goto out;
+    }
+    *n_out = got;
+out:
+    stmt_done(st);
+    conn_put(s, c);
+    return rc;
+}
+
+static tq_rc sqlite_audit_entry(struct tq_store *store, uint64_t idx,
+                                struct tq_store_audit_entry *out, struct tq_err *err)
+{
+    struct sqlite_store *s = from_base(store);
+    struct tq_store_audit_entry e = {0};
+    struct conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    tq_rc rc;
+    int src;
+
+    rc = conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = stmt_get(c, ST_AUDIT_ENTRY, &st, err);
+    if (rc)
+        goto out;
+    sqlite3_bind_int64(st, 1, (int64_t)idx);
+    src = sqlite3_step(st);
+    if (src == SQLITE_DONE) {
+        rc = tq_err_set(err, TQ_ENOTFOUND, "store: no audit leaf %" PRIu64, idx);
+        goto out;
+    }
+    if (src != SQLITE_ROW) {
+        rc = db_fail(err, c->db, src, "read audit leaf");
+        goto out;
+    }
+    if (sqlite3_column_bytes(st, 3) != 32 || sqlite3_column_bytes(st, 5) != 32 ||
+        sqlite3_column_bytes(st, 6) != 32 || !sqlite3_column_text(st, 0) ||
+        !sqlite3_column_text(st, 4)) {
+        rc = tq_err_set(err, TQ_EINTEGRITY, "store: audit leaf %" PRIu64 " is damaged", idx);
+        goto out;
+    }
+    e.idx = idx;
+    snprintf(e.kind, sizeof(e.kind), "%s", (const char *)sqlite3_column_text(st, 0));
+    e.at_us = sqlite3_column_int64(st, 1);
+    e.partner = column_dup(st, 2);
+    memcpy(e.salt, sqlite3_column_blob(st, 3), 32);
+    e.record = column_dup(st, 4);
+    memcpy(e.commitment, sqlite3_column_blob(st, 5), 32);
+    memcpy(e.leaf_hash, sqlite3_column_blob(st, 6), 32);
+    *out = e;
+out:
+    stmt_done(st);
+    conn_put(s, c);
+    return rc;
+}
+
+static tq_rc sqlite_audit_checkpoint_put(struct tq_store *store, uint64_t size, const char *note,
+                                         struct tq_err *err)
+{
+    struct sqlite_store *s = from_base(store);
+    struct conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    tq_rc rc;
+    int src;
+
+    rc = conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = write_begin(s, c, err);
+    if (rc)
+        goto out;
+    rc = stmt_get(c, ST_CKPT_INSERT, &st, err);
+    if (rc == TQ_OK) {
+        sqlite3_bind_int64(st, 1, (int64_t)size);
+        sqlite3_bind_int64(st, 2, tq_time_now_us());
+        sqlite3_bind_text(st, 3, note, -1, SQLITE_STATIC);
+        src = sqlite3_step(st);
+        if (src != SQLITE_DONE)
+            rc = db_fail(err, c->db, src, "keep checkpoint");
+        stmt_done(st);
+    }
+    if (rc == TQ_OK)
+        rc = stmt_get(c, ST_META_SET, &st, err);
+    if (rc == TQ_OK) {
+        bind_text(st, 1, TQ__STORE_META_CHECKPOINT);
+        bind_text(st, 2, note);
+        src = sqlite3_step(st);
+        if (src != SQLITE_DONE)
+            rc = db_fail(err, c->db, src, "keep latest checkpoint");
+        stmt_done(st);
+    }
+    rc = write_end(s, c, rc, err);
+out:
+    conn_put(s, c);
+    return rc;
+}
+
 static const struct tq_store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sqlite_close,
@@ -2837,4 +3164,9 @@ static const struct tq_store_ops sqlite_ops = {
     .release_view_get = sqlite_release_view_get,
     .version_info_get = sqlite_version_info_get,
     .object_json_get = sqlite_object_json_get,
+    .audit_append = sqlite_audit_append,
+    .audit_size = sqlite_audit_size,
+    .audit_hashes = sqlite_audit_hashes,
+    .audit_entry = sqlite_audit_entry,
+    .audit_checkpoint_put = sqlite_audit_checkpoint_put,
 };

@@ -7,6 +7,8 @@
  * backend's struct tq_store_ops (store/store.h). Only SQLite exists today; "postgres://" URIs
  * are recognised and answered with TQ_ENOTSUP until that backend is built in.
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "store/store.h"
@@ -568,4 +570,131 @@ tq_rc tq_store_object_json_get(struct tq_store *store, const char *collection_id
     CHECK_STORE(store);
     CHECK_ARG(object_id && json_out, "object id");
     return store->ops->object_json_get(store, collection_id, object_id, json_out, err);
+}
+
+/* ---- audit log leaves ------------------------------------------------------------------ */
+
+static tq_rc record_member(struct tq_buf *out, bool *first, const char *name, const char *value)
+{
+    tq_rc rc;
+
+    if (!value)
+        return TQ_OK;
+    rc = tq_buf_append_c(out, *first ? "{\"" : ",\"");
+    if (rc == TQ_OK)
+        rc = tq_buf_append_c(out, name);
+    if (rc == TQ_OK)
+        rc = tq_buf_append_c(out, "\":");
+    if (rc == TQ_OK)
+        rc = tq_buf_append_json_str(out, value, strlen(value));
+    *first = false;
+    return rc;
+}
+
+/*
+ * The members are written in RFC 8785 order (all names are ASCII, so UTF-16 order is byte
+ * order) and every value is a string but "v", which JCS writes as 1: the text is its own
+ * canonical form.
+ */
+tq_rc tq_store_audit_record(const struct tq_store_audit_event *ev, struct tq_buf *out,
+                            struct tq_err *err)
+{
+    char time[TQ_TIME_STR_MAX], version[TQ_TIME_STR_MAX], hex[65];
+    bool first = true;
+    tq_rc rc;
+    size_t i;
+
+    if (!ev || !out || !ev->kind || !ev->collection || !ev->object)
+        return tq_err_set(err, TQ_EINVAL, "store: audit event lacks kind, collection or object");
+    tq_time_format(ev->at_us, time);
+    if (ev->version_us >= 0)
+        tq_time_format_exact(ev->version_us, version);
+    if (ev->sha256) {
+        for (i = 0; i < 32; i++)
+            snprintf(hex + 2 * i, 3, "%02x", ev->sha256[i]);
+    }
+    rc = record_member(out, &first, "collection", ev->collection);
+    if (rc == TQ_OK)
+        rc = record_member(out, &first, "kind", ev->kind);
+    if (rc == TQ_OK)
+        rc = record_member(out, &first, "object", ev->object);
+    if (rc == TQ_OK)
+        rc = record_member(out, &first, "partner", ev->partner);
+    if (rc == TQ_OK)
+        rc = record_member(out, &first, "sha256", ev->sha256 ? hex : NULL);
+    if (rc == TQ_OK)
+        rc = record_member(out, &first, "time", time);
+    if (rc == TQ_OK)
+        rc = tq_buf_append_c(out, ",\"v\":1");
+    if (rc == TQ_OK)
+        rc = record_member(out, &first, "version", ev->version_us >= 0 ? version : NULL);
+    if (rc == TQ_OK)
+        rc = tq_buf_append_c(out, "}");
+    if (rc)
+        return tq_err_set(err, rc, "store: audit record too large");
+    return TQ_OK;
+}
+
+tq_rc tq_store_audit_append(struct tq_store *store, const struct tq_store_audit_event *ev, size_t n,
+                            struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(ev || n == 0, "audit events");
+    if (n == 0)
+        return TQ_OK;
+    return store->ops->audit_append(store, ev, n, err);
+}
+
+tq_rc tq_store_audit_size(struct tq_store *store, uint64_t *size, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(size, "size");
+    return store->ops->audit_size(store, size, err);
+}
+
+tq_rc tq_store_audit_hashes(struct tq_store *store, enum tq_store_audit_column which, uint64_t from,
+                            size_t n, uint8_t (*out)[32], size_t *n_out, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG((out || n == 0) && n_out, "output");
+    CHECK_ARG(from <= INT64_MAX && n <= INT32_MAX, "leaf range");
+    return store->ops->audit_hashes(store, which, from, n, out, n_out, err);
+}
+
+tq_rc tq_store_audit_leaf_hashes(struct tq_store *store, uint64_t from, size_t n,
+                                 uint8_t (*out)[32], size_t *n_out, struct tq_err *err)
+{
+    return tq_store_audit_hashes(store, TQ_AUDIT_LEAF_HASH, from, n, out, n_out, err);
+}
+
+void tq_store_audit_entry_cleanup(struct tq_store_audit_entry *e)
+{
+    if (!e)
+        return;
+    tq_free(e->partner);
+    tq_free(e->record);
+    memset(e, 0, sizeof(*e));
+}
+
+tq_rc tq_store_audit_entry(struct tq_store *store, uint64_t idx, struct tq_store_audit_entry *out,
+                           struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(out, "entry");
+    if (idx > INT64_MAX)
+        return tq_err_set(err, TQ_ENOTFOUND, "store: no audit leaf %" PRIu64, idx);
+    return store->ops->audit_entry(store, idx, out, err);
+}
+
+tq_rc tq_store_audit_checkpoint_put(struct tq_store *store, uint64_t size, const char *note,
+                                    struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(note && size <= INT64_MAX, "checkpoint");
+    return store->ops->audit_checkpoint_put(store, size, note, err);
+}
+
+tq_rc tq_store_audit_checkpoint_get(struct tq_store *store, char **note_out, struct tq_err *err)
+{
+    return tq_store_meta_get(store, TQ__STORE_META_CHECKPOINT, note_out, err);
 }

@@ -94,7 +94,19 @@ struct tq_store_ops {
                               struct tq_store_version_info *out, struct tq_err *err);
     tq_rc (*object_json_get)(struct tq_store *store, const char *collection_id,
                              const char *object_id, char **json_out, struct tq_err *err);
+    tq_rc (*audit_append)(struct tq_store *store, const struct tq_store_audit_event *ev, size_t n,
+                          struct tq_err *err);
+    tq_rc (*audit_size)(struct tq_store *store, uint64_t *size, struct tq_err *err);
+    tq_rc (*audit_hashes)(struct tq_store *store, enum tq_store_audit_column which, uint64_t from,
+                          size_t n, uint8_t (*out)[32], size_t *n_out, struct tq_err *err);
+    tq_rc (*audit_entry)(struct tq_store *store, uint64_t idx, struct tq_store_audit_entry *out,
+                         struct tq_err *err);
+    tq_rc (*audit_checkpoint_put)(struct tq_store *store, uint64_t size, const char *note,
+                                  struct tq_err *err);
 };
+
+/* Meta key of the latest signed checkpoint of the audit log. */
+#define TQ__STORE_META_CHECKPOINT "audit.checkpoint"
 
 /*
  * The loaded configuration behind a struct tq_store_release_view: the view's pointers point into
@@ -115,7 +127,7 @@ struct tq_store {
 };
 
 /* The schema version this build writes (PRAGMA user_version for SQLite). */
-#define TQ_STORE_SCHEMA_VERSION 2
+#define TQ_STORE_SCHEMA_VERSION 3
 
 /* Default number of pooled connections when tq_store_options.pool_size is 0. */
 #define TQ_STORE_POOL_DEFAULT 8
