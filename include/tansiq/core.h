@@ -29,6 +29,11 @@ struct tq_str tq_str_c(const char *s); /* from a C string; NULL gives TQ_STR_NUL
 bool tq_str_eq(struct tq_str a, struct tq_str b);
 bool tq_str_eq_c(struct tq_str a, const char *b);
 bool tq_str_starts_with(struct tq_str s, const char *prefix);
+/*
+ * Length of the well-formed UTF-8 sequence at p[i] (a byte >= 0x80, i < n), 0 when it is
+ * malformed: overlong forms, encoded surrogates and code points above U+10FFFF are refused.
+ */
+size_t tq_utf8_len(const unsigned char *p, size_t i, size_t n);
 /* Constant-time comparison of two equal-length secrets; false when the lengths differ. */
 bool tq_secret_eq(const void *a, const void *b, size_t len);
 

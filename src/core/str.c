@@ -41,3 +41,35 @@ bool tq_secret_eq(const void *a, const void *b, size_t len)
         diff |= (unsigned char)(x[i] ^ y[i]);
     return diff == 0;
 }
+
+size_t tq_utf8_len(const unsigned char *p, size_t i, size_t n)
+{
+    unsigned char c = p[i], lo = 0x80, hi = 0xBF;
+    size_t len;
+
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        if (c == 0xE0)
+            lo = 0xA0; /* no overlong 3-byte forms */
+        else if (c == 0xED)
+            hi = 0x9F; /* no surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        if (c == 0xF0)
+            lo = 0x90; /* no overlong 4-byte forms */
+        else if (c == 0xF4)
+            hi = 0x8F; /* nothing above U+10FFFF */
+    } else {
+        return 0;
+    }
+    if (n - i < len)
+        return 0;
+    if (p[i + 1] < lo || p[i + 1] > hi)
+        return 0;
+    for (size_t k = 2; k < len; k++)
+        if ((p[i + k] & 0xC0) != 0x80)
+            return 0;
+    return len;
+}

@@ -62,41 +62,6 @@ static tq_rc put(struct jcs *j, const void *p, size_t n)
 
 /* ---- strings ------------------------------------------------------------------------------ */
 
-/*
- * Length of the well-formed UTF-8 sequence at p[i] (a byte >= 0x80), 0 when malformed: overlong
- * forms, encoded surrogates and code points above U+10FFFF are refused, as in json.c.
- */
-static size_t utf8_len(const unsigned char *p, size_t i, size_t n)
-{
-    unsigned char c = p[i], lo = 0x80, hi = 0xBF;
-    size_t len;
-
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F;
-    } else {
-        return 0;
-    }
-    if (n - i < len)
-        return 0;
-    if (p[i + 1] < lo || p[i + 1] > hi)
-        return 0;
-    for (size_t k = 2; k < len; k++)
-        if ((p[i + k] & 0xC0) != 0x80)
-            return 0;
-    return len;
-}
 
 static bool utf8_valid(const char *s, size_t n)
 {
@@ -107,7 +72,7 @@ static bool utf8_valid(const char *s, size_t n)
         size_t len = 1;
 
         if (p[i] >= 0x80) {
-            len = utf8_len(p, i, n);
+            len = tq_utf8_len(p, i, n);
             if (!len)
                 return false;
         }
@@ -131,7 +96,7 @@ static tq_rc put_string(struct jcs *j, const char *s, size_t n)
         size_t esc_len = 2;
 
         if (c >= 0x80) {
-            size_t len = utf8_len(p, i, n);
+            size_t len = tq_utf8_len(p, i, n);
 
             if (!len)
                 return tq_err_set(j->err, TQ_EINVAL,

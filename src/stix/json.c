@@ -98,41 +98,6 @@ static long hex4(const unsigned char *p, size_t i, size_t n)
     return v;
 }
 
-/*
- * Length of the well-formed UTF-8 sequence starting at p[i] (a byte >= 0x80), or 0 when it is
- * malformed: overlong forms, surrogates and code points above U+10FFFF are refused.
- */
-static size_t utf8_len(const unsigned char *p, size_t i, size_t n)
-{
-    unsigned char c = p[i], lo = 0x80, hi = 0xBF;
-    size_t len;
-
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F;
-    } else {
-        return 0;
-    }
-    if (n - i < len)
-        return 0;
-    if (p[i + 1] < lo || p[i + 1] > hi)
-        return 0;
-    for (size_t k = 2; k < len; k++)
-        if ((p[i + k] & 0xC0) != 0x80)
-            return 0;
-    return len;
-}
 
 static size_t utf8_put(unsigned char out[4], unsigned long cp)
 {
@@ -253,7 +218,7 @@ static tq_rc scan_string(struct scan *s)
         } else if (p[i] < 0x20) {
             return fail(s, i, "control character in string");
         } else if (p[i] >= 0x80) {
-            size_t len = utf8_len(p, i, n);
+            size_t len = tq_utf8_len(p, i, n);
 
             if (!len)
                 return fail(s, i, "invalid UTF-8");
@@ -301,7 +266,7 @@ static tq_rc scan_key(struct scan *s)
         if (p[i] < 0x20)
             return fail(s, i, "control character in string");
         if (p[i] >= 0x80) {
-            size_t len = utf8_len(p, i, n);
+            size_t len = tq_utf8_len(p, i, n);
 
             if (!len)
                 return fail(s, i, "invalid UTF-8");
