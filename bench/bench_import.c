@@ -26,148 +26,16 @@
 #include <json-c/json.h>
 #include <sqlite3.h>
 
+#include "bench_util.h"
 #include "tansiq/ingest.h"
 #include "tansiq/store.h"
 
 #define BENCH_COLLECTION "0b1d5a8e-8c55-4a4b-9c62-6b3c0e7a1f10"
-#define ID_PLACEHOLDER "tansiq-bench-id-placeholder"
-#define INPUT_MAX ((size_t)64 << 20)
-
-/* One ATT&CK object as a template: its JSON split around the id, and its identity. */
-struct tmpl {
-    char *prefix; /* JSON text before the id value */
-    size_t prefix_len;
-    char *suffix; /* JSON text after it */
-    size_t suffix_len;
-    char type[TQ_STIX_TYPE_MAX];
-    int64_t version_us;
-};
-
-/* The objects of one run, each a re-identified copy of a template. */
+/* The objects of one run, each a re-identified copy of an ATT&CK template (bench_util.h). */
 struct corpus {
     struct tq_stix_object *objs;
     size_t n;
 };
-
-/* ---- building the corpus -------------------------------------------------------------- */
-
-static const char *testdata_dir(void)
-{
-    const char *env = getenv("TANSIQ_TESTDATA");
-
-    return env && *env ? env : "../shared/data";
-}
-
-static int64_t time_field(struct json_object *o, const char *name)
-{
-    struct json_object *v;
-    const char *s;
-    int64_t us;
-
-    if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_string))
-        return -1;
-    s = json_object_get_string(v);
-    if (tq_time_parse(tq_str_c(s), &us, NULL))
-        return -1;
-    return us;
-}
-
-static int load_templates(const char *path, struct tmpl **out, size_t *n_out)
-{
-    struct tq_buf text;
-    struct tq_err err = {0};
-    struct json_object *root = NULL, *list, *o, *type;
-    struct tmpl *t = NULL;
-    size_t n = 0, i, len;
-    int ret = -1;
-
-    tq_buf_init(&text, INPUT_MAX);
-    if (tq_file_read(path, INPUT_MAX, &text, &err)) {
-        fprintf(stderr, "bench_import: %s\n", err.msg);
-        goto out;
-    }
-    root = json_tokener_parse(text.ptr);
-    if (!root || !json_object_object_get_ex(root, "objects", &list) ||
-        !json_object_is_type(list, json_type_array)) {
-        fprintf(stderr, "bench_import: %s is not a STIX bundle\n", path);
-        goto out;
-    }
-    len = json_object_array_length(list);
-    t = tq_xcalloc(len, sizeof(*t));
-    for (i = 0; i < len; i++) {
-        const char *js, *at;
-        int64_t modified, created;
-
-        o = json_object_array_get_idx(list, i);
-        if (!json_object_object_get_ex(o, "type", &type))
-            continue;
-        snprintf(t[n].type, sizeof(t[n].type), "%s", json_object_get_string(type));
-        modified = time_field(o, "modified");
-        created = time_field(o, "created");
-        t[n].version_us = modified >= 0 ? modified : created;
-        json_object_object_add(o, "id", json_object_new_string(ID_PLACEHOLDER));
-        js = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-                                                   JSON_C_TO_STRING_NOSLASHESCAPE);
-        at = strstr(js, ID_PLACEHOLDER);
-        if (!at)
-            continue;
-        t[n].prefix_len = (size_t)(at - js);
-        t[n].prefix = tq_xstrndup(js, t[n].prefix_len);
-        t[n].suffix = tq_xstrdup(at + strlen(ID_PLACEHOLDER));
-        t[n].suffix_len = strlen(t[n].suffix);
-        n++;
-    }
-    *out = t;
-    *n_out = n;
-    t = NULL;
-    ret = 0;
-out:
-    tq_free(t);
-    json_object_put(root);
-    tq_buf_cleanup(&text);
-    return ret;
-}
-
-static void corpus_build(struct corpus *c, const struct tmpl *t, size_t n_tmpl, size_t want)
-{
-    char uuid[37];
-    size_t i, len;
-
-    c->objs = tq_xcalloc(want, sizeof(*c->objs));
-    c->n = want;
-    for (i = 0; i < want; i++) {
-        const struct tmpl *src = &t[i % n_tmpl];
-        struct tq_stix_object *o = &c->objs[i];
-
-        tq_uuid4(uuid);
-        snprintf(o->type, sizeof(o->type), "%s", src->type);
-        len = strlen(src->type);
-        if (len + 2 + sizeof(uuid) > sizeof(o->id))
-            len = sizeof(o->id) - 2 - sizeof(uuid); /* never for ATT&CK's short type names */
-        memcpy(o->id, src->type, len);
-        memcpy(o->id + len, "--", 2);
-        memcpy(o->id + len + 2, uuid, sizeof(uuid));
-        snprintf(o->spec_version, sizeof(o->spec_version), "2.1");
-        o->version_us = src->version_us;
-        o->modified_us = src->version_us;
-        o->created_us = src->version_us;
-        len = strlen(o->id);
-        o->json_len = src->prefix_len + len + src->suffix_len;
-        o->json = tq_xmalloc(o->json_len + 1);
-        memcpy(o->json, src->prefix, src->prefix_len);
-        memcpy(o->json + src->prefix_len, o->id, len);
-        memcpy(o->json + src->prefix_len + len, src->suffix, src->suffix_len + 1);
-    }
-}
-
-static void corpus_cleanup(struct corpus *c)
-{
-    size_t i;
-
-    for (i = 0; i < c->n; i++)
-        tq_free(c->objs[i].json);
-    tq_free(c->objs);
-}
 
 /* ---- measurement ---------------------------------------------------------------------- */
 
@@ -336,22 +204,23 @@ int main(int argc, char **argv)
     size_t want = arg_size(argc, argv, 1, 100000);
     size_t batch = arg_size(argc, argv, 2, 10000);
     char src[512], dir[64], path[96];
-    struct tmpl *t = NULL;
+    struct bench_tmpl *t = NULL;
     struct corpus c = {0};
     struct tq_ingest_stats st = {0};
-    size_t n_tmpl = 0, i, stored = 0;
+    size_t n_tmpl = 0, stored = 0;
     double raw, imp, ing, raw2, imp2, ing2;
     int ret = 1;
 
     tq_log_set_level(TQ_LOG_WARN);
-    snprintf(src, sizeof(src), "%s/attack/ics-attack-18.1.json", testdata_dir());
+    snprintf(src, sizeof(src), "%s/attack/ics-attack-18.1.json", bench_testdata_dir());
     if (access(src, R_OK) != 0) {
         printf("bench_import: skipped, %s not readable (set TANSIQ_TESTDATA)\n", src);
         return 0;
     }
-    if (load_templates(src, &t, &n_tmpl) || n_tmpl == 0)
+    if (bench_templates_load(src, &t, &n_tmpl) || n_tmpl == 0)
         return 1;
-    corpus_build(&c, t, n_tmpl, want);
+    c.objs = bench_objects_make(t, n_tmpl, want);
+    c.n = want;
     snprintf(dir, sizeof(dir), "%s", "/tmp/tq-bench-XXXXXX");
     if (!mkdtemp(dir)) {
         perror("bench_import: mkdtemp");
@@ -384,11 +253,7 @@ int main(int argc, char **argv)
     ret = 0;
 out:
     rmdir(dir);
-    corpus_cleanup(&c);
-    for (i = 0; i < n_tmpl; i++) {
-        tq_free(t[i].prefix);
-        tq_free(t[i].suffix);
-    }
-    tq_free(t);
+    bench_objects_free(c.objs, c.n);
+    bench_templates_free(t, n_tmpl);
     return ret;
 }

@@ -28,23 +28,14 @@
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
+#include "bench_util.h"
 #include "tansiq/ingest.h"
 #include "tansiq/node.h"
 #include "tansiq/policy.h"
 #include "tansiq/server.h"
 #include "tansiq/sync.h"
 
-#define ID_PLACEHOLDER "tansiq-bench-id-placeholder"
-#define INPUT_MAX ((size_t)64 << 20)
 #define PUT_BATCH 10000
-
-struct tmpl {
-    char type[TQ_STIX_TYPE_MAX];
-    char *prefix;
-    size_t prefix_len;
-    char *suffix;
-    size_t suffix_len;
-};
 
 struct side {
     char home[160];
@@ -55,73 +46,15 @@ struct side {
     char shared[37];
 };
 
-static const char *testdata_dir(void)
-{
-    const char *env = getenv("TANSIQ_TESTDATA");
-
-    return env && *env ? env : "../shared/data";
-}
-
-static int load_templates(const char *path, struct tmpl **out, size_t *n_out)
-{
-    struct tq_buf text;
-    struct tq_err err = {0};
-    struct json_object *root = NULL, *list;
-    struct tmpl *t = NULL;
-    size_t n = 0, len;
-    int ret = -1;
-
-    if (tq_file_read(path, INPUT_MAX, &text, &err)) {
-        fprintf(stderr, "bench_sync: %s\n", err.msg);
-        return -1;
-    }
-    root = json_tokener_parse(text.ptr);
-    if (!root || !json_object_object_get_ex(root, "objects", &list) ||
-        !json_object_is_type(list, json_type_array)) {
-        fprintf(stderr, "bench_sync: %s is not a STIX bundle\n", path);
-        goto out;
-    }
-    len = json_object_array_length(list);
-    t = tq_xcalloc(len, sizeof(*t));
-    for (size_t i = 0; i < len; i++) {
-        struct json_object *o = json_object_array_get_idx(list, i), *type;
-        const char *js, *at;
-
-        if (!json_object_object_get_ex(o, "type", &type))
-            continue;
-        snprintf(t[n].type, sizeof(t[n].type), "%s", json_object_get_string(type));
-        json_object_object_add(o, "id", json_object_new_string(ID_PLACEHOLDER));
-        js = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-                                                   JSON_C_TO_STRING_NOSLASHESCAPE);
-        at = strstr(js, ID_PLACEHOLDER);
-        if (!at)
-            continue;
-        t[n].prefix_len = (size_t)(at - js);
-        t[n].prefix = tq_xstrndup(js, t[n].prefix_len);
-        t[n].suffix = tq_xstrdup(at + strlen(ID_PLACEHOLDER));
-        t[n].suffix_len = strlen(t[n].suffix);
-        n++;
-    }
-    *out = t;
-    *n_out = n;
-    t = NULL;
-    ret = 0;
-out:
-    tq_free(t);
-    json_object_put(root);
-    tq_buf_cleanup(&text);
-    return ret;
-}
-
 /* A bundle of want re-identified copies of the templates. */
-static int build_bundle(const struct tmpl *t, size_t n_tmpl, size_t want, struct tq_buf *b)
+static int build_bundle(const struct bench_tmpl *t, size_t n_tmpl, size_t want, struct tq_buf *b)
 {
     tq_buf_init(b, SIZE_MAX / 2);
     if (tq_buf_append_c(b, "{\"type\":\"bundle\",\"id\":\"bundle--4f0c2d6e-9b1a-4e5f-8a7c-"
                            "3d2e1f0a9b8c\",\"objects\":["))
         return -1;
     for (size_t i = 0; i < want; i++) {
-        const struct tmpl *src = &t[i % n_tmpl];
+        const struct bench_tmpl *src = &t[i % n_tmpl];
         char uuid[37];
 
         tq_uuid4(uuid);
@@ -259,7 +192,7 @@ int main(int argc, char **argv)
     struct tq_sync_stats st = {0};
     struct tq_err err = {0};
     struct tq_buf text = {0};
-    struct tmpl *t = NULL;
+    struct bench_tmpl *t = NULL;
     size_t n_tmpl = 0, n = 0;
     char src[512], dir[64];
     const char *cert, *key;
@@ -273,13 +206,13 @@ int main(int argc, char **argv)
     tq_log_set_level(TQ_LOG_ERROR);
     if (want == 0)
         want = 100000;
-    snprintf(src, sizeof(src), "%s/attack/ics-attack-18.1.json", testdata_dir());
+    snprintf(src, sizeof(src), "%s/attack/ics-attack-18.1.json", bench_testdata_dir());
     if (access(src, R_OK) != 0) {
         printf("bench_sync: skipped, %s not readable (set TANSIQ_TESTDATA)\n", src);
         return 0;
     }
     snprintf(dir, sizeof(dir), "%s", "/tmp/tq-bench-sync-XXXXXX");
-    if (load_templates(src, &t, &n_tmpl) || n_tmpl == 0 || !mkdtemp(dir))
+    if (bench_templates_load(src, &t, &n_tmpl) || n_tmpl == 0 || !mkdtemp(dir))
         goto out;
     made = true;
     if (build_bundle(t, n_tmpl, want, &text)) {
@@ -330,10 +263,6 @@ out:
     if (made)
         nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     tq_buf_cleanup(&text);
-    for (size_t i = 0; i < n_tmpl; i++) {
-        tq_free(t[i].prefix);
-        tq_free(t[i].suffix);
-    }
-    tq_free(t);
+    bench_templates_free(t, n_tmpl);
     return ret;
 }
