@@ -14,10 +14,12 @@
  * 404, pages and counts never include it. Objects enter through tq_policy_put, which records
  * their release decisions in the same transaction.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
+#include "tansiq/audit.h"
 #include "tansiq/policy.h"
 #include "tansiq/stix.h"
 #include "taxii/taxii.h"
@@ -383,11 +385,38 @@ static void handle_collection(const struct tq_taxii_ctx *ctx, const struct tq_ta
 
 /* ---- queries: manifest, objects, object, versions --------------------------------------- */
 
+/* A version returned to a partner, logged as read once the page is complete. */
+struct read_event {
+    char id[TQ_STIX_ID_MAX];
+    int64_t version_us;
+    bool has_sha;
+    uint8_t sha256[32];
+};
+
 struct page {
     struct jw w;
     enum tq_taxii_route route;
     size_t n;
+    bool log_reads;           /* a partner's objects, object or versions request */
+    struct read_event *reads; /* one per row delivered when log_reads */
+    size_t n_reads, cap_reads;
 };
+
+static void page_note_read(struct page *p, const struct tq_store_row *row)
+{
+    struct read_event *e;
+
+    if (p->n_reads == p->cap_reads) {
+        p->cap_reads = p->cap_reads ? 2 * p->cap_reads : 16;
+        p->reads = tq_xrealloc(p->reads, p->cap_reads * sizeof(*p->reads));
+    }
+    e = &p->reads[p->n_reads++];
+    snprintf(e->id, sizeof(e->id), "%s", row->id);
+    e->version_us = row->version_us;
+    e->has_sha = row->sha256 != NULL;
+    if (row->sha256)
+        memcpy(e->sha256, row->sha256, 32);
+}
 
 static tq_rc on_row(void *ud, const struct tq_store_row *row)
 {
@@ -396,6 +425,8 @@ static tq_rc on_row(void *ud, const struct tq_store_row *row)
 
     if (p->n++)
         jw_raw(w, ",");
+    if (p->log_reads)
+        page_note_read(p, row);
     switch (p->route) {
     case TQ_ROUTE_OBJECTS:
     case TQ_ROUTE_OBJECT:
@@ -469,7 +500,7 @@ static void handle_query(const struct tq_taxii_ctx *ctx, const struct tq_taxii_r
                          struct tq_taxii_resp *resp)
 {
     enum tq_taxii_route route = req->path.route;
-    struct page p = {{&resp->body, TQ_OK}, route, 0};
+    struct page p = {{&resp->body, TQ_OK}, route, 0, false, NULL, 0, 0};
     struct tq_store_page_info info;
     struct tq_taxii_filter f;
     struct tq_store_query q;
@@ -497,6 +528,7 @@ static void handle_query(const struct tq_taxii_ctx *ctx, const struct tq_taxii_r
         goto out;
     have_filter = true;
 
+    p.log_reads = req->partner && ctx->audit && route != TQ_ROUTE_MANIFEST;
     list_key = route == TQ_ROUTE_VERSIONS ? "{\"versions\":[" : "{\"objects\":[";
     jw_raw(&p.w, list_key);
     memset(&info, 0, sizeof(info));
@@ -535,7 +567,12 @@ static void handle_query(const struct tq_taxii_ctx *ctx, const struct tq_taxii_r
     resp->has_dates = true;
     tq_time_format(info.first_date_added_us, resp->date_first);
     tq_time_format(info.last_date_added_us, resp->date_last);
+    /* The page is complete: every version in it is logged as read by the partner. */
+    for (size_t i = 0; i < p.n_reads; i++)
+        tq_audit_note_read(ctx->audit, req->partner, c.id, p.reads[i].id, p.reads[i].version_us,
+                           p.reads[i].has_sha ? p.reads[i].sha256 : NULL, NULL);
 out:
+    tq_free(p.reads);
     if (have_filter)
         tq__taxii_filter_cleanup(&f);
     tq_collection_cleanup(&c);

@@ -17,6 +17,8 @@
 #include "tansiq/core.h"
 #include "tansiq/store.h"
 
+struct tq_audit_log;
+
 #ifndef TQ_TESTABLE
 #define TQ_TESTABLE static
 #endif
@@ -39,6 +41,7 @@ struct tq_taxii_ctx {
     size_t max_content_length;   /* POST body limit, bytes */
     int64_t status_retention_us; /* how long status resources are kept */
     uint8_t cursor_key[32];      /* HMAC key of next cursors, shared through the store */
+    struct tq_audit_log *audit;  /* borrowed; NULL: partners' reads are not logged */
 };
 
 /*

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * tansiq/audit.h - the node's audit log: an RFC 9162 Merkle tree over the store's audit leaves,
+ * signed C2SP checkpoints of it, and the batched recording of partners' reads.
+ *
+ * The leaves live in the store (store.h, "audit log leaves"): stored versions and releases are
+ * appended by tq_store_put_ex in the transaction that makes them, reads by this module's batch
+ * writer. A struct tq_audit_log keeps the tree in memory, rebuilt from the leaf hashes at open
+ * and caught up with every committed leaf before it is used (tq_audit_sync), so a checkpoint is
+ * only ever signed over durable leaves. Two checkpoints of one log are always consistent: the
+ * signer proves the new one against the latest kept before it signs, and refuses otherwise.
+ *
+ * Thread rule: every function may be called from any thread at once.
+ */
+#ifndef TANSIQ_AUDIT_H
+#define TANSIQ_AUDIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tansiq/core.h"
+#include "tansiq/merkle.h"
+#include "tansiq/note.h"
+#include "tansiq/store.h"
+
+struct tq_audit_log;
+
+struct tq_audit_options {
+    unsigned flush_interval_ms; /* queued reads are written this often; 0 = 250 */
+    unsigned flush_max;         /* ... or as soon as this many are queued; 0 = 256 */
+    bool no_thread;             /* no writer thread: reads are written by tq_audit_flush only */
+};
+
+/*
+ * Open the log of store (borrowed; must outlive the log): rebuild the tree from the stored leaf
+ * hashes and start the read writer. opt may be NULL. *out is the caller's (tq_audit_log_close).
+ */
+tq_rc tq_audit_log_open(struct tq_store *store, const struct tq_audit_options *opt,
+                        struct tq_audit_log **out, struct tq_err *err);
+/* Write the queued reads, stop the writer, free everything. NULL is a no-op. */
+void tq_audit_log_close(struct tq_audit_log *log);
+
+/* Catch the tree up with the leaves committed since (idx >= current size). */
+tq_rc tq_audit_sync(struct tq_audit_log *log, struct tq_err *err);
+/* Tree size after the last sync. */
+uint64_t tq_audit_size(struct tq_audit_log *log);
+/* Root of the tree's first size leaves (size <= tq_audit_size). */
+tq_rc tq_audit_root(struct tq_audit_log *log, uint64_t size, uint8_t out[TQ_MERKLE_HASH_BYTES],
+                    struct tq_err *err);
+/* Inclusion and consistency proofs from the in-memory tree (sizes <= tq_audit_size). */
+tq_rc tq_audit_inclusion(struct tq_audit_log *log, uint64_t index, uint64_t size,
+                         struct tq_merkle_proof *out, struct tq_err *err);
+tq_rc tq_audit_consistency(struct tq_audit_log *log, uint64_t size1, uint64_t size2,
+                           struct tq_merkle_proof *out, struct tq_err *err);
+
+/*
+ * Queue a partner's read of one object version (sha256: 32 bytes, or NULL when unknown). The
+ * writer thread appends queued reads in one transaction every flush_interval_ms or flush_max
+ * reads. Never blocks on the database; TQ_EINVAL for missing names.
+ */
+tq_rc tq_audit_note_read(struct tq_audit_log *log, const char *partner, const char *collection,
+                         const char *object, int64_t version_us, const uint8_t *sha256,
+                         struct tq_err *err);
+/* Write every queued read now (durable on TQ_OK), then sync the tree. */
+tq_rc tq_audit_flush(struct tq_audit_log *log, struct tq_err *err);
+
+/* ---- checkpoints ---------------------------------------------------------------------- */
+
+/* "tansiq/" + the first 16 hex digits of the node certificate's SHA-256, into out. */
+#define TQ_AUDIT_ORIGIN_MAX 64
+void tq_audit_default_origin(const uint8_t cert_sha256[32], char out[TQ_AUDIT_ORIGIN_MAX]);
+
+/*
+ * Write queued reads, sync, and sign a checkpoint of every committed leaf with signer (an
+ * Ed25519 note signer whose name is the origin), after proving it consistent with the latest
+ * kept checkpoint (TQ_EINTEGRITY when it is not, with nothing kept). The signed note becomes the
+ * latest and joins the table of past checkpoints. *note_out (may be NULL) is the note text
+ * with its signature (tq_free).
+ */
+tq_rc tq_audit_checkpoint_sign(struct tq_audit_log *log, const struct tq_note_signer *signer,
+                               char **note_out, struct tq_err *err);
+/*
+ * The latest checkpoint for serving: when the log grew past it and none was signed in the last
+ * min_interval_ms, sign a fresh one first. *note_out new (tq_free); TQ_ENOTFOUND never: an
+ * empty log gets a checkpoint of size 0.
+ */
+tq_rc tq_audit_checkpoint_fresh(struct tq_audit_log *log, const struct tq_note_signer *signer,
+                                unsigned min_interval_ms, char **note_out, struct tq_err *err);
+/* Size of the latest signed checkpoint; false when none was signed yet. */
+bool tq_audit_checkpoint_size(struct tq_audit_log *log, uint64_t *size);
+/* The latest signed checkpoint note; TQ_ENOTFOUND when none was signed yet. */
+tq_rc tq_audit_checkpoint_latest(struct tq_audit_log *log, char **note_out, struct tq_err *err);
+
+/* ---- tiles (c2sp.org/tlog-tiles) ------------------------------------------------------ */
+
+/*
+ * Append hash tile (level, index) of width hashes to out, within a tree of size leaves
+ * (TQ_ENOTFOUND when the tile is not part of that tree).
+ */
+tq_rc tq_audit_tile(struct tq_audit_log *log, uint64_t size, unsigned level, uint64_t index,
+                    unsigned width, struct tq_buf *out, struct tq_err *err);
+/*
+ * Append entry bundle index of width entries to out: each entry is a 2-byte big-endian length
+ * (32) and the leaf's 32-byte commitment. TQ_ENOTFOUND beyond size.
+ */
+tq_rc tq_audit_entries(struct tq_audit_log *log, uint64_t size, uint64_t index, unsigned width,
+                       struct tq_buf *out, struct tq_err *err);
+
+#endif

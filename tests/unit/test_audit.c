@@ -1,0 +1,569 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Unit tests of the audit log: leaves written by the store with the events they record (and
+ * never without them), the tree rebuilt at open, signed and consistent checkpoints, batched
+ * reads, tiles, and a log that still verifies after kill -9 in the middle of puts.
+ */
+#include <inttypes.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "tansiq/audit.h"
+#include "tansiq/stix.h"
+#include "tansiq/store.h"
+
+#define COLL_ID "11111111-2222-4333-8444-555555555555"
+
+struct fixture {
+    char dir[64];
+    char path[96];
+    struct tq_store *store;
+};
+
+static void tmpdir_remove(const char *dir)
+{
+    static const char *const suffixes[] = {"/store.db", "/store.db-wal", "/store.db-shm",
+                                           "/store.db-journal"};
+    char p[128];
+    size_t i;
+
+    for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        snprintf(p, sizeof(p), "%s%s", dir, suffixes[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+}
+
+static struct tq_store *open_store(const char *path)
+{
+    struct tq_store *s = NULL;
+    struct tq_err err = {0};
+
+    if (tq_store_open(path, NULL, &s, &err))
+        fail_msg("open %s: %s", path, err.msg);
+    return s;
+}
+
+static void add_partner(struct tq_store *s, const char *name)
+{
+    struct tq_partner p = {0};
+    struct tq_err err = {0};
+
+    snprintf(p.name, sizeof(p.name), "%s", name);
+    p.added_us = 1;
+    p.cert_sha256[0] = (uint8_t)name[0];
+    p.cert_sha256[1] = (uint8_t)name[1];
+    if (tq_store_partner_put(s, &p, &err))
+        fail_msg("partner put: %s", err.msg);
+}
+
+static void store_setup(struct tq_store *s)
+{
+    struct tq_collection c = {0};
+    struct tq_err err = {0};
+
+    snprintf(c.id, sizeof(c.id), "%s", COLL_ID);
+    c.title = "audit";
+    if (tq_store_collection_add(s, &c, &err))
+        fail_msg("collection add: %s", err.msg);
+    add_partner(s, "alpha");
+    add_partner(s, "bravo");
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = tq_xcalloc(1, sizeof(*f));
+
+    snprintf(f->dir, sizeof(f->dir), "/tmp/tq-audit-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->path, sizeof(f->path), "%s/store.db", f->dir);
+    f->store = open_store(f->path);
+    store_setup(f->store);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+
+    tq_store_close(f->store);
+    tmpdir_remove(f->dir);
+    tq_free(f);
+    return 0;
+}
+
+static void obj_make(struct tq_stix_object *o, unsigned n, int64_t version_us)
+{
+    char json[256];
+    int len;
+
+    memset(o, 0, sizeof(*o));
+    snprintf(o->type, sizeof(o->type), "indicator");
+    snprintf(o->id, sizeof(o->id), "indicator--%08x-0000-4000-8000-000000000000", n);
+    snprintf(o->spec_version, sizeof(o->spec_version), "2.1");
+    o->version_us = version_us;
+    o->modified_us = version_us;
+    o->created_us = version_us;
+    len = snprintf(json, sizeof(json),
+                   "{\"type\":\"indicator\",\"id\":\"%s\",\"spec_version\":\"2.1\",\"n\":%u}",
+                   o->id, n);
+    o->json = tq_xstrndup(json, (size_t)len);
+    o->json_len = (size_t)len;
+}
+
+/* Release to every partner whose name starts with one of the letters in ud ("" = nobody). */
+static tq_rc decide_letters(void *ud, const struct tq_store_release_view *view,
+                            const struct tq_store_facts *facts, bool *released)
+{
+    const char *letters = ud;
+    size_t i;
+
+    (void)facts;
+    for (i = 0; i < view->n_partners; i++)
+        released[i] = strchr(letters, view->partners[i][0]) != NULL;
+    return TQ_OK;
+}
+
+static tq_rc decide_fail(void *ud, const struct tq_store_release_view *view,
+                         const struct tq_store_facts *facts, bool *released)
+{
+    (void)ud;
+    (void)view;
+    (void)facts;
+    (void)released;
+    return TQ_EINVAL;
+}
+
+static tq_rc put_n(struct tq_store *s, unsigned first, unsigned n, int64_t version_us,
+                   tq_store_decide_cb decide, void *ud)
+{
+    struct tq_stix_object *o = tq_xcalloc(n, sizeof(*o));
+    struct tq_err err = {0};
+    unsigned i;
+    tq_rc rc;
+
+    for (i = 0; i < n; i++)
+        obj_make(&o[i], first + i, version_us);
+    rc = tq_store_put_ex(s, COLL_ID, o, NULL, n, decide, ud, NULL, NULL, &err);
+    for (i = 0; i < n; i++)
+        tq_free(o[i].json);
+    tq_free(o);
+    return rc;
+}
+
+static uint64_t audit_size(struct tq_store *s)
+{
+    struct tq_err err = {0};
+    uint64_t n = 0;
+
+    assert_int_equal(tq_store_audit_size(s, &n, &err), TQ_OK);
+    return n;
+}
+
+/* The root recomputed from the table alone: every opening checked, leaf hashes recomputed. */
+static void table_root(struct tq_store *s, uint64_t size, uint8_t root[32])
+{
+    struct tq_merkle *m = tq_merkle_new(0);
+    struct tq_store_audit_entry e;
+    struct tq_err err = {0};
+    uint8_t c[32], lh[32];
+    crypto_hash_sha256_state h;
+    uint64_t i;
+
+    for (i = 0; i < size; i++) {
+        assert_int_equal(tq_store_audit_entry(s, i, &e, &err), TQ_OK);
+        crypto_hash_sha256_init(&h);
+        crypto_hash_sha256_update(&h, e.salt, 32);
+        crypto_hash_sha256_update(&h, (const uint8_t *)e.record, strlen(e.record));
+        crypto_hash_sha256_final(&h, c);
+        assert_memory_equal(c, e.commitment, 32);
+        assert_int_equal(tq_merkle_leaf_hash(c, 32, lh, &err), TQ_OK);
+        assert_memory_equal(lh, e.leaf_hash, 32);
+        assert_int_equal(tq_merkle_append(m, lh, &err), TQ_OK);
+        tq_store_audit_entry_cleanup(&e);
+    }
+    assert_int_equal(tq_merkle_root(m, size, root, &err), TQ_OK);
+    tq_merkle_free(m);
+}
+
+/* ---- tests ---------------------------------------------------------------------------- */
+
+static void leaves_with_puts_and_releases(void **state)
+{
+    struct fixture *f = *state;
+    struct tq_store_audit_entry e;
+    struct tq_stix_object o;
+    struct tq_err err = {0};
+    uint8_t sha[32];
+    char hex[65], want[128];
+    size_t i, stored = 0, released = 0;
+    uint64_t n, k;
+
+    assert_int_equal(audit_size(f->store), 0);
+    /* 3 new versions released to alpha only: 3 stored + 3 released leaves. */
+    assert_int_equal(put_n(f->store, 0, 3, 1000000, decide_letters, "a"), TQ_OK);
+    n = audit_size(f->store);
+    assert_int_equal(n, 6);
+    /* The same versions again change nothing, so they log nothing. */
+    assert_int_equal(put_n(f->store, 0, 3, 1000000, decide_letters, "ab"), TQ_OK);
+    assert_int_equal(audit_size(f->store), 6);
+    /* A new version released to both: 1 stored + 2 released. */
+    assert_int_equal(put_n(f->store, 0, 1, 2000000, decide_letters, "ab"), TQ_OK);
+    assert_int_equal(audit_size(f->store), 9);
+
+    obj_make(&o, 0, 2000000);
+    assert_int_equal(tq_stix_object_sha256(&o, sha, &err), TQ_OK);
+    tq_free(o.json);
+    for (i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", sha[i]);
+    for (k = 0; k < 9; k++) {
+        assert_int_equal(tq_store_audit_entry(f->store, k, &e, &err), TQ_OK);
+        assert_int_equal(e.idx, k);
+        if (strcmp(e.kind, "stored") == 0) {
+            stored++;
+            assert_null(e.partner);
+        } else {
+            assert_string_equal(e.kind, "released");
+            assert_non_null(e.partner);
+            released++;
+            snprintf(want, sizeof(want), "\"partner\":\"%s\"", e.partner);
+            assert_non_null(strstr(e.record, want));
+        }
+        assert_non_null(strstr(e.record, "\"collection\":\"" COLL_ID "\""));
+        assert_non_null(strstr(e.record, ",\"v\":1"));
+        if (k >= 6) {
+            snprintf(want, sizeof(want), "\"sha256\":\"%s\"", hex);
+            assert_non_null(strstr(e.record, want));
+        }
+        tq_store_audit_entry_cleanup(&e);
+    }
+    assert_int_equal(stored, 4);
+    assert_int_equal(released, 5);
+    assert_int_equal(tq_store_audit_entry(f->store, 9, &e, &err), TQ_ENOTFOUND);
+}
+
+static void failed_put_writes_no_leaf(void **state)
+{
+    struct fixture *f = *state;
+    struct tq_stix_object o;
+    struct tq_err err = {0};
+
+    assert_int_equal(put_n(f->store, 0, 2, 1000000, decide_letters, "ab"), TQ_OK);
+    assert_int_equal(audit_size(f->store), 6);
+    /* The decision fails after the versions were inserted: everything is rolled back. */
+    assert_int_not_equal(put_n(f->store, 10, 3, 1000000, decide_fail, NULL), TQ_OK);
+    assert_int_equal(audit_size(f->store), 6);
+    /* An unknown collection. */
+    obj_make(&o, 20, 1000000);
+    assert_int_equal(tq_store_put_ex(f->store, "nope", &o, NULL, 1, NULL, NULL, NULL, NULL, &err),
+                     TQ_ENOTFOUND);
+    tq_free(o.json);
+    assert_int_equal(audit_size(f->store), 6);
+}
+
+static void rebuild_gives_same_root(void **state)
+{
+    struct fixture *f = *state;
+    struct tq_audit_options opt = {.no_thread = true};
+    struct tq_audit_log *log = NULL;
+    struct tq_err err = {0};
+    uint8_t r1[32], r2[32], r3[32];
+    uint64_t n;
+
+    assert_int_equal(put_n(f->store, 0, 300, 1000000, decide_letters, "b"), TQ_OK);
+    assert_int_equal(tq_audit_log_open(f->store, &opt, &log, &err), TQ_OK);
+    n = tq_audit_size(log);
+    assert_int_equal(n, 600);
+    /* Leaves committed after open are caught up by a sync. */
+    assert_int_equal(put_n(f->store, 1000, 5, 1000000, NULL, NULL), TQ_OK);
+    assert_int_equal(tq_audit_sync(log, &err), TQ_OK);
+    n = tq_audit_size(log);
+    assert_int_equal(n, 605);
+    assert_int_equal(tq_audit_root(log, n, r1, &err), TQ_OK);
+    tq_audit_log_close(log);
+
+    tq_store_close(f->store);
+    f->store = open_store(f->path);
+    assert_int_equal(tq_audit_log_open(f->store, &opt, &log, &err), TQ_OK);
+    assert_int_equal(tq_audit_size(log), n);
+    assert_int_equal(tq_audit_root(log, n, r2, &err), TQ_OK);
+    assert_memory_equal(r1, r2, 32);
+    table_root(f->store, n, r3);
+    assert_memory_equal(r1, r3, 32);
+    tq_audit_log_close(log);
+}
+
+static void checkpoints_verify_and_are_consistent(void **state)
+{
+    struct fixture *f = *state;
+    struct tq_audit_options opt = {.no_thread = true};
+    struct tq_audit_log *log = NULL;
+    struct tq_note_signer signer;
+    struct tq_note_verifier v;
+    struct tq_note *n1 = NULL, *n2 = NULL;
+    struct tq_checkpoint cp1, cp2;
+    struct tq_merkle_proof proof;
+    struct tq_str pv[TQ_MERKLE_PROOF_MAX];
+    struct tq_err err = {0};
+    uint8_t seed[32];
+    char origin[TQ_AUDIT_ORIGIN_MAX], *t1 = NULL, *t2 = NULL, *latest = NULL, *again = NULL;
+    uint8_t cert_sha[32];
+    size_t i;
+
+    memset(seed, 7, sizeof(seed));
+    memset(cert_sha, 0xab, sizeof(cert_sha));
+    tq_audit_default_origin(cert_sha, origin);
+    assert_string_equal(origin, "tansiq/abababababababab");
+    assert_int_equal(
+        tq_note_signer_from_seed(tq_str_c(origin), TQ_NOTE_ALG_ED25519, seed, &signer, &err),
+        TQ_OK);
+    tq_note_signer_verifier(&signer, &v);
+
+    assert_int_equal(tq_audit_log_open(f->store, &opt, &log, &err), TQ_OK);
+    assert_int_equal(tq_audit_checkpoint_latest(log, &latest, &err), TQ_ENOTFOUND);
+    assert_int_equal(put_n(f->store, 0, 7, 1000000, decide_letters, "a"), TQ_OK);
+    assert_int_equal(tq_audit_checkpoint_sign(log, &signer, &t1, &err), TQ_OK);
+    assert_int_equal(
+        tq_checkpoint_open(tq_str_c(t1), tq_str_c(origin), &v, NULL, 0, &n1, &cp1, &err), TQ_OK);
+    assert_int_equal(cp1.size, 14);
+
+    assert_int_equal(put_n(f->store, 100, 300, 1000000, decide_letters, "ab"), TQ_OK);
+    assert_int_equal(tq_audit_checkpoint_sign(log, &signer, &t2, &err), TQ_OK);
+    assert_int_equal(
+        tq_checkpoint_open(tq_str_c(t2), tq_str_c(origin), &v, NULL, 0, &n2, &cp2, &err), TQ_OK);
+    assert_int_equal(cp2.size, 14 + 900);
+    assert_int_equal(tq_audit_checkpoint_latest(log, &latest, &err), TQ_OK);
+    assert_string_equal(latest, t2);
+
+    /* The consistency proof a partner would ask for verifies between the two. */
+    assert_int_equal(tq_audit_consistency(log, cp1.size, cp2.size, &proof, &err), TQ_OK);
+    for (i = 0; i < proof.n; i++)
+        pv[i] = (struct tq_str){(const char *)proof.hash[i], 32};
+    assert_int_equal(tq_merkle_verify_consistency(cp1.size, cp2.size, pv, proof.n,
+                                                  (struct tq_str){(char *)cp1.root, 32},
+                                                  (struct tq_str){(char *)cp2.root, 32}, &err),
+                     TQ_OK);
+
+    /* fresh: nothing grew, so the latest is served again without a new signature. */
+    assert_int_equal(tq_audit_checkpoint_fresh(log, &signer, 0, &again, &err), TQ_OK);
+    assert_string_equal(again, t2);
+    tq_free(again);
+    again = NULL;
+    /* A rewritten leaf makes the next checkpoint inconsistent: refused, nothing kept. */
+    tq_audit_log_close(log);
+    log = NULL;
+    {
+        char cmd[256];
+
+        snprintf(cmd, sizeof(cmd),
+                 "sqlite3 %s \"UPDATE audit_leaves SET leaf_hash = zeroblob(32) WHERE idx = 3\"",
+                 f->path);
+        if (system(cmd) != 0) {
+            print_message("sqlite3 shell missing: tamper check skipped\n");
+            goto out;
+        }
+    }
+    assert_int_equal(tq_audit_log_open(f->store, &opt, &log, &err), TQ_OK);
+    assert_int_equal(put_n(f->store, 5000, 1, 1000000, NULL, NULL), TQ_OK);
+    assert_int_equal(tq_audit_checkpoint_sign(log, &signer, &again, &err), TQ_EINTEGRITY);
+    assert_null(again);
+    tq_free(latest);
+    latest = NULL;
+    assert_int_equal(tq_audit_checkpoint_latest(log, &latest, &err), TQ_OK);
+    assert_string_equal(latest, t2);
+out:
+    tq_audit_log_close(log);
+    tq_note_free(n1);
+    tq_note_free(n2);
+    tq_free(t1);
+    tq_free(t2);
+    tq_free(latest);
+    tq_note_signer_cleanup(&signer);
+}
+
+static void batched_reads_flushed(void **state)
+{
+    struct fixture *f = *state;
+    struct tq_audit_options opt = {.flush_interval_ms = 50, .flush_max = 8};
+    struct tq_audit_log *log = NULL;
+    struct tq_store_audit_entry e;
+    struct tq_err err = {0};
+    uint8_t sha[32];
+    int i;
+
+    memset(sha, 0x11, sizeof(sha));
+    assert_int_equal(tq_audit_log_open(f->store, &opt, &log, &err), TQ_OK);
+    assert_int_equal(tq_audit_note_read(log, "alpha", COLL_ID,
+                                        "indicator--00000001-0000-4000-8000-000000000000", 1000,
+                                        sha, &err),
+                     TQ_OK);
+    /* The timer writes it within a few intervals. */
+    for (i = 0; i < 200 && audit_size(f->store) < 1; i++)
+        usleep(10000);
+    assert_int_equal(audit_size(f->store), 1);
+    assert_int_equal(tq_store_audit_entry(f->store, 0, &e, &err), TQ_OK);
+    assert_string_equal(e.kind, "read");
+    assert_string_equal(e.partner, "alpha");
+    assert_non_null(strstr(e.record, "\"sha256\":\"1111"));
+    tq_store_audit_entry_cleanup(&e);
+    /* A full batch goes at once (flush_max), and close writes what is left. */
+    for (i = 0; i < 8 + 3; i++)
+        assert_int_equal(tq_audit_note_read(log, "bravo", COLL_ID,
+                                            "indicator--00000002-0000-4000-8000-000000000000", -1,
+                                            NULL, &err),
+                         TQ_OK);
+    assert_int_equal(tq_audit_note_read(log, NULL, COLL_ID, "x", 1, NULL, &err), TQ_EINVAL);
+    tq_audit_log_close(log);
+    assert_int_equal(audit_size(f->store), 12);
+}
+
+static void tiles_and_entries(void **state)
+{
+    struct fixture *f = *state;
+    struct tq_audit_options opt = {.no_thread = true};
+    struct tq_audit_log *log = NULL;
+    struct tq_store_audit_entry e;
+    struct tq_err err = {0};
+    struct tq_buf b;
+    uint8_t lh[32];
+    uint64_t n;
+
+    assert_int_equal(put_n(f->store, 0, 150, 1000000, decide_letters, "a"), TQ_OK);
+    assert_int_equal(tq_audit_log_open(f->store, &opt, &log, &err), TQ_OK);
+    n = tq_audit_size(log);
+    assert_int_equal(n, 300);
+    tq_buf_init(&b, 1 << 20);
+    assert_int_equal(tq_audit_tile(log, n, 0, 0, 256, &b, &err), TQ_OK);
+    assert_int_equal(b.len, 256 * 32);
+    assert_int_equal(tq_store_audit_entry(f->store, 255, &e, &err), TQ_OK);
+    assert_memory_equal(b.ptr + 255 * 32, e.leaf_hash, 32);
+    tq_buf_reset(&b);
+    assert_int_equal(tq_audit_tile(log, n, 0, 1, 44, &b, &err), TQ_OK);
+    assert_int_equal(tq_audit_tile(log, n, 0, 1, 45, &b, &err), TQ_ENOTFOUND);
+    assert_int_equal(tq_audit_tile(log, n, 0, 2, 1, &b, &err), TQ_ENOTFOUND);
+    assert_int_equal(tq_audit_tile(log, n, 1, 0, 1, &b, &err), TQ_OK);
+    tq_buf_reset(&b);
+    assert_int_equal(tq_audit_entries(log, n, 0, 256, &b, &err), TQ_OK);
+    assert_int_equal(b.len, 256 * 34);
+    assert_int_equal((uint8_t)b.ptr[255 * 34], 0);
+    assert_int_equal((uint8_t)b.ptr[255 * 34 + 1], 32);
+    assert_memory_equal(b.ptr + 255 * 34 + 2, e.commitment, 32);
+    assert_int_equal(tq_merkle_leaf_hash(b.ptr + 255 * 34 + 2, 32, lh, &err), TQ_OK);
+    assert_memory_equal(lh, e.leaf_hash, 32);
+    tq_store_audit_entry_cleanup(&e);
+    tq_buf_reset(&b);
+    assert_int_equal(tq_audit_entries(log, n, 1, 44, &b, &err), TQ_OK);
+    assert_int_equal(b.len, 44 * 34);
+    assert_int_equal(tq_audit_entries(log, n, 1, 45, &b, &err), TQ_ENOTFOUND);
+    tq_buf_cleanup(&b);
+    tq_audit_log_close(log);
+}
+
+/* ---- crash ---------------------------------------------------------------------------- */
+
+#define CRASH_BATCH 20
+
+static void crash_child(const char *path, int fd)
+{
+    struct tq_store *s = NULL;
+    struct tq_err err = {0};
+    uint32_t b;
+
+    if (tq_store_open(path, NULL, &s, &err))
+        _exit(2);
+    for (b = 0; b < 100000; b++) {
+        if (put_n(s, b * CRASH_BATCH, CRASH_BATCH, 1000000, decide_letters, "ab"))
+            _exit(3);
+        if (write(fd, &b, sizeof(b)) != (ssize_t)sizeof(b))
+            _exit(4);
+    }
+    _exit(0);
+}
+
+static void crash_kill9_log_verifies(void **state)
+{
+    struct fixture *f = *state;
+    struct tq_audit_options opt = {.no_thread = true};
+    struct tq_audit_log *log = NULL;
+    struct tq_err err = {0};
+    uint8_t r1[32], r2[32];
+    uint32_t b, max_acked = 0, acked = 0;
+    int fds[2], status = 0;
+    uint64_t n;
+    ssize_t got;
+    pid_t pid;
+
+    assert_int_equal(pipe(fds), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        crash_child(f->path, fds[1]);
+    }
+    close(fds[1]);
+    while (acked < 5) {
+        got = read(fds[0], &b, sizeof(b));
+        if (got != (ssize_t)sizeof(b))
+            break;
+        acked++;
+        max_acked = b;
+    }
+    usleep(3000);
+    kill(pid, SIGKILL);
+    for (;;) {
+        got = read(fds[0], &b, sizeof(b));
+        if (got != (ssize_t)sizeof(b))
+            break;
+        acked++;
+        max_acked = b;
+    }
+    close(fds[0]);
+    waitpid(pid, &status, 0);
+    assert_true(WIFSIGNALED(status));
+    assert_true(acked > 0);
+
+    tq_store_close(f->store);
+    f->store = open_store(f->path);
+    n = audit_size(f->store);
+    /* Whole puts only: 3 leaves a version, every acknowledged batch present. */
+    assert_int_equal(n % (3 * CRASH_BATCH), 0);
+    assert_true(n >= (uint64_t)(max_acked + 1) * 3 * CRASH_BATCH);
+    assert_int_equal(tq_audit_log_open(f->store, &opt, &log, &err), TQ_OK);
+    assert_int_equal(tq_audit_size(log), n);
+    assert_int_equal(tq_audit_root(log, n, r1, &err), TQ_OK);
+    table_root(f->store, n, r2);
+    assert_memory_equal(r1, r2, 32);
+    print_message("crash: %u acknowledged puts, %" PRIu64 " leaves verify\n", max_acked + 1, n);
+    tq_audit_log_close(log);
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(leaves_with_puts_and_releases, setup, teardown),
+        cmocka_unit_test_setup_teardown(failed_put_writes_no_leaf, setup, teardown),
+        cmocka_unit_test_setup_teardown(rebuild_gives_same_root, setup, teardown),
+        cmocka_unit_test_setup_teardown(checkpoints_verify_and_are_consistent, setup, teardown),
+        cmocka_unit_test_setup_teardown(batched_reads_flushed, setup, teardown),
+        cmocka_unit_test_setup_teardown(tiles_and_entries, setup, teardown),
+        cmocka_unit_test_setup_teardown(crash_kill9_log_verifies, setup, teardown),
+    };
+
+    if (sodium_init() < 0)
+        return 1;
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
+    return cmocka_run_group_tests_name("audit", tests, NULL, NULL);
+}
