@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "tansiq/core.h"
+#include "tansiq/note.h"
 #include "tansiq/server.h"
 #include "tansiq/store.h"
 
@@ -66,6 +67,13 @@ struct tq_node_identity {
 /* Read the node's public identity; on TQ_OK *out is filled (tq_node_identity_cleanup). */
 tq_rc tq_node_identity(struct tq_node *node, struct tq_node_identity *out, struct tq_err *err);
 void tq_node_identity_cleanup(struct tq_node_identity *id); /* NULL is a no-op */
+
+/*
+ * The signer of the node's audit log checkpoints: the Ed25519 identity key (identity.key)
+ * named after the log's origin, which is the log_origin setting or, by default,
+ * tq_audit_default_origin of the node certificate. Wipe it with tq_note_signer_cleanup.
+ */
+tq_rc tq_node_log_signer(struct tq_node *node, struct tq_note_signer *out, struct tq_err *err);
 
 /* SHA-256 of the DER encoding of the first certificate in PEM text. TQ_EINVAL if none. */
 tq_rc tq_node_cert_sha256(const char *pem, size_t len, uint8_t out[32], struct tq_err *err);

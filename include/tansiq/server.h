@@ -16,6 +16,8 @@
 #include "tansiq/store.h"
 
 struct tq_server;
+struct tq_audit_log;
+struct tq_note_signer;
 
 struct tq_server_config {
     const char *listen_addr;         /* numeric IPv4/IPv6 address; default "127.0.0.1" */
@@ -33,6 +35,9 @@ struct tq_server_config {
     unsigned status_retention_h;     /* keep status resources this long; min and default 24 */
     unsigned sync_interval_s;        /* `tansiq serve` pulls partners this often; 0 = never.
                                       * Read by the command, not by the server. */
+    const char *log_origin;          /* audit log origin; NULL or "": from the certificate */
+    struct tq_audit_log *audit;      /* borrowed; NULL: no /log/ and no read events */
+    const struct tq_note_signer *log_signer; /* signs checkpoints served at /log/checkpoint */
 };
 
 /* Start serving store (borrowed; must outlive the server). *out owned by the caller. */

@@ -66,6 +66,7 @@ int cmd_collection_policy(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_identity(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
+int cmd_log(int argc, char **argv);
 /* The periodic sync of `tansiq serve`: 0 when interval_s is 0, 1 started, -1 failed. */
 int cli_sync_loop_start(struct tq_node *node, unsigned interval_s);
 void cli_sync_loop_stop(void); /* no-op when not started */

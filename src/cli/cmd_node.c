@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "tansiq/audit.h"
 
 int cmd_init(int argc, char **argv)
 {
@@ -119,6 +120,9 @@ int cmd_serve(int argc, char **argv)
     struct tq_server_config cfg;
     struct tq_node *node = NULL;
     struct tq_server *srv = NULL;
+    struct tq_audit_log *audit = NULL;
+    struct tq_note_signer log_signer;
+    bool have_signer = false;
     struct tq_err err = {0};
     struct sigaction sa;
     char *listen = NULL;
@@ -176,6 +180,20 @@ int cmd_serve(int argc, char **argv)
     cfg.plain_http = plain;
     if (threads >= 0)
         cfg.threads = (unsigned)threads;
+    /* The audit log: partners' reads are recorded, /log/ serves it with signed checkpoints. */
+    rc = tq_node_log_signer(node, &log_signer, &err);
+    if (rc) {
+        status = cli_fail("audit log signer", rc, &err);
+        goto out;
+    }
+    have_signer = true;
+    rc = tq_audit_log_open(tq_node_store(node), NULL, &audit, &err);
+    if (rc) {
+        status = cli_fail("audit log", rc, &err);
+        goto out;
+    }
+    cfg.audit = audit;
+    cfg.log_signer = &log_signer;
     rc = tq_server_start(tq_node_store(node), &cfg, &srv, &err);
     if (rc) {
         status = cli_fail("cannot start the server", rc, &err);
@@ -200,6 +218,9 @@ int cmd_serve(int argc, char **argv)
 out:
     cli_sync_loop_stop();
     tq_server_stop(srv);
+    tq_audit_log_close(audit); /* after the server: writes the reads still queued */
+    if (have_signer)
+        tq_note_signer_cleanup(&log_signer);
     tq_node_close(node);
     return status;
 }

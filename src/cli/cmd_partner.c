@@ -371,6 +371,9 @@ int cmd_identity(int argc, char **argv)
     };
     struct cli_common common;
     struct tq_node_identity id;
+    struct tq_note_signer signer;
+    struct tq_note_verifier verifier;
+    char vkey[TQ_NOTE_KEY_TEXT_MAX] = "";
     struct tq_node *node = NULL;
     struct tq_err err = {0};
     bool help = false, pem = false;
@@ -394,7 +397,8 @@ int cmd_identity(int argc, char **argv)
                 "of its TLS certificate (DER) and its Ed25519 public key. --pem prints the\n"
                 "certificate itself (tls/cert.pem), to hand over with the fingerprint, which\n"
                 "the partner checks when running 'tansiq partner add', and the id of its STIX\n"
-                "identity (for 'partner add --identity').\n");
+                "identity (for 'partner add --identity'). The log vkey is the verifier key of\n"
+                "the node's audit log checkpoints (name+hash+base64, C2SP signed-note).\n");
         return help ? CLI_OK : CLI_USAGE;
     }
     status = cli_open_node(&common, &node);
@@ -402,6 +406,14 @@ int cmd_identity(int argc, char **argv)
         return status;
     memset(&id, 0, sizeof(id));
     rc = tq_node_identity(node, &id, &err);
+    if (rc == TQ_OK) {
+        rc = tq_node_log_signer(node, &signer, &err);
+        if (rc == TQ_OK) {
+            tq_note_signer_verifier(&signer, &verifier);
+            tq_note_verifier_format(&verifier, vkey);
+            tq_note_signer_cleanup(&signer);
+        }
+    }
     if (rc) {
         status = cli_fail("identity", rc, &err);
     } else if (common.json) {
@@ -415,14 +427,16 @@ int cmd_identity(int argc, char **argv)
         cli_json_str(stdout, id.stix_identity);
         printf(",\"cert_pem\":");
         cli_json_str(stdout, id.cert_pem);
+        printf(",\"log_vkey\":");
+        cli_json_str(stdout, vkey);
         printf("}\n");
     } else if (pem) {
         printf("%s\n", id.cert_pem);
     } else {
         printf("title        %s\ncert sha256  ", id.title);
         print_hex(stdout, id.cert_sha256, 32);
-        printf("\nsign pubkey  %s\nidentity     %s\n", id.sign_pubkey,
-               id.stix_identity ? id.stix_identity : "-");
+        printf("\nsign pubkey  %s\nidentity     %s\nlog vkey     %s\n", id.sign_pubkey,
+               id.stix_identity ? id.stix_identity : "-", vkey);
     }
     tq_node_identity_cleanup(&id);
     tq_node_close(node);

@@ -135,4 +135,28 @@ tq_rc tq__http_peer_resolve(struct tq__peer *peer, struct tq_store *store, const
                             size_t der_len, int64_t now_s, int64_t now_mono_us,
                             char partner_out[TQ_NAME_MAX], struct tq_err *err);
 
+/* ---- the audit log (log.c) -------------------------------------------------------------- */
+
+enum tq__http_log_kind { TQ__LOG_CHECKPOINT, TQ__LOG_TILE, TQ__LOG_ENTRIES };
+
+struct tq__http_log_req {
+    enum tq__http_log_kind kind;
+    unsigned level; /* hash tiles */
+    uint64_t index;
+    unsigned width; /* 1..256 */
+};
+
+/*
+ * Parse the path of a /log/ request (what follows "/log/"): "checkpoint",
+ * "tile/<L>/<N>[.p/<W>]" or "tile/entries/<N>[.p/<W>]" in canonical C2SP form only.
+ */
+bool tq__http_log_path(const char *path, struct tq__http_log_req *out);
+
+struct MHD_Connection;
+struct tq_audit_log;
+struct tq_note_signer;
+/* Answer a /log/ GET or HEAD (path after "/log/"); returns an enum MHD_Result. */
+int tq__http_log_serve(struct MHD_Connection *conn, struct tq_audit_log *log,
+                       const struct tq_note_signer *signer, const char *path);
+
 #endif

@@ -49,6 +49,8 @@
 struct tq_server {
     struct MHD_Daemon *daemon;
     struct tq_taxii_ctx taxii;
+    struct tq_audit_log *audit;              /* borrowed; NULL: no /log/ */
+    const struct tq_note_signer *log_signer; /* borrowed */
     struct tq__auth *auth;
     char *title;
     char *api_root;
@@ -63,8 +65,9 @@ struct tq_server {
 /* Per-request state, from the URI log callback to the completion callback. */
 struct req {
     struct tq_server *srv;
-    char *target; /* raw request target: path and query */
-    bool started; /* the first access-handler call has happened */
+    char *target;         /* raw request target: path and query */
+    bool started;         /* the first access-handler call has happened */
+    const char *log_path; /* a /log/ request: the path after "/log/" (in target) */
     enum tq_taxii_method method;
     struct tq_taxii_path path;
     struct tq_str query;
@@ -394,6 +397,13 @@ static void check_headers(struct tq_server *srv, struct MHD_Connection *conn, st
     tq_rc rc;
 
     rq->method = parse_method(method);
+    /* The audit log is public (tlog-tiles): no authentication, no TAXII content negotiation. */
+    if (srv->audit && strncmp(rq->target, "/log/", 5) == 0) {
+        rq->log_path = rq->target + 5;
+        if (rq->method != TQ_METHOD_GET && rq->method != TQ_METHOD_HEAD)
+            fail(rq, 405, "the log is read-only");
+        return;
+    }
     q = strchr(rq->target, '?');
     if (q) {
         rq->query = (struct tq_str){q + 1, strlen(q + 1)};
@@ -536,6 +546,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     }
     if (rq->err_status)
         return send_error(conn, rq);
+    if (rq->log_path)
+        return (enum MHD_Result)tq__http_log_serve(conn, srv->audit, srv->log_signer, rq->log_path);
     return serve(srv, conn, rq);
 }
 
@@ -625,6 +637,9 @@ tq_rc tq_server_start(struct tq_store *store, const struct tq_server_config *cfg
     srv->title = tq_xstrdup(cfg->title ? cfg->title : "tansiq");
     srv->api_root = tq_xstrdup(api_root);
     srv->taxii.store = store;
+    srv->taxii.audit = cfg->audit;
+    srv->audit = cfg->log_signer ? cfg->audit : NULL;
+    srv->log_signer = cfg->log_signer;
     srv->taxii.title = srv->title;
     srv->taxii.api_root = srv->api_root;
     srv->taxii.max_content_length =

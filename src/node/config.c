@@ -44,6 +44,8 @@ static const struct opt options[] = {
      "hours a TAXII status resource is kept (at least 24)"},
     {"sync_interval_s", OPT_UINT, "0", 0, 7 * 24 * 3600, CFG(sync_interval_s),
      "tansiq serve pulls every partner this often, seconds (0: only 'tansiq sync')"},
+    {"log_origin", OPT_STR, "", 0, 0, CFG(log_origin),
+     "origin of the audit log's checkpoints (empty: tansiq/ and the certificate's hash)"},
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))

@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "node/node.h"
+#include "tansiq/audit.h"
 
 #define PEM_MAX (1u << 20)
 #define PUBKEY_B64_MAX 256
@@ -131,6 +132,55 @@ tq_rc tq_node_identity(struct tq_node *node, struct tq_node_identity *out, struc
     *out = id;
     memset(&id, 0, sizeof(id));
 out:
+    tq_node_identity_cleanup(&id);
+    tq_buf_cleanup(&path);
+    return rc;
+}
+
+tq_rc tq_node_log_signer(struct tq_node *node, struct tq_note_signer *out, struct tq_err *err)
+{
+    struct tq_node_identity id;
+    struct tq_server_config cfg;
+    struct tq_buf path;
+    char origin[TQ_AUDIT_ORIGIN_MAX];
+    char *key_b64 = NULL;
+    uint8_t sk[crypto_sign_SECRETKEYBYTES];
+    size_t sk_len = 0;
+    const char *name = origin;
+    tq_rc rc;
+
+    memset(&id, 0, sizeof(id));
+    tq_buf_init(&path, TQ_NODE_PATH_MAX);
+    rc = tq_node_identity(node, &id, err);
+    if (rc)
+        goto out;
+    rc = tq_node_server_config(node, &cfg, err);
+    if (rc)
+        goto out;
+    tq_audit_default_origin(id.cert_sha256, origin);
+    if (cfg.log_origin && *cfg.log_origin)
+        name = cfg.log_origin;
+    rc = tq_buf_printf(&path, "%s/identity.key", node->home);
+    if (rc) {
+        rc = tq_err_set(err, rc, "home path too long");
+        goto out;
+    }
+    rc = read_text(path.ptr, 256, &key_b64, err);
+    if (rc)
+        goto out;
+    if (sodium_base642bin(sk, sizeof(sk), key_b64, strlen(key_b64), " \t\r\n", &sk_len, NULL,
+                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        sk_len != sizeof(sk)) {
+        rc = tq_err_set(err, TQ_EINVAL, "%s is not a base64 Ed25519 secret key", path.ptr);
+        goto out;
+    }
+    /* libsodium's secret key is seed || public key. */
+    rc = tq_note_signer_from_seed(tq_str_c(name), TQ_NOTE_ALG_ED25519, sk, out, err);
+out:
+    sodium_memzero(sk, sizeof(sk));
+    if (key_b64)
+        sodium_memzero(key_b64, strlen(key_b64));
+    tq_free(key_b64);
     tq_node_identity_cleanup(&id);
     tq_buf_cleanup(&path);
     return rc;

@@ -292,6 +292,7 @@ enum stmt_id {
     ST_AUDIT_COMMITMENTS,
     ST_AUDIT_ENTRY,
     ST_CKPT_INSERT,
+    ST_CKPT_MAX,
     ST__COUNT
 };
 
@@ -438,6 +439,7 @@ static const char *const stmt_sql[ST__COUNT] = {
                        "FROM audit_leaves WHERE idx = ?1",
     [ST_CKPT_INSERT] = "INSERT INTO audit_checkpoints(size, at_us, note) VALUES (?1, ?2, ?3) "
                        "ON CONFLICT(size) DO NOTHING",
+    [ST_CKPT_MAX] = "SELECT coalesce(max(size), -1) FROM audit_checkpoints",
 };
 
 /* ---- connections and the pool --------------------------------------------------------- */
@@ -3107,7 +3109,21 @@ static tq_rc sqlite_audit_checkpoint_put(struct tq_store *store, uint64_t size, 
     rc = write_begin(s, c, err);
     if (rc)
         goto out;
-    rc = stmt_get(c, ST_CKPT_INSERT, &st, err);
+    /* The latest never moves back, also against a signer in another process. */
+    rc = stmt_get(c, ST_CKPT_MAX, &st, err);
+    if (rc == TQ_OK) {
+        src = sqlite3_step(st);
+        if (src != SQLITE_ROW)
+            rc = db_fail(err, c->db, src, "read checkpoints");
+        else if (sqlite3_column_int64(st, 0) > (int64_t)size)
+            rc = tq_err_set(err, TQ_ECONFLICT,
+                            "store: a checkpoint of %lld leaves is newer than this one (%" PRIu64
+                            ")",
+                            (long long)sqlite3_column_int64(st, 0), size);
+        stmt_done(st);
+    }
+    if (rc == TQ_OK)
+        rc = stmt_get(c, ST_CKPT_INSERT, &st, err);
     if (rc == TQ_OK) {
         sqlite3_bind_int64(st, 1, (int64_t)size);
         sqlite3_bind_int64(st, 2, tq_time_now_us());

@@ -157,6 +157,15 @@ code=$(get "$B" "$BASE/api/collections/$BORDER/manifest/" "$W/man")
 if [[ $code == 200 ]] && jq_py 'assert len(j["objects"]) == 2' "$W/man"; then ok "manifest counts only released"; else
   bad "manifest counts only released" "$code $(head -c 200 "$W/man")"; fi
 
+# every version returned to the partner is logged as read (4: the full page and the 2 pages of
+# one), with its digest, within the batch interval; the manifest reveals no content, no reads
+sleep 0.6
+if command -v sqlite3 >/dev/null; then
+  nread=$(sqlite3 "$A/store.db" "SELECT count(*) FROM audit_leaves WHERE kind = 'read' AND partner = 'damascus' AND record LIKE '%\"sha256\":\"%'" 2>&1)
+  if [[ $nread == 4 ]]; then ok "partner reads logged in the audit log (4)"; else
+    bad "partner reads logged in the audit log" "$nread"; fi
+fi
+
 # a withheld object answers exactly like a random id
 code1=$(get "$B" "$OBJS$WITHHELD/" "$W/w1" -D "$W/w1.h")
 code2=$(get "$B" "${OBJS}indicator--$(python3 -c 'import uuid; print(uuid.uuid4())')/" "$W/w2" -D "$W/w2.h")

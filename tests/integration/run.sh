@@ -9,6 +9,7 @@
 # cursors, forged cursors, truncated and oversized bodies, slow clients, many connections,
 # ATT&CK round trip), the independent probe in ../shared/tools when the test data is there, and
 # partners.sh: two more nodes exchanging over mutual TLS, and a stranger's certificate.
+# auditlog.sh: the audit log served at /log/, checked with tools/tlogcheck.py.
 # Ends with "N passed, N failed" and exits non-zero on any failure.
 set -uo pipefail
 BUILD=${1:-build}
@@ -224,6 +225,23 @@ if command -v python3 >/dev/null && command -v openssl >/dev/null; then
 else
   skipped=$((skipped + 1))
   echo "skip partners.sh: needs python3 and openssl"
+fi
+
+# ---- the audit log as C2SP tlog-tiles, checked by an independent client -------------------
+if command -v python3 >/dev/null && python3 -c 'import cryptography' 2>/dev/null; then
+  "$HERE/auditlog.sh" "$TANSIQ" "$H" "$BASE" "$WORK/auditlog" >"$WORK/auditlog.out" 2>&1
+  while IFS= read -r line; do
+    case $line in
+    "ok "*) passed=$((passed + 1)); echo "$line" ;;
+    "FAIL "*) failed=$((failed + 1)); echo "$line" ;;
+    "skip "*) skipped=$((skipped + 1)); echo "$line" ;;
+    *) ;;
+    esac
+  done <"$WORK/auditlog.out"
+  grep -q "^auditlog: done" "$WORK/auditlog.out" || bad "auditlog.sh" "did not finish"
+else
+  skipped=$((skipped + 1))
+  echo "skip auditlog.sh: needs python3 with cryptography"
 fi
 
 # The server must still be alive and must not have logged a credential.
