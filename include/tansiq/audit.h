@@ -54,10 +54,16 @@ tq_rc tq_audit_consistency(struct tq_audit_log *log, uint64_t size1, uint64_t si
                            struct tq_merkle_proof *out, struct tq_err *err);
 
 /*
- * Queue a partner's read of one object version (sha256: 32 bytes, or NULL when unknown). The
- * writer thread appends queued reads in one transaction every flush_interval_ms or flush_max
- * reads. Never blocks on the database; TQ_EINVAL for missing names.
+ * Queue one read event for the n versions of one collection that one response gave a partner,
+ * named by their date_added (each one's "stored" leaf has it as its time and holds the object
+ * id, version and digest): one leaf, {"added":[...],"collection","kind":"read","partner",...}.
+ * The writer thread appends queued events in one transaction every flush_interval_ms or
+ * flush_max events. Copies everything, never blocks on the database; TQ_EINVAL for missing
+ * names or n == 0.
  */
+tq_rc tq_audit_note_reads(struct tq_audit_log *log, const char *partner, const char *collection,
+                          const int64_t *added_us, size_t n, struct tq_err *err);
+/* Queue a read event of one version named by id, version and digest (sha256 may be NULL). */
 tq_rc tq_audit_note_read(struct tq_audit_log *log, const char *partner, const char *collection,
                          const char *object, int64_t version_us, const uint8_t *sha256,
                          struct tq_err *err);

@@ -131,7 +131,6 @@ struct tq_store_row {
     const char *spec_version;
     const char *json; /* canonical JSON; NULL when the query asked for none */
     size_t json_len;
-    const uint8_t *sha256; /* partner queries: SHA-256 of the JCS form (32 bytes), or NULL */
 };
 
 /* Return TQ_OK to continue; any other code stops the query and is returned by it. */
@@ -377,11 +376,19 @@ struct tq_store_audit_event {
     int64_t version_us;     /* -1: an unversioned object */
     const uint8_t *sha256;  /* tq_stix_object_sha256 of the version (32 bytes), or NULL */
     const char *partner;    /* the partner concerned; NULL for "stored" */
+    /*
+     * n_added > 0: a read of several versions (every version one response gave a partner),
+     * named by their date_added in the collection, which is the "time" of each one's "stored"
+     * leaf; object, version_us and sha256 above are then unused.
+     */
+    const int64_t *added_us;
+    size_t n_added;
 };
 
 /*
  * The record of an event: {"collection","kind","object","partner","sha256","time","v":1,
- * "version"} in RFC 8785 form (absent members omitted), appended to out.
+ * "version"} in RFC 8785 form (absent members omitted), appended to out. With added_us,
+ * "object", "sha256" and "version" give way to "added": [date_added_us, ...] (integers).
  */
 tq_rc tq_store_audit_record(const struct tq_store_audit_event *ev, struct tq_buf *out,
                             struct tq_err *err);

@@ -22,14 +22,17 @@
 
 #define SYNC_CHUNK 4096 /* leaf hashes read per store call when catching up */
 
+/* One read event: a single version, or the versions of one response by date_added. */
 struct queued_read {
     char *partner;
     char *collection;
-    char *object;
-    int64_t version_us;
     int64_t at_us;
+    char *object; /* NULL when added is used */
+    int64_t version_us;
     bool has_sha;
     uint8_t sha256[32];
+    int64_t *added;
+    size_t n_added;
 };
 
 struct tq_audit_log {
@@ -161,9 +164,10 @@ bool tq_audit_checkpoint_size(struct tq_audit_log *log, uint64_t *size)
 
 static void queued_cleanup(struct queued_read *r)
 {
+    tq_free(r->object);
+    tq_free(r->added);
     tq_free(r->partner);
     tq_free(r->collection);
-    tq_free(r->object);
 }
 
 /* Take the queue and write it in one transaction; flush_mu keeps batches in order. */
@@ -191,7 +195,9 @@ static tq_rc flush_queue(struct tq_audit_log *log, struct tq_err *err)
                                               .object = batch[i].object,
                                               .version_us = batch[i].version_us,
                                               .sha256 = batch[i].has_sha ? batch[i].sha256 : NULL,
-                                              .partner = batch[i].partner};
+                                              .partner = batch[i].partner,
+                                              .added_us = batch[i].added,
+                                              .n_added = batch[i].n_added};
         }
         rc = tq_store_audit_append(log->store, ev, n, err);
         if (rc)
@@ -232,6 +238,20 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
+/* Append r to the queue (taking its memory) and wake the writer when a batch is full. */
+static void enqueue(struct tq_audit_log *log, struct queued_read *r)
+{
+    pthread_mutex_lock(&log->q_mu);
+    if (log->q_len == log->q_cap) {
+        log->q_cap = log->q_cap ? log->q_cap * 2 : 64;
+        log->q = tq_xrealloc(log->q, log->q_cap * sizeof(*log->q));
+    }
+    log->q[log->q_len++] = *r;
+    if (log->q_len >= log->flush_max)
+        pthread_cond_signal(&log->q_cv);
+    pthread_mutex_unlock(&log->q_mu);
+}
+
 tq_rc tq_audit_note_read(struct tq_audit_log *log, const char *partner, const char *collection,
                          const char *object, int64_t version_us, const uint8_t *sha256,
                          struct tq_err *err)
@@ -249,15 +269,25 @@ tq_rc tq_audit_note_read(struct tq_audit_log *log, const char *partner, const ch
         r.has_sha = true;
         memcpy(r.sha256, sha256, 32);
     }
-    pthread_mutex_lock(&log->q_mu);
-    if (log->q_len == log->q_cap) {
-        log->q_cap = log->q_cap ? log->q_cap * 2 : 64;
-        log->q = tq_xrealloc(log->q, log->q_cap * sizeof(*log->q));
-    }
-    log->q[log->q_len++] = r;
-    if (log->q_len >= log->flush_max)
-        pthread_cond_signal(&log->q_cv);
-    pthread_mutex_unlock(&log->q_mu);
+    enqueue(log, &r);
+    return TQ_OK;
+}
+
+tq_rc tq_audit_note_reads(struct tq_audit_log *log, const char *partner, const char *collection,
+                          const int64_t *added_us, size_t n, struct tq_err *err)
+{
+    struct queued_read r = {0};
+
+    if (!log || !partner || !collection || !added_us || n == 0)
+        return tq_err_set(err, TQ_EINVAL, "audit: read event lacks partner, collection or objects");
+    r.partner = tq_xstrdup(partner);
+    r.collection = tq_xstrdup(collection);
+    r.version_us = -1;
+    r.at_us = tq_time_now_us();
+    r.added = tq_xcalloc(n, sizeof(*r.added));
+    memcpy(r.added, added_us, n * sizeof(*r.added));
+    r.n_added = n;
+    enqueue(log, &r);
     return TQ_OK;
 }
 

@@ -1233,7 +1233,7 @@ static tq_rc audit_insert(struct conn *c, const struct tq_store_audit_event *ev,
     tq_rc rc;
     int src;
 
-    tq_buf_init(&rec, 4096);
+    tq_buf_init(&rec, 1u << 20);
     rc = tq_store_audit_record(ev, &rec, err);
     if (rc)
         goto out;
@@ -1769,10 +1769,6 @@ static tq_rc sqlite_query(struct tq_store *store, const struct tq_store_query *q
     by_id = q->object_id || q->n_ids;
     sb_add(b, with_json ? "SELECT o.id, o.date_added_us, o.version_us, o.spec_version, o.json"
                         : "SELECT o.id, o.date_added_us, o.version_us, o.spec_version");
-    /* Partners' reads are logged with the version's digest, one primary-key lookup a row. */
-    if (q->partner)
-        sb_add(b, ", (SELECT f.sha256 FROM facts f WHERE f.collection = o.collection"
-                  " AND f.date_added_us = o.date_added_us)");
     if (!q->partner) {
         sb_int(b, " FROM objects o WHERE o.collection = ?", cid);
     } else if (by_id) {
@@ -1842,9 +1838,6 @@ static tq_rc sqlite_query(struct tq_store *store, const struct tq_store_query *q
             row.json = (const char *)sqlite3_column_text(st, 4);
             row.json_len = (size_t)sqlite3_column_bytes(st, 4);
         }
-        row.sha256 = NULL;
-        if (q->partner && sqlite3_column_bytes(st, with_json ? 5 : 4) == 32)
-            row.sha256 = sqlite3_column_blob(st, with_json ? 5 : 4);
         if (!row.id || !row.spec_version || (with_json && !row.json)) {
             rc = db_fail(err, c->db, SQLITE_NOMEM, "read object row");
             goto out;

@@ -591,6 +591,19 @@ static tq_rc record_member(struct tq_buf *out, bool *first, const char *name, co
     return rc;
 }
 
+static const char *hex_of(const uint8_t sha256[32], char hex[65])
+{
+    static const char digits[] = "0123456789abcdef";
+    size_t i;
+
+    for (i = 0; i < 32; i++) {
+        hex[2 * i] = digits[sha256[i] >> 4];
+        hex[2 * i + 1] = digits[sha256[i] & 15];
+    }
+    hex[64] = '\0';
+    return hex;
+}
+
 /*
  * The members are written in RFC 8785 order (all names are ASCII, so UTF-16 order is byte
  * order) and every value is a string but "v", which JCS writes as 1: the text is its own
@@ -601,33 +614,39 @@ tq_rc tq_store_audit_record(const struct tq_store_audit_event *ev, struct tq_buf
 {
     char time[TQ_TIME_STR_MAX], version[TQ_TIME_STR_MAX], hex[65];
     bool first = true;
-    tq_rc rc;
+    tq_rc rc = TQ_OK;
     size_t i;
 
-    if (!ev || !out || !ev->kind || !ev->collection || !ev->object)
+    if (!ev || !out || !ev->kind || !ev->collection || (!ev->object && !ev->n_added))
         return tq_err_set(err, TQ_EINVAL, "store: audit event lacks kind, collection or object");
     tq_time_format(ev->at_us, time);
-    if (ev->version_us >= 0)
-        tq_time_format_exact(ev->version_us, version);
-    if (ev->sha256) {
-        for (i = 0; i < 32; i++)
-            snprintf(hex + 2 * i, 3, "%02x", ev->sha256[i]);
+    if (ev->n_added) {
+        /* "added" sorts before "collection"; JCS writes these integers (< 2^53) as is. */
+        rc = tq_buf_append_c(out, "{\"added\":[");
+        for (i = 0; rc == TQ_OK && i < ev->n_added; i++)
+            rc = tq_buf_printf(out, i ? ",%" PRId64 : "%" PRId64, ev->added_us[i]);
+        if (rc == TQ_OK)
+            rc = tq_buf_append_c(out, "]");
+        first = false;
     }
-    rc = record_member(out, &first, "collection", ev->collection);
+    if (rc == TQ_OK)
+        rc = record_member(out, &first, "collection", ev->collection);
     if (rc == TQ_OK)
         rc = record_member(out, &first, "kind", ev->kind);
-    if (rc == TQ_OK)
+    if (rc == TQ_OK && !ev->n_added)
         rc = record_member(out, &first, "object", ev->object);
     if (rc == TQ_OK)
         rc = record_member(out, &first, "partner", ev->partner);
-    if (rc == TQ_OK)
-        rc = record_member(out, &first, "sha256", ev->sha256 ? hex : NULL);
+    if (rc == TQ_OK && !ev->n_added)
+        rc = record_member(out, &first, "sha256", ev->sha256 ? hex_of(ev->sha256, hex) : NULL);
     if (rc == TQ_OK)
         rc = record_member(out, &first, "time", time);
     if (rc == TQ_OK)
         rc = tq_buf_append_c(out, ",\"v\":1");
-    if (rc == TQ_OK)
-        rc = record_member(out, &first, "version", ev->version_us >= 0 ? version : NULL);
+    if (rc == TQ_OK && !ev->n_added && ev->version_us >= 0) {
+        tq_time_format_exact(ev->version_us, version);
+        rc = record_member(out, &first, "version", version);
+    }
     if (rc == TQ_OK)
         rc = tq_buf_append_c(out, "}");
     if (rc)

@@ -385,37 +385,23 @@ static void handle_collection(const struct tq_taxii_ctx *ctx, const struct tq_ta
 
 /* ---- queries: manifest, objects, object, versions --------------------------------------- */
 
-/* A version returned to a partner, logged as read once the page is complete. */
-struct read_event {
-    char id[TQ_STIX_ID_MAX];
-    int64_t version_us;
-    bool has_sha;
-    uint8_t sha256[32];
-};
-
 struct page {
     struct jw w;
     enum tq_taxii_route route;
     size_t n;
-    bool log_reads;           /* a partner's objects, object or versions request */
-    struct read_event *reads; /* one per row delivered when log_reads */
+    bool log_reads;      /* a partner's objects, object or versions request */
+    int64_t *read_added; /* date_added of each row delivered when log_reads */
     size_t n_reads, cap_reads;
 };
 
+/* Remember a version given to a partner; it is logged as read once the page is complete. */
 static void page_note_read(struct page *p, const struct tq_store_row *row)
 {
-    struct read_event *e;
-
     if (p->n_reads == p->cap_reads) {
-        p->cap_reads = p->cap_reads ? 2 * p->cap_reads : 16;
-        p->reads = tq_xrealloc(p->reads, p->cap_reads * sizeof(*p->reads));
+        p->cap_reads = p->cap_reads ? 2 * p->cap_reads : 128;
+        p->read_added = tq_xrealloc(p->read_added, p->cap_reads * sizeof(*p->read_added));
     }
-    e = &p->reads[p->n_reads++];
-    snprintf(e->id, sizeof(e->id), "%s", row->id);
-    e->version_us = row->version_us;
-    e->has_sha = row->sha256 != NULL;
-    if (row->sha256)
-        memcpy(e->sha256, row->sha256, 32);
+    p->read_added[p->n_reads++] = row->date_added_us;
 }
 
 static tq_rc on_row(void *ud, const struct tq_store_row *row)
@@ -567,12 +553,11 @@ static void handle_query(const struct tq_taxii_ctx *ctx, const struct tq_taxii_r
     resp->has_dates = true;
     tq_time_format(info.first_date_added_us, resp->date_first);
     tq_time_format(info.last_date_added_us, resp->date_last);
-    /* The page is complete: every version in it is logged as read by the partner. */
-    for (size_t i = 0; i < p.n_reads; i++)
-        tq_audit_note_read(ctx->audit, req->partner, c.id, p.reads[i].id, p.reads[i].version_us,
-                           p.reads[i].has_sha ? p.reads[i].sha256 : NULL, NULL);
+    /* The page is complete: one read event names every version in it by its date_added. */
+    if (p.n_reads)
+        tq_audit_note_reads(ctx->audit, req->partner, c.id, p.read_added, p.n_reads, NULL);
 out:
-    tq_free(p.reads);
+    tq_free(p.read_added);
     if (have_filter)
         tq__taxii_filter_cleanup(&f);
     tq_collection_cleanup(&c);

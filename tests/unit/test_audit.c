@@ -418,6 +418,25 @@ static void batched_reads_flushed(void **state)
     assert_string_equal(e.partner, "alpha");
     assert_non_null(strstr(e.record, "\"sha256\":\"1111"));
     tq_store_audit_entry_cleanup(&e);
+    /* One response of several versions is one leaf naming them by date_added, in JCS form. */
+    {
+        static const int64_t added[3] = {1700000000000001, 1700000000000002, 42};
+
+        assert_int_equal(tq_audit_note_reads(log, "bravo", COLL_ID, added, 3, &err), TQ_OK);
+        assert_int_equal(tq_audit_note_reads(log, "bravo", COLL_ID, added, 0, &err), TQ_EINVAL);
+        assert_int_equal(tq_audit_flush(log, &err), TQ_OK);
+        assert_int_equal(audit_size(f->store), 2);
+        assert_int_equal(tq_store_audit_entry(f->store, 1, &e, &err), TQ_OK);
+        assert_true(
+            strncmp(e.record,
+                    "{\"added\":[1700000000000001,1700000000000002,42],\"collection\":\"" COLL_ID
+                    "\",\"kind\":\"read\",\"partner\":\"bravo\",\"time\":\"",
+                    strlen("{\"added\":[1700000000000001,1700000000000002,42],"
+                           "\"collection\":\"" COLL_ID
+                           "\",\"kind\":\"read\",\"partner\":\"bravo\",\"time\":\"")) == 0);
+        assert_non_null(strstr(e.record, "Z\",\"v\":1}"));
+        tq_store_audit_entry_cleanup(&e);
+    }
     /* A full batch goes at once (flush_max), and close writes what is left. */
     for (i = 0; i < 8 + 3; i++)
         assert_int_equal(tq_audit_note_read(log, "bravo", COLL_ID,
@@ -426,7 +445,7 @@ static void batched_reads_flushed(void **state)
                          TQ_OK);
     assert_int_equal(tq_audit_note_read(log, NULL, COLL_ID, "x", 1, NULL, &err), TQ_EINVAL);
     tq_audit_log_close(log);
-    assert_int_equal(audit_size(f->store), 12);
+    assert_int_equal(audit_size(f->store), 13);
 }
 
 static void tiles_and_entries(void **state)
