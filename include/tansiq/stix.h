@@ -42,6 +42,12 @@ struct tq_stix_object {
     char **marking_refs; /* object_marking_refs, in order */
     size_t n_marking_refs;
     char created_by_ref[TQ_STIX_ID_MAX]; /* "" when absent */
+    /*
+     * SHA-256 of the object's RFC 8785 form, computed during validation from the parsed tree
+     * (the audit log commits to it); tq_stix_object_sha256 returns it when sha256_known.
+     */
+    bool sha256_known;
+    uint8_t sha256[32];
 };
 
 void tq_stix_object_cleanup(struct tq_stix_object *obj);

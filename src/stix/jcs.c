@@ -62,7 +62,6 @@ static tq_rc put(struct jcs *j, const void *p, size_t n)
 
 /* ---- strings ------------------------------------------------------------------------------ */
 
-
 static bool utf8_valid(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -458,11 +457,30 @@ out:
     return rc;
 }
 
+/* SHA-256 of the JCS form of a parsed object: the digest behind tq_stix_object_sha256. */
+tq_rc tq__stix_jcs_sha256(struct json_object *jso, size_t size_hint, uint8_t out[32],
+                          struct tq_err *err)
+{
+    struct tq_buf canon;
+    tq_rc rc;
+
+    tq_buf_init(&canon, size_hint * 6 + 64);
+    rc = tq_jcs_serialize(jso, &canon, err);
+    if (!rc)
+        crypto_hash_sha256(out, (const unsigned char *)canon.ptr, canon.len);
+    tq_buf_cleanup(&canon);
+    return rc;
+}
+
 tq_rc tq_stix_object_sha256(const struct tq_stix_object *obj, uint8_t out[32], struct tq_err *err)
 {
     struct tq_buf canon;
     tq_rc rc;
 
+    if (obj && obj->sha256_known) {
+        memcpy(out, obj->sha256, 32); /* computed during validation, from the same tree */
+        return TQ_OK;
+    }
     if (!obj || !obj->json)
         return tq_err_set(err, TQ_EINVAL, "no serialised object to hash");
     if (obj->json_len > MEMBERS_MAX_BYTES)

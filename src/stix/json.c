@@ -98,7 +98,6 @@ static long hex4(const unsigned char *p, size_t i, size_t n)
     return v;
 }
 
-
 static size_t utf8_put(unsigned char out[4], unsigned long cp)
 {
     if (cp < 0x80) {
