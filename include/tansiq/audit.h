@@ -26,8 +26,8 @@
 struct tq_audit_log;
 
 struct tq_audit_options {
-    unsigned flush_interval_ms; /* queued reads are written this often; 0 = 250 */
-    unsigned flush_max;         /* ... or as soon as this many are queued; 0 = 256 */
+    unsigned flush_interval_ms; /* queued reads are written this often; 0 = 5000 */
+    unsigned flush_max;         /* ... or as soon as this many are queued; 0 = 16384 */
     bool no_thread;             /* no writer thread: reads are written by tq_audit_flush only */
 };
 

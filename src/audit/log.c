@@ -316,8 +316,8 @@ tq_rc tq_audit_log_open(struct tq_store *store, const struct tq_audit_options *o
     log = tq_xcalloc(1, sizeof(*log));
     log->store = store;
     log->tree = tq_merkle_new(0);
-    log->flush_interval_ms = opt && opt->flush_interval_ms ? opt->flush_interval_ms : 250;
-    log->flush_max = opt && opt->flush_max ? opt->flush_max : 256;
+    log->flush_interval_ms = opt && opt->flush_interval_ms ? opt->flush_interval_ms : 5000;
+    log->flush_max = opt && opt->flush_max ? opt->flush_max : 16384;
     log->last_sign_mono_us = INT64_MIN / 2;
     pthread_mutex_init(&log->tree_mu, NULL);
     pthread_mutex_init(&log->sign_mu, NULL);
