@@ -21,6 +21,7 @@ cat <<MSG
 tansiq demo node
   TAXII discovery : https://127.0.0.1:$PORT/taxii2/
   collections     : https://127.0.0.1:$PORT/api/collections/
+  audit log       : https://127.0.0.1:$PORT/log/checkpoint   (C2SP tlog-tiles under /log/)
   user / password : $USER_NAME / $PASSWORD   (self-signed certificate: use curl -k)
   try             : curl -k -u $USER_NAME:$PASSWORD -H 'Accept: application/taxii+json;version=2.1' \\
                       'https://127.0.0.1:$PORT/api/collections/'
