@@ -98,6 +98,13 @@ struct tq_json_split {
  */
 tq_rc tq_json_check(struct tq_str text, struct tq_json_split *split, struct tq_err *err);
 void tq_json_split_cleanup(struct tq_json_split *split);
+/*
+ * Parse element i of a split that tq_json_check recorded, without checking it again: the
+ * check already covered its bytes (grammar, UTF-8, depth, integers, duplicate names). The text
+ * the split points into must be unchanged since. On TQ_OK *out is owned by the caller.
+ */
+tq_rc tq_json_parse_element(const struct tq_json_split *split, size_t i, struct json_object **out,
+                            struct tq_err *err);
 
 /*
  * Find the object list of a parsed container: a bundle, a TAXII envelope, a bare array or a

@@ -91,7 +91,7 @@ static struct tq_stix_batch *validate_range(const struct tq_json_split *split, s
         struct json_object *jso = NULL;
         struct tq_err err;
 
-        it->ok = tq_json_parse(split->elems[first + k], &jso, &err) == TQ_OK &&
+        it->ok = tq_json_parse_element(split, first + k, &jso, &err) == TQ_OK &&
                  tq_stix_object_from_json(jso, first + k, b, &it->obj, NULL) == TQ_OK;
         if (!it->ok)
             b->n_invalid++;

@@ -672,18 +672,14 @@ void tq_json_split_cleanup(struct tq_json_split *split)
     memset(split, 0, sizeof(*split));
 }
 
-tq_rc tq_json_parse(struct tq_str text, struct json_object **out, struct tq_err *err)
+/* json-c on text that passed json_check (tq_json_parse) or a check that covered it. */
+static tq_rc parse_checked(struct tq_str text, struct json_object **out, struct tq_err *err)
 {
     struct json_tokener *tok = NULL;
     struct json_object *jso = NULL;
     enum json_tokener_error jerr;
-    tq_rc rc;
+    tq_rc rc = TQ_OK;
 
-    if (text.len > (size_t)INT_MAX - 1)
-        return tq_err_set(err, TQ_ETOOBIG, "JSON text of %zu bytes is too large", text.len);
-    rc = json_check(text, NULL, err);
-    if (rc)
-        return rc;
     /* json-c counts one level more than we do for the top value; leave it room. */
     tok = json_tokener_new_ex(TQ_STIX_MAX_DEPTH + 2);
     if (!tok)
@@ -706,4 +702,24 @@ tq_rc tq_json_parse(struct tq_str text, struct json_object **out, struct tq_err 
 out:
     json_tokener_free(tok);
     return rc;
+}
+
+tq_rc tq_json_parse(struct tq_str text, struct json_object **out, struct tq_err *err)
+{
+    tq_rc rc;
+
+    if (text.len > (size_t)INT_MAX - 1)
+        return tq_err_set(err, TQ_ETOOBIG, "JSON text of %zu bytes is too large", text.len);
+    rc = json_check(text, NULL, err);
+    if (rc)
+        return rc;
+    return parse_checked(text, out, err);
+}
+
+tq_rc tq_json_parse_element(const struct tq_json_split *split, size_t i, struct json_object **out,
+                            struct tq_err *err)
+{
+    if (!split || i >= split->n)
+        return tq_err_set(err, TQ_EINVAL, "no element %zu in the split", i);
+    return parse_checked(split->elems[i], out, err);
 }
