@@ -23,9 +23,17 @@ pids=()
 
 cleanup() {
   local p
+  # Servers are started inside $(...), a subshell: their PIDs come back through a file.
+  if [[ -f $WORK/server.pids ]]; then
+    while read -r p; do pids+=("$p"); done <"$WORK/server.pids"
+  fi
   for p in "${pids[@]}"; do
     kill "$p" 2>/dev/null
     wait "$p" 2>/dev/null
+    for _ in $(seq 1 50); do
+      kill -0 "$p" 2>/dev/null || break
+      sleep 0.1
+    done
   done
   rm -rf "$WORK"
 }
@@ -54,7 +62,7 @@ start_server() { # $1: extra args; prints the base URL
   local out=$WORK/serve.$RANDOM
   # shellcheck disable=SC2086
   "$TANSIQ" serve --home "$H" --listen 127.0.0.1:0 $1 >"$out" 2>"$out.err" &
-  pids+=($!)
+  echo $! >>"$WORK/server.pids"
   local url=
   for _ in $(seq 1 100); do
     url=$(head -1 "$out" 2>/dev/null)
