@@ -9,7 +9,7 @@
  * a single transaction every flush_interval_ms or flush_max reads; a checkpoint writes the queue
  * first, so it covers every read acknowledged before it. tree_mu guards the tree, sign_mu makes
  * checkpoints one at a time, q_mu guards the queue. Lock order: sign_mu, then tree_mu; q_mu is
- * never held with another.
+ * always taken last and released before any other lock is taken.
  */
 #include <inttypes.h>
 #include <stdatomic.h>
@@ -524,7 +524,7 @@ tq_rc tq_audit_checkpoint_fresh(struct tq_audit_log *log, const struct tq_note_s
                                 unsigned min_interval_ms, char **note_out, struct tq_err *err)
 {
     char *latest = NULL;
-    bool recent;
+    bool recent, queued;
     tq_rc rc;
 
     if (!log || !signer || !note_out)
@@ -537,7 +537,10 @@ tq_rc tq_audit_checkpoint_fresh(struct tq_audit_log *log, const struct tq_note_s
     if (rc && rc != TQ_ENOTFOUND)
         goto out;
     recent = tq_time_mono_us() - log->last_sign_mono_us < (int64_t)min_interval_ms * 1000;
-    if (rc == TQ_ENOTFOUND || (!recent && note_size(latest) != tq_audit_size(log))) {
+    pthread_mutex_lock(&log->q_mu);
+    queued = log->q_len > 0; /* reads answered but not yet written: signing writes them */
+    pthread_mutex_unlock(&log->q_mu);
+    if (rc == TQ_ENOTFOUND || (!recent && (queued || note_size(latest) != tq_audit_size(log)))) {
         tq_free(latest);
         latest = NULL;
         rc = sign_locked(log, signer, &latest, err);

@@ -158,9 +158,11 @@ if [[ $code == 200 ]] && jq_py 'assert len(j["objects"]) == 2' "$W/man"; then ok
   bad "manifest counts only released" "$code $(head -c 200 "$W/man")"; fi
 
 # every response that gave the partner versions is one read leaf naming them by date_added (3:
-# the full page of 2 and the 2 pages of one), written within the batch interval; the manifest
-# gives no content and is not logged
-sleep 0.6
+# the full page of 2 and the 2 pages of one); asking for the checkpoint (more than a second
+# after the last one) signs a fresh one, which writes the queued reads first. The manifest
+# gives no content and is not logged.
+sleep 1.1
+curl -sk "$BASE/log/checkpoint" >/dev/null
 if command -v sqlite3 >/dev/null; then
   nread=$(sqlite3 "$A/store.db" "SELECT count(*) FROM audit_leaves WHERE kind = 'read' AND partner = 'damascus' AND record LIKE '{\"added\":[%],\"collection\":%'" 2>&1)
   if [[ $nread == 3 ]]; then ok "partner reads logged in the audit log (3 responses)"; else
