@@ -49,15 +49,19 @@ struct jcs {
 /* Large enough for any number ECMAScript writes: "-0.000000" + 17 digits, or 21 digits. */
 #define NUM_MAX 40
 
-static tq_rc put(struct jcs *j, const void *p, size_t n)
+/* The detail for a failed append to the output. */
+static tq_rc put_result(struct jcs *j, tq_rc rc)
 {
-    tq_rc rc = tq_buf_append(j->out, p, n);
-
     if (rc == TQ_ETOOBIG)
         return tq_err_set(j->err, rc, "canonical JSON exceeds %zu bytes", j->out->max);
     if (rc)
         return tq_err_set(j->err, rc, "out of memory writing canonical JSON");
     return TQ_OK;
+}
+
+static tq_rc put(struct jcs *j, const void *p, size_t n)
+{
+    return put_result(j, tq_buf_append(j->out, p, n));
 }
 
 /* ---- strings ------------------------------------------------------------------------------ */
@@ -80,69 +84,15 @@ static bool utf8_valid(const char *s, size_t n)
     return true;
 }
 
-/* RFC 8785 section 3.2.2.2: escape '"', '\\' and U+0000..U+001F only; the rest is literal. */
+/*
+ * RFC 8785 section 3.2.2.2 escapes '"', '\\' and U+0000..U+001F only, with the short forms and
+ * lower-case \u00xx: exactly what tq_buf_append_json_str writes. JCS adds the UTF-8 check.
+ */
 static tq_rc put_string(struct jcs *j, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0, run = 0;
-    tq_rc rc;
-
-    rc = put(j, "\"", 1);
-    while (rc == TQ_OK && i < n) {
-        unsigned char c = p[i];
-        char esc[6] = {'\\', 'u', '0', '0', 0, 0};
-        size_t esc_len = 2;
-
-        if (c >= 0x80) {
-            size_t len = tq_utf8_len(p, i, n);
-
-            if (!len)
-                return tq_err_set(j->err, TQ_EINVAL,
-                                  "string is not valid UTF-8 at byte %zu: cannot canonicalise", i);
-            i += len;
-            continue;
-        }
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            i++;
-            continue;
-        }
-        switch (c) {
-        case '"':
-        case '\\':
-            esc[1] = (char)c;
-            break;
-        case '\b':
-            esc[1] = 'b';
-            break;
-        case '\f':
-            esc[1] = 'f';
-            break;
-        case '\n':
-            esc[1] = 'n';
-            break;
-        case '\r':
-            esc[1] = 'r';
-            break;
-        case '\t':
-            esc[1] = 't';
-            break;
-        default:
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 0xF];
-            esc_len = 6;
-            break;
-        }
-        rc = put(j, s + run, i - run);
-        if (rc == TQ_OK)
-            rc = put(j, esc, esc_len);
-        run = ++i;
-    }
-    if (rc == TQ_OK)
-        rc = put(j, s + run, n - run);
-    if (rc == TQ_OK)
-        rc = put(j, "\"", 1);
-    return rc;
+    if (!utf8_valid(s, n))
+        return tq_err_set(j->err, TQ_EINVAL, "string is not valid UTF-8: cannot canonicalise");
+    return put_result(j, tq_buf_append_json_str(j->out, s, n));
 }
 
 /* ---- member order ------------------------------------------------------------------------- */
