@@ -1050,13 +1050,19 @@ out:
     return rc;
 }
 
-static tq_rc sqlite_collection_list(struct tq_store *store, struct tq_collection **out,
-                                    size_t *n_out, struct tq_err *err)
+/*
+ * Run a listing statement and fill one element of elem_size per row with from_row. On TQ_OK
+ * *out is an array of *n_out (the caller's list type, freed with its _list_free); on failure
+ * free_list releases what was read.
+ */
+static tq_rc list_rows(struct sqlite_store *s, enum stmt_id stmt_id, size_t elem_size,
+                       void (*from_row)(sqlite3_stmt *st, void *elem),
+                       void (*free_list)(void *v, size_t n), const char *what, void **out,
+                       size_t *n_out, struct tq_err *err)
 {
-    struct sqlite_store *s = from_base(store);
     struct conn *c = NULL;
     sqlite3_stmt *st = NULL;
-    struct tq_collection *v = NULL;
+    char *v = NULL;
     size_t n = 0, cap = 0;
     tq_rc rc;
     int src;
@@ -1064,7 +1070,7 @@ static tq_rc sqlite_collection_list(struct tq_store *store, struct tq_collection
     rc = conn_get(s, &c, err);
     if (rc)
         return rc;
-    rc = stmt_get(c, ST_COLL_LIST, &st, err);
+    rc = stmt_get(c, stmt_id, &st, err);
     if (rc)
         goto out;
     for (;;) {
@@ -1073,22 +1079,40 @@ static tq_rc sqlite_collection_list(struct tq_store *store, struct tq_collection
             break;
         if (n == cap) {
             cap = cap ? cap * 2 : 8;
-            v = tq_xrealloc(v, cap * sizeof(*v));
+            v = tq_xrealloc(v, cap * elem_size);
         }
-        collection_from_row(st, &v[n++]);
+        from_row(st, v + n++ * elem_size);
     }
     if (src != SQLITE_DONE) {
-        rc = db_fail(err, c->db, src, "list collections");
+        rc = db_fail(err, c->db, src, what);
         goto out;
     }
     *out = v;
     *n_out = n;
     v = NULL;
 out:
-    tq_collection_list_free(v, n);
+    if (v)
+        free_list(v, n);
     stmt_done(st);
     conn_put(s, c);
     return rc;
+}
+
+static void collection_row(sqlite3_stmt *st, void *elem)
+{
+    collection_from_row(st, elem);
+}
+
+static void collections_free(void *v, size_t n)
+{
+    tq_collection_list_free(v, n);
+}
+
+static tq_rc sqlite_collection_list(struct tq_store *store, struct tq_collection **out,
+                                    size_t *n_out, struct tq_err *err)
+{
+    return list_rows(from_base(store), ST_COLL_LIST, sizeof(**out), collection_row,
+                     collections_free, "list collections", (void **)out, n_out, err);
 }
 
 /* ---- objects: put --------------------------------------------------------------------- */
@@ -2128,46 +2152,23 @@ out:
     return rc;
 }
 
+static tq_rc collect_names(struct conn *c, sqlite3_stmt *st, char ***out, size_t *n_out,
+                           struct tq_err *err);
+
 static tq_rc sqlite_user_list(struct tq_store *store, char ***names_out, size_t *n_out,
                               struct tq_err *err)
 {
     struct sqlite_store *s = from_base(store);
     struct conn *c = NULL;
     sqlite3_stmt *st = NULL;
-    char **v = NULL;
-    size_t n = 0, cap = 0, i;
     tq_rc rc;
-    int src;
 
     rc = conn_get(s, &c, err);
     if (rc)
         return rc;
     rc = stmt_get(c, ST_USER_LIST, &st, err);
-    if (rc)
-        goto out;
-    for (;;) {
-        src = sqlite3_step(st);
-        if (src != SQLITE_ROW)
-            break;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 8;
-            v = tq_xrealloc(v, cap * sizeof(*v));
-        }
-        v[n++] = column_dup(st, 0);
-    }
-    if (src != SQLITE_DONE) {
-        rc = db_fail(err, c->db, src, "list users");
-        goto out;
-    }
-    *names_out = v;
-    *n_out = n;
-    v = NULL;
-out:
-    if (v) {
-        for (i = 0; i < n; i++)
-            tq_free(v[i]);
-        tq_free(v);
-    }
+    if (!rc)
+        rc = collect_names(c, st, names_out, n_out, err);
     stmt_done(st);
     conn_put(s, c);
     return rc;
@@ -2376,45 +2377,21 @@ out:
     return rc;
 }
 
+static void partner_row(sqlite3_stmt *st, void *elem)
+{
+    partner_from_row(st, elem);
+}
+
+static void partners_free(void *v, size_t n)
+{
+    tq_partner_list_free(v, n);
+}
+
 static tq_rc sqlite_partner_list(struct tq_store *store, struct tq_partner **out, size_t *n_out,
                                  struct tq_err *err)
 {
-    struct sqlite_store *s = from_base(store);
-    struct conn *c = NULL;
-    sqlite3_stmt *st = NULL;
-    struct tq_partner *v = NULL;
-    size_t n = 0, cap = 0;
-    tq_rc rc;
-    int src;
-
-    rc = conn_get(s, &c, err);
-    if (rc)
-        return rc;
-    rc = stmt_get(c, ST_PARTNER_LIST, &st, err);
-    if (rc)
-        goto out;
-    for (;;) {
-        src = sqlite3_step(st);
-        if (src != SQLITE_ROW)
-            break;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 8;
-            v = tq_xrealloc(v, cap * sizeof(*v));
-        }
-        partner_from_row(st, &v[n++]);
-    }
-    if (src != SQLITE_DONE) {
-        rc = db_fail(err, c->db, src, "list partners");
-        goto out;
-    }
-    *out = v;
-    *n_out = n;
-    v = NULL;
-out:
-    tq_partner_list_free(v, n);
-    stmt_done(st);
-    conn_put(s, c);
-    return rc;
+    return list_rows(from_base(store), ST_PARTNER_LIST, sizeof(**out), partner_row, partners_free,
+                     "list partners", (void **)out, n_out, err);
 }
 
 /* Collect the first column of every row of a statement bound with (key) or nothing. */
