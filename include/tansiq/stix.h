@@ -125,6 +125,13 @@ tq_rc tq_stix_parse_batch(struct tq_str text, struct tq_stix_batch **out, struct
 void tq_stix_batch_free(struct tq_stix_batch *batch);
 
 /*
+ * Validate the objects of an already parsed list (borrowed): the elements of a JSON array, or
+ * list itself when single is set, or nothing when list is NULL. Never fails; invalid objects are
+ * items with ok == false. The result is owned by the caller (tq_stix_batch_free).
+ */
+struct tq_stix_batch *tq_stix_batch_of(struct json_object *list, bool single);
+
+/*
  * Validate one parsed object (borrowed) and, when valid, fill *out with its identity and
  * canonical JSON. Problems are appended to batch->problems when batch is non-NULL. Returns
  * TQ_OK for a valid object (warnings allowed) and TQ_ESTIX otherwise, with err naming the

@@ -83,22 +83,11 @@ tq_rc tq_stix_container(struct json_object *root, struct json_object **list, boo
     return TQ_OK;
 }
 
-tq_rc tq_stix_parse_batch(struct tq_str text, struct tq_stix_batch **out, struct tq_err *err)
+struct tq_stix_batch *tq_stix_batch_of(struct json_object *list, bool single)
 {
-    struct json_object *root = NULL, *list = NULL;
-    struct tq_stix_batch *b = NULL;
-    bool single;
-    size_t n;
-    tq_rc rc;
+    size_t n = !list ? 0 : single ? 1 : json_object_array_length(list);
+    struct tq_stix_batch *b = tq_xcalloc(1, sizeof(*b));
 
-    rc = tq_json_parse(text, &root, err);
-    if (rc)
-        return rc;
-    rc = tq_stix_container(root, &list, &single, err);
-    if (rc)
-        goto out;
-    n = !list ? 0 : single ? 1 : json_object_array_length(list);
-    b = tq_xcalloc(1, sizeof(*b));
     b->items = tq_xcalloc(n ? n : 1, sizeof(*b->items));
     b->n = n;
     for (size_t i = 0; i < n; i++) {
@@ -109,10 +98,21 @@ tq_rc tq_stix_parse_batch(struct tq_str text, struct tq_stix_batch **out, struct
         if (!it->ok)
             b->n_invalid++;
     }
-    *out = b;
-    b = NULL;
-out:
-    tq_stix_batch_free(b);
+    return b;
+}
+
+tq_rc tq_stix_parse_batch(struct tq_str text, struct tq_stix_batch **out, struct tq_err *err)
+{
+    struct json_object *root = NULL, *list = NULL;
+    bool single;
+    tq_rc rc;
+
+    rc = tq_json_parse(text, &root, err);
+    if (rc)
+        return rc;
+    rc = tq_stix_container(root, &list, &single, err);
+    if (!rc)
+        *out = tq_stix_batch_of(list, single);
     json_object_put(root);
     return rc;
 }

@@ -817,10 +817,8 @@ tq_rc tq_client_get_objects(struct tq_client *c, const char *collection_id,
 {
     struct tq_client_page p;
     struct json_object *root = NULL, *list;
-    struct tq_stix_batch *b;
     struct tq_buf url;
     long status;
-    size_t n;
     tq_rc rc;
 
     memset(&p, 0, sizeof(p));
@@ -837,19 +835,7 @@ tq_rc tq_client_get_objects(struct tq_client *c, const char *collection_id,
     if (rc)
         goto out;
 
-    n = list ? json_object_array_length(list) : 0;
-    b = tq_xcalloc(1, sizeof(*b));
-    b->items = tq_xcalloc(n ? n : 1, sizeof(*b->items));
-    b->n = n;
-    p.batch = b;
-    for (size_t i = 0; i < n; i++) {
-        struct tq_stix_item *it = &b->items[i];
-
-        it->ok = tq_stix_object_from_json(json_object_array_get_idx(list, i), i, b, &it->obj,
-                                          NULL) == TQ_OK;
-        if (!it->ok)
-            b->n_invalid++;
-    }
+    p.batch = tq_stix_batch_of(list, false);
     *out = p;
     memset(&p, 0, sizeof(p));
 out:
