@@ -74,6 +74,11 @@ void tq_node_identity_cleanup(struct tq_node_identity *id); /* NULL is a no-op *
  * tq_audit_default_origin of the node certificate. Wipe it with tq_note_signer_cleanup.
  */
 tq_rc tq_node_log_signer(struct tq_node *node, struct tq_note_signer *out, struct tq_err *err);
+/*
+ * The same key as this node's witness of its partners' logs: cosignature/v1 (type 0x04) under
+ * the same name, so a partner derives both verifier keys from the origin and the public key.
+ */
+tq_rc tq_node_witness_signer(struct tq_node *node, struct tq_note_signer *out, struct tq_err *err);
 
 /* SHA-256 of the DER encoding of the first certificate in PEM text. TQ_EINVAL if none. */
 tq_rc tq_node_cert_sha256(const char *pem, size_t len, uint8_t out[32], struct tq_err *err);

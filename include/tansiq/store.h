@@ -441,6 +441,87 @@ tq_rc tq_store_audit_checkpoint_put(struct tq_store *store, uint64_t size, const
 /* The latest signed checkpoint's note text; TQ_ENOTFOUND when none was signed. */
 tq_rc tq_store_audit_checkpoint_get(struct tq_store *store, char **note_out, struct tq_err *err);
 
+/*
+ * Kept checkpoints of size >= min_size, largest first: cb gets each one's size, signing time and
+ * note (with every signature it carries, cosignatures included) and returns false to stop.
+ */
+typedef bool (*tq_store_checkpoint_cb)(void *ud, uint64_t size, int64_t at_us, const char *note);
+tq_rc tq_store_audit_checkpoints(struct tq_store *store, uint64_t min_size,
+                                 tq_store_checkpoint_cb cb, void *ud, struct tq_err *err);
+/*
+ * Replace the note of the kept checkpoint of this size by note: the same checkpoint text with
+ * more signatures (a partner's cosignature). The latest (meta "audit.checkpoint") follows when
+ * it is that checkpoint. TQ_ENOTFOUND when no checkpoint of that size is kept; TQ_EINVAL when
+ * note's text differs from the kept one's (only signature lines may be added).
+ */
+tq_rc tq_store_audit_checkpoint_update(struct tq_store *store, uint64_t size, const char *note,
+                                       struct tq_err *err);
+
+/* Leaves to look up by what they record (indexed by at_us). */
+struct tq_store_audit_query {
+    const char *kind;    /* NULL: any */
+    const char *partner; /* NULL: any (a "stored" leaf has none) */
+    int64_t at_min_us;   /* at_us >= at_min_us */
+    int64_t at_max_us;   /* at_us <= at_max_us; 0: no upper bound */
+};
+/* Called per matching leaf, in (at_us, idx) order; return false to stop. */
+typedef bool (*tq_store_audit_entry_cb)(void *ud, const struct tq_store_audit_entry *e);
+tq_rc tq_store_audit_find(struct tq_store *store, const struct tq_store_audit_query *q,
+                          tq_store_audit_entry_cb cb, void *ud, struct tq_err *err);
+
+/* ---- witnessing (c2sp.org/tlog-witness) ----------------------------------------------- */
+
+#define TQ_STORE_ORIGIN_MAX 256 /* a log origin line, NUL included */
+
+/* What this node last cosigned of one partner's log. */
+struct tq_store_witness {
+    char origin[TQ_STORE_ORIGIN_MAX];
+    char partner[TQ_NAME_MAX];
+    uint64_t size;
+    uint8_t root[32];
+    char *note; /* the checkpoint as cosigned: the log's signature and this node's cosignature */
+    int64_t at_us;
+};
+
+void tq_store_witness_cleanup(struct tq_store_witness *w);
+void tq_store_witness_list_free(struct tq_store_witness *v, size_t n);
+/* TQ_ENOTFOUND when this node never cosigned a checkpoint of origin. */
+tq_rc tq_store_witness_get(struct tq_store *store, const char *origin, struct tq_store_witness *out,
+                           struct tq_err *err);
+/*
+ * Make next the state of next->origin, in one write transaction, if the state's size is still
+ * old_size (an origin never cosigned counts as size 0). TQ_ECONFLICT otherwise, with the
+ * current size in *current (may be NULL) and nothing changed. at_us 0: now.
+ */
+tq_rc tq_store_witness_advance(struct tq_store *store, const struct tq_store_witness *next,
+                               uint64_t old_size, uint64_t *current, struct tq_err *err);
+/* Every state, by origin. */
+tq_rc tq_store_witness_list(struct tq_store *store, struct tq_store_witness **out, size_t *n,
+                            struct tq_err *err);
+
+/*
+ * An alarm: a partner's log presented a checkpoint that cannot extend one this node cosigned
+ * before. The evidence is kept verbatim: both signed notes and the proof that failed.
+ */
+struct tq_store_alarm {
+    int64_t id;    /* assigned by tq_store_alarm_add */
+    int64_t at_us; /* 0 on add: now */
+    char partner[TQ_NAME_MAX];
+    char *origin;
+    char *reason;   /* one line in words */
+    char *old_note; /* the checkpoint cosigned before (may be NULL) */
+    char *new_note; /* the checkpoint offered now */
+    char *proof;    /* the consistency proof offered, "old N" then base64 lines (may be NULL) */
+};
+
+void tq_store_alarm_list_free(struct tq_store_alarm *v, size_t n);
+/* Keep an alarm (a->id and a->at_us are ignored); *id_out (may be NULL) receives its id. */
+tq_rc tq_store_alarm_add(struct tq_store *store, const struct tq_store_alarm *a, int64_t *id_out,
+                         struct tq_err *err);
+/* Every alarm, oldest first. */
+tq_rc tq_store_alarm_list(struct tq_store *store, struct tq_store_alarm **out, size_t *n,
+                          struct tq_err *err);
+
 /* ---- TAXII status resources ----------------------------------------------------------- */
 
 /*

@@ -137,7 +137,9 @@ out:
     return rc;
 }
 
-tq_rc tq_node_log_signer(struct tq_node *node, struct tq_note_signer *out, struct tq_err *err)
+/* The identity key as a note signer of type alg, named after the log's origin. */
+static tq_rc identity_signer(struct tq_node *node, uint8_t alg, struct tq_note_signer *out,
+                             struct tq_err *err)
 {
     struct tq_node_identity id;
     struct tq_server_config cfg;
@@ -175,7 +177,7 @@ tq_rc tq_node_log_signer(struct tq_node *node, struct tq_note_signer *out, struc
         goto out;
     }
     /* libsodium's secret key is seed || public key. */
-    rc = tq_note_signer_from_seed(tq_str_c(name), TQ_NOTE_ALG_ED25519, sk, out, err);
+    rc = tq_note_signer_from_seed(tq_str_c(name), alg, sk, out, err);
 out:
     sodium_memzero(sk, sizeof(sk));
     if (key_b64)
@@ -184,4 +186,14 @@ out:
     tq_node_identity_cleanup(&id);
     tq_buf_cleanup(&path);
     return rc;
+}
+
+tq_rc tq_node_log_signer(struct tq_node *node, struct tq_note_signer *out, struct tq_err *err)
+{
+    return identity_signer(node, TQ_NOTE_ALG_ED25519, out, err);
+}
+
+tq_rc tq_node_witness_signer(struct tq_node *node, struct tq_note_signer *out, struct tq_err *err)
+{
+    return identity_signer(node, TQ_NOTE_ALG_COSIG_V1, out, err);
 }
