@@ -85,8 +85,7 @@ static double run_log(const char *path, const struct leaf *leaves, size_t n, siz
     double rate = -1;
 
     remove_db(path);
-    if (tq_store_open(path, NULL, &store, &err) ||
-        tq_audit_log_open(store, &opt, &log, &err))
+    if (tq_store_open(path, NULL, &store, &err) || tq_audit_log_open(store, &opt, &log, &err))
         goto out;
     t0 = tq_time_mono_us();
     for (size_t i = 0; i < n; i += batch) {
@@ -118,8 +117,7 @@ out:
  * The bytes one leaf row holds: kind, time, partner, salt, record, commitment and leaf hash
  * (the salt and hashes are stand-ins of the right length: only their size matters to the disk).
  */
-static tq_rc leaf_bytes(const struct leaf *l, int64_t at_us, struct tq_buf *out,
-                        struct tq_err *err)
+static tq_rc leaf_bytes(const struct leaf *l, int64_t at_us, struct tq_buf *out, struct tq_err *err)
 {
     struct tq_store_audit_event ev;
     uint8_t fill[3 * 32 + 8];
@@ -209,10 +207,11 @@ int main(int argc, char **argv)
         uint8_t r[16];
 
         randombytes_buf(r, sizeof(r));
-        snprintf(leaves[i].object, sizeof(leaves[i].object),
-                 "indicator--%02x%02x%02x%02x-%02x%02x-4%01x%02x-8%01x%02x-%02x%02x%02x%02x%02x%02x",
-                 r[0], r[1], r[2], r[3], r[4], r[5], r[6] & 15, r[7], r[8] & 15, r[9], r[10],
-                 r[11], r[12], r[13], r[14], r[15]);
+        snprintf(
+            leaves[i].object, sizeof(leaves[i].object),
+            "indicator--%02x%02x%02x%02x-%02x%02x-4%01x%02x-8%01x%02x-%02x%02x%02x%02x%02x%02x",
+            r[0], r[1], r[2], r[3], r[4], r[5], r[6] & 15, r[7], r[8] & 15, r[9], r[10], r[11],
+            r[12], r[13], r[14], r[15]);
         randombytes_buf(leaves[i].sha256, sizeof(leaves[i].sha256));
     }
     snprintf(dir, sizeof(dir), "%s", "/tmp/tq-bench-XXXXXX");
