@@ -4,7 +4,8 @@
  * signed C2SP checkpoints of it, and the batched recording of partners' reads.
  *
  * The leaves live in the store (store.h, "audit log leaves"): stored versions and releases are
- * appended by tq_store_put_ex in the transaction that makes them, reads by this module's batch
+ * appended by tq_store_put_ex in the transaction that makes them, releases added and withdrawn
+ * by a configuration change by tq_store_release_rewrite in its own, reads by this module's batch
  * writer. A struct tq_audit_log keeps the tree in memory, rebuilt from the leaf hashes at open
  * and caught up with every committed leaf before it is used (tq_audit_sync), so a checkpoint is
  * only ever signed over durable leaves. Two checkpoints of one log are always consistent: the

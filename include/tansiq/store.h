@@ -314,7 +314,8 @@ struct tq_store_change {
 
 /*
  * In one write transaction: apply change (may be NULL), then decide every stored version of
- * collection_id (NULL: of every collection) again and replace its release rows. Returns the
+ * collection_id (NULL: of every collection) again and replace its release rows, logging each
+ * release row added ("released") or removed ("withdrawn") as an audit leaf. Returns the
  * change's own errors (TQ_ENOTFOUND, TQ_EEXIST, ...) with nothing changed.
  */
 tq_rc tq_store_release_rewrite(struct tq_store *store, const struct tq_store_change *change,
@@ -364,12 +365,16 @@ tq_rc tq_store_object_json_get(struct tq_store *store, const char *collection_id
  * (from 0, no gaps) holds a random 32-byte salt, the event record (RFC 8785 JSON text), the
  * commitment SHA-256(salt || record) and the RFC 9162 leaf hash of the commitment. The store
  * writes a "stored" leaf for every new version tq_store_put_ex stores and a "released" leaf for
- * every release row it writes for a partner, in the transaction that stores them.
+ * every release row it writes for a partner, in the transaction that stores them (at_us: the
+ * version's date_added). A configuration change (tq_store_release_rewrite and the calls above
+ * that only narrow) writes a "released" leaf for every release row it adds and a "withdrawn"
+ * leaf for every row it removes, in its own transaction, all at the time of the change; rows it
+ * leaves in place write nothing.
  */
 #define TQ_STORE_AUDIT_KIND_MAX 16
 
 struct tq_store_audit_event {
-    const char *kind;       /* "stored", "released", "read" */
+    const char *kind;       /* "stored", "released", "withdrawn", "read" */
     int64_t at_us;          /* when it happened */
     const char *collection; /* collection UUID */
     const char *object;     /* STIX id */

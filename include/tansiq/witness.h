@@ -48,14 +48,19 @@ struct tq_witness_request {
 };
 
 /*
- * Parse a request body (at most TQ_WITNESS_BODY_MAX bytes). TQ_EINVAL with the line at fault:
- * a missing or malformed old line (decimal, no sign, no leading zeros, up to 2^64-1), a hash
- * line that is not canonical base64 of exactly 32 bytes, more than TQ_MERKLE_PROOF_MAX of them,
- * no empty line, an empty note. The note itself is parsed later (tq_checkpoint_open).
+ * Parse a request body (at most TQ_WITNESS_BODY_MAX bytes, else TQ_ETOOBIG). TQ_EINVAL with the
+ * line at fault: a missing or malformed old line (decimal, no sign, no leading zeros, up to
+ * 2^64-1), a hash line that is not canonical base64 of exactly 32 bytes, more than
+ * TQ_MERKLE_PROOF_MAX of them, no empty line, an empty note. The note itself is parsed later
+ * (tq_checkpoint_open). *out is written only on TQ_OK; its checkpoint borrows from body.
  */
 tq_rc tq_witness_request_parse(struct tq_str body, struct tq_witness_request *out,
                                struct tq_err *err);
-/* Append the request body for (old_size, proof, note) to out. */
+/*
+ * Append the request body for (old_size, proof, note) to out (proof NULL: none). TQ_EINVAL for
+ * what the parser would refuse (more than TQ_MERKLE_PROOF_MAX hashes, an empty note); TQ_ETOOBIG
+ * when out is full, which then keeps what it had.
+ */
 tq_rc tq_witness_request_format(uint64_t old_size, const struct tq_merkle_proof *proof,
                                 struct tq_str note, struct tq_buf *out, struct tq_err *err);
 
@@ -70,10 +75,9 @@ struct tq_witness_log {
 
 /*
  * The log of partner p: origin from its certificate's SHA-256, both keys from its Ed25519
- * public key. TQ_ECONFIG when p has no valid public key.
+ * public key. TQ_ECONFIG when p has no valid public key or no pinned certificate (no origin).
  */
-tq_rc tq_witness_log_of(const struct tq_partner *p, struct tq_witness_log *out,
-                        struct tq_err *err);
+tq_rc tq_witness_log_of(const struct tq_partner *p, struct tq_witness_log *out, struct tq_err *err);
 /* The partner whose log has this origin; TQ_ENOTFOUND when none. */
 tq_rc tq_witness_log_find(struct tq_store *store, struct tq_str origin, struct tq_witness_log *out,
                           struct tq_err *err);
@@ -92,8 +96,8 @@ struct tq_witness_answer {
      * (content type text/x.tlog.size); otherwise one line saying why.
      */
     struct tq_buf body;
-    uint64_t size;   /* 200: the checkpoint's size; 409: the size cosigned last */
-    bool alarm;      /* evidence of an inconsistent log was kept (tq_store_alarm_list) */
+    uint64_t size; /* 200: the checkpoint's size; 409: the size cosigned last */
+    bool alarm;    /* evidence of an inconsistent log was kept (tq_store_alarm_list) */
     int64_t alarm_id;
 };
 
@@ -105,10 +109,13 @@ void tq_witness_answer_cleanup(struct tq_witness_answer *a);
  * new state before returning: parse (400), find the log by origin (404), verify its signature
  * (403), old size <= checkpoint size (400), old size = the size cosigned last (409), the
  * consistency proof from the state's root to the checkpoint's (422; size 0 needs an empty proof
- * and takes any root for the first checkpoint), then cosign with cosigner (type 0x04) at now_s.
- * The same checkpoint offered again is cosigned again without changing the state. Alarms as the
- * header says. Returns TQ_OK whenever an answer was decided (out->status), an error only when
- * the store or the cosigner failed.
+ * and takes any root for the first checkpoint, but a checkpoint of 0 leaves must carry the empty
+ * tree's root), then cosign with cosigner (type 0x04) at now_s. The same checkpoint offered
+ * again is cosigned again without changing the state. A state moved by a concurrent request
+ * between the read and the write answers 409 with its size. Alarms as the header says: one
+ * alarm at most per request, kept whatever the status. Returns TQ_OK whenever an answer was
+ * decided (out->status), an error only when the store or the cosigner failed. out must have
+ * been initialised (tq_witness_answer_init); its previous answer is replaced.
  */
 tq_rc tq_witness_add_checkpoint(struct tq_store *store, const struct tq_note_signer *cosigner,
                                 struct tq_str body, uint64_t now_s, struct tq_witness_answer *out,

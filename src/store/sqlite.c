@@ -217,8 +217,36 @@ static const char schema_v3[] = "ALTER TABLE facts ADD COLUMN sha256 BLOB;"
                                 "  note TEXT NOT NULL"
                                 ");";
 
+/*
+ * Version 4: witnessing. witness keeps, per partner log (origin), the latest checkpoint this
+ * node cosigned; size is the log's uint64_t size in SQLite's signed integer (the same 64 bits,
+ * so sizes past 2^63-1 read back unchanged and are only ever compared for equality).
+ * audit_alarms keeps the evidence of a partner log that presented a checkpoint inconsistent
+ * with one cosigned before. audit_leaves gains an index on at_us for tq_store_audit_find; as an
+ * index of a rowid table it is ordered by (at_us, idx).
+ */
+static const char schema_v4[] = "CREATE TABLE witness("
+                                "  origin TEXT PRIMARY KEY,"
+                                "  partner TEXT NOT NULL,"
+                                "  size INTEGER NOT NULL,"
+                                "  root BLOB NOT NULL CHECK (length(root) = 32),"
+                                "  note TEXT NOT NULL,"
+                                "  at_us INTEGER NOT NULL"
+                                ");"
+                                "CREATE TABLE audit_alarms("
+                                "  id INTEGER PRIMARY KEY,"
+                                "  at_us INTEGER NOT NULL,"
+                                "  partner TEXT NOT NULL,"
+                                "  origin TEXT NOT NULL,"
+                                "  reason TEXT NOT NULL,"
+                                "  old_note TEXT,"
+                                "  new_note TEXT NOT NULL,"
+                                "  proof TEXT"
+                                ");"
+                                "CREATE INDEX audit_leaves_at ON audit_leaves(at_us);";
+
 /* migrations[v] brings a database from user_version v to v + 1. */
-static const char *const migrations[] = {schema_v1, schema_v2, schema_v3};
+static const char *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4};
 
 static_assert(sizeof(migrations) / sizeof(migrations[0]) == TQ_STORE_SCHEMA_VERSION,
               "one migration per schema version");
@@ -293,6 +321,24 @@ enum stmt_id {
     ST_AUDIT_ENTRY,
     ST_CKPT_INSERT,
     ST_CKPT_MAX,
+    ST_CKPT_LIST,
+    ST_CKPT_GET,
+    ST_CKPT_UPDATE,
+    ST_AUDIT_FIND,
+    ST_REL_SNAP_CLEAR,
+    ST_REL_SNAP_ALL,
+    ST_REL_SNAP_COLL,
+    ST_REL_SNAP_PARTNER,
+    ST_REL_SNAP_GROUP,
+    ST_REL_WITHDRAWN,
+    ST_REL_ADDED_ALL,
+    ST_REL_ADDED_COLL,
+    ST_WITNESS_GET,
+    ST_WITNESS_SIZE,
+    ST_WITNESS_PUT,
+    ST_WITNESS_LIST,
+    ST_ALARM_ADD,
+    ST_ALARM_LIST,
     ST__COUNT
 };
 
@@ -305,6 +351,24 @@ enum stmt_id {
 #define FACTS_JOIN                                                                                 \
     " FROM objects o LEFT JOIN facts f ON f.collection = o.collection AND "                        \
     "f.date_added_us = o.date_added_us"
+/*
+ * The release rows a configuration change may remove, copied before it is applied (into
+ * temp.rel_before, one per connection) so that the rows it removes and adds can be logged.
+ */
+#define REL_SNAP                                                                                   \
+    "INSERT OR IGNORE INTO temp.rel_before(pid, partner, collection, date_added_us) "              \
+    "SELECT r.pid, p.name, r.collection, r.date_added_us FROM releases r "                         \
+    "JOIN partners p ON p.pid = r.pid"
+/* The release rows written since the copy, with what their "released" leaves record. */
+#define REL_ADDED                                                                                  \
+    "SELECT p.name, c.id, o.id, o.version_us, f.sha256 FROM releases r "                           \
+    "JOIN partners p ON p.pid = r.pid JOIN collections c ON c.cid = r.collection "                 \
+    "JOIN objects o ON o.rid = r.rid LEFT JOIN facts f ON f.collection = r.collection "            \
+    "AND f.date_added_us = r.date_added_us WHERE NOT EXISTS (SELECT 1 FROM temp.rel_before b "     \
+    "WHERE b.pid = r.pid AND b.collection = r.collection AND b.date_added_us = r.date_added_us)"
+#define REL_ADDED_ORDER " ORDER BY r.collection, r.date_added_us, p.name"
+/* The columns of a witness row, in the order witness_from_row reads them. */
+#define WITNESS_COLS "origin, partner, size, root, note, at_us"
 
 static const char *const stmt_sql[ST__COUNT] = {
     [ST_BEGIN] = "BEGIN",
@@ -440,6 +504,43 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_CKPT_INSERT] = "INSERT INTO audit_checkpoints(size, at_us, note) VALUES (?1, ?2, ?3) "
                        "ON CONFLICT(size) DO NOTHING",
     [ST_CKPT_MAX] = "SELECT coalesce(max(size), -1) FROM audit_checkpoints",
+    [ST_CKPT_LIST] = "SELECT size, at_us, note FROM audit_checkpoints WHERE size >= ?1 "
+                     "AND size <= ?2 ORDER BY size DESC LIMIT ?3",
+    [ST_CKPT_GET] = "SELECT note FROM audit_checkpoints WHERE size = ?1",
+    [ST_CKPT_UPDATE] = "UPDATE audit_checkpoints SET note = ?2 WHERE size = ?1",
+    /* (at_us, idx) is the order of the audit_leaves_at index, so a page is one range scan. */
+    [ST_AUDIT_FIND] = "SELECT idx, kind, at_us, partner, salt, record, commitment, leaf_hash "
+                      "FROM audit_leaves WHERE (at_us, idx) > (?1, ?2) AND at_us <= ?3 "
+                      "AND (?4 IS NULL OR kind = ?4) AND (?5 IS NULL OR partner = ?5) "
+                      "ORDER BY at_us, idx LIMIT ?6",
+    [ST_REL_SNAP_CLEAR] = "DELETE FROM temp.rel_before",
+    [ST_REL_SNAP_ALL] = REL_SNAP,
+    [ST_REL_SNAP_COLL] =
+        REL_SNAP " WHERE r.collection = (SELECT cid FROM collections WHERE id = ?1 "
+                 "UNION ALL SELECT cid FROM collections WHERE alias = ?1 LIMIT 1)",
+    [ST_REL_SNAP_PARTNER] = REL_SNAP " WHERE r.pid = (SELECT pid FROM partners WHERE name = ?1)",
+    [ST_REL_SNAP_GROUP] = REL_SNAP " WHERE r.pid IN (SELECT m.pid FROM group_members m "
+                                   "JOIN sharing_groups g ON g.gid = m.gid WHERE g.name = ?1)",
+    [ST_REL_WITHDRAWN] =
+        "SELECT b.partner, c.id, o.id, o.version_us, f.sha256 FROM temp.rel_before b "
+        "JOIN collections c ON c.cid = b.collection JOIN objects o ON o.collection = b.collection "
+        "AND o.date_added_us = b.date_added_us LEFT JOIN facts f ON f.collection = b.collection "
+        "AND f.date_added_us = b.date_added_us WHERE NOT EXISTS (SELECT 1 FROM releases r "
+        "WHERE r.pid = b.pid AND r.collection = b.collection AND r.date_added_us = "
+        "b.date_added_us) ORDER BY b.collection, b.date_added_us, b.partner",
+    [ST_REL_ADDED_ALL] = REL_ADDED REL_ADDED_ORDER,
+    [ST_REL_ADDED_COLL] = REL_ADDED " AND r.collection = ?1" REL_ADDED_ORDER,
+    [ST_WITNESS_GET] = "SELECT " WITNESS_COLS " FROM witness WHERE origin = ?1",
+    [ST_WITNESS_SIZE] = "SELECT size FROM witness WHERE origin = ?1",
+    [ST_WITNESS_PUT] = "INSERT INTO witness(" WITNESS_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                       "ON CONFLICT(origin) DO UPDATE SET partner = excluded.partner, "
+                       "size = excluded.size, root = excluded.root, note = excluded.note, "
+                       "at_us = excluded.at_us",
+    [ST_WITNESS_LIST] = "SELECT " WITNESS_COLS " FROM witness ORDER BY origin",
+    [ST_ALARM_ADD] = "INSERT INTO audit_alarms(at_us, partner, origin, reason, old_note, "
+                     "new_note, proof) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_ALARM_LIST] = "SELECT id, at_us, partner, origin, reason, old_note, new_note, proof "
+                      "FROM audit_alarms ORDER BY id",
 };
 
 /* ---- connections and the pool --------------------------------------------------------- */
@@ -458,6 +559,7 @@ struct conn {
     sqlite3_stmt *stmts[ST__COUNT];
     struct dyn_stmt dyn[DYN_CACHE];
     uint64_t clock;
+    bool has_rel_before; /* temp.rel_before exists on this connection */
     struct conn *next_free;
 };
 
@@ -2740,6 +2842,148 @@ static tq_rc collection_keys(struct conn *c, int64_t **cids, char ***uuids, size
     return TQ_OK;
 }
 
+/* ---- logging what a configuration change does to release rows ------------------------- */
+
+/*
+ * The copy of release rows a change is compared with, one per connection. It lives in the
+ * connection's temp schema, created outside any transaction so that a rollback never drops it
+ * under the statements prepared against it.
+ */
+static tq_rc rel_copy_ensure(struct conn *c, struct tq_err *err)
+{
+    tq_rc rc;
+
+    if (c->has_rel_before)
+        return TQ_OK;
+    rc = exec_sql(c->db,
+                  "CREATE TEMP TABLE IF NOT EXISTS rel_before("
+                  "  pid INTEGER NOT NULL,"
+                  "  partner TEXT NOT NULL,"
+                  "  collection INTEGER NOT NULL,"
+                  "  date_added_us INTEGER NOT NULL,"
+                  "  PRIMARY KEY (pid, collection, date_added_us)"
+                  ") WITHOUT ROWID",
+                  "create release copy", err);
+    if (rc == TQ_OK)
+        c->has_rel_before = true;
+    return rc;
+}
+
+/*
+ * Inside the open write transaction, before ch is applied: copy the release rows that applying
+ * ch and then (rewrite) deciding collection_id (NULL: every collection) again may remove. Rows
+ * outside that scope cannot change, and a rewrite only adds rows inside it. *track is false
+ * when neither step can change any release row, so that there is nothing to log.
+ */
+static tq_rc rel_copy(struct conn *c, const struct tq_store_change *ch, bool rewrite,
+                      const char *collection_id, bool *track, struct tq_err *err)
+{
+    static const char what[] = "copy release rows";
+    tq_rc rc;
+
+    *track = false;
+    rc = run_simple(c, ST_REL_SNAP_CLEAR, what, err);
+    if (rc)
+        return rc;
+    if (rewrite) {
+        *track = true;
+        if (!collection_id)
+            return run_simple(c, ST_REL_SNAP_ALL, what, err);
+        rc = run_simple_text(c, ST_REL_SNAP_COLL, collection_id, what, err);
+        if (rc)
+            return rc;
+    }
+    switch (ch->kind) {
+    case TQ_CHANGE_PARTNER_DELETE:
+        *track = true;
+        return run_simple_text(c, ST_REL_SNAP_PARTNER, ch->name, what, err);
+    case TQ_CHANGE_MEMBER_SET:
+        if (ch->is_member)
+            return TQ_OK;
+        *track = true;
+        return run_simple_text(c, ST_REL_SNAP_PARTNER, ch->member, what, err);
+    case TQ_CHANGE_GROUP_DELETE:
+        *track = true;
+        return run_simple_text(c, ST_REL_SNAP_GROUP, ch->name, what, err);
+    case TQ_CHANGE_COLLECTION_POLICY:
+        *track = true;
+        return run_simple_text(c, ST_REL_SNAP_COLL, ch->collection_id, what, err);
+    case TQ_CHANGE_NONE:
+    case TQ_CHANGE_PARTNER_PUT:
+    case TQ_CHANGE_GROUP_ADD:
+        break;
+    }
+    return TQ_OK;
+}
+
+/*
+ * One leaf of kind per row of a diff statement (partner, collection UUID, object id, version,
+ * digest), recorded like the "released" leaves of a put but at at_us, the time of the change.
+ */
+static tq_rc rel_log_rows(struct conn *c, enum stmt_id id, int64_t cid, const char *kind,
+                          int64_t at_us, struct tq_err *err)
+{
+    struct tq_store_audit_event ev = {0};
+    sqlite3_stmt *st = NULL;
+    tq_rc rc;
+    int src;
+
+    rc = stmt_get(c, id, &st, err);
+    if (rc)
+        return rc;
+    if (cid >= 0)
+        sqlite3_bind_int64(st, 1, cid);
+    for (;;) {
+        src = sqlite3_step(st);
+        if (src != SQLITE_ROW)
+            break;
+        ev = (struct tq_store_audit_event){
+            .kind = kind,
+            .at_us = at_us,
+            .partner = (const char *)sqlite3_column_text(st, 0),
+            .collection = (const char *)sqlite3_column_text(st, 1),
+            .object = (const char *)sqlite3_column_text(st, 2),
+            .version_us = sqlite3_column_int64(st, 3),
+            .sha256 = sqlite3_column_bytes(st, 4) == 32 ? sqlite3_column_blob(st, 4) : NULL,
+        };
+        if (!ev.partner || !ev.collection || !ev.object) {
+            src = SQLITE_NOMEM;
+            break;
+        }
+        rc = audit_insert(c, &ev, err);
+        if (rc)
+            break;
+    }
+    if (rc == TQ_OK && src != SQLITE_DONE)
+        rc = db_fail(err, c->db, src, "read changed release rows");
+    stmt_done(st);
+    return rc;
+}
+
+/*
+ * After the change (and the rewrite): a "withdrawn" leaf for every copied row that is gone,
+ * then a "released" leaf for every row of the rewritten scope (cid, or every collection when
+ * cid < 0) that was not there before; rows that stayed write nothing. Each group is ordered by
+ * collection, date_added and partner name.
+ */
+static tq_rc rel_log(struct conn *c, bool rewrite, int64_t cid, int64_t at_us, struct tq_err *err)
+{
+    tq_rc rc;
+
+    rc = rel_log_rows(c, ST_REL_WITHDRAWN, -1, "withdrawn", at_us, err);
+    if (rc == TQ_OK && rewrite)
+        rc = rel_log_rows(c, cid >= 0 ? ST_REL_ADDED_COLL : ST_REL_ADDED_ALL, cid, "released",
+                          at_us, err);
+    if (rc == TQ_OK)
+        rc = run_simple(c, ST_REL_SNAP_CLEAR, "clear release copy", err);
+    return rc;
+}
+
+/*
+ * Apply a configuration change and, with rewrite, decide collection_id's versions (NULL: every
+ * collection's) again, in one write transaction that also logs the release rows this removed
+ * and added (rel_copy, rel_log), all at one time taken under the write lock.
+ */
 static tq_rc sqlite_release_rewrite(struct tq_store *store, const struct tq_store_change *change,
                                     bool rewrite, const char *collection_id,
                                     tq_store_decide_cb decide, void *ud, struct tq_err *err)
@@ -2750,15 +2994,23 @@ static tq_rc sqlite_release_rewrite(struct tq_store *store, const struct tq_stor
     int64_t *cids = NULL;
     char **uuids = NULL;
     size_t n = 0, i;
+    int64_t now;
+    bool track = false;
     tq_rc rc;
 
     rc = conn_get(s, &c, err);
     if (rc)
         return rc;
+    rc = rel_copy_ensure(c, err);
+    if (rc)
+        goto out;
     rc = write_begin(s, c, err);
     if (rc)
         goto out;
-    rc = change_apply(c, change, err);
+    now = tq_time_now_us();
+    rc = rel_copy(c, change, rewrite, collection_id, &track, err);
+    if (rc == TQ_OK)
+        rc = change_apply(c, change, err);
     if (rc == TQ_OK && rewrite) {
         if (collection_id) {
             cids = tq_xcalloc(1, sizeof(*cids));
@@ -2776,6 +3028,8 @@ static tq_rc sqlite_release_rewrite(struct tq_store *store, const struct tq_stor
         for (i = 0; rc == TQ_OK && i < n; i++)
             rc = rewrite_collection(c, &v, cids[i], uuids[i], decide, ud, err);
     }
+    if (rc == TQ_OK && track)
+        rc = rel_log(c, rewrite, rewrite && collection_id ? cids[0] : -1, now, err);
     rc = write_end(s, c, rc, err);
 out:
     view_cleanup(&v);
@@ -3017,11 +3271,35 @@ out:
     return rc;
 }
 
+/*
+ * A leaf from the columns kind, at_us, partner, salt, record, commitment, leaf_hash starting at
+ * col; TQ_EINTEGRITY when a column has the wrong shape. e is written only on TQ_OK.
+ */
+static tq_rc entry_from_row(sqlite3_stmt *st, int col, uint64_t idx,
+                            struct tq_store_audit_entry *out, struct tq_err *err)
+{
+    struct tq_store_audit_entry e = {0};
+
+    if (sqlite3_column_bytes(st, col + 3) != 32 || sqlite3_column_bytes(st, col + 5) != 32 ||
+        sqlite3_column_bytes(st, col + 6) != 32 || !sqlite3_column_text(st, col) ||
+        !sqlite3_column_text(st, col + 4))
+        return tq_err_set(err, TQ_EINTEGRITY, "store: audit leaf %" PRIu64 " is damaged", idx);
+    e.idx = idx;
+    snprintf(e.kind, sizeof(e.kind), "%s", (const char *)sqlite3_column_text(st, col));
+    e.at_us = sqlite3_column_int64(st, col + 1);
+    e.partner = column_dup(st, col + 2);
+    memcpy(e.salt, sqlite3_column_blob(st, col + 3), 32);
+    e.record = column_dup(st, col + 4);
+    memcpy(e.commitment, sqlite3_column_blob(st, col + 5), 32);
+    memcpy(e.leaf_hash, sqlite3_column_blob(st, col + 6), 32);
+    *out = e;
+    return TQ_OK;
+}
+
 static tq_rc sqlite_audit_entry(struct tq_store *store, uint64_t idx,
                                 struct tq_store_audit_entry *out, struct tq_err *err)
 {
     struct sqlite_store *s = from_base(store);
-    struct tq_store_audit_entry e = {0};
     struct conn *c = NULL;
     sqlite3_stmt *st = NULL;
     tq_rc rc;
@@ -3043,21 +3321,7 @@ static tq_rc sqlite_audit_entry(struct tq_store *store, uint64_t idx,
         rc = db_fail(err, c->db, src, "read audit leaf");
         goto out;
     }
-    if (sqlite3_column_bytes(st, 3) != 32 || sqlite3_column_bytes(st, 5) != 32 ||
-        sqlite3_column_bytes(st, 6) != 32 || !sqlite3_column_text(st, 0) ||
-        !sqlite3_column_text(st, 4)) {
-        rc = tq_err_set(err, TQ_EINTEGRITY, "store: audit leaf %" PRIu64 " is damaged", idx);
-        goto out;
-    }
-    e.idx = idx;
-    snprintf(e.kind, sizeof(e.kind), "%s", (const char *)sqlite3_column_text(st, 0));
-    e.at_us = sqlite3_column_int64(st, 1);
-    e.partner = column_dup(st, 2);
-    memcpy(e.salt, sqlite3_column_blob(st, 3), 32);
-    e.record = column_dup(st, 4);
-    memcpy(e.commitment, sqlite3_column_blob(st, 5), 32);
-    memcpy(e.leaf_hash, sqlite3_column_blob(st, 6), 32);
-    *out = e;
+    rc = entry_from_row(st, 0, idx, out, err);
 out:
     stmt_done(st);
     conn_put(s, c);
@@ -3119,6 +3383,381 @@ out:
     return rc;
 }
 
+/* Rows read per page by the calls that hand rows to a callback (none holds a connection then). */
+#define CB_PAGE_ROWS 64
+
+struct ckpt_row {
+    uint64_t size;
+    int64_t at_us;
+    char *note;
+};
+
+/*
+ * Kept checkpoints of size >= min_size, largest first, read a page at a time and handed to cb
+ * with no connection borrowed, so that cb may call the store itself.
+ */
+static tq_rc sqlite_audit_checkpoints(struct tq_store *store, uint64_t min_size,
+                                      tq_store_checkpoint_cb cb, void *ud, struct tq_err *err)
+{
+    struct sqlite_store *s = from_base(store);
+    struct ckpt_row rows[CB_PAGE_ROWS];
+    int64_t upper = INT64_MAX; /* inclusive bound of the next page */
+    size_t got, i;
+    bool stop = false;
+    tq_rc rc = TQ_OK;
+
+    while (!stop) {
+        struct conn *c = NULL;
+        sqlite3_stmt *st = NULL;
+        int src = SQLITE_DONE;
+
+        got = 0;
+        rc = conn_get(s, &c, err);
+        if (rc)
+            break;
+        rc = stmt_get(c, ST_CKPT_LIST, &st, err);
+        if (rc == TQ_OK) {
+            sqlite3_bind_int64(st, 1, (int64_t)min_size);
+            sqlite3_bind_int64(st, 2, upper);
+            sqlite3_bind_int64(st, 3, CB_PAGE_ROWS);
+            while (got < CB_PAGE_ROWS) {
+                src = sqlite3_step(st);
+                if (src != SQLITE_ROW)
+                    break;
+                rows[got].size = (uint64_t)sqlite3_column_int64(st, 0);
+                rows[got].at_us = sqlite3_column_int64(st, 1);
+                rows[got].note = column_dup(st, 2);
+                got++;
+            }
+            if (src != SQLITE_ROW && src != SQLITE_DONE)
+                rc = db_fail(err, c->db, src, "read checkpoints");
+        }
+        stmt_done(st);
+        conn_put(s, c);
+        for (i = 0; i < got; i++) {
+            if (rc == TQ_OK && !stop)
+                stop = !cb(ud, rows[i].size, rows[i].at_us, rows[i].note ? rows[i].note : "");
+            tq_free(rows[i].note);
+        }
+        if (rc || got < CB_PAGE_ROWS || rows[got - 1].size == 0)
+            break;
+        upper = (int64_t)rows[got - 1].size - 1;
+    }
+    return rc;
+}
+
+static tq_rc sqlite_audit_checkpoint_update(struct tq_store *store, uint64_t size, const char *note,
+                                            struct tq_err *err)
+{
+    struct sqlite_store *s = from_base(store);
+    struct tq_err ignored = {0};
+    struct conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    char *kept = NULL, *latest = NULL;
+    bool same = false, is_latest = false;
+    tq_rc rc;
+    int src;
+
+    rc = conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = write_begin(s, c, err);
+    if (rc)
+        goto out;
+    rc = stmt_get(c, ST_CKPT_GET, &st, err);
+    if (rc == TQ_OK) {
+        sqlite3_bind_int64(st, 1, (int64_t)size);
+        src = sqlite3_step(st);
+        if (src == SQLITE_ROW)
+            kept = column_dup(st, 0);
+        else if (src == SQLITE_DONE)
+            rc = tq_err_set(err, TQ_ENOTFOUND, "store: no checkpoint of %" PRIu64 " leaves kept",
+                            size);
+        else
+            rc = db_fail(err, c->db, src, "read checkpoint");
+        stmt_done(st);
+    }
+    if (rc == TQ_OK)
+        rc = tq__store_note_same_text(kept, note, &same, err);
+    if (rc == TQ_OK && !same)
+        rc = tq_err_set(err, TQ_EINVAL,
+                        "store: the note's text differs from the kept checkpoint of %" PRIu64
+                        " leaves (only signatures may be added)",
+                        size);
+    if (rc == TQ_OK)
+        rc = stmt_get(c, ST_CKPT_UPDATE, &st, err);
+    if (rc == TQ_OK) {
+        sqlite3_bind_int64(st, 1, (int64_t)size);
+        sqlite3_bind_text(st, 2, note, -1, SQLITE_STATIC);
+        src = sqlite3_step(st);
+        if (src != SQLITE_DONE)
+            rc = db_fail(err, c->db, src, "update checkpoint");
+        stmt_done(st);
+    }
+    /* The latest follows when it is this checkpoint (an unreadable latest is left alone). */
+    if (rc == TQ_OK)
+        rc = stmt_get(c, ST_META_GET, &st, err);
+    if (rc == TQ_OK) {
+        bind_text(st, 1, TQ__STORE_META_CHECKPOINT);
+        src = sqlite3_step(st);
+        if (src == SQLITE_ROW)
+            latest = column_dup(st, 0);
+        else if (src != SQLITE_DONE)
+            rc = db_fail(err, c->db, src, "read latest checkpoint");
+        stmt_done(st);
+    }
+    if (rc == TQ_OK && latest &&
+        tq__store_note_same_text(kept, latest, &is_latest, &ignored) == TQ_OK && is_latest) {
+        rc = stmt_get(c, ST_META_SET, &st, err);
+        if (rc == TQ_OK) {
+            bind_text(st, 1, TQ__STORE_META_CHECKPOINT);
+            bind_text(st, 2, note);
+            src = sqlite3_step(st);
+            if (src != SQLITE_DONE)
+                rc = db_fail(err, c->db, src, "update latest checkpoint");
+            stmt_done(st);
+        }
+    }
+    rc = write_end(s, c, rc, err);
+out:
+    tq_free(kept);
+    tq_free(latest);
+    conn_put(s, c);
+    return rc;
+}
+
+/*
+ * Leaves matching q in (at_us, idx) order, a page at a time (keyset on (at_us, idx)), handed
+ * to cb with no connection borrowed.
+ */
+static tq_rc sqlite_audit_find(struct tq_store *store, const struct tq_store_audit_query *q,
+                               tq_store_audit_entry_cb cb, void *ud, struct tq_err *err)
+{
+    struct sqlite_store *s = from_base(store);
+    struct tq_store_audit_entry rows[CB_PAGE_ROWS];
+    int64_t at = q->at_min_us, idx = -1; /* resume strictly after (at, idx) */
+    size_t got, i;
+    bool stop = false;
+    tq_rc rc = TQ_OK;
+
+    while (!stop) {
+        struct conn *c = NULL;
+        sqlite3_stmt *st = NULL;
+        int src = SQLITE_DONE;
+
+        got = 0;
+        rc = conn_get(s, &c, err);
+        if (rc)
+            break;
+        rc = stmt_get(c, ST_AUDIT_FIND, &st, err);
+        if (rc == TQ_OK) {
+            sqlite3_bind_int64(st, 1, at);
+            sqlite3_bind_int64(st, 2, idx);
+            sqlite3_bind_int64(st, 3, q->at_max_us ? q->at_max_us : INT64_MAX);
+            bind_text(st, 4, q->kind);
+            bind_text(st, 5, q->partner);
+            sqlite3_bind_int64(st, 6, CB_PAGE_ROWS);
+            while (rc == TQ_OK && got < CB_PAGE_ROWS) {
+                src = sqlite3_step(st);
+                if (src != SQLITE_ROW)
+                    break;
+                rc = entry_from_row(st, 1, (uint64_t)sqlite3_column_int64(st, 0), &rows[got], err);
+                if (rc == TQ_OK)
+                    got++;
+            }
+            if (rc == TQ_OK && src != SQLITE_ROW && src != SQLITE_DONE)
+                rc = db_fail(err, c->db, src, "find audit leaves");
+        }
+        stmt_done(st);
+        conn_put(s, c);
+        if (got > 0) { /* the cursor, read before cleanup clears the rows */
+            at = rows[got - 1].at_us;
+            idx = (int64_t)rows[got - 1].idx;
+        }
+        for (i = 0; i < got; i++) {
+            if (rc == TQ_OK && !stop)
+                stop = !cb(ud, &rows[i]);
+            tq_store_audit_entry_cleanup(&rows[i]);
+        }
+        if (rc || got < CB_PAGE_ROWS)
+            break;
+    }
+    return rc;
+}
+
+/* ---- witnessing ------------------------------------------------------------------------ */
+
+static void witness_from_row(sqlite3_stmt *st, void *elem)
+{
+    struct tq_store_witness *w = elem;
+    const unsigned char *origin = sqlite3_column_text(st, 0);
+    const unsigned char *partner = sqlite3_column_text(st, 1);
+
+    memset(w, 0, sizeof(*w));
+    snprintf(w->origin, sizeof(w->origin), "%s", origin ? (const char *)origin : "");
+    snprintf(w->partner, sizeof(w->partner), "%s", partner ? (const char *)partner : "");
+    /* The log's uint64_t size, kept as the same 64 bits in a signed column. */
+    w->size = (uint64_t)sqlite3_column_int64(st, 2);
+    if (sqlite3_column_bytes(st, 3) == 32)
+        memcpy(w->root, sqlite3_column_blob(st, 3), 32);
+    w->note = column_dup(st, 4);
+    w->at_us = sqlite3_column_int64(st, 5);
+}
+
+static tq_rc sqlite_witness_get(struct tq_store *store, const char *origin,
+                                struct tq_store_witness *out, struct tq_err *err)
+{
+    struct sqlite_store *s = from_base(store);
+    struct conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    tq_rc rc;
+    int src;
+
+    rc = conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = stmt_get(c, ST_WITNESS_GET, &st, err);
+    if (rc)
+        goto out;
+    bind_text(st, 1, origin);
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW)
+        witness_from_row(st, out);
+    else if (src == SQLITE_DONE)
+        rc = tq_err_set(err, TQ_ENOTFOUND, "store: no checkpoint of '%.64s' was cosigned", origin);
+    else
+        rc = db_fail(err, c->db, src, "read witness state");
+out:
+    stmt_done(st);
+    conn_put(s, c);
+    return rc;
+}
+
+/* Compare and swap under the write lock: the size read and the state written in one COMMIT. */
+static tq_rc sqlite_witness_advance(struct tq_store *store, const struct tq_store_witness *next,
+                                    uint64_t old_size, uint64_t *current, struct tq_err *err)
+{
+    struct sqlite_store *s = from_base(store);
+    struct conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    uint64_t cur = 0;
+    tq_rc rc;
+    int src;
+
+    rc = conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = write_begin(s, c, err);
+    if (rc)
+        goto out;
+    rc = stmt_get(c, ST_WITNESS_SIZE, &st, err);
+    if (rc == TQ_OK) {
+        bind_text(st, 1, next->origin);
+        src = sqlite3_step(st);
+        if (src == SQLITE_ROW)
+            cur = (uint64_t)sqlite3_column_int64(st, 0);
+        else if (src != SQLITE_DONE)
+            rc = db_fail(err, c->db, src, "read witness state");
+        stmt_done(st);
+    }
+    if (rc == TQ_OK && cur != old_size) {
+        rc = tq_err_set(err, TQ_ECONFLICT,
+                        "store: the witness state of '%.64s' is at size %" PRIu64 ", not %" PRIu64,
+                        next->origin, cur, old_size);
+        if (current)
+            *current = cur;
+    }
+    if (rc == TQ_OK)
+        rc = stmt_get(c, ST_WITNESS_PUT, &st, err);
+    if (rc == TQ_OK) {
+        bind_text(st, 1, next->origin);
+        bind_text(st, 2, next->partner);
+        sqlite3_bind_int64(st, 3, (int64_t)next->size);
+        sqlite3_bind_blob(st, 4, next->root, 32, SQLITE_STATIC);
+        bind_text(st, 5, next->note);
+        sqlite3_bind_int64(st, 6, next->at_us ? next->at_us : tq_time_now_us());
+        src = sqlite3_step(st);
+        if (src != SQLITE_DONE)
+            rc = db_fail(err, c->db, src, "write witness state");
+        stmt_done(st);
+    }
+    rc = write_end(s, c, rc, err);
+out:
+    conn_put(s, c);
+    return rc;
+}
+
+static void witnesses_free(void *v, size_t n)
+{
+    tq_store_witness_list_free(v, n);
+}
+
+static tq_rc sqlite_witness_list(struct tq_store *store, struct tq_store_witness **out,
+                                 size_t *n_out, struct tq_err *err)
+{
+    return list_rows(from_base(store), ST_WITNESS_LIST, sizeof(**out), witness_from_row,
+                     witnesses_free, "list witness states", (void **)out, n_out, err);
+}
+
+static tq_rc sqlite_alarm_add(struct tq_store *store, const struct tq_store_alarm *a,
+                              int64_t *id_out, struct tq_err *err)
+{
+    struct sqlite_store *s = from_base(store);
+    struct conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    tq_rc rc;
+
+    rc = conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = stmt_get(c, ST_ALARM_ADD, &st, err);
+    if (rc)
+        goto out;
+    sqlite3_bind_int64(st, 1, tq_time_now_us());
+    bind_text(st, 2, a->partner);
+    bind_text(st, 3, a->origin);
+    bind_text(st, 4, a->reason);
+    bind_text(st, 5, a->old_note);
+    bind_text(st, 6, a->new_note);
+    bind_text(st, 7, a->proof);
+    rc = step_write(s, c, st, "keep alarm", NULL, err);
+    /* The connection is still ours: the rowid is the one this insert assigned. */
+    if (rc == TQ_OK && id_out)
+        *id_out = sqlite3_last_insert_rowid(c->db);
+out:
+    stmt_done(st);
+    conn_put(s, c);
+    return rc;
+}
+
+static void alarm_from_row(sqlite3_stmt *st, void *elem)
+{
+    struct tq_store_alarm *a = elem;
+    const unsigned char *partner = sqlite3_column_text(st, 2);
+
+    memset(a, 0, sizeof(*a));
+    a->id = sqlite3_column_int64(st, 0);
+    a->at_us = sqlite3_column_int64(st, 1);
+    snprintf(a->partner, sizeof(a->partner), "%s", partner ? (const char *)partner : "");
+    a->origin = column_dup(st, 3);
+    a->reason = column_dup(st, 4);
+    a->old_note = column_dup(st, 5);
+    a->new_note = column_dup(st, 6);
+    a->proof = column_dup(st, 7);
+}
+
+static void alarms_free(void *v, size_t n)
+{
+    tq_store_alarm_list_free(v, n);
+}
+
+static tq_rc sqlite_alarm_list(struct tq_store *store, struct tq_store_alarm **out, size_t *n_out,
+                               struct tq_err *err)
+{
+    return list_rows(from_base(store), ST_ALARM_LIST, sizeof(**out), alarm_from_row, alarms_free,
+                     "list alarms", (void **)out, n_out, err);
+}
+
 static const struct tq_store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sqlite_close,
@@ -3155,4 +3794,12 @@ static const struct tq_store_ops sqlite_ops = {
     .audit_hashes = sqlite_audit_hashes,
     .audit_entry = sqlite_audit_entry,
     .audit_checkpoint_put = sqlite_audit_checkpoint_put,
+    .audit_checkpoints = sqlite_audit_checkpoints,
+    .audit_checkpoint_update = sqlite_audit_checkpoint_update,
+    .audit_find = sqlite_audit_find,
+    .witness_get = sqlite_witness_get,
+    .witness_advance = sqlite_witness_advance,
+    .witness_list = sqlite_witness_list,
+    .alarm_add = sqlite_alarm_add,
+    .alarm_list = sqlite_alarm_list,
 };

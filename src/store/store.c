@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "store/store.h"
+#include "tansiq/note.h"
 
 /* ---- URI parsing ---------------------------------------------------------------------- */
 
@@ -716,4 +717,148 @@ tq_rc tq_store_audit_checkpoint_put(struct tq_store *store, uint64_t size, const
 tq_rc tq_store_audit_checkpoint_get(struct tq_store *store, char **note_out, struct tq_err *err)
 {
     return tq_store_meta_get(store, TQ__STORE_META_CHECKPOINT, note_out, err);
+}
+
+tq_rc tq__store_note_same_text(const char *kept, const char *note, bool *same, struct tq_err *err)
+{
+    struct tq_note *a = NULL, *b = NULL;
+    struct tq_err why = {0};
+    tq_rc rc;
+
+    rc = tq_note_parse(tq_str_c(kept), &a, &why);
+    if (rc) {
+        rc = tq_err_set(err, TQ_EINVAL, "store: the kept checkpoint is not a signed note: %s",
+                        why.msg);
+        goto out;
+    }
+    rc = tq_note_parse(tq_str_c(note), &b, &why);
+    if (rc) {
+        rc = tq_err_set(err, TQ_EINVAL, "store: the new checkpoint note is malformed: %s", why.msg);
+        goto out;
+    }
+    *same = tq_str_eq(a->text, b->text);
+out:
+    tq_note_free(a);
+    tq_note_free(b);
+    return rc;
+}
+
+tq_rc tq_store_audit_checkpoints(struct tq_store *store, uint64_t min_size,
+                                 tq_store_checkpoint_cb cb, void *ud, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(cb, "callback");
+    if (min_size > INT64_MAX)
+        return TQ_OK; /* no kept checkpoint is that large */
+    return store->ops->audit_checkpoints(store, min_size, cb, ud, err);
+}
+
+tq_rc tq_store_audit_checkpoint_update(struct tq_store *store, uint64_t size, const char *note,
+                                       struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(note, "checkpoint note");
+    if (size > INT64_MAX)
+        return tq_err_set(err, TQ_ENOTFOUND, "store: no checkpoint of %" PRIu64 " leaves", size);
+    return store->ops->audit_checkpoint_update(store, size, note, err);
+}
+
+tq_rc tq_store_audit_find(struct tq_store *store, const struct tq_store_audit_query *q,
+                          tq_store_audit_entry_cb cb, void *ud, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(q && cb, "query or callback");
+    if (q->at_max_us != 0 && q->at_max_us < q->at_min_us)
+        return TQ_OK; /* an empty range */
+    return store->ops->audit_find(store, q, cb, ud, err);
+}
+
+/* ---- witnessing ------------------------------------------------------------------------ */
+
+void tq_store_witness_cleanup(struct tq_store_witness *w)
+{
+    if (!w)
+        return;
+    tq_free(w->note);
+    w->note = NULL;
+}
+
+void tq_store_witness_list_free(struct tq_store_witness *v, size_t n)
+{
+    size_t i;
+
+    if (!v)
+        return;
+    for (i = 0; i < n; i++)
+        tq_store_witness_cleanup(&v[i]);
+    tq_free(v);
+}
+
+/* A NUL-terminated, non-empty string within a fixed array. */
+static bool fixed_str_ok(const char *s, size_t size)
+{
+    return s[0] && memchr(s, 0, size);
+}
+
+tq_rc tq_store_witness_get(struct tq_store *store, const char *origin, struct tq_store_witness *out,
+                           struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(origin && out, "origin");
+    if (strlen(origin) >= TQ_STORE_ORIGIN_MAX)
+        return tq_err_set(err, TQ_ENOTFOUND, "store: no witness state for that origin");
+    return store->ops->witness_get(store, origin, out, err);
+}
+
+tq_rc tq_store_witness_advance(struct tq_store *store, const struct tq_store_witness *next,
+                               uint64_t old_size, uint64_t *current, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(next && next->note, "witness state");
+    CHECK_ARG(fixed_str_ok(next->origin, sizeof(next->origin)), "origin");
+    CHECK_ARG(fixed_str_ok(next->partner, sizeof(next->partner)), "partner");
+    return store->ops->witness_advance(store, next, old_size, current, err);
+}
+
+tq_rc tq_store_witness_list(struct tq_store *store, struct tq_store_witness **out, size_t *n,
+                            struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(out && n, "output");
+    return store->ops->witness_list(store, out, n, err);
+}
+
+/* ---- alarms ---------------------------------------------------------------------------- */
+
+void tq_store_alarm_list_free(struct tq_store_alarm *v, size_t n)
+{
+    size_t i;
+
+    if (!v)
+        return;
+    for (i = 0; i < n; i++) {
+        tq_free(v[i].origin);
+        tq_free(v[i].reason);
+        tq_free(v[i].old_note);
+        tq_free(v[i].new_note);
+        tq_free(v[i].proof);
+    }
+    tq_free(v);
+}
+
+tq_rc tq_store_alarm_add(struct tq_store *store, const struct tq_store_alarm *a, int64_t *id_out,
+                         struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(a && a->origin && a->reason && a->new_note, "alarm evidence");
+    CHECK_ARG(fixed_str_ok(a->partner, sizeof(a->partner)), "partner");
+    return store->ops->alarm_add(store, a, id_out, err);
+}
+
+tq_rc tq_store_alarm_list(struct tq_store *store, struct tq_store_alarm **out, size_t *n,
+                          struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(out && n, "output");
+    return store->ops->alarm_list(store, out, n, err);
 }

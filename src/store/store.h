@@ -103,7 +103,30 @@ struct tq_store_ops {
                          struct tq_err *err);
     tq_rc (*audit_checkpoint_put)(struct tq_store *store, uint64_t size, const char *note,
                                   struct tq_err *err);
+    tq_rc (*audit_checkpoints)(struct tq_store *store, uint64_t min_size, tq_store_checkpoint_cb cb,
+                               void *ud, struct tq_err *err);
+    tq_rc (*audit_checkpoint_update)(struct tq_store *store, uint64_t size, const char *note,
+                                     struct tq_err *err);
+    tq_rc (*audit_find)(struct tq_store *store, const struct tq_store_audit_query *q,
+                        tq_store_audit_entry_cb cb, void *ud, struct tq_err *err);
+    tq_rc (*witness_get)(struct tq_store *store, const char *origin, struct tq_store_witness *out,
+                         struct tq_err *err);
+    tq_rc (*witness_advance)(struct tq_store *store, const struct tq_store_witness *next,
+                             uint64_t old_size, uint64_t *current, struct tq_err *err);
+    tq_rc (*witness_list)(struct tq_store *store, struct tq_store_witness **out, size_t *n,
+                          struct tq_err *err);
+    tq_rc (*alarm_add)(struct tq_store *store, const struct tq_store_alarm *a, int64_t *id_out,
+                       struct tq_err *err);
+    tq_rc (*alarm_list)(struct tq_store *store, struct tq_store_alarm **out, size_t *n,
+                        struct tq_err *err);
 };
+
+/*
+ * Whether two signed notes have the same text (everything before the last blank line, as
+ * tq_note_parse splits them). TQ_EINVAL, naming which, when either is not a signed note. For
+ * backends: the one definition of "only signature lines differ".
+ */
+tq_rc tq__store_note_same_text(const char *kept, const char *note, bool *same, struct tq_err *err);
 
 /* Meta key of the latest signed checkpoint of the audit log. */
 #define TQ__STORE_META_CHECKPOINT "audit.checkpoint"
@@ -127,7 +150,7 @@ struct tq_store {
 };
 
 /* The schema version this build writes (PRAGMA user_version for SQLite). */
-#define TQ_STORE_SCHEMA_VERSION 3
+#define TQ_STORE_SCHEMA_VERSION 4
 
 /* Default number of pooled connections when tq_store_options.pool_size is 0. */
 #define TQ_STORE_POOL_DEFAULT 8

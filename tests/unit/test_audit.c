@@ -490,6 +490,182 @@ static void tiles_and_entries(void **state)
     tq_audit_log_close(log);
 }
 
+/* ---- release rewrites ------------------------------------------------------------------ */
+
+/* Release to the partners named in the collection default's audience (a substring test). */
+static tq_rc decide_audience(void *ud, const struct tq_store_release_view *view,
+                             const struct tq_store_facts *facts, bool *released)
+{
+    size_t i;
+
+    (void)ud;
+    (void)facts;
+    for (i = 0; i < view->n_partners; i++)
+        released[i] = view->default_audience && strstr(view->default_audience, view->partners[i]);
+    return TQ_OK;
+}
+
+/* Release to the members of group "g". */
+static tq_rc decide_group_g(void *ud, const struct tq_store_release_view *view,
+                            const struct tq_store_facts *facts, bool *released)
+{
+    size_t i, j;
+
+    (void)ud;
+    (void)facts;
+    for (i = 0; i < view->n_partners; i++)
+        for (j = 0; j < view->n_members; j++)
+            if (strcmp(view->member_groups[j], "g") == 0 &&
+                strcmp(view->member_partners[j], view->partners[i]) == 0)
+                released[i] = true;
+    return TQ_OK;
+}
+
+/*
+ * The leaves from idx from on are exactly want[0..n): "kind partner object-number" each, the
+ * record agreeing with the columns and its time equal to at_us, which lies in [t0, t1].
+ */
+static void expect_leaves(struct tq_store *s, uint64_t from, const char *const *want, size_t n,
+                          int64_t t0, int64_t t1)
+{
+    struct tq_store_audit_entry e;
+    struct tq_err err = {0};
+    char kind[16], partner[16], frag[128], time[TQ_TIME_STR_MAX];
+    unsigned obj;
+    size_t i;
+
+    assert_int_equal(audit_size(s), from + n);
+    for (i = 0; i < n; i++) {
+        assert_int_equal(sscanf(want[i], "%15s %15s %u", kind, partner, &obj), 3);
+        assert_int_equal(tq_store_audit_entry(s, from + i, &e, &err), TQ_OK);
+        if (strcmp(e.kind, kind) != 0 || !e.partner || strcmp(e.partner, partner) != 0)
+            fail_msg("leaf %" PRIu64 ": %s %s, want %s", from + i, e.kind,
+                     e.partner ? e.partner : "-", want[i]);
+        snprintf(frag, sizeof(frag), "\"kind\":\"%s\",\"object\":\"indicator--%08x-", kind, obj);
+        assert_non_null(strstr(e.record, frag));
+        snprintf(frag, sizeof(frag), "\"partner\":\"%s\",\"sha256\":\"", partner);
+        assert_non_null(strstr(e.record, frag));
+        assert_true(e.at_us >= t0 && e.at_us <= t1);
+        tq_time_format(e.at_us, time);
+        snprintf(frag, sizeof(frag), "\"time\":\"%s\"", time);
+        assert_non_null(strstr(e.record, frag));
+        tq_store_audit_entry_cleanup(&e);
+    }
+}
+
+static void release_rewrites_are_logged(void **state)
+{
+    struct fixture *f = *state;
+    struct tq_audit_options opt = {.no_thread = true};
+    struct tq_audit_log *log = NULL;
+    struct tq_collection_policy pol = {0};
+    struct tq_store_change ch = {0};
+    struct tq_err err = {0};
+    uint8_t r1[32], r2[32];
+    uint64_t n;
+    int64_t t0;
+
+    /* 3 versions released to alpha: 3 stored + 3 released leaves. */
+    assert_int_equal(put_n(f->store, 0, 3, 1000000, decide_letters, "a"), TQ_OK);
+    assert_int_equal(tq_audit_log_open(f->store, &opt, &log, &err), TQ_OK);
+    n = audit_size(f->store);
+    assert_int_equal(n, 6);
+
+    /* The collection default moves the versions from alpha to bravo. */
+    t0 = tq_time_now_us();
+    pol.audience = "bravo";
+    ch = (struct tq_store_change){
+        .kind = TQ_CHANGE_COLLECTION_POLICY, .collection_id = COLL_ID, .policy = &pol};
+    assert_int_equal(tq_store_release_rewrite(f->store, &ch, COLL_ID, decide_audience, NULL, &err),
+                     TQ_OK);
+    {
+        static const char *const want[] = {"withdrawn alpha 0", "withdrawn alpha 1",
+                                           "withdrawn alpha 2", "released bravo 0",
+                                           "released bravo 1",  "released bravo 2"};
+
+        expect_leaves(f->store, n, want, 6, t0, tq_time_now_us());
+    }
+    n += 6;
+    /* The same configuration again: every row stays, nothing is logged. */
+    assert_int_equal(tq_store_release_rewrite(f->store, &ch, COLL_ID, decide_audience, NULL, &err),
+                     TQ_OK);
+    assert_int_equal(audit_size(f->store), n);
+    /* Widening to both, over every collection: only alpha's rows are new. */
+    t0 = tq_time_now_us();
+    pol.audience = "alpha bravo";
+    assert_int_equal(tq_store_release_rewrite(f->store, &ch, NULL, decide_audience, NULL, &err),
+                     TQ_OK);
+    {
+        static const char *const want[] = {"released alpha 0", "released alpha 1",
+                                           "released alpha 2"};
+
+        expect_leaves(f->store, n, want, 3, t0, tq_time_now_us());
+    }
+    n += 3;
+    /* A failing decision rolls the change back with its leaves. */
+    assert_int_not_equal(tq_store_release_rewrite(f->store, NULL, NULL, decide_fail, NULL, &err),
+                         TQ_OK);
+    assert_int_equal(audit_size(f->store), n);
+
+    /* Group membership: a new group releases to no one until bravo joins it. */
+    t0 = tq_time_now_us();
+    ch = (struct tq_store_change){.kind = TQ_CHANGE_GROUP_ADD, .name = "g"};
+    assert_int_equal(tq_store_release_rewrite(f->store, &ch, NULL, decide_group_g, NULL, &err),
+                     TQ_OK);
+    {
+        static const char *const want[] = {"withdrawn alpha 0", "withdrawn bravo 0",
+                                           "withdrawn alpha 1", "withdrawn bravo 1",
+                                           "withdrawn alpha 2", "withdrawn bravo 2"};
+
+        expect_leaves(f->store, n, want, 6, t0, tq_time_now_us());
+    }
+    n += 6;
+    t0 = tq_time_now_us();
+    ch = (struct tq_store_change){
+        .kind = TQ_CHANGE_MEMBER_SET, .name = "g", .member = "bravo", .is_member = true};
+    assert_int_equal(tq_store_release_rewrite(f->store, &ch, NULL, decide_group_g, NULL, &err),
+                     TQ_OK);
+    {
+        static const char *const want[] = {"released bravo 0", "released bravo 1",
+                                           "released bravo 2"};
+
+        expect_leaves(f->store, n, want, 3, t0, tq_time_now_us());
+    }
+    n += 3;
+    /* Changes applied without a rewrite only narrow, and what they take away is logged too. */
+    t0 = tq_time_now_us();
+    assert_int_equal(tq_store_group_member_set(f->store, "g", "bravo", false, &err), TQ_OK);
+    {
+        static const char *const want[] = {"withdrawn bravo 0", "withdrawn bravo 1",
+                                           "withdrawn bravo 2"};
+
+        expect_leaves(f->store, n, want, 3, t0, tq_time_now_us());
+    }
+    n += 3;
+    assert_int_equal(put_n(f->store, 0, 1, 2000000, decide_letters, "b"), TQ_OK);
+    n += 2; /* stored + released to bravo */
+    assert_int_equal(audit_size(f->store), n);
+    t0 = tq_time_now_us();
+    assert_int_equal(tq_store_partner_delete(f->store, "bravo", &err), TQ_OK);
+    {
+        static const char *const want[] = {"withdrawn bravo 0"};
+
+        expect_leaves(f->store, n, want, 1, t0, tq_time_now_us());
+    }
+    n += 1;
+    /* A partner put changes no release row and logs nothing. */
+    add_partner(f->store, "charlie");
+    assert_int_equal(audit_size(f->store), n);
+
+    /* The in-memory tree catches up with every leaf of the rewrites. */
+    assert_int_equal(tq_audit_sync(log, &err), TQ_OK);
+    assert_int_equal(tq_audit_size(log), n);
+    assert_int_equal(tq_audit_root(log, n, r1, &err), TQ_OK);
+    table_root(f->store, n, r2);
+    assert_memory_equal(r1, r2, 32);
+    tq_audit_log_close(log);
+}
+
 /* ---- crash ---------------------------------------------------------------------------- */
 
 #define CRASH_BATCH 20
@@ -577,6 +753,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(checkpoints_verify_and_are_consistent, setup, teardown),
         cmocka_unit_test_setup_teardown(batched_reads_flushed, setup, teardown),
         cmocka_unit_test_setup_teardown(tiles_and_entries, setup, teardown),
+        cmocka_unit_test_setup_teardown(release_rewrites_are_logged, setup, teardown),
         cmocka_unit_test_setup_teardown(crash_kill9_log_verifies, setup, teardown),
     };
 

@@ -29,6 +29,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "tansiq/note.h"
 #include "tansiq/store.h"
 
 /* ---- helpers -------------------------------------------------------------------------- */
@@ -316,7 +317,7 @@ static void open_sets_wal_and_schema(void **state)
     sqlite3_finalize(st);
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 3);
+    assert_int_equal(sqlite3_column_int(st, 0), 4);
     sqlite3_finalize(st);
     sqlite3_close(db);
 }
@@ -1492,6 +1493,450 @@ static void crash_kill9_keeps_acknowledged(void **state)
     }
 }
 
+/* ---- audit checkpoints, leaf lookup, witness states and alarms ---------------------- */
+
+/* A checkpoint note of size leaves (root of all bytes b) signed by signer, then cosigned. */
+static char *ckpt_note(const struct tq_note_signer *signer, const struct tq_note_signer *cosigner,
+                       uint64_t size, uint8_t b)
+{
+    struct tq_checkpoint cp = {0};
+    struct tq_note *note = NULL;
+    struct tq_err err = {0};
+    struct tq_buf text, out;
+
+    tq_buf_init(&text, TQ_NOTE_MAX_BYTES);
+    tq_buf_init(&out, TQ_NOTE_MAX_BYTES);
+    cp.origin = tq_str_c(signer->name);
+    cp.size = size;
+    memset(cp.root, b, sizeof(cp.root));
+    assert_int_equal(tq_checkpoint_format(&cp, &text, &err), TQ_OK);
+    assert_int_equal(tq_note_new((struct tq_str){text.ptr, text.len}, &note, &err), TQ_OK);
+    assert_int_equal(tq_note_sign(note, signer, &err), TQ_OK);
+    if (cosigner)
+        assert_int_equal(tq_note_cosign(note, cosigner, 1700000000, &err), TQ_OK);
+    assert_int_equal(tq_note_format(note, &out, &err), TQ_OK);
+    tq_note_free(note);
+    tq_buf_cleanup(&text);
+    return tq_buf_take(&out, NULL);
+}
+
+struct ckpt_seen {
+    struct tq_store *store; /* called back into from the callback */
+    uint64_t sizes[128];
+    size_t n, stop_after;
+};
+
+static bool ckpt_cb(void *ud, uint64_t size, int64_t at_us, const char *note)
+{
+    struct ckpt_seen *c = ud;
+    struct tq_err err = {0};
+    char *v = NULL;
+
+    assert_true(at_us > 0);
+    assert_non_null(strstr(note, "\n\n\xe2\x80\x94 "));
+    /* The callback may use the store: no connection is held while it runs. */
+    assert_int_equal(tq_store_meta_get(c->store, "audit.checkpoint", &v, &err), TQ_OK);
+    tq_free(v);
+    c->sizes[c->n++] = size;
+    return c->stop_after == 0 || c->n < c->stop_after;
+}
+
+static void audit_checkpoints_iterate_and_update(void **state)
+{
+    struct fixture *f = *state;
+    struct tq_note_signer signer, cosigner;
+    struct ckpt_seen seen = {0};
+    struct tq_store *one = NULL;
+    struct tq_err err = {0};
+    char *note, *latest = NULL, *c70, *c5, *other;
+    uint64_t i;
+
+    assert_int_equal(tq_note_signer_generate(tq_str_c("tansiq/0011223344556677"),
+                                             TQ_NOTE_ALG_ED25519, &signer, &err),
+                     TQ_OK);
+    assert_int_equal(tq_note_signer_generate(tq_str_c("tansiq/8899aabbccddeeff"),
+                                             TQ_NOTE_ALG_COSIG_V1, &cosigner, &err),
+                     TQ_OK);
+    /* More than a page of checkpoints, sizes 1..70. */
+    for (i = 1; i <= 70; i++) {
+        note = ckpt_note(&signer, NULL, i, (uint8_t)i);
+        assert_int_equal(tq_store_audit_checkpoint_put(f->store, i, note, &err), TQ_OK);
+        tq_free(note);
+    }
+    /* One pooled connection: a callback that used the store would deadlock if one were held. */
+    one = open_store(f->path, 1);
+    seen.store = one;
+    assert_int_equal(tq_store_audit_checkpoints(one, 0, ckpt_cb, &seen, &err), TQ_OK);
+    assert_int_equal(seen.n, 70);
+    for (i = 0; i < 70; i++)
+        assert_int_equal(seen.sizes[i], 70 - i);
+    memset(&seen, 0, sizeof(seen));
+    seen.store = one;
+    assert_int_equal(tq_store_audit_checkpoints(one, 10, ckpt_cb, &seen, &err), TQ_OK);
+    assert_int_equal(seen.n, 61);
+    assert_int_equal(seen.sizes[60], 10);
+    memset(&seen, 0, sizeof(seen));
+    seen.store = one;
+    seen.stop_after = 5;
+    assert_int_equal(tq_store_audit_checkpoints(one, 0, ckpt_cb, &seen, &err), TQ_OK);
+    assert_int_equal(seen.n, 5);
+    memset(&seen, 0, sizeof(seen));
+    seen.store = one;
+    assert_int_equal(tq_store_audit_checkpoints(one, 71, ckpt_cb, &seen, &err), TQ_OK);
+    assert_int_equal(seen.n, 0);
+    assert_int_equal(tq_store_audit_checkpoints(one, UINT64_MAX, ckpt_cb, &seen, &err), TQ_OK);
+    assert_int_equal(seen.n, 0);
+    tq_store_close(one);
+
+    /* Adding a cosignature to the latest: the table row and the latest both change. */
+    c70 = ckpt_note(&signer, &cosigner, 70, 70);
+    assert_int_equal(tq_store_audit_checkpoint_update(f->store, 70, c70, &err), TQ_OK);
+    assert_int_equal(tq_store_audit_checkpoint_get(f->store, &latest, &err), TQ_OK);
+    assert_string_equal(latest, c70);
+    tq_free(latest);
+    /* An older one: its row changes, the latest stays. */
+    c5 = ckpt_note(&signer, &cosigner, 5, 5);
+    assert_int_equal(tq_store_audit_checkpoint_update(f->store, 5, c5, &err), TQ_OK);
+    assert_int_equal(tq_store_audit_checkpoint_get(f->store, &latest, &err), TQ_OK);
+    assert_string_equal(latest, c70);
+    tq_free(latest);
+    /* Another text (another root, or another size's text) is refused and changes nothing. */
+    other = ckpt_note(&signer, &cosigner, 5, 6);
+    assert_int_equal(tq_store_audit_checkpoint_update(f->store, 5, other, &err), TQ_EINVAL);
+    tq_free(other);
+    other = ckpt_note(&signer, &cosigner, 6, 6);
+    assert_int_equal(tq_store_audit_checkpoint_update(f->store, 5, other, &err), TQ_EINVAL);
+    assert_int_equal(tq_store_audit_checkpoint_update(f->store, 5, "no note", &err), TQ_EINVAL);
+    assert_int_equal(tq_store_audit_checkpoint_update(f->store, 999, other, &err), TQ_ENOTFOUND);
+    assert_int_equal(tq_store_audit_checkpoint_update(f->store, UINT64_MAX, other, &err),
+                     TQ_ENOTFOUND);
+    tq_free(other);
+    /* The kept row holds the cosigned note. */
+    {
+        sqlite3 *db;
+        sqlite3_stmt *st;
+
+        assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_prepare_v2(db, "SELECT note FROM audit_checkpoints WHERE size = 5",
+                                            -1, &st, NULL),
+                         SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        assert_string_equal((const char *)sqlite3_column_text(st, 0), c5);
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+    }
+    tq_free(c70);
+    tq_free(c5);
+    tq_note_signer_cleanup(&signer);
+    tq_note_signer_cleanup(&cosigner);
+}
+
+struct found {
+    uint64_t idx[512];
+    size_t n, stop_after;
+};
+
+static bool find_cb(void *ud, const struct tq_store_audit_entry *e)
+{
+    struct found *fd = ud;
+
+    assert_non_null(e->record);
+    fd->idx[fd->n++] = e->idx;
+    return fd->stop_after == 0 || fd->n < fd->stop_after;
+}
+
+static void audit_find_matches_model(void **state)
+{
+    static const char *const kinds[] = {"stored", "released", "read", "withdrawn"};
+    static const char *const partners[] = {NULL, "alpha", "bravo"};
+    struct tq_store_audit_event ev[300];
+    struct tq_store_audit_query q;
+    struct found *fd = tq_xcalloc(1, sizeof(*fd));
+    struct fixture *f = *state;
+    struct tq_err err = {0};
+    size_t i, k, want;
+    int64_t at[300];
+
+    /* 300 leaves over 40 distinct times, so that pages end inside runs of equal times. */
+    for (i = 0; i < 300; i++) {
+        at[i] = 1000000 + (int64_t)((i * 7) % 40);
+        ev[i] = (struct tq_store_audit_event){.kind = kinds[i % 4],
+                                              .at_us = at[i],
+                                              .collection = COLL_ID,
+                                              .object = "indicator--00000001-0000-4000-8000-"
+                                                        "000000000000",
+                                              .version_us = -1,
+                                              .partner = partners[i % 3]};
+    }
+    assert_int_equal(tq_store_audit_append(f->store, ev, 300, &err), TQ_OK);
+
+    for (k = 0; k < 6; k++) {
+        memset(&q, 0, sizeof(q));
+        switch (k) {
+        case 1:
+            q.kind = "read";
+            break;
+        case 2:
+            q.partner = "alpha";
+            break;
+        case 3:
+            q.kind = "withdrawn";
+            q.partner = "bravo";
+            break;
+        case 4:
+            q.at_min_us = 1000010;
+            q.at_max_us = 1000020;
+            break;
+        case 5:
+            q.at_min_us = 1000039;
+            q.partner = "nobody";
+            break;
+        }
+        memset(fd, 0, sizeof(*fd));
+        assert_int_equal(tq_store_audit_find(f->store, &q, find_cb, fd, &err), TQ_OK);
+        /* The model: every matching leaf, in (at_us, idx) order. */
+        want = 0;
+        for (int64_t t = 1000000; t < 1000040; t++) {
+            for (i = 0; i < 300; i++) {
+                if (at[i] != t || t < q.at_min_us || (q.at_max_us && t > q.at_max_us))
+                    continue;
+                if (q.kind && strcmp(q.kind, kinds[i % 4]) != 0)
+                    continue;
+                if (q.partner && (!partners[i % 3] || strcmp(q.partner, partners[i % 3]) != 0))
+                    continue;
+                assert_true(want < fd->n);
+                assert_int_equal(fd->idx[want], i);
+                want++;
+            }
+        }
+        assert_int_equal(fd->n, want);
+    }
+    /* Stopping early, and an empty range. */
+    memset(&q, 0, sizeof(q));
+    memset(fd, 0, sizeof(*fd));
+    fd->stop_after = 70;
+    assert_int_equal(tq_store_audit_find(f->store, &q, find_cb, fd, &err), TQ_OK);
+    assert_int_equal(fd->n, 70);
+    memset(fd, 0, sizeof(*fd));
+    q.at_min_us = 1000020;
+    q.at_max_us = 1000010;
+    assert_int_equal(tq_store_audit_find(f->store, &q, find_cb, fd, &err), TQ_OK);
+    assert_int_equal(fd->n, 0);
+    assert_int_equal(tq_store_audit_find(f->store, NULL, find_cb, fd, &err), TQ_EINVAL);
+    tq_free(fd);
+}
+
+static void witness_state_compare_and_swap(void **state)
+{
+    struct fixture *f = *state;
+    struct tq_store_witness w, got, *v = NULL;
+    struct tq_err err = {0};
+    uint64_t current = 12345;
+    size_t n = 0;
+
+    assert_int_equal(tq_store_witness_get(f->store, "tansiq/aa", &got, &err), TQ_ENOTFOUND);
+    memset(&w, 0, sizeof(w));
+    snprintf(w.origin, sizeof(w.origin), "tansiq/aa");
+    snprintf(w.partner, sizeof(w.partner), "alpha");
+    w.size = 5;
+    memset(w.root, 5, 32);
+    w.note = "note of 5\n";
+    /* Never cosigned counts as size 0. */
+    assert_int_equal(tq_store_witness_advance(f->store, &w, 3, &current, &err), TQ_ECONFLICT);
+    assert_int_equal(current, 0);
+    assert_int_equal(tq_store_witness_advance(f->store, &w, 0, &current, &err), TQ_OK);
+    assert_int_equal(tq_store_witness_get(f->store, "tansiq/aa", &got, &err), TQ_OK);
+    assert_int_equal(got.size, 5);
+    assert_string_equal(got.partner, "alpha");
+    assert_string_equal(got.note, "note of 5\n");
+    assert_true(got.at_us > 0);
+    for (int i = 0; i < 32; i++)
+        assert_int_equal(got.root[i], 5);
+    tq_store_witness_cleanup(&got);
+
+    /* A writer that read size 0 too loses: nothing changes, the current size is reported. */
+    w.size = 7;
+    w.note = "note of 7\n";
+    assert_int_equal(tq_store_witness_advance(f->store, &w, 0, &current, &err), TQ_ECONFLICT);
+    assert_int_equal(current, 5);
+    assert_int_equal(tq_store_witness_advance(f->store, &w, 0, NULL, &err), TQ_ECONFLICT);
+    assert_int_equal(tq_store_witness_get(f->store, "tansiq/aa", &got, &err), TQ_OK);
+    assert_int_equal(got.size, 5);
+    assert_string_equal(got.note, "note of 5\n");
+    tq_store_witness_cleanup(&got);
+
+    /* Sizes past 2^63 - 1 (a log may be that large) read back unchanged. */
+    w.size = UINT64_MAX;
+    w.at_us = 42;
+    assert_int_equal(tq_store_witness_advance(f->store, &w, 5, &current, &err), TQ_OK);
+    assert_int_equal(tq_store_witness_get(f->store, "tansiq/aa", &got, &err), TQ_OK);
+    assert_true(got.size == UINT64_MAX);
+    assert_int_equal(got.at_us, 42);
+    tq_store_witness_cleanup(&got);
+    w.size = 1;
+    assert_int_equal(tq_store_witness_advance(f->store, &w, UINT64_MAX - 1, &current, &err),
+                     TQ_ECONFLICT);
+    assert_true(current == UINT64_MAX);
+
+    snprintf(w.origin, sizeof(w.origin), "tansiq/0b");
+    assert_int_equal(tq_store_witness_advance(f->store, &w, 0, NULL, &err), TQ_OK);
+    assert_int_equal(tq_store_witness_list(f->store, &v, &n, &err), TQ_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(v[0].origin, "tansiq/0b");
+    assert_string_equal(v[1].origin, "tansiq/aa");
+    assert_true(v[1].size == UINT64_MAX);
+    tq_store_witness_list_free(v, n);
+
+    w.origin[0] = '\0';
+    assert_int_equal(tq_store_witness_advance(f->store, &w, 0, NULL, &err), TQ_EINVAL);
+    snprintf(w.origin, sizeof(w.origin), "tansiq/cc");
+    w.note = NULL;
+    assert_int_equal(tq_store_witness_advance(f->store, &w, 0, NULL, &err), TQ_EINVAL);
+}
+
+/* Many writers advance one origin from the same size at once: exactly one of them wins. */
+struct cas_arg {
+    struct tq_store *store;
+    int id;
+    tq_rc rc;
+};
+
+static void *cas_thread(void *p)
+{
+    struct cas_arg *a = p;
+    struct tq_store_witness w;
+    struct tq_err err = {0};
+    char note[32];
+
+    memset(&w, 0, sizeof(w));
+    snprintf(w.origin, sizeof(w.origin), "tansiq/race");
+    snprintf(w.partner, sizeof(w.partner), "alpha");
+    w.size = 10 + (uint64_t)a->id;
+    snprintf(note, sizeof(note), "note %d\n", a->id);
+    w.note = note;
+    a->rc = tq_store_witness_advance(a->store, &w, 0, NULL, &err);
+    return NULL;
+}
+
+static void witness_state_race(void **state)
+{
+    struct fixture *f = *state;
+    struct tq_store *other = open_store(f->path, 2);
+    struct cas_arg args[8];
+    pthread_t th[8];
+    struct tq_store_witness got;
+    struct tq_err err = {0};
+    int i, wins = 0;
+
+    for (i = 0; i < 8; i++) {
+        args[i] = (struct cas_arg){.store = i % 2 ? other : f->store, .id = i};
+        assert_int_equal(pthread_create(&th[i], NULL, cas_thread, &args[i]), 0);
+    }
+    for (i = 0; i < 8; i++) {
+        pthread_join(th[i], NULL);
+        if (args[i].rc == TQ_OK)
+            wins++;
+        else
+            assert_int_equal(args[i].rc, TQ_ECONFLICT);
+    }
+    assert_int_equal(wins, 1);
+    assert_int_equal(tq_store_witness_get(f->store, "tansiq/race", &got, &err), TQ_OK);
+    assert_true(got.size >= 10 && got.size < 18);
+    tq_store_witness_cleanup(&got);
+    tq_store_close(other);
+}
+
+static void alarms_round_trip(void **state)
+{
+    struct fixture *f = *state;
+    struct tq_store_alarm a, *v = NULL;
+    struct tq_err err = {0};
+    int64_t id1 = 0, id2 = 0;
+    size_t n = 0;
+
+    assert_int_equal(tq_store_alarm_list(f->store, &v, &n, &err), TQ_OK);
+    assert_int_equal(n, 0);
+    tq_store_alarm_list_free(v, n);
+
+    memset(&a, 0, sizeof(a));
+    snprintf(a.partner, sizeof(a.partner), "alpha");
+    a.origin = "tansiq/aa";
+    a.reason = "fork: another root";
+    a.old_note = "old note\n";
+    a.new_note = "new note\n";
+    a.proof = "old 9\nAAAA\n";
+    a.id = 99; /* ignored */
+    assert_int_equal(tq_store_alarm_add(f->store, &a, &id1, &err), TQ_OK);
+    a.old_note = NULL;
+    a.proof = NULL;
+    a.reason = "rollback";
+    assert_int_equal(tq_store_alarm_add(f->store, &a, &id2, &err), TQ_OK);
+    assert_true(id2 > id1);
+    assert_int_equal(tq_store_alarm_add(f->store, &a, NULL, &err), TQ_OK);
+
+    assert_int_equal(tq_store_alarm_list(f->store, &v, &n, &err), TQ_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(v[0].id, id1);
+    assert_int_equal(v[1].id, id2);
+    assert_true(v[0].at_us > 0 && v[1].at_us >= v[0].at_us);
+    assert_string_equal(v[0].partner, "alpha");
+    assert_string_equal(v[0].origin, "tansiq/aa");
+    assert_string_equal(v[0].reason, "fork: another root");
+    assert_string_equal(v[0].old_note, "old note\n");
+    assert_string_equal(v[0].new_note, "new note\n");
+    assert_string_equal(v[0].proof, "old 9\nAAAA\n");
+    assert_string_equal(v[1].reason, "rollback");
+    assert_null(v[1].old_note);
+    assert_null(v[1].proof);
+    tq_store_alarm_list_free(v, n);
+
+    a.new_note = NULL;
+    assert_int_equal(tq_store_alarm_add(f->store, &a, NULL, &err), TQ_EINVAL);
+    a.new_note = "n\n";
+    a.partner[0] = '\0';
+    assert_int_equal(tq_store_alarm_add(f->store, &a, NULL, &err), TQ_EINVAL);
+}
+
+/* A version 3 database (before witnessing) is migrated to version 4 at open. */
+static void migrate_v3_to_v4(void **state)
+{
+    struct fixture *f = *state;
+    struct tq_store_witness w;
+    struct tq_err err = {0};
+    sqlite3 *db;
+    sqlite3_stmt *st;
+
+    tq_store_close(f->store);
+    f->store = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "DROP TABLE witness; DROP TABLE audit_alarms; "
+                                  "DROP INDEX audit_leaves_at; PRAGMA user_version = 3",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    f->store = open_store(f->path, 2);
+    memset(&w, 0, sizeof(w));
+    snprintf(w.origin, sizeof(w.origin), "tansiq/aa");
+    snprintf(w.partner, sizeof(w.partner), "alpha");
+    w.note = "n\n";
+    assert_int_equal(tq_store_witness_advance(f->store, &w, 0, NULL, &err), TQ_OK);
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT count(*) FROM sqlite_schema WHERE name IN "
+                                        "('witness', 'audit_alarms', 'audit_leaves_at')",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 3);
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 4);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -1513,6 +1958,12 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(concurrent_writers_unique_date_added, setup, teardown),
         cmocka_unit_test_setup_teardown(pool_many_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(crash_kill9_keeps_acknowledged, setup, teardown),
+        cmocka_unit_test_setup_teardown(audit_checkpoints_iterate_and_update, setup, teardown),
+        cmocka_unit_test_setup_teardown(audit_find_matches_model, setup, teardown),
+        cmocka_unit_test_setup_teardown(witness_state_compare_and_swap, setup, teardown),
+        cmocka_unit_test_setup_teardown(witness_state_race, setup, teardown),
+        cmocka_unit_test_setup_teardown(alarms_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(migrate_v3_to_v4, setup, teardown),
     };
 
     if (argc > 1)

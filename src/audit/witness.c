@@ -1,0 +1,665 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * audit/witness.c - this node as a c2sp.org/tlog-witness of its partners' audit logs.
+ *
+ * One decision, tq_witness_add_checkpoint, takes an add-checkpoint request body, finds the
+ * partner whose log has the checkpoint's origin, verifies the log's signature, and cosigns the
+ * checkpoint only when a consistency proof shows that it extends the one cosigned last for that
+ * origin (store.h, "witnessing"); the new state is committed, by compare and swap on its size,
+ * before the cosignature is handed out. A checkpoint the log signed that cannot extend the
+ * state (smaller, another root at the same size, a failing proof) is an alarm: both notes and
+ * the proof are kept in the store and the event is logged at error level. The statuses are
+ * those of the spec; docs/internals/audit.md ("Witness") has the order and the rationale.
+ *
+ * Pure computation plus store calls; no global state, safe from any thread.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "tansiq/witness.h"
+
+#define HASH_B64_LEN 44        /* padded base64 of 32 bytes */
+#define ANSWER_MAX 8192        /* the longest answer body: a cosignature line or a reason */
+#define REASON_MAX 640         /* a reason line, the error detail it quotes included */
+#define SIZE_DIGITS_MAX 20     /* 2^64 - 1 has 20 digits */
+#define EM_DASH "\xe2\x80\x94" /* U+2014, the start of a signature line */
+
+/* ---- the request body ------------------------------------------------------------------- */
+
+/* The line starting at *pos, without its newline; false when no newline follows. */
+static bool next_line(struct tq_str body, size_t *pos, struct tq_str *line)
+{
+    const char *nl;
+
+    if (*pos >= body.len)
+        return false;
+    nl = memchr(body.ptr + *pos, '\n', body.len - *pos);
+    if (!nl)
+        return false;
+    *line = (struct tq_str){body.ptr + *pos, (size_t)(nl - (body.ptr + *pos))};
+    *pos = (size_t)(nl - body.ptr) + 1;
+    return true;
+}
+
+/* A tree size in decimal: digits only, no leading zero (but "0"), at most 2^64 - 1. */
+static bool size_parse(struct tq_str s, uint64_t *out)
+{
+    uint64_t v = 0;
+    size_t i;
+
+    if (s.len == 0 || s.len > SIZE_DIGITS_MAX || (s.len > 1 && s.ptr[0] == '0'))
+        return false;
+    for (i = 0; i < s.len; i++) {
+        unsigned d = (unsigned char)s.ptr[i] - '0';
+
+        if (d > 9 || v > (UINT64_MAX - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
+/*
+ * A proof hash: padded standard base64 of exactly 32 bytes, in its one canonical spelling
+ * (re-encoding gives the same text, so non-zero unused bits are refused). out is written even
+ * on failure; the caller keeps it only on success.
+ */
+static bool hash_decode(struct tq_str line, uint8_t out[TQ_MERKLE_HASH_BYTES])
+{
+    char again[HASH_B64_LEN + 1];
+    size_t n = 0;
+
+    if (line.len != HASH_B64_LEN)
+        return false;
+    if (sodium_base642bin(out, TQ_MERKLE_HASH_BYTES, line.ptr, line.len, NULL, &n, NULL,
+                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        n != TQ_MERKLE_HASH_BYTES)
+        return false;
+    sodium_bin2base64(again, sizeof(again), out, TQ_MERKLE_HASH_BYTES,
+                      sodium_base64_VARIANT_ORIGINAL);
+    return memcmp(again, line.ptr, HASH_B64_LEN) == 0;
+}
+
+tq_rc tq_witness_request_parse(struct tq_str body, struct tq_witness_request *out,
+                               struct tq_err *err)
+{
+    struct tq_witness_request *r = NULL;
+    struct tq_str line;
+    size_t pos = 0, lineno = 1;
+    tq_rc rc = TQ_OK;
+
+    if (!out || (!body.ptr && body.len))
+        return tq_err_set(err, TQ_EINVAL, "witness request: no body");
+    if (body.len > TQ_WITNESS_BODY_MAX)
+        return tq_err_set(err, TQ_ETOOBIG, "witness request: body exceeds %u bytes",
+                          (unsigned)TQ_WITNESS_BODY_MAX);
+    r = tq_xcalloc(1, sizeof(*r));
+    if (!next_line(body, &pos, &line) || !tq_str_starts_with(line, "old ") ||
+        !size_parse((struct tq_str){line.ptr + 4, line.len - 4}, &r->old_size)) {
+        rc = tq_err_set(err, TQ_EINVAL,
+                        "witness request: line 1: not \"old <size>\" (decimal, no sign or "
+                        "leading zero, at most 2^64-1)");
+        goto out;
+    }
+    for (;;) {
+        lineno++;
+        if (!next_line(body, &pos, &line)) {
+            rc = tq_err_set(err, TQ_EINVAL,
+                            "witness request: line %zu: no empty line before the checkpoint",
+                            lineno);
+            goto out;
+        }
+        if (line.len == 0)
+            break;
+        if (r->proof.n == TQ_MERKLE_PROOF_MAX) {
+            rc = tq_err_set(err, TQ_EINVAL, "witness request: line %zu: more than %d proof hashes",
+                            lineno, TQ_MERKLE_PROOF_MAX);
+            goto out;
+        }
+        if (!hash_decode(line, r->proof.hash[r->proof.n])) {
+            rc = tq_err_set(err, TQ_EINVAL,
+                            "witness request: line %zu: not canonical base64 of a 32-byte hash",
+                            lineno);
+            goto out;
+        }
+        r->proof.n++;
+    }
+    if (pos == body.len) {
+        rc = tq_err_set(err, TQ_EINVAL, "witness request: no checkpoint after the empty line");
+        goto out;
+    }
+    r->checkpoint = (struct tq_str){body.ptr + pos, body.len - pos};
+    *out = *r;
+out:
+    tq_free(r);
+    return rc;
+}
+
+/* Append "old N\n" and one base64 line per proof hash (the proof part of a request). */
+static tq_rc proof_append(uint64_t old_size, const struct tq_merkle_proof *proof,
+                          struct tq_buf *out)
+{
+    char b64[HASH_B64_LEN + 1];
+    size_t i, n = proof ? proof->n : 0;
+    tq_rc rc;
+
+    rc = tq_buf_printf(out, "old %" PRIu64 "\n", old_size);
+    for (i = 0; rc == TQ_OK && i < n; i++) {
+        sodium_bin2base64(b64, sizeof(b64), proof->hash[i], TQ_MERKLE_HASH_BYTES,
+                          sodium_base64_VARIANT_ORIGINAL);
+        rc = tq_buf_append(out, b64, HASH_B64_LEN);
+        if (rc == TQ_OK)
+            rc = tq_buf_append_c(out, "\n");
+    }
+    return rc;
+}
+
+tq_rc tq_witness_request_format(uint64_t old_size, const struct tq_merkle_proof *proof,
+                                struct tq_str note, struct tq_buf *out, struct tq_err *err)
+{
+    size_t start;
+    tq_rc rc;
+
+    if (!out || (!note.ptr && note.len))
+        return tq_err_set(err, TQ_EINVAL, "witness request: no output or note");
+    if (proof && proof->n > TQ_MERKLE_PROOF_MAX)
+        return tq_err_set(err, TQ_EINVAL, "witness request: more than %d proof hashes",
+                          TQ_MERKLE_PROOF_MAX);
+    /* An empty note would make a body the parser refuses. */
+    if (note.len == 0)
+        return tq_err_set(err, TQ_EINVAL, "witness request: empty checkpoint note");
+    start = out->len;
+    rc = proof_append(old_size, proof, out);
+    if (rc == TQ_OK)
+        rc = tq_buf_append_c(out, "\n");
+    if (rc == TQ_OK)
+        rc = tq_buf_append_str(out, note);
+    if (rc) {
+        /* out keeps what it had. */
+        out->len = start;
+        if (out->ptr)
+            out->ptr[start] = '\0';
+        return tq_err_set(err, rc, "witness request: body does not fit (%s)", tq_rc_str(rc));
+    }
+    return TQ_OK;
+}
+
+/* ---- the logs this node witnesses ------------------------------------------------------- */
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (p[i])
+            return false;
+    return true;
+}
+
+tq_rc tq_witness_log_of(const struct tq_partner *p, struct tq_witness_log *out, struct tq_err *err)
+{
+    struct tq_witness_log wl;
+    uint8_t pk[crypto_sign_PUBLICKEYBYTES + 1];
+    size_t n = 0;
+    tq_rc rc;
+
+    if (!p || !out || !p->name[0] || !memchr(p->name, 0, sizeof(p->name)))
+        return tq_err_set(err, TQ_EINVAL, "witness: no partner");
+    /* A store's "no certificate pinned" reads as zeroes: such a partner has no origin. */
+    if (all_zero(p->cert_sha256, sizeof(p->cert_sha256)))
+        return tq_err_set(err, TQ_ECONFIG,
+                          "witness: partner %s has no pinned certificate, so its log has no origin",
+                          p->name);
+    /* The whitespace tq_node_pubkey_check tolerates (a key read from a file) is tolerated too. */
+    if (!p->sign_pubkey ||
+        sodium_base642bin(pk, sizeof(pk), p->sign_pubkey, strlen(p->sign_pubkey), " \r\n\t", &n,
+                          NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        n != crypto_sign_PUBLICKEYBYTES)
+        return tq_err_set(err, TQ_ECONFIG,
+                          "witness: partner %s has no valid Ed25519 public key (base64, 32 bytes)",
+                          p->name);
+    memset(&wl, 0, sizeof(wl));
+    snprintf(wl.partner, sizeof(wl.partner), "%s", p->name);
+    tq_audit_default_origin(p->cert_sha256, wl.origin);
+    rc = tq_note_verifier_from_pubkey(tq_str_c(wl.origin), TQ_NOTE_ALG_ED25519, pk, &wl.log_key,
+                                      err);
+    if (rc == TQ_OK)
+        rc = tq_note_verifier_from_pubkey(tq_str_c(wl.origin), TQ_NOTE_ALG_COSIG_V1, pk,
+                                          &wl.cosig_key, err);
+    if (rc)
+        return tq_err_set(err, TQ_ECONFIG, "witness: partner %s: no verifier for its log key",
+                          p->name);
+    *out = wl;
+    return TQ_OK;
+}
+
+tq_rc tq_witness_log_find(struct tq_store *store, struct tq_str origin, struct tq_witness_log *out,
+                          struct tq_err *err)
+{
+    struct tq_partner *v = NULL;
+    struct tq_witness_log wl;
+    struct tq_err ignored = {0};
+    size_t n = 0, i;
+    tq_rc rc;
+
+    if (!store || !out || (!origin.ptr && origin.len))
+        return tq_err_set(err, TQ_EINVAL, "witness: no store or origin");
+    rc = tq_store_partner_list(store, &v, &n, err);
+    if (rc)
+        return rc;
+    rc = TQ_ENOTFOUND;
+    /* Partners without a usable key or certificate have no log to find. */
+    for (i = 0; i < n && rc == TQ_ENOTFOUND; i++) {
+        if (tq_witness_log_of(&v[i], &wl, &ignored) == TQ_OK && tq_str_eq_c(origin, wl.origin)) {
+            *out = wl;
+            rc = TQ_OK;
+        }
+    }
+    tq_partner_list_free(v, n);
+    if (rc == TQ_ENOTFOUND)
+        return tq_err_set(err, TQ_ENOTFOUND, "witness: no partner's log has the origin '%.*s'",
+                          (int)(origin.len > 64 ? 64 : origin.len), origin.ptr ? origin.ptr : "");
+    return rc;
+}
+
+/* ---- answers ---------------------------------------------------------------------------- */
+
+void tq_witness_answer_init(struct tq_witness_answer *a)
+{
+    if (!a)
+        return;
+    memset(a, 0, sizeof(*a));
+    tq_buf_init(&a->body, ANSWER_MAX);
+}
+
+void tq_witness_answer_cleanup(struct tq_witness_answer *a)
+{
+    if (!a)
+        return;
+    tq_buf_cleanup(&a->body);
+    memset(a, 0, sizeof(*a));
+}
+
+/* One line in words: control characters (from quoted input or details) become spaces. */
+static void reason_vformat(char out[REASON_MAX], const char *fmt, va_list ap)
+{
+    size_t i;
+
+    vsnprintf(out, REASON_MAX, fmt, ap);
+    for (i = 0; out[i]; i++)
+        if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
+            out[i] = ' ';
+}
+
+static void reason_format(char out[REASON_MAX], const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void reason_format(char out[REASON_MAX], const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    reason_vformat(out, fmt, ap);
+    va_end(ap);
+}
+
+/* A refusal: status and one line saying why. The body is small and bounded, so it fits. */
+static void refuse(struct tq_witness_answer *a, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void refuse(struct tq_witness_answer *a, int status, const char *fmt, ...)
+{
+    char line[REASON_MAX];
+    va_list ap;
+
+    va_start(ap, fmt);
+    reason_vformat(line, fmt, ap);
+    va_end(ap);
+    a->status = status;
+    tq_buf_reset(&a->body);
+    if (tq_buf_append_c(&a->body, line) == TQ_OK)
+        tq_buf_append_c(&a->body, "\n");
+}
+
+/* 409: the size cosigned last, "N\n" (text/x.tlog.size). */
+static void conflict(struct tq_witness_answer *a, uint64_t size)
+{
+    a->status = 409;
+    a->size = size;
+    tq_buf_reset(&a->body);
+    tq_buf_printf(&a->body, "%" PRIu64 "\n", size);
+}
+
+/* ---- witnessing ------------------------------------------------------------------------- */
+
+/* Append a signature line "— <name> <base64>\n" of sig to out. */
+static tq_rc sig_line_append(struct tq_buf *out, const struct tq_note_sig *sig)
+{
+    tq_rc rc;
+
+    rc = tq_buf_append_c(out, EM_DASH " ");
+    if (rc == TQ_OK)
+        rc = tq_buf_append_str(out, sig->name);
+    if (rc == TQ_OK)
+        rc = tq_buf_append_c(out, " ");
+    if (rc == TQ_OK)
+        rc = tq_buf_append_str(out, sig->b64);
+    if (rc == TQ_OK)
+        rc = tq_buf_append_c(out, "\n");
+    return rc;
+}
+
+/* The first signature of note by (name, key id) that is marked verified (or any when !verified). */
+static const struct tq_note_sig *sig_find(const struct tq_note *note, const char *name,
+                                          uint32_t key_id, bool verified)
+{
+    size_t i;
+
+    for (i = 0; i < note->n_sigs; i++) {
+        const struct tq_note_sig *s = &note->sigs[i];
+
+        if (s->key_id == key_id && tq_str_eq_c(s->name, name) && (!verified || s->verified))
+            return s;
+    }
+    return NULL;
+}
+
+/*
+ * Cosign the verified checkpoint: a note of its text with the log's verified signature line and
+ * this node's cosignature (what the state keeps), and the cosignature line alone (the answer).
+ */
+static tq_rc cosign(const struct tq_note *verified, const struct tq_witness_log *wl,
+                    const struct tq_note_signer *cosigner, uint64_t now_s,
+                    struct tq_buf *state_note, struct tq_buf *line, struct tq_err *err)
+{
+    const struct tq_note_sig *log_sig, *ours;
+    struct tq_note *note = NULL;
+    struct tq_buf lines;
+    tq_rc rc;
+
+    tq_buf_init(&lines, TQ_NOTE_MAX_BYTES);
+    log_sig = sig_find(verified, wl->log_key.name, wl->log_key.key_id, true);
+    if (!log_sig) { /* tq_checkpoint_open returned TQ_OK, so the log signed */
+        rc = tq_err_set(err, TQ_EINTEGRITY, "witness: the verified checkpoint lost its signature");
+        goto out;
+    }
+    rc = tq_note_new(verified->text, &note, err);
+    if (rc == TQ_OK)
+        rc = sig_line_append(&lines, log_sig);
+    if (rc == TQ_OK)
+        rc = tq_note_add_sig_lines(note, (struct tq_str){lines.ptr, lines.len}, err);
+    if (rc == TQ_OK)
+        rc = tq_note_cosign(note, cosigner, now_s, err);
+    if (rc)
+        goto out;
+    ours = sig_find(note, cosigner->name, cosigner->key_id, false);
+    if (!ours) {
+        rc = tq_err_set(err, TQ_EINTEGRITY, "witness: the cosignature line is missing");
+        goto out;
+    }
+    rc = sig_line_append(line, ours);
+    if (rc == TQ_OK)
+        rc = tq_note_format(note, state_note, err);
+    if (rc)
+        rc = tq_err_set(err, rc, "witness: cosigned note does not fit (%s)", tq_rc_str(rc));
+out:
+    tq_note_free(note);
+    tq_buf_cleanup(&lines);
+    return rc;
+}
+
+/*
+ * Keep the evidence of an inconsistent log and log it at error level (ids and sizes only).
+ * A failure to keep it is a store failure, returned to the caller; the log line is written
+ * either way.
+ */
+static tq_rc alarm(struct tq_store *store, const struct tq_witness_log *wl,
+                   const struct tq_store_witness *state, const struct tq_witness_request *req,
+                   uint64_t offered_size, const char *reason, struct tq_witness_answer *out,
+                   struct tq_err *err)
+{
+    struct tq_store_alarm a;
+    struct tq_buf proof, note;
+    int64_t id = 0;
+    tq_rc rc;
+
+    memset(&a, 0, sizeof(a));
+    tq_buf_init(&proof, TQ_WITNESS_BODY_MAX);
+    tq_buf_init(&note, TQ_WITNESS_BODY_MAX);
+    rc = proof_append(req->old_size, &req->proof, &proof);
+    if (rc == TQ_OK)
+        rc = tq_buf_append_str(&note, req->checkpoint);
+    if (rc) {
+        rc = tq_err_set(err, rc, "witness: alarm evidence does not fit");
+    } else {
+        snprintf(a.partner, sizeof(a.partner), "%s", wl->partner);
+        a.origin = (char *)wl->origin;
+        a.reason = (char *)reason;
+        a.old_note = state->note;
+        a.new_note = note.ptr;
+        a.proof = proof.ptr;
+        rc = tq_store_alarm_add(store, &a, &id, err);
+    }
+    tq_log(TQ_LOG_ERROR,
+           "ALARM witness: partner=%s origin=%s cosigned_size=%" PRIu64 " offered_size=%" PRIu64
+           " old=%" PRIu64 " alarm=%" PRId64 " kept=%s reason=\"%s\"",
+           wl->partner, wl->origin, state->size, offered_size, req->old_size, id,
+           rc == TQ_OK ? "yes" : "NO", reason);
+    if (rc == TQ_OK) {
+        out->alarm = true;
+        out->alarm_id = id;
+    }
+    tq_buf_cleanup(&proof);
+    tq_buf_cleanup(&note);
+    return rc;
+}
+
+/* Map the failure of tq_checkpoint_open to the spec's status: 403 signature, 400 otherwise. */
+static bool open_refusal(tq_rc rc, int *status)
+{
+    switch (rc) {
+    case TQ_EAUTH:
+    case TQ_EINTEGRITY:
+        *status = 403;
+        return true;
+    case TQ_EINVAL:
+    case TQ_ETOOBIG:
+        *status = 400;
+        return true;
+    default:
+        return false;
+    }
+}
+
+tq_rc tq_witness_add_checkpoint(struct tq_store *store, const struct tq_note_signer *cosigner,
+                                struct tq_str body, uint64_t now_s, struct tq_witness_answer *out,
+                                struct tq_err *err)
+{
+    struct tq_witness_request *req = NULL;
+    struct tq_note *pre = NULL, *note = NULL;
+    struct tq_checkpoint cp;
+    struct tq_witness_log wl;
+    struct tq_store_witness state, next;
+    struct tq_str pv[TQ_MERKLE_PROOF_MAX];
+    struct tq_buf state_note, line;
+    struct tq_err why = {0};
+    uint8_t empty[TQ_MERKLE_HASH_BYTES];
+    char reason[REASON_MAX], origin[TQ_STORE_ORIGIN_MAX];
+    bool have_state = false, inconsistent = false, advance = false;
+    uint64_t size, current = 0;
+    int status = 0;
+    size_t i;
+    tq_rc rc;
+
+    if (!store || !cosigner || !out)
+        return tq_err_set(err, TQ_EINVAL, "witness: no store, cosigner or answer");
+    out->status = 0;
+    out->size = 0;
+    out->alarm = false;
+    out->alarm_id = 0;
+    tq_buf_reset(&out->body);
+    memset(&state, 0, sizeof(state));
+    tq_buf_init(&state_note, TQ_NOTE_MAX_BYTES);
+    tq_buf_init(&line, ANSWER_MAX);
+    req = tq_xcalloc(1, sizeof(*req));
+
+    /* 400: the body and the checkpoint's shape; the origin is read before any key is known. */
+    rc = tq_witness_request_parse(body, req, &why);
+    if (rc) {
+        refuse(out, 400, "malformed request: %s", why.msg);
+        rc = TQ_OK;
+        goto out;
+    }
+    rc = tq_note_parse(req->checkpoint, &pre, &why);
+    if (rc == TQ_OK)
+        rc = tq_checkpoint_parse(pre->text, &cp, &why);
+    if (rc) {
+        refuse(out, 400, "malformed checkpoint: %s", why.msg);
+        rc = TQ_OK;
+        goto out;
+    }
+    /* 404: no partner's log has this origin. */
+    rc = tq_witness_log_find(store, cp.origin, &wl, &why);
+    if (rc == TQ_ENOTFOUND) {
+        refuse(out, 404, "unknown log origin");
+        rc = TQ_OK;
+        goto out;
+    }
+    if (rc) {
+        tq_err_set(err, rc, "%s", why.msg);
+        goto out;
+    }
+    /* 403: the log's own key must have signed; other lines are ignored. */
+    rc = tq_checkpoint_open(req->checkpoint, tq_str_c(wl.origin), &wl.log_key, NULL, 0, &note, &cp,
+                            &why);
+    if (rc && open_refusal(rc, &status)) {
+        refuse(out, status, "%s: %s",
+               status == 403 ? "no valid signature by the log's key" : "malformed checkpoint",
+               why.msg);
+        rc = TQ_OK;
+        goto out;
+    }
+    if (rc) {
+        tq_err_set(err, rc, "%s", why.msg);
+        goto out;
+    }
+    size = cp.size;
+    snprintf(origin, sizeof(origin), "%s", wl.origin);
+
+    rc = tq_store_witness_get(store, wl.origin, &state, &why);
+    if (rc == TQ_OK)
+        have_state = true;
+    if (rc == TQ_ENOTFOUND) {
+        memset(&state, 0, sizeof(state)); /* never cosigned: size 0, trust on first use */
+        rc = TQ_OK;
+    }
+    if (rc) {
+        tq_err_set(err, rc, "%s", why.msg);
+        goto out;
+    }
+
+    /*
+     * The log signed this checkpoint. When it cannot extend the state, that is evidence of an
+     * inconsistent log whatever the request's old size says, so it is kept before any status.
+     */
+    if (have_state && size < state.size) {
+        inconsistent = true;
+        reason_format(reason,
+                      "rollback: the log signed a checkpoint of %" PRIu64
+                      " leaves after this node cosigned one of %" PRIu64,
+                      size, state.size);
+    } else if (have_state && size == state.size && memcmp(cp.root, state.root, 32) != 0) {
+        inconsistent = true;
+        reason_format(reason,
+                      "fork: the log signed a checkpoint of %" PRIu64
+                      " leaves with another root than the one this node cosigned",
+                      size);
+    }
+
+    if (req->old_size > size) {
+        refuse(out, 400, "old size %" PRIu64 " is above the checkpoint's size %" PRIu64,
+               req->old_size, size);
+    } else if (req->old_size != state.size) {
+        conflict(out, state.size);
+    } else if (state.size == 0) {
+        /* From the empty tree any tree extends; only the proof's form can be wrong. */
+        tq_merkle_empty_root(empty);
+        if (req->proof.n != 0)
+            refuse(out, 422, "a consistency proof from size 0 must be empty");
+        else if (size == 0 && memcmp(cp.root, empty, sizeof(empty)) != 0)
+            refuse(out, 422, "a checkpoint of 0 leaves must carry the empty tree's root");
+        else
+            advance = !(have_state && size == 0);
+    } else {
+        for (i = 0; i < req->proof.n; i++)
+            pv[i] = (struct tq_str){(const char *)req->proof.hash[i], TQ_MERKLE_HASH_BYTES};
+        rc = tq_merkle_verify_consistency(
+            state.size, size, pv, req->proof.n,
+            (struct tq_str){(const char *)state.root, TQ_MERKLE_HASH_BYTES},
+            (struct tq_str){(const char *)cp.root, TQ_MERKLE_HASH_BYTES}, &why);
+        if (rc == TQ_OK) {
+            advance = size > state.size; /* the same checkpoint again: cosigned, unchanged */
+        } else {
+            refuse(out, 422,
+                   "the consistency proof from %" PRIu64 " to %" PRIu64
+                   " leaves does not verify: %s",
+                   state.size, size, why.msg);
+            if (size > state.size && !inconsistent) {
+                inconsistent = true;
+                reason_format(reason,
+                              "inconsistent: the consistency proof from the %" PRIu64
+                              " leaves cosigned to the %" PRIu64 " offered does not verify: %s",
+                              state.size, size, why.msg);
+            }
+            rc = TQ_OK;
+        }
+    }
+    if (inconsistent) {
+        rc = alarm(store, &wl, &state, req, size, reason, out, err);
+        if (rc)
+            goto out;
+    }
+    if (out->status)
+        goto out; /* refused: nothing but the alarm was written */
+
+    /* 200: cosign, and make the new state durable before the cosignature leaves. */
+    rc = cosign(note, &wl, cosigner, now_s, &state_note, &line, err);
+    if (rc)
+        goto out;
+    if (advance) {
+        memset(&next, 0, sizeof(next));
+        snprintf(next.origin, sizeof(next.origin), "%s", origin);
+        snprintf(next.partner, sizeof(next.partner), "%s", wl.partner);
+        next.size = size;
+        memcpy(next.root, cp.root, sizeof(next.root));
+        next.note = state_note.ptr;
+        rc = tq_store_witness_advance(store, &next, state.size, &current, err);
+        if (rc == TQ_ECONFLICT) {
+            /* Another request moved the state since it was read: the caller retries from it. */
+            conflict(out, current);
+            rc = TQ_OK;
+            goto out;
+        }
+        if (rc)
+            goto out;
+        tq_log(TQ_LOG_INFO, "witness: cosigned partner=%s origin=%s size=%" PRIu64 " from=%" PRIu64,
+               wl.partner, origin, size, state.size);
+    }
+    out->status = 200;
+    out->size = size;
+    tq_buf_reset(&out->body);
+    rc = tq_buf_append(&out->body, line.ptr, line.len);
+    if (rc)
+        rc = tq_err_set(err, rc, "witness: cosignature line does not fit");
+out:
+    tq_note_free(pre);
+    tq_note_free(note);
+    tq_store_witness_cleanup(&state);
+    tq_buf_cleanup(&state_note);
+    tq_buf_cleanup(&line);
+    tq_free(req);
+    return rc;
+}
