@@ -3,8 +3,12 @@
  * cli/cmd_log.c - `tansiq log`: the node's audit log.
  *
  * `log show` prints the log's size and root, its origin and verifier key (what partners and
- * tlog tools need to check the checkpoints served at /log/checkpoint) and the latest signed
- * checkpoint. `log checkpoint` signs one now over every committed leaf.
+ * tlog tools need to check the checkpoints served at /log/checkpoint), the node's witness key
+ * (what partners need to count its cosignatures) and the latest signed checkpoint, with a loud
+ * banner when a partner's log was caught inconsistent. `log checkpoint` signs one now over every
+ * committed leaf. `log proof` writes the tlog-proof@v1 file that shows a partner received an
+ * object (`tansiq verify` checks it offline); `log alarms` prints the evidence kept about
+ * inconsistent partner logs.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,31 +17,69 @@
 
 #include "cli/cli.h"
 #include "tansiq/audit.h"
+#include "tansiq/proof.h"
 
 static const char log_usage[] =
     "usage: tansiq log show [--json]\n"
-    "       tansiq log checkpoint\n\n"
+    "       tansiq log checkpoint\n"
+    "       tansiq log proof OBJECT_ID --partner NAME [--collection COLL] [--out FILE] [--json]\n"
+    "       tansiq log alarms [--json]\n\n"
     "The audit log records every object version this node stores, every release of one to a\n"
     "partner and every partner read, as salted commitments in an RFC 9162 Merkle tree whose\n"
     "checkpoints are signed with the node's identity key and served without authentication\n"
     "at https://NODE/log/ (C2SP tlog-tiles).\n\n"
-    "  show        size, root, origin, verifier key and the latest signed checkpoint\n"
-    "  checkpoint  sign a checkpoint of every committed leaf now and print it\n";
+    "  show        size, root, origin, verifier key (vkey), witness key (wkey) and the latest\n"
+    "              signed checkpoint; a banner on stderr when alarms exist\n"
+    "  checkpoint  sign a checkpoint of every committed leaf now and print it\n"
+    "  proof       write the proof that partner NAME received OBJECT_ID: for each version it\n"
+    "              was given, the stored, released and first read entries of the log, opened,\n"
+    "              with inclusion proofs against a checkpoint a partner cosigned (or one signed\n"
+    "              now when none covers them yet). Nothing about other partners is included.\n"
+    "              To FILE (--out) or standard output; a summary on stderr. Check it with\n"
+    "              'tansiq verify FILE --key VKEY'. Exit 1 when the log shows no release.\n"
+    "  alarms      partners' checkpoints that contradict one this node cosigned, with the\n"
+    "              evidence in full: both signed checkpoints and the proof offered\n";
+
+/* Number of alarms kept; -1 (after reporting) when they cannot be read. */
+static long alarm_count(struct tq_node *node)
+{
+    struct tq_store_alarm *v = NULL;
+    struct tq_err err = {0};
+    size_t n = 0;
+    tq_rc rc;
+
+    rc = tq_store_alarm_list(tq_node_store(node), &v, &n, &err);
+    if (rc) {
+        cli_fail("alarms", rc, &err);
+        return -1;
+    }
+    tq_store_alarm_list_free(v, n);
+    return (long)n;
+}
 
 static int log_show(struct tq_node *node, struct tq_audit_log *log,
                     const struct tq_note_signer *signer, bool json)
 {
-    char vkey[TQ_NOTE_KEY_TEXT_MAX], root_b64[64], root_hex[65];
+    char vkey[TQ_NOTE_KEY_TEXT_MAX], wkey[TQ_NOTE_KEY_TEXT_MAX], root_b64[64], root_hex[65];
     uint8_t root[TQ_MERKLE_HASH_BYTES];
-    struct tq_note_verifier v;
+    struct tq_note_verifier v, w;
     struct tq_err err = {0};
     char *latest = NULL;
     uint64_t size;
+    long alarms;
     tq_rc rc;
 
-    (void)node;
     tq_note_signer_verifier(signer, &v);
     tq_note_verifier_format(&v, vkey);
+    /* The node cosigns its partners' checkpoints with the same key, as type 0x04. */
+    rc = tq_note_verifier_from_pubkey(tq_str_c(signer->name), TQ_NOTE_ALG_COSIG_V1, signer->pubkey,
+                                      &w, &err);
+    if (rc)
+        return cli_fail("witness key", rc, &err);
+    tq_note_verifier_format(&w, wkey);
+    alarms = alarm_count(node);
+    if (alarms < 0)
+        return CLI_FAIL;
     size = tq_audit_size(log);
     rc = tq_audit_root(log, size, root, &err);
     if (rc)
@@ -48,21 +90,30 @@ static int log_show(struct tq_node *node, struct tq_audit_log *log,
     rc = tq_audit_checkpoint_latest(log, &latest, &err);
     if (rc && rc != TQ_ENOTFOUND)
         return cli_fail("latest checkpoint", rc, &err);
+    if (alarms > 0)
+        fprintf(
+            stderr,
+            "ALARM: %ld inconsistent partner checkpoint(s) \xe2\x80\x94 see `tansiq log alarms`\n",
+            alarms);
     if (json) {
         printf("{\"origin\":");
         cli_json_str(stdout, signer->name);
         printf(",\"vkey\":");
         cli_json_str(stdout, vkey);
-        printf(",\"size\":%llu,\"root\":\"%s\",\"root_hex\":\"%s\",\"checkpoint\":",
-               (unsigned long long)size, root_b64, root_hex);
+        printf(",\"wkey\":");
+        cli_json_str(stdout, wkey);
+        printf(",\"size\":%llu,\"root\":\"%s\",\"root_hex\":\"%s\",\"alarms\":%ld,\"checkpoint\":",
+               (unsigned long long)size, root_b64, root_hex, alarms);
         if (latest)
             cli_json_str(stdout, latest);
         else
             printf("null");
         printf("}\n");
     } else {
-        printf("origin      %s\nvkey        %s\nsize        %llu\nroot        %s\n", signer->name,
-               vkey, (unsigned long long)size, root_b64);
+        printf("origin      %s\nvkey        %s\nwkey        %s\nsize        %llu\nroot        %s\n",
+               signer->name, vkey, wkey, (unsigned long long)size, root_b64);
+        if (alarms > 0)
+            printf("alarms      %ld ('tansiq log alarms')\n", alarms);
         if (latest)
             printf("checkpoint\n%s", latest);
         else
@@ -72,19 +123,174 @@ static int log_show(struct tq_node *node, struct tq_audit_log *log,
     return CLI_OK;
 }
 
+static void print_time(FILE *f, int64_t us)
+{
+    char t[TQ_TIME_STR_MAX];
+
+    tq_time_format(us, t);
+    fputs(t, f);
+}
+
+/* Print a kept text in full, with a final newline when it lacks one. */
+static void print_evidence(const char *title, const char *text)
+{
+    size_t n;
+
+    printf("%s\n", title);
+    if (!text) {
+        printf("(none)\n");
+        return;
+    }
+    n = strlen(text);
+    fputs(text, stdout);
+    if (n == 0 || text[n - 1] != '\n')
+        printf("\n");
+}
+
+static int log_alarms(struct tq_node *node, bool json)
+{
+    struct tq_store_alarm *v = NULL;
+    struct tq_err err = {0};
+    size_t n = 0, i;
+    tq_rc rc;
+
+    rc = tq_store_alarm_list(tq_node_store(node), &v, &n, &err);
+    if (rc)
+        return cli_fail("alarms", rc, &err);
+    if (json) {
+        printf("[");
+        for (i = 0; i < n; i++) {
+            printf("%s{\"id\":%lld,\"time\":\"", i ? "," : "", (long long)v[i].id);
+            print_time(stdout, v[i].at_us);
+            printf("\",\"partner\":");
+            cli_json_str(stdout, v[i].partner);
+            printf(",\"origin\":");
+            cli_json_str(stdout, v[i].origin);
+            printf(",\"reason\":");
+            cli_json_str(stdout, v[i].reason);
+            printf(",\"old_checkpoint\":");
+            cli_json_str(stdout, v[i].old_note);
+            printf(",\"new_checkpoint\":");
+            cli_json_str(stdout, v[i].new_note);
+            printf(",\"proof\":");
+            cli_json_str(stdout, v[i].proof);
+            printf("}");
+        }
+        printf("]\n");
+    } else if (n == 0) {
+        printf("no alarms: every partner checkpoint seen extends the one cosigned before\n");
+    } else {
+        for (i = 0; i < n; i++) {
+            printf("%salarm %lld at ", i ? "\n" : "", (long long)v[i].id);
+            print_time(stdout, v[i].at_us);
+            printf("\npartner  %s\norigin   %s\nreason   %s\n", v[i].partner,
+                   v[i].origin ? v[i].origin : "-", v[i].reason ? v[i].reason : "-");
+            print_evidence("-- checkpoint this node cosigned before:", v[i].old_note);
+            print_evidence("-- checkpoint offered now:", v[i].new_note);
+            print_evidence("-- consistency proof offered:", v[i].proof);
+        }
+    }
+    tq_store_alarm_list_free(v, n);
+    return CLI_OK;
+}
+
+struct proof_args {
+    const char *object;
+    const char *partner;
+    const char *collection; /* id or alias, or NULL */
+    const char *out_path;   /* NULL: standard output */
+};
+
+static int log_proof(struct tq_node *node, struct tq_audit_log *log,
+                     const struct tq_note_signer *signer, const struct proof_args *a, bool json)
+{
+    struct tq_proof_build_info info = {0};
+    struct tq_err err = {0};
+    struct tq_buf proof;
+    char coll[37];
+    int status = CLI_OK;
+    tq_rc rc;
+
+    tq_buf_init(&proof, TQ_PROOF_FILE_MAX);
+    if (a->collection) {
+        rc = cli_collection_id(tq_node_store(node), a->collection, false, coll, &err);
+        if (rc) {
+            status = cli_fail("log proof", rc, &err);
+            goto out;
+        }
+    }
+    rc = tq_proof_build(tq_node_store(node), log, signer, a->object, a->partner,
+                        a->collection ? coll : NULL, &proof, &info, &err);
+    if (rc == TQ_ENOTFOUND) {
+        fprintf(stderr, "tansiq: log proof: %s\n", err.msg);
+        status = CLI_REFUSED;
+        goto out;
+    }
+    if (rc) {
+        status = cli_fail("log proof", rc, &err);
+        goto out;
+    }
+    if (a->out_path) {
+        rc = tq_file_write_atomic(a->out_path, proof.ptr, proof.len, 0644, &err);
+        if (rc) {
+            status = cli_fail("log proof", rc, &err);
+            goto out;
+        }
+    }
+    fprintf(stderr,
+            "proof of %s for %s: %zu leaves (%zu stored, %zu released, %zu withdrawn, %zu "
+            "read), checkpoint size %llu, ",
+            a->object, a->partner, info.n_leaves, info.n_stored, info.n_released, info.n_withdrawn,
+            info.n_read, (unsigned long long)info.checkpoint_size);
+    if (info.cosigned)
+        fprintf(stderr, "cosigned by %s\n", info.cosigners ? info.cosigners : "-");
+    else
+        fprintf(stderr, "signed now, not cosigned yet (a partner cosigns it at its next sync)\n");
+    if (json) {
+        printf("{\"object\":");
+        cli_json_str(stdout, a->object);
+        printf(",\"partner\":");
+        cli_json_str(stdout, a->partner);
+        printf(",\"leaves\":%zu,\"stored\":%zu,\"released\":%zu,\"withdrawn\":%zu,\"read\":%zu,"
+               "\"checkpoint_size\":%llu,\"cosigned\":%s,\"cosigners\":",
+               info.n_leaves, info.n_stored, info.n_released, info.n_withdrawn, info.n_read,
+               (unsigned long long)info.checkpoint_size, info.cosigned ? "true" : "false");
+        cli_json_str(stdout, info.cosigners);
+        if (a->out_path) {
+            printf(",\"out\":");
+            cli_json_str(stdout, a->out_path);
+        } else {
+            printf(",\"proof\":");
+            cli_json_str(stdout, proof.ptr);
+        }
+        printf("}\n");
+    } else if (!a->out_path) {
+        fwrite(proof.ptr, 1, proof.len, stdout);
+    }
+out:
+    tq_proof_build_info_cleanup(&info);
+    tq_buf_cleanup(&proof);
+    return status;
+}
+
 int cmd_log(int argc, char **argv)
 {
+    enum { OPT_PARTNER = OPT_FIRST_FREE, OPT_COLLECTION, OPT_OUT };
     static const struct option longopts[] = {
         CLI_COMMON_OPTIONS,
+        {"partner", required_argument, NULL, OPT_PARTNER},
+        {"collection", required_argument, NULL, OPT_COLLECTION},
+        {"out", required_argument, NULL, OPT_OUT},
         {NULL, 0, NULL, 0},
     };
     struct tq_audit_options opt = {.no_thread = true};
     struct tq_audit_log *log = NULL;
     struct tq_note_signer signer;
+    struct proof_args pa = {0};
     struct cli_common common;
     struct tq_node *node = NULL;
     struct tq_err err = {0};
-    bool help = false, have_signer = false;
+    bool help = false, have_signer = false, is_proof;
     const char *sub;
     char *note = NULL;
     int c, status;
@@ -93,21 +299,48 @@ int cmd_log(int argc, char **argv)
     cli_common_defaults(&common);
     for (c = getopt_long(argc, argv, "", longopts, NULL); c != -1;
          c = getopt_long(argc, argv, "", longopts, NULL)) {
-        if (!cli_common_opt(c, &common, &help))
-            return CLI_USAGE;
+        switch (c) {
+        case OPT_PARTNER:
+            pa.partner = optarg;
+            break;
+        case OPT_COLLECTION:
+            pa.collection = optarg;
+            break;
+        case OPT_OUT:
+            pa.out_path = optarg;
+            break;
+        default:
+            if (!cli_common_opt(c, &common, &help))
+                return CLI_USAGE;
+        }
     }
-    if (help || optind + 1 != argc) {
+    if (help || optind >= argc) {
         fputs(log_usage, help ? stdout : stderr);
         return help ? CLI_OK : CLI_USAGE;
     }
     sub = argv[optind];
-    if (strcmp(sub, "show") != 0 && strcmp(sub, "checkpoint") != 0) {
+    is_proof = strcmp(sub, "proof") == 0;
+    if (strcmp(sub, "show") != 0 && strcmp(sub, "checkpoint") != 0 && !is_proof &&
+        strcmp(sub, "alarms") != 0) {
         fprintf(stderr, "tansiq: log: unknown subcommand '%s'\n\n%s", sub, log_usage);
         return CLI_USAGE;
     }
+    if (optind + (is_proof ? 2 : 1) != argc || (is_proof && !pa.partner) ||
+        (!is_proof && (pa.partner || pa.collection || pa.out_path))) {
+        fprintf(stderr, "tansiq: log %s: %s\n\n%s", sub,
+                is_proof ? "give one OBJECT_ID and --partner NAME"
+                         : "unexpected arguments or options",
+                log_usage);
+        return CLI_USAGE;
+    }
+    pa.object = is_proof ? argv[optind + 1] : NULL;
     status = cli_open_node(&common, &node);
     if (status)
         return status;
+    if (strcmp(sub, "alarms") == 0) {
+        status = log_alarms(node, common.json);
+        goto out;
+    }
     rc = tq_node_log_signer(node, &signer, &err);
     if (rc) {
         status = cli_fail("log signer", rc, &err);
@@ -121,6 +354,10 @@ int cmd_log(int argc, char **argv)
     }
     if (strcmp(sub, "show") == 0) {
         status = log_show(node, log, &signer, common.json);
+        goto out;
+    }
+    if (is_proof) {
+        status = log_proof(node, log, &signer, &pa, common.json);
         goto out;
     }
     rc = tq_audit_checkpoint_sign(log, &signer, &note, &err);

@@ -27,7 +27,8 @@ static const struct command commands[] = {
     {"marking", cmd_marking, "create a releasability marking (who may see, no further sharing)"},
     {"identity", cmd_identity, "print this node's certificate fingerprint and public key"},
     {"sync", cmd_sync, "pull partners' collections now (manifest first, resumable)"},
-    {"log", cmd_log, "show the audit log (size, root, verifier key) or sign a checkpoint"},
+    {"log", cmd_log, "the audit log: size, root and keys, checkpoints, proofs, alarms"},
+    {"verify", cmd_verify, "check a proof file offline against log and witness keys"},
 };
 
 static void usage(FILE *f)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# CLI tests: drive the real `tansiq` binary through init, users, import, export and validate.
+# CLI tests: drive the real `tansiq` binary through init, users, import, export, validate and
+# the audit log's proofs (log proof, verify).
 # Usage: tests/cli/run.sh BUILD_DIR. Ends with "N passed, N failed".
 set -uo pipefail
 BUILD=${1:-build}
@@ -99,6 +100,52 @@ else
   skipped=$((skipped + 2))
   echo "skip ATT&CK import/export: no $ATTACK"
 fi
+
+# proofs: a partner's node is registered, an object released to it; the proof written by
+# `log proof` verifies offline with the key `log show` prints, and a tampered copy does not.
+P=$WORK/partner-home
+check "init a partner node" "$TQ" init --home "$P" --title "partner node"
+"$TQ" identity --home "$P" --json >"$WORK/p.id" 2>/dev/null
+"$TQ" identity --home "$P" --pem >"$WORK/p.pem" 2>/dev/null
+PKEY=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sign_pubkey"])' "$WORK/p.id" 2>/dev/null)
+check "partner add" "$TQ" partner add damascus --url https://127.0.0.1:9 --cert "$WORK/p.pem" --key "$PKEY" --home "$H"
+check "collection policy releases border to damascus" "$TQ" collection policy border --tlp green --audience partner:damascus --home "$H"
+cat >"$WORK/proofobj.json" <<'J'
+{"type":"bundle","id":"bundle--5b0e4b2e-9c53-4c8e-9d0a-1f0e6a3b8c11","objects":[
+ {"type":"indicator","spec_version":"2.1","id":"indicator--7d3b6a52-3c1f-4e8e-9a77-2f1b0c9d4e55",
+  "created":"2026-01-02T03:04:05.000Z","modified":"2026-01-02T03:04:05.000Z","name":"border crossing",
+  "pattern":"[ipv4-addr:value = '10.0.0.1']","pattern_type":"stix","valid_from":"2026-01-02T00:00:00Z"}]}
+J
+PID=indicator--7d3b6a52-3c1f-4e8e-9a77-2f1b0c9d4e55
+check "import an object released to damascus" "$TQ" import --home "$H" --collection border "$WORK/proofobj.json"
+VKEY=$("$TQ" log show --json --home "$H" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["vkey"])' 2>/dev/null)
+check "log show --json: vkey, wkey and no alarms" bash -c "'$TQ' log show --json --home '$H' | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"vkey\"] and d[\"wkey\"].split(\"+\")[0] == d[\"origin\"] and d[\"alarms\"] == 0, d'"
+check "log proof writes a file and a summary" bash -c "'$TQ' log proof $PID --partner damascus --collection border --out '$WORK/proof.tlog-proof' --home '$H' 2>&1 | grep -q '1 stored, 1 released'"
+check "the proof is C2SP tlog-proof@v1" bash -c "head -1 '$WORK/proof.tlog-proof' | grep -qx 'c2sp.org/tlog-proof@v1'"
+check "verify: exit 0" "$TQ" verify "$WORK/proof.tlog-proof" --key "$VKEY"
+check "verify says what the proof shows" bash -c "'$TQ' verify '$WORK/proof.tlog-proof' --key '$VKEY' | grep -q \"$PID version 2026-01-02T03:04:05.000Z (sha256 [0-9a-f]*) was released to damascus\""
+check "verify --json" bash -c "'$TQ' verify --json '$WORK/proof.tlog-proof' --key '$VKEY' | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"verified\"] and {b[\"kind\"] for b in d[\"blocks\"]} == {\"stored\",\"released\"}, d'"
+check "verify needs no node home" bash -c "cd '$WORK' && TANSIQ_HOME=/nonexistent '$TQ' verify proof.tlog-proof --key '$VKEY' >/dev/null"
+python3 - "$WORK/proof.tlog-proof" "$WORK/tampered.tlog-proof" <<'PY'
+import sys
+lines = open(sys.argv[1], encoding='utf-8').read().split('\n')
+i = next(k for k, l in enumerate(lines) if l.startswith('extra '))
+l = lines[i]
+j = len(l) // 2
+lines[i] = l[:j] + ('A' if l[j] != 'A' else 'B') + l[j + 1:]
+open(sys.argv[2], 'w', encoding='utf-8').write('\n'.join(lines))
+PY
+check "verify: a tampered copy exits 1" status_is 1 "$TQ" verify "$WORK/tampered.tlog-proof" --key "$VKEY"
+check "verify: the refusal names the block" bash -c "'$TQ' verify '$WORK/tampered.tlog-proof' --key '$VKEY' 2>&1 | grep -q 'block 1: leaf'"
+check "verify: another key exits 1" status_is 1 "$TQ" verify "$WORK/proof.tlog-proof" --key "$("$TQ" log show --json --home "$P" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["vkey"])' 2>/dev/null)"
+check "verify: no key is a usage error" status_is 2 "$TQ" verify "$WORK/proof.tlog-proof"
+check "verify: a malformed key is a usage error" status_is 2 "$TQ" verify "$WORK/proof.tlog-proof" --key nonsense
+check "log proof to stdout verifies from stdin" bash -c "'$TQ' log proof $PID --partner damascus --home '$H' 2>/dev/null | '$TQ' verify - --key '$VKEY' >/dev/null"
+check "log proof: never released to that partner exits 1" status_is 1 "$TQ" log proof "$PID" --partner amman --home "$H"
+check "log proof: --partner is required" status_is 2 "$TQ" log proof "$PID" --home "$H"
+check "log alarms: none" bash -c "'$TQ' log alarms --home '$H' | grep -q '^no alarms'"
+check "log alarms --json" bash -c "'$TQ' log alarms --json --home '$H' | python3 -c 'import json,sys; assert json.load(sys.stdin) == []'"
+check "verify --help" bash -c "'$TQ' verify --help | grep -q usage"
 
 echo "$passed passed, $failed failed, $skipped skipped"
 ((failed == 0))
