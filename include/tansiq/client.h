@@ -205,4 +205,25 @@ tq_rc tq_client_post_objects(struct tq_client *c, const char *collection_id,
 tq_rc tq_client_get_status(struct tq_client *c, const char *status_id, struct tq_client_status *out,
                            struct tq_err *err);
 
+/* ---- raw requests ----------------------------------------------------------------------- */
+
+enum tq_client_method { TQ_CLIENT_GET = 0, TQ_CLIENT_POST = 1 };
+
+/*
+ * One plain HTTP request to path below base_url (it starts with '/', e.g. "/log/checkpoint"),
+ * on the same connection and with the same TLS verification, pins, client certificate,
+ * credentials and timeouts as the TAXII calls, but none of their media-type handling: the
+ * request sends "Accept: * / *" (without the spaces) and, for a POST, body_len bytes of body
+ * (borrowed; may be NULL when body_len is 0) with content_type (may be NULL: none). Every
+ * status, error statuses included, is the caller's to judge: on TQ_OK *status is the HTTP
+ * status and the answer's body is appended to out. The body is capped at max_bytes (0: the
+ * client's max_response_bytes, also the upper bound). Errors: TQ_EINVAL for a malformed path,
+ * method or content type; TQ_EIO, TQ_ETLS transport failures as for every request;
+ * TQ_ETOOBIG an answer over the cap or over out's own limit. *status and out are untouched on
+ * failure.
+ */
+tq_rc tq_client_fetch(struct tq_client *c, enum tq_client_method method, const char *path,
+                      const void *body, size_t body_len, const char *content_type, size_t max_bytes,
+                      long *status, struct tq_buf *out, struct tq_err *err);
+
 #endif

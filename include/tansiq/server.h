@@ -38,6 +38,11 @@ struct tq_server_config {
     const char *log_origin;          /* audit log origin; NULL or "": from the certificate */
     struct tq_audit_log *audit;      /* borrowed; NULL: no /log/ and no read events */
     const struct tq_note_signer *log_signer; /* signs checkpoints served at /log/checkpoint */
+    /*
+     * Cosigns partners' checkpoints POSTed to /log/add-checkpoint (c2sp.org/tlog-witness;
+     * tq_node_witness_signer). Borrowed; NULL: this node witnesses nothing over HTTP (404).
+     */
+    const struct tq_note_signer *witness_signer;
 };
 
 /* Start serving store (borrowed; must outlive the server). *out owned by the caller. */

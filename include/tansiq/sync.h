@@ -16,6 +16,15 @@
  * the title "<R's title> (from P)". Store metadata used (meta table):
  *   sync.P.R.cursor   date_added (partner's clock) of the last manifest row fully handled
  *   sync.P.R.runs     syncs of this collection so far (drives the periodic full walk)
+ *   audit.cosigned.P  size of the latest checkpoint of ours that P cosigned (witnessing)
+ *
+ * With witnessing on (an audit log and both signers in the options), every sync of P also
+ * (1) before any collection, watches P's log as its witness: fetches P's /log/checkpoint,
+ * proves it consistent with the checkpoint of P cosigned last from P's hash tiles and passes it
+ * to tq_witness_add_checkpoint (witness.h), so a rewritten or truncated log raises an alarm and
+ * stops the sync before any data is pulled from it; (2) after the collections, asks P to
+ * cosign a fresh checkpoint of this node's log (POST /log/add-checkpoint with a consistency
+ * proof from the size P cosigned last) and keeps P's verified cosignature with it.
  *
  * Thread rule: calls for different partners may run on different threads at once; two syncs
  * of the same partner at once are harmless (each version is stored once) but wasteful.
@@ -29,6 +38,9 @@
 
 #include "tansiq/core.h"
 #include "tansiq/store.h"
+
+struct tq_audit_log;
+struct tq_note_signer;
 
 #define TQ_SYNC_PAGE_DEFAULT 1000      /* manifest rows per request */
 #define TQ_SYNC_FETCH_MAX 64           /* object ids per objects request (match[id]) */
@@ -51,6 +63,14 @@ struct tq_sync_options {
     unsigned timeout_ms;     /* per request; 0: the client's default */
     tq_sync_cancel_cb cancel;
     void *cancel_ud;
+    /*
+     * Witnessing: all three set (borrowed for the call) turns it on, any NULL leaves it off.
+     * audit is this node's log, log_signer signs its checkpoints (tq_node_log_signer) and
+     * witness_signer cosigns partners' checkpoints (tq_node_witness_signer).
+     */
+    struct tq_audit_log *audit;
+    const struct tq_note_signer *log_signer;
+    const struct tq_note_signer *witness_signer;
 };
 
 /* What happened to one remote collection. */
@@ -76,6 +96,15 @@ struct tq_sync_stats {
     uint64_t requests;    /* HTTP requests made, retries included */
     uint64_t retries;     /* requests repeated after a transient failure */
     uint64_t connections; /* TLS connections opened (1 when keep-alive held) */
+
+    /* Witnessing (all zero when it is off). */
+    uint64_t alarms;         /* alarms raised against the partner's log by this sync (0 or 1) */
+    bool witnessed;          /* this node cosigned the partner's current checkpoint */
+    uint64_t witnessed_size; /* ... of this many leaves */
+    bool cosigned;           /* the partner cosigned a checkpoint of this node's log */
+    uint64_t cosigned_size;  /* ... of this many leaves */
+    char *watch_warning;     /* why watching the partner's log did not complete, or NULL */
+    char *ask_warning;       /* why the partner did not cosign, or NULL */
 };
 
 void tq_sync_stats_cleanup(struct tq_sync_stats *s); /* leaves *s empty; NULL is a no-op */
@@ -87,6 +116,11 @@ void tq_sync_stats_cleanup(struct tq_sync_stats *s); /* leaves *s empty; NULL is
  * the caller cleans it up in either case.
  *
  * A failure in one collection does not stop the others; the call returns the first error.
+ * With witnessing on, an alarm against the partner's log stops the sync before any collection
+ * with TQ_EINTEGRITY and a message starting "ALARM:" (stats->alarms is 1, the evidence is kept,
+ * tq_store_alarm_list); TQ_EINTEGRITY also when the partner claims to have cosigned more of
+ * this node's log than it holds. Other witnessing failures are warnings (logged, and kept in
+ * stats) that do not fail the sync.
  * Errors: TQ_ENOTFOUND unknown partner; TQ_ECONFIG partner without a TAXII URL or with an
  * unreadable pinned certificate; TQ_ETLS the partner's certificate is not the pinned one or
  * it refused ours; TQ_EIO / TQ_EBUSY still failing after the retries; TQ_EBUSY cancelled;

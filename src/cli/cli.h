@@ -67,8 +67,16 @@ int cmd_explain(int argc, char **argv);
 int cmd_identity(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
 int cmd_log(int argc, char **argv);
-/* The periodic sync of `tansiq serve`: 0 when interval_s is 0, 1 started, -1 failed. */
-int cli_sync_loop_start(struct tq_node *node, unsigned interval_s);
+int cmd_verify(int argc, char **argv);
+/*
+ * The periodic sync of `tansiq serve`: 0 when interval_s is 0, 1 started, -1 failed. audit and
+ * both signers (borrowed until cli_sync_loop_stop) turn witnessing on: each partner's log is
+ * watched and each partner asked to cosign ours.
+ */
+struct tq_audit_log;
+int cli_sync_loop_start(struct tq_node *node, unsigned interval_s, struct tq_audit_log *audit,
+                        const struct tq_note_signer *log_signer,
+                        const struct tq_note_signer *witness_signer);
 void cli_sync_loop_stop(void); /* no-op when not started */
 
 #endif

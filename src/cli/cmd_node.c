@@ -121,8 +121,8 @@ int cmd_serve(int argc, char **argv)
     struct tq_node *node = NULL;
     struct tq_server *srv = NULL;
     struct tq_audit_log *audit = NULL;
-    struct tq_note_signer log_signer;
-    bool have_signer = false;
+    struct tq_note_signer log_signer, witness_signer;
+    bool have_signer = false, have_witness = false;
     struct tq_err err = {0};
     struct sigaction sa;
     char *listen = NULL;
@@ -187,6 +187,13 @@ int cmd_serve(int argc, char **argv)
         goto out;
     }
     have_signer = true;
+    /* The witness: cosigns partners' checkpoints, asked over /log/add-checkpoint or by sync. */
+    rc = tq_node_witness_signer(node, &witness_signer, &err);
+    if (rc) {
+        status = cli_fail("witness signer", rc, &err);
+        goto out;
+    }
+    have_witness = true;
     rc = tq_audit_log_open(tq_node_store(node), NULL, &audit, &err);
     if (rc) {
         status = cli_fail("audit log", rc, &err);
@@ -194,6 +201,7 @@ int cmd_serve(int argc, char **argv)
     }
     cfg.audit = audit;
     cfg.log_signer = &log_signer;
+    cfg.witness_signer = &witness_signer;
     rc = tq_server_start(tq_node_store(node), &cfg, &srv, &err);
     if (rc) {
         status = cli_fail("cannot start the server", rc, &err);
@@ -208,7 +216,7 @@ int cmd_serve(int argc, char **argv)
            strchr(cfg.listen_addr, ':') ? "[" : "", cfg.listen_addr,
            strchr(cfg.listen_addr, ':') ? "]" : "", tq_server_port(srv));
     fflush(stdout);
-    if (cli_sync_loop_start(node, cfg.sync_interval_s) < 0) {
+    if (cli_sync_loop_start(node, cfg.sync_interval_s, audit, &log_signer, &witness_signer) < 0) {
         status = CLI_FAIL;
         goto out;
     }
@@ -221,6 +229,8 @@ out:
     tq_audit_log_close(audit); /* after the server: writes the reads still queued */
     if (have_signer)
         tq_note_signer_cleanup(&log_signer);
+    if (have_witness)
+        tq_note_signer_cleanup(&witness_signer);
     tq_node_close(node);
     return status;
 }

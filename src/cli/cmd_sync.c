@@ -3,9 +3,12 @@
  * cli/cmd_sync.c - `tansiq sync`: pull partners' collections now.
  *
  * A thin front end to tq_sync_partner / tq_sync_all: one line per partner and one per remote
- * collection (or one JSON document with --json). Exit status 0 when every partner synced,
- * 1 when any failed (the others still ran), 2 for usage errors, 3 when the node cannot be
- * opened. Also the background loop `tansiq serve` runs when sync_interval_s is set.
+ * collection (or one JSON document with --json). Every sync witnesses: the node's audit log and
+ * its two signers go with it, so each partner's log is watched and each partner asked to cosign
+ * ours; an alarm against a partner's log is printed on standard error in capitals. Exit status
+ * 0 when every partner synced, 1 when any failed (the others still ran), 2 for usage errors, 3
+ * when the node cannot be opened. Also the background loop `tansiq serve` runs when
+ * sync_interval_s is set, which logs alarms at error level.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -16,13 +19,28 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "tansiq/audit.h"
 #include "tansiq/sync.h"
 
 struct report {
     bool json;
     size_t n_partners;
     size_t failed;
+    size_t alarms;
 };
+
+/* An alarm is for an operator to act on at once: make it impossible to miss. */
+static void print_alarm(const char *partner, const struct tq_err *err)
+{
+    fprintf(stderr,
+            "tansiq: ================================================================\n"
+            "tansiq: %s\n"
+            "tansiq: partner %s: its audit log is not the one this node cosigned.\n"
+            "tansiq: The evidence is kept in the store; nothing was pulled from it.\n"
+            "tansiq: ================================================================\n",
+            err && err->msg[0] ? err->msg : "ALARM", partner);
+    fflush(stderr);
+}
 
 static void print_partner(struct report *rep, const char *partner, tq_rc rc,
                           const struct tq_err *err, const struct tq_sync_stats *st)
@@ -32,6 +50,10 @@ static void print_partner(struct report *rep, const char *partner, tq_rc rc,
     rep->n_partners++;
     if (rc)
         rep->failed++;
+    if (st->alarms) {
+        rep->alarms++;
+        print_alarm(partner, err);
+    }
     if (rep->json) {
         printf("%s{\"partner\":", first ? "" : ",");
         cli_json_str(stdout, partner);
@@ -43,9 +65,23 @@ static void print_partner(struct report *rep, const char *partner, tq_rc rc,
         } else {
             printf("null");
         }
-        printf(",\"requests\":%" PRIu64 ",\"retries\":%" PRIu64 ",\"connections\":%" PRIu64
-               ",\"collections\":[",
+        printf(",\"requests\":%" PRIu64 ",\"retries\":%" PRIu64 ",\"connections\":%" PRIu64,
                st->requests, st->retries, st->connections);
+        printf(",\"witness\":{\"alarms\":%" PRIu64 ",\"witnessed_size\":", st->alarms);
+        if (st->witnessed)
+            printf("%" PRIu64, st->witnessed_size);
+        else
+            printf("null");
+        printf(",\"cosigned_size\":");
+        if (st->cosigned)
+            printf("%" PRIu64, st->cosigned_size);
+        else
+            printf("null");
+        printf(",\"watch_warning\":");
+        cli_json_str(stdout, st->watch_warning);
+        printf(",\"ask_warning\":");
+        cli_json_str(stdout, st->ask_warning);
+        printf("},\"collections\":[");
         for (size_t i = 0; i < st->n_colls; i++) {
             const struct tq_sync_collection_stats *c = &st->colls[i];
 
@@ -71,6 +107,14 @@ static void print_partner(struct report *rep, const char *partner, tq_rc rc,
         printf("%s: ok, %zu collection%s, %" PRIu64 " request%s, %" PRIu64 " connection%s\n",
                partner, st->n_colls, st->n_colls == 1 ? "" : "s", st->requests,
                st->requests == 1 ? "" : "s", st->connections, st->connections == 1 ? "" : "s");
+    if (st->witnessed)
+        printf("  witnessed its log at %" PRIu64 " leaves\n", st->witnessed_size);
+    else if (st->watch_warning)
+        printf("  did not witness its log: %s\n", st->watch_warning);
+    if (st->cosigned)
+        printf("  it cosigned our log at %" PRIu64 " leaves\n", st->cosigned_size);
+    else if (st->ask_warning)
+        printf("  it did not cosign our log: %s\n", st->ask_warning);
     for (size_t i = 0; i < st->n_colls; i++) {
         const struct tq_sync_collection_stats *c = &st->colls[i];
 
@@ -98,6 +142,10 @@ int cmd_sync(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     struct tq_sync_options opts = {0};
+    struct tq_note_signer log_signer, witness_signer;
+    bool have_log_signer = false, have_witness = false;
+    struct tq_audit_log *audit = NULL;
+    struct tq_audit_options aopt = {.no_thread = true};
     struct cli_common common;
     struct tq_node *node = NULL;
     struct tq_err err = {0};
@@ -127,7 +175,10 @@ int cmd_sync(int argc, char **argv)
                "here, each checked by the inbound policy and stored with its provenance.\n"
                "--full also walks each partner's whole manifest and withdraws local copies of\n"
                "objects the partner no longer lists (done every %u syncs anyway).\n"
-               "Exit status 1 when any partner failed.\n",
+               "Each sync also witnesses: it checks that the partner's audit log only grew\n"
+               "since the checkpoint this node cosigned last (an ALARM on standard error and\n"
+               "no data pulled when it did not), and asks the partner to cosign ours.\n"
+               "Exit status 1 when any partner failed or raised an alarm.\n",
                TQ_SYNC_FULL_EVERY_DEFAULT);
         return CLI_OK;
     }
@@ -135,6 +186,26 @@ int cmd_sync(int argc, char **argv)
     if (status)
         return status;
     tq_node_tls_paths(node, &cert, &key);
+    rc = tq_node_log_signer(node, &log_signer, &err);
+    if (rc) {
+        status = cli_fail("audit log signer", rc, &err);
+        goto out;
+    }
+    have_log_signer = true;
+    rc = tq_node_witness_signer(node, &witness_signer, &err);
+    if (rc) {
+        status = cli_fail("witness signer", rc, &err);
+        goto out;
+    }
+    have_witness = true;
+    rc = tq_audit_log_open(tq_node_store(node), &aopt, &audit, &err);
+    if (rc) {
+        status = cli_fail("audit log", rc, &err);
+        goto out;
+    }
+    opts.audit = audit;
+    opts.log_signer = &log_signer;
+    opts.witness_signer = &witness_signer;
     rep.json = common.json;
     if (rep.json)
         printf("{\"partners\":[");
@@ -159,8 +230,13 @@ int cmd_sync(int argc, char **argv)
         printf("],\"failed\":%zu}\n", rep.failed);
     else if (rep.n_partners == 0 && optind == argc && !rep.failed)
         printf("no partners registered (tansiq partner add)\n");
-    status = rep.failed ? CLI_REFUSED : CLI_OK;
+    status = rep.failed || rep.alarms ? CLI_REFUSED : CLI_OK;
 out:
+    tq_audit_log_close(audit);
+    if (have_log_signer)
+        tq_note_signer_cleanup(&log_signer);
+    if (have_witness)
+        tq_note_signer_cleanup(&witness_signer);
     tq_node_close(node);
     return status;
 }
@@ -171,6 +247,9 @@ struct sync_loop {
     pthread_t thread;
     struct tq_node *node;
     unsigned interval_s;
+    struct tq_audit_log *audit;
+    const struct tq_note_signer *log_signer;
+    const struct tq_note_signer *witness_signer;
     atomic_bool stop;
 };
 
@@ -183,10 +262,25 @@ static bool loop_stopping(void *ud)
     return atomic_load(&l->stop);
 }
 
+/* After each partner of a round: an alarm is for an operator to act on. */
+static void loop_partner(void *ud, const char *partner, tq_rc rc, const struct tq_err *err,
+                         const struct tq_sync_stats *st)
+{
+    (void)ud;
+    (void)rc;
+    if (st->alarms)
+        tq_log(TQ_LOG_ERROR, "sync: partner=%s %s", partner,
+               err && err->msg[0] ? err->msg : "ALARM");
+}
+
 static void *loop_main(void *ud)
 {
     struct sync_loop *l = ud;
-    struct tq_sync_options opts = {.cancel = loop_stopping, .cancel_ud = l};
+    struct tq_sync_options opts = {.cancel = loop_stopping,
+                                   .cancel_ud = l,
+                                   .audit = l->audit,
+                                   .log_signer = l->log_signer,
+                                   .witness_signer = l->witness_signer};
     const char *cert, *key;
 
     tq_node_tls_paths(l->node, &cert, &key);
@@ -195,7 +289,8 @@ static void *loop_main(void *ud)
         size_t failed = 0;
         tq_rc rc;
 
-        rc = tq_sync_all(tq_node_store(l->node), cert, key, &opts, NULL, NULL, &failed, &err);
+        rc = tq_sync_all(tq_node_store(l->node), cert, key, &opts, loop_partner, NULL, &failed,
+                         &err);
         if (rc)
             tq_log(TQ_LOG_WARN, "sync: cannot list partners rc=%s: %s", tq_rc_name(rc), err.msg);
         else if (failed)
@@ -209,7 +304,9 @@ static void *loop_main(void *ud)
     return NULL;
 }
 
-int cli_sync_loop_start(struct tq_node *node, unsigned interval_s)
+int cli_sync_loop_start(struct tq_node *node, unsigned interval_s, struct tq_audit_log *audit,
+                        const struct tq_note_signer *log_signer,
+                        const struct tq_note_signer *witness_signer)
 {
     sigset_t block, old;
     int e;
@@ -218,6 +315,9 @@ int cli_sync_loop_start(struct tq_node *node, unsigned interval_s)
         return 0;
     loop.node = node;
     loop.interval_s = interval_s;
+    loop.audit = audit;
+    loop.log_signer = log_signer;
+    loop.witness_signer = witness_signer;
     atomic_store(&loop.stop, false);
     /* The thread inherits a mask without SIGINT and SIGTERM: they must reach the main thread,
      * whose pause() they end. */

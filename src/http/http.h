@@ -158,5 +158,15 @@ struct tq_note_signer;
 /* Answer a /log/ GET or HEAD (path after "/log/"); returns an enum MHD_Result. */
 int tq__http_log_serve(struct MHD_Connection *conn, struct tq_audit_log *log,
                        const struct tq_note_signer *signer, const char *path);
+/*
+ * Answer POST /log/add-checkpoint with the request body as received (at most
+ * TQ_WITNESS_BODY_MAX bytes): tq_witness_add_checkpoint with witness as the cosigner, its
+ * status and body as the answer. Returns an enum MHD_Result.
+ */
+int tq__http_log_add_checkpoint(struct MHD_Connection *conn, struct tq_store *store,
+                                const struct tq_note_signer *witness, struct tq_str body);
+/* A plain-text answer under /log/ (a refusal): text and a newline; allow adds an Allow header. */
+int tq__http_log_text(struct MHD_Connection *conn, unsigned status, const char *text,
+                      const char *allow);
 
 #endif

@@ -10,16 +10,22 @@
  *   GET /log/tile/<L>/<N>[.p/<W>]        hash tiles
  *   GET /log/tile/entries/<N>[.p/<W>]    entry bundles: per entry a 2-byte big-endian length
  *                                        and the leaf's 32-byte commitment
+ *   POST /log/add-checkpoint             c2sp.org/tlog-witness: a partner asks this node to
+ *                                        cosign its checkpoint (witness.h decides)
  *
  * Tiles are served only within the latest checkpoint (404 beyond it). Full tiles never change:
  * they are cacheable forever. Paths must be in the canonical form tq_merkle_tile_path writes.
+ * add-checkpoint needs no authentication either, as in the witness spec: the checkpoint must be
+ * signed by the key of a registered partner whose log has its origin (404 otherwise).
  */
+#include <inttypes.h>
 #include <string.h>
 
 #include <microhttpd.h>
 
 #include "http/http.h"
 #include "tansiq/audit.h"
+#include "tansiq/witness.h"
 
 #define CHECKPOINT_MIN_INTERVAL_MS 1000
 
@@ -110,8 +116,9 @@ bool tq__http_log_path(const char *path, struct tq__http_log_req *out)
     return true;
 }
 
-static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, struct tq_buf *body,
-                               const char *type, const char *cache)
+static enum MHD_Result respond_allow(struct MHD_Connection *conn, unsigned status,
+                                     struct tq_buf *body, const char *type, const char *cache,
+                                     const char *allow)
 {
     struct MHD_Response *r;
     enum MHD_Result ret;
@@ -130,12 +137,21 @@ static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, str
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cache);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+    if (allow)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
     ret = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
     return ret;
 }
 
-static enum MHD_Result respond_text(struct MHD_Connection *conn, unsigned status, const char *text)
+static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, struct tq_buf *body,
+                               const char *type, const char *cache)
+{
+    return respond_allow(conn, status, body, type, cache, NULL);
+}
+
+int tq__http_log_text(struct MHD_Connection *conn, unsigned status, const char *text,
+                      const char *allow)
 {
     struct tq_buf b;
     enum MHD_Result ret;
@@ -143,8 +159,39 @@ static enum MHD_Result respond_text(struct MHD_Connection *conn, unsigned status
     tq_buf_init(&b, 4096);
     tq_buf_append_c(&b, text);
     tq_buf_append_c(&b, "\n");
-    ret = respond(conn, status, &b, "text/plain; charset=utf-8", "no-store");
+    ret = respond_allow(conn, status, &b, "text/plain; charset=utf-8", "no-store", allow);
     tq_buf_cleanup(&b);
+    return ret;
+}
+
+static enum MHD_Result respond_text(struct MHD_Connection *conn, unsigned status, const char *text)
+{
+    return (enum MHD_Result)tq__http_log_text(conn, status, text, NULL);
+}
+
+int tq__http_log_add_checkpoint(struct MHD_Connection *conn, struct tq_store *store,
+                                const struct tq_note_signer *witness, struct tq_str body)
+{
+    struct tq_witness_answer ans;
+    struct tq_err err = {0};
+    enum MHD_Result ret;
+    tq_rc rc;
+
+    if (!store || !witness)
+        return respond_text(conn, 404, "this node witnesses no log");
+    tq_witness_answer_init(&ans);
+    rc = tq_witness_add_checkpoint(store, witness, body, (uint64_t)(tq_time_now_us() / 1000000),
+                                   &ans, &err);
+    if (rc) {
+        tq_witness_answer_cleanup(&ans);
+        tq_log(TQ_LOG_ERROR, "http: add-checkpoint rc=%s: %s", tq_rc_name(rc), err.msg);
+        return respond_text(conn, 500, tq_rc_str(rc));
+    }
+    tq_log(TQ_LOG_DEBUG, "http: add-checkpoint status=%d size=%" PRIu64 " alarm=%d", ans.status,
+           ans.size, ans.alarm);
+    ret = respond(conn, (unsigned)ans.status, &ans.body,
+                  ans.status == 409 ? "text/x.tlog.size" : "text/plain; charset=utf-8", "no-store");
+    tq_witness_answer_cleanup(&ans);
     return ret;
 }
 

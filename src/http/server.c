@@ -34,6 +34,7 @@
 
 #include "http/http.h"
 #include "tansiq/server.h"
+#include "tansiq/witness.h"
 #include "taxii/taxii.h"
 
 #define DEFAULT_MAX_CONTENT (10u << 20)
@@ -51,6 +52,7 @@ struct tq_server {
     struct tq_taxii_ctx taxii;
     struct tq_audit_log *audit;              /* borrowed; NULL: no /log/ */
     const struct tq_note_signer *log_signer; /* borrowed */
+    const struct tq_note_signer *witness;    /* borrowed; NULL: no /log/add-checkpoint */
     struct tq__auth *auth;
     char *title;
     char *api_root;
@@ -65,9 +67,11 @@ struct tq_server {
 /* Per-request state, from the URI log callback to the completion callback. */
 struct req {
     struct tq_server *srv;
-    char *target;         /* raw request target: path and query */
-    bool started;         /* the first access-handler call has happened */
-    const char *log_path; /* a /log/ request: the path after "/log/" (in target) */
+    char *target;          /* raw request target: path and query */
+    bool started;          /* the first access-handler call has happened */
+    const char *log_path;  /* a /log/ request: the path after "/log/" (in target) */
+    bool log_add;          /* ... that is POST /log/add-checkpoint */
+    const char *log_allow; /* the Allow header of a 405 under /log/ */
     enum tq_taxii_method method;
     struct tq_taxii_path path;
     struct tq_str query;
@@ -307,6 +311,9 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, struct req *rq)
     struct tq_taxii_resp resp;
     enum MHD_Result ret;
 
+    if (rq->log_path)
+        return (enum MHD_Result)tq__http_log_text(conn, (unsigned)rq->err_status, rq->err_desc,
+                                                  rq->log_allow);
     tq__taxii_resp_init(&resp);
     tq__taxii_error(&resp, rq->err_status, NULL, rq->err_desc);
     if (rq->err_allow)
@@ -397,11 +404,37 @@ static void check_headers(struct tq_server *srv, struct MHD_Connection *conn, st
     tq_rc rc;
 
     rq->method = parse_method(method);
-    /* The audit log is public (tlog-tiles): no authentication, no TAXII content negotiation. */
+    /*
+     * The audit log is public (tlog-tiles): no authentication, no TAXII content negotiation.
+     * add-checkpoint (tlog-witness) is the one POST: its body is read like a TAXII POST's,
+     * capped at TQ_WITNESS_BODY_MAX, and judged on the final call.
+     */
     if (srv->audit && strncmp(rq->target, "/log/", 5) == 0) {
         rq->log_path = rq->target + 5;
-        if (rq->method != TQ_METHOD_GET && rq->method != TQ_METHOD_HEAD)
-            fail(rq, 405, "the log is read-only");
+        if (strcmp(rq->log_path, "add-checkpoint") != 0) {
+            if (rq->method != TQ_METHOD_GET && rq->method != TQ_METHOD_HEAD) {
+                fail(rq, 405, "the log is read-only");
+                rq->log_allow = "GET, HEAD";
+            }
+            return;
+        }
+        if (rq->method != TQ_METHOD_POST) {
+            fail(rq, 405, "add-checkpoint takes POST only");
+            rq->log_allow = "POST";
+            return;
+        }
+        if (!srv->witness) {
+            fail(rq, 404, "this node witnesses no log");
+            return;
+        }
+        if (content_length(conn, &cl) && cl > TQ_WITNESS_BODY_MAX) {
+            fail(rq, 413, "the request body exceeds the add-checkpoint limit");
+            return;
+        }
+        tq_buf_cleanup(&rq->body);
+        tq_buf_init(&rq->body, TQ_WITNESS_BODY_MAX);
+        rq->log_add = true;
+        rq->want_body = true;
         return;
     }
     q = strchr(rq->target, '?');
@@ -534,7 +567,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
                 if (tq_buf_append(&rq->body, upload_data, n) != TQ_OK) {
                     tq_buf_cleanup(&rq->body);
                     tq_buf_init(&rq->body, 0);
-                    fail(rq, 413, "the request body exceeds max_content_length");
+                    fail(rq, 413,
+                         rq->log_add ? "the request body exceeds the add-checkpoint limit"
+                                     : "the request body exceeds max_content_length");
                 }
             } else if (rq->body_seen > srv->taxii.max_content_length) {
                 fail(rq, 413, "the request body exceeds max_content_length");
@@ -546,6 +581,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     }
     if (rq->err_status)
         return send_error(conn, rq);
+    if (rq->log_add)
+        return (enum MHD_Result)tq__http_log_add_checkpoint(
+            conn, srv->taxii.store, srv->witness,
+            (struct tq_str){rq->body.ptr ? rq->body.ptr : "", rq->body.len});
     if (rq->log_path)
         return (enum MHD_Result)tq__http_log_serve(conn, srv->audit, srv->log_signer, rq->log_path);
     return serve(srv, conn, rq);
@@ -640,6 +679,7 @@ tq_rc tq_server_start(struct tq_store *store, const struct tq_server_config *cfg
     srv->taxii.audit = cfg->audit;
     srv->audit = cfg->log_signer ? cfg->audit : NULL;
     srv->log_signer = cfg->log_signer;
+    srv->witness = cfg->witness_signer;
     srv->taxii.title = srv->title;
     srv->taxii.api_root = srv->api_root;
     srv->taxii.max_content_length =

@@ -12,6 +12,8 @@
  * nothing is fetched or stored twice. Transient failures (EIO, EBUSY) are retried with
  * exponential backoff. A full walk (on request, on first contact and every full_every syncs)
  * reads the whole manifest and deletes local versions it no longer lists (withdrawals).
+ * With witnessing on, the partner's log is watched before the collections and the partner is
+ * asked to cosign ours after them (witness.c), both over the same connection and retries.
  * docs/internals/sync.md has the argument in full.
  */
 #include <errno.h>
@@ -61,6 +63,8 @@ void tq_sync_stats_cleanup(struct tq_sync_stats *s)
         tq_free(s->colls[i].local_alias);
     }
     tq_free(s->colls);
+    tq_free(s->watch_warning);
+    tq_free(s->ask_warning);
     memset(s, 0, sizeof(*s));
 }
 
@@ -93,7 +97,7 @@ static bool backoff_wait(const struct run *r, unsigned ms)
     return !cancelled(r);
 }
 
-enum req_kind { REQ_COLLECTIONS, REQ_MANIFEST, REQ_OBJECTS };
+enum req_kind { REQ_COLLECTIONS, REQ_MANIFEST, REQ_OBJECTS, REQ_FETCH };
 
 struct req {
     enum req_kind kind;
@@ -104,6 +108,14 @@ struct req {
     size_t *n_colls;
     struct tq_client_manifest *manifest;
     struct tq_client_page *page;
+    /* REQ_FETCH: a raw request (tq_client_fetch) */
+    enum tq_client_method method;
+    const char *path;
+    struct tq_str body;
+    const char *content_type;
+    size_t max_bytes;
+    long *status;
+    struct tq_buf *out;
 };
 
 static bool transient(tq_rc rc)
@@ -128,6 +140,10 @@ static tq_rc request(struct run *r, const struct req *q, struct tq_err *err)
         case REQ_MANIFEST:
             rc = tq_client_get_manifest(r->client, q->collection_id, q->q, q->manifest, err);
             break;
+        case REQ_FETCH:
+            rc = tq_client_fetch(r->client, q->method, q->path, q->body.ptr, q->body.len,
+                                 q->content_type, q->max_bytes, q->status, q->out, err);
+            break;
         default:
             rc = tq_client_get_objects(r->client, q->collection_id, q->q, q->page, err);
             break;
@@ -141,6 +157,23 @@ static tq_rc request(struct run *r, const struct req *q, struct tq_err *err)
             return tq_err_set(err, TQ_EBUSY, "sync of %s cancelled", r->partner);
         delay = delay > r->o.backoff_max_ms / 2 ? r->o.backoff_max_ms : delay * 2;
     }
+}
+
+/* A raw request with the retries of the others: the fetch callback of the witnessing steps. */
+static tq_rc fetch_raw(void *ud, enum tq_client_method method, const char *path, struct tq_str body,
+                       const char *content_type, size_t max_bytes, long *status, struct tq_buf *out,
+                       struct tq_err *err)
+{
+    struct req q = {.kind = REQ_FETCH,
+                    .method = method,
+                    .path = path,
+                    .body = body,
+                    .content_type = content_type,
+                    .max_bytes = max_bytes,
+                    .status = status,
+                    .out = out};
+
+    return request(ud, &q, err);
 }
 
 /* ---- local collections and cursors ------------------------------------------------------ */
@@ -831,10 +864,12 @@ tq_rc tq_sync_partner(struct tq_store *store, const char *cert_path, const char 
     struct tq_partner p = {0};
     struct run r = {0};
     struct req rq = {.kind = REQ_COLLECTIONS};
+    struct tq__sync_witness wit = {0};
     struct tq_err cerr = {0};
     char pin[TQ_SYNC_PIN_MAX];
     size_t n_colls = 0;
     int64_t t0 = tq_time_mono_us();
+    bool witnessing;
     tq_rc rc, first = TQ_OK;
 
     r.store = store;
@@ -861,6 +896,22 @@ tq_rc tq_sync_partner(struct tq_store *store, const char *cert_path, const char 
     if (!r.client) {
         rc = err && err->rc ? err->rc : TQ_EINVAL;
         goto out;
+    }
+
+    /* Watch the partner's log first: nothing is pulled from a log that rewrote its history. */
+    witnessing = r.o.audit && r.o.log_signer && r.o.witness_signer;
+    if (witnessing) {
+        wit = (struct tq__sync_witness){.store = store,
+                                        .partner = &p,
+                                        .audit = r.o.audit,
+                                        .log_signer = r.o.log_signer,
+                                        .witness_signer = r.o.witness_signer,
+                                        .fetch = fetch_raw,
+                                        .fetch_ud = &r,
+                                        .stats = r.stats};
+        rc = tq__sync_watch(&wit, err);
+        if (rc)
+            goto out;
     }
 
     rq.colls = &colls;
@@ -906,6 +957,16 @@ tq_rc tq_sync_partner(struct tq_store *store, const char *cert_path, const char 
         /* A TLS failure or a cancellation would fail every other collection the same way. */
         if (cs->rc == TQ_ETLS || (cs->rc == TQ_EBUSY && cancelled(&r)))
             break;
+    }
+    /* Then ask the partner to cosign our log, which now holds what this sync stored. */
+    if (witnessing && first != TQ_ETLS && !cancelled(&r)) {
+        tq_err_clear(&cerr);
+        rc = tq__sync_ask(&wit, &cerr);
+        if (rc && first == TQ_OK) {
+            first = rc;
+            if (err)
+                *err = cerr;
+        }
     }
     rc = first;
 out:

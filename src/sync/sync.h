@@ -3,8 +3,9 @@
  * sync/sync.h - internal interface of the sync module.
  *
  * Helpers shared by the files of src/sync and exposed to the unit test: the public-key pin of a
- * partner's certificate, the local collection id a remote collection maps to, and the set of
- * (id, version) pairs a full manifest walk has seen.
+ * partner's certificate, the local collection id a remote collection maps to, the set of
+ * (id, version) pairs a full manifest walk has seen, the reader of a partner's tlog tiles
+ * (tiles.c) and the two witnessing steps of a sync (witness.c).
  */
 #ifndef TQ_SYNC_INTERNAL_H
 #define TQ_SYNC_INTERNAL_H
@@ -12,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tansiq/client.h"
+#include "tansiq/merkle.h"
 #include "tansiq/sync.h"
 
 /* "sha256//" + base64 of SHA-256 (44 characters) + NUL */
@@ -45,5 +48,93 @@ void tq__sync_set_cleanup(struct tq__sync_set *s);
 tq_rc tq__sync_set_add(struct tq__sync_set *s, const char *id, int64_t version_us);
 /* Sorts on first use after adds. */
 bool tq__sync_set_has(struct tq__sync_set *s, const char *id, int64_t version_us);
+
+/* ---- raw requests of a running sync (sync.c) ------------------------------------------- */
+
+/*
+ * A raw request to the partner, as tq_client_fetch, with the sync's retries of transient
+ * failures and its request count. body may be NULL for a GET.
+ */
+typedef tq_rc (*tq__sync_fetch_cb)(void *ud, enum tq_client_method method, const char *path,
+                                   struct tq_str body, const char *content_type, size_t max_bytes,
+                                   long *status, struct tq_buf *out, struct tq_err *err);
+
+/* ---- a partner's log read from its tiles (tiles.c) -------------------------------------- */
+
+/* One hash tile held for the run: width hashes of tree level 8 * level. */
+struct tq__sync_tile {
+    unsigned level;
+    uint64_t index;
+    unsigned width;
+    uint8_t (*hashes)[TQ_MERKLE_HASH_BYTES];
+};
+
+/*
+ * The hash tiles of one tree size of a partner's log (c2sp.org/tlog-tiles, below "/log/"),
+ * fetched on first use and kept until cleanup. Zeroed memory is not a valid state: use init.
+ */
+struct tq__sync_tiles {
+    uint64_t size;
+    tq__sync_fetch_cb fetch;
+    void *fetch_ud;
+    struct tq__sync_tile *tiles;
+    size_t n, cap;
+    uint64_t fetched; /* tiles read from the partner (cache misses) */
+};
+
+void tq__sync_tiles_init(struct tq__sync_tiles *t, uint64_t size, tq__sync_fetch_cb fetch,
+                         void *fetch_ud);
+void tq__sync_tiles_cleanup(struct tq__sync_tiles *t);
+
+/*
+ * Hash tile (level, index) at the reader's tree size, fetched from
+ * "/log/tile/<L>/<N>[.p/<W>]" unless held already. *out points into the cache until cleanup.
+ * TQ_EINVAL when that tile does not exist at the size; TQ_ENOTFOUND when the partner answers
+ * 404; TQ_EIO another status; TQ_EINTEGRITY when the answer is not exactly width * 32 bytes
+ * (a truncated or padded tile); fetch errors as they come. err says which tile.
+ */
+tq_rc tq__sync_tile_get(struct tq__sync_tiles *t, unsigned level, uint64_t index,
+                        const struct tq__sync_tile **out, struct tq_err *err);
+
+/*
+ * A proof source over the tiles: get_hash(level, index) is the hash of the complete subtree of
+ * 2^level leaves at leaf index << level, folded from 2^(level % 8) consecutive hashes of one
+ * tile of tile level level / 8. Valid while t lives.
+ */
+struct tq_merkle_source tq__sync_tiles_source(struct tq__sync_tiles *t);
+
+/* ---- witnessing steps of a sync (witness.c) ---------------------------------------------- */
+
+/* What both steps work with; everything borrowed for the call. */
+struct tq__sync_witness {
+    struct tq_store *store;
+    const struct tq_partner *partner;
+    struct tq_audit_log *audit;
+    const struct tq_note_signer *log_signer;
+    const struct tq_note_signer *witness_signer;
+    tq__sync_fetch_cb fetch;
+    void *fetch_ud;
+    struct tq_sync_stats *stats;
+};
+
+/*
+ * Watch the partner's log: fetch its checkpoint, prove it consistent from its tiles with the
+ * one this node cosigned last and witness it (tq_witness_add_checkpoint). TQ_OK when it was
+ * cosigned (stats->witnessed) and also when it could not be (a partner without a key or a log,
+ * an unreachable or malformed answer, a refusal other than an alarm): those are warnings,
+ * logged and kept in stats->watch_warning. TQ_EINTEGRITY with a message starting "ALARM:" when
+ * the witness raised an alarm (stats->alarms). Other errors: this node's store or cosigner.
+ */
+tq_rc tq__sync_watch(const struct tq__sync_witness *w, struct tq_err *err);
+
+/*
+ * Ask the partner to cosign a fresh checkpoint of this node's log, with a consistency proof
+ * from the size it cosigned last (meta audit.cosigned.<partner>; on 409 once more from the size
+ * it names), and keep its verified cosignature with the checkpoint. TQ_OK when cosigned
+ * (stats->cosigned) and when the partner did not cosign (a warning in stats->ask_warning).
+ * TQ_EINTEGRITY when the partner names a size larger than this node's log. Other errors: this
+ * node's log or store.
+ */
+tq_rc tq__sync_ask(const struct tq__sync_witness *w, struct tq_err *err);
 
 #endif

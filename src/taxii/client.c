@@ -518,54 +518,82 @@ static tq_rc status_error(long status, struct tq_client *c, bool taxii, struct t
 }
 
 /*
- * Send one request (a POST when body is non-NULL) to url and parse a 2xx answer as a TAXII
- * JSON object into *root (owned by the caller). *status receives the HTTP status.
+ * Send one request (a POST when body is non-NULL) to url with the given header list, reading
+ * the answer into c->body, capped at max_bytes (0: the client's max_response). On TQ_OK
+ * *status is the HTTP status and *ctype the answer's Content-Type (borrowed from the handle
+ * until the next request; NULL when absent). Transport failures only: any status is TQ_OK.
  */
-static tq_rc perform(struct tq_client *c, const char *url, const char *body, size_t body_len,
-                     long *status, struct json_object **root, struct tq_err *err)
+static tq_rc transfer(struct tq_client *c, const char *url, const char *body, size_t body_len,
+                      struct curl_slist *headers, size_t max_bytes, long *status,
+                      const char **ctype, struct tq_err *err)
 {
-    struct json_object *j = NULL;
-    const char *ct = NULL;
+    size_t cap = max_bytes && max_bytes < c->max_response ? max_bytes : c->max_response;
     long code = 0, connects = 0;
-    bool taxii;
+    const char *ct = NULL;
     CURLcode cc;
-    tq_rc rc;
 
     tq_buf_cleanup(&c->body);
-    tq_buf_init(&c->body, c->max_response);
+    tq_buf_init(&c->body, cap);
     c->body_toobig = false;
     c->errbuf[0] = '\0';
     c->date_first[0] = '\0';
     c->date_last[0] = '\0';
 
     cc = curl_easy_setopt(c->curl, CURLOPT_URL, url);
+    if (cc == CURLE_OK)
+        cc = curl_easy_setopt(c->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cap);
     if (cc == CURLE_OK && body) {
         cc = curl_easy_setopt(c->curl, CURLOPT_POST, 1L);
         if (cc == CURLE_OK)
             cc = curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
         if (cc == CURLE_OK)
             cc = curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
-        if (cc == CURLE_OK)
-            cc = curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, c->hdr_post);
     } else if (cc == CURLE_OK) {
         cc = curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
-        if (cc == CURLE_OK)
-            cc = curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, c->hdr_get);
     }
+    if (cc == CURLE_OK)
+        cc = curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);
     if (cc != CURLE_OK)
         return setopt_failed(cc, "request", err);
 
     cc = curl_easy_perform(c->curl);
     if (curl_easy_getinfo(c->curl, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK && connects > 0)
         c->connections += (uint64_t)connects;
-    /* POSTFIELDS is borrowed: do not let the handle keep a pointer to the caller's body. */
+    /* POSTFIELDS and the header list are borrowed: do not let the handle keep pointers to
+     * them past this call. */
     if (body)
         (void)curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, NULL);
-    if (cc != CURLE_OK)
+    (void)curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
+    if (cc != CURLE_OK) {
+        if (cap < c->max_response &&
+            (cc == CURLE_FILESIZE_EXCEEDED || (cc == CURLE_WRITE_ERROR && c->body_toobig)))
+            return tq_err_set(err, TQ_ETOOBIG, "the response from %s exceeds %zu bytes", c->base,
+                              cap);
         return transport_error(c, cc, err);
-
+    }
     (void)curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &code);
     (void)curl_easy_getinfo(c->curl, CURLINFO_CONTENT_TYPE, &ct);
+    *status = code;
+    *ctype = ct;
+    return TQ_OK;
+}
+
+/*
+ * Send one TAXII request (a POST when body is non-NULL) to url and parse a 2xx answer as a
+ * TAXII JSON object into *root (owned by the caller). *status receives the HTTP status.
+ */
+static tq_rc perform(struct tq_client *c, const char *url, const char *body, size_t body_len,
+                     long *status, struct json_object **root, struct tq_err *err)
+{
+    struct json_object *j = NULL;
+    const char *ct = NULL;
+    long code = 0;
+    bool taxii;
+    tq_rc rc;
+
+    rc = transfer(c, url, body, body_len, body ? c->hdr_post : c->hdr_get, 0, &code, &ct, err);
+    if (rc)
+        return rc;
     taxii = media_is_taxii(ct);
     *status = code;
     if (code < 200 || code > 299)
@@ -983,5 +1011,65 @@ tq_rc tq_client_get_status(struct tq_client *c, const char *status_id, struct tq
 out:
     json_object_put(root);
     tq_buf_cleanup(&url);
+    return rc;
+}
+
+/* ---- raw requests ----------------------------------------------------------------------- */
+
+tq_rc tq_client_fetch(struct tq_client *c, enum tq_client_method method, const char *path,
+                      const void *body, size_t body_len, const char *content_type, size_t max_bytes,
+                      long *status, struct tq_buf *out, struct tq_err *err)
+{
+    struct curl_slist *hdr = NULL, *l;
+    struct tq_buf url, ctl;
+    const char *ct = NULL;
+    long code = 0;
+    tq_rc rc;
+
+    if (!c || !path || path[0] != '/' || strpbrk(path, "#\r\n \t"))
+        return tq_err_set(err, TQ_EINVAL,
+                          "a request path must start with / and hold no "
+                          "space, line break or fragment");
+    if (method != TQ_CLIENT_GET && method != TQ_CLIENT_POST)
+        return tq_err_set(err, TQ_EINVAL, "unknown request method");
+    if (content_type && strpbrk(content_type, "\r\n"))
+        return tq_err_set(err, TQ_EINVAL, "the content type holds a line break");
+    tq_buf_init(&url, URL_MAX);
+    tq_buf_init(&ctl, 1024);
+    rc = tq_buf_printf(&url, "%s%s", c->base, path);
+    if (rc) {
+        rc = tq_err_set(err, rc, "request URL too long");
+        goto out;
+    }
+    /* Whatever the server answers is the caller's to judge: no TAXII Accept header. */
+    l = hdr = curl_slist_append(NULL, "Accept: */*");
+    if (l && method == TQ_CLIENT_POST) {
+        l = curl_slist_append(l, "Expect:");
+        if (l && content_type) {
+            if (tq_buf_printf(&ctl, "Content-Type: %s", content_type)) {
+                rc = tq_err_set(err, TQ_EINVAL, "the content type is too long");
+                goto out;
+            }
+            l = curl_slist_append(l, ctl.ptr);
+        }
+    }
+    if (!l) {
+        rc = tq_err_set(err, TQ_ENOMEM, "out of memory building request headers");
+        goto out;
+    }
+    rc = transfer(c, url.ptr, method == TQ_CLIENT_POST ? (body ? body : "") : NULL,
+                  method == TQ_CLIENT_POST ? body_len : 0, hdr, max_bytes, &code, &ct, err);
+    if (rc)
+        goto out;
+    rc = tq_buf_append(out, c->body.ptr ? c->body.ptr : "", c->body.len);
+    if (rc) {
+        rc = tq_err_set(err, rc, "the response from %s does not fit the caller's buffer", c->base);
+        goto out;
+    }
+    *status = code;
+out:
+    curl_slist_free_all(hdr);
+    tq_buf_cleanup(&url);
+    tq_buf_cleanup(&ctl);
     return rc;
 }

@@ -6,7 +6,7 @@
 # notes) with the verifier key that `tansiq identity` and `tansiq log show` print: before and
 # after more imports, the second time with --old on the first checkpoint. Also the HTTP
 # contract: no authentication, media types, cache headers, 404 beyond the checkpoint, 405 for
-# writes. Prints "ok ..." / "FAIL ..." lines and "auditlog: done".
+# writes, and the statuses of the witness endpoint POST /log/add-checkpoint. Prints "ok ..." / "FAIL ..." lines and "auditlog: done".
 set -uo pipefail
 TANSIQ=$1
 H=$2
@@ -107,7 +107,11 @@ if [[ $code == 404 ]]; then ok "tile beyond the checkpoint: 404"; else bad "tile
 code=$(fetch "$BASE/log/tile/0/0")
 if [[ $code == 404 ]]; then ok "non-canonical tile path: 404"; else bad "non-canonical" "status $code"; fi
 code=$(fetch -X POST --data-binary x "$BASE/log/checkpoint")
-if [[ $code == 405 ]]; then ok "POST to the log: 405"; else bad "POST to the log" "status $code"; fi
+if [[ $code == 405 ]] && header_has '^allow: GET, HEAD'; then
+  ok "POST to the log: 405"
+else
+  bad "POST to the log" "status $code"
+fi
 
 # `tansiq log checkpoint` signs one now; `log show` reports it.
 if "$TANSIQ" log checkpoint --home "$H" >"$WORK/cp.out" 2>&1 &&
@@ -117,4 +121,37 @@ if "$TANSIQ" log checkpoint --home "$H" >"$WORK/cp.out" 2>&1 &&
 else
   bad "tansiq log checkpoint" "$(head -5 "$WORK/cp.out")"
 fi
+
+# ---- the witness endpoint (c2sp.org/tlog-witness) ----------------------------------------
+code=$(fetch "$BASE/log/add-checkpoint")
+if [[ $code == 405 ]] && header_has '^allow: POST'; then
+  ok "GET add-checkpoint: 405, Allow: POST"
+else
+  bad "GET add-checkpoint" "status $code"
+fi
+code=$(fetch -X POST -H 'Content-Type: text/plain' --data-binary 'not a request' \
+  "$BASE/log/add-checkpoint")
+if [[ $code == 400 ]] && header_has '^content-type: text/plain'; then
+  ok "add-checkpoint with a malformed body: 400"
+else
+  bad "add-checkpoint malformed" "status $code: $(head -c 200 "$WORK/body")"
+fi
+# This node's own checkpoint: well formed and signed, but its origin is no partner's log.
+{ printf 'old 0\n\n'; cat "$WORK/cp.out"; } >"$WORK/own.req" 2>/dev/null
+code=$(fetch -X POST -H 'Content-Type: text/plain' --data-binary @"$WORK/own.req" \
+  "$BASE/log/add-checkpoint")
+if [[ $code == 404 ]]; then
+  ok "add-checkpoint for an origin that is no partner's: 404"
+else
+  bad "add-checkpoint unknown origin" "status $code: $(head -c 200 "$WORK/body")"
+fi
+head -c 70000 /dev/zero | tr '\0' a >"$WORK/big.req"
+code=$(fetch -X POST -H 'Content-Type: text/plain' --data-binary @"$WORK/big.req" \
+  "$BASE/log/add-checkpoint")
+if [[ $code == 413 ]]; then
+  ok "add-checkpoint over the body limit: 413"
+else
+  bad "add-checkpoint too big" "status $code"
+fi
+
 echo "auditlog: done"

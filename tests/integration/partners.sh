@@ -10,8 +10,10 @@
 # client certificate, checks that B sees only the granted collection and in it only the 2 of
 # 10 objects released to it (8 are TLP:RED), pages them one by one, cannot tell a withheld
 # object from a missing one, cannot write, and that C's certificate, and no certificate at
-# all, are refused with C's attempt in A's log. Prints "ok NAME" / "FAIL NAME: why" lines
-# for run.sh and ends with "partners: done".
+# all, are refused with C's attempt in A's log. Then B registers A and pulls with `tansiq sync`,
+# each node witnessing the other's audit log, and after A rewrites a leaf of its log B's next
+# sync raises an alarm. Prints "ok NAME" / "FAIL NAME: why" lines for run.sh and ends with
+# "partners: done".
 set -uo pipefail
 TANSIQ=$1
 W=$2
@@ -197,6 +199,52 @@ if grep -q "WARN.*sha256=$C_FP" "$W/serve.err"; then ok "refusal logged with the
 code=$(get none "$BASE/api/collections/" "$W/n1" -D "$W/n1.h")
 if [[ $code == 401 ]] && grep -qi '^www-authenticate:' "$W/n1.h"; then ok "no certificate, no credentials: 401"; else
   bad "no certificate, no credentials: 401" "$code"; fi
+
+# ---- witnessing: damascus pulls from baghdad with `tansiq sync` ----------------------------
+# Each watches the other's audit log and cosigns it: damascus fetches baghdad's checkpoint and
+# cosigns it as its witness, then asks baghdad (POST /log/add-checkpoint) to cosign its own.
+"$TANSIQ" identity --home "$A" --pem >"$W/a.pem" 2>/dev/null
+A_KEY=$("$TANSIQ" identity --home "$A" --json 2>/dev/null |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["sign_pubkey"])')
+q partner add baghdad --url "$BASE" --cert "$W/a.pem" --key "$A_KEY" --home "$B" ||
+  bad "partner add on damascus" "$(cat "$W/cmd.err")"
+if "$TANSIQ" sync baghdad --json --home "$B" >"$W/sync.json" 2>"$W/sync.err" &&
+  jq_py 'p = j["partners"][0]; w = p["witness"]
+assert p["ok"] and w["alarms"] == 0, p
+assert w["witnessed_size"] and w["witnessed_size"] > 0, w
+assert w["cosigned_size"] is not None and not w["watch_warning"] and not w["ask_warning"], w' \
+    "$W/sync.json"; then
+  ok "sync witnesses both ways (damascus cosigned baghdad's log, baghdad damascus's)"
+else
+  bad "sync witnesses both ways" "$(head -c 600 "$W/sync.json") $(tail -3 "$W/sync.err")"
+fi
+
+# baghdad rewrites a leaf of its log and signs it afresh: damascus's next sync raises an alarm,
+# pulls nothing and exits 1.
+if command -v sqlite3 >/dev/null; then
+  PORT=${BASE##*:}
+  kill "$srv_pid" 2>/dev/null
+  wait "$srv_pid" 2>/dev/null
+  sqlite3 "$A/store.db" "UPDATE audit_leaves SET leaf_hash = randomblob(32) WHERE idx = 1;
+    DELETE FROM audit_checkpoints; DELETE FROM meta WHERE k = 'audit.checkpoint';" 2>"$W/sql.err" ||
+    bad "rewrite a leaf" "$(cat "$W/sql.err")"
+  : >"$W/serve.out"
+  "$TANSIQ" serve --home "$A" --listen "127.0.0.1:$PORT" >"$W/serve.out" 2>"$W/serve.err" &
+  srv_pid=$!
+  for _ in $(seq 1 100); do
+    [[ -s $W/serve.out ]] && break
+    sleep 0.1
+  done
+  "$TANSIQ" sync baghdad --home "$B" >"$W/alarm.out" 2>"$W/alarm.err"
+  rc=$?
+  if ((rc == 1)) && grep -q 'ALARM:' "$W/alarm.err" && grep -q 'FAILED' "$W/alarm.out"; then
+    ok "a rewritten log raises an ALARM on the next sync (exit 1)"
+  else
+    bad "a rewritten log raises an ALARM" "exit $rc: $(cat "$W/alarm.err" "$W/alarm.out" | head -c 400)"
+  fi
+else
+  echo "skip partners: alarm on a rewritten log (no sqlite3)"
+fi
 
 # forgetting the partner locks it out
 q partner remove damascus --home "$A" || bad "partner remove" "$(cat "$W/cmd.err")"
