@@ -184,8 +184,9 @@ struct tq_proof_build_info {
     size_t n_leaves;
     size_t n_stored, n_released, n_withdrawn, n_read;
     uint64_t checkpoint_size;
-    bool cosigned;   /* false: a checkpoint was signed now and no partner has cosigned it yet */
-    char *cosigners; /* names of the other signers of the checkpoint, ", "-separated, or NULL */
+    bool cosigned;       /* false: some blocks rest on a checkpoint signed now, not cosigned yet */
+    size_t n_uncosigned; /* blocks on that checkpoint (leaves newer than every cosigned one) */
+    char *cosigners;     /* names of the other signers of the checkpoint, ", "-separated, or NULL */
 };
 
 void tq_proof_build_info_cleanup(struct tq_proof_build_info *info); /* safe when zeroed */
@@ -199,12 +200,12 @@ void tq_proof_build_info_cleanup(struct tq_proof_build_info *info); /* safe when
  * Each search after the date_added looks at no more than TQ_PROOF_SCAN_MAX leaves. Leaves about
  * other partners are never included, nor versions partner was not given.
  *
- * The checkpoint is the largest kept one (store.h) that covers every chosen leaf and carries a
- * cosignature; when none does, signer (the log signer, tq_node_log_signer) signs a new one and
- * info->cosigned is false. log must be the open log of store. The blocks, one per leaf in log
- * order, are appended to out; *info (may be NULL) is filled on TQ_OK (cleanup with
- * tq_proof_build_info_cleanup). TQ_ENOTFOUND when the object is unknown or was never released to
- * partner; store and log errors as they come.
+ * Each block rests on the largest kept checkpoint (store.h) that carries a cosignature and covers
+ * the first chosen leaf, when it covers that block's leaf; blocks of newer leaves rest on a new
+ * checkpoint signer (the log signer, tq_node_log_signer) signs now, and info->cosigned is false.
+ * log must be the open log of store. The blocks, one per leaf in log order, are appended to out;
+ * *info (may be NULL) is filled on TQ_OK (cleanup with tq_proof_build_info_cleanup). TQ_ENOTFOUND
+ * when the object is unknown or was never released to partner; store and log errors as they come.
  */
 tq_rc tq_proof_build(struct tq_store *store, struct tq_audit_log *log,
                      const struct tq_note_signer *signer, const char *object_id,

@@ -1070,6 +1070,25 @@ static char *cosigner_names(const char *text, const struct tq_note_verifier *log
     return tq_buf_take(&b, NULL);
 }
 
+/* Sign a checkpoint of every committed leaf now; *note_out (tq_free) and its size. */
+static tq_rc sign_fresh(struct tq_audit_log *log, const struct tq_note_signer *signer,
+                        char **note_out, uint64_t *size_out, struct tq_err *err)
+{
+    struct tq_note *note = NULL;
+    struct tq_checkpoint cp;
+    tq_rc rc;
+
+    rc = tq_audit_checkpoint_sign(log, signer, note_out, err);
+    if (rc == TQ_OK)
+        rc = tq_note_parse(tq_str_c(*note_out), &note, err);
+    if (rc == TQ_OK)
+        rc = tq_checkpoint_parse(note->text, &cp, err);
+    if (rc == TQ_OK)
+        *size_out = cp.size;
+    tq_note_free(note);
+    return rc;
+}
+
 static int chosen_cmp(const void *a, const void *b)
 {
     const struct chosen *x = a, *y = b;
@@ -1097,6 +1116,8 @@ tq_rc tq_proof_build(struct tq_store *store, struct tq_audit_log *log,
     struct tq_note_verifier log_key;
     struct ckpt_pick pick = {0};
     struct tq_merkle_proof *proof = NULL;
+    char *fresh = NULL; /* a checkpoint signed now, for leaves no cosigned one covers */
+    uint64_t fresh_size = 0;
     struct tq_buf extra, blocks;
     size_t n_cols = 0, i;
     tq_rc rc;
@@ -1137,39 +1158,27 @@ tq_rc tq_proof_build(struct tq_store *store, struct tq_audit_log *log,
     }
     qsort(set.v, set.n, sizeof(*set.v), chosen_cmp);
 
-    /* The checkpoint: the largest cosigned one covering every leaf, or a new one. */
+    /*
+     * The checkpoints: the largest cosigned one covering the first leaf, for every leaf it
+     * covers; a new one for the leaves no cosigned checkpoint covers yet.
+     */
     rc = tq_audit_sync(log, err);
     if (rc)
         goto out;
     pick.log = log;
     pick.log_key = &log_key;
     pick.tree_size = tq_audit_size(log);
-    rc = tq_store_audit_checkpoints(store, set.v[set.n - 1].idx + 1, ckpt_cb, &pick, err);
+    rc = tq_store_audit_checkpoints(store, set.v[0].idx + 1, ckpt_cb, &pick, err);
     if (rc)
         goto out;
-    if (pick.note) {
-        res.cosigned = true;
-    } else {
-        rc = tq_audit_checkpoint_sign(log, signer, &pick.note, err);
+    if (!pick.note || set.v[set.n - 1].idx >= pick.size) {
+        rc = sign_fresh(log, signer, &fresh, &fresh_size, err);
         if (rc)
             goto out;
-        pick.size = 0;
-        {
-            struct tq_note *note = NULL;
-            struct tq_checkpoint cp;
-
-            rc = tq_note_parse(tq_str_c(pick.note), &note, err);
-            if (rc == TQ_OK)
-                rc = tq_checkpoint_parse(note->text, &cp, err);
-            if (rc == TQ_OK)
-                pick.size = cp.size;
-            tq_note_free(note);
-            if (rc)
-                goto out;
-        }
     }
-    res.checkpoint_size = pick.size;
-    res.cosigners = cosigner_names(pick.note, &log_key);
+    res.cosigned = fresh == NULL;
+    res.checkpoint_size = fresh ? fresh_size : pick.size;
+    res.cosigners = pick.note ? cosigner_names(pick.note, &log_key) : NULL;
 
     /* One block per leaf, in log order. */
     proof = tq_xcalloc(1, sizeof(*proof));
@@ -1177,7 +1186,9 @@ tq_rc tq_proof_build(struct tq_store *store, struct tq_audit_log *log,
         const struct chosen *c = &set.v[i];
         struct tq_proof_block b = {0};
 
-        rc = tq_audit_inclusion(log, c->idx, pick.size, proof, err);
+        bool cosigned = pick.note && c->idx < pick.size;
+
+        rc = tq_audit_inclusion(log, c->idx, cosigned ? pick.size : fresh_size, proof, err);
         if (rc)
             goto out;
         tq_buf_reset(&extra);
@@ -1194,7 +1205,8 @@ tq_rc tq_proof_build(struct tq_store *store, struct tq_audit_log *log,
         b.index = c->idx;
         b.hashes = (const uint8_t(*)[TQ_MERKLE_HASH_BYTES])proof->hash;
         b.n_hashes = proof->n;
-        b.checkpoint = tq_str_c(pick.note);
+        b.checkpoint = tq_str_c(cosigned ? pick.note : fresh);
+        res.n_uncosigned += !cosigned;
         rc = tq_proof_block_format(&b, &blocks, err);
         if (rc)
             goto out;
@@ -1217,6 +1229,7 @@ out:
     tq_proof_build_info_cleanup(&res);
     tq_free(proof);
     tq_free(pick.note);
+    tq_free(fresh);
     leaf_set_cleanup(&set);
     tq_free(vs.v);
     tq_collection_list_free(cols, n_cols);

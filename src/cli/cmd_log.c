@@ -23,7 +23,8 @@ static const char log_usage[] =
     "usage: tansiq log show [--json]\n"
     "       tansiq log checkpoint\n"
     "       tansiq log proof OBJECT_ID --partner NAME [--collection COLL] [--out FILE] [--json]\n"
-    "       tansiq log alarms [--json]\n\n"
+    "       tansiq log alarms [--json]\n"
+    "       tansiq log witnessed [--json]\n\n"
     "The audit log records every object version this node stores, every release of one to a\n"
     "partner and every partner read, as salted commitments in an RFC 9162 Merkle tree whose\n"
     "checkpoints are signed with the node's identity key and served without authentication\n"
@@ -38,7 +39,8 @@ static const char log_usage[] =
     "              To FILE (--out) or standard output; a summary on stderr. Check it with\n"
     "              'tansiq verify FILE --key VKEY'. Exit 1 when the log shows no release.\n"
     "  alarms      partners' checkpoints that contradict one this node cosigned, with the\n"
-    "              evidence in full: both signed checkpoints and the proof offered\n";
+    "              evidence in full: both signed checkpoints and the proof offered\n"
+    "  witnessed   the latest checkpoint of each partner's log that this node cosigned\n";
 
 /* Number of alarms kept; -1 (after reporting) when they cannot be read. */
 static long alarm_count(struct tq_node *node)
@@ -194,6 +196,45 @@ static int log_alarms(struct tq_node *node, bool json)
     return CLI_OK;
 }
 
+/* The partners' checkpoints this node cosigned last, one per partner log. */
+static int log_witnessed(struct tq_node *node, bool json)
+{
+    struct tq_store_witness *v = NULL;
+    struct tq_err err = {0};
+    size_t n = 0, i;
+    tq_rc rc;
+
+    rc = tq_store_witness_list(tq_node_store(node), &v, &n, &err);
+    if (rc)
+        return cli_fail("witness state", rc, &err);
+    if (json)
+        printf("[");
+    else if (n == 0)
+        printf("no partner checkpoint cosigned yet ('tansiq sync' witnesses partners' logs)\n");
+    for (i = 0; i < n; i++) {
+        if (json) {
+            printf("%s{\"partner\":", i ? "," : "");
+            cli_json_str(stdout, v[i].partner);
+            printf(",\"origin\":");
+            cli_json_str(stdout, v[i].origin);
+            printf(",\"size\":%llu,\"time\":\"", (unsigned long long)v[i].size);
+            print_time(stdout, v[i].at_us);
+            printf("\",\"checkpoint\":");
+            cli_json_str(stdout, v[i].note);
+            printf("}");
+        } else {
+            printf("%spartner  %s\norigin   %s\nsize     %llu\ncosigned ", i ? "\n" : "",
+                   v[i].partner, v[i].origin, (unsigned long long)v[i].size);
+            print_time(stdout, v[i].at_us);
+            print_evidence("\n-- checkpoint as cosigned:", v[i].note);
+        }
+    }
+    if (json)
+        printf("]\n");
+    tq_store_witness_list_free(v, n);
+    return CLI_OK;
+}
+
 struct proof_args {
     const char *object;
     const char *partner;
@@ -242,10 +283,14 @@ static int log_proof(struct tq_node *node, struct tq_audit_log *log,
             "read), checkpoint size %llu, ",
             a->object, a->partner, info.n_leaves, info.n_stored, info.n_released, info.n_withdrawn,
             info.n_read, (unsigned long long)info.checkpoint_size);
-    if (info.cosigned)
-        fprintf(stderr, "cosigned by %s\n", info.cosigners ? info.cosigners : "-");
-    else
-        fprintf(stderr, "signed now, not cosigned yet (a partner cosigns it at its next sync)\n");
+    if (info.cosigners)
+        fprintf(stderr, "cosigned by %s", info.cosigners);
+    if (!info.cosigned)
+        fprintf(stderr,
+                "%s%zu leaves on a checkpoint signed now, not cosigned yet (a partner "
+                "cosigns it at its next sync)",
+                info.cosigners ? "; " : "", info.n_uncosigned);
+    fputc('\n', stderr);
     if (json) {
         printf("{\"object\":");
         cli_json_str(stdout, a->object);
@@ -321,7 +366,7 @@ int cmd_log(int argc, char **argv)
     sub = argv[optind];
     is_proof = strcmp(sub, "proof") == 0;
     if (strcmp(sub, "show") != 0 && strcmp(sub, "checkpoint") != 0 && !is_proof &&
-        strcmp(sub, "alarms") != 0) {
+        strcmp(sub, "alarms") != 0 && strcmp(sub, "witnessed") != 0) {
         fprintf(stderr, "tansiq: log: unknown subcommand '%s'\n\n%s", sub, log_usage);
         return CLI_USAGE;
     }
@@ -339,6 +384,10 @@ int cmd_log(int argc, char **argv)
         return status;
     if (strcmp(sub, "alarms") == 0) {
         status = log_alarms(node, common.json);
+        goto out;
+    }
+    if (strcmp(sub, "witnessed") == 0) {
+        status = log_witnessed(node, common.json);
         goto out;
     }
     rc = tq_node_log_signer(node, &signer, &err);

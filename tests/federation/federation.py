@@ -15,6 +15,11 @@
 # entitle it to (its own, plus those released to it: never TLP:RED, never re-released against
 # the originator's markings), and no response any node gives a partner may mention a withheld
 # object: listings, manifests, versions, object-by-id (404 alike for withheld and unknown ids).
+# Then the audit log: every node holds the others' checkpoints cosigned and no alarm; sampled
+# released objects get a proof (`tansiq log proof`) that `tansiq verify` accepts offline with
+# the log's and the witnesses' keys, its releases on checkpoints a partner cosigned, and withheld
+# objects get none; finally amman rewrites a leaf of its log and damascus drops one, each signing
+# afresh, and the partner's next sync from each raises an alarm with the evidence kept.
 # Prints the number of cases and of leaks, then "N passed, N failed".
 import base64
 import http.client
@@ -299,6 +304,101 @@ def partner_view(node, partner):
     return seen, leaks
 
 
+def log_json(node, *args):
+    return json.loads(run("log", *args, "--json", home=node.home).stdout)
+
+
+def keys_of(node):
+    show = log_json(node, "show")
+    return show["vkey"], show["wkey"]
+
+
+def rewrite_log(node, how):
+    """Rewrite node's log as a dishonest operator would: change or drop leaf 2, recompute the
+    leaf hashes, forget every checkpoint signed before, and serve the result signed afresh."""
+    import hashlib
+    import sqlite3
+    node.stop()
+    db = sqlite3.connect(os.path.join(node.home, "store.db"))
+    k = 2
+    if how == "change":
+        salt = os.urandom(32)
+        rec = db.execute("SELECT record FROM audit_leaves WHERE idx = ?", (k,)).fetchone()[0]
+        rec = rec.replace('"kind":"', '"kind":"x')
+        com = hashlib.sha256(salt + rec.encode()).digest()
+        db.execute("UPDATE audit_leaves SET salt = ?, record = ?, commitment = ?, leaf_hash = ? "
+                   "WHERE idx = ?", (salt, rec, com, hashlib.sha256(b"\0" + com).digest(), k))
+    else:
+        db.execute("DELETE FROM audit_leaves WHERE idx = ?", (k,))
+        db.execute("UPDATE audit_leaves SET idx = -(idx - 1) WHERE idx > ?", (k,))
+        db.execute("UPDATE audit_leaves SET idx = -idx WHERE idx < 0")
+    db.execute("DELETE FROM audit_checkpoints")
+    db.execute("DELETE FROM meta WHERE k = 'audit.checkpoint'")
+    db.commit()
+    db.close()
+    node.start()
+
+
+def audit_phase():
+    """Every node holds cosigned checkpoints of the others and no alarm; released objects have
+    proofs that verify offline; a rewritten log (a leaf changed, a leaf dropped) is caught on
+    the partner's next sync."""
+    keys = {n: keys_of(nodes[n]) for n in NODES}
+    for n in NODES:
+        witnessed = {w["partner"]: w for w in log_json(nodes[n], "witnessed")}
+        others = set(NODES) - {n}
+        check(set(witnessed) == others and all(w["size"] > 0 for w in witnessed.values()),
+              f"{n} holds cosigned checkpoints of {sorted(witnessed)}, expected {sorted(others)}")
+        alarms = log_json(nodes[n], "alarms")
+        check(alarms == [], f"{n} raised {len(alarms)} alarms on honest partners: {alarms[:1]}")
+    proofs = cosigned = 0
+    for x in NODES:
+        held = holdings(nodes[x])
+        for p in NODES:
+            if p == x:
+                continue
+            released = [o for o in sorted(held) if o in universe and may_show(x, p, o)]
+            withheld = [o for o in sorted(held) if o in universe and not may_show(x, p, o)]
+            for oid in rng.sample(released, min(15, len(released))):
+                path = os.path.join(WORK, "proof")
+                r = run("log", "proof", oid, "--partner", p, "--out", path, home=nodes[x].home,
+                        ok=False)
+                if r.returncode != 0:
+                    check(False, f"{x}: no proof that {oid} was released to {p}: {r.stderr[-300:]}")
+                    continue
+                v = run("verify", path, "--key", keys[x][0], *[a for q in NODES if q != x
+                                                              for a in ("--key", keys[q][1])],
+                        "--json", ok=False)
+                doc = json.loads(v.stdout) if v.stdout.strip() else {}
+                facts = [f for f in doc.get("facts", []) if f.get("object") == oid and
+                         f.get("partner") == p and f["fact"] in ("released", "received")]
+                check(v.returncode == 0 and doc.get("verified") and facts,
+                      f"{x}: proof of {oid} to {p} refused offline: {v.stderr[-300:]}")
+                proofs += 1
+                # reads answered after the partner's last cosignature rest on a fresh checkpoint
+                cosigned += all(b["checkpoint"]["cosigners"] for b in doc.get("blocks", [])
+                                if json.loads(b["record"])["kind"] != "read")
+            for oid in rng.sample(withheld, min(3, len(withheld))):
+                r = run("log", "proof", oid, "--partner", p, home=nodes[x].home, ok=False)
+                check(r.returncode != 0 and not r.stdout,
+                      f"{x}: a proof that withheld {oid} went to {p}: {r.stdout[:200]}")
+    check(proofs > 0 and cosigned == proofs,
+          f"{cosigned} of {proofs} proofs show releases on checkpoints a partner cosigned")
+    print(f"federation: {proofs} proofs verified offline, releases cosigned in {cosigned}")
+    # a dishonest node rewrites its log: the next sync of a partner from it raises an alarm
+    for liar, watcher, how in (("amman", "baghdad", "change"), ("damascus", "amman", "drop")):
+        rewrite_log(nodes[liar], how)
+        before = len(log_json(nodes[watcher], "alarms"))
+        r = run("sync", liar, home=nodes[watcher].home, ok=False)
+        alarms = log_json(nodes[watcher], "alarms")
+        new = alarms[before:]
+        check(r.returncode != 0 and "ALARM" in r.stderr and new and new[-1]["partner"] == liar
+              and new[-1]["old_checkpoint"] and new[-1]["new_checkpoint"],
+              f"{watcher} did not catch {liar}'s log with a leaf {how}d: exit {r.returncode} "
+              f"{r.stderr[-300:]} alarms {new}")
+    print("federation: rewritten logs caught (a leaf changed, a leaf dropped)")
+
+
 try:
     setup_partners()
     publish_markings()
@@ -346,6 +446,7 @@ try:
     st, _ = nodes["baghdad"].request("GET", "/api/collections/", as_partner=stranger)
     check(st in (401, 403), f"an unknown certificate got {st}")
     print(f"federation: seed {SEED}, {cases} cases, {len(universe)} objects, {leaks} leaks")
+    audit_phase()
 finally:
     for n in nodes.values():
         n.stop()

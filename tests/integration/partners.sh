@@ -169,6 +169,8 @@ if command -v sqlite3 >/dev/null; then
   nread=$(sqlite3 "$A/store.db" "SELECT count(*) FROM audit_leaves WHERE kind = 'read' AND partner = 'damascus' AND record LIKE '{\"added\":[%],\"collection\":%'" 2>&1)
   if [[ $nread == 3 ]]; then ok "partner reads logged in the audit log (3 responses)"; else
     bad "partner reads logged in the audit log" "$nread"; fi
+else
+  bad "partner reads logged in the audit log" "sqlite3 is missing (scripts/install-deps.sh installs it)"
 fi
 
 # a withheld object answers exactly like a random id
@@ -243,7 +245,7 @@ if command -v sqlite3 >/dev/null; then
     bad "a rewritten log raises an ALARM" "exit $rc: $(cat "$W/alarm.err" "$W/alarm.out" | head -c 400)"
   fi
 else
-  echo "skip partners: alarm on a rewritten log (no sqlite3)"
+  bad "alarm on a rewritten log" "sqlite3 is missing (scripts/install-deps.sh installs it)"
 fi
 
 # forgetting the partner locks it out
