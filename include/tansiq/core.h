@@ -37,6 +37,20 @@ size_t tq_utf8_len(const unsigned char *p, size_t i, size_t n);
 /* Constant-time comparison of two equal-length secrets; false when the lengths differ. */
 bool tq_secret_eq(const void *a, const void *b, size_t len);
 
+/* ---- SHA-256 --------------------------------------------------------------------------- */
+
+#define TQ_SHA256_BYTES 32
+
+struct tq_bytes {
+    const void *ptr;
+    size_t len;
+};
+
+/* SHA-256 of data into out (OpenSSL; aborts only when OpenSSL offers no SHA-256). */
+void tq_sha256(const void *data, size_t len, uint8_t out[TQ_SHA256_BYTES]);
+/* SHA-256 of the concatenation of n parts. */
+void tq_sha256_parts(const struct tq_bytes *parts, size_t n, uint8_t out[TQ_SHA256_BYTES]);
+
 /* ---- allocation ----------------------------------------------------------------------- */
 
 /* Small, fixed-size allocations: abort the process when memory is exhausted. */

@@ -640,7 +640,7 @@ static tq_rc verify_block(const struct tq_proof_block *b, size_t block,
                         block, b->n_hashes, b->index, cp.size, want);
         goto out;
     }
-    crypto_hash_sha256(commitment, b->extra, b->extra_len);
+    tq_sha256(b->extra, b->extra_len, commitment);
     rc = tq_merkle_leaf_hash(commitment, sizeof(commitment), leaf, &e2);
     if (rc) {
         rc = tq_err_set(err, rc, "block %zu: %s", block, e2.msg);

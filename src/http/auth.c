@@ -56,7 +56,7 @@ tq_rc tq_auth_password_hash(const char *password, char **hash_out, struct tq_err
 void tq_auth_token_hash(const char *token, size_t len, uint8_t hash_out[32])
 {
     tq__http_sodium_init();
-    crypto_hash_sha256(hash_out, (const unsigned char *)token, len);
+    tq_sha256(token, len, hash_out);
 }
 
 tq_rc tq_auth_token_new(char **token_out, uint8_t hash_out[32], struct tq_err *err)

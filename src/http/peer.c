@@ -68,7 +68,7 @@ bool tq__http_cert_time_ok(const void *der, size_t len, int64_t now_s)
 void tq__http_cert_sha256(const void *der, size_t len, uint8_t out[32])
 {
     tq__http_sodium_init();
-    crypto_hash_sha256(out, der, len);
+    tq_sha256(der, len, out);
 }
 
 void tq__http_fingerprint_hex(const uint8_t fp[32], char out[65])

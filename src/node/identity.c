@@ -45,7 +45,7 @@ tq_rc tq_node_cert_sha256(const char *pem, size_t len, uint8_t out[32], struct t
         rc = tq_err_set(err, TQ_EINVAL, "the certificate cannot be DER-encoded");
         goto out;
     }
-    crypto_hash_sha256(out, der, (unsigned long long)der_len);
+    tq_sha256(der, der_len, out);
 out:
     ERR_clear_error();
     OPENSSL_free(der);

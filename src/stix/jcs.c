@@ -417,7 +417,7 @@ tq_rc tq__stix_jcs_sha256(struct json_object *jso, size_t size_hint, uint8_t out
     tq_buf_init(&canon, size_hint * 6 + 64);
     rc = tq_jcs_serialize(jso, &canon, err);
     if (!rc)
-        crypto_hash_sha256(out, (const unsigned char *)canon.ptr, canon.len);
+        tq_sha256(canon.ptr, canon.len, out);
     tq_buf_cleanup(&canon);
     return rc;
 }
@@ -444,8 +444,7 @@ tq_rc tq_stix_object_sha256(const struct tq_stix_object *obj, uint8_t out[32], s
     rc = tq_jcs_text((struct tq_str){obj->json, obj->json_len}, &canon, err);
     if (rc)
         goto out;
-    static_assert(crypto_hash_sha256_BYTES == 32, "SHA-256 digests are 32 bytes");
-    crypto_hash_sha256(out, (const unsigned char *)canon.ptr, canon.len);
+    tq_sha256(canon.ptr, canon.len, out);
 out:
     tq_buf_cleanup(&canon);
     return rc;

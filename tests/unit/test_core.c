@@ -43,6 +43,31 @@ static void buf_json_escapes(void **state)
     tq_buf_cleanup(&b);
 }
 
+/* FIPS 180-2 vectors, whole and in parts (the parts split inside a 64-byte block). */
+static void sha256_vectors(void **state)
+{
+    static const uint8_t abc[32] = {0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea,
+                                    0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
+                                    0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c,
+                                    0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad};
+    static const uint8_t two_blocks[32] = {0x24, 0x8d, 0x6a, 0x61, 0xd2, 0x06, 0x38, 0xb8,
+                                           0xe5, 0xc0, 0x26, 0x93, 0x0c, 0x3e, 0x60, 0x39,
+                                           0xa3, 0x3c, 0xe4, 0x59, 0x64, 0xff, 0x21, 0x67,
+                                           0xf6, 0xec, 0xed, 0xd4, 0x19, 0xdb, 0x06, 0xc1};
+    static const char msg[] = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    struct tq_bytes parts[3] = {{msg, 7}, {msg + 7, 0}, {msg + 7, sizeof(msg) - 1 - 7}};
+    uint8_t out[32];
+
+    (void)state;
+    tq_sha256("abc", 3, out);
+    assert_memory_equal(out, abc, 32);
+    tq_sha256(msg, sizeof(msg) - 1, out);
+    assert_memory_equal(out, two_blocks, 32);
+    memset(out, 0, sizeof(out));
+    tq_sha256_parts(parts, 3, out);
+    assert_memory_equal(out, two_blocks, 32);
+}
+
 static void secret_eq_compares(void **state)
 {
     (void)state;
@@ -145,13 +170,10 @@ static void file_atomic_roundtrip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(buf_caps_growth),
-        cmocka_unit_test(buf_json_escapes),
-        cmocka_unit_test(secret_eq_compares),
-        cmocka_unit_test(time_roundtrip),
-        cmocka_unit_test(uuid_shape),
-        cmocka_unit_test(error_table),
-        cmocka_unit_test(file_atomic_roundtrip),
+        cmocka_unit_test(buf_caps_growth),    cmocka_unit_test(buf_json_escapes),
+        cmocka_unit_test(secret_eq_compares), cmocka_unit_test(sha256_vectors),
+        cmocka_unit_test(time_roundtrip),     cmocka_unit_test(uuid_shape),
+        cmocka_unit_test(error_table),        cmocka_unit_test(file_atomic_roundtrip),
     };
 
     return cmocka_run_group_tests_name("core", tests, NULL, NULL);
