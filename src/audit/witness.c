@@ -286,7 +286,8 @@ void tq_witness_answer_cleanup(struct tq_witness_answer *a)
 }
 
 /* One line in words: control characters (from quoted input or details) become spaces. */
-static void reason_vformat(char out[REASON_MAX], const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void reason_vformat(char out[REASON_MAX],
+                                                                 const char *fmt, va_list ap)
 {
     size_t i;
 
