@@ -34,6 +34,11 @@ bool tq_str_starts_with(struct tq_str s, const char *prefix);
  * malformed: overlong forms, encoded surrogates and code points above U+10FFFF are refused.
  */
 size_t tq_utf8_len(const unsigned char *p, size_t i, size_t n);
+/*
+ * A decimal number as transparency-log formats write sizes and indices: digits only, no sign,
+ * no leading zero (but "0" itself), at most 2^64 - 1. False otherwise, *out untouched.
+ */
+bool tq_str_to_u64(struct tq_str s, uint64_t *out);
 /* Constant-time comparison of two equal-length secrets; false when the lengths differ. */
 bool tq_secret_eq(const void *a, const void *b, size_t len);
 

@@ -153,6 +153,10 @@ tq_rc tq_store_query(struct tq_store *store, const struct tq_store_query *q, boo
                      tq_store_row_cb cb, void *ud, struct tq_store_page_info *info,
                      struct tq_err *err);
 
+/* tq_store_query page after page (q->limit rows each) until the last: every matching row. */
+tq_rc tq_store_query_all(struct tq_store *store, const struct tq_store_query *q, bool with_json,
+                         tq_store_row_cb cb, void *ud, struct tq_err *err);
+
 /*
  * Delete the versions of object_id in a collection that match q's version and spec_version
  * selectors (q->object_id and q->collection_id must be set; default: all versions). *deleted

@@ -985,26 +985,6 @@ static bool next_line(struct tq_str s, size_t *off, struct tq_str *line)
     return true;
 }
 
-static bool parse_u64_dec(struct tq_str s, uint64_t *out)
-{
-    uint64_t v = 0;
-
-    if (s.len == 0 || (s.len > 1 && s.ptr[0] == '0'))
-        return false;
-    for (size_t i = 0; i < s.len; i++) {
-        unsigned d;
-
-        if (s.ptr[i] < '0' || s.ptr[i] > '9')
-            return false;
-        d = (unsigned)(s.ptr[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return true;
-}
-
 tq_rc tq_checkpoint_parse(struct tq_str text, struct tq_checkpoint *out, struct tq_err *err)
 {
     struct tq_str origin, size, root;
@@ -1020,7 +1000,7 @@ tq_rc tq_checkpoint_parse(struct tq_str text, struct tq_checkpoint *out, struct 
         return tq_err_set(err, TQ_EINVAL, "checkpoint: origin line is empty");
     if (!next_line(text, &off, &size))
         return tq_err_set(err, TQ_EINVAL, "checkpoint: tree size line missing");
-    if (!parse_u64_dec(size, &cp.size))
+    if (!tq_str_to_u64(size, &cp.size))
         return tq_err_set(err, TQ_EINVAL,
                           "checkpoint: tree size is not a decimal uint64 without leading zeros");
     if (!next_line(text, &off, &root))

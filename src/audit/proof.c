@@ -103,26 +103,6 @@ static bool peek_starts(const struct lines *r, const char *prefix, size_t n)
     return r->off + n <= r->text.len && memcmp(r->text.ptr + r->off, prefix, n) == 0;
 }
 
-static bool parse_u64_dec(struct tq_str s, uint64_t *out)
-{
-    uint64_t v = 0;
-
-    if (s.len == 0 || (s.len > 1 && s.ptr[0] == '0'))
-        return false;
-    for (size_t i = 0; i < s.len; i++) {
-        unsigned d;
-
-        if (s.ptr[i] < '0' || s.ptr[i] > '9')
-            return false;
-        d = (unsigned)(s.ptr[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return true;
-}
-
 /* TQ_EINVAL with "block B, line L: <reason>". */
 static tq_rc __attribute__((format(printf, 4, 5)))
 fail_at(struct tq_err *err, size_t block, size_t line, const char *fmt, ...)
@@ -214,7 +194,7 @@ static tq_rc parse_block(struct lines *r, size_t block, uint8_t **mem, struct tq
     }
     if (!tq_str_starts_with(line, "index "))
         return fail_at(err, block, r->lineno, "expected 'index <decimal>'");
-    if (!parse_u64_dec((struct tq_str){line.ptr + 6, line.len - 6}, &b.index))
+    if (!tq_str_to_u64((struct tq_str){line.ptr + 6, line.len - 6}, &b.index))
         return fail_at(err, block, r->lineno,
                        "index is not a decimal up to 2^64-1 without sign or leading zeros");
 
@@ -995,18 +975,9 @@ static tq_rc collect_versions(struct tq_store *store, const char *collection_id,
                                .object_id = object_id,
                                .limit = 1000,
                                .version_flags = TQ_MATCH_ALL};
-    struct tq_store_page_info info;
-    tq_rc rc;
 
     vs->collection = collection_id;
-    do {
-        rc = tq_store_query(store, &q, false, version_row, vs, &info, err);
-        if (rc)
-            return rc;
-        q.has_cursor = true;
-        q.cursor = info.next;
-    } while (info.more);
-    return TQ_OK;
+    return tq_store_query_all(store, &q, false, version_row, vs, err);
 }
 
 /* The checkpoint search: the largest kept one covering the leaves, with a cosignature. */

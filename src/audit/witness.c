@@ -25,7 +25,6 @@
 #define HASH_B64_LEN 44        /* padded base64 of 32 bytes */
 #define ANSWER_MAX 8192        /* the longest answer body: a cosignature line or a reason */
 #define REASON_MAX 640         /* a reason line, the error detail it quotes included */
-#define SIZE_DIGITS_MAX 20     /* 2^64 - 1 has 20 digits */
 #define EM_DASH "\xe2\x80\x94" /* U+2014, the start of a signature line */
 
 /* ---- the request body ------------------------------------------------------------------- */
@@ -42,25 +41,6 @@ static bool next_line(struct tq_str body, size_t *pos, struct tq_str *line)
         return false;
     *line = (struct tq_str){body.ptr + *pos, (size_t)(nl - (body.ptr + *pos))};
     *pos = (size_t)(nl - body.ptr) + 1;
-    return true;
-}
-
-/* A tree size in decimal: digits only, no leading zero (but "0"), at most 2^64 - 1. */
-static bool size_parse(struct tq_str s, uint64_t *out)
-{
-    uint64_t v = 0;
-    size_t i;
-
-    if (s.len == 0 || s.len > SIZE_DIGITS_MAX || (s.len > 1 && s.ptr[0] == '0'))
-        return false;
-    for (i = 0; i < s.len; i++) {
-        unsigned d = (unsigned char)s.ptr[i] - '0';
-
-        if (d > 9 || v > (UINT64_MAX - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    *out = v;
     return true;
 }
 
@@ -100,7 +80,7 @@ tq_rc tq_witness_request_parse(struct tq_str body, struct tq_witness_request *ou
                           (unsigned)TQ_WITNESS_BODY_MAX);
     r = tq_xcalloc(1, sizeof(*r));
     if (!next_line(body, &pos, &line) || !tq_str_starts_with(line, "old ") ||
-        !size_parse((struct tq_str){line.ptr + 4, line.len - 4}, &r->old_size)) {
+        !tq_str_to_u64((struct tq_str){line.ptr + 4, line.len - 4}, &r->old_size)) {
         rc = tq_err_set(err, TQ_EINVAL,
                         "witness request: line 1: not \"old <size>\" (decimal, no sign or "
                         "leading zero, at most 2^64-1)");

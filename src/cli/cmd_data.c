@@ -283,7 +283,6 @@ int cmd_export(int argc, char **argv)
     struct tq_collection col = {0};
     struct tq_node *node = NULL;
     struct tq_store_query q = {0};
-    struct tq_store_page_info info;
     struct export_state st = {stdout, 0};
     struct tq_err err = {0};
     const char *collection = "shared", *out_path = NULL;
@@ -332,13 +331,7 @@ int cmd_export(int argc, char **argv)
     q.collection_id = col.id;
     q.limit = EXPORT_PAGE;
     q.version_flags = TQ_MATCH_ALL;
-    do {
-        rc = tq_store_query(tq_node_store(node), &q, true, export_row, &st, &info, &err);
-        if (rc)
-            break;
-        q.has_cursor = true;
-        q.cursor = info.next;
-    } while (info.more);
+    rc = tq_store_query_all(tq_node_store(node), &q, true, export_row, &st, &err);
     fprintf(st.out, "]}\n");
     if (rc)
         status = cli_fail("export", rc, &err);

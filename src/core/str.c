@@ -73,3 +73,20 @@ size_t tq_utf8_len(const unsigned char *p, size_t i, size_t n)
             return 0;
     return len;
 }
+
+bool tq_str_to_u64(struct tq_str s, uint64_t *out)
+{
+    uint64_t v = 0;
+
+    if (s.len == 0 || (s.len > 1 && s.ptr[0] == '0'))
+        return false;
+    for (size_t i = 0; i < s.len; i++) {
+        unsigned d = (unsigned)(unsigned char)s.ptr[i] - '0';
+
+        if (d > 9 || v > (UINT64_MAX - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}

@@ -204,6 +204,23 @@ tq_rc tq_store_query(struct tq_store *store, const struct tq_store_query *q, boo
     return store->ops->query(store, q, with_json, cb, ud, info, err);
 }
 
+tq_rc tq_store_query_all(struct tq_store *store, const struct tq_store_query *q, bool with_json,
+                         tq_store_row_cb cb, void *ud, struct tq_err *err)
+{
+    struct tq_store_query page = *q;
+    struct tq_store_page_info info;
+    tq_rc rc;
+
+    do {
+        rc = tq_store_query(store, &page, with_json, cb, ud, &info, err);
+        if (rc)
+            return rc;
+        page.has_cursor = true;
+        page.cursor = info.next;
+    } while (info.more);
+    return TQ_OK;
+}
+
 tq_rc tq_store_delete(struct tq_store *store, const struct tq_store_query *q, size_t *deleted,
                       struct tq_err *err)
 {

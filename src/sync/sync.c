@@ -389,22 +389,13 @@ static tq_rc local_have(struct run *r, struct coll *c, const struct tq_client_ma
     struct tq_str ids[TQ_QUERY_MAX_LIST];
     struct have_ctx h = {rows, n, have};
     struct tq_store_query q = {0};
-    struct tq_store_page_info info;
-    tq_rc rc;
 
     q.collection_id = c->local_id;
     q.limit = LOCAL_PAGE;
     q.ids = ids;
     q.n_ids = distinct_ids(rows, n, ids);
     q.version_flags = TQ_MATCH_ALL;
-    do {
-        rc = tq_store_query(r->store, &q, false, have_row, &h, &info, err);
-        if (rc)
-            return rc;
-        q.has_cursor = true;
-        q.cursor = info.next;
-    } while (info.more);
-    return TQ_OK;
+    return tq_store_query_all(r->store, &q, false, have_row, &h, err);
 }
 
 /* Objects fetched for one manifest page, kept until they are stored. */
@@ -689,7 +680,6 @@ static tq_rc withdraw(struct run *r, struct coll *c, struct tq_err *err)
 {
     struct gone g = {.listed = &c->listed};
     struct tq_store_query q = {0};
-    struct tq_store_page_info info;
     tq_rc rc;
 
     if (!c->exists)
@@ -697,15 +687,11 @@ static tq_rc withdraw(struct run *r, struct coll *c, struct tq_err *err)
     q.collection_id = c->local_id;
     q.limit = LOCAL_PAGE;
     q.version_flags = TQ_MATCH_ALL;
-    do {
-        rc = tq_store_query(r->store, &q, false, gone_row, &g, &info, err);
-        if (rc == TQ_ETOOBIG)
-            rc = tq_err_set(err, rc, "too many versions to withdraw at once");
-        if (rc)
-            goto out;
-        q.has_cursor = true;
-        q.cursor = info.next;
-    } while (info.more);
+    rc = tq_store_query_all(r->store, &q, false, gone_row, &g, err);
+    if (rc == TQ_ETOOBIG)
+        rc = tq_err_set(err, rc, "too many versions to withdraw at once");
+    if (rc)
+        goto out;
 
     for (size_t i = 0; i < g.n; i++) {
         struct tq_store_query d = {0};

@@ -64,22 +64,11 @@ static tq_rc warn(const struct tq__sync_witness *w, char **slot, const char *ste
 /* A tree size as written in a 409 answer (text/x.tlog.size): decimal, then a newline. */
 static bool parse_size(const struct tq_buf *b, uint64_t *out)
 {
-    size_t len = b->len, i;
-    uint64_t n = 0;
+    size_t len = b->len;
 
     if (len > 0 && b->ptr[len - 1] == '\n')
         len--;
-    if (len == 0 || len > 20 || (len > 1 && b->ptr[0] == '0'))
-        return false;
-    for (i = 0; i < len; i++) {
-        unsigned d = (unsigned)(unsigned char)b->ptr[i] - '0';
-
-        if (d > 9 || n > (UINT64_MAX - d) / 10)
-            return false;
-        n = n * 10 + d;
-    }
-    *out = n;
-    return true;
+    return len > 0 && tq_str_to_u64((struct tq_str){b->ptr, len}, out);
 }
 
 static struct tq_str buf_str(const struct tq_buf *b)

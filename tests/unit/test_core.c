@@ -68,6 +68,23 @@ static void sha256_vectors(void **state)
     assert_memory_equal(out, two_blocks, 32);
 }
 
+static void str_to_u64_bounds(void **state)
+{
+    uint64_t v = 7;
+
+    (void)state;
+    assert_true(tq_str_to_u64(TQ_STR("0"), &v) && v == 0);
+    assert_true(tq_str_to_u64(TQ_STR("18446744073709551615"), &v) && v == UINT64_MAX);
+    v = 7;
+    assert_false(tq_str_to_u64(TQ_STR("18446744073709551616"), &v));
+    assert_false(tq_str_to_u64(TQ_STR("99999999999999999999"), &v));
+    assert_false(tq_str_to_u64(TQ_STR("007"), &v));
+    assert_false(tq_str_to_u64(TQ_STR("+7"), &v));
+    assert_false(tq_str_to_u64(TQ_STR("7 "), &v));
+    assert_false(tq_str_to_u64(TQ_STR(""), &v));
+    assert_int_equal(v, 7); /* untouched by every refusal */
+}
+
 static void secret_eq_compares(void **state)
 {
     (void)state;
@@ -170,10 +187,15 @@ static void file_atomic_roundtrip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(buf_caps_growth),    cmocka_unit_test(buf_json_escapes),
-        cmocka_unit_test(secret_eq_compares), cmocka_unit_test(sha256_vectors),
-        cmocka_unit_test(time_roundtrip),     cmocka_unit_test(uuid_shape),
-        cmocka_unit_test(error_table),        cmocka_unit_test(file_atomic_roundtrip),
+        cmocka_unit_test(buf_caps_growth),
+        cmocka_unit_test(buf_json_escapes),
+        cmocka_unit_test(secret_eq_compares),
+        cmocka_unit_test(sha256_vectors),
+        cmocka_unit_test(str_to_u64_bounds),
+        cmocka_unit_test(time_roundtrip),
+        cmocka_unit_test(uuid_shape),
+        cmocka_unit_test(error_table),
+        cmocka_unit_test(file_atomic_roundtrip),
     };
 
     return cmocka_run_group_tests_name("core", tests, NULL, NULL);
