@@ -51,6 +51,8 @@ tq_rc cli_collection_id(struct tq_store *store, const char *name, bool allow_all
                         struct tq_err *err);
 /* Print s as a JSON string literal to f. */
 void cli_json_str(FILE *f, const char *s);
+/* The whole file at path, or standard input for "-", into out (at most max bytes). */
+tq_rc cli_read_input(const char *path, size_t max, struct tq_buf *out, struct tq_err *err);
 
 int cmd_init(int argc, char **argv);
 int cmd_serve(int argc, char **argv);

@@ -16,35 +16,11 @@
 #define CLI_MAX_FILE_BYTES (1024u << 20)
 #define EXPORT_PAGE 1000
 
-static tq_rc read_input(const char *path, struct tq_buf *out, struct tq_err *err)
-{
-    char chunk[65536];
-    ssize_t n;
-
-    if (strcmp(path, "-") != 0)
-        return tq_file_read(path, CLI_MAX_FILE_BYTES, out, err);
-    tq_buf_init(out, CLI_MAX_FILE_BYTES);
-    for (n = read(STDIN_FILENO, chunk, sizeof(chunk)); n > 0;
-         n = read(STDIN_FILENO, chunk, sizeof(chunk)))
-        if (tq_buf_append(out, chunk, (size_t)n)) {
-            tq_buf_cleanup(out);
-            return tq_err_set(err, TQ_ETOOBIG, "standard input exceeds %u bytes",
-                              CLI_MAX_FILE_BYTES);
-        }
-    if (n < 0) {
-        tq_buf_cleanup(out);
-        return tq_err_set(err, TQ_EIO, "cannot read standard input");
-    }
-    if (!out->ptr)
-        tq_buf_append(out, "", 0);
-    return TQ_OK;
-}
-
 /* Read and validate one file. On TQ_OK *batch is the validated batch. */
 static tq_rc load_batch(const char *path, struct tq_stix_batch **batch, struct tq_err *err)
 {
     struct tq_buf text;
-    tq_rc rc = read_input(path, &text, err);
+    tq_rc rc = cli_read_input(path, CLI_MAX_FILE_BYTES, &text, err);
 
     if (rc)
         return rc;
@@ -220,7 +196,7 @@ int cmd_import(int argc, char **argv)
         struct tq_ingest_stats st = {0};
         struct tq_buf text;
 
-        rc = read_input(argv[i], &text, &err);
+        rc = cli_read_input(argv[i], CLI_MAX_FILE_BYTES, &text, &err);
         if (!rc) {
             rc = tq_ingest_text(tq_node_store(node), col.id, (struct tq_str){text.ptr, text.len}, 0,
                                 &hooks, &st, &err);

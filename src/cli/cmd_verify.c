@@ -34,31 +34,6 @@ static const char verify_usage[] =
     "Exit status: 0 every block verifies, 1 the proof is refused (the reason on stderr),\n"
     "2 usage.\n";
 
-/* Read the proof file (or standard input for "-"), at most TQ_PROOF_FILE_MAX + 1 bytes. */
-static tq_rc read_proof(const char *path, struct tq_buf *out, struct tq_err *err)
-{
-    char chunk[65536];
-    ssize_t n;
-
-    if (strcmp(path, "-") != 0)
-        return tq_file_read(path, TQ_PROOF_FILE_MAX + 1, out, err);
-    tq_buf_init(out, TQ_PROOF_FILE_MAX + 1);
-    for (n = read(STDIN_FILENO, chunk, sizeof(chunk)); n > 0;
-         n = read(STDIN_FILENO, chunk, sizeof(chunk)))
-        if (tq_buf_append(out, chunk, (size_t)n)) {
-            tq_buf_cleanup(out);
-            return tq_err_set(err, TQ_ETOOBIG, "standard input exceeds %u bytes",
-                              TQ_PROOF_FILE_MAX);
-        }
-    if (n < 0) {
-        tq_buf_cleanup(out);
-        return tq_err_set(err, TQ_EIO, "cannot read standard input");
-    }
-    if (!out->ptr)
-        tq_buf_append(out, "", 0);
-    return TQ_OK;
-}
-
 /* A cosignature's time as RFC 3339 (seconds too large for microseconds are printed as such). */
 static void format_cosig_time(uint64_t s, char out[TQ_TIME_STR_MAX])
 {
@@ -247,7 +222,7 @@ int cmd_verify(int argc, char **argv)
         fputs(verify_usage, help ? stdout : stderr);
         return help ? CLI_OK : CLI_USAGE;
     }
-    rc = read_proof(argv[optind], &text, &err);
+    rc = cli_read_input(argv[optind], TQ_PROOF_FILE_MAX + 1, &text, &err);
     if (rc == TQ_OK) {
         rc = tq_proof_verify((struct tq_str){text.ptr, text.len}, keys, n_keys, &report, &err);
         if (rc)

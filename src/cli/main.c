@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -170,4 +171,27 @@ int main(int argc, char **argv)
     fprintf(stderr, "tansiq: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return CLI_USAGE;
+}
+
+tq_rc cli_read_input(const char *path, size_t max, struct tq_buf *out, struct tq_err *err)
+{
+    char chunk[65536];
+    ssize_t n;
+
+    if (strcmp(path, "-") != 0)
+        return tq_file_read(path, max, out, err);
+    tq_buf_init(out, max);
+    for (n = read(STDIN_FILENO, chunk, sizeof(chunk)); n > 0;
+         n = read(STDIN_FILENO, chunk, sizeof(chunk)))
+        if (tq_buf_append(out, chunk, (size_t)n)) {
+            tq_buf_cleanup(out);
+            return tq_err_set(err, TQ_ETOOBIG, "standard input exceeds %zu bytes", max);
+        }
+    if (n < 0) {
+        tq_buf_cleanup(out);
+        return tq_err_set(err, TQ_EIO, "cannot read standard input");
+    }
+    if (!out->ptr)
+        tq_buf_append(out, "", 0);
+    return TQ_OK;
 }
