@@ -3410,63 +3410,106 @@ out:
 /* Rows read per page by the calls that hand rows to a callback (none holds a connection then). */
 #define CB_PAGE_ROWS 64
 
-struct ckpt_row {
-    uint64_t size;
-    int64_t at_us;
-    char *note;
+/*
+ * One page of a paged read, with a connection borrowed only while the statement runs: bind,
+ * then step statement id and hand each row to row (which keeps it in the caller's page at
+ * index i), until CB_PAGE_ROWS rows or the end; *got says how many. The caller delivers the
+ * page afterwards with no connection held, so its callback may call the store itself.
+ */
+struct page_read {
+    enum stmt_id id;
+    void (*bind)(sqlite3_stmt *st, void *ud);
+    tq_rc (*row)(sqlite3_stmt *st, size_t i, void *ud, struct tq_err *err);
+    void *ud;
+    const char *what;
 };
 
-/*
- * Kept checkpoints of size >= min_size, largest first, read a page at a time and handed to cb
- * with no connection borrowed, so that cb may call the store itself.
- */
+static tq_rc page_read(struct sqlite_store *s, const struct page_read *p, size_t *got,
+                       struct tq_err *err)
+{
+    struct conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    int src = SQLITE_DONE;
+    tq_rc rc;
+
+    *got = 0;
+    rc = conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = stmt_get(c, p->id, &st, err);
+    if (rc == TQ_OK) {
+        p->bind(st, p->ud);
+        while (rc == TQ_OK && *got < CB_PAGE_ROWS) {
+            src = sqlite3_step(st);
+            if (src != SQLITE_ROW)
+                break;
+            rc = p->row(st, *got, p->ud, err);
+            if (rc == TQ_OK)
+                (*got)++;
+        }
+        if (rc == TQ_OK && src != SQLITE_ROW && src != SQLITE_DONE)
+            rc = db_fail(err, c->db, src, p->what);
+    }
+    stmt_done(st);
+    conn_put(s, c);
+    return rc;
+}
+
+struct ckpt_page {
+    uint64_t min_size;
+    int64_t upper; /* inclusive bound of the next page */
+    struct {
+        uint64_t size;
+        int64_t at_us;
+        char *note;
+    } rows[CB_PAGE_ROWS];
+};
+
+static void ckpt_page_bind(sqlite3_stmt *st, void *ud)
+{
+    struct ckpt_page *pg = ud;
+
+    sqlite3_bind_int64(st, 1, (int64_t)pg->min_size);
+    sqlite3_bind_int64(st, 2, pg->upper);
+    sqlite3_bind_int64(st, 3, CB_PAGE_ROWS);
+}
+
+static tq_rc ckpt_page_row(sqlite3_stmt *st, size_t i, void *ud, struct tq_err *err)
+{
+    struct ckpt_page *pg = ud;
+
+    (void)err;
+    pg->rows[i].size = (uint64_t)sqlite3_column_int64(st, 0);
+    pg->rows[i].at_us = sqlite3_column_int64(st, 1);
+    pg->rows[i].note = column_dup(st, 2);
+    return TQ_OK;
+}
+
+/* Kept checkpoints of size >= min_size, largest first, a page at a time. */
 static tq_rc sqlite_audit_checkpoints(struct tq_store *store, uint64_t min_size,
                                       tq_store_checkpoint_cb cb, void *ud, struct tq_err *err)
 {
-    struct sqlite_store *s = from_base(store);
-    struct ckpt_row rows[CB_PAGE_ROWS];
-    int64_t upper = INT64_MAX; /* inclusive bound of the next page */
-    size_t got, i;
+    struct ckpt_page *pg = tq_xcalloc(1, sizeof(*pg));
+    struct page_read p = {ST_CKPT_LIST, ckpt_page_bind, ckpt_page_row, pg, "read checkpoints"};
     bool stop = false;
-    tq_rc rc = TQ_OK;
+    size_t got, i;
+    tq_rc rc;
 
-    while (!stop) {
-        struct conn *c = NULL;
-        sqlite3_stmt *st = NULL;
-        int src = SQLITE_DONE;
-
-        got = 0;
-        rc = conn_get(s, &c, err);
-        if (rc)
-            break;
-        rc = stmt_get(c, ST_CKPT_LIST, &st, err);
-        if (rc == TQ_OK) {
-            sqlite3_bind_int64(st, 1, (int64_t)min_size);
-            sqlite3_bind_int64(st, 2, upper);
-            sqlite3_bind_int64(st, 3, CB_PAGE_ROWS);
-            while (got < CB_PAGE_ROWS) {
-                src = sqlite3_step(st);
-                if (src != SQLITE_ROW)
-                    break;
-                rows[got].size = (uint64_t)sqlite3_column_int64(st, 0);
-                rows[got].at_us = sqlite3_column_int64(st, 1);
-                rows[got].note = column_dup(st, 2);
-                got++;
-            }
-            if (src != SQLITE_ROW && src != SQLITE_DONE)
-                rc = db_fail(err, c->db, src, "read checkpoints");
-        }
-        stmt_done(st);
-        conn_put(s, c);
+    pg->min_size = min_size;
+    pg->upper = INT64_MAX;
+    do {
+        rc = page_read(from_base(store), &p, &got, err);
         for (i = 0; i < got; i++) {
             if (rc == TQ_OK && !stop)
-                stop = !cb(ud, rows[i].size, rows[i].at_us, rows[i].note ? rows[i].note : "");
-            tq_free(rows[i].note);
+                stop = !cb(ud, pg->rows[i].size, pg->rows[i].at_us,
+                           pg->rows[i].note ? pg->rows[i].note : "");
+            tq_free(pg->rows[i].note);
         }
-        if (rc || got < CB_PAGE_ROWS || rows[got - 1].size == 0)
+        if (rc || got < CB_PAGE_ROWS || pg->rows[got - 1].size == 0)
             break;
-        upper = (int64_t)rows[got - 1].size - 1;
-    }
+        pg->upper = (int64_t)pg->rows[got - 1].size - 1;
+    } while (!stop);
+    tq_free(pg);
     return rc;
 }
 
@@ -3550,6 +3593,31 @@ out:
     return rc;
 }
 
+struct find_page {
+    const struct tq_store_audit_query *q;
+    int64_t at, idx; /* resume strictly after (at, idx) */
+    struct tq_store_audit_entry rows[CB_PAGE_ROWS];
+};
+
+static void find_page_bind(sqlite3_stmt *st, void *ud)
+{
+    struct find_page *pg = ud;
+
+    sqlite3_bind_int64(st, 1, pg->at);
+    sqlite3_bind_int64(st, 2, pg->idx);
+    sqlite3_bind_int64(st, 3, pg->q->at_max_us ? pg->q->at_max_us : INT64_MAX);
+    bind_text(st, 4, pg->q->kind);
+    bind_text(st, 5, pg->q->partner);
+    sqlite3_bind_int64(st, 6, CB_PAGE_ROWS);
+}
+
+static tq_rc find_page_row(sqlite3_stmt *st, size_t i, void *ud, struct tq_err *err)
+{
+    struct find_page *pg = ud;
+
+    return entry_from_row(st, 1, (uint64_t)sqlite3_column_int64(st, 0), &pg->rows[i], err);
+}
+
 /*
  * Leaves matching q in (at_us, idx) order, a page at a time (keyset on (at_us, idx)), handed
  * to cb with no connection borrowed.
@@ -3557,55 +3625,28 @@ out:
 static tq_rc sqlite_audit_find(struct tq_store *store, const struct tq_store_audit_query *q,
                                tq_store_audit_entry_cb cb, void *ud, struct tq_err *err)
 {
-    struct sqlite_store *s = from_base(store);
-    struct tq_store_audit_entry rows[CB_PAGE_ROWS];
-    int64_t at = q->at_min_us, idx = -1; /* resume strictly after (at, idx) */
-    size_t got, i;
+    struct find_page *pg = tq_xcalloc(1, sizeof(*pg));
+    struct page_read p = {ST_AUDIT_FIND, find_page_bind, find_page_row, pg, "find audit leaves"};
     bool stop = false;
-    tq_rc rc = TQ_OK;
+    size_t got, i;
+    tq_rc rc;
 
-    while (!stop) {
-        struct conn *c = NULL;
-        sqlite3_stmt *st = NULL;
-        int src = SQLITE_DONE;
-
-        got = 0;
-        rc = conn_get(s, &c, err);
-        if (rc)
-            break;
-        rc = stmt_get(c, ST_AUDIT_FIND, &st, err);
-        if (rc == TQ_OK) {
-            sqlite3_bind_int64(st, 1, at);
-            sqlite3_bind_int64(st, 2, idx);
-            sqlite3_bind_int64(st, 3, q->at_max_us ? q->at_max_us : INT64_MAX);
-            bind_text(st, 4, q->kind);
-            bind_text(st, 5, q->partner);
-            sqlite3_bind_int64(st, 6, CB_PAGE_ROWS);
-            while (rc == TQ_OK && got < CB_PAGE_ROWS) {
-                src = sqlite3_step(st);
-                if (src != SQLITE_ROW)
-                    break;
-                rc = entry_from_row(st, 1, (uint64_t)sqlite3_column_int64(st, 0), &rows[got], err);
-                if (rc == TQ_OK)
-                    got++;
-            }
-            if (rc == TQ_OK && src != SQLITE_ROW && src != SQLITE_DONE)
-                rc = db_fail(err, c->db, src, "find audit leaves");
-        }
-        stmt_done(st);
-        conn_put(s, c);
+    pg->q = q;
+    pg->at = q->at_min_us;
+    pg->idx = -1;
+    do {
+        rc = page_read(from_base(store), &p, &got, err);
         if (got > 0) { /* the cursor, read before cleanup clears the rows */
-            at = rows[got - 1].at_us;
-            idx = (int64_t)rows[got - 1].idx;
+            pg->at = pg->rows[got - 1].at_us;
+            pg->idx = (int64_t)pg->rows[got - 1].idx;
         }
         for (i = 0; i < got; i++) {
             if (rc == TQ_OK && !stop)
-                stop = !cb(ud, &rows[i]);
-            tq_store_audit_entry_cleanup(&rows[i]);
+                stop = !cb(ud, &pg->rows[i]);
+            tq_store_audit_entry_cleanup(&pg->rows[i]);
         }
-        if (rc || got < CB_PAGE_ROWS)
-            break;
-    }
+    } while (rc == TQ_OK && !stop && got == CB_PAGE_ROWS);
+    tq_free(pg);
     return rc;
 }
 
