@@ -22,6 +22,7 @@
 #include "tansiq/audit.h"
 #include "tansiq/stix.h"
 #include "tansiq/store.h"
+#include "fixture.h"
 
 #define COLL_ID "11111111-2222-4333-8444-555555555555"
 
@@ -30,20 +31,6 @@ struct fixture {
     char path[96];
     struct tq_store *store;
 };
-
-static void tmpdir_remove(const char *dir)
-{
-    static const char *const suffixes[] = {"/store.db", "/store.db-wal", "/store.db-shm",
-                                           "/store.db-journal"};
-    char p[128];
-    size_t i;
-
-    for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-        snprintf(p, sizeof(p), "%s%s", dir, suffixes[i]);
-        unlink(p);
-    }
-    rmdir(dir);
-}
 
 static struct tq_store *open_store(const char *path)
 {
@@ -104,25 +91,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static void obj_make(struct tq_stix_object *o, unsigned n, int64_t version_us)
-{
-    char json[256];
-    int len;
-
-    memset(o, 0, sizeof(*o));
-    snprintf(o->type, sizeof(o->type), "indicator");
-    snprintf(o->id, sizeof(o->id), "indicator--%08x-0000-4000-8000-000000000000", n);
-    snprintf(o->spec_version, sizeof(o->spec_version), "2.1");
-    o->version_us = version_us;
-    o->modified_us = version_us;
-    o->created_us = version_us;
-    len = snprintf(json, sizeof(json),
-                   "{\"type\":\"indicator\",\"id\":\"%s\",\"spec_version\":\"2.1\",\"n\":%u}",
-                   o->id, n);
-    o->json = tq_xstrndup(json, (size_t)len);
-    o->json_len = (size_t)len;
-}
-
 /* Release to every partner whose name starts with one of the letters in ud ("" = nobody). */
 static tq_rc decide_letters(void *ud, const struct tq_store_release_view *view,
                             const struct tq_store_facts *facts, bool *released)
@@ -155,7 +123,7 @@ static tq_rc put_n(struct tq_store *s, unsigned first, unsigned n, int64_t versi
     tq_rc rc;
 
     for (i = 0; i < n; i++)
-        obj_make(&o[i], first + i, version_us);
+        fixture_indicator(&o[i], first + i, version_us);
     rc = tq_store_put_ex(s, COLL_ID, o, NULL, n, decide, ud, NULL, NULL, &err);
     for (i = 0; i < n; i++)
         tq_free(o[i].json);
@@ -223,7 +191,7 @@ static void leaves_with_puts_and_releases(void **state)
     assert_int_equal(put_n(f->store, 0, 1, 2000000, decide_letters, "ab"), TQ_OK);
     assert_int_equal(audit_size(f->store), 9);
 
-    obj_make(&o, 0, 2000000);
+    fixture_indicator(&o, 0, 2000000);
     assert_int_equal(tq_stix_object_sha256(&o, sha, &err), TQ_OK);
     tq_free(o.json);
     for (i = 0; i < 32; i++)
@@ -266,7 +234,7 @@ static void failed_put_writes_no_leaf(void **state)
     assert_int_not_equal(put_n(f->store, 10, 3, 1000000, decide_fail, NULL), TQ_OK);
     assert_int_equal(audit_size(f->store), 6);
     /* An unknown collection. */
-    obj_make(&o, 20, 1000000);
+    fixture_indicator(&o, 20, 1000000);
     assert_int_equal(tq_store_put_ex(f->store, "nope", &o, NULL, 1, NULL, NULL, NULL, NULL, &err),
                      TQ_ENOTFOUND);
     tq_free(o.json);

@@ -24,6 +24,7 @@
 #include "tansiq/client.h"
 #include "tansiq/node.h"
 #include "tansiq/server.h"
+#include "fixture.h"
 
 #define ENVELOPE_OBJECTS 250
 #define PAGE_LIMIT 100
@@ -68,13 +69,6 @@ static const char *testdata(void)
     const char *d = getenv("TANSIQ_TESTDATA");
 
     return d && *d ? d : "../shared/data";
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)ftw;
-    return flag == FTW_DP ? rmdir(path) : unlink(path);
 }
 
 static struct tq_client *client_for(const char *user, const char *password, const char *token,

@@ -22,6 +22,7 @@
 #include "tansiq/proof.h"
 #include "tansiq/stix.h"
 #include "tansiq/store.h"
+#include "fixture.h"
 
 #define COLL_ID "11111111-2222-4333-8444-555555555555"
 #define COLL2_ID "99999999-2222-4333-8444-555555555555"
@@ -38,20 +39,6 @@ struct fixture {
 };
 
 /* ---- fixture ---------------------------------------------------------------------------- */
-
-static void tmpdir_remove(const char *dir)
-{
-    static const char *const suffixes[] = {"/store.db", "/store.db-wal", "/store.db-shm",
-                                           "/store.db-journal"};
-    char p[128];
-    size_t i;
-
-    for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-        snprintf(p, sizeof(p), "%s%s", dir, suffixes[i]);
-        unlink(p);
-    }
-    rmdir(dir);
-}
 
 static void add_partner(struct tq_store *s, const char *name)
 {
@@ -74,25 +61,6 @@ static void add_collection(struct tq_store *s, const char *id)
     c.title = "proofs";
     if (tq_store_collection_add(s, &c, &err))
         fail_msg("collection add: %s", err.msg);
-}
-
-static void obj_make(struct tq_stix_object *o, unsigned n, int64_t version_us)
-{
-    char json[256];
-    int len;
-
-    memset(o, 0, sizeof(*o));
-    snprintf(o->type, sizeof(o->type), "indicator");
-    snprintf(o->id, sizeof(o->id), "indicator--%08x-0000-4000-8000-000000000000", n);
-    snprintf(o->spec_version, sizeof(o->spec_version), "2.1");
-    o->version_us = version_us;
-    o->modified_us = version_us;
-    o->created_us = version_us;
-    len = snprintf(json, sizeof(json),
-                   "{\"type\":\"indicator\",\"id\":\"%s\",\"spec_version\":\"2.1\",\"n\":%u}",
-                   o->id, n);
-    o->json = tq_xstrndup(json, (size_t)len);
-    o->json_len = (size_t)len;
 }
 
 static const char *obj_id(unsigned n)
@@ -123,7 +91,7 @@ static int64_t put_one(struct tq_store *s, const char *coll, unsigned n, int64_t
     struct tq_err err = {0};
     int64_t added = 0;
 
-    obj_make(&o, n, version_us);
+    fixture_indicator(&o, n, version_us);
     if (tq_store_put_ex(s, coll, &o, NULL, 1, decide_letters, (void *)letters, NULL, &added, &err))
         fail_msg("put: %s", err.msg);
     tq_free(o.json);

@@ -31,6 +31,7 @@
 
 #include "tansiq/note.h"
 #include "tansiq/store.h"
+#include "fixture.h"
 
 /* ---- helpers -------------------------------------------------------------------------- */
 
@@ -63,20 +64,6 @@ static void tmpdir_make(char dir[64])
 {
     snprintf(dir, 64, "/tmp/tq-store-XXXXXX");
     assert_non_null(mkdtemp(dir));
-}
-
-static void tmpdir_remove(const char *dir)
-{
-    static const char *const suffixes[] = {"/store.db", "/store.db-wal", "/store.db-shm",
-                                           "/store.db-journal"};
-    char p[128];
-    size_t i;
-
-    for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-        snprintf(p, sizeof(p), "%s%s", dir, suffixes[i]);
-        unlink(p);
-    }
-    rmdir(dir);
 }
 
 static struct tq_store *open_store(const char *path, unsigned pool)

@@ -24,6 +24,7 @@
 #include <sodium.h>
 
 #include "tansiq/witness.h"
+#include "fixture.h"
 
 #define EM_DASH "\xe2\x80\x94"
 /* Base64 of 32 bytes of 0x00 and of 0xff, and non-canonical or wrongly sized variants. */
@@ -215,20 +216,6 @@ struct fixture {
     struct tq_merkle *tree;         /* the partner's log */
     struct tq_merkle *fork;         /* the same log with leaf 3 changed */
 };
-
-static void tmpdir_remove(const char *dir)
-{
-    static const char *const suffixes[] = {"/store.db", "/store.db-wal", "/store.db-shm",
-                                           "/store.db-journal"};
-    char p[128];
-    size_t i;
-
-    for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-        snprintf(p, sizeof(p), "%s%s", dir, suffixes[i]);
-        unlink(p);
-    }
-    rmdir(dir);
-}
 
 static void partner_make(struct tq_partner *p, const char *name, uint8_t cert_byte,
                          const uint8_t pubkey[32], char *b64, size_t b64_size)

@@ -38,6 +38,7 @@
 #include "tansiq/sync.h"
 #include "tansiq/witness.h"
 #include "sync/sync.h"
+#include "fixture.h"
 
 struct side {
     const char *name;
@@ -66,39 +67,6 @@ static struct {
 static const struct tq_sync_options fast = {.backoff_ms = 10, .backoff_max_ms = 40};
 
 /* ---- helpers ---------------------------------------------------------------------------- */
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)ftw;
-    return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static char *read_text(const char *path)
-{
-    struct tq_buf b;
-    struct tq_err err = {0};
-
-    if (tq_file_read(path, 1u << 20, &b, &err))
-        fail_msg("%s", err.msg);
-    return tq_buf_take(&b, NULL);
-}
-
-static void cert_sha256(const char *pem, uint8_t out[32])
-{
-    BIO *bio = BIO_new_mem_buf(pem, -1);
-    X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-    unsigned char *der = NULL;
-    int len;
-
-    assert_non_null(x);
-    len = i2d_X509(x, &der);
-    assert_true(len > 0);
-    SHA256(der, (size_t)len, out);
-    OPENSSL_free(der);
-    X509_free(x);
-    BIO_free(bio);
-}
 
 /* Register other on `on` as a partner: its URL, pinned certificate and identity key. */
 static void add_partner(struct side *on, const struct side *other)

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * tests/unit/fixture.h - helpers several unit tests share: temporary stores and homes, files,
+ * certificates and test objects. Each test is its own program, so these are static inline (a
+ * test that uses none of them pays nothing and gets no unused-function warning).
+ */
+#ifndef TQ_TEST_FIXTURE_H
+#define TQ_TEST_FIXTURE_H
+
+#include <ftw.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+
+#include "tansiq/core.h"
+#include "tansiq/stix.h"
+
+/* Remove a temporary store directory: the database, its WAL, shared memory and journal. */
+static inline void tmpdir_remove(const char *dir)
+{
+    static const char *const suffixes[] = {"/store.db", "/store.db-wal", "/store.db-shm",
+                                           "/store.db-journal"};
+    char p[128];
+    size_t i;
+
+    for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        snprintf(p, sizeof(p), "%s%s", dir, suffixes[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+}
+
+/* nftw callback that removes a whole tree (FTW_DEPTH | FTW_PHYS). */
+static inline int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* A whole file (at most 1 MiB) as a C string; fails the test when unreadable. */
+static inline char *read_text(const char *path)
+{
+    struct tq_buf b;
+    struct tq_err err = {0};
+
+    if (tq_file_read(path, 1u << 20, &b, &err))
+        fail_msg("%s", err.msg);
+    return tq_buf_take(&b, NULL);
+}
+
+/* SHA-256 of the DER form of the first certificate in PEM text. */
+static inline void cert_sha256(const char *pem, uint8_t out[32])
+{
+    BIO *bio = BIO_new_mem_buf(pem, -1);
+    X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    unsigned char *der = NULL;
+    int len;
+
+    assert_non_null(x);
+    len = i2d_X509(x, &der);
+    assert_true(len > 0);
+    SHA256(der, (size_t)len, out);
+    OPENSSL_free(der);
+    X509_free(x);
+    BIO_free(bio);
+}
+
+/* Indicator n at version_us, with canonical JSON, for tests that store objects directly. */
+static inline void fixture_indicator(struct tq_stix_object *o, unsigned n, int64_t version_us)
+{
+    char json[256];
+    int len;
+
+    memset(o, 0, sizeof(*o));
+    snprintf(o->type, sizeof(o->type), "indicator");
+    snprintf(o->id, sizeof(o->id), "indicator--%08x-0000-4000-8000-000000000000", n);
+    snprintf(o->spec_version, sizeof(o->spec_version), "2.1");
+    o->version_us = version_us;
+    o->modified_us = version_us;
+    o->created_us = version_us;
+    len = snprintf(json, sizeof(json),
+                   "{\"type\":\"indicator\",\"id\":\"%s\",\"spec_version\":\"2.1\",\"n\":%u}",
+                   o->id, n);
+    o->json = tq_xstrndup(json, (size_t)len);
+    o->json_len = (size_t)len;
+}
+
+#endif
