@@ -478,6 +478,49 @@ typedef bool (*tq_store_audit_entry_cb)(void *ud, const struct tq_store_audit_en
 tq_rc tq_store_audit_find(struct tq_store *store, const struct tq_store_audit_query *q,
                           tq_store_audit_entry_cb cb, void *ud, struct tq_err *err);
 
+/*
+ * This node's leaves that name partner (the partner column: "released", "withdrawn" and "read"
+ * leaves) with from <= idx < below, in idx order: the openings that partner is given
+ * (GET /log/openings). cb returns false to stop.
+ */
+tq_rc tq_store_audit_partner_leaves(struct tq_store *store, const char *partner, uint64_t from,
+                                    uint64_t below, tq_store_audit_entry_cb cb, void *ud,
+                                    struct tq_err *err);
+
+/* ---- receipts: openings of partners' logs --------------------------------------------- */
+
+/*
+ * A receipt is the opening of a leaf of a partner's audit log that names this node, fetched
+ * during a sync and checked against the partner's checkpoint of checkpoint_size leaves that
+ * this node had just verified and cosigned: the leaf hash of SHA-256(salt || record) is the
+ * hash the partner's tiles hold at idx below that size.
+ */
+struct tq_store_receipt {
+    char partner[TQ_NAME_MAX]; /* the partner whose log holds the leaf */
+    uint64_t idx;
+    char kind[TQ_STORE_AUDIT_KIND_MAX];
+    uint8_t salt[32];
+    char *record; /* the event record, JCS text */
+    uint8_t leaf_hash[32];
+    uint64_t checkpoint_size; /* the partner's checkpoint it was checked against */
+    int64_t at_us;            /* when this node kept it */
+};
+
+void tq_store_receipt_cleanup(struct tq_store_receipt *r);
+/*
+ * Keep the openings entries[0..n) (idx, kind, salt, record and leaf_hash are used) of partner's
+ * log as receipts checked against its checkpoint of checkpoint_size leaves, in one write
+ * transaction. An (partner, idx) already kept stays as it is.
+ */
+tq_rc tq_store_receipts_put(struct tq_store *store, const char *partner,
+                            const struct tq_store_audit_entry *entries, size_t n,
+                            uint64_t checkpoint_size, struct tq_err *err);
+/* Called per receipt in (partner, idx) order; return false to stop. */
+typedef bool (*tq_store_receipt_cb)(void *ud, const struct tq_store_receipt *r);
+/* The receipts of partner (NULL: of every partner). */
+tq_rc tq_store_receipts_find(struct tq_store *store, const char *partner, tq_store_receipt_cb cb,
+                             void *ud, struct tq_err *err);
+
 /* ---- witnessing (c2sp.org/tlog-witness) ----------------------------------------------- */
 
 #define TQ_STORE_ORIGIN_MAX 256 /* a log origin line, NUL included */

@@ -24,7 +24,10 @@
  * to tq_witness_add_checkpoint (witness.h), so a rewritten or truncated log raises an alarm and
  * stops the sync before any data is pulled from it; (2) after the collections, asks P to
  * cosign a fresh checkpoint of this node's log (POST /log/add-checkpoint with a consistency
- * proof from the size P cosigned last) and keeps P's verified cosignature with it.
+ * proof from the size P cosigned last) and keeps P's verified cosignature with it. Right after
+ * (1), the openings of P's log entries that name this node (GET /log/openings) are fetched,
+ * checked against the checkpoint just cosigned and kept as receipts (tq_store_receipts_put);
+ * meta audit.receipts.P is the leaf index they were fetched up to.
  *
  * Thread rule: calls for different partners may run on different threads at once; two syncs
  * of the same partner at once are harmless (each version is stored once) but wasteful.
@@ -105,6 +108,9 @@ struct tq_sync_stats {
     uint64_t cosigned_size;  /* ... of this many leaves */
     char *watch_warning;     /* why watching the partner's log did not complete, or NULL */
     char *ask_warning;       /* why the partner did not cosign, or NULL */
+    uint64_t receipts;       /* openings of the partner's log naming this node kept this run */
+    tq_rc receipts_rc;       /* TQ_OK, or why the receipts step stopped (TQ_EINTEGRITY: an */
+    char *receipts_warning;  /* opening contradicts the checkpoint); its reason, or NULL */
 };
 
 void tq_sync_stats_cleanup(struct tq_sync_stats *s); /* leaves *s empty; NULL is a no-op */

@@ -8,23 +8,27 @@
  * banner when a partner's log was caught inconsistent. `log checkpoint` signs one now over every
  * committed leaf. `log proof` writes the tlog-proof@v1 file that shows a partner received an
  * object (`tansiq verify` checks it offline); `log alarms` prints the evidence kept about
- * inconsistent partner logs.
+ * inconsistent partner logs. `log receipts` prints the openings of partners' log entries that
+ * name this node, fetched and checked against their checkpoints during syncs.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
 #include <sodium.h>
 
 #include "cli/cli.h"
 #include "tansiq/audit.h"
 #include "tansiq/proof.h"
+#include "tansiq/stix.h"
 
 static const char log_usage[] =
     "usage: tansiq log show [--json]\n"
     "       tansiq log checkpoint\n"
     "       tansiq log proof OBJECT_ID --partner NAME [--collection COLL] [--out FILE] [--json]\n"
     "       tansiq log alarms [--json]\n"
-    "       tansiq log witnessed [--json]\n\n"
+    "       tansiq log witnessed [--json]\n"
+    "       tansiq log receipts [--partner NAME] [--json]\n\n"
     "The audit log records every object version this node stores, every release of one to a\n"
     "partner and every partner read, as salted commitments in an RFC 9162 Merkle tree whose\n"
     "checkpoints are signed with the node's identity key and served without authentication\n"
@@ -40,7 +44,11 @@ static const char log_usage[] =
     "              'tansiq verify FILE --key VKEY'. Exit 1 when the log shows no release.\n"
     "  alarms      partners' checkpoints that contradict one this node cosigned, with the\n"
     "              evidence in full: both signed checkpoints and the proof offered\n"
-    "  witnessed   the latest checkpoint of each partner's log that this node cosigned\n";
+    "  witnessed   the latest checkpoint of each partner's log that this node cosigned\n"
+    "  receipts    what each partner's log says it released to, withdrew from or saw read\n"
+    "              by this node: the openings of its entries naming this node, fetched at\n"
+    "              each sync and verified against the partner's checkpoint of N leaves that\n"
+    "              this node cosigned (per entry: index, kind, time, object, version, sha256)\n";
 
 /* Number of alarms kept; -1 (after reporting) when they cannot be read. */
 static long alarm_count(struct tq_node *node)
@@ -196,6 +204,82 @@ static int log_alarms(struct tq_node *node, bool json)
     return CLI_OK;
 }
 
+struct receipts_out {
+    bool json;
+    size_t n;
+};
+
+/* A string member of a record, or NULL. */
+static const char *member(struct json_object *rec, const char *key)
+{
+    struct json_object *v;
+
+    if (!rec || !json_object_object_get_ex(rec, key, &v) ||
+        !json_object_is_type(v, json_type_string))
+        return NULL;
+    return json_object_get_string(v);
+}
+
+static bool print_receipt(void *ud, const struct tq_store_receipt *r)
+{
+    static const char *const keys[] = {"time", "object", "version", "sha256"};
+    struct receipts_out *o = ud;
+    struct json_object *rec = NULL;
+    struct tq_err err = {0};
+
+    if (tq_json_parse(tq_str_c(r->record), &rec, &err) != TQ_OK)
+        rec = NULL;
+    if (o->json) {
+        printf("%s{\"partner\":", o->n ? "," : "");
+        cli_json_str(stdout, r->partner);
+        printf(",\"idx\":%llu,\"kind\":", (unsigned long long)r->idx);
+        cli_json_str(stdout, r->kind);
+        for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+            printf(",\"%s\":", keys[i]);
+            if (member(rec, keys[i]))
+                cli_json_str(stdout, member(rec, keys[i]));
+            else
+                printf("null");
+        }
+        printf(",\"checkpoint_size\":%llu,\"record\":", (unsigned long long)r->checkpoint_size);
+        cli_json_str(stdout, r->record);
+        printf("}");
+    } else {
+        if (o->n == 0)
+            printf("%-12s %8s %-9s %-24s %-45s %-27s %-64s %s\n", "PARTNER", "IDX", "KIND", "TIME",
+                   "OBJECT", "VERSION", "SHA256", "CHECKPOINT");
+        printf("%-12s %8llu %-9s %-24s %-45s %-27s %-64s %llu\n", r->partner,
+               (unsigned long long)r->idx, r->kind, member(rec, "time") ? member(rec, "time") : "-",
+               member(rec, "object") ? member(rec, "object") : "(several)",
+               member(rec, "version") ? member(rec, "version") : "-",
+               member(rec, "sha256") ? member(rec, "sha256") : "-",
+               (unsigned long long)r->checkpoint_size);
+    }
+    json_object_put(rec);
+    o->n++;
+    return true;
+}
+
+/* The receipts kept from partners' logs: their entries naming this node, verified at sync. */
+static int log_receipts(struct tq_node *node, const char *partner, bool json)
+{
+    struct receipts_out o = {.json = json};
+    struct tq_err err = {0};
+    tq_rc rc;
+
+    if (json)
+        printf("[");
+    rc = tq_store_receipts_find(tq_node_store(node), partner, print_receipt, &o, &err);
+    if (json)
+        printf("]\n");
+    if (rc)
+        return cli_fail("receipts", rc, &err);
+    if (!json && o.n == 0)
+        printf("no receipts%s%s: none fetched from a witnessed checkpoint yet\n",
+               partner ? " from " : "", partner ? partner : "");
+    return CLI_OK;
+}
+
 /* The partners' checkpoints this node cosigned last, one per partner log. */
 static int log_witnessed(struct tq_node *node, bool json)
 {
@@ -335,7 +419,7 @@ int cmd_log(int argc, char **argv)
     struct cli_common common;
     struct tq_node *node = NULL;
     struct tq_err err = {0};
-    bool help = false, have_signer = false, is_proof;
+    bool help = false, have_signer = false, is_proof, is_receipts;
     const char *sub;
     char *note = NULL;
     int c, status;
@@ -366,12 +450,15 @@ int cmd_log(int argc, char **argv)
     sub = argv[optind];
     is_proof = strcmp(sub, "proof") == 0;
     if (strcmp(sub, "show") != 0 && strcmp(sub, "checkpoint") != 0 && !is_proof &&
-        strcmp(sub, "alarms") != 0 && strcmp(sub, "witnessed") != 0) {
+        strcmp(sub, "alarms") != 0 && strcmp(sub, "witnessed") != 0 &&
+        strcmp(sub, "receipts") != 0) {
         fprintf(stderr, "tansiq: log: unknown subcommand '%s'\n\n%s", sub, log_usage);
         return CLI_USAGE;
     }
+    is_receipts = strcmp(sub, "receipts") == 0;
     if (optind + (is_proof ? 2 : 1) != argc || (is_proof && !pa.partner) ||
-        (!is_proof && (pa.partner || pa.collection || pa.out_path))) {
+        (!is_proof && (pa.collection || pa.out_path)) ||
+        (!is_proof && !is_receipts && pa.partner)) {
         fprintf(stderr, "tansiq: log %s: %s\n\n%s", sub,
                 is_proof ? "give one OBJECT_ID and --partner NAME"
                          : "unexpected arguments or options",
@@ -384,6 +471,10 @@ int cmd_log(int argc, char **argv)
         return status;
     if (strcmp(sub, "alarms") == 0) {
         status = log_alarms(node, common.json);
+        goto out;
+    }
+    if (is_receipts) {
+        status = log_receipts(node, pa.partner, common.json);
         goto out;
     }
     if (strcmp(sub, "witnessed") == 0) {

@@ -81,6 +81,8 @@ static void print_partner(struct report *rep, const char *partner, tq_rc rc,
         cli_json_str(stdout, st->watch_warning);
         printf(",\"ask_warning\":");
         cli_json_str(stdout, st->ask_warning);
+        printf(",\"receipts\":%" PRIu64 ",\"receipts_warning\":", st->receipts);
+        cli_json_str(stdout, st->receipts_warning);
         printf("},\"collections\":[");
         for (size_t i = 0; i < st->n_colls; i++) {
             const struct tq_sync_collection_stats *c = &st->colls[i];
@@ -111,6 +113,12 @@ static void print_partner(struct report *rep, const char *partner, tq_rc rc,
         printf("  witnessed its log at %" PRIu64 " leaves\n", st->witnessed_size);
     else if (st->watch_warning)
         printf("  did not witness its log: %s\n", st->watch_warning);
+    if (st->receipts_warning)
+        printf("  receipts: %" PRIu64 " kept, then stopped: %s\n", st->receipts,
+               st->receipts_warning);
+    else if (st->receipts)
+        printf("  receipts: %" PRIu64 " entries of its log naming us, verified and kept\n",
+               st->receipts);
     if (st->cosigned)
         printf("  it cosigned our log at %" PRIu64 " leaves\n", st->cosigned_size);
     else if (st->ask_warning)

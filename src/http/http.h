@@ -165,6 +165,19 @@ int tq__http_log_serve(struct MHD_Connection *conn, struct tq_audit_log *log,
  */
 int tq__http_log_add_checkpoint(struct MHD_Connection *conn, struct tq_store *store,
                                 const struct tq_note_signer *witness, struct tq_str body);
+/*
+ * Answer GET /log/openings for partner, authenticated by mTLS (the caller checked that): the
+ * openings of this node's leaves naming partner with idx from N (query "?from=N", default 0)
+ * below the size S of the latest signed checkpoint, at most TQ_HTTP_OPENINGS_PAGE, as
+ * {"size":S,"entries":[{"idx","kind","salt","record"},...],"next":N} ("next" only when more
+ * remain). query is what follows "openings" in the path ("" or "?..."); 400 when from is
+ * malformed. Returns an enum MHD_Result.
+ */
+#define TQ_HTTP_OPENINGS_PAGE 1000
+int tq__http_log_openings(struct MHD_Connection *conn, struct tq_store *store,
+                          struct tq_audit_log *log, const char *partner, const char *query);
+/* Parse the query of /log/openings ("" or "?from=N&..."): false when from is malformed. */
+bool tq__http_openings_from(const char *query, uint64_t *from);
 /* A plain-text answer under /log/ (a refusal): text and a newline; allow adds an Allow header. */
 int tq__http_log_text(struct MHD_Connection *conn, unsigned status, const char *text,
                       const char *allow);

@@ -12,6 +12,8 @@
  *                                        and the leaf's 32-byte commitment
  *   POST /log/add-checkpoint             c2sp.org/tlog-witness: a partner asks this node to
  *                                        cosign its checkpoint (witness.h decides)
+ *   GET /log/openings?from=N             the openings of the leaves naming the calling partner,
+ *                                        below the latest checkpoint; partners only (mTLS)
  *
  * Tiles are served only within the latest checkpoint (404 beyond it). Full tiles never change:
  * they are cacheable forever. Paths must be in the canonical form tq_merkle_tile_path writes.
@@ -22,6 +24,7 @@
 #include <string.h>
 
 #include <microhttpd.h>
+#include <sodium.h>
 
 #include "http/http.h"
 #include "tansiq/audit.h"
@@ -241,6 +244,110 @@ int tq__http_log_serve(struct MHD_Connection *conn, struct tq_audit_log *log,
     }
     ret = respond(conn, 200, &body, "application/octet-stream",
                   lr.width == TQ_MERKLE_TILE_WIDTH ? "max-age=31536000, immutable" : "no-cache");
+    tq_buf_cleanup(&body);
+    return ret;
+}
+
+/* ---- openings for a partner ------------------------------------------------------------- */
+
+bool tq__http_openings_from(const char *query, uint64_t *from)
+{
+    const char *p = query;
+    bool seen = false;
+
+    *from = 0;
+    if (*p == '\0')
+        return true;
+    if (*p != '?')
+        return false;
+    p++;
+    while (*p) {
+        const char *end = strchr(p, '&');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+
+        if (len >= 5 && strncmp(p, "from=", 5) == 0) {
+            if (seen || !tq_str_to_u64((struct tq_str){p + 5, len - 5}, from))
+                return false;
+            seen = true;
+        }
+        p += len;
+        if (*p == '&')
+            p++;
+    }
+    return true;
+}
+
+struct openings {
+    struct tq_buf *body;
+    size_t n;
+    uint64_t next; /* the idx of the first entry left for the next page, when more remain */
+    bool more;
+    tq_rc rc;
+};
+
+static bool add_opening(void *ud, const struct tq_store_audit_entry *e)
+{
+    struct openings *o = ud;
+    char salt[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_ORIGINAL)];
+
+    if (o->n == TQ_HTTP_OPENINGS_PAGE) {
+        o->more = true;
+        o->next = e->idx;
+        return false;
+    }
+    sodium_bin2base64(salt, sizeof(salt), e->salt, sizeof(e->salt), sodium_base64_VARIANT_ORIGINAL);
+    o->rc = tq_buf_printf(o->body, "%s{\"idx\":%" PRIu64 ",\"kind\":", o->n ? "," : "", e->idx);
+    if (o->rc == TQ_OK)
+        o->rc = tq_buf_append_json_str(o->body, e->kind, strlen(e->kind));
+    if (o->rc == TQ_OK)
+        o->rc = tq_buf_printf(o->body, ",\"salt\":\"%s\",\"record\":", salt);
+    if (o->rc == TQ_OK)
+        o->rc = tq_buf_append_json_str(o->body, e->record, strlen(e->record));
+    if (o->rc == TQ_OK)
+        o->rc = tq_buf_append_c(o->body, "}");
+    o->n++;
+    return o->rc == TQ_OK;
+}
+
+int tq__http_log_openings(struct MHD_Connection *conn, struct tq_store *store,
+                          struct tq_audit_log *log, const char *partner, const char *query)
+{
+    struct openings o = {0};
+    struct tq_err err = {0};
+    enum MHD_Result ret;
+    struct tq_buf body;
+    uint64_t from, size = 0;
+    tq_rc rc;
+
+    if (!log || !store)
+        return respond_text(conn, 404, "this node keeps no audit log");
+    if (!tq__http_openings_from(query, &from))
+        return respond_text(conn, 400, "from must be a leaf index (a decimal number)");
+    if (!tq_audit_checkpoint_size(log, &size))
+        size = 0;
+    tq_buf_init(&body, 64u << 20);
+    o.body = &body;
+    rc = tq_buf_printf(&body, "{\"size\":%" PRIu64 ",\"entries\":[", size);
+    if (rc == TQ_OK)
+        rc = tq_store_audit_partner_leaves(store, partner, from, size, add_opening, &o, &err);
+    if (rc == TQ_OK && o.rc)
+        rc = tq_err_set(&err, o.rc, "the answer is too large");
+    if (rc == TQ_OK)
+        rc = tq_buf_append_c(&body, "]");
+    if (rc == TQ_OK && o.more)
+        rc = tq_buf_printf(&body, ",\"next\":%" PRIu64, o.next);
+    if (rc == TQ_OK)
+        rc = tq_buf_append_c(&body, "}");
+    if (rc) {
+        tq_buf_cleanup(&body);
+        tq_log(TQ_LOG_ERROR, "http: log openings partner=%s rc=%s: %s", partner, tq_rc_name(rc),
+               err.msg);
+        return respond_text(conn, 500, tq_rc_str(rc));
+    }
+    tq_log(TQ_LOG_DEBUG,
+           "http: log openings partner=%s from=%" PRIu64 " size=%" PRIu64 " entries=%zu", partner,
+           from, size, o.n);
+    ret = respond(conn, 200, &body, "application/json", "no-store");
     tq_buf_cleanup(&body);
     return ret;
 }

@@ -71,6 +71,7 @@ struct req {
     bool started;          /* the first access-handler call has happened */
     const char *log_path;  /* a /log/ request: the path after "/log/" (in target) */
     bool log_add;          /* ... that is POST /log/add-checkpoint */
+    bool log_openings;     /* ... that is GET /log/openings by an authenticated partner */
     const char *log_allow; /* the Allow header of a 405 under /log/ */
     enum tq_taxii_method method;
     struct tq_taxii_path path;
@@ -393,6 +394,39 @@ static tq_rc authenticate(struct tq_server *srv, struct MHD_Connection *conn, st
 
 /* ---- the three phases ------------------------------------------------------------------- */
 
+/*
+ * GET /log/openings: the one resource under /log/ that is not public. It hands a partner node
+ * the openings of the leaves naming it, so only a request authenticated by a partner's pinned
+ * client certificate gets it; users, whatever their credentials, and anonymous callers get 403.
+ */
+static void check_openings(struct tq_server *srv, struct MHD_Connection *conn, struct req *rq)
+{
+    struct tq_err err = {0};
+    tq_rc rc;
+
+    if (rq->method != TQ_METHOD_GET && rq->method != TQ_METHOD_HEAD) {
+        fail(rq, 405, "the log is read-only");
+        rq->log_allow = "GET, HEAD";
+        return;
+    }
+    rc = authenticate(srv, conn, rq, &err);
+    if (rc == TQ_OK && rq->partner[0]) {
+        rq->log_openings = true;
+        return;
+    }
+    rq->user[0] = '\0';
+    rq->partner[0] = '\0';
+    if (rc && rc != TQ_EAUTH) {
+        tq_log(TQ_LOG_ERROR, "http: authentication failed rc=%s detail=%s", tq_rc_name(rc),
+               err.msg);
+        fail(rq, tq_rc_http_status(rc), tq_rc_str(rc));
+        return;
+    }
+    fail(rq, 403,
+         "openings are given only to a partner node, authenticated by its pinned client "
+         "certificate");
+}
+
 /* Everything that can be decided from the request line and headers alone. */
 static void check_headers(struct tq_server *srv, struct MHD_Connection *conn, struct req *rq,
                           const char *method)
@@ -411,6 +445,11 @@ static void check_headers(struct tq_server *srv, struct MHD_Connection *conn, st
      */
     if (srv->audit && strncmp(rq->target, "/log/", 5) == 0) {
         rq->log_path = rq->target + 5;
+        if (strncmp(rq->log_path, "openings", 8) == 0 &&
+            (rq->log_path[8] == '\0' || rq->log_path[8] == '?')) {
+            check_openings(srv, conn, rq);
+            return;
+        }
         if (strcmp(rq->log_path, "add-checkpoint") != 0) {
             if (rq->method != TQ_METHOD_GET && rq->method != TQ_METHOD_HEAD) {
                 fail(rq, 405, "the log is read-only");
@@ -585,6 +624,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         return (enum MHD_Result)tq__http_log_add_checkpoint(
             conn, srv->taxii.store, srv->witness,
             (struct tq_str){rq->body.ptr ? rq->body.ptr : "", rq->body.len});
+    if (rq->log_openings)
+        return (enum MHD_Result)tq__http_log_openings(conn, srv->taxii.store, srv->audit,
+                                                      rq->partner, rq->log_path + 8);
     if (rq->log_path)
         return (enum MHD_Result)tq__http_log_serve(conn, srv->audit, srv->log_signer, rq->log_path);
     return serve(srv, conn, rq);

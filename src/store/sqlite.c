@@ -223,7 +223,11 @@ static const char schema_v3[] = "ALTER TABLE facts ADD COLUMN sha256 BLOB;"
  * so sizes past 2^63-1 read back unchanged and are only ever compared for equality).
  * audit_alarms keeps the evidence of a partner log that presented a checkpoint inconsistent
  * with one cosigned before. audit_leaves gains an index on at_us for tq_store_audit_find; as an
- * index of a rowid table it is ordered by (at_us, idx).
+ * index of a rowid table it is ordered by (at_us, idx), and a partial one on (partner, idx) for
+ * the openings a partner fetches of the leaves naming it (tq_store_audit_partner_leaves).
+ * audit_receipts keeps the openings this node fetched of the leaves of its partners' logs that
+ * name it, each checked against the partner's checkpoint of checkpoint_size leaves this node
+ * cosigned; partner is the partner whose log holds the leaf.
  */
 static const char schema_v4[] = "CREATE TABLE witness("
                                 "  origin TEXT PRIMARY KEY,"
@@ -243,7 +247,20 @@ static const char schema_v4[] = "CREATE TABLE witness("
                                 "  new_note TEXT NOT NULL,"
                                 "  proof TEXT"
                                 ");"
-                                "CREATE INDEX audit_leaves_at ON audit_leaves(at_us);";
+                                "CREATE INDEX audit_leaves_at ON audit_leaves(at_us);"
+                                "CREATE INDEX audit_leaves_partner ON audit_leaves(partner, idx) "
+                                "WHERE partner IS NOT NULL;"
+                                "CREATE TABLE audit_receipts("
+                                "  partner TEXT NOT NULL,"
+                                "  idx INTEGER NOT NULL,"
+                                "  kind TEXT NOT NULL,"
+                                "  salt BLOB NOT NULL,"
+                                "  record TEXT NOT NULL,"
+                                "  leaf_hash BLOB NOT NULL,"
+                                "  checkpoint_size INTEGER NOT NULL,"
+                                "  at_us INTEGER NOT NULL,"
+                                "  PRIMARY KEY(partner, idx)"
+                                ");";
 
 /* migrations[v] brings a database from user_version v to v + 1. */
 static const char *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4};
@@ -325,6 +342,9 @@ enum stmt_id {
     ST_CKPT_GET,
     ST_CKPT_UPDATE,
     ST_AUDIT_FIND,
+    ST_AUDIT_PARTNER,
+    ST_RECEIPT_PUT,
+    ST_RECEIPT_LIST,
     ST_REL_SNAP_CLEAR,
     ST_REL_SNAP_ALL,
     ST_REL_SNAP_COLL,
@@ -513,6 +533,16 @@ static const char *const stmt_sql[ST__COUNT] = {
                       "FROM audit_leaves WHERE (at_us, idx) > (?1, ?2) AND at_us <= ?3 "
                       "AND (?4 IS NULL OR kind = ?4) AND (?5 IS NULL OR partner = ?5) "
                       "ORDER BY at_us, idx LIMIT ?6",
+    /* One range scan of the partial index audit_leaves_partner. */
+    [ST_AUDIT_PARTNER] = "SELECT idx, kind, at_us, partner, salt, record, commitment, leaf_hash "
+                         "FROM audit_leaves WHERE partner = ?1 AND idx >= ?2 AND idx < ?3 "
+                         "ORDER BY idx LIMIT ?4",
+    [ST_RECEIPT_PUT] = "INSERT OR IGNORE INTO audit_receipts(partner, idx, kind, salt, record, "
+                       "leaf_hash, checkpoint_size, at_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_RECEIPT_LIST] =
+        "SELECT partner, idx, kind, salt, record, leaf_hash, checkpoint_size, at_us "
+        "FROM audit_receipts WHERE (partner, idx) > (?1, ?2) "
+        "AND (?3 IS NULL OR partner = ?3) ORDER BY partner, idx LIMIT ?4",
     [ST_REL_SNAP_CLEAR] = "DELETE FROM temp.rel_before",
     [ST_REL_SNAP_ALL] = REL_SNAP,
     [ST_REL_SNAP_COLL] =
@@ -3650,6 +3680,168 @@ static tq_rc sqlite_audit_find(struct tq_store *store, const struct tq_store_aud
     return rc;
 }
 
+struct partner_page {
+    const char *partner;
+    int64_t from, below; /* the next page starts at from */
+    struct tq_store_audit_entry rows[CB_PAGE_ROWS];
+};
+
+static void partner_page_bind(sqlite3_stmt *st, void *ud)
+{
+    struct partner_page *pg = ud;
+
+    bind_text(st, 1, pg->partner);
+    sqlite3_bind_int64(st, 2, pg->from);
+    sqlite3_bind_int64(st, 3, pg->below);
+    sqlite3_bind_int64(st, 4, CB_PAGE_ROWS);
+}
+
+static tq_rc partner_page_row(sqlite3_stmt *st, size_t i, void *ud, struct tq_err *err)
+{
+    struct partner_page *pg = ud;
+
+    return entry_from_row(st, 1, (uint64_t)sqlite3_column_int64(st, 0), &pg->rows[i], err);
+}
+
+/* Leaves naming partner with idx in [from, below), in idx order, a page at a time. */
+static tq_rc sqlite_audit_partner_leaves(struct tq_store *store, const char *partner, uint64_t from,
+                                         uint64_t below, tq_store_audit_entry_cb cb, void *ud,
+                                         struct tq_err *err)
+{
+    struct partner_page *pg = tq_xcalloc(1, sizeof(*pg));
+    struct page_read p = {ST_AUDIT_PARTNER, partner_page_bind, partner_page_row, pg,
+                          "read a partner's audit leaves"};
+    bool stop = false;
+    size_t got, i;
+    tq_rc rc;
+
+    pg->partner = partner;
+    pg->from = (int64_t)from;
+    pg->below = below > INT64_MAX ? INT64_MAX : (int64_t)below;
+    do {
+        rc = page_read(from_base(store), &p, &got, err);
+        if (got > 0)
+            pg->from = (int64_t)pg->rows[got - 1].idx + 1;
+        for (i = 0; i < got; i++) {
+            if (rc == TQ_OK && !stop)
+                stop = !cb(ud, &pg->rows[i]);
+            tq_store_audit_entry_cleanup(&pg->rows[i]);
+        }
+    } while (rc == TQ_OK && !stop && got == CB_PAGE_ROWS);
+    tq_free(pg);
+    return rc;
+}
+
+/* ---- receipts -------------------------------------------------------------------------- */
+
+static tq_rc sqlite_receipts_put(struct tq_store *store, const char *partner,
+                                 const struct tq_store_audit_entry *entries, size_t n,
+                                 uint64_t checkpoint_size, struct tq_err *err)
+{
+    struct sqlite_store *s = from_base(store);
+    struct conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    int64_t now = tq_time_now_us();
+    tq_rc rc;
+    int src;
+
+    rc = conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = write_begin(s, c, err);
+    if (rc)
+        goto out;
+    rc = stmt_get(c, ST_RECEIPT_PUT, &st, err);
+    for (size_t i = 0; rc == TQ_OK && i < n; i++) {
+        const struct tq_store_audit_entry *e = &entries[i];
+
+        bind_text(st, 1, partner);
+        sqlite3_bind_int64(st, 2, (int64_t)e->idx);
+        bind_text(st, 3, e->kind);
+        sqlite3_bind_blob(st, 4, e->salt, 32, SQLITE_STATIC);
+        bind_text(st, 5, e->record);
+        sqlite3_bind_blob(st, 6, e->leaf_hash, 32, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 7, (int64_t)checkpoint_size);
+        sqlite3_bind_int64(st, 8, now);
+        src = sqlite3_step(st);
+        if (src != SQLITE_DONE)
+            rc = db_fail(err, c->db, src, "keep receipt");
+        stmt_done(st);
+    }
+    rc = write_end(s, c, rc, err);
+out:
+    conn_put(s, c);
+    return rc;
+}
+
+struct receipt_page {
+    const char *partner;             /* NULL: every partner */
+    char after_partner[TQ_NAME_MAX]; /* resume strictly after (after_partner, after_idx) */
+    int64_t after_idx;
+    struct tq_store_receipt rows[CB_PAGE_ROWS];
+};
+
+static void receipt_page_bind(sqlite3_stmt *st, void *ud)
+{
+    struct receipt_page *pg = ud;
+
+    bind_text(st, 1, pg->after_partner);
+    sqlite3_bind_int64(st, 2, pg->after_idx);
+    bind_text(st, 3, pg->partner);
+    sqlite3_bind_int64(st, 4, CB_PAGE_ROWS);
+}
+
+static tq_rc receipt_page_row(sqlite3_stmt *st, size_t i, void *ud, struct tq_err *err)
+{
+    struct receipt_page *pg = ud;
+    struct tq_store_receipt *r = &pg->rows[i];
+    const unsigned char *partner = sqlite3_column_text(st, 0), *kind = sqlite3_column_text(st, 2);
+
+    memset(r, 0, sizeof(*r));
+    if (!partner || !kind || sqlite3_column_bytes(st, 3) != 32 ||
+        sqlite3_column_bytes(st, 5) != 32 || !sqlite3_column_text(st, 4))
+        return tq_err_set(err, TQ_EINTEGRITY, "store: a receipt of partner '%.64s' is damaged",
+                          partner ? (const char *)partner : "?");
+    snprintf(r->partner, sizeof(r->partner), "%s", (const char *)partner);
+    r->idx = (uint64_t)sqlite3_column_int64(st, 1);
+    snprintf(r->kind, sizeof(r->kind), "%s", (const char *)kind);
+    memcpy(r->salt, sqlite3_column_blob(st, 3), 32);
+    r->record = column_dup(st, 4);
+    memcpy(r->leaf_hash, sqlite3_column_blob(st, 5), 32);
+    r->checkpoint_size = (uint64_t)sqlite3_column_int64(st, 6);
+    r->at_us = sqlite3_column_int64(st, 7);
+    return TQ_OK;
+}
+
+/* Receipts in (partner, idx) order, a page at a time (keyset on (partner, idx)). */
+static tq_rc sqlite_receipts_find(struct tq_store *store, const char *partner,
+                                  tq_store_receipt_cb cb, void *ud, struct tq_err *err)
+{
+    struct receipt_page *pg = tq_xcalloc(1, sizeof(*pg));
+    struct page_read p = {ST_RECEIPT_LIST, receipt_page_bind, receipt_page_row, pg,
+                          "read receipts"};
+    bool stop = false;
+    size_t got, i;
+    tq_rc rc;
+
+    pg->partner = partner;
+    pg->after_idx = -1;
+    do {
+        rc = page_read(from_base(store), &p, &got, err);
+        if (got > 0) {
+            memcpy(pg->after_partner, pg->rows[got - 1].partner, sizeof(pg->after_partner));
+            pg->after_idx = (int64_t)pg->rows[got - 1].idx;
+        }
+        for (i = 0; i < got; i++) {
+            if (rc == TQ_OK && !stop)
+                stop = !cb(ud, &pg->rows[i]);
+            tq_store_receipt_cleanup(&pg->rows[i]);
+        }
+    } while (rc == TQ_OK && !stop && got == CB_PAGE_ROWS);
+    tq_free(pg);
+    return rc;
+}
+
 /* ---- witnessing ------------------------------------------------------------------------ */
 
 static void witness_from_row(sqlite3_stmt *st, void *elem)
@@ -3862,6 +4054,9 @@ static const struct tq_store_ops sqlite_ops = {
     .audit_checkpoints = sqlite_audit_checkpoints,
     .audit_checkpoint_update = sqlite_audit_checkpoint_update,
     .audit_find = sqlite_audit_find,
+    .audit_partner_leaves = sqlite_audit_partner_leaves,
+    .receipts_put = sqlite_receipts_put,
+    .receipts_find = sqlite_receipts_find,
     .witness_get = sqlite_witness_get,
     .witness_advance = sqlite_witness_advance,
     .witness_list = sqlite_witness_list,

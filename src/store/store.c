@@ -790,6 +790,55 @@ tq_rc tq_store_audit_find(struct tq_store *store, const struct tq_store_audit_qu
     return store->ops->audit_find(store, q, cb, ud, err);
 }
 
+tq_rc tq_store_audit_partner_leaves(struct tq_store *store, const char *partner, uint64_t from,
+                                    uint64_t below, tq_store_audit_entry_cb cb, void *ud,
+                                    struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(partner && cb, "partner or callback");
+    if (from >= below || from > INT64_MAX)
+        return TQ_OK; /* an empty range */
+    return store->ops->audit_partner_leaves(store, partner, from, below, cb, ud, err);
+}
+
+/* ---- receipts -------------------------------------------------------------------------- */
+
+void tq_store_receipt_cleanup(struct tq_store_receipt *r)
+{
+    if (!r)
+        return;
+    tq_free(r->record);
+    r->record = NULL;
+}
+
+tq_rc tq_store_receipts_put(struct tq_store *store, const char *partner,
+                            const struct tq_store_audit_entry *entries, size_t n,
+                            uint64_t checkpoint_size, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(partner && (entries || n == 0), "partner or entries");
+    for (size_t i = 0; i < n; i++) {
+        CHECK_ARG(entries[i].record, "receipt record");
+        if (entries[i].idx > INT64_MAX || entries[i].idx >= checkpoint_size)
+            return tq_err_set(err, TQ_EINVAL,
+                              "store: receipt %" PRIu64 " is not below its checkpoint's size",
+                              entries[i].idx);
+    }
+    if (n == 0)
+        return TQ_OK;
+    if (checkpoint_size > INT64_MAX)
+        return tq_err_set(err, TQ_EINVAL, "store: checkpoint size out of range");
+    return store->ops->receipts_put(store, partner, entries, n, checkpoint_size, err);
+}
+
+tq_rc tq_store_receipts_find(struct tq_store *store, const char *partner, tq_store_receipt_cb cb,
+                             void *ud, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(cb, "callback");
+    return store->ops->receipts_find(store, partner, cb, ud, err);
+}
+
 /* ---- witnessing ------------------------------------------------------------------------ */
 
 void tq_store_witness_cleanup(struct tq_store_witness *w)

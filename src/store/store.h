@@ -109,6 +109,14 @@ struct tq_store_ops {
                                      struct tq_err *err);
     tq_rc (*audit_find)(struct tq_store *store, const struct tq_store_audit_query *q,
                         tq_store_audit_entry_cb cb, void *ud, struct tq_err *err);
+    tq_rc (*audit_partner_leaves)(struct tq_store *store, const char *partner, uint64_t from,
+                                  uint64_t below, tq_store_audit_entry_cb cb, void *ud,
+                                  struct tq_err *err);
+    tq_rc (*receipts_put)(struct tq_store *store, const char *partner,
+                          const struct tq_store_audit_entry *entries, size_t n,
+                          uint64_t checkpoint_size, struct tq_err *err);
+    tq_rc (*receipts_find)(struct tq_store *store, const char *partner, tq_store_receipt_cb cb,
+                           void *ud, struct tq_err *err);
     tq_rc (*witness_get)(struct tq_store *store, const char *origin, struct tq_store_witness *out,
                          struct tq_err *err);
     tq_rc (*witness_advance)(struct tq_store *store, const struct tq_store_witness *next,

@@ -65,6 +65,7 @@ void tq_sync_stats_cleanup(struct tq_sync_stats *s)
     tq_free(s->colls);
     tq_free(s->watch_warning);
     tq_free(s->ask_warning);
+    tq_free(s->receipts_warning);
     memset(s, 0, sizeof(*s));
 }
 

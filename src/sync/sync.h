@@ -128,6 +128,19 @@ struct tq__sync_witness {
 tq_rc tq__sync_watch(const struct tq__sync_witness *w, struct tq_err *err);
 
 /*
+ * The receipts step, right after the watch step cosigned cp (tiles: the partner's tiles at
+ * cp->size): fetch the openings of the partner's leaves naming this node from the cursor (meta
+ * audit.receipts.<partner>) up to cp->size, check each against the tiles (after checking that
+ * they hash to cp's root) and keep them (tq_store_receipts_put), moving the cursor past each
+ * good page. An opening that does not verify, a malformed answer or an unreachable partner is a
+ * warning (stats->receipts_warning and receipts_rc, TQ_EINTEGRITY for a contradiction), the
+ * cursor staying where it was. Errors: this node's store only.
+ */
+struct tq_checkpoint;
+tq_rc tq__sync_receipts(const struct tq__sync_witness *w, struct tq__sync_tiles *tiles,
+                        const struct tq_checkpoint *cp, struct tq_err *err);
+
+/*
  * Ask the partner to cosign a fresh checkpoint of this node's log, with a consistency proof
  * from the size it cosigned last (meta audit.cosigned.<partner>; on 409 once more from the size
  * it names), and keep its verified cosignature with the checkpoint. TQ_OK when cosigned

@@ -17,6 +17,9 @@
  * is used, once). The cosignature it answers is verified with its cosignature key and kept with
  * the checkpoint (tq_store_audit_checkpoint_update), replacing an older one by the same key.
  *
+ * Between the two, right after the watch step, receipts.c fetches the openings of the
+ * partner's entries that name this node and checks them against the checkpoint just cosigned.
+ *
  * Failures that say nothing about the integrity of either log (no key, no log, an unreachable
  * partner, a malformed answer, a refusal) are warnings: logged, kept in the stats, and the sync
  * goes on. Only an alarm, a partner claiming more of our log than we have, and failures of this
@@ -198,6 +201,9 @@ tq_rc tq__sync_watch(const struct tq__sync_witness *w, struct tq_err *err)
     w->stats->witnessed_size = ans.size;
     tq_log(TQ_LOG_INFO, "sync: partner=%s witnessed origin=%s size=%" PRIu64 " tiles=%" PRIu64,
            w->partner->name, wl.origin, ans.size, tiles.fetched);
+    /* The openings of the entries naming us, checked against the checkpoint just cosigned. */
+    if (ans.size == cp.size)
+        rc = tq__sync_receipts(w, &tiles, &cp, err);
 out:
     tq__sync_tiles_cleanup(&tiles);
     tq_witness_answer_cleanup(&ans);

@@ -15,7 +15,8 @@
 # entitle it to (its own, plus those released to it: never TLP:RED, never re-released against
 # the originator's markings), and no response any node gives a partner may mention a withheld
 # object: listings, manifests, versions, object-by-id (404 alike for withheld and unknown ids).
-# Then the audit log: every node holds the others' checkpoints cosigned and no alarm; sampled
+# Then the audit log: every node holds the others' checkpoints cosigned, receipts (openings of
+# their entries naming it) from each, and no alarm; sampled
 # released objects get a proof (`tansiq log proof`) that `tansiq verify` accepts offline with
 # the log's and the witnesses' keys, its releases on checkpoints a partner cosigned, and withheld
 # objects get none; finally amman rewrites a leaf of its log and damascus drops one, each signing
@@ -351,6 +352,9 @@ def audit_phase():
               f"{n} holds cosigned checkpoints of {sorted(witnessed)}, expected {sorted(others)}")
         alarms = log_json(nodes[n], "alarms")
         check(alarms == [], f"{n} raised {len(alarms)} alarms on honest partners: {alarms[:1]}")
+        # every partner gave this node the openings of its entries naming it: receipts
+        senders = {r["partner"] for r in log_json(nodes[n], "receipts")}
+        check(senders == others, f"{n} holds receipts from {sorted(senders)}, expected {sorted(others)}")
     proofs = cosigned = 0
     for x in NODES:
         held = holdings(nodes[x])

@@ -1898,7 +1898,8 @@ static void migrate_v3_to_v4(void **state)
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
                                   "DROP TABLE witness; DROP TABLE audit_alarms; "
-                                  "DROP INDEX audit_leaves_at; PRAGMA user_version = 3",
+                                  "DROP INDEX audit_leaves_at; DROP INDEX audit_leaves_partner; "
+                                  "DROP TABLE audit_receipts; PRAGMA user_version = 3",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
@@ -1911,11 +1912,12 @@ static void migrate_v3_to_v4(void **state)
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(db,
                                         "SELECT count(*) FROM sqlite_schema WHERE name IN "
-                                        "('witness', 'audit_alarms', 'audit_leaves_at')",
+                                        "('witness', 'audit_alarms', 'audit_leaves_at', "
+                                        "'audit_leaves_partner', 'audit_receipts')",
                                         -1, &st, NULL),
                      SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 3);
+    assert_int_equal(sqlite3_column_int(st, 0), 5);
     sqlite3_finalize(st);
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);

@@ -9,7 +9,9 @@
  * their audit log, log signer and witness signer. The cases run in order and build on each
  * other: the add-checkpoint endpoint's statuses; a sync both ways, after which each node holds
  * the other's checkpoint as witness and each one's kept checkpoint carries the other's verified
- * cosignature; more imports and a second sync that advance both; a truncated tile refused by
+ * cosignature; more imports and a second sync that advance both; b's receipts of a's entries
+ * naming it (with a third partner c on a whose entries never reach b), the partner-only
+ * /log/openings endpoint, and an altered opening caught as a warning; a truncated tile refused by
  * the watch step with a warning; a leaf of a's log rewritten, which b's next sync catches with
  * an alarm before pulling anything; a leaf of b's log dropped, which a's next sync catches.
  */
@@ -687,6 +689,269 @@ static void second_sync_advances_both(void **state)
     tq_sync_stats_cleanup(&sa);
 }
 
+/* ---- receipts: the openings of the entries naming the syncing node ---------------------- */
+
+struct count {
+    const char *partner; /* receipts must be from this partner */
+    size_t n;
+    uint64_t below;
+    struct tq_store *sender; /* the sender's store, to compare leaf hashes with */
+};
+
+static bool count_leaf(void *ud, const struct tq_store_audit_entry *e)
+{
+    struct count *c = ud;
+
+    assert_true(e->idx < c->below);
+    c->n++;
+    return true;
+}
+
+static bool check_receipt(void *ud, const struct tq_store_receipt *r)
+{
+    struct count *c = ud;
+    struct tq_store_audit_entry e;
+    struct tq_bytes parts[2] = {{r->salt, 32}, {r->record, strlen(r->record)}};
+    uint8_t commitment[32], leaf[32];
+    struct tq_err err = {0};
+
+    assert_string_equal(r->partner, c->partner);
+    assert_true(r->idx < r->checkpoint_size);
+    tq_sha256_parts(parts, 2, commitment);
+    assert_int_equal(tq_merkle_leaf_hash(commitment, 32, leaf, &err), TQ_OK);
+    assert_memory_equal(leaf, r->leaf_hash, 32);
+    memset(&e, 0, sizeof(e));
+    assert_int_equal(tq_store_audit_entry(c->sender, r->idx, &e, &err), TQ_OK);
+    assert_memory_equal(e.leaf_hash, leaf, 32);
+    assert_string_equal(e.partner, "b"); /* only entries naming b */
+    assert_string_equal(e.kind, r->kind);
+    assert_non_null(strstr(r->record, "\"partner\":\"b\""));
+    tq_store_audit_entry_cleanup(&e);
+    c->n++;
+    return true;
+}
+
+/* A third partner c on a, in a group with b that becomes the default audience of 'shared'. */
+static void add_third_partner(void)
+{
+    struct side c = {0};
+    struct tq_node_init_opts o = {.title = "c"};
+    struct tq_store *sa = tq_node_store(w.a.node);
+    struct tq_err err = {0};
+
+    c.name = "c";
+    snprintf(c.home, sizeof(c.home), "%s/c", w.dir);
+    snprintf(c.url, sizeof(c.url), "https://127.0.0.1:9");
+    if (tq_node_init(c.home, &o, &err) || tq_node_open(c.home, &c.node, &err))
+        fail_msg("node c: %s", err.msg);
+    add_partner(&w.a, &c);
+    tq_node_close(c.node);
+    assert_int_equal(tq_policy_group_add(sa, "bc", &err), TQ_OK);
+    assert_int_equal(tq_policy_group_member_set(sa, "bc", "b", true, &err), TQ_OK);
+    assert_int_equal(tq_policy_group_member_set(sa, "bc", "c", true, &err), TQ_OK);
+    if (tq_policy_collection_default_set(sa, w.a.shared, TQ_TLP_GREEN, "group:bc", &err))
+        fail_msg("collection default: %s", err.msg);
+}
+
+static long get_openings(struct tq_client *c, const char *path, struct tq_buf *out)
+{
+    struct tq_err err = {0};
+    long status = 0;
+
+    tq_buf_reset(out);
+    if (tq_client_fetch(c, TQ_CLIENT_GET, path, NULL, 0, NULL, 0, &status, out, &err))
+        fail_msg("GET %s: %s", path, err.msg);
+    return status;
+}
+
+static void receipts_match_released_leaves(void **state)
+{
+    struct tq_store *sa = tq_node_store(w.a.node), *sb = tq_node_store(w.b.node);
+    struct count leaves = {0}, third = {0}, receipts = {.partner = "a", .sender = sa};
+    struct tq_sync_stats sb_st;
+    struct tq_err err = {0};
+
+    (void)state;
+    add_third_partner();
+    /* Released to b and c; more than a page of openings (1000) names b now. */
+    put_indicators(&w.a, 700, "2026-02-04T00:00:00.000Z");
+    sleep(1);
+    sync_ok(&w.b, &w.a, &sb_st);
+    assert_null(sb_st.receipts_warning);
+    assert_int_equal(sb_st.receipts_rc, TQ_OK);
+    assert_true(sb_st.receipts > 0);
+
+    leaves.below = sb_st.witnessed_size;
+    assert_int_equal(
+        tq_store_audit_partner_leaves(sa, "b", 0, leaves.below, count_leaf, &leaves, &err), TQ_OK);
+    third.below = sb_st.witnessed_size;
+    assert_int_equal(
+        tq_store_audit_partner_leaves(sa, "c", 0, third.below, count_leaf, &third, &err), TQ_OK);
+    assert_true(third.n >= 700 + 40 + 300); /* c's releases exist, and none reach b */
+    assert_int_equal(tq_store_receipts_find(sb, "a", check_receipt, &receipts, &err), TQ_OK);
+    assert_int_equal(receipts.n, leaves.n);
+    receipts.n = 0;
+    assert_int_equal(tq_store_receipts_find(sb, NULL, check_receipt, &receipts, &err), TQ_OK);
+    assert_int_equal(receipts.n, leaves.n);
+    tq_sync_stats_cleanup(&sb_st);
+
+    /* Nothing new below the next checkpoint but b's reads: the cursor resumes, no duplicates. */
+    sleep(1);
+    sync_ok(&w.b, &w.a, &sb_st);
+    assert_null(sb_st.receipts_warning);
+    leaves.n = 0;
+    leaves.below = sb_st.witnessed_size;
+    assert_int_equal(
+        tq_store_audit_partner_leaves(sa, "b", 0, leaves.below, count_leaf, &leaves, &err), TQ_OK);
+    receipts.n = 0;
+    assert_int_equal(tq_store_receipts_find(sb, "a", check_receipt, &receipts, &err), TQ_OK);
+    assert_int_equal(receipts.n, leaves.n);
+    w.b_state_of_a = sb_st.witnessed_size;
+    tq_sync_stats_cleanup(&sb_st);
+}
+
+static void openings_only_for_partners(void **state)
+{
+    struct tq_client_options co = {0};
+    struct tq_err err = {0};
+    struct tq_client *c;
+    struct tq_buf out;
+    char *pem = read_text(w.a.cert), *hash = NULL;
+    const char *cert, *key;
+    long status;
+
+    (void)state;
+    tq_buf_init(&out, 64u << 20);
+    /* No client certificate, no credentials. */
+    c = client_of(&w.a);
+    assert_int_equal(get_openings(c, "/log/openings?from=0", &out), 403);
+    assert_int_equal(get_openings(c, "/log/openings", &out), 403);
+    /* The rest of /log/ stays public. */
+    assert_int_equal(get_openings(c, "/log/checkpoint", &out), 200);
+    tq_client_free(c);
+
+    /* A user with a password is not a partner. */
+    assert_int_equal(tq_auth_password_hash("secret-pass", &hash, &err), TQ_OK);
+    assert_int_equal(tq_store_user_put(tq_node_store(w.a.node), "alice", hash, &err), TQ_OK);
+    tq_free(hash);
+    co.base_url = w.a.url;
+    co.ca_pem = pem;
+    co.user = "alice";
+    co.password = "secret-pass";
+    c = tq_client_new(&co, &err);
+    assert_non_null(c);
+    assert_int_equal(get_openings(c, "/log/openings?from=0", &out), 403);
+    tq_client_free(c);
+
+    /* b, by its pinned certificate: its own entries only, within the latest checkpoint. */
+    tq_node_tls_paths(w.b.node, &cert, &key);
+    memset(&co, 0, sizeof(co));
+    co.base_url = w.a.url;
+    co.ca_pem = pem;
+    co.client_cert_file = cert;
+    co.client_key_file = key;
+    c = tq_client_new(&co, &err);
+    assert_non_null(c);
+    assert_int_equal(get_openings(c, "/log/openings?from=x", &out), 400);
+    assert_int_equal(get_openings(c, "/log/openings?from=-1", &out), 400);
+    status = get_openings(c, "/log/openings?from=0", &out);
+    assert_int_equal(status, 200);
+    assert_int_equal(tq_buf_append_c(&out, ""), TQ_OK);
+    assert_non_null(strstr(out.ptr, "\"size\":"));
+    assert_non_null(strstr(out.ptr, "\"next\":"));             /* more than a page names b */
+    assert_null(strstr(out.ptr, "\\\"partner\\\":\\\"c\\\"")); /* never c's */
+    assert_non_null(strstr(out.ptr, "\\\"partner\\\":\\\"b\\\""));
+    tq_client_free(c);
+    tq_free(pem);
+    tq_buf_cleanup(&out);
+}
+
+/* A fetch over a real client that alters the first record of every page of openings. */
+static tq_rc altering_fetch(void *ud, enum tq_client_method method, const char *path,
+                            struct tq_str body, const char *content_type, size_t max_bytes,
+                            long *status, struct tq_buf *out, struct tq_err *err)
+{
+    unsigned *altered = ((void **)ud)[1];
+    tq_rc rc = tq_client_fetch(((void **)ud)[0], method, path, body.ptr, body.len, content_type,
+                               max_bytes, status, out, err);
+    char *v;
+
+    if (rc == TQ_OK && strncmp(path, "/log/openings", 13) == 0 && out->ptr) {
+        v = strstr(out->ptr, "\\\"v\\\":1");
+        if (v) {
+            v[6] = '2';
+            (*altered)++;
+        }
+    }
+    return rc;
+}
+
+static void tampered_opening_is_a_warning(void **state)
+{
+    struct tq_store *sa = tq_node_store(w.a.node), *sb = tq_node_store(w.b.node);
+    struct count leaves = {0}, receipts = {.partner = "a", .sender = sa};
+    struct tq_client_options co = {0};
+    struct tq_sync_stats st = {0};
+    struct tq_partner p = {0};
+    struct tq__sync_witness wit;
+    struct tq_err err = {0};
+    const char *cert, *key;
+    char *pem = read_text(w.a.cert), *before = NULL, *after = NULL;
+    unsigned altered = 0;
+    void *ud[2];
+
+    (void)state;
+    put_indicators(&w.a, 5, "2026-02-05T00:00:00.000Z");
+    tq_node_tls_paths(w.b.node, &cert, &key);
+    co.base_url = w.a.url;
+    co.ca_pem = pem;
+    co.client_cert_file = cert;
+    co.client_key_file = key;
+    ud[0] = tq_client_new(&co, &err);
+    ud[1] = &altered;
+    assert_non_null(ud[0]);
+    assert_int_equal(tq_store_partner_get(sb, "a", &p, &err), TQ_OK);
+    assert_int_equal(tq_store_meta_get(sb, "audit.receipts.a", &before, &err), TQ_OK);
+    wit = (struct tq__sync_witness){.store = sb,
+                                    .partner = &p,
+                                    .audit = w.b.audit,
+                                    .log_signer = &w.b.log_signer,
+                                    .witness_signer = &w.b.witness_signer,
+                                    .fetch = altering_fetch,
+                                    .fetch_ud = ud,
+                                    .stats = &st};
+    sleep(1);
+    assert_int_equal(tq__sync_watch(&wit, &err), TQ_OK); /* a warning, not an alarm */
+    assert_true(st.witnessed);
+    assert_int_equal(st.alarms, 0);
+    assert_int_equal(altered, 1);
+    assert_int_equal(st.receipts, 0);
+    assert_int_equal(st.receipts_rc, TQ_EINTEGRITY);
+    assert_non_null(st.receipts_warning);
+    assert_non_null(strstr(st.receipts_warning, "does not match leaf"));
+    assert_int_equal(tq_store_meta_get(sb, "audit.receipts.a", &after, &err), TQ_OK);
+    assert_string_equal(before, after); /* the cursor stays */
+    w.b_state_of_a = st.witnessed_size;
+    tq_sync_stats_cleanup(&st);
+    tq_partner_cleanup(&p);
+    tq_client_free(ud[0]);
+    tq_free(pem);
+    tq_free(before);
+    tq_free(after);
+
+    /* The next honest sync fetches them. */
+    sync_ok(&w.b, &w.a, &st);
+    assert_null(st.receipts_warning);
+    assert_true(st.receipts >= 5);
+    leaves.below = st.witnessed_size;
+    assert_int_equal(
+        tq_store_audit_partner_leaves(sa, "b", 0, leaves.below, count_leaf, &leaves, &err), TQ_OK);
+    assert_int_equal(tq_store_receipts_find(sb, "a", check_receipt, &receipts, &err), TQ_OK);
+    assert_int_equal(receipts.n, leaves.n);
+    w.b_state_of_a = st.witnessed_size;
+    tq_sync_stats_cleanup(&st);
+}
+
 /* A fetch over a real client that truncates every tile it passes on. */
 struct cutter {
     struct tq_client *c;
@@ -848,6 +1113,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(add_checkpoint_statuses),
         cmocka_unit_test(sync_both_ways_cosigns_both),
         cmocka_unit_test(second_sync_advances_both),
+        cmocka_unit_test(receipts_match_released_leaves),
+        cmocka_unit_test(openings_only_for_partners),
+        cmocka_unit_test(tampered_opening_is_a_warning),
         cmocka_unit_test(truncated_tile_is_refused),
         cmocka_unit_test(rewritten_leaf_raises_alarm),
         cmocka_unit_test(dropped_leaf_raises_alarm),
