@@ -565,6 +565,9 @@ tq_rc tq_witness_add_checkpoint(struct tq_store *store, const struct tq_note_sig
                req->old_size, size);
     } else if (req->old_size != state.size) {
         conflict(out, state.size);
+    } else if (have_state && size == state.size && memcmp(cp.root, state.root, 32) != 0) {
+        /* c2sp.org/tlog-witness: the old size is the checkpoint's, the roots differ: 409. */
+        conflict(out, state.size);
     } else if (state.size == 0) {
         /* From the empty tree any tree extends; only the proof's form can be wrong. */
         tq_merkle_empty_root(empty);
