@@ -769,6 +769,34 @@ static void witness_alarms(void **state)
 }
 
 /* A concurrent writer moved the state between the read and the write: 409, nothing cosigned. */
+/* Past TQ_WITNESS_ALARMS_MAX alarms of one origin, alarms are raised but no longer kept. */
+static void witness_alarm_cap(void **state)
+{
+    struct fixture *f = *state;
+    struct tq_merkle_proof *proof = tq_xcalloc(1, sizeof(*proof));
+    struct tq_witness_answer a;
+    char *n9, *f9;
+    size_t i;
+
+    tq_witness_answer_init(&a);
+    n9 = log_checkpoint(f, 9);
+    f9 = checkpoint(f->fork, f->origin, 9, &f->log);
+    assert_int_equal(offer_honest(f, 0, 9, n9, &a), 200);
+    for (i = 0; i < TQ_WITNESS_ALARMS_MAX + 3; i++) {
+        assert_int_equal(offer(f, 9, proof, f9, 1700000000, &a), 409);
+        assert_true(a.alarm);
+        if (i < TQ_WITNESS_ALARMS_MAX)
+            assert_true(a.alarm_id > 0);
+        else
+            assert_int_equal(a.alarm_id, 0);
+    }
+    assert_int_equal(alarm_count(f), TQ_WITNESS_ALARMS_MAX);
+    tq_witness_answer_cleanup(&a);
+    tq_free(n9);
+    tq_free(f9);
+    tq_free(proof);
+}
+
 static void witness_cas_conflict(void **state)
 {
     struct fixture *f = *state;
@@ -808,6 +836,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(log_of_and_find, setup, teardown),
         cmocka_unit_test_setup_teardown(witness_statuses, setup, teardown),
         cmocka_unit_test_setup_teardown(witness_alarms, setup, teardown),
+        cmocka_unit_test_setup_teardown(witness_alarm_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(witness_cas_conflict, setup, teardown),
     };
 
