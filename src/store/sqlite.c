@@ -1032,12 +1032,14 @@ static tq_rc lookup_key(struct conn *c, enum stmt_id id, const char *name, int64
     return rc;
 }
 
-/* ---- meta ----------------------------------------------------------------------------- */
-
-static tq_rc sqlite_meta_get(struct tq_store *store, const char *key, char **value_out,
-                             struct tq_err *err)
+/*
+ * The one row statement id finds for a text key, read on a connection of its own: fill(st, out)
+ * on a row, TQ_ENOTFOUND ("store: no <what> '<key>'") when there is none.
+ */
+static tq_rc row_get(struct sqlite_store *s, enum stmt_id id, const char *key,
+                     void (*fill)(sqlite3_stmt *st, void *out), void *out, const char *what,
+                     struct tq_err *err)
 {
-    struct sqlite_store *s = from_base(store);
     struct conn *c = NULL;
     sqlite3_stmt *st = NULL;
     tq_rc rc;
@@ -1046,21 +1048,33 @@ static tq_rc sqlite_meta_get(struct tq_store *store, const char *key, char **val
     rc = conn_get(s, &c, err);
     if (rc)
         return rc;
-    rc = stmt_get(c, ST_META_GET, &st, err);
-    if (rc)
-        goto out;
-    bind_text(st, 1, key);
-    src = sqlite3_step(st);
-    if (src == SQLITE_ROW)
-        *value_out = column_dup(st, 0);
-    else if (src == SQLITE_DONE)
-        rc = tq_err_set(err, TQ_ENOTFOUND, "store: no meta key '%.64s'", key);
-    else
-        rc = db_fail(err, c->db, src, "read meta");
-out:
+    rc = stmt_get(c, id, &st, err);
+    if (rc == TQ_OK) {
+        bind_text(st, 1, key);
+        src = sqlite3_step(st);
+        if (src == SQLITE_ROW)
+            fill(st, out);
+        else if (src == SQLITE_DONE)
+            rc = tq_err_set(err, TQ_ENOTFOUND, "store: no %s '%.64s'", what, key);
+        else
+            rc = db_fail(err, c->db, src, what);
+    }
     stmt_done(st);
     conn_put(s, c);
     return rc;
+}
+
+/* ---- meta ----------------------------------------------------------------------------- */
+
+static void text_from_row(sqlite3_stmt *st, void *out)
+{
+    *(char **)out = column_dup(st, 0);
+}
+
+static tq_rc sqlite_meta_get(struct tq_store *store, const char *key, char **value_out,
+                             struct tq_err *err)
+{
+    return row_get(from_base(store), ST_META_GET, key, text_from_row, value_out, "meta key", err);
 }
 
 /*
@@ -1153,33 +1167,16 @@ static void collection_from_row(sqlite3_stmt *st, struct tq_collection *out)
     out->description = column_dup(st, 3);
 }
 
+static void collection_row(sqlite3_stmt *st, void *elem)
+{
+    collection_from_row(st, elem);
+}
+
 static tq_rc sqlite_collection_get(struct tq_store *store, const char *id_or_alias,
                                    struct tq_collection *out, struct tq_err *err)
 {
-    struct sqlite_store *s = from_base(store);
-    struct conn *c = NULL;
-    sqlite3_stmt *st = NULL;
-    tq_rc rc;
-    int src;
-
-    rc = conn_get(s, &c, err);
-    if (rc)
-        return rc;
-    rc = stmt_get(c, ST_COLL_GET, &st, err);
-    if (rc)
-        goto out;
-    bind_text(st, 1, id_or_alias);
-    src = sqlite3_step(st);
-    if (src == SQLITE_ROW)
-        collection_from_row(st, out);
-    else if (src == SQLITE_DONE)
-        rc = tq_err_set(err, TQ_ENOTFOUND, "store: no collection '%.64s'", id_or_alias);
-    else
-        rc = db_fail(err, c->db, src, "read collection");
-out:
-    stmt_done(st);
-    conn_put(s, c);
-    return rc;
+    return row_get(from_base(store), ST_COLL_GET, id_or_alias, collection_row, out, "collection",
+                   err);
 }
 
 /*
@@ -1228,11 +1225,6 @@ out:
     stmt_done(st);
     conn_put(s, c);
     return rc;
-}
-
-static void collection_row(sqlite3_stmt *st, void *elem)
-{
-    collection_from_row(st, elem);
 }
 
 static void collections_free(void *v, size_t n)
@@ -3864,30 +3856,8 @@ static void witness_from_row(sqlite3_stmt *st, void *elem)
 static tq_rc sqlite_witness_get(struct tq_store *store, const char *origin,
                                 struct tq_store_witness *out, struct tq_err *err)
 {
-    struct sqlite_store *s = from_base(store);
-    struct conn *c = NULL;
-    sqlite3_stmt *st = NULL;
-    tq_rc rc;
-    int src;
-
-    rc = conn_get(s, &c, err);
-    if (rc)
-        return rc;
-    rc = stmt_get(c, ST_WITNESS_GET, &st, err);
-    if (rc)
-        goto out;
-    bind_text(st, 1, origin);
-    src = sqlite3_step(st);
-    if (src == SQLITE_ROW)
-        witness_from_row(st, out);
-    else if (src == SQLITE_DONE)
-        rc = tq_err_set(err, TQ_ENOTFOUND, "store: no checkpoint of '%.64s' was cosigned", origin);
-    else
-        rc = db_fail(err, c->db, src, "read witness state");
-out:
-    stmt_done(st);
-    conn_put(s, c);
-    return rc;
+    return row_get(from_base(store), ST_WITNESS_GET, origin, witness_from_row, out,
+                   "cosigned checkpoint of", err);
 }
 
 /* Compare and swap under the write lock: the size read and the state written in one COMMIT. */
