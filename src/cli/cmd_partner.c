@@ -270,6 +270,34 @@ static tq_rc partner_grant(struct tq_store *store, const char *name, const char 
     return rc;
 }
 
+/* sub_args: the arguments are fine, go on. */
+#define CLI_CONTINUE (-1)
+
+/*
+ * SUBCOMMAND [NAME [ARG]] after the options: "list" takes no name, pair_sub (grant, member) a
+ * name and one more argument, every other subcommand a name. Prints usage and returns CLI_OK
+ * for --help, CLI_USAGE on a mismatch; CLI_CONTINUE with *sub and *name (NULL for list) set.
+ */
+static int sub_args(int argc, char **argv, bool help, const char *usage, const char *pair_sub,
+                    const char **sub, const char **name)
+{
+    int nargs, want;
+
+    if (help || optind == argc) {
+        fputs(usage, help ? stdout : stderr);
+        return help ? CLI_OK : CLI_USAGE;
+    }
+    *sub = argv[optind];
+    nargs = argc - optind - 1;
+    want = strcmp(*sub, "list") == 0 ? 0 : strcmp(*sub, pair_sub) == 0 ? 2 : 1;
+    if (nargs != want) {
+        fputs(usage, stderr);
+        return CLI_USAGE;
+    }
+    *name = nargs > 0 ? argv[optind + 1] : NULL;
+    return CLI_CONTINUE;
+}
+
 int cmd_partner(int argc, char **argv)
 {
     enum { OPT_URL = OPT_FIRST_FREE, OPT_CERT, OPT_KEY, OPT_REVOKE, OPT_IDENTITY };
@@ -283,12 +311,12 @@ int cmd_partner(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     struct cli_common common;
-    const char *url = NULL, *cert = NULL, *key = NULL, *identity = NULL, *sub, *name;
+    const char *url = NULL, *cert = NULL, *key = NULL, *identity = NULL, *sub = NULL, *name = NULL;
     bool help = false, revoke = false;
     struct tq_node *node = NULL;
     struct tq_store *store;
     struct tq_err err = {0};
-    int c, status, nargs;
+    int c, status;
     tq_rc rc = TQ_OK;
 
     cli_common_defaults(&common);
@@ -316,18 +344,9 @@ int cmd_partner(int argc, char **argv)
             return CLI_USAGE;
         }
     }
-    if (help || optind == argc) {
-        fputs(partner_usage, help ? stdout : stderr);
-        return help ? CLI_OK : CLI_USAGE;
-    }
-    sub = argv[optind];
-    nargs = argc - optind - 1;
-    name = nargs > 0 ? argv[optind + 1] : NULL;
-    if ((strcmp(sub, "list") == 0 && nargs != 0) || (strcmp(sub, "grant") == 0 && nargs != 2) ||
-        (strcmp(sub, "list") != 0 && strcmp(sub, "grant") != 0 && nargs != 1)) {
-        fputs(partner_usage, stderr);
-        return CLI_USAGE;
-    }
+    status = sub_args(argc, argv, help, partner_usage, "grant", &sub, &name);
+    if (status != CLI_CONTINUE)
+        return status;
     status = cli_open_node(&common, &node);
     if (status)
         return status;
@@ -662,8 +681,8 @@ int cmd_group(int argc, char **argv)
     struct tq_node *node = NULL;
     struct tq_store *store;
     struct tq_err err = {0};
-    const char *sub, *name;
-    int c, status, nargs;
+    const char *sub = NULL, *name = NULL;
+    int c, status;
     tq_rc rc = TQ_OK;
 
     cli_common_defaults(&common);
@@ -676,18 +695,9 @@ int cmd_group(int argc, char **argv)
         else
             return CLI_USAGE;
     }
-    if (help || optind == argc) {
-        fputs(group_usage, help ? stdout : stderr);
-        return help ? CLI_OK : CLI_USAGE;
-    }
-    sub = argv[optind];
-    nargs = argc - optind - 1;
-    name = nargs > 0 ? argv[optind + 1] : NULL;
-    if ((strcmp(sub, "list") == 0 && nargs != 0) || (strcmp(sub, "member") == 0 && nargs != 2) ||
-        (strcmp(sub, "list") != 0 && strcmp(sub, "member") != 0 && nargs != 1)) {
-        fputs(group_usage, stderr);
-        return CLI_USAGE;
-    }
+    status = sub_args(argc, argv, help, group_usage, "member", &sub, &name);
+    if (status != CLI_CONTINUE)
+        return status;
     status = cli_open_node(&common, &node);
     if (status)
         return status;
