@@ -567,7 +567,15 @@ struct tq_store_alarm {
 };
 
 void tq_store_alarm_list_free(struct tq_store_alarm *v, size_t n);
-/* Keep an alarm (a->id and a->at_us are ignored); *id_out (may be NULL) receives its id. */
+/*
+ * Alarms kept per origin. Each is signed evidence against the partner, but a partner willing to
+ * sign many inconsistent checkpoints must not fill this node's disk.
+ */
+#define TQ_STORE_ALARMS_PER_ORIGIN 64
+/*
+ * Keep an alarm (a->id and a->at_us are ignored); *id_out (may be NULL) receives its id, or 0
+ * when TQ_STORE_ALARMS_PER_ORIGIN alarms of a->origin are kept already (nothing is written).
+ */
 tq_rc tq_store_alarm_add(struct tq_store *store, const struct tq_store_alarm *a, int64_t *id_out,
                          struct tq_err *err);
 /* Every alarm, oldest first. */

@@ -35,11 +35,10 @@
 /* Largest add-checkpoint request body: the old line, 65 proof lines, a blank line, a note. */
 #define TQ_WITNESS_BODY_MAX (TQ_NOTE_MAX_BYTES + 4096)
 /*
- * Alarms kept per origin. Each is signed evidence against the partner, but a partner willing to
- * sign many inconsistent checkpoints must not fill this node's disk: past the cap an alarm is
- * still raised and logged, its evidence no longer kept (alarm_id 0).
+ * Alarms kept per origin (the store's cap): past it an alarm is still raised and logged, its
+ * evidence no longer kept (alarm_id 0).
  */
-#define TQ_WITNESS_ALARMS_MAX 64
+#define TQ_WITNESS_ALARMS_MAX TQ_STORE_ALARMS_PER_ORIGIN
 
 /* ---- the add-checkpoint request body ---------------------------------------------------- */
 

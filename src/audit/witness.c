@@ -392,22 +392,6 @@ out:
     return rc;
 }
 
-/* How many alarms about origin are kept. */
-static tq_rc alarms_kept(struct tq_store *store, const char *origin, size_t *n, struct tq_err *err)
-{
-    struct tq_store_alarm *v = NULL;
-    size_t all = 0, i;
-    tq_rc rc;
-
-    rc = tq_store_alarm_list(store, &v, &all, err);
-    if (rc)
-        return rc;
-    for (*n = 0, i = 0; i < all; i++)
-        *n += v[i].origin && strcmp(v[i].origin, origin) == 0;
-    tq_store_alarm_list_free(v, all);
-    return TQ_OK;
-}
-
 /*
  * Keep the evidence of an inconsistent log and log it at error level (ids and sizes only).
  * A failure to keep it is a store failure, returned to the caller; the log line is written
@@ -420,7 +404,6 @@ static tq_rc alarm(struct tq_store *store, const struct tq_witness_log *wl,
 {
     struct tq_store_alarm a;
     struct tq_buf proof, note;
-    size_t kept = 0;
     int64_t id = 0;
     tq_rc rc;
 
@@ -433,9 +416,6 @@ static tq_rc alarm(struct tq_store *store, const struct tq_witness_log *wl,
     if (rc) {
         rc = tq_err_set(err, rc, "witness: alarm evidence does not fit");
     } else {
-        rc = alarms_kept(store, wl->origin, &kept, err);
-    }
-    if (rc == TQ_OK && kept < TQ_WITNESS_ALARMS_MAX) {
         snprintf(a.partner, sizeof(a.partner), "%s", wl->partner);
         a.origin = (char *)wl->origin;
         a.reason = (char *)reason;

@@ -568,7 +568,8 @@ static const char *const stmt_sql[ST__COUNT] = {
                        "at_us = excluded.at_us",
     [ST_WITNESS_LIST] = "SELECT " WITNESS_COLS " FROM witness ORDER BY origin",
     [ST_ALARM_ADD] = "INSERT INTO audit_alarms(at_us, partner, origin, reason, old_note, "
-                     "new_note, proof) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                     "new_note, proof) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 "
+                     "WHERE (SELECT count(*) FROM audit_alarms WHERE origin = ?3) < ?8",
     [ST_ALARM_LIST] = "SELECT id, at_us, partner, origin, reason, old_note, new_note, proof "
                       "FROM audit_alarms ORDER BY id",
 };
@@ -3947,10 +3948,11 @@ static tq_rc sqlite_alarm_add(struct tq_store *store, const struct tq_store_alar
     bind_text(st, 5, a->old_note);
     bind_text(st, 6, a->new_note);
     bind_text(st, 7, a->proof);
+    sqlite3_bind_int64(st, 8, TQ_STORE_ALARMS_PER_ORIGIN);
     rc = step_write(s, c, st, "keep alarm", NULL, err);
-    /* The connection is still ours: the rowid is the one this insert assigned. */
+    /* The connection is still ours: the rowid is the one this insert assigned, if it did. */
     if (rc == TQ_OK && id_out)
-        *id_out = sqlite3_last_insert_rowid(c->db);
+        *id_out = sqlite3_changes(c->db) > 0 ? sqlite3_last_insert_rowid(c->db) : 0;
 out:
     stmt_done(st);
     conn_put(s, c);
