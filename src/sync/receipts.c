@@ -34,7 +34,6 @@ struct step {
     const struct tq__sync_witness *w;
     struct tq__sync_tiles *tiles;
     const struct tq_checkpoint *cp;
-    bool root_checked;
     struct tq_store_audit_entry *batch;
     size_t n, cap;
 };
@@ -81,27 +80,6 @@ static const char *get_string(struct json_object *o, const char *key)
     return json_object_get_string(v);
 }
 
-/* The tiles hash to the checkpoint's root: only then do their leaf hashes prove anything. */
-static tq_rc check_root(struct step *s, struct tq_err *err)
-{
-    struct tq_merkle_source src = tq__sync_tiles_source(s->tiles);
-    uint8_t root[TQ_MERKLE_HASH_BYTES];
-    tq_rc rc;
-
-    if (s->root_checked)
-        return TQ_OK;
-    rc = tq_merkle_source_root(&src, s->cp->size, root, err);
-    if (rc)
-        return rc;
-    if (memcmp(root, s->cp->root, sizeof(root)) != 0)
-        return tq_err_set(err, TQ_EINTEGRITY,
-                          "the partner's tiles do not hash to the root of its checkpoint of "
-                          "%" PRIu64 " leaves",
-                          s->cp->size);
-    s->root_checked = true;
-    return TQ_OK;
-}
-
 /*
  * Check one opening against the checkpoint and add it to the batch. TQ_EINTEGRITY (with the
  * reason) when it does not verify; tile fetch errors as they come.
@@ -131,7 +109,7 @@ static tq_rc check_opening(struct step *s, struct json_object *o, uint64_t *idx_
         n != sizeof(e.salt))
         return tq_err_set(err, TQ_EINTEGRITY,
                           "the partner's opening %" PRIu64 " has no 32-byte salt", e.idx);
-    rc = check_root(s, err);
+    rc = tq__sync_tiles_check_root(s->tiles, s->cp->root, err);
     if (rc)
         return rc;
     parts[0] = (struct tq_bytes){e.salt, sizeof(e.salt)};

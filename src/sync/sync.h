@@ -80,6 +80,7 @@ struct tq__sync_tiles {
     struct tq__sync_tile *tiles;
     size_t n, cap;
     uint64_t fetched; /* tiles read from the partner (cache misses) */
+    bool root_ok;     /* tq__sync_tiles_check_root succeeded once */
 };
 
 void tq__sync_tiles_init(struct tq__sync_tiles *t, uint64_t size, tq__sync_fetch_cb fetch,
@@ -102,6 +103,13 @@ tq_rc tq__sync_tile_get(struct tq__sync_tiles *t, unsigned level, uint64_t index
  * tile of tile level level / 8. Valid while t lives.
  */
 struct tq_merkle_source tq__sync_tiles_source(struct tq__sync_tiles *t);
+/*
+ * The tiles hash to root (the root of the checkpoint of the reader's size): only then do their
+ * hashes prove anything, and a proof or a leaf hash from tiles that do not must never be taken
+ * for evidence against the log. Computed once per reader; TQ_EINTEGRITY when they do not.
+ */
+tq_rc tq__sync_tiles_check_root(struct tq__sync_tiles *t, const uint8_t root[TQ_MERKLE_HASH_BYTES],
+                                struct tq_err *err);
 
 /* ---- witnessing steps of a sync (witness.c) ---------------------------------------------- */
 

@@ -156,3 +156,24 @@ struct tq_merkle_source tq__sync_tiles_source(struct tq__sync_tiles *t)
 {
     return (struct tq_merkle_source){.get_hash = tiles_get_hash, .ctx = t};
 }
+
+tq_rc tq__sync_tiles_check_root(struct tq__sync_tiles *t, const uint8_t root[TQ_MERKLE_HASH_BYTES],
+                                struct tq_err *err)
+{
+    struct tq_merkle_source src = tq__sync_tiles_source(t);
+    uint8_t computed[TQ_MERKLE_HASH_BYTES];
+    tq_rc rc;
+
+    if (t->root_ok)
+        return TQ_OK;
+    rc = tq_merkle_source_root(&src, t->size, computed, err);
+    if (rc)
+        return rc;
+    if (memcmp(computed, root, sizeof(computed)) != 0)
+        return tq_err_set(err, TQ_EINTEGRITY,
+                          "the partner's tiles do not hash to the root of its checkpoint of "
+                          "%" PRIu64 " leaves",
+                          t->size);
+    t->root_ok = true;
+    return TQ_OK;
+}

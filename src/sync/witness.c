@@ -91,17 +91,11 @@ static tq_rc prove_from_tiles(struct tq__sync_tiles *tiles, uint64_t old,
                               struct tq_err *err)
 {
     struct tq_merkle_source src = tq__sync_tiles_source(tiles);
-    uint8_t root[TQ_MERKLE_HASH_BYTES];
     tq_rc rc;
 
-    rc = tq_merkle_source_root(&src, cp->size, root, err);
+    rc = tq__sync_tiles_check_root(tiles, cp->root, err);
     if (rc)
         return rc;
-    if (memcmp(root, cp->root, sizeof(root)) != 0)
-        return tq_err_set(err, TQ_EINTEGRITY,
-                          "the partner's tiles do not hash to the root of its checkpoint of "
-                          "%" PRIu64 " leaves: refused",
-                          cp->size);
     return tq_merkle_source_consistency(&src, old, cp->size, proof, err);
 }
 
