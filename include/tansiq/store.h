@@ -457,6 +457,9 @@ tq_rc tq_store_audit_checkpoint_get(struct tq_store *store, char **note_out, str
 typedef bool (*tq_store_checkpoint_cb)(void *ud, uint64_t size, int64_t at_us, const char *note);
 tq_rc tq_store_audit_checkpoints(struct tq_store *store, uint64_t min_size,
                                  tq_store_checkpoint_cb cb, void *ud, struct tq_err *err);
+/* The kept checkpoint of this size, with every signature it carries; TQ_ENOTFOUND when none. */
+tq_rc tq_store_audit_checkpoint_at(struct tq_store *store, uint64_t size, char **note_out,
+                                   struct tq_err *err);
 /*
  * Replace the note of the kept checkpoint of this size by note: the same checkpoint text with
  * more signatures (a partner's cosignature). The latest (meta "audit.checkpoint") follows when

@@ -1034,10 +1034,11 @@ static tq_rc lookup_key(struct conn *c, enum stmt_id id, const char *name, int64
 }
 
 /*
- * The one row statement id finds for a text key, read on a connection of its own: fill(st, out)
- * on a row, TQ_ENOTFOUND ("store: no <what> '<key>'") when there is none.
+ * The one row statement id finds for a key, read on a connection of its own: the text key, or
+ * num when key is NULL. fill(st, out) on a row, TQ_ENOTFOUND ("store: no <what> <key>") when
+ * there is none.
  */
-static tq_rc row_get(struct sqlite_store *s, enum stmt_id id, const char *key,
+static tq_rc row_get(struct sqlite_store *s, enum stmt_id id, const char *key, int64_t num,
                      void (*fill)(sqlite3_stmt *st, void *out), void *out, const char *what,
                      struct tq_err *err)
 {
@@ -1051,12 +1052,17 @@ static tq_rc row_get(struct sqlite_store *s, enum stmt_id id, const char *key,
         return rc;
     rc = stmt_get(c, id, &st, err);
     if (rc == TQ_OK) {
-        bind_text(st, 1, key);
+        if (key)
+            bind_text(st, 1, key);
+        else
+            sqlite3_bind_int64(st, 1, num);
         src = sqlite3_step(st);
         if (src == SQLITE_ROW)
             fill(st, out);
-        else if (src == SQLITE_DONE)
+        else if (src == SQLITE_DONE && key)
             rc = tq_err_set(err, TQ_ENOTFOUND, "store: no %s '%.64s'", what, key);
+        else if (src == SQLITE_DONE)
+            rc = tq_err_set(err, TQ_ENOTFOUND, "store: no %s %" PRId64, what, num);
         else
             rc = db_fail(err, c->db, src, what);
     }
@@ -1075,7 +1081,8 @@ static void text_from_row(sqlite3_stmt *st, void *out)
 static tq_rc sqlite_meta_get(struct tq_store *store, const char *key, char **value_out,
                              struct tq_err *err)
 {
-    return row_get(from_base(store), ST_META_GET, key, text_from_row, value_out, "meta key", err);
+    return row_get(from_base(store), ST_META_GET, key, 0, text_from_row, value_out, "meta key",
+                   err);
 }
 
 /*
@@ -1176,7 +1183,7 @@ static void collection_row(sqlite3_stmt *st, void *elem)
 static tq_rc sqlite_collection_get(struct tq_store *store, const char *id_or_alias,
                                    struct tq_collection *out, struct tq_err *err)
 {
-    return row_get(from_base(store), ST_COLL_GET, id_or_alias, collection_row, out, "collection",
+    return row_get(from_base(store), ST_COLL_GET, id_or_alias, 0, collection_row, out, "collection",
                    err);
 }
 
@@ -3536,6 +3543,13 @@ static tq_rc sqlite_audit_checkpoints(struct tq_store *store, uint64_t min_size,
     return rc;
 }
 
+static tq_rc sqlite_audit_checkpoint_at(struct tq_store *store, uint64_t size, char **note_out,
+                                        struct tq_err *err)
+{
+    return row_get(from_base(store), ST_CKPT_GET, NULL, (int64_t)size, text_from_row, note_out,
+                   "checkpoint kept of size", err);
+}
+
 static tq_rc sqlite_audit_checkpoint_update(struct tq_store *store, uint64_t size, const char *note,
                                             struct tq_err *err)
 {
@@ -3857,7 +3871,7 @@ static void witness_from_row(sqlite3_stmt *st, void *elem)
 static tq_rc sqlite_witness_get(struct tq_store *store, const char *origin,
                                 struct tq_store_witness *out, struct tq_err *err)
 {
-    return row_get(from_base(store), ST_WITNESS_GET, origin, witness_from_row, out,
+    return row_get(from_base(store), ST_WITNESS_GET, origin, 0, witness_from_row, out,
                    "cosigned checkpoint of", err);
 }
 
@@ -4024,6 +4038,7 @@ static const struct tq_store_ops sqlite_ops = {
     .audit_entry = sqlite_audit_entry,
     .audit_checkpoint_put = sqlite_audit_checkpoint_put,
     .audit_checkpoints = sqlite_audit_checkpoints,
+    .audit_checkpoint_at = sqlite_audit_checkpoint_at,
     .audit_checkpoint_update = sqlite_audit_checkpoint_update,
     .audit_find = sqlite_audit_find,
     .audit_partner_leaves = sqlite_audit_partner_leaves,

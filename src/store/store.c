@@ -770,6 +770,16 @@ tq_rc tq_store_audit_checkpoints(struct tq_store *store, uint64_t min_size,
     return store->ops->audit_checkpoints(store, min_size, cb, ud, err);
 }
 
+tq_rc tq_store_audit_checkpoint_at(struct tq_store *store, uint64_t size, char **note_out,
+                                   struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(note_out, "output");
+    if (size > INT64_MAX)
+        return tq_err_set(err, TQ_ENOTFOUND, "store: no checkpoint of %" PRIu64 " leaves", size);
+    return store->ops->audit_checkpoint_at(store, size, note_out, err);
+}
+
 tq_rc tq_store_audit_checkpoint_update(struct tq_store *store, uint64_t size, const char *note,
                                        struct tq_err *err)
 {

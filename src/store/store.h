@@ -105,6 +105,8 @@ struct tq_store_ops {
                                   struct tq_err *err);
     tq_rc (*audit_checkpoints)(struct tq_store *store, uint64_t min_size, tq_store_checkpoint_cb cb,
                                void *ud, struct tq_err *err);
+    tq_rc (*audit_checkpoint_at)(struct tq_store *store, uint64_t size, char **note_out,
+                                 struct tq_err *err);
     tq_rc (*audit_checkpoint_update)(struct tq_store *store, uint64_t size, const char *note,
                                      struct tq_err *err);
     tq_rc (*audit_find)(struct tq_store *store, const struct tq_store_audit_query *q,

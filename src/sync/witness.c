@@ -262,21 +262,6 @@ static tq_rc sign_fresh(const struct tq__sync_witness *w, char **note_out, uint6
     return TQ_OK;
 }
 
-struct kept {
-    uint64_t size;
-    char *note;
-};
-
-static bool find_kept(void *ud, uint64_t size, int64_t at_us, const char *note)
-{
-    struct kept *k = ud;
-
-    (void)at_us;
-    if (size == k->size)
-        k->note = tq_xstrdup(note);
-    return size > k->size;
-}
-
 /*
  * The note of msg without the signature lines of key: an older cosignature by the same witness
  * gives way to the new one, as tq_note_cosign does for signatures made here.
@@ -332,17 +317,17 @@ static tq_rc keep_cosignature(const struct tq__sync_witness *w, const struct tq_
                               uint64_t size, const char *signed_note, const struct tq_buf *lines,
                               struct tq_err *err)
 {
-    struct kept k = {.size = size};
     struct tq_note *note = NULL;
+    char *kept = NULL;
     struct tq_err why = {0};
     struct tq_buf out;
     tq_rc rc;
 
     tq_buf_init(&out, TQ_NOTE_MAX_BYTES);
-    rc = tq_store_audit_checkpoints(w->store, size, find_kept, &k, err);
-    if (rc)
+    rc = tq_store_audit_checkpoint_at(w->store, size, &kept, err);
+    if (rc && rc != TQ_ENOTFOUND)
         goto out;
-    rc = note_without(tq_str_c(k.note ? k.note : signed_note), &wl->cosig_key, &note, err);
+    rc = note_without(tq_str_c(kept ? kept : signed_note), &wl->cosig_key, &note, err);
     if (rc)
         goto out;
     rc = tq_note_add_sig_lines(note, buf_str(lines), err);
@@ -359,7 +344,7 @@ static tq_rc keep_cosignature(const struct tq__sync_witness *w, const struct tq_
         rc = tq_store_audit_checkpoint_update(w->store, size, out.ptr, err);
 out:
     tq_note_free(note);
-    tq_free(k.note);
+    tq_free(kept);
     tq_buf_cleanup(&out);
     return rc;
 }
