@@ -39,6 +39,8 @@ size_t tq_utf8_len(const unsigned char *p, size_t i, size_t n);
  * no leading zero (but "0" itself), at most 2^64 - 1. False otherwise, *out untouched.
  */
 bool tq_str_to_u64(struct tq_str s, uint64_t *out);
+/* True when all n bytes at p are zero (an unset fixed-size digest, say). */
+bool tq_is_zero(const void *p, size_t n);
 /* Constant-time comparison of two equal-length secrets; false when the lengths differ. */
 bool tq_secret_eq(const void *a, const void *b, size_t len);
 

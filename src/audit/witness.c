@@ -171,16 +171,6 @@ tq_rc tq_witness_request_format(uint64_t old_size, const struct tq_merkle_proof 
 
 /* ---- the logs this node witnesses ------------------------------------------------------- */
 
-static bool all_zero(const uint8_t *p, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        if (p[i])
-            return false;
-    return true;
-}
-
 tq_rc tq_witness_log_of(const struct tq_partner *p, struct tq_witness_log *out, struct tq_err *err)
 {
     struct tq_witness_log wl;
@@ -191,7 +181,7 @@ tq_rc tq_witness_log_of(const struct tq_partner *p, struct tq_witness_log *out, 
     if (!p || !out || !p->name[0] || !memchr(p->name, 0, sizeof(p->name)))
         return tq_err_set(err, TQ_EINVAL, "witness: no partner");
     /* A store's "no certificate pinned" reads as zeroes: such a partner has no origin. */
-    if (all_zero(p->cert_sha256, sizeof(p->cert_sha256)))
+    if (tq_is_zero(p->cert_sha256, sizeof(p->cert_sha256)))
         return tq_err_set(err, TQ_ECONFIG,
                           "witness: partner %s has no pinned certificate, so its log has no origin",
                           p->name);

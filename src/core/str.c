@@ -90,3 +90,13 @@ bool tq_str_to_u64(struct tq_str s, uint64_t *out)
     *out = v;
     return true;
 }
+
+bool tq_is_zero(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+
+    for (size_t i = 0; i < n; i++)
+        if (b[i])
+            return false;
+    return true;
+}

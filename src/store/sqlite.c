@@ -2486,16 +2486,6 @@ static void partner_from_row(sqlite3_stmt *st, struct tq_partner *out)
     out->added_us = sqlite3_column_int64(st, 5);
 }
 
-static bool all_zero(const uint8_t *p, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        if (p[i])
-            return false;
-    return true;
-}
-
 static tq_rc sqlite_partner_get(struct tq_store *store, const char *name, const uint8_t *sha256,
                                 struct tq_partner *out, struct tq_err *err)
 {
@@ -2506,7 +2496,7 @@ static tq_rc sqlite_partner_get(struct tq_store *store, const char *name, const 
     int src;
 
     /* No certificate pinned is stored as NULL, which no hash finds. */
-    if (!name && all_zero(sha256, 32))
+    if (!name && tq_is_zero(sha256, 32))
         return tq_err_set(err, TQ_ENOTFOUND, "store: no partner with that certificate");
     rc = conn_get(s, &c, err);
     if (rc)
@@ -2703,7 +2693,7 @@ static tq_rc change_partner_put(struct conn *c, const struct tq_partner *p, stru
     bind_text(st, 1, p->name);
     bind_text(st, 2, p->taxii_url);
     bind_text(st, 3, p->cert_pem);
-    if (all_zero(p->cert_sha256, 32))
+    if (tq_is_zero(p->cert_sha256, 32))
         sqlite3_bind_null(st, 4);
     else
         sqlite3_bind_blob(st, 4, p->cert_sha256, 32, SQLITE_STATIC);
