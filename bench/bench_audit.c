@@ -21,6 +21,7 @@
 
 #include <sodium.h>
 
+#include "bench_util.h"
 #include "tansiq/audit.h"
 #include "tansiq/core.h"
 #include "tansiq/store.h"
@@ -33,33 +34,6 @@ struct leaf {
     char object[64];
     uint8_t sha256[32];
 };
-
-static size_t arg_size(int argc, char **argv, int i, size_t dflt)
-{
-    char *end = NULL;
-    unsigned long long v;
-
-    if (argc <= i)
-        return dflt;
-    v = strtoull(argv[i], &end, 10);
-    return *end || v == 0 ? dflt : (size_t)v;
-}
-
-static double per_second(size_t n, int64_t t0, int64_t t1)
-{
-    return (double)n * 1e6 / (double)(t1 - t0 > 0 ? t1 - t0 : 1);
-}
-
-static void remove_db(const char *path)
-{
-    char p[512];
-
-    unlink(path);
-    snprintf(p, sizeof(p), "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", path);
-    unlink(p);
-}
 
 static void event_of(const struct leaf *l, int64_t at_us, struct tq_store_audit_event *ev)
 {
@@ -84,7 +58,7 @@ static double run_log(const char *path, const struct leaf *leaves, size_t n, siz
     int64_t t0, t1, base = tq_time_now_us();
     double rate = -1;
 
-    remove_db(path);
+    bench_remove_db(path);
     if (tq_store_open(path, NULL, &store, &err) || tq_audit_log_open(store, &opt, &log, &err))
         goto out;
     t0 = tq_time_mono_us();
@@ -102,13 +76,13 @@ static double run_log(const char *path, const struct leaf *leaves, size_t n, siz
                 (unsigned long long)tq_audit_size(log), n);
         goto out;
     }
-    rate = per_second(n, t0, t1);
+    rate = bench_per_second(n, t0, t1);
 out:
     if (err.rc)
         fprintf(stderr, "bench_audit: %s: %s\n", tq_rc_name(err.rc), err.msg);
     tq_audit_log_close(log);
     tq_store_close(store);
-    remove_db(path);
+    bench_remove_db(path);
     tq_free(ev);
     return rate;
 }
@@ -180,7 +154,7 @@ static double run_raw(const char *path, const struct leaf *leaves, size_t n, siz
         bytes += b.len;
     }
     t1 = tq_time_mono_us();
-    rate = per_second(n, t0, t1);
+    rate = bench_per_second(n, t0, t1);
     *bytes_out = bytes;
 out:
     if (err.rc)
@@ -194,8 +168,8 @@ out:
 
 int main(int argc, char **argv)
 {
-    size_t n = arg_size(argc, argv, 1, 200000);
-    size_t batch = arg_size(argc, argv, 2, 256);
+    size_t n = bench_arg_size(argc, argv, 1, 200000);
+    size_t batch = bench_arg_size(argc, argv, 2, 256);
     char dir[64], db[96], raw_path[96];
     struct leaf *leaves = tq_xcalloc(n, sizeof(*leaves));
     double best_log = 0, best_raw = 0;

@@ -40,33 +40,17 @@ struct corpus {
 
 /* ---- measurement ---------------------------------------------------------------------- */
 
-static void remove_db(const char *path)
-{
-    char p[512];
-
-    unlink(path);
-    snprintf(p, sizeof(p), "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", path);
-    unlink(p);
-}
-
 static tq_rc open_fresh(const char *path, struct tq_store **store, struct tq_err *err)
 {
     struct tq_collection coll = {.title = "bench"};
     tq_rc rc;
 
-    remove_db(path);
+    bench_remove_db(path);
     rc = tq_store_open(path, NULL, store, err);
     if (rc)
         return rc;
     snprintf(coll.id, sizeof(coll.id), "%s", BENCH_COLLECTION);
     return tq_store_collection_add(*store, &coll, err);
-}
-
-static double per_second(size_t n, int64_t t0, int64_t t1)
-{
-    return (double)n * 1e6 / (double)(t1 - t0 > 0 ? t1 - t0 : 1);
 }
 
 /* Objects per second through tq_store_put alone (objects built beforehand); -1 on failure. */
@@ -87,13 +71,13 @@ static double run_store(const char *path, const struct corpus *c, size_t batch, 
             goto out;
     }
     t1 = tq_time_mono_us();
-    rate = per_second(c->n, t0, t1);
+    rate = bench_per_second(c->n, t0, t1);
     *stored_out = c->n;
 out:
     if (rate < 0)
         fprintf(stderr, "bench_import: store: %s (%s)\n", err.msg, tq_rc_name(err.rc));
     tq_store_close(store);
-    remove_db(path);
+    bench_remove_db(path);
     return rate;
 }
 
@@ -128,12 +112,12 @@ static double run_ingest(const char *path, const struct corpus *c, size_t batch,
                             NULL, st, &err);
         t1 = tq_time_mono_us();
         if (!rc)
-            rate = per_second(c->n, t0, t1);
+            rate = bench_per_second(c->n, t0, t1);
     }
     if (rc)
         fprintf(stderr, "bench_import: ingest: %s (%s)\n", err.msg, tq_rc_name(err.rc));
     tq_store_close(store);
-    remove_db(path);
+    bench_remove_db(path);
     tq_buf_cleanup(&text);
     return rate;
 }
@@ -156,7 +140,7 @@ static double run_raw(const char *path, const struct corpus *c, size_t batch)
     int64_t t0, t1;
     double rate = -1;
 
-    remove_db(path);
+    bench_remove_db(path);
     if (sqlite3_open(path, &db) != SQLITE_OK)
         goto out;
     if (raw_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
@@ -185,25 +169,14 @@ static double run_raw(const char *path, const struct corpus *c, size_t batch)
 out:
     sqlite3_finalize(st);
     sqlite3_close(db);
-    remove_db(path);
+    bench_remove_db(path);
     return rate;
-}
-
-static size_t arg_size(int argc, char **argv, int i, size_t dflt)
-{
-    char *end;
-    unsigned long long v;
-
-    if (argc <= i)
-        return dflt;
-    v = strtoull(argv[i], &end, 10);
-    return *end || v == 0 ? dflt : (size_t)v;
 }
 
 int main(int argc, char **argv)
 {
-    size_t want = arg_size(argc, argv, 1, 100000);
-    size_t batch = arg_size(argc, argv, 2, 10000);
+    size_t want = bench_arg_size(argc, argv, 1, 100000);
+    size_t batch = bench_arg_size(argc, argv, 2, 10000);
     char src[512], dir[64], path[96];
     struct bench_tmpl *t = NULL;
     struct corpus c = {0};

@@ -73,11 +73,6 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
     return flag == FTW_DP ? rmdir(path) : unlink(path);
 }
 
-static double per_second(size_t n, int64_t t0, int64_t t1)
-{
-    return (double)n * 1e6 / (double)(t1 - t0 > 0 ? t1 - t0 : 1);
-}
-
 static int open_side(const char *dir, const char *name, struct side *s, struct tq_err *err)
 {
     struct tq_node_init_opts o = {.title = name};
@@ -177,7 +172,7 @@ static double run_import(const char *dir, struct tq_str text, size_t n)
     if (tq_ingest_text(store, coll.id, text, 0, NULL, &st, &err))
         goto out;
     t1 = tq_time_mono_us();
-    rate = per_second(n, t0, t1);
+    rate = bench_per_second(n, t0, t1);
 out:
     if (rate < 0)
         fprintf(stderr, "bench_sync: import: %s\n", err.msg);
@@ -242,7 +237,7 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < st.n_colls; i++)
         stored += st.colls[i].stored;
-    sync_rate = per_second(n, t0, t1);
+    sync_rate = bench_per_second(n, t0, t1);
     import_rate = run_import(dir, (struct tq_str){text.ptr, text.len}, n);
     if (import_rate < 0)
         goto out;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -153,6 +154,36 @@ static inline void bench_objects_free(struct tq_stix_object *v, size_t n)
     for (i = 0; i < n; i++)
         tq_free(v[i].json);
     tq_free(v);
+}
+
+/* Command-line size argument i, or dflt when absent, zero or not a number. */
+static inline size_t bench_arg_size(int argc, char **argv, int i, size_t dflt)
+{
+    char *end = NULL;
+    unsigned long long v;
+
+    if (argc <= i)
+        return dflt;
+    v = strtoull(argv[i], &end, 10);
+    return *end || v == 0 ? dflt : (size_t)v;
+}
+
+/* n events between two tq_time_mono_us readings, per second. */
+static inline double bench_per_second(size_t n, int64_t t0, int64_t t1)
+{
+    return (double)n * 1e6 / (double)(t1 - t0 > 0 ? t1 - t0 : 1);
+}
+
+/* Remove a SQLite database with its WAL and shared-memory files. */
+static inline void bench_remove_db(const char *path)
+{
+    char p[512];
+
+    unlink(path);
+    snprintf(p, sizeof(p), "%s-wal", path);
+    unlink(p);
+    snprintf(p, sizeof(p), "%s-shm", path);
+    unlink(p);
 }
 
 #endif
