@@ -23,8 +23,8 @@
  *      and never back to the partner it came from.
  *   3. An object this node originated goes to the partners of its release_to markings, or, when
  *      it has none, to those of its collection's default audience.
- *   4. A partner sees a collection only when it was granted read on it (tq_store_perm_set with
- *      the principal "partner:NAME").
+ *   4. A version is released to a partner only when the partner was also granted read on its
+ *      collection (tq_policy_partner_grant).
  */
 #ifndef TANSIQ_POLICY_H
 #define TANSIQ_POLICY_H
@@ -44,21 +44,6 @@
  * node publishes byte-identical copies of both (one id and version must mean one content).
  */
 #define TQ_POLICY_EXTENSION_CREATOR "identity--5a0c7e1b-3d2f-4b6a-8c9e-1f2a3b4c5d6e"
-
-#define TQ_TLP_CLEAR_ID "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"
-#define TQ_TLP_GREEN_ID "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
-#define TQ_TLP_AMBER_ID "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
-#define TQ_TLP_AMBER_STRICT_ID "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003"
-#define TQ_TLP_RED_ID "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
-
-enum tq_tlp {
-    TQ_TLP_UNSET = 0, /* the object carries no TLP marking: the collection default applies */
-    TQ_TLP_CLEAR,
-    TQ_TLP_GREEN,
-    TQ_TLP_AMBER,
-    TQ_TLP_AMBER_STRICT,
-    TQ_TLP_RED,
-};
 
 const char *tq_tlp_name(enum tq_tlp tlp); /* "TLP:AMBER+STRICT", ... */
 /* Parse "clear", "green", "amber", "amber+strict", "red" (any case, optional "TLP:"). */
@@ -116,6 +101,11 @@ enum tq_policy_rule {
     TQ_POLICY_DENY_AUDIENCE,            /* rules 2 and 3: not in the audience */
     TQ_POLICY_ALLOW_RELEASE_TO,         /* rules 2 and 3: named by the object's markings */
     TQ_POLICY_ALLOW_DEFAULT,            /* rule 3: named by the collection's default audience */
+    TQ_POLICY_DENY_NOT_GRANTED,         /* rule 4: no read grant on the collection */
+    TQ_POLICY_DENY_NOT_UNDERSTOOD,      /* rule 0: a marking the policy cannot read */
+    TQ_POLICY_DENY_PENDING,             /* rule 0: a marking-definition not held (yet) */
+    TQ_POLICY_DENY_NO_OWN_TLP,          /* rule 2: received without its own TLP marking */
+    TQ_POLICY_DENY_GRANULAR,            /* rules 2 and 3: outside a granular audience */
 };
 
 struct tq_policy_decision {
@@ -166,6 +156,17 @@ tq_rc tq_policy_group_member_set(struct tq_store *store, const char *group, cons
  */
 tq_rc tq_policy_collection_default_set(struct tq_store *store, const char *collection_id,
                                        enum tq_tlp tlp, const char *audience, struct tq_err *err);
+/*
+ * Grant partner read on a collection (an id or alias, or "*" for every collection), or revoke
+ * it, and decide the collection's versions again in the same transaction: a release needs the
+ * policy and the grant (rule 4), so revoking withdraws every release of the collection to the
+ * partner ("withdrawn" leaves) and granting releases what the policy allows ("released" leaves,
+ * dated now in the partner's view so that its next sync pulls them). TQ_ENOTFOUND for an
+ * unknown partner or collection.
+ */
+tq_rc tq_policy_partner_grant(struct tq_store *store, const char *partner,
+                              const char *collection_id, bool read, struct tq_err *err);
+
 /* Decide every version of a collection (NULL: of all) again, e.g. after tq_store_put. */
 tq_rc tq_policy_recompute(struct tq_store *store, const char *collection_id, struct tq_err *err);
 

@@ -22,6 +22,38 @@ struct json_object;
 #define TQ_STIX_TYPE_MAX 251
 #define TQ_STIX_MAX_DEPTH 64 /* nesting limit for untrusted JSON */
 
+/* ---- TLP ---------------------------------------------------------------------------- */
+
+/*
+ * The official TLP marking-definitions: TLP 2.0 (the OASIS extension-definition--60a3c5c5-...
+ * marking-definitions) and TLP 1.0 (STIX 2.1 section 7.2.1.4), read as their TLP 2.0
+ * equivalents (WHITE is CLEAR). Their ids are constants of the standard: an object that uses one
+ * of them with any other meaning is refused by validation.
+ */
+#define TQ_TLP_CLEAR_ID "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"
+#define TQ_TLP_GREEN_ID "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+#define TQ_TLP_AMBER_ID "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+#define TQ_TLP_AMBER_STRICT_ID "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003"
+#define TQ_TLP_RED_ID "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+
+enum tq_tlp {
+    TQ_TLP_UNSET = 0, /* the object carries no TLP marking: the collection default applies */
+    TQ_TLP_CLEAR,
+    TQ_TLP_GREEN,
+    TQ_TLP_AMBER,
+    TQ_TLP_AMBER_STRICT,
+    TQ_TLP_RED,
+};
+
+#define TQ_TLP2_EXTENSION_ID "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
+
+/*
+ * The TLP level an official TLP 1.0 or 2.0 marking-definition id stands for, the UUID compared
+ * without regard to case (RFC 4122 hex digits are case-insensitive on input); TQ_TLP_UNSET for
+ * any other id. *v1 (may be NULL) is set when the id is a TLP 1.0 one.
+ */
+enum tq_tlp tq_stix_tlp_official(struct tq_str id, bool *v1);
+
 /* One validated STIX object, ready to store. */
 struct tq_stix_object {
     char id[TQ_STIX_ID_MAX];
@@ -41,6 +73,8 @@ struct tq_stix_object {
     bool refs_known;
     char **marking_refs; /* object_marking_refs, in order */
     size_t n_marking_refs;
+    char **granular_refs; /* the marking_ref of each granular marking, in order */
+    size_t n_granular_refs;
     char created_by_ref[TQ_STIX_ID_MAX]; /* "" when absent */
     /*
      * SHA-256 of the object's RFC 8785 form, computed during validation from the parsed tree

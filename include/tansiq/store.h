@@ -126,7 +126,12 @@ struct tq_store_query {
 /* One row handed to a query callback; every pointer is borrowed for the callback only. */
 struct tq_store_row {
     const char *id;
+    /*
+     * The row's date_added in the view queried: for a partner, when the version was released to
+     * it (a version released later sorts later), else when the version was stored.
+     */
     int64_t date_added_us;
+    int64_t stored_us;  /* when the version was stored: its date_added in the collection */
     int64_t version_us; /* -1 for an unversioned object */
     const char *spec_version;
     const char *json; /* canonical JSON; NULL when the query asked for none */
@@ -252,9 +257,17 @@ tq_rc tq_store_collection_policy_get(struct tq_store *store, const char *collect
 struct tq_store_facts {
     int tlp;                 /* enum tq_tlp; 0 = unset (the collection default applies) */
     bool no_further_sharing; /* from a releasability marking */
-    /* explicit audience from markings, as in tq_collection_policy; NULL: no releasability
-     * marking; "": one that names no one */
+    /* explicit audience from object-level markings, as in tq_collection_policy; NULL: no
+     * releasability marking; "": one that names no one */
     const char *release_to;
+    /* audiences of granular releasability markings, ';'-separated, each of which a partner must
+     * also be in; NULL: none */
+    const char *restrict_to;
+    /* referenced marking-definitions the node does not hold (comma-separated ids, lower case):
+     * withheld from every partner until they arrive; NULL: none */
+    const char *pending;
+    /* a referenced marking the policy cannot read: withheld from every partner; NULL: none */
+    const char *not_understood;
     const char *origin;            /* partner it was received from; NULL: created on this node */
     const char *remote_collection; /* the partner's collection it was pulled from, or NULL */
     int64_t received_us;           /* 0 for local objects */
@@ -274,6 +287,8 @@ struct tq_store_release_view {
     const char *collection_id; /* UUID of the collection of the version being decided */
     int default_tlp;           /* its tq_collection_policy */
     const char *default_audience;
+    const char *const *granted; /* partners granted read on that collection, ascending */
+    size_t n_granted;
 };
 
 /*
@@ -298,12 +313,14 @@ tq_rc tq_store_put_ex(struct tq_store *store, const char *collection_id,
 
 enum tq_store_change_kind {
     TQ_CHANGE_NONE = 0,
-    TQ_CHANGE_PARTNER_PUT,      /* partner */
-    TQ_CHANGE_PARTNER_DELETE,   /* name */
-    TQ_CHANGE_GROUP_ADD,        /* name */
-    TQ_CHANGE_GROUP_DELETE,     /* name */
-    TQ_CHANGE_MEMBER_SET,       /* name (group), member (partner), is_member */
-    TQ_CHANGE_COLLECTION_POLICY /* collection_id, policy */
+    TQ_CHANGE_PARTNER_PUT,       /* partner */
+    TQ_CHANGE_PARTNER_DELETE,    /* name */
+    TQ_CHANGE_GROUP_ADD,         /* name */
+    TQ_CHANGE_GROUP_DELETE,      /* name */
+    TQ_CHANGE_MEMBER_SET,        /* name (group), member (partner), is_member */
+    TQ_CHANGE_COLLECTION_POLICY, /* collection_id, policy */
+    TQ_CHANGE_PERM_SET,          /* name (principal), collection_id (or "*"), is_member (read) */
+    TQ_CHANGE_FACTS,             /* collection_id, facts_at[i] gets facts[i], i < n_facts */
 };
 
 struct tq_store_change {
@@ -314,6 +331,9 @@ struct tq_store_change {
     bool is_member;
     const char *collection_id;
     const struct tq_collection_policy *policy;
+    const int64_t *facts_at; /* date_added of the versions whose facts are replaced */
+    const struct tq_store_facts *facts;
+    size_t n_facts;
 };
 
 /*
@@ -355,12 +375,30 @@ tq_rc tq_store_version_info_get(struct tq_store *store, const char *collection_i
                                 struct tq_store_version_info *out, struct tq_err *err);
 
 /*
- * The canonical JSON of the newest version of object_id, looked up in collection_id first and
- * then in any collection (marking-definitions referenced by objects). *json_out is new
- * (tq_free); TQ_ENOTFOUND when the node holds no version.
+ * The canonical JSON of the marking-definition id (its UUID in any letter case) of one
+ * provenance: origin NULL for one created on this node, else the partner it was received from.
+ * Looked up in collection_id first, then in any collection; *in_collection (may be NULL) tells
+ * whether it was found in collection_id. *json_out is new (tq_free); TQ_ENOTFOUND when the node
+ * holds none.
  */
-tq_rc tq_store_object_json_get(struct tq_store *store, const char *collection_id,
-                               const char *object_id, char **json_out, struct tq_err *err);
+tq_rc tq_store_marking_get(struct tq_store *store, const char *collection_id, const char *id,
+                           const char *origin, char **json_out, bool *in_collection,
+                           struct tq_err *err);
+
+/* A stored version waiting for marking-definitions (facts.pending set). */
+struct tq_store_pending {
+    char collection_id[37];
+    char id[TQ_STIX_ID_MAX];
+    int64_t version_us;
+    int64_t date_added_us;
+    char *json;                  /* its canonical JSON */
+    struct tq_store_facts facts; /* strings owned by the struct */
+};
+
+void tq_store_pending_free(struct tq_store_pending *v, size_t n);
+/* Every version whose facts are pending, by collection and date_added. */
+tq_rc tq_store_pending_list(struct tq_store *store, struct tq_store_pending **out, size_t *n,
+                            struct tq_err *err);
 
 /* ---- audit log leaves ------------------------------------------------------------------ */
 

@@ -264,9 +264,9 @@ static tq_rc partner_grant(struct tq_store *store, const char *name, const char 
         rc = perm_name(name, who, sizeof(who), err);
     if (!rc)
         rc = cli_collection_id(store, coll, true, id, err);
-    /* Read only: partners never write to our collections. */
+    /* Read only: partners never write to our collections. Releases follow the grant. */
     if (!rc)
-        rc = tq_store_perm_set(store, who, id, !revoke, false, err);
+        rc = tq_policy_partner_grant(store, name, id, !revoke, err);
     return rc;
 }
 

@@ -111,6 +111,8 @@ tq_rc tq_policy_check_inbound(struct tq_store *store, const char *partner,
 {
     struct tq__policy_marks_ctx ctx;
     struct tq__policy_marks m;
+    enum tq_tlp tlp;
+    bool nfs;
     char creator[TQ_STIX_ID_MAX], key[TQ_STIX_ID_MAX + 32];
     char *owner = NULL;
     struct tq_err lerr = {0};
@@ -118,13 +120,15 @@ tq_rc tq_policy_check_inbound(struct tq_store *store, const char *partner,
 
     if (!store || !partner || !obj)
         return tq_err_set(err, TQ_EINVAL, "policy: inbound check needs partner and object");
-    tq__policy_marks_init(&ctx, store, NULL, obj, 1);
+    tq__policy_marks_init(&ctx, store, NULL, partner, obj, 1);
     rc = tq__policy_marks_of(&ctx, obj, &m, err);
-    tq__policy_marks_cleanup(&ctx);
+    tq__policy_marks_ctx_cleanup(&ctx);
     if (rc)
         return rc;
-    tq_free(m.release_to);
-    if (m.tlp == TQ_TLP_RED)
+    tlp = m.tlp;
+    nfs = m.no_further_sharing;
+    tq__policy_marks_cleanup(&m);
+    if (tlp == TQ_TLP_RED)
         return tq_err_set(err, TQ_EFORBIDDEN,
                           "policy: '%.*s' from partner %.64s is TLP:RED, which never leaves its "
                           "node",
@@ -142,12 +146,12 @@ tq_rc tq_policy_check_inbound(struct tq_store *store, const char *partner,
         rc = tq_err_set(err, TQ_EFORBIDDEN,
                         "policy: '%.*s' from partner %.64s claims this node as its creator",
                         TQ_STIX_ID_MAX, obj->id, partner);
-    else if ((m.tlp == TQ_TLP_AMBER_STRICT || m.no_further_sharing) && strcmp(owner, partner) != 0)
+    else if ((tlp == TQ_TLP_AMBER_STRICT || nfs) && strcmp(owner, partner) != 0)
         rc = tq_err_set(err, TQ_EFORBIDDEN,
                         "policy: '%.*s' is %s and was created by partner %.64s; partner %.64s "
                         "may not pass it on",
                         TQ_STIX_ID_MAX, obj->id,
-                        m.tlp == TQ_TLP_AMBER_STRICT ? "TLP:AMBER+STRICT" : "no-further-sharing",
+                        tlp == TQ_TLP_AMBER_STRICT ? "TLP:AMBER+STRICT" : "no-further-sharing",
                         owner, partner);
     tq_free(owner);
     return rc;

@@ -2,39 +2,28 @@
  *
  * policy/markings.c - release facts from STIX markings, and the markings the node publishes.
  *
- * An object's object_marking_refs name marking-definitions. The five TLP 2.0 ids (and the four
- * TLP 1.0 ones, read as their TLP 2.0 equivalents) are known by id. Any other reference is
- * resolved to the marking-definition itself - first among the objects being stored with it,
- * then in the store (the same collection first, then any) - and counts when it carries the
- * tansiq releasability extension (or the TLP 2.0 extension). A reference the node cannot
- * resolve counts for nothing. The text parsed here is the canonical JSON the stix module
- * produced, so json-c's plain tokener is enough.
+ * An object's marking references are its object_marking_refs and the marking_ref of each of its
+ * granular markings, their UUIDs compared in any letter case. Granular markings count for the
+ * whole object: nothing is redacted, so the strictest part decides. The official TLP 1.0 and 2.0
+ * ids are constants (tq_stix_tlp_official; validation refuses other content under them). Any
+ * other reference is resolved to a marking-definition of the same provenance as the object -
+ * first among the objects being stored with it, then in the store (the same collection first,
+ * then any) - and read in full: what it says must be a TLP level (1.0 or 2.0 form), a
+ * statement, or the tansiq releasability extension. A reference the node cannot resolve leaves
+ * the version pending, one that says anything else leaves it not understood; both withhold it
+ * from every partner (docs/internals/policy.md, "Failing closed"). The text parsed here is the
+ * canonical JSON the stix module produced, so json-c's plain tokener is enough.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <json-c/json.h>
 
 #include "policy/policy.h"
 
-#define TLP2_EXTENSION_ID "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
 #define RELEASE_TO_MAX (64 * 1024) /* bytes of one object's union of audiences */
-
-static const struct {
-    const char *id;
-    enum tq_tlp tlp;
-} known_tlp[] = {
-    {TQ_TLP_CLEAR_ID, TQ_TLP_CLEAR},
-    {TQ_TLP_GREEN_ID, TQ_TLP_GREEN},
-    {TQ_TLP_AMBER_ID, TQ_TLP_AMBER},
-    {TQ_TLP_AMBER_STRICT_ID, TQ_TLP_AMBER_STRICT},
-    {TQ_TLP_RED_ID, TQ_TLP_RED},
-    /* TLP 1.0 (STIX 2.1 section 7.2.1.4) */
-    {"marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9", TQ_TLP_CLEAR},
-    {"marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", TQ_TLP_GREEN},
-    {"marking-definition--f88d31f6-486f-44da-b317-01333bde0b82", TQ_TLP_AMBER},
-    {"marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", TQ_TLP_RED},
-};
 
 static struct json_object *parse_json(const char *text, size_t len)
 {
@@ -53,106 +42,228 @@ static struct json_object *parse_json(const char *text, size_t len)
 }
 
 void tq__policy_marks_init(struct tq__policy_marks_ctx *ctx, struct tq_store *store,
-                           const char *collection_id, const struct tq_stix_object *batch,
-                           size_t n_batch)
+                           const char *collection_id, const char *origin,
+                           const struct tq_stix_object *batch, size_t n_batch)
 {
     memset(ctx, 0, sizeof(*ctx));
     ctx->store = store;
     ctx->collection_id = collection_id;
+    ctx->origin = origin;
     ctx->batch = batch;
     ctx->n_batch = n_batch;
 }
 
-void tq__policy_marks_cleanup(struct tq__policy_marks_ctx *ctx)
+void tq__policy_marks_ctx_cleanup(struct tq__policy_marks_ctx *ctx)
 {
     size_t i;
 
-    for (i = 0; i < ctx->n_cache; i++)
+    for (i = 0; i < ctx->n_cache; i++) {
         tq_free(ctx->cache[i].release_to);
+        tq_free(ctx->cache[i].json_elsewhere);
+    }
     tq_free(ctx->cache);
     memset(ctx, 0, sizeof(*ctx));
 }
 
-static tq_rc append_entry(struct tq_buf *b, const char *s, size_t len)
+void tq__policy_marks_cleanup(struct tq__policy_marks *m)
+{
+    tq_free(m->release_to);
+    tq_free(m->restrict_to);
+    tq_free(m->pending);
+    tq_free(m->not_understood);
+    memset(m, 0, sizeof(*m));
+}
+
+static tq_rc append_entry(struct tq_buf *b, char sep, const char *s, size_t len)
 {
     tq_rc rc = TQ_OK;
 
     if (b->len)
-        rc = tq_buf_append(b, ",", 1);
+        rc = tq_buf_append(b, &sep, 1);
     if (rc == TQ_OK)
         rc = tq_buf_append(b, s, len);
     return rc;
 }
 
-/* Fill d from a marking-definition's parsed JSON. */
-static void mdef_read(struct json_object *o, struct tq__policy_mdef *d)
+/* The string value of member name of o, or NULL. */
+static const char *str_member(struct json_object *o, const char *name)
 {
-    struct json_object *ext, *rel, *v, *list;
+    struct json_object *v;
+
+    if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_string))
+        return NULL;
+    return json_object_get_string(v);
+}
+
+/*
+ * The tansiq releasability extension: {"extension_type": "property-extension", "release_to":
+ * [strings], "no_further_sharing": boolean}, nothing else. False when it says anything else.
+ * Entries that are not group:NAME / partner:NAME are dropped: they could never match anyone.
+ */
+static bool read_release(struct json_object *rel, struct tq__policy_mdef *d)
+{
+    struct json_object *list = NULL;
     struct tq_buf b;
     size_t i, n;
+    bool ok = true;
 
-    if (!json_object_object_get_ex(o, "extensions", &ext) ||
-        !json_object_is_type(ext, json_type_object))
-        return;
-    if (json_object_object_get_ex(ext, TLP2_EXTENSION_ID, &v) &&
-        json_object_object_get_ex(v, "tlp_2_0", &v) && json_object_is_type(v, json_type_string))
-        tq_tlp_parse(json_object_get_string(v), &d->tlp);
-    if (!json_object_object_get_ex(ext, TQ_POLICY_EXTENSION_ID, &rel) ||
-        !json_object_is_type(rel, json_type_object))
-        return;
+    if (!json_object_is_type(rel, json_type_object))
+        return false;
+    json_object_object_foreach(rel, key, val)
+    {
+        if (strcmp(key, "extension_type") == 0)
+            ok = ok && json_object_is_type(val, json_type_string) &&
+                 strcmp(json_object_get_string(val), "property-extension") == 0;
+        else if (strcmp(key, "no_further_sharing") == 0)
+            ok = ok && json_object_is_type(val, json_type_boolean);
+        else if (strcmp(key, "release_to") == 0)
+            ok = ok && json_object_is_type(val, json_type_array);
+        else
+            ok = false;
+    }
+    if (!ok || !str_member(rel, "extension_type"))
+        return false;
     d->is_release = true;
-    if (json_object_object_get_ex(rel, "no_further_sharing", &v))
-        d->nfs = json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
-    if (!json_object_object_get_ex(rel, "release_to", &list) ||
-        !json_object_is_type(list, json_type_array))
-        return;
+    if (json_object_object_get_ex(rel, "no_further_sharing", &list))
+        d->nfs = json_object_get_boolean(list);
+    if (!json_object_object_get_ex(rel, "release_to", &list))
+        return true; /* an audience of no one */
     tq_buf_init(&b, RELEASE_TO_MAX);
     n = json_object_array_length(list);
-    for (i = 0; i < n; i++) {
+    for (i = 0; i < n && ok; i++) {
+        struct json_object *v = json_object_array_get_idx(list, i);
         const char *s;
         size_t len;
 
-        v = json_object_array_get_idx(list, i);
-        if (!json_object_is_type(v, json_type_string))
-            continue;
+        if (!json_object_is_type(v, json_type_string)) {
+            ok = false;
+            break;
+        }
         s = json_object_get_string(v);
         len = (size_t)json_object_get_string_len(v);
-        /* Entries that could never match are dropped; they cannot widen anything either. */
-        if (tq__policy_entry_valid(s, len) && append_entry(&b, s, len) != TQ_OK)
-            break;
+        if (tq__policy_entry_valid(s, len) && append_entry(&b, ',', s, len) != TQ_OK)
+            ok = false; /* too long to hold: not understood rather than cut short */
     }
-    if (b.len)
+    if (ok && b.len)
         d->release_to = tq_buf_take(&b, NULL);
     tq_buf_cleanup(&b);
+    return ok;
 }
 
-/* Resolve a non-TLP marking reference, through the cache. */
-static tq_rc mdef_get(struct tq__policy_marks_ctx *ctx, const char *id,
+static enum tq_tlp tlp_max(enum tq_tlp a, enum tq_tlp b)
+{
+    return a > b ? a : b;
+}
+
+/* A TLP level by its name in a definition ("white" only in TLP 1.0, "amber+strict" only in 2.0). */
+static bool tlp_level(const char *name, bool v2, enum tq_tlp *out)
+{
+    if (!name || (v2 && strcmp(name, "white") == 0) || (!v2 && strcmp(name, "clear") == 0) ||
+        (!v2 && strcmp(name, "amber+strict") == 0))
+        return false;
+    /* tq_tlp_parse takes any case and a "TLP:" prefix; a definition states the bare value. */
+    for (const char *p = name; *p; p++)
+        if (!(islower((unsigned char)*p) || *p == '+'))
+            return false;
+    return tq_tlp_parse(name, out) == TQ_OK;
+}
+
+/*
+ * Read a marking-definition in full. It is understood only when everything it states is one of:
+ * a TLP 1.0 definition ({"definition_type": "tlp", "definition": {"tlp": level}}), a statement
+ * ({"definition_type": "statement", "definition": {"statement": text}}), the TLP 2.0 extension
+ * (tlp_2_0) or the tansiq releasability extension. Any other definition type or extension, or
+ * a malformed value of these, leaves it TQ__MDEF_UNKNOWN.
+ */
+static void mdef_read(struct json_object *o, struct tq__policy_mdef *d)
+{
+    struct json_object *def = NULL, *ext = NULL, *v;
+    const char *type = str_member(o, "definition_type");
+    bool has_def = json_object_object_get_ex(o, "definition", &def);
+    bool has_ext = json_object_object_get_ex(o, "extensions", &ext);
+    enum tq_tlp level;
+
+    d->state = TQ__MDEF_UNKNOWN;
+    if (!type != !has_def || (!type && !has_ext))
+        return;
+    if (type) {
+        if (!json_object_is_type(def, json_type_object) || json_object_object_length(def) != 1)
+            return;
+        if (strcmp(type, "tlp") == 0) {
+            if (!tlp_level(str_member(def, "tlp"), false, &level))
+                return;
+            d->tlp = level;
+        } else if (strcmp(type, "statement") != 0 || !str_member(def, "statement")) {
+            return;
+        }
+    }
+    if (has_ext) {
+        if (!json_object_is_type(ext, json_type_object))
+            return;
+        json_object_object_foreach(ext, key, val)
+        {
+            if (strcmp(key, TQ_POLICY_EXTENSION_ID) == 0) {
+                if (!read_release(val, d))
+                    return;
+            } else if (strcmp(key, TQ_TLP2_EXTENSION_ID) == 0) {
+                if (!json_object_is_type(val, json_type_object) ||
+                    json_object_object_length(val) != 2 ||
+                    !json_object_object_get_ex(val, "extension_type", &v) ||
+                    strcmp(json_object_get_string(v), "property-extension") != 0 ||
+                    !tlp_level(str_member(val, "tlp_2_0"), true, &level))
+                    return;
+                d->tlp = tlp_max(d->tlp, level);
+            } else {
+                return;
+            }
+        }
+    }
+    d->state = TQ__MDEF_OK;
+}
+
+/* A marking-definition of the batch by id (any case), or NULL. */
+static const struct tq_stix_object *batch_find(const struct tq__policy_marks_ctx *ctx,
+                                               const char *id)
+{
+    for (size_t i = 0; i < ctx->n_batch; i++)
+        if (strcmp(ctx->batch[i].type, "marking-definition") == 0 &&
+            strcasecmp(ctx->batch[i].id, id) == 0)
+            return &ctx->batch[i];
+    return NULL;
+}
+
+/* Resolve a marking reference that is not an official TLP id, through the cache. */
+static tq_rc mdef_get(struct tq__policy_marks_ctx *ctx, const char *ref,
                       const struct tq__policy_mdef **out, struct tq_err *err)
 {
+    const struct tq_stix_object *in_batch;
     struct tq__policy_mdef *d;
     struct json_object *o = NULL;
-    char *json = NULL;
     struct tq_err lerr = {0};
+    char id[TQ_STIX_ID_MAX], *json = NULL;
+    bool here = true;
     size_t i;
     tq_rc rc;
 
+    for (i = 0; ref[i] && i < sizeof(id) - 1; i++)
+        id[i] = (char)tolower((unsigned char)ref[i]);
+    id[i] = '\0';
     for (i = 0; i < ctx->n_cache; i++) {
         if (strcmp(ctx->cache[i].id, id) == 0) {
             *out = &ctx->cache[i];
             return TQ_OK;
         }
     }
-    for (i = 0; i < ctx->n_batch && !o; i++)
-        if (strcmp(ctx->batch[i].id, id) == 0)
-            o = parse_json(ctx->batch[i].json, ctx->batch[i].json_len);
-    if (!o && ctx->store) {
-        rc = tq_store_object_json_get(ctx->store, ctx->collection_id, id, &json, &lerr);
+    in_batch = batch_find(ctx, id);
+    if (in_batch) {
+        o = parse_json(in_batch->json, in_batch->json_len);
+    } else if (ctx->store) {
+        rc = tq_store_marking_get(ctx->store, ctx->collection_id, id, ctx->origin, &json, &here,
+                                  &lerr);
         if (rc == TQ_ENOMEM || rc == TQ_ESTORE || rc == TQ_EBUSY)
             return tq_err_set(err, rc, "%s", lerr.msg);
         if (rc == TQ_OK)
             o = parse_json(json, strlen(json));
-        tq_free(json);
     }
     if (ctx->n_cache == ctx->cap_cache) {
         ctx->cap_cache = ctx->cap_cache ? ctx->cap_cache * 2 : 8;
@@ -161,102 +272,201 @@ static tq_rc mdef_get(struct tq__policy_marks_ctx *ctx, const char *id,
     d = &ctx->cache[ctx->n_cache++];
     memset(d, 0, sizeof(*d));
     snprintf(d->id, sizeof(d->id), "%s", id);
-    if (o)
+    if (o) {
         mdef_read(o, d);
+        if (!here && !ctx->origin) {
+            d->json_elsewhere = json;
+            json = NULL;
+        }
+    } else if (in_batch || json) {
+        d->state = TQ__MDEF_UNKNOWN; /* held, but not JSON the policy can read */
+    }
     json_object_put(o);
+    tq_free(json);
     *out = d;
     return TQ_OK;
 }
 
-static enum tq_tlp tlp_max(enum tq_tlp a, enum tq_tlp b)
-{
-    return a > b ? a : b;
-}
+/* The facts being gathered for one object. */
+struct gather {
+    struct tq_buf release, restrict_to, pending;
+    bool any_release;
+};
 
-/* The releasability facts of one list of marking references. */
-static tq_rc marks_of_refs(struct tq__policy_marks_ctx *ctx, const struct tq_stix_object *obj,
-                           const char *const *ids, size_t n, struct tq__policy_marks *out,
-                           struct tq_err *err)
+/* Add one marking reference, object-level or granular, to what the object's markings say. */
+static tq_rc gather_ref(struct tq__policy_marks_ctx *ctx, const char *ref, bool granular,
+                        struct gather *g, struct tq__policy_marks *out, struct tq_err *err)
 {
     const struct tq__policy_mdef *d;
-    struct tq_buf rel;
-    bool any_release = false;
-    size_t i, k;
-    tq_rc rc = TQ_OK;
-
-    tq_buf_init(&rel, RELEASE_TO_MAX);
-    for (i = 0; i < n && rc == TQ_OK; i++) {
-        const char *id = ids[i];
-        bool known = false;
-
-        for (k = 0; k < sizeof(known_tlp) / sizeof(known_tlp[0]); k++) {
-            if (strcmp(id, known_tlp[k].id) == 0) {
-                out->tlp = tlp_max(out->tlp, known_tlp[k].tlp);
-                known = true;
-                break;
-            }
-        }
-        if (known || strlen(id) >= TQ_STIX_ID_MAX)
-            continue;
-        rc = mdef_get(ctx, id, &d, err);
-        if (rc)
-            break;
-        out->tlp = tlp_max(out->tlp, d->tlp);
-        if (!d->is_release)
-            continue;
-        any_release = true;
-        out->no_further_sharing = out->no_further_sharing || d->nfs;
-        if (d->release_to)
-            rc = append_entry(&rel, d->release_to, strlen(d->release_to));
-        if (rc)
-            rc = tq_err_set(err, rc, "policy: releasability of '%.*s' too long", TQ_STIX_ID_MAX,
-                            obj->id);
-    }
-    /*
-     * A releasability marking is an explicit audience even when it names no one (or only
-     * entries that cannot match): "" then, never NULL, so no default replaces it.
-     */
-    if (rc == TQ_OK && any_release)
-        out->release_to = rel.len ? tq_buf_take(&rel, NULL) : tq_xstrdup("");
-    tq_buf_cleanup(&rel);
-    return rc;
-}
-
-tq_rc tq__policy_marks_of(struct tq__policy_marks_ctx *ctx, const struct tq_stix_object *obj,
-                          struct tq__policy_marks *out, struct tq_err *err)
-{
-    struct json_object *o = NULL, *refs;
-    const char **ids;
-    size_t i, n;
+    enum tq_tlp tlp = tq_stix_tlp_official(tq_str_c(ref), NULL);
     tq_rc rc;
 
-    memset(out, 0, sizeof(*out));
-    /* Validated objects carry their references: no second parse on the import path. */
-    if (obj->refs_known)
-        return marks_of_refs(ctx, obj, (const char *const *)obj->marking_refs, obj->n_marking_refs,
-                             out, err);
-    /* An object built by hand: read its JSON, unless the name is not even in it. */
-    if (!obj->json || !strstr(obj->json, "\"object_marking_refs\""))
+    if (tlp != TQ_TLP_UNSET) {
+        out->tlp = tlp_max(out->tlp, tlp);
+        return TQ_OK;
+    }
+    if (strlen(ref) >= TQ_STIX_ID_MAX) {
+        if (!out->not_understood)
+            out->not_understood = tq_xstrndup(ref, 80);
+        return TQ_OK;
+    }
+    rc = mdef_get(ctx, ref, &d, err);
+    if (rc)
+        return rc;
+    if (d->state == TQ__MDEF_MISSING) {
+        /* Each id once: the list is searched when a definition arrives. */
+        if (!strstr(g->pending.len ? g->pending.ptr : "", d->id))
+            rc = append_entry(&g->pending, ',', d->id, strlen(d->id));
+        return rc ? tq_err_set(err, rc, "policy: too many pending markings") : TQ_OK;
+    }
+    if (d->state == TQ__MDEF_UNKNOWN) {
+        if (!out->not_understood)
+            out->not_understood = tq_xstrdup(d->id);
+        return TQ_OK;
+    }
+    out->tlp = tlp_max(out->tlp, d->tlp);
+    if (!d->is_release)
+        return TQ_OK;
+    out->no_further_sharing = out->no_further_sharing || d->nfs;
+    if (granular) {
+        /* Every granular audience is one more that a partner must be in; "" names no one. */
+        if (g->restrict_to.len)
+            rc = tq_buf_append(&g->restrict_to, ";", 1);
+        if (rc == TQ_OK && d->release_to)
+            rc = tq_buf_append_c(&g->restrict_to, d->release_to);
+        if (rc == TQ_OK && !d->release_to)
+            rc = tq_buf_append_c(&g->restrict_to, ",");
+    } else {
+        g->any_release = true;
+        if (d->release_to)
+            rc = append_entry(&g->release, ',', d->release_to, strlen(d->release_to));
+    }
+    return rc ? tq_err_set(err, rc, "policy: releasability too long") : TQ_OK;
+}
+
+static char *take_or_null(struct tq_buf *b)
+{
+    return b->len ? tq_buf_take(b, NULL) : NULL;
+}
+
+/*
+ * A marking-definition that carries no markings of its own is read as marking itself: a
+ * releasability marking goes, like the objects it governs, to its own audience (at TLP:CLEAR:
+ * it holds no intelligence, and a receiving node must be able to pass it on to the partners it
+ * names); one the policy does not understand goes nowhere; others are ordinary objects.
+ */
+static tq_rc marks_of_self(struct tq__policy_marks_ctx *ctx, const struct tq_stix_object *obj,
+                           struct tq__policy_marks *out, struct tq_err *err)
+{
+    struct tq__policy_mdef d;
+    struct json_object *o = parse_json(obj->json, obj->json_len);
+
+    (void)ctx;
+    memset(&d, 0, sizeof(d));
+    if (!o)
+        return tq_err_set(err, TQ_EJSON, "policy: the stored text of '%.*s' is not JSON",
+                          TQ_STIX_ID_MAX, obj->id);
+    mdef_read(o, &d);
+    json_object_put(o);
+    if (d.state != TQ__MDEF_OK) {
+        out->not_understood = tq_xstrdup(obj->id);
+    } else if (d.is_release) {
+        out->tlp = TQ_TLP_CLEAR;
+        out->no_further_sharing = d.nfs;
+        out->release_to = d.release_to ? d.release_to : tq_xstrdup("");
+        d.release_to = NULL;
+    }
+    tq_free(d.release_to);
+    return TQ_OK;
+}
+
+/* The reference lists of an object built by hand (refs_known false), from its JSON. */
+static tq_rc refs_from_json(const struct tq_stix_object *obj, struct tq_stix_object *refs,
+                            struct tq_err *err)
+{
+    struct json_object *o, *v, *e;
+    size_t i, n;
+
+    memset(refs, 0, sizeof(*refs));
+    if (!obj->json || (!strstr(obj->json, "\"object_marking_refs\"") &&
+                       !strstr(obj->json, "\"granular_markings\"")))
         return TQ_OK;
     o = parse_json(obj->json, obj->json_len);
     if (!o)
         return tq_err_set(err, TQ_EJSON, "policy: the stored text of '%.*s' is not JSON",
                           TQ_STIX_ID_MAX, obj->id);
-    if (!json_object_object_get_ex(o, "object_marking_refs", &refs) ||
-        !json_object_is_type(refs, json_type_array)) {
-        json_object_put(o);
-        return TQ_OK;
+    if (json_object_object_get_ex(o, "object_marking_refs", &v) &&
+        json_object_is_type(v, json_type_array)) {
+        n = json_object_array_length(v);
+        refs->marking_refs = tq_xcalloc(n ? n : 1, sizeof(char *));
+        for (i = 0; i < n; i++) {
+            e = json_object_array_get_idx(v, i);
+            /* A reference that is not a string is kept as one nothing can resolve. */
+            refs->marking_refs[refs->n_marking_refs++] = tq_xstrdup(
+                json_object_is_type(e, json_type_string) ? json_object_get_string(e) : "?");
+        }
     }
-    n = json_object_array_length(refs);
-    ids = tq_xcalloc(n ? n : 1, sizeof(*ids));
-    for (i = 0; i < n; i++) {
-        struct json_object *v = json_object_array_get_idx(refs, i);
-
-        ids[i] = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+    if (json_object_object_get_ex(o, "granular_markings", &v) &&
+        json_object_is_type(v, json_type_array)) {
+        n = json_object_array_length(v);
+        refs->granular_refs = tq_xcalloc(n ? n : 1, sizeof(char *));
+        for (i = 0; i < n; i++) {
+            e = json_object_array_get_idx(v, i);
+            if (json_object_object_get_ex(e, "marking_ref", &e))
+                refs->granular_refs[refs->n_granular_refs++] = tq_xstrdup(
+                    json_object_is_type(e, json_type_string) ? json_object_get_string(e) : "?");
+        }
     }
-    rc = marks_of_refs(ctx, obj, ids, n, out, err);
-    tq_free(ids);
     json_object_put(o);
+    return TQ_OK;
+}
+
+tq_rc tq__policy_marks_of(struct tq__policy_marks_ctx *ctx, const struct tq_stix_object *obj,
+                          struct tq__policy_marks *out, struct tq_err *err)
+{
+    struct tq_stix_object parsed;
+    const struct tq_stix_object *refs = obj;
+    struct gather g;
+    size_t i;
+    tq_rc rc = TQ_OK;
+
+    memset(out, 0, sizeof(*out));
+    memset(&parsed, 0, sizeof(parsed));
+    if (!obj->refs_known) {
+        rc = refs_from_json(obj, &parsed, err);
+        if (rc)
+            return rc;
+        refs = &parsed;
+    }
+    if (strcmp(obj->type, "marking-definition") == 0 && refs->n_marking_refs == 0 &&
+        refs->n_granular_refs == 0) {
+        tq_stix_object_cleanup(&parsed);
+        return marks_of_self(ctx, obj, out, err);
+    }
+    memset(&g, 0, sizeof(g));
+    tq_buf_init(&g.release, RELEASE_TO_MAX);
+    tq_buf_init(&g.restrict_to, RELEASE_TO_MAX);
+    tq_buf_init(&g.pending, RELEASE_TO_MAX);
+    for (i = 0; rc == TQ_OK && i < refs->n_marking_refs; i++)
+        rc = gather_ref(ctx, refs->marking_refs[i], false, &g, out, err);
+    for (i = 0; rc == TQ_OK && i < refs->n_granular_refs; i++)
+        rc = gather_ref(ctx, refs->granular_refs[i], true, &g, out, err);
+    /*
+     * A releasability marking is an explicit audience even when it names no one (or only
+     * entries that cannot match): "" then, never NULL, so no default replaces it.
+     */
+    if (rc == TQ_OK && g.any_release)
+        out->release_to = g.release.len ? tq_buf_take(&g.release, NULL) : tq_xstrdup("");
+    if (rc == TQ_OK) {
+        out->restrict_to = take_or_null(&g.restrict_to);
+        out->pending = take_or_null(&g.pending);
+    } else {
+        tq__policy_marks_cleanup(out);
+    }
+    tq_buf_cleanup(&g.release);
+    tq_buf_cleanup(&g.restrict_to);
+    tq_buf_cleanup(&g.pending);
+    tq_stix_object_cleanup(&parsed);
     return rc;
 }
 

@@ -189,14 +189,39 @@ static bool audience_match(const struct tq_store_release_view *v, const char *au
     return false;
 }
 
+/*
+ * Whether partner is in every audience of restrict_to (';'-separated, the granular
+ * releasability markings); the first audience it is missing from goes to miss.
+ */
+static bool restrictions_match(const struct tq_store_release_view *v, const char *restrict_to,
+                               bool groups, const char *partner, char miss[TQ_NAME_MAX + 8])
+{
+    char via[TQ_NAME_MAX + 8], *clause;
+    const char *p = restrict_to, *end;
+    bool ok = true;
+
+    while (p && *p && ok) {
+        end = strchr(p, ';');
+        if (!end)
+            end = p + strlen(p);
+        clause = tq_xstrndup(p, (size_t)(end - p));
+        ok = audience_match(v, clause, groups, partner, via);
+        if (!ok)
+            snprintf(miss, TQ_NAME_MAX + 8, "%.*s", TQ_NAME_MAX, clause);
+        tq_free(clause);
+        p = *end ? end + 1 : end;
+    }
+    return ok;
+}
+
 /* ---- the decision --------------------------------------------------------------------- */
 
-static bool known_partner(const struct tq_store_release_view *v, const char *partner)
+static bool in_list(const char *const *names, size_t n, const char *name)
 {
     size_t i;
 
-    for (i = 0; i < v->n_partners; i++)
-        if (strcmp(v->partners[i], partner) == 0)
+    for (i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
             return true;
     return false;
 }
@@ -222,13 +247,29 @@ void tq_policy_decide(const struct tq_store_facts *f, const struct tq_store_rele
             out->tlp = TQ_TLP_AMBER;
     }
     out->rule = TQ_POLICY_DENY_UNKNOWN_PARTNER;
-    if (!partner || !known_partner(v, partner))
+    if (!partner || !in_list(v->partners, v->n_partners, partner))
         return;
+    if (!in_list(v->granted, v->n_granted, partner)) {
+        out->rule = TQ_POLICY_DENY_NOT_GRANTED;
+        return;
+    }
+    if (f->not_understood) {
+        out->rule = TQ_POLICY_DENY_NOT_UNDERSTOOD;
+        return;
+    }
+    if (f->pending) {
+        out->rule = TQ_POLICY_DENY_PENDING;
+        return;
+    }
     if (out->tlp == TQ_TLP_RED) {
         out->rule = TQ_POLICY_DENY_RED;
         return;
     }
     if (f->origin) {
+        if (out->tlp_from_default) {
+            out->rule = TQ_POLICY_DENY_NO_OWN_TLP;
+            return;
+        }
         if (out->tlp == TQ_TLP_AMBER_STRICT) {
             out->rule = TQ_POLICY_DENY_STRICT;
             return;
@@ -251,11 +292,16 @@ void tq_policy_decide(const struct tq_store_facts *f, const struct tq_store_rele
         audience = has_release ? f->release_to : v->default_audience;
     }
     out->released = audience_match(v, audience, !f->origin, partner, out->via);
-    if (!out->released)
+    if (!out->released) {
         out->rule = TQ_POLICY_DENY_AUDIENCE;
-    else
-        out->rule =
-            out->audience_from_default ? TQ_POLICY_ALLOW_DEFAULT : TQ_POLICY_ALLOW_RELEASE_TO;
+        return;
+    }
+    if (!restrictions_match(v, f->restrict_to, !f->origin, partner, out->via)) {
+        out->released = false;
+        out->rule = TQ_POLICY_DENY_GRANULAR;
+        return;
+    }
+    out->rule = out->audience_from_default ? TQ_POLICY_ALLOW_DEFAULT : TQ_POLICY_ALLOW_RELEASE_TO;
 }
 
 tq_rc tq_policy_decide_cb(void *ud, const struct tq_store_release_view *view,
@@ -290,6 +336,18 @@ const char *tq_policy_rule_str(enum tq_policy_rule rule)
         return "rule 2: never back to the partner it came from";
     case TQ_POLICY_DENY_AUDIENCE:
         return "not in the audience";
+    case TQ_POLICY_DENY_NOT_GRANTED:
+        return "rule 4: the partner was not granted read on this collection";
+    case TQ_POLICY_DENY_NOT_UNDERSTOOD:
+        return "fail closed: the object references a marking this node does not understand";
+    case TQ_POLICY_DENY_PENDING:
+        return "fail closed: the object references a marking-definition this node does not hold "
+               "(yet)";
+    case TQ_POLICY_DENY_NO_OWN_TLP:
+        return "rule 2: a received object without its own TLP marking is never released onward "
+               "(its originator's default is not known here)";
+    case TQ_POLICY_DENY_GRANULAR:
+        return "not in the audience of a granular releasability marking";
     case TQ_POLICY_ALLOW_RELEASE_TO:
         return "named by the object's releasability markings";
     case TQ_POLICY_ALLOW_DEFAULT:
@@ -300,49 +358,275 @@ const char *tq_policy_rule_str(enum tq_policy_rule rule)
 
 /* ---- the policy-aware put ------------------------------------------------------------- */
 
+/* Facts from marks and origin; strings borrowed from m and origin. */
+static void facts_set(struct tq_store_facts *f, const struct tq__policy_marks *m,
+                      const struct tq_policy_origin *origin)
+{
+    memset(f, 0, sizeof(*f));
+    f->tlp = (int)m->tlp;
+    f->no_further_sharing = m->no_further_sharing;
+    f->release_to = m->release_to;
+    f->restrict_to = m->restrict_to;
+    f->pending = m->pending;
+    f->not_understood = m->not_understood;
+    if (origin && origin->partner) {
+        f->origin = origin->partner;
+        f->remote_collection = origin->remote_collection;
+        f->received_us = origin->received_us ? origin->received_us : tq_time_now_us();
+    }
+}
+
+/*
+ * The local marking-definitions the objects reference that the node holds only in other
+ * collections, parsed and validated again, so that they are stored beside the objects and go to
+ * the partners who read them. *copies is new (tq_stix_batch_free), NULL when there are none.
+ */
+static tq_rc marking_copies(struct tq__policy_marks_ctx *ctx, struct tq_stix_batch **copies,
+                            struct tq_err *err)
+{
+    struct tq_buf b;
+    size_t i, n = 0;
+    tq_rc rc = TQ_OK;
+
+    *copies = NULL;
+    tq_buf_init(&b, (size_t)64 << 20);
+    rc = tq_buf_append_c(&b, "[");
+    for (i = 0; rc == TQ_OK && i < ctx->n_cache; i++) {
+        if (!ctx->cache[i].json_elsewhere)
+            continue;
+        if (n++)
+            rc = tq_buf_append_c(&b, ",");
+        if (rc == TQ_OK)
+            rc = tq_buf_append_c(&b, ctx->cache[i].json_elsewhere);
+    }
+    if (rc == TQ_OK)
+        rc = tq_buf_append_c(&b, "]");
+    if (rc == TQ_OK && n)
+        rc = tq_stix_parse_batch((struct tq_str){b.ptr, b.len}, copies, err);
+    else if (rc)
+        rc = tq_err_set(err, rc, "policy: marking-definitions to copy too large");
+    tq_buf_cleanup(&b);
+    return rc;
+}
+
+/*
+ * Work out the facts of n objects and store them with their releases in one transaction,
+ * preceded by copies of the local marking-definitions they reference from other collections.
+ * *stored_marking says whether a marking-definition was stored (pending versions may resolve).
+ */
+static tq_rc put_objects(struct tq_store *store, const char *collection_id,
+                         const struct tq_stix_object *objs, size_t n,
+                         const struct tq_policy_origin *origin, enum tq_put_result *results,
+                         int64_t *date_added_us, bool *stored_marking, struct tq_err *err)
+{
+    const char *from = origin && origin->partner ? origin->partner : NULL;
+    struct tq__policy_marks_ctx ctx;
+    struct tq__policy_marks *marks = NULL;
+    struct tq_store_facts *facts = NULL;
+    struct tq_stix_batch *copies = NULL;
+    struct tq_stix_object *all = NULL;
+    enum tq_put_result *res = NULL;
+    int64_t *added = NULL;
+    size_t i, k = 0, total = n;
+    tq_rc rc = TQ_OK;
+
+    tq__policy_marks_init(&ctx, store, collection_id, from, objs, n);
+    marks = tq_xcalloc(n ? n : 1, sizeof(*marks));
+    for (i = 0; i < n && rc == TQ_OK; i++)
+        rc = tq__policy_marks_of(&ctx, &objs[i], &marks[i], err);
+    if (rc == TQ_OK && !from)
+        rc = marking_copies(&ctx, &copies, err);
+    if (rc)
+        goto out;
+    if (copies)
+        for (i = 0; i < copies->n; i++)
+            k += copies->items[i].ok;
+    total = k + n;
+    all = tq_xcalloc(total ? total : 1, sizeof(*all));
+    facts = tq_xcalloc(total ? total : 1, sizeof(*facts));
+    marks = tq_xrealloc(marks, (total ? total : 1) * sizeof(*marks));
+    memmove(marks + k, marks, n * sizeof(*marks));
+    memset(marks, 0, k * sizeof(*marks));
+    for (i = 0, k = 0; copies && i < copies->n && rc == TQ_OK; i++) {
+        if (!copies->items[i].ok)
+            continue;
+        all[k] = copies->items[i].obj;
+        rc = tq__policy_marks_of(&ctx, &all[k], &marks[k], err);
+        k++;
+    }
+    for (i = 0; i < n; i++)
+        all[k + i] = objs[i];
+    for (i = 0; i < total; i++)
+        facts_set(&facts[i], &marks[i], origin);
+    res = tq_xcalloc(total ? total : 1, sizeof(*res));
+    added = tq_xcalloc(total ? total : 1, sizeof(*added));
+    if (rc == TQ_OK)
+        rc = tq_store_put_ex(store, collection_id, all, facts, total, tq_policy_decide_cb, NULL,
+                             res, added, err);
+    for (i = 0; rc == TQ_OK && i < total; i++) {
+        if (res[i] == TQ_PUT_STORED && strcmp(all[i].type, "marking-definition") == 0)
+            *stored_marking = true;
+        if (i >= k && results)
+            results[i - k] = res[i];
+        if (i >= k && date_added_us)
+            date_added_us[i - k] = added[i];
+    }
+out:
+    for (i = 0; marks && i < total; i++)
+        tq__policy_marks_cleanup(&marks[i]);
+    tq_free(marks);
+    tq_free(facts);
+    tq_free(all);
+    tq_free(res);
+    tq_free(added);
+    tq_stix_batch_free(copies);
+    tq__policy_marks_ctx_cleanup(&ctx);
+    return rc;
+}
+
+static bool facts_same_str(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Whether a new reading of a version's markings changes its facts. */
+static bool marks_differ(const struct tq_store_facts *f, const struct tq__policy_marks *m)
+{
+    return f->tlp != (int)m->tlp || f->no_further_sharing != m->no_further_sharing ||
+           !facts_same_str(f->release_to, m->release_to) ||
+           !facts_same_str(f->restrict_to, m->restrict_to) ||
+           !facts_same_str(f->pending, m->pending) ||
+           !facts_same_str(f->not_understood, m->not_understood);
+}
+
+/* Read the markings of pending versions [from, to) of one collection again. */
+static tq_rc reread(struct tq_store *store, const struct tq_store_pending *v, size_t from,
+                    size_t to, struct tq__policy_marks *marks, bool allow_copy, bool *copied,
+                    struct tq_err *err)
+{
+    struct tq__policy_marks_ctx ctx;
+    struct tq_stix_batch *copies = NULL;
+    struct tq_policy_origin local = {0};
+    enum tq_put_result *res = NULL;
+    bool stored = false;
+    size_t i;
+    tq_rc rc = TQ_OK;
+
+    /* Markings are read in the provenance of each version: one context per origin change. */
+    for (i = from; i < to && rc == TQ_OK; i++) {
+        struct tq_stix_object o;
+
+        memset(&o, 0, sizeof(o));
+        snprintf(o.id, sizeof(o.id), "%s", v[i].id);
+        snprintf(o.type, sizeof(o.type), "%.*s", (int)(strstr(v[i].id, "--") - v[i].id), v[i].id);
+        o.json = v[i].json;
+        o.json_len = strlen(v[i].json);
+        tq__policy_marks_init(&ctx, store, v[i].collection_id, v[i].facts.origin, NULL, 0);
+        rc = tq__policy_marks_of(&ctx, &o, &marks[i - from], err);
+        if (rc == TQ_OK && !v[i].facts.origin && allow_copy)
+            rc = marking_copies(&ctx, &copies, err);
+        if (rc == TQ_OK && copies) {
+            res = tq_xcalloc(copies->n ? copies->n : 1, sizeof(*res));
+            for (size_t j = 0; j < copies->n && rc == TQ_OK; j++)
+                if (copies->items[j].ok)
+                    rc = put_objects(store, v[i].collection_id, &copies->items[j].obj, 1, &local,
+                                     res, NULL, &stored, err);
+            *copied = true;
+            tq_free(res);
+            res = NULL;
+        }
+        tq_stix_batch_free(copies);
+        copies = NULL;
+        tq__policy_marks_ctx_cleanup(&ctx);
+    }
+    return rc;
+}
+
+/*
+ * Decide again the versions that waited for a marking-definition: read their markings anew
+ * and, for each collection where that changes anything, replace their facts and rewrite the
+ * collection's release rows in one transaction ("released" leaves for what they now give).
+ */
+static tq_rc refresh_pending(struct tq_store *store, struct tq_err *err)
+{
+    struct tq_store_pending *v = NULL;
+    size_t n = 0, from, to, i, k;
+    tq_rc rc;
+
+    rc = tq_store_pending_list(store, &v, &n, err);
+    for (from = 0; rc == TQ_OK && from < n; from = to) {
+        struct tq__policy_marks *marks;
+        struct tq_store_facts *facts;
+        int64_t *at;
+        bool copied = false;
+
+        for (to = from; to < n && strcmp(v[to].collection_id, v[from].collection_id) == 0; to++)
+            ;
+        marks = tq_xcalloc(to - from, sizeof(*marks));
+        facts = tq_xcalloc(to - from, sizeof(*facts));
+        at = tq_xcalloc(to - from, sizeof(*at));
+        rc = reread(store, v, from, to, marks, true, &copied, err);
+        if (rc == TQ_OK && copied) {
+            /* Copies now stand in the collection: read again so nothing points elsewhere. */
+            for (i = 0; i < to - from; i++)
+                tq__policy_marks_cleanup(&marks[i]);
+            rc = reread(store, v, from, to, marks, false, &copied, err);
+        }
+        for (i = from, k = 0; rc == TQ_OK && i < to; i++) {
+            struct tq_policy_origin o = {.partner = v[i].facts.origin,
+                                         .remote_collection = v[i].facts.remote_collection,
+                                         .received_us = v[i].facts.received_us};
+
+            if (!marks_differ(&v[i].facts, &marks[i - from]))
+                continue;
+            facts_set(&facts[k], &marks[i - from], &o);
+            at[k++] = v[i].date_added_us;
+        }
+        if (rc == TQ_OK && k) {
+            struct tq_store_change ch = {.kind = TQ_CHANGE_FACTS,
+                                         .collection_id = v[from].collection_id,
+                                         .facts_at = at,
+                                         .facts = facts,
+                                         .n_facts = k};
+
+            rc = tq_store_release_rewrite(store, &ch, v[from].collection_id, tq_policy_decide_cb,
+                                          NULL, err);
+        }
+        for (i = 0; i < to - from; i++)
+            tq__policy_marks_cleanup(&marks[i]);
+        tq_free(marks);
+        tq_free(facts);
+        tq_free(at);
+    }
+    tq_store_pending_free(v, n);
+    return rc;
+}
+
 tq_rc tq_policy_put(struct tq_store *store, const char *collection_id,
                     const struct tq_stix_object *objs, size_t n,
                     const struct tq_policy_origin *origin, enum tq_put_result *results,
                     int64_t *date_added_us, struct tq_err *err)
 {
-    struct tq__policy_marks_ctx ctx;
-    struct tq_store_facts *facts = NULL;
-    char **release = NULL;
-    size_t i;
-    tq_rc rc = TQ_OK;
+    bool stored_marking = false;
+    tq_rc rc;
 
     if (!store || !collection_id || (!objs && n))
         return tq_err_set(err, TQ_EINVAL, "policy: put without store, collection or objects");
     if (origin && origin->partner && !tq_policy_name_valid(origin->partner))
         return tq_err_set(err, TQ_EINVAL, "policy: origin '%.64s' is not a partner name",
                           origin->partner);
-    tq__policy_marks_init(&ctx, store, collection_id, objs, n);
-    facts = tq_xcalloc(n ? n : 1, sizeof(*facts));
-    release = tq_xcalloc(n ? n : 1, sizeof(*release));
-    for (i = 0; i < n && rc == TQ_OK; i++) {
-        struct tq__policy_marks m;
+    rc = put_objects(store, collection_id, objs, n, origin, results, date_added_us, &stored_marking,
+                     err);
+    /*
+     * The objects are stored (and acknowledged) whatever happens next; a failure to decide
+     * waiting versions again leaves them withheld, and the next marking that arrives retries.
+     */
+    if (rc == TQ_OK && stored_marking) {
+        struct tq_err lerr = {0};
 
-        rc = tq__policy_marks_of(&ctx, &objs[i], &m, err);
-        if (rc)
-            break;
-        release[i] = m.release_to;
-        facts[i].tlp = (int)m.tlp;
-        facts[i].no_further_sharing = m.no_further_sharing;
-        facts[i].release_to = m.release_to;
-        if (origin && origin->partner) {
-            facts[i].origin = origin->partner;
-            facts[i].remote_collection = origin->remote_collection;
-            facts[i].received_us = origin->received_us ? origin->received_us : tq_time_now_us();
-        }
+        if (refresh_pending(store, &lerr) != TQ_OK)
+            tq_log(TQ_LOG_WARN, "policy: pending versions not decided again: %s", lerr.msg);
     }
-    if (rc == TQ_OK)
-        rc = tq_store_put_ex(store, collection_id, objs, facts, n, tq_policy_decide_cb, NULL,
-                             results, date_added_us, err);
-    for (i = 0; i < n; i++)
-        tq_free(release[i]);
-    tq_free(release);
-    tq_free(facts);
-    tq__policy_marks_cleanup(&ctx);
     return rc;
 }
 
@@ -431,6 +715,22 @@ tq_rc tq_policy_collection_default_set(struct tq_store *store, const char *colle
     if (rc)
         return rc;
     return rewrite(store, &ch, collection_id, err);
+}
+
+tq_rc tq_policy_partner_grant(struct tq_store *store, const char *partner,
+                              const char *collection_id, bool read, struct tq_err *err)
+{
+    char who[TQ_NAME_MAX + 16];
+    struct tq_store_change ch = {
+        .kind = TQ_CHANGE_PERM_SET, .name = who, .collection_id = collection_id, .is_member = read};
+    tq_rc rc = check_name(partner, "partner", err);
+
+    if (rc)
+        return rc;
+    if (!collection_id)
+        return tq_err_set(err, TQ_EINVAL, "policy: no collection");
+    snprintf(who, sizeof(who), "partner:%s", partner);
+    return rewrite(store, &ch, strcmp(collection_id, "*") == 0 ? NULL : collection_id, err);
 }
 
 tq_rc tq_policy_recompute(struct tq_store *store, const char *collection_id, struct tq_err *err)

@@ -527,6 +527,98 @@ static void check_network_traffic(struct tq__stix_vctx *vc, struct json_object *
         need(vc, at, "end", "must not be present when is_active is true");
 }
 
+/* ---- the official TLP marking-definitions ------------------------------------------------ */
+
+static const struct {
+    const char *id;
+    enum tq_tlp tlp;
+    const char *name; /* the value of definition.tlp (1.0) or tlp_2_0 (2.0) */
+    bool v1;
+} official_tlp[] = {
+    {TQ_TLP_CLEAR_ID, TQ_TLP_CLEAR, "clear", false},
+    {TQ_TLP_GREEN_ID, TQ_TLP_GREEN, "green", false},
+    {TQ_TLP_AMBER_ID, TQ_TLP_AMBER, "amber", false},
+    {TQ_TLP_AMBER_STRICT_ID, TQ_TLP_AMBER_STRICT, "amber+strict", false},
+    {TQ_TLP_RED_ID, TQ_TLP_RED, "red", false},
+    {"marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9", TQ_TLP_CLEAR, "white", true},
+    {"marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", TQ_TLP_GREEN, "green", true},
+    {"marking-definition--f88d31f6-486f-44da-b317-01333bde0b82", TQ_TLP_AMBER, "amber", true},
+    {"marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", TQ_TLP_RED, "red", true},
+};
+
+#define N_OFFICIAL_TLP (sizeof(official_tlp) / sizeof(official_tlp[0]))
+
+/* The index of id in official_tlp (hex digits in any case), or N_OFFICIAL_TLP. */
+static size_t official_tlp_find(struct tq_str id)
+{
+    for (size_t i = 0; i < N_OFFICIAL_TLP; i++)
+        if (id.len == strlen(official_tlp[i].id) &&
+            strncasecmp(id.ptr, official_tlp[i].id, id.len) == 0)
+            return i;
+    return N_OFFICIAL_TLP;
+}
+
+enum tq_tlp tq_stix_tlp_official(struct tq_str id, bool *v1)
+{
+    size_t i = id.ptr ? official_tlp_find(id) : N_OFFICIAL_TLP;
+
+    if (i == N_OFFICIAL_TLP)
+        return TQ_TLP_UNSET;
+    if (v1)
+        *v1 = official_tlp[i].v1;
+    return official_tlp[i].tlp;
+}
+
+/* True when o is a JSON object with exactly the string members k1 = v1 and k2 = v2 (k2 NULL:
+ * only k1). */
+static bool exactly(struct json_object *o, const char *k1, const char *v1, const char *k2,
+                    const char *v2)
+{
+    struct json_object *v;
+
+    if (!o || json_object_get_type(o) != json_type_object ||
+        json_object_object_length(o) != (k2 ? 2 : 1))
+        return false;
+    if (!json_object_object_get_ex(o, k1, &v) || !tq_str_eq_c(tq__stix_jstr(v), v1))
+        return false;
+    return !k2 || (json_object_object_get_ex(o, k2, &v) && tq_str_eq_c(tq__stix_jstr(v), v2));
+}
+
+/*
+ * A marking-definition that takes the id of an official TLP marking must say exactly what the
+ * official one says: a TLP 1.0 id its definition_type "tlp" and definition {"tlp": level} and
+ * no extensions, a TLP 2.0 id only the TLP 2.0 extension with its level and no definition.
+ * Anything else under such an id is a forgery that could make RED read as GREEN on one node and
+ * not on another; it is refused, so an official id always means one thing.
+ */
+static void check_official_tlp(struct tq__stix_vctx *vc, struct json_object *o,
+                               const struct tq__stix_path *at)
+{
+    struct json_object *v = NULL, *ext = NULL, *def = NULL;
+    size_t i = vc->id ? official_tlp_find(tq_str_c(vc->id)) : N_OFFICIAL_TLP;
+    bool ok;
+
+    if (i == N_OFFICIAL_TLP)
+        return;
+    json_object_object_get_ex(o, "extensions", &ext);
+    json_object_object_get_ex(o, "definition", &def);
+    if (official_tlp[i].v1) {
+        ok = !ext && json_object_object_get_ex(o, "definition_type", &v) &&
+             tq_str_eq_c(tq__stix_jstr(v), "tlp") &&
+             exactly(def, "tlp", official_tlp[i].name, NULL, NULL);
+    } else {
+        ok = !def && !tq__stix_has(o, "definition_type") && ext &&
+             json_object_get_type(ext) == json_type_object && json_object_object_length(ext) == 1 &&
+             json_object_object_get_ex(ext, TQ_TLP2_EXTENSION_ID, &v) &&
+             exactly(v, "extension_type", "property-extension", "tlp_2_0", official_tlp[i].name);
+    }
+    if (!ok)
+        tq__stix_problem(vc, false, at,
+                         "'%s' is the id of the official %s marking-definition TLP:%s, but this "
+                         "object says something else; official TLP markings cannot be redefined",
+                         vc->id, official_tlp[i].v1 ? "TLP 1.0" : "TLP 2.0", official_tlp[i].name);
+}
+
 static void check_marking(struct tq__stix_vctx *vc, struct json_object *o,
                           const struct tq__stix_path *at)
 {
@@ -534,6 +626,7 @@ static void check_marking(struct tq__stix_vctx *vc, struct json_object *o,
     struct json_object *type, *def, *v;
     struct tq_str t;
 
+    check_official_tlp(vc, o, at);
     if (!json_object_object_get_ex(o, "definition_type", &type) ||
         !json_object_object_get_ex(o, "definition", &def)) {
         if (!tq__stix_has(o, "extensions"))

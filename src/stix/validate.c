@@ -775,27 +775,44 @@ static void copy_field(char *dst, size_t cap, struct tq_str s)
     dst[n] = '\0';
 }
 
-/* Copy object_marking_refs and created_by_ref of a valid object into out. */
+/*
+ * The strings of an array member of jso (object_marking_refs), or with sub the string member
+ * sub of each of its elements (granular_markings[].marking_ref): *out gets copies, *n how many.
+ */
+static void keep_strings(struct json_object *jso, const char *name, const char *sub, char ***out,
+                         size_t *n_out)
+{
+    struct json_object *v, *e;
+    size_t n;
+
+    if (!json_object_object_get_ex(jso, name, &v) || !json_object_is_type(v, json_type_array))
+        return;
+    n = json_object_array_length(v);
+    *out = tq_xcalloc(n ? n : 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++) {
+        struct tq_str r;
+
+        e = json_object_array_get_idx(v, i);
+        if (sub && !json_object_object_get_ex(e, sub, &e))
+            continue;
+        r = tq__stix_jstr(e);
+        if (r.ptr)
+            (*out)[(*n_out)++] = tq_xstrndup(r.ptr, r.len);
+    }
+}
+
+/* Copy the marking references and created_by_ref of a valid object into out. */
 static void keep_refs(struct json_object *jso, struct tq_stix_object *out)
 {
     struct json_object *v;
-    size_t n;
 
     out->refs_known = true;
     if (json_object_object_get_ex(jso, "created_by_ref", &v) &&
         json_object_is_type(v, json_type_string))
         copy_field(out->created_by_ref, sizeof(out->created_by_ref), tq__stix_jstr(v));
-    if (!json_object_object_get_ex(jso, "object_marking_refs", &v) ||
-        !json_object_is_type(v, json_type_array))
-        return;
-    n = json_object_array_length(v);
-    out->marking_refs = tq_xcalloc(n ? n : 1, sizeof(char *));
-    for (size_t i = 0; i < n; i++) {
-        struct tq_str r = tq__stix_jstr(json_object_array_get_idx(v, i));
-
-        if (r.ptr)
-            out->marking_refs[out->n_marking_refs++] = tq_xstrndup(r.ptr, r.len);
-    }
+    keep_strings(jso, "object_marking_refs", NULL, &out->marking_refs, &out->n_marking_refs);
+    keep_strings(jso, "granular_markings", "marking_ref", &out->granular_refs,
+                 &out->n_granular_refs);
 }
 
 tq_rc tq_stix_object_from_json(struct json_object *jso, size_t index, struct tq_stix_batch *batch,
@@ -927,4 +944,9 @@ void tq_stix_object_cleanup(struct tq_stix_object *obj)
     tq_free(obj->marking_refs);
     obj->marking_refs = NULL;
     obj->n_marking_refs = 0;
+    for (size_t i = 0; i < obj->n_granular_refs; i++)
+        tq_free(obj->granular_refs[i]);
+    tq_free(obj->granular_refs);
+    obj->granular_refs = NULL;
+    obj->n_granular_refs = 0;
 }

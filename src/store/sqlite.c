@@ -262,8 +262,44 @@ static const char schema_v4[] = "CREATE TABLE witness("
                                 "  PRIMARY KEY(partner, idx)"
                                 ");";
 
+/*
+ * Version 5: failing closed on markings. facts gains restrict_to (the audiences of granular
+ * releasability markings, each of which a partner must also be in, ';'-separated), pending (the
+ * marking-definitions a version references that the node does not hold yet) and not_understood
+ * (a marking the policy cannot read); a partial index finds the pending versions when a
+ * definition arrives. releases gains added_us: when the version was released to that partner,
+ * its date_added in the partner's view, so that a version released after a partner's last sync
+ * (a configuration change, a late marking) sorts after that partner's cursor. The partner's
+ * pages are read in (pid, collection, added_us) order; (pid, collection, date_added_us) stays
+ * unique for the probes by version.
+ */
+static const char schema_v5[] =
+    "ALTER TABLE facts ADD COLUMN restrict_to TEXT;"
+    "ALTER TABLE facts ADD COLUMN pending TEXT;"
+    "ALTER TABLE facts ADD COLUMN not_understood TEXT;"
+    "CREATE INDEX facts_pending ON facts(collection, date_added_us) WHERE pending IS NOT NULL;"
+    "CREATE TABLE releases_v5("
+    "  pid INTEGER NOT NULL REFERENCES partners(pid) ON DELETE CASCADE,"
+    "  collection INTEGER NOT NULL,"
+    "  added_us INTEGER NOT NULL,"
+    "  date_added_us INTEGER NOT NULL,"
+    "  vis_first INTEGER NOT NULL,"
+    "  vis_last INTEGER NOT NULL,"
+    "  rid INTEGER NOT NULL,"
+    "  PRIMARY KEY (pid, collection, added_us),"
+    "  UNIQUE (pid, collection, date_added_us),"
+    "  FOREIGN KEY (collection, date_added_us) REFERENCES objects(collection, date_added_us)"
+    "    ON DELETE CASCADE"
+    ") WITHOUT ROWID;"
+    "INSERT INTO releases_v5(pid, collection, added_us, date_added_us, vis_first, vis_last, rid) "
+    "  SELECT pid, collection, date_added_us, date_added_us, vis_first, vis_last, rid "
+    "  FROM releases;"
+    "DROP TABLE releases;"
+    "ALTER TABLE releases_v5 RENAME TO releases;"
+    "CREATE INDEX releases_version ON releases(collection, date_added_us);";
+
 /* migrations[v] brings a database from user_version v to v + 1. */
-static const char *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4};
+static const char *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4, schema_v5};
 
 static_assert(sizeof(migrations) / sizeof(migrations[0]) == TQ_STORE_SCHEMA_VERSION,
               "one migration per schema version");
@@ -320,7 +356,11 @@ enum stmt_id {
     ST_CPOL_SET,
     ST_CPOL_GET,
     ST_FACTS_INSERT,
+    ST_FACTS_UPDATE,
+    ST_FACTS_PENDING,
     ST_REL_INSERT,
+    ST_REL_BEFORE_ADDED,
+    ST_GRANTED,
     ST_REL_DEL_COLL,
     ST_REL_DEL_PARTNER,
     ST_REL_DEL_GROUP,
@@ -330,7 +370,7 @@ enum stmt_id {
     ST_VINFO_LAST,
     ST_VINFO_AT,
     ST_VINFO_RELEASED,
-    ST_OBJ_JSON_ANY,
+    ST_MARKING_GET,
     ST_AUDIT_INSERT,
     ST_AUDIT_SIZE,
     ST_AUDIT_LEAVES,
@@ -367,7 +407,7 @@ enum stmt_id {
 /* The facts of a version, LEFT JOINed so that a version without a facts row reads as local. */
 #define FACTS_COLS                                                                                 \
     "coalesce(f.tlp, 0), coalesce(f.no_further_sharing, 0), f.release_to, f.origin, "              \
-    "f.remote_collection, coalesce(f.received_us, 0)"
+    "f.remote_collection, coalesce(f.received_us, 0), f.restrict_to, f.pending, f.not_understood"
 #define FACTS_JOIN                                                                                 \
     " FROM objects o LEFT JOIN facts f ON f.collection = o.collection AND "                        \
     "f.date_added_us = o.date_added_us"
@@ -376,8 +416,8 @@ enum stmt_id {
  * temp.rel_before, one per connection) so that the rows it removes and adds can be logged.
  */
 #define REL_SNAP                                                                                   \
-    "INSERT OR IGNORE INTO temp.rel_before(pid, partner, collection, date_added_us) "              \
-    "SELECT r.pid, p.name, r.collection, r.date_added_us FROM releases r "                         \
+    "INSERT OR IGNORE INTO temp.rel_before(pid, partner, collection, date_added_us, added_us) "    \
+    "SELECT r.pid, p.name, r.collection, r.date_added_us, r.added_us FROM releases r "             \
     "JOIN partners p ON p.pid = r.pid"
 /* The release rows written since the copy, with what their "released" leaves record. */
 #define REL_ADDED                                                                                  \
@@ -472,11 +512,27 @@ static const char *const stmt_sql[ST__COUNT] = {
                     "default_tlp = excluded.default_tlp, audience = excluded.audience",
     [ST_CPOL_GET] = "SELECT default_tlp, audience FROM collection_policy WHERE collection = ?1",
     [ST_FACTS_INSERT] = "INSERT INTO facts(collection, date_added_us, tlp, no_further_sharing, "
-                        "release_to, origin, remote_collection, received_us, sha256) "
-                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    [ST_REL_INSERT] = "INSERT INTO releases(pid, collection, date_added_us, vis_first, vis_last, "
-                      "rid) VALUES (?1, ?2, ?3, ?4, ?5, (SELECT rid FROM objects "
+                        "release_to, origin, remote_collection, received_us, sha256, restrict_to, "
+                        "pending, not_understood) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    /* A new reading of a version's markings (a definition arrived); provenance never changes. */
+    [ST_FACTS_UPDATE] = "UPDATE facts SET tlp = ?3, no_further_sharing = ?4, release_to = ?5, "
+                        "restrict_to = ?6, pending = ?7, not_understood = ?8 "
+                        "WHERE collection = ?1 AND date_added_us = ?2",
+    [ST_FACTS_PENDING] = "SELECT c.id, o.id, o.version_us, o.date_added_us, o.json, " FACTS_COLS
+                         " FROM facts f JOIN objects o ON o.collection = f.collection "
+                         "AND o.date_added_us = f.date_added_us JOIN collections c "
+                         "ON c.cid = f.collection WHERE f.pending IS NOT NULL "
+                         "ORDER BY f.collection, f.date_added_us",
+    [ST_REL_INSERT] = "INSERT INTO releases(pid, collection, date_added_us, added_us, vis_first, "
+                      "vis_last, rid) VALUES (?1, ?2, ?3, ?6, ?4, ?5, (SELECT rid FROM objects "
                       "WHERE collection = ?2 AND date_added_us = ?3))",
+    /* When a row a rewrite writes again was first released: it keeps its place for the partner. */
+    [ST_REL_BEFORE_ADDED] = "SELECT added_us FROM temp.rel_before WHERE pid = ?1 "
+                            "AND collection = ?2 AND date_added_us = ?3",
+    /* Partners granted read on a collection (by its UUID or '*'), rule 4 of policy.h. */
+    [ST_GRANTED] = "SELECT DISTINCT substr(user, 9) FROM perms WHERE substr(user, 1, 8) = "
+                   "'partner:' AND can_read AND collection IN (?1, '*') ORDER BY 1",
     [ST_REL_DEL_COLL] = "DELETE FROM releases WHERE collection = ?1",
     [ST_REL_DEL_PARTNER] = "DELETE FROM releases WHERE pid = ?1",
     [ST_REL_DEL_GROUP] = "DELETE FROM releases WHERE pid IN "
@@ -508,9 +564,17 @@ static const char *const stmt_sql[ST__COUNT] = {
                     " WHERE o.collection = ?1 AND o.id = ?2 AND o.version_us = ?3",
     [ST_VINFO_RELEASED] = "SELECT p.name FROM releases r JOIN partners p ON p.pid = r.pid "
                           "WHERE r.collection = ?1 AND r.date_added_us = ?2 ORDER BY p.name",
-    [ST_OBJ_JSON_ANY] = "SELECT json FROM objects WHERE collection IN "
-                        "(SELECT cid FROM collections) AND id = ?2 "
-                        "ORDER BY collection = ?1 DESC, version_us DESC LIMIT 1",
+    /*
+     * A marking-definition by id in any letter case, of one provenance (?3: the partner it was
+     * received from, NULL for local), from collection ?1 first. The type index keeps this to
+     * the marking-definitions of each collection.
+     */
+    [ST_MARKING_GET] = "SELECT o.json, o.collection = ?1 FROM objects o LEFT JOIN facts f "
+                       "ON f.collection = o.collection AND f.date_added_us = o.date_added_us "
+                       "WHERE o.collection IN (SELECT cid FROM collections) "
+                       "AND o.type = 'marking-definition' AND lower(o.id) = lower(?2) "
+                       "AND f.origin IS ?3 "
+                       "ORDER BY o.collection = ?1 DESC, o.version_us DESC LIMIT 1",
     [ST_AUDIT_INSERT] = "INSERT INTO audit_leaves(idx, kind, at_us, partner, salt, record, "
                         "commitment, leaf_hash) VALUES ((SELECT coalesce(max(idx) + 1, 0) "
                         "FROM audit_leaves), ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -1465,6 +1529,12 @@ struct view {
     struct tq_store_release_view_data *d;
     int64_t *pids; /* pids[i] is the key of d->partners[i] */
     bool *released;
+    /*
+     * A rewrite's clock of the collection being decided (its last_date_added): a release row
+     * that did not exist before the rewrite is dated from it, so that it sorts after everything
+     * the partner could have read already.
+     */
+    int64_t last_added;
 };
 
 static void view_cleanup(struct view *v)
@@ -1535,7 +1605,10 @@ static tq_rc view_load(struct conn *c, struct view *v, struct tq_err *err)
     return TQ_OK;
 }
 
-/* Point the view at one collection: its UUID and its agreed default. */
+static tq_rc collect_names(struct conn *c, sqlite3_stmt *st, char ***out, size_t *n_out,
+                           struct tq_err *err);
+
+/* Point the view at one collection: its UUID, its agreed default and its grants. */
 static tq_rc view_collection(struct conn *c, struct view *v, int64_t cid, const char *uuid,
                              struct tq_err *err)
 {
@@ -1563,6 +1636,17 @@ static tq_rc view_collection(struct conn *c, struct view *v, int64_t cid, const 
     stmt_done(st);
     d->view.collection_id = d->collection_id;
     d->view.default_audience = d->default_audience;
+    tq_store_names_free(d->granted, d->view.n_granted);
+    d->granted = NULL;
+    d->view.n_granted = 0;
+    if (rc == TQ_OK)
+        rc = stmt_get(c, ST_GRANTED, &st, err);
+    if (rc == TQ_OK) {
+        bind_text(st, 1, uuid);
+        rc = collect_names(c, st, &d->granted, &d->view.n_granted, err);
+        stmt_done(st);
+    }
+    d->view.granted = (const char *const *)d->granted;
     return rc;
 }
 
@@ -1578,6 +1662,38 @@ static tq_rc collection_uuid(struct conn *c, const char *id_or_alias, char uuid[
  * so it is first and last for every partner it goes to; otherwise the flags are written 0 and
  * the caller recomputes them for the whole object (release_reflag).
  */
+/*
+ * The date a rewrite gives release row (pid, cid, da) in the partner's view: the one it had
+ * before the rewrite when it existed, else the next tick of the collection's clock.
+ */
+static tq_rc release_added(struct conn *c, struct view *v, int64_t pid, int64_t cid, int64_t da,
+                           int64_t *added, struct tq_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    tq_rc rc;
+    int src;
+
+    rc = stmt_get(c, ST_REL_BEFORE_ADDED, &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, pid);
+    sqlite3_bind_int64(st, 2, cid);
+    sqlite3_bind_int64(st, 3, da);
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW) {
+        *added = sqlite3_column_int64(st, 0);
+    } else if (src == SQLITE_DONE) {
+        int64_t now = tq_time_now_us();
+
+        v->last_added = now > v->last_added ? now : v->last_added + 1;
+        *added = v->last_added;
+    } else {
+        rc = db_fail(err, c->db, src, "read earlier release");
+    }
+    stmt_done(st);
+    return rc;
+}
+
 static tq_rc release_version(struct conn *c, struct view *v, int64_t cid, int64_t da,
                              const struct tq_store_facts *f, bool fresh, tq_store_decide_cb decide,
                              void *ud, const struct audit_put *audit, struct tq_err *err)
@@ -1585,6 +1701,7 @@ static tq_rc release_version(struct conn *c, struct view *v, int64_t cid, int64_
     struct tq_store_audit_event ev = {0};
     sqlite3_stmt *st = NULL;
     size_t i, n = v->d->view.n_partners;
+    int64_t added = da;
     tq_rc rc;
     int src;
 
@@ -1600,11 +1717,17 @@ static tq_rc release_version(struct conn *c, struct view *v, int64_t cid, int64_
     for (i = 0; i < n && rc == TQ_OK; i++) {
         if (!v->released[i])
             continue;
+        /* A put releases a version as it is stored; a rewrite may release it later. */
+        if (!audit)
+            rc = release_added(c, v, v->pids[i], cid, da, &added, err);
+        if (rc)
+            break;
         sqlite3_bind_int64(st, 1, v->pids[i]);
         sqlite3_bind_int64(st, 2, cid);
         sqlite3_bind_int64(st, 3, da);
         sqlite3_bind_int(st, 4, fresh);
         sqlite3_bind_int(st, 5, fresh);
+        sqlite3_bind_int64(st, 6, added);
         src = sqlite3_step(st);
         if (src != SQLITE_DONE)
             rc = db_fail(err, c->db, src, "write release");
@@ -1643,6 +1766,9 @@ static tq_rc insert_facts(struct conn *c, int64_t cid, int64_t da, const struct 
     bind_text(st, 7, f->remote_collection);
     sqlite3_bind_int64(st, 8, f->received_us);
     sqlite3_bind_blob(st, 9, sha256, 32, SQLITE_STATIC);
+    bind_text(st, 10, f->restrict_to);
+    bind_text(st, 11, f->pending);
+    bind_text(st, 12, f->not_understood);
     src = sqlite3_step(st);
     if (src != SQLITE_DONE)
         rc = db_fail(err, c->db, src, "write release facts");
@@ -1911,9 +2037,10 @@ static tq_rc sqlite_query(struct tq_store *store, const struct tq_store_query *q
         goto out;
 
     /*
-     * date_added is unique within a collection (UNIQUE (collection, date_added_us)), so the
-     * (date_added, id) order is the date_added order and "strictly after the cursor" is
-     * "date_added greater than the cursor's"; added_after is the same kind of bound.
+     * date_added is unique within a collection (UNIQUE (collection, date_added_us)), and a
+     * partner's within its view of it (the releases key), so the (date_added, id) order is the
+     * date_added order and "strictly after the cursor" is "date_added greater than the
+     * cursor's"; added_after is the same kind of bound.
      */
     if (q->has_added_after) {
         has_lower = true;
@@ -1947,8 +2074,11 @@ static tq_rc sqlite_query(struct tq_store *store, const struct tq_store_query *q
      * docs/internals/store.md).
      */
     by_id = q->object_id || q->n_ids;
-    sb_add(b, with_json ? "SELECT o.id, o.date_added_us, o.version_us, o.spec_version, o.json"
-                        : "SELECT o.id, o.date_added_us, o.version_us, o.spec_version");
+    /* A partner's date_added is when the version was released to it (releases.added_us). */
+    sb_add(b, q->partner ? "SELECT o.id, r.added_us, o.version_us, o.spec_version, o.date_added_us"
+                         : "SELECT o.id, o.date_added_us, o.version_us, o.spec_version, "
+                           "o.date_added_us");
+    sb_add(b, with_json ? ", o.json" : "");
     if (!q->partner) {
         sb_int(b, " FROM objects o WHERE o.collection = ?", cid);
     } else if (by_id) {
@@ -1960,8 +2090,9 @@ static tq_rc sqlite_query(struct tq_store *store, const struct tq_store_query *q
                pid);
     } else {
         /*
-         * The partner's own rows in date_added order (the releases primary key), each joined to
-         * its object: a page reads only what the partner may see, however much is withheld.
+         * The partner's own rows in the order they were released to it (the releases primary
+         * key), each joined to its object: a page reads only what the partner may see, however
+         * much is withheld.
          */
         sb_int(b, " FROM releases r CROSS JOIN objects o WHERE r.pid = ?", pid);
         sb_int(b, " AND r.collection = ? AND o.rid = r.rid", cid);
@@ -1974,9 +2105,9 @@ static tq_rc sqlite_query(struct tq_store *store, const struct tq_store_query *q
     }
     if (has_lower)
         sb_int(b,
-               by_id        ? " AND +o.date_added_us > ?"
-               : q->partner ? " AND r.date_added_us > ?"
-                            : " AND o.date_added_us > ?",
+               q->partner ? " AND r.added_us > ?"
+               : by_id    ? " AND +o.date_added_us > ?"
+                          : " AND o.date_added_us > ?",
                lower);
     sb_str_list(b, "o.id", q->ids, q->n_ids);
     sb_str_list(b, by_id ? "+o.type" : "o.type", q->types, q->n_types);
@@ -1987,9 +2118,10 @@ static tq_rc sqlite_query(struct tq_store *store, const struct tq_store_query *q
         sb_versions(b, q, TQ_MATCH_LAST, "o.is_first", "o.is_last", "o.version_us");
     /* One row beyond the page tells whether more remain, without a COUNT. */
     sb_int(b,
-           by_id        ? " ORDER BY +o.date_added_us LIMIT ?"
-           : q->partner ? " ORDER BY r.date_added_us LIMIT ?"
-                        : " ORDER BY o.date_added_us LIMIT ?",
+           q->partner && by_id ? " ORDER BY +r.added_us LIMIT ?"
+           : q->partner        ? " ORDER BY r.added_us LIMIT ?"
+           : by_id             ? " ORDER BY +o.date_added_us LIMIT ?"
+                               : " ORDER BY o.date_added_us LIMIT ?",
            (int64_t)limit + 1);
 
     rc = sb_prepare(c, b, &st, err);
@@ -2012,11 +2144,12 @@ static tq_rc sqlite_query(struct tq_store *store, const struct tq_store_query *q
         row.date_added_us = sqlite3_column_int64(st, 1);
         row.version_us = sqlite3_column_int64(st, 2);
         row.spec_version = (const char *)sqlite3_column_text(st, 3);
+        row.stored_us = sqlite3_column_int64(st, 4);
         row.json = NULL;
         row.json_len = 0;
         if (with_json) {
-            row.json = (const char *)sqlite3_column_text(st, 4);
-            row.json_len = (size_t)sqlite3_column_bytes(st, 4);
+            row.json = (const char *)sqlite3_column_text(st, 5);
+            row.json_len = (size_t)sqlite3_column_bytes(st, 5);
         }
         if (!row.id || !row.spec_version || (with_json && !row.json)) {
             rc = db_fail(err, c->db, SQLITE_NOMEM, "read object row");
@@ -2307,9 +2440,6 @@ out:
     conn_put(s, c);
     return rc;
 }
-
-static tq_rc collect_names(struct conn *c, sqlite3_stmt *st, char ***out, size_t *n_out,
-                           struct tq_err *err);
 
 static tq_rc sqlite_user_list(struct tq_store *store, char ***names_out, size_t *n_out,
                               struct tq_err *err)
@@ -2708,6 +2838,64 @@ static tq_rc change_partner_put(struct conn *c, const struct tq_partner *p, stru
     return rc;
 }
 
+/* A grant of read (is_member) on a collection or "*" to a principal; never write for partners. */
+static tq_rc change_perm(struct conn *c, const struct tq_store_change *ch, struct tq_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    char key[37];
+    tq_rc rc;
+    int src;
+
+    rc = perm_collection_key(c, ch->collection_id, true, key, err);
+    if (rc == TQ_OK)
+        rc = stmt_get(c, ST_PERM_SET, &st, err);
+    if (rc)
+        return rc;
+    bind_text(st, 1, ch->name);
+    bind_text(st, 2, key);
+    sqlite3_bind_int(st, 3, ch->is_member);
+    sqlite3_bind_int(st, 4, 0);
+    src = sqlite3_step(st);
+    if (src == SQLITE_CONSTRAINT_FOREIGNKEY || src == SQLITE_CONSTRAINT_TRIGGER ||
+        src == SQLITE_CONSTRAINT)
+        rc = tq_err_set(err, TQ_ENOTFOUND, "store: no user or partner '%.64s'", ch->name);
+    else if (src != SQLITE_DONE)
+        rc = db_fail(err, c->db, src, "set permission");
+    stmt_done(st);
+    return rc;
+}
+
+/* New facts for stored versions of one collection (a marking they were waiting for arrived). */
+static tq_rc change_facts(struct conn *c, const struct tq_store_change *ch, struct tq_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t cid = 0;
+    tq_rc rc;
+    int src;
+
+    rc = collection_resolve(c, ch->collection_id, &cid, NULL, err);
+    if (rc == TQ_OK)
+        rc = stmt_get(c, ST_FACTS_UPDATE, &st, err);
+    for (size_t i = 0; rc == TQ_OK && i < ch->n_facts; i++) {
+        const struct tq_store_facts *f = &ch->facts[i];
+
+        sqlite3_bind_int64(st, 1, cid);
+        sqlite3_bind_int64(st, 2, ch->facts_at[i]);
+        sqlite3_bind_int(st, 3, f->tlp);
+        sqlite3_bind_int(st, 4, f->no_further_sharing);
+        bind_text(st, 5, f->release_to);
+        bind_text(st, 6, f->restrict_to);
+        bind_text(st, 7, f->pending);
+        bind_text(st, 8, f->not_understood);
+        src = sqlite3_step(st);
+        if (src != SQLITE_DONE)
+            rc = db_fail(err, c->db, src, "update release facts");
+        sqlite3_reset(st);
+    }
+    stmt_done(st);
+    return rc;
+}
+
 /*
  * Apply one configuration change inside the open write transaction. Whatever visibility the
  * change could take away is dropped here, so that the change alone never leaves a partner
@@ -2779,6 +2967,10 @@ static tq_rc change_apply(struct conn *c, const struct tq_store_change *ch, stru
         if (rc == TQ_OK)
             rc = run_ints(c, ST_REL_DEL_COLL, 1, cid, 0, NULL, "drop collection releases", err);
         return rc;
+    case TQ_CHANGE_PERM_SET:
+        return change_perm(c, ch, err);
+    case TQ_CHANGE_FACTS:
+        return change_facts(c, ch, err);
     }
     return tq_err_set(err, TQ_EINVAL, "store: unknown configuration change");
 }
@@ -2792,6 +2984,26 @@ static void facts_from_row(sqlite3_stmt *st, int col, struct tq_store_facts *f)
     f->origin = (const char *)sqlite3_column_text(st, col + 3);
     f->remote_collection = (const char *)sqlite3_column_text(st, col + 4);
     f->received_us = sqlite3_column_int64(st, col + 5);
+    f->restrict_to = (const char *)sqlite3_column_text(st, col + 6);
+    f->pending = (const char *)sqlite3_column_text(st, col + 7);
+    f->not_understood = (const char *)sqlite3_column_text(st, col + 8);
+}
+
+static const char *dup_or_null(const char *s)
+{
+    return s ? tq_xstrdup(s) : NULL;
+}
+
+/* Owned copies of borrowed facts (tq__store_facts_cleanup frees them). */
+static void facts_dup(const struct tq_store_facts *f, struct tq_store_facts *out)
+{
+    *out = *f;
+    out->release_to = dup_or_null(f->release_to);
+    out->restrict_to = dup_or_null(f->restrict_to);
+    out->pending = dup_or_null(f->pending);
+    out->not_understood = dup_or_null(f->not_understood);
+    out->origin = dup_or_null(f->origin);
+    out->remote_collection = dup_or_null(f->remote_collection);
 }
 
 /*
@@ -2810,7 +3022,12 @@ static tq_rc rewrite_collection(struct conn *c, struct view *v, int64_t cid, con
     tq_rc rc;
     int src;
 
+    int64_t last_before = 0;
+
     rc = view_collection(c, v, cid, uuid, err);
+    if (rc == TQ_OK)
+        rc = collection_resolve(c, uuid, &cid, &last_before, err);
+    v->last_added = last_before;
     if (rc == TQ_OK)
         rc = run_ints(c, ST_REL_DEL_COLL, 1, cid, 0, NULL, "drop collection releases", err);
     if (rc == TQ_OK)
@@ -2850,6 +3067,9 @@ static tq_rc rewrite_collection(struct conn *c, struct view *v, int64_t cid, con
     if (rc == TQ_OK && prev && versions > 1)
         rc = run_simple_bound_obj(c, ST_REL_REFLAG, cid, prev, err);
     tq_free(prev);
+    if (rc == TQ_OK && v->last_added != last_before)
+        rc = run_ints(c, ST_COLL_SET_LAST, 2, cid, v->last_added, NULL, "update last date_added",
+                      err);
     return rc;
 }
 
@@ -2905,6 +3125,7 @@ static tq_rc rel_copy_ensure(struct conn *c, struct tq_err *err)
                   "  partner TEXT NOT NULL,"
                   "  collection INTEGER NOT NULL,"
                   "  date_added_us INTEGER NOT NULL,"
+                  "  added_us INTEGER NOT NULL,"
                   "  PRIMARY KEY (pid, collection, date_added_us)"
                   ") WITHOUT ROWID",
                   "create release copy", err);
@@ -2950,8 +3171,14 @@ static tq_rc rel_copy(struct conn *c, const struct tq_store_change *ch, bool rew
         *track = true;
         return run_simple_text(c, ST_REL_SNAP_GROUP, ch->name, what, err);
     case TQ_CHANGE_COLLECTION_POLICY:
+    case TQ_CHANGE_FACTS:
         *track = true;
         return run_simple_text(c, ST_REL_SNAP_COLL, ch->collection_id, what, err);
+    case TQ_CHANGE_PERM_SET:
+        *track = true;
+        return strcmp(ch->collection_id, "*") == 0
+                   ? run_simple(c, ST_REL_SNAP_ALL, what, err)
+                   : run_simple_text(c, ST_REL_SNAP_COLL, ch->collection_id, what, err);
     case TQ_CHANGE_NONE:
     case TQ_CHANGE_PARTNER_PUT:
     case TQ_CHANGE_GROUP_ADD:
@@ -3160,10 +3387,7 @@ static tq_rc sqlite_version_info_get(struct tq_store *store, const char *collect
     vi.version_us = sqlite3_column_int64(st, 1);
     vi.date_added_us = sqlite3_column_int64(st, 2);
     facts_from_row(st, 3, &f);
-    vi.facts = f;
-    vi.facts.release_to = f.release_to ? tq_xstrdup(f.release_to) : NULL;
-    vi.facts.origin = f.origin ? tq_xstrdup(f.origin) : NULL;
-    vi.facts.remote_collection = f.remote_collection ? tq_xstrdup(f.remote_collection) : NULL;
+    facts_dup(&f, &vi.facts);
     stmt_done(st);
     st = NULL;
     rc = stmt_get(c, ST_VINFO_RELEASED, &st, err);
@@ -3183,8 +3407,9 @@ out:
     return rc;
 }
 
-static tq_rc sqlite_object_json_get(struct tq_store *store, const char *collection_id,
-                                    const char *object_id, char **json_out, struct tq_err *err)
+static tq_rc sqlite_marking_get(struct tq_store *store, const char *collection_id, const char *id,
+                                const char *origin, char **json_out, bool *in_collection,
+                                struct tq_err *err)
 {
     struct sqlite_store *s = from_base(store);
     struct conn *c = NULL;
@@ -3203,22 +3428,74 @@ static tq_rc sqlite_object_json_get(struct tq_store *store, const char *collecti
         if (rc)
             goto out;
     }
-    rc = stmt_get(c, ST_OBJ_JSON_ANY, &st, err);
+    rc = stmt_get(c, ST_MARKING_GET, &st, err);
     if (rc)
         goto out;
     sqlite3_bind_int64(st, 1, cid);
-    bind_text(st, 2, object_id);
+    bind_text(st, 2, id);
+    bind_text(st, 3, origin);
     src = sqlite3_step(st);
-    if (src == SQLITE_ROW)
+    if (src == SQLITE_ROW) {
         *json_out = column_dup(st, 0);
-    else if (src == SQLITE_DONE)
-        rc = tq_err_set(err, TQ_ENOTFOUND, "store: no object '%.*s'", TQ_STIX_ID_MAX, object_id);
-    else
-        rc = db_fail(err, c->db, src, "read object");
+        *in_collection = sqlite3_column_int(st, 1) != 0;
+    } else if (src == SQLITE_DONE) {
+        rc = tq_err_set(err, TQ_ENOTFOUND, "store: no marking-definition '%.*s'", TQ_STIX_ID_MAX,
+                        id);
+    } else {
+        rc = db_fail(err, c->db, src, "read marking-definition");
+    }
 out:
     stmt_done(st);
     conn_put(s, c);
     return rc;
+}
+
+static tq_rc sqlite_pending_list(struct tq_store *store, struct tq_store_pending **out, size_t *n,
+                                 struct tq_err *err)
+{
+    struct sqlite_store *s = from_base(store);
+    struct conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    struct tq_store_pending *v = NULL;
+    struct tq_store_facts f;
+    size_t cap = 0, k = 0;
+    tq_rc rc;
+    int src = SQLITE_DONE;
+
+    rc = conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = stmt_get(c, ST_FACTS_PENDING, &st, err);
+    while (rc == TQ_OK) {
+        src = sqlite3_step(st);
+        if (src != SQLITE_ROW)
+            break;
+        if (k == cap) {
+            cap = cap ? cap * 2 : 16;
+            v = tq_xrealloc(v, cap * sizeof(*v));
+        }
+        memset(&v[k], 0, sizeof(v[k]));
+        snprintf(v[k].collection_id, sizeof(v[k].collection_id), "%s",
+                 (const char *)sqlite3_column_text(st, 0));
+        snprintf(v[k].id, sizeof(v[k].id), "%s", (const char *)sqlite3_column_text(st, 1));
+        v[k].version_us = sqlite3_column_int64(st, 2);
+        v[k].date_added_us = sqlite3_column_int64(st, 3);
+        v[k].json = column_dup(st, 4);
+        facts_from_row(st, 5, &f);
+        facts_dup(&f, &v[k].facts);
+        k++;
+    }
+    if (rc == TQ_OK && src != SQLITE_DONE)
+        rc = db_fail(err, c->db, src, "list pending versions");
+    stmt_done(st);
+    conn_put(s, c);
+    if (rc) {
+        tq_store_pending_free(v, k);
+        return rc;
+    }
+    *out = v;
+    *n = k;
+    return TQ_OK;
 }
 
 /* ---- audit log ------------------------------------------------------------------------ */
@@ -4021,7 +4298,8 @@ static const struct tq_store_ops sqlite_ops = {
     .release_rewrite = sqlite_release_rewrite,
     .release_view_get = sqlite_release_view_get,
     .version_info_get = sqlite_version_info_get,
-    .object_json_get = sqlite_object_json_get,
+    .marking_get = sqlite_marking_get,
+    .pending_list = sqlite_pending_list,
     .audit_append = sqlite_audit_append,
     .audit_size = sqlite_audit_size,
     .audit_hashes = sqlite_audit_hashes,

@@ -374,15 +374,41 @@ void tq_collection_policy_cleanup(struct tq_collection_policy *p)
     p->audience = NULL;
 }
 
+void tq__store_facts_cleanup(struct tq_store_facts *f)
+{
+    tq_free((char *)f->release_to);
+    tq_free((char *)f->restrict_to);
+    tq_free((char *)f->pending);
+    tq_free((char *)f->not_understood);
+    tq_free((char *)f->origin);
+    tq_free((char *)f->remote_collection);
+    memset(f, 0, sizeof(*f));
+}
+
 void tq_store_version_info_cleanup(struct tq_store_version_info *v)
 {
     if (!v)
         return;
-    tq_free((char *)v->facts.release_to);
-    tq_free((char *)v->facts.origin);
-    tq_free((char *)v->facts.remote_collection);
+    tq__store_facts_cleanup(&v->facts);
     tq_store_names_free(v->released_to, v->n_released);
     memset(v, 0, sizeof(*v));
+}
+
+void tq_store_pending_free(struct tq_store_pending *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        tq_free(v[i].json);
+        tq__store_facts_cleanup(&v[i].facts);
+    }
+    tq_free(v);
+}
+
+tq_rc tq_store_pending_list(struct tq_store *store, struct tq_store_pending **out, size_t *n,
+                            struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(out && n, "output");
+    return store->ops->pending_list(store, out, n, err);
 }
 
 static void free_vec(char **v, size_t n)
@@ -397,6 +423,7 @@ void tq_store_release_view_free(struct tq_store_release_view_data *d)
     free_vec(d->partners, d->view.n_partners);
     free_vec(d->member_groups, d->view.n_members);
     free_vec(d->member_partners, d->view.n_members);
+    free_vec(d->granted, d->view.n_granted);
     tq_free(d->collection_id);
     tq_free(d->default_audience);
     tq_free(d);
@@ -428,6 +455,13 @@ static tq_rc check_change(const struct tq_store_change *ch, struct tq_err *err)
         return TQ_OK;
     case TQ_CHANGE_COLLECTION_POLICY:
         CHECK_ARG(ch->collection_id && ch->policy, "collection or policy");
+        return TQ_OK;
+    case TQ_CHANGE_PERM_SET:
+        CHECK_ARG(ch->name && *ch->name && ch->collection_id, "principal or collection");
+        return TQ_OK;
+    case TQ_CHANGE_FACTS:
+        CHECK_ARG(ch->collection_id && (ch->n_facts == 0 || (ch->facts_at && ch->facts)),
+                  "collection or facts");
         return TQ_OK;
     }
     return tq_err_set(err, TQ_EINVAL, "store: unknown configuration change");
@@ -582,12 +616,19 @@ tq_rc tq_store_version_info_get(struct tq_store *store, const char *collection_i
     return store->ops->version_info_get(store, collection_id, object_id, version_us, out, err);
 }
 
-tq_rc tq_store_object_json_get(struct tq_store *store, const char *collection_id,
-                               const char *object_id, char **json_out, struct tq_err *err)
+tq_rc tq_store_marking_get(struct tq_store *store, const char *collection_id, const char *id,
+                           const char *origin, char **json_out, bool *in_collection,
+                           struct tq_err *err)
 {
+    bool in = false;
+    tq_rc rc;
+
     CHECK_STORE(store);
-    CHECK_ARG(object_id && json_out, "object id");
-    return store->ops->object_json_get(store, collection_id, object_id, json_out, err);
+    CHECK_ARG(id && json_out, "marking id");
+    rc = store->ops->marking_get(store, collection_id, id, origin, json_out, &in, err);
+    if (rc == TQ_OK && in_collection)
+        *in_collection = in;
+    return rc;
 }
 
 /* ---- audit log leaves ------------------------------------------------------------------ */

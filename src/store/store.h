@@ -92,8 +92,11 @@ struct tq_store_ops {
     tq_rc (*version_info_get)(struct tq_store *store, const char *collection_id,
                               const char *object_id, int64_t version_us,
                               struct tq_store_version_info *out, struct tq_err *err);
-    tq_rc (*object_json_get)(struct tq_store *store, const char *collection_id,
-                             const char *object_id, char **json_out, struct tq_err *err);
+    tq_rc (*marking_get)(struct tq_store *store, const char *collection_id, const char *id,
+                         const char *origin, char **json_out, bool *in_collection,
+                         struct tq_err *err);
+    tq_rc (*pending_list)(struct tq_store *store, struct tq_store_pending **out, size_t *n,
+                          struct tq_err *err);
     tq_rc (*audit_append)(struct tq_store *store, const struct tq_store_audit_event *ev, size_t n,
                           struct tq_err *err);
     tq_rc (*audit_size)(struct tq_store *store, uint64_t *size, struct tq_err *err);
@@ -150,6 +153,7 @@ struct tq_store_release_view_data {
     char **partners;
     char **member_groups;
     char **member_partners;
+    char **granted;
     char *collection_id;
     char *default_audience;
 };
@@ -160,7 +164,10 @@ struct tq_store {
 };
 
 /* The schema version this build writes (PRAGMA user_version for SQLite). */
-#define TQ_STORE_SCHEMA_VERSION 4
+#define TQ_STORE_SCHEMA_VERSION 5
+
+/* Free the strings of facts filled by a backend (every member owned). */
+void tq__store_facts_cleanup(struct tq_store_facts *f);
 
 /* Default number of pooled connections when tq_store_options.pool_size is 0. */
 #define TQ_STORE_POOL_DEFAULT 8

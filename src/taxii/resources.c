@@ -401,7 +401,7 @@ static void page_note_read(struct page *p, const struct tq_store_row *row)
         p->cap_reads = p->cap_reads ? 2 * p->cap_reads : 128;
         p->read_added = tq_xrealloc(p->read_added, p->cap_reads * sizeof(*p->read_added));
     }
-    p->read_added[p->n_reads++] = row->date_added_us;
+    p->read_added[p->n_reads++] = row->stored_us;
 }
 
 static tq_rc on_row(void *ud, const struct tq_store_row *row)

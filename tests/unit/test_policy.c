@@ -132,7 +132,7 @@ static void marking_obj(struct tq_stix_object *o, const char *const *aud, size_t
     o->modified_us = -1;
 }
 
-static void add_partner(struct tq_store *s, const char *name, uint8_t fp)
+static void add_partner_ungranted(struct tq_store *s, const char *name, uint8_t fp)
 {
     struct tq_partner p;
     struct tq_err err = {0};
@@ -145,6 +145,16 @@ static void add_partner(struct tq_store *s, const char *name, uint8_t fp)
     memset(p.cert_sha256, fp, sizeof(p.cert_sha256));
     if (tq_policy_partner_add(s, &p, &err))
         fail_msg("partner add %s: %s", name, err.msg);
+}
+
+/* A partner granted read on every collection. */
+static void add_partner(struct tq_store *s, const char *name, uint8_t fp)
+{
+    struct tq_err err = {0};
+
+    add_partner_ungranted(s, name, fp);
+    if (tq_policy_partner_grant(s, name, "*", true, &err))
+        fail_msg("partner grant %s: %s", name, err.msg);
 }
 
 static void put(struct tq_store *s, struct tq_stix_object *objs, size_t n, const char *origin,
@@ -256,7 +266,9 @@ static struct tq_store_release_view test_view(int default_tlp, const char *audie
                                       .n_members = 2,
                                       .collection_id = COLL_ID,
                                       .default_tlp = default_tlp,
-                                      .default_audience = audience};
+                                      .default_audience = audience,
+                                      .granted = view_partners,
+                                      .n_granted = 3};
     return v;
 }
 
@@ -310,6 +322,13 @@ static void decide_rules(void **state)
 
     /* rule 2: received objects */
     f.origin = "damascus";
+    f.release_to = "partner:amman";
+    /* without a TLP marking of its own it goes nowhere, whatever the receiving default says */
+    v.default_tlp = TQ_TLP_CLEAR;
+    assert_false(dec(&f, &v, "amman", TQ_POLICY_DENY_NO_OWN_TLP));
+    v.default_tlp = 0;
+    f.release_to = NULL;
+    f.tlp = TQ_TLP_GREEN;
     assert_false(dec(&f, &v, "amman", TQ_POLICY_DENY_NO_RELEASE_TO)); /* no default onward */
     f.release_to = "group:iq-sy,partner:amman";
     assert_true(dec(&f, &v, "amman", TQ_POLICY_ALLOW_RELEASE_TO));
@@ -318,10 +337,7 @@ static void decide_rules(void **state)
     assert_false(dec(&f, &v, "damascus", TQ_POLICY_DENY_ORIGIN));
     f.tlp = TQ_TLP_AMBER_STRICT;
     assert_false(dec(&f, &v, "amman", TQ_POLICY_DENY_STRICT));
-    f.tlp = 0;
-    v.default_tlp = TQ_TLP_AMBER_STRICT; /* the receiving collection's default counts too */
-    assert_false(dec(&f, &v, "amman", TQ_POLICY_DENY_STRICT));
-    v.default_tlp = 0;
+    f.tlp = TQ_TLP_GREEN;
     f.no_further_sharing = true;
     assert_false(dec(&f, &v, "amman", TQ_POLICY_DENY_NFS));
     f.no_further_sharing = false;
@@ -338,6 +354,33 @@ static void decide_rules(void **state)
     f.release_to = "partner:amman";
     tq_policy_decide(&f, &v, "amman", &d);
     assert_int_equal(d.tlp, TQ_TLP_AMBER);
+
+    /* fail closed: what the policy does not hold or understand goes to no one */
+    f = (struct tq_store_facts){.tlp = TQ_TLP_CLEAR, .release_to = "partner:amman"};
+    assert_true(dec(&f, &v, "amman", TQ_POLICY_ALLOW_RELEASE_TO));
+    f.pending = "marking-definition--6b1f3b52-9f8a-4a42-9c6e-0e5d4a1b2c3d";
+    assert_false(dec(&f, &v, "amman", TQ_POLICY_DENY_PENDING));
+    f.pending = NULL;
+    f.not_understood = "marking-definition--6b1f3b52-9f8a-4a42-9c6e-0e5d4a1b2c3d";
+    assert_false(dec(&f, &v, "amman", TQ_POLICY_DENY_NOT_UNDERSTOOD));
+    f.not_understood = NULL;
+    /* granular audiences: every one must name the partner too */
+    f.release_to = "group:iq-sy,partner:amman";
+    f.restrict_to = "partner:amman;group:iq-sy,partner:amman";
+    assert_true(dec(&f, &v, "amman", TQ_POLICY_ALLOW_RELEASE_TO));
+    assert_false(dec(&f, &v, "baghdad", TQ_POLICY_DENY_GRANULAR));
+    f.restrict_to = "partner:amman;,";
+    assert_false(dec(&f, &v, "amman", TQ_POLICY_DENY_GRANULAR));
+    /* received: groups never count onward, in granular audiences either */
+    f.origin = "damascus";
+    f.restrict_to = "group:iq-sy";
+    assert_false(dec(&f, &v, "amman", TQ_POLICY_DENY_GRANULAR));
+    f.origin = NULL;
+    f.restrict_to = NULL;
+    /* rule 4: no grant, no release */
+    v.n_granted = 1; /* amman only */
+    assert_true(dec(&f, &v, "amman", TQ_POLICY_ALLOW_RELEASE_TO));
+    assert_false(dec(&f, &v, "baghdad", TQ_POLICY_DENY_NOT_GRANTED));
 }
 
 /* ---- markings ------------------------------------------------------------------------- */
@@ -463,12 +506,12 @@ static void recompute_on_changes(void **state)
                      TQ_ENOTFOUND);
 
     marking_obj(&m, aud, 1, false, mid);
-    put(fx->store, &m, 1, NULL, NULL); /* no markings itself, default audience empty: nobody */
+    put(fx->store, &m, 1, NULL, NULL); /* no markings of its own: it goes to its own audience */
     obj_make(&o[0], 1, 1000, mid);
     obj_make(&o[1], 2, 1000, NULL);
     obj_make(&o[2], 3, 1000, TQ_TLP_RED_ID);
     put(fx->store, o, 3, NULL, NULL);
-    assert_int_equal(visible(fx->store, "baghdad"), 1);
+    assert_int_equal(visible(fx->store, "baghdad"), 2); /* the marking-definition and object 1 */
     assert_int_equal(visible(fx->store, "damascus"), 0);
     assert_int_equal(visible(fx->store, "amman"), 0);
     assert_int_equal(visible(fx->store, "nobody"), 0);
@@ -476,20 +519,20 @@ static void recompute_on_changes(void **state)
 
     /* membership grows and shrinks */
     assert_int_equal(tq_policy_group_member_set(fx->store, "iq-sy", "damascus", true, &err), TQ_OK);
-    assert_int_equal(visible(fx->store, "damascus"), 1);
+    assert_int_equal(visible(fx->store, "damascus"), 2);
     assert_int_equal(tq_policy_group_member_set(fx->store, "iq-sy", "baghdad", false, &err), TQ_OK);
     assert_int_equal(visible(fx->store, "baghdad"), 0);
-    assert_int_equal(visible(fx->store, "damascus"), 1);
+    assert_int_equal(visible(fx->store, "damascus"), 2);
 
     /* the collection default reaches unmarked local objects (never RED) */
     assert_int_equal(
         tq_policy_collection_default_set(fx->store, "main", TQ_TLP_GREEN, "partner:amman", &err),
         TQ_OK);
-    assert_int_equal(visible(fx->store, "amman"), 2); /* the marking-definition and object 2 */
+    assert_int_equal(visible(fx->store, "amman"), 1); /* object 2 (the marking has its own) */
     assert_int_equal(
         tq_policy_collection_default_set(fx->store, "main", TQ_TLP_GREEN, "everyone", &err),
         TQ_EINVAL);
-    assert_int_equal(visible(fx->store, "amman"), 2); /* nothing changed */
+    assert_int_equal(visible(fx->store, "amman"), 1); /* nothing changed */
 
     /* a plain store change narrows at once: deleting the group withholds what it released */
     assert_int_equal(tq_store_group_delete(fx->store, "iq-sy", &err), TQ_OK);
@@ -498,7 +541,7 @@ static void recompute_on_changes(void **state)
     assert_int_equal(tq_policy_partner_remove(fx->store, "amman", &err), TQ_OK);
     assert_int_equal(visible(fx->store, "amman"), 0);
     add_partner(fx->store, "amman", 3);
-    assert_int_equal(visible(fx->store, "amman"), 2);
+    assert_int_equal(visible(fx->store, "amman"), 1);
 
     /* objects stored around the policy are invisible until recomputed */
     {
@@ -506,9 +549,9 @@ static void recompute_on_changes(void **state)
 
         obj_make(&x, 9, 1000, NULL);
         assert_int_equal(tq_store_put(fx->store, COLL_ID, &x, 1, NULL, NULL, &err), TQ_OK);
-        assert_int_equal(visible(fx->store, "amman"), 2);
+        assert_int_equal(visible(fx->store, "amman"), 1);
         assert_int_equal(tq_policy_recompute(fx->store, NULL, &err), TQ_OK);
-        assert_int_equal(visible(fx->store, "amman"), 3);
+        assert_int_equal(visible(fx->store, "amman"), 2);
         tq_free(x.json);
     }
     tq_free(m.json);
@@ -705,7 +748,7 @@ static void partners_and_groups(void **state)
     assert_int_equal(tq_store_group_members(fx->store, "iq-sy", &names, &n, &err), TQ_OK);
     assert_int_equal(n, 1);
     tq_store_names_free(names, n);
-    add_partner(fx->store, "baghdad", 1);
+    add_partner_ungranted(fx->store, "baghdad", 1);
     {
         bool r = true, w = true;
 
@@ -763,6 +806,14 @@ struct model {
     int64_t mark_da[M_MARKS];
     struct m_version v[M_VERSIONS];
     size_t n;
+    /*
+     * Each row's date_added in partner p's view: when it was released to p. 0: not released;
+     * -1: released by the last configuration change, at a date the next walk learns (it must
+     * sort after floor[p], everything p could have seen before the change).
+     */
+    int64_t pda[M_PARTNERS][M_VERSIONS];
+    int64_t mpda[M_PARTNERS][M_MARKS];
+    int64_t floor[M_PARTNERS];
 };
 
 static bool in_audience(const struct model *m, unsigned partners, unsigned groups, int p)
@@ -796,7 +847,8 @@ static bool m_allowed(const struct model *m, const struct m_version *v, int p)
         return false;
     /* any releasability marking, even one naming nobody, is an explicit audience */
     if (v->origin >= 0) {
-        if (tlp == TQ_TLP_AMBER_STRICT || nfs || !v->marks || v->origin == p)
+        /* without a TLP of its own, its originator's default is unknown here: not onward */
+        if (!v->tlp || tlp == TQ_TLP_AMBER_STRICT || nfs || !v->marks || v->origin == p)
             return false;
         return in_audience(m, rp, 0, p); /* the originator's groups are not ours to expand */
     }
@@ -805,12 +857,39 @@ static bool m_allowed(const struct model *m, const struct m_version *v, int p)
     return in_audience(m, m->def_partners, m->def_groups, p);
 }
 
-/* A marking-definition version as the model sees it: local, no markings of its own. */
-static bool m_mark_allowed(const struct model *m, int p)
+/*
+ * A releasability marking-definition as the model sees it: local, no markings of its own, so
+ * it marks itself: it goes to its own audience.
+ */
+static bool m_mark_allowed(const struct model *m, size_t i, int p)
 {
-    struct m_version v = {.origin = -1};
+    return in_audience(m, m->marks[i].partners, m->marks[i].groups, p);
+}
 
-    return m_allowed(m, &v, p);
+/* The partner dates after puts (known: the date a version was stored) or a change (learned). */
+static void m_release_dates(struct model *m, bool put)
+{
+    size_t i;
+    int p;
+
+    for (p = 0; p < M_PARTNERS; p++) {
+        for (i = 0; i < M_MARKS; i++)
+            if (m->mpda[p][i] > m->floor[p])
+                m->floor[p] = m->mpda[p][i];
+        for (i = 0; i < m->n; i++)
+            if (m->pda[p][i] > m->floor[p])
+                m->floor[p] = m->pda[p][i];
+        for (i = 0; i < M_MARKS; i++)
+            m->mpda[p][i] = !m_mark_allowed(m, i, p) ? 0
+                            : m->mpda[p][i]          ? m->mpda[p][i]
+                            : put                    ? m->mark_da[i]
+                                                     : -1;
+        for (i = 0; i < m->n; i++)
+            m->pda[p][i] = !m_allowed(m, &m->v[i], p) ? 0
+                           : m->pda[p][i]             ? m->pda[p][i]
+                           : put                      ? m->v[i].da
+                                                      : -1;
+    }
 }
 
 struct m_row {
@@ -838,10 +917,10 @@ static size_t m_expect(const struct model *m, int p, unsigned flags, const char 
     char id[TQ_STIX_ID_MAX];
 
     for (i = 0; i < M_MARKS; i++) {
-        if (only || !m_mark_allowed(m, p) || m->mark_da[i] <= after)
+        if (only || !m->mpda[p][i] || m->mpda[p][i] <= after)
             continue;
         snprintf(out[n].id, TQ_STIX_ID_MAX, "%s", m->marks[i].id);
-        out[n].da = m->mark_da[i];
+        out[n].da = m->mpda[p][i];
         out[n].version_us = 1000;
         n++;
     }
@@ -849,7 +928,7 @@ static size_t m_expect(const struct model *m, int p, unsigned flags, const char 
         const struct m_version *v = &m->v[i];
         bool keep = true;
 
-        if (!m_allowed(m, v, p) || v->da <= after)
+        if (!m->pda[p][i] || m->pda[p][i] <= after)
             continue;
         obj_id(v->obj, id);
         if (only && strcmp(only, id) != 0)
@@ -870,7 +949,7 @@ static size_t m_expect(const struct model *m, int p, unsigned flags, const char 
         if (!keep)
             continue;
         snprintf(out[n].id, TQ_STIX_ID_MAX, "%s", id);
-        out[n].da = v->da;
+        out[n].da = m->pda[p][i];
         out[n].version_us = v->version_us;
         n++;
     }
@@ -980,6 +1059,20 @@ static void m_put_marks(struct tq_store *s, struct model *m)
         marking_obj(&o[i], aud, n, mk->nfs, mk->id);
     }
     put(s, o, M_MARKS, NULL, m->mark_da);
+    /*
+     * Received objects resolve markings only among those received from the same partner: each
+     * partner sent the same definitions too, into a collection of its own.
+     */
+    for (k = 0; k < M_PARTNERS; k++) {
+        struct tq_collection c = {.title = "Received"};
+        struct tq_policy_origin org = {.partner = m_partner[k]};
+        struct tq_err err = {0};
+
+        snprintf(c.id, sizeof(c.id), "%08zx-2222-4333-8444-555555555555", k);
+        if (tq_store_collection_add(s, &c, &err) ||
+            tq_policy_put(s, c.id, o, M_MARKS, &org, NULL, NULL, &err))
+            fail_msg("received markings: %s", err.msg);
+    }
     objs_free(o, M_MARKS);
 }
 
@@ -1027,7 +1120,55 @@ static void m_put_objects(struct tq_store *s, struct model *m)
     }
 }
 
-static size_t m_check_all(struct tq_store *s, const struct model *m)
+/*
+ * Read every version released to partner p and learn the dates of those released by the last
+ * change: each must be a row the model releases, sort after everything p could see before, and
+ * every other row must keep the date it had.
+ */
+static void m_learn(struct tq_store *s, struct model *m, int p)
+{
+    struct page_rows *pr = tq_xcalloc(1, sizeof(*pr));
+    struct tq_store_query q = {.collection_id = COLL_ID,
+                               .limit = M_VERSIONS + M_MARKS,
+                               .version_flags = TQ_MATCH_ALL,
+                               .partner = m_partner[p]};
+    struct tq_store_page_info info;
+    struct tq_err err = {0};
+    int64_t prev = 0, *d;
+    size_t i, k, want = 0;
+    char id[TQ_STIX_ID_MAX];
+
+    if (tq_store_query(s, &q, false, page_cb, pr, &info, &err))
+        fail_msg("query: %s", err.msg);
+    for (i = 0; i < pr->n; i++) {
+        d = NULL;
+        for (k = 0; k < M_MARKS && !d; k++)
+            if (strcmp(pr->r[i].id, m->marks[k].id) == 0)
+                d = &m->mpda[p][k];
+        for (k = 0; k < m->n && !d; k++) {
+            obj_id(m->v[k].obj, id);
+            if (strcmp(pr->r[i].id, id) == 0 && pr->r[i].version_us == m->v[k].version_us)
+                d = &m->pda[p][k];
+        }
+        if (!d || !*d)
+            fail_msg("partner %s sees %s, which the model withholds", m_partner[p], pr->r[i].id);
+        assert_true(pr->r[i].da > prev);
+        prev = pr->r[i].da;
+        if (*d == -1) {
+            assert_true(pr->r[i].da > m->floor[p]);
+            *d = pr->r[i].da;
+        }
+        assert_int_equal(pr->r[i].da, *d);
+    }
+    for (k = 0; k < M_MARKS; k++)
+        want += m->mpda[p][k] != 0;
+    for (k = 0; k < m->n; k++)
+        want += m->pda[p][k] != 0;
+    assert_int_equal(pr->n, want);
+    tq_free(pr);
+}
+
+static size_t m_check_all(struct tq_store *s, struct model *m)
 {
     static const unsigned flag_sets[] = {TQ_MATCH_LAST, TQ_MATCH_FIRST, TQ_MATCH_ALL,
                                          TQ_MATCH_FIRST | TQ_MATCH_LAST};
@@ -1036,6 +1177,7 @@ static size_t m_check_all(struct tq_store *s, const struct model *m)
     int p;
 
     for (p = 0; p < M_PARTNERS; p++) {
+        m_learn(s, m, p);
         /* listings and manifests: pages of random size, with and without added_after */
         for (i = 0; i < 4; i++) {
             int64_t after = rnd_below(3) == 0 && m->n ? m->v[rnd_below(m->n)].da : 0;
@@ -1080,6 +1222,7 @@ static void model_never_leaks(void **state)
     }
     m_put_marks(fx->store, m);
     m_put_objects(fx->store, m);
+    m_release_dates(m, true);
     checks += m_check_all(fx->store, m);
     for (round = 0; round < 6; round++) {
         switch (rnd_below(3)) {
@@ -1113,6 +1256,7 @@ static void model_never_leaks(void **state)
             assert_int_equal(tq_policy_recompute(fx->store, NULL, &err), TQ_OK);
             break;
         }
+        m_release_dates(m, false);
         checks += m_check_all(fx->store, m);
     }
     printf("model: %zu versions, %zu checks, 0 leaks\n", m->n, checks);

@@ -304,7 +304,7 @@ static void open_sets_wal_and_schema(void **state)
     sqlite3_finalize(st);
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 4);
+    assert_int_equal(sqlite3_column_int(st, 0), 5);
     sqlite3_finalize(st);
     sqlite3_close(db);
 }
@@ -1885,7 +1885,7 @@ static void alarms_round_trip(void **state)
 }
 
 /* A version 3 database (before witnessing) is migrated to version 4 at open. */
-static void migrate_v3_to_v4(void **state)
+static void migrate_v3_to_v5(void **state)
 {
     struct fixture *f = *state;
     struct tq_store_witness w;
@@ -1899,7 +1899,11 @@ static void migrate_v3_to_v4(void **state)
     assert_int_equal(sqlite3_exec(db,
                                   "DROP TABLE witness; DROP TABLE audit_alarms; "
                                   "DROP INDEX audit_leaves_at; DROP INDEX audit_leaves_partner; "
-                                  "DROP TABLE audit_receipts; PRAGMA user_version = 3",
+                                  "DROP TABLE audit_receipts; DROP INDEX facts_pending; "
+                                  "ALTER TABLE facts DROP COLUMN restrict_to; "
+                                  "ALTER TABLE facts DROP COLUMN pending; "
+                                  "ALTER TABLE facts DROP COLUMN not_understood; "
+                                  "PRAGMA user_version = 3",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
@@ -1921,7 +1925,7 @@ static void migrate_v3_to_v4(void **state)
     sqlite3_finalize(st);
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 4);
+    assert_int_equal(sqlite3_column_int(st, 0), 5);
     sqlite3_finalize(st);
     sqlite3_close(db);
 }
@@ -1952,7 +1956,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(witness_state_compare_and_swap, setup, teardown),
         cmocka_unit_test_setup_teardown(witness_state_race, setup, teardown),
         cmocka_unit_test_setup_teardown(alarms_round_trip, setup, teardown),
-        cmocka_unit_test_setup_teardown(migrate_v3_to_v4, setup, teardown),
+        cmocka_unit_test_setup_teardown(migrate_v3_to_v5, setup, teardown),
     };
 
     if (argc > 1)

@@ -746,6 +746,8 @@ static void add_third_partner(void)
         fail_msg("node c: %s", err.msg);
     add_partner(&w.a, &c);
     tq_node_close(c.node);
+    /* A release needs the grant as well as the policy. */
+    assert_int_equal(tq_policy_partner_grant(sa, "c", w.a.shared, true, &err), TQ_OK);
     assert_int_equal(tq_policy_group_add(sa, "bc", &err), TQ_OK);
     assert_int_equal(tq_policy_group_member_set(sa, "bc", "b", true, &err), TQ_OK);
     assert_int_equal(tq_policy_group_member_set(sa, "bc", "c", true, &err), TQ_OK);
