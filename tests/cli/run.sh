@@ -109,6 +109,7 @@ check "init a partner node" "$TQ" init --home "$P" --title "partner node"
 "$TQ" identity --home "$P" --pem >"$WORK/p.pem" 2>/dev/null
 PKEY=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sign_pubkey"])' "$WORK/p.id" 2>/dev/null)
 check "partner add" "$TQ" partner add damascus --url https://127.0.0.1:9 --cert "$WORK/p.pem" --key "$PKEY" --home "$H"
+check "partner grant border" "$TQ" partner grant damascus border --home "$H"
 check "collection policy releases border to damascus" "$TQ" collection policy border --tlp green --audience partner:damascus --home "$H"
 cat >"$WORK/proofobj.json" <<'J'
 {"type":"bundle","id":"bundle--5b0e4b2e-9c53-4c8e-9d0a-1f0e6a3b8c11","objects":[
