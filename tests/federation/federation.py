@@ -22,34 +22,27 @@
 # objects get none; finally amman rewrites a leaf of its log and damascus drops one, each signing
 # afresh, and the partner's next sync from each raises an alarm with the evidence kept.
 # Prints the number of cases and of leaks, then "N passed, N failed".
-import base64
-import http.client
 import json
 import os
 import random
 import shutil
 import signal
-import ssl
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fedlib  # noqa: E402
+from fedlib import EXT, TLP, now  # noqa: E402,F401
+
 TQ = os.path.abspath(sys.argv[1])
 SEED = int(sys.argv[2]) if len(sys.argv) > 2 else random.randrange(1 << 30)
 ROUNDS = int(os.environ.get("TQ_FED_ROUNDS", "8"))
 PER_ROUND = int(os.environ.get("TQ_FED_OBJECTS", "400"))
 rng = random.Random(SEED)
-TAXII = "application/taxii+json;version=2.1"
-EXT = "extension-definition--2f6f5c1e-8a4b-4c3d-9e1f-7a6b5c4d3e21"
-TLP = {
-    "clear": "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
-    "green": "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
-    "amber": "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
-    "amber+strict": "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
-    "red": "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
-}
 NODES = ["baghdad", "damascus", "amman"]
 # Each node's own view of the groups. Damascus counts amman in iq-sy (a configuration the
 # others do not share): that decides damascus's own objects, and must never widen what
@@ -71,70 +64,11 @@ def check(ok, what):
 
 
 def run(*args, home=None, stdin=None, ok=True):
-    cmd = [TQ, *args] + (["--home", home] if home else [])
-    p = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=300)
-    if ok and p.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)}: exit {p.returncode}: {p.stderr.strip()[-500:]}")
-    return p
+    return fedlib.run(TQ, *args, home=home, stdin=stdin, ok=ok)
 
 
-class Node:
-    def __init__(self, name):
-        self.name = name
-        self.home = os.path.join(WORK, name)
-        self.proc = None
-        self.port = None
-        run("init", "--title", f"{name} node", home=self.home)
-        run("user", "add", "analyst", "--password-stdin", "--read=*", "--write=*",
-            home=self.home, stdin="analyst-pw\n")
-        self.cert = os.path.join(self.home, "tls", "cert.pem")
-        self.key = os.path.join(self.home, "tls", "key.pem")
-        self.identity = "identity--" + str(uuid.uuid5(uuid.NAMESPACE_DNS, name + ".tansiq"))
-
-    def start(self):
-        port = self.port or 0
-        self.log = open(os.path.join(WORK, self.name + ".log"), "a")
-        self.proc = subprocess.Popen([TQ, "serve", "--home", self.home, "--listen",
-                                      f"127.0.0.1:{port}"], stdout=subprocess.PIPE,
-                                     stderr=self.log, text=True)
-        line = self.proc.stdout.readline().strip()
-        if not line.startswith("https://"):
-            raise RuntimeError(f"{self.name} did not start: {line!r}")
-        self.port = int(line.rsplit(":", 1)[1].split("/")[0])
-        self.url = f"https://127.0.0.1:{self.port}"
-
-    def kill(self):
-        if self.proc:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait()
-            self.proc = None
-
-    def stop(self):
-        if self.proc:
-            self.proc.terminate()
-            self.proc.wait(timeout=30)
-            self.proc = None
-
-    def ctx(self, as_partner=None):
-        c = ssl.create_default_context(cafile=self.cert)
-        c.check_hostname = False  # the certificate is pinned by cafile; its SAN is 127.0.0.1
-        if as_partner:
-            c.load_cert_chain(as_partner.cert, as_partner.key)
-        return c
-
-    def request(self, method, path, body=None, as_partner=None):
-        h = {"Accept": TAXII}
-        if body is not None:
-            h["Content-Type"] = TAXII
-        if not as_partner:
-            h["Authorization"] = "Basic " + base64.b64encode(b"analyst:analyst-pw").decode()
-        c = http.client.HTTPSConnection("127.0.0.1", self.port, context=self.ctx(as_partner),
-                                        timeout=60)
-        c.request(method, path, body=body, headers=h)
-        r = c.getresponse()
-        data = r.read()
-        c.close()
-        return r.status, data
+def Node(name):
+    return fedlib.Node(TQ, WORK, name)
 
 
 nodes = {n: Node(n) for n in NODES}
@@ -143,26 +77,12 @@ for n in nodes.values():
 
 
 def setup_partners():
+    fedlib.register_partners(list(nodes.values()), grant="*")
     for a in nodes.values():
-        for b in nodes.values():
-            if a is b:
-                continue
-            pub = open(os.path.join(b.home, "identity.pub")).read().strip()
-            run("partner", "add", b.name, "--url", b.url, "--cert", b.cert, "--key", pub,
-                home=a.home)
-            run("partner", "grant", b.name, "*", home=a.home)
-        for g, members in GROUPS[a.name].items():
-            run("group", "add", g, home=a.home)
-            for m in members - {a.name}:
-                run("group", "member", g, m, home=a.home)
+        fedlib.set_groups(a, GROUPS[a.name])
         # objects without their own releasability (the marking-definitions) go to everyone
         run("collection", "policy", "shared", "--tlp", "green", "--audience", "group:iq-sy-jo",
             home=a.home)
-
-
-def now():
-    t = time.time()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%03dZ" % (int(t * 1000) % 1000)
 
 
 AUDIENCES = [("group:iq-sy",), ("group:iq-sy-jo",), ("partner:baghdad",), ("partner:damascus",),
