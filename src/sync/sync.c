@@ -819,6 +819,92 @@ out:
     return rc;
 }
 
+/* ---- collections no longer readable ------------------------------------------------------ */
+
+/* A new stats entry for a collection of this run. */
+static struct tq_sync_collection_stats *coll_stats(struct run *r, const char *remote_id,
+                                                   const char *local_id)
+{
+    struct tq_sync_collection_stats *cs;
+
+    r->stats->colls =
+        tq_xrealloc(r->stats->colls, (r->stats->n_colls + 1) * sizeof(*r->stats->colls));
+    cs = &r->stats->colls[r->stats->n_colls++];
+    memset(cs, 0, sizeof(*cs));
+    cs->remote_id = tq_xstrdup(remote_id);
+    cs->local_id = tq_xstrdup(local_id);
+    return cs;
+}
+
+static bool readable(const struct tq_client_collection *colls, size_t n, const char *id, size_t len)
+{
+    for (size_t i = 0; i < n; i++)
+        if (colls[i].can_read && strlen(colls[i].id) == len && memcmp(colls[i].id, id, len) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * The partner no longer lets us read a collection we pulled before (it revoked our grant, or
+ * removed the collection): everything we hold from it was released to us through that grant,
+ * so it is withdrawn here as a full walk withdraws what a manifest stops listing. The remote
+ * collections this node pulled from a partner are kept in meta ("sync.P.*.collections").
+ */
+static tq_rc withdraw_revoked(struct run *r, const struct tq_client_collection *colls, size_t n,
+                              struct tq_err *err)
+{
+    char key[KEY_MAX], *known = NULL;
+    const char *p, *end;
+    struct tq_buf keep;
+    tq_rc rc, first = TQ_OK;
+
+    meta_key(key, r->partner, "*", "collections");
+    rc = tq_store_meta_get(r->store, key, &known, err);
+    if (rc == TQ_ENOTFOUND)
+        rc = TQ_OK;
+    if (rc)
+        return rc;
+    tq_buf_init(&keep, 1u << 20);
+    for (size_t i = 0; i < n && rc == TQ_OK; i++)
+        if (colls[i].can_read && tq_uuid_valid(tq_str_c(colls[i].id)))
+            rc = tq_buf_printf(&keep, "%s%s", keep.len ? "," : "", colls[i].id);
+    for (p = known; rc == TQ_OK && p && *p; p = *end ? end + 1 : end) {
+        struct coll c = {0};
+        char id[37];
+        tq_rc crc;
+
+        end = strchr(p, ',');
+        if (!end)
+            end = p + strlen(p);
+        if ((size_t)(end - p) != 36 || readable(colls, n, p, 36))
+            continue;
+        memcpy(id, p, 36);
+        id[36] = '\0';
+        c.remote_id = id;
+        tq__sync_local_id(r->partner, id, c.local_id);
+        c.cs = coll_stats(r, id, c.local_id);
+        crc = map_collection(r, &c, err);
+        if (crc == TQ_OK)
+            crc = withdraw(r, &c, err);
+        c.cs->rc = crc;
+        tq_log(crc ? TQ_LOG_WARN : TQ_LOG_INFO,
+               "sync: partner=%s remote_collection=%s no longer readable: withdrawn=%" PRIu64
+               " rc=%s",
+               r->partner, id, c.cs->withdrawn, tq_rc_name(crc));
+        if (crc) {
+            /* Try again next time: keep it among the collections pulled before. */
+            rc = tq_buf_printf(&keep, "%s%s", keep.len ? "," : "", id);
+            if (first == TQ_OK)
+                first = crc;
+        }
+    }
+    if (rc == TQ_OK)
+        rc = tq_store_meta_set(r->store, key, keep.len ? keep.ptr : "", err);
+    tq_buf_cleanup(&keep);
+    tq_free(known);
+    return rc ? rc : first;
+}
+
 /* ---- one partner ------------------------------------------------------------------------ */
 
 static void resolve_options(const struct tq_sync_options *in, struct tq_sync_options *o)
@@ -917,16 +1003,11 @@ tq_rc tq_sync_partner(struct tq_store *store, const char *cert_path, const char 
                    partner, i);
             continue;
         }
-        r.stats->colls =
-            tq_xrealloc(r.stats->colls, (r.stats->n_colls + 1) * sizeof(*r.stats->colls));
-        cs = &r.stats->colls[r.stats->n_colls++];
-        memset(cs, 0, sizeof(*cs));
-        cs->remote_id = tq_xstrdup(colls[i].id);
+        tq__sync_local_id(partner, colls[i].id, c.local_id);
+        cs = coll_stats(&r, colls[i].id, c.local_id);
         c.remote_id = cs->remote_id;
         c.remote = &colls[i];
         c.cs = cs;
-        tq__sync_local_id(partner, colls[i].id, c.local_id);
-        cs->local_id = tq_xstrdup(c.local_id);
         tq_err_clear(&cerr);
         cs->rc = sync_collection(&r, &colls[i], &c, &cerr);
         tq_log(cs->rc ? TQ_LOG_WARN : TQ_LOG_INFO,
@@ -944,6 +1025,15 @@ tq_rc tq_sync_partner(struct tq_store *store, const char *cert_path, const char 
         /* A TLS failure or a cancellation would fail every other collection the same way. */
         if (cs->rc == TQ_ETLS || (cs->rc == TQ_EBUSY && cancelled(&r)))
             break;
+    }
+    if (first != TQ_ETLS && !cancelled(&r)) {
+        tq_err_clear(&cerr);
+        rc = withdraw_revoked(&r, colls, n_colls, &cerr);
+        if (rc && first == TQ_OK) {
+            first = rc;
+            if (err)
+                *err = cerr;
+        }
     }
     /* Then ask the partner to cosign our log, which now holds what this sync stored. */
     if (witnessing && first != TQ_ETLS && !cancelled(&r)) {

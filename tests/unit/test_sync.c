@@ -548,6 +548,73 @@ static void full_sync_withdraws_deleted_objects(void **state)
     assert_int_equal(cs.withdrawn, 0);
 }
 
+/*
+ * A version stored before the partner's last sync but released to it only afterwards (here: the
+ * partner joins the group its marking names) comes after the partner's cursor in its view, so a
+ * plain sync pulls it; the partner's date_added is when it was released.
+ */
+static void late_release_reaches_plain_sync(void **state)
+{
+    static const char *const aud[] = {"group:later"};
+    struct tq_store *sa = tq_node_store(w.a.node);
+    struct tq_sync_collection_stats cs;
+    char mid[TQ_STIX_ID_MAX], *mjson = NULL, obj[1024], oid[TQ_STIX_ID_MAX];
+    struct tq_err err = {0};
+    uint64_t before;
+
+    (void)state;
+    assert_int_equal(tq_policy_group_add(sa, "later", &err), TQ_OK);
+    assert_int_equal(tq_policy_make_marking(aud, 1, false, NULL, &mjson, mid, &err), TQ_OK);
+    put_json_on_a(mjson);
+    snprintf(oid, sizeof(oid), "indicator--5d0c2f7e-1b9a-4c3d-8e7f-6a5b4c3d2e1f");
+    snprintf(obj, sizeof(obj),
+             "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"%s\",\"created\":"
+             "\"2026-01-01T00:00:00.000Z\",\"modified\":\"2026-01-01T00:00:00.000Z\","
+             "\"pattern_type\":\"stix\",\"pattern\":\"[ipv4-addr:value = '10.9.9.9']\","
+             "\"valid_from\":\"2026-01-01T00:00:00Z\",\"object_marking_refs\":[\"%s\",\"%s\"]}",
+             oid, TQ_TLP_GREEN_ID, mid);
+    put_json_on_a(obj);
+    put_indicators(3, false, "2026-05-01T00:00:00.000Z", NULL); /* released now */
+    sync_ok(&fast, &cs);
+    assert_int_equal(versions_on_b(oid, NULL), 0);
+    before = count_b();
+
+    assert_int_equal(tq_policy_group_member_set(sa, "later", "b", true, &err), TQ_OK);
+    sync_ok(&fast, &cs);
+    assert_false(cs.full);
+    assert_int_equal(versions_on_b(oid, NULL), 1);
+    assert_int_equal(count_b(), before + 2); /* the object and its marking-definition */
+    w.released += 2;
+    tq_free(mjson);
+}
+
+/*
+ * Revoking b's grant withdraws every release of the collection to b ("withdrawn" leaves), and
+ * b's next plain sync deletes what it received through it; granting again brings it back.
+ */
+static void revoked_grant_withdraws_copies(void **state)
+{
+    struct tq_store *sa = tq_node_store(w.a.node);
+    struct tq_sync_stats st;
+    struct tq_sync_collection_stats cs;
+    struct tq_err err = {0};
+    uint64_t held = count_b();
+
+    (void)state;
+    assert_true(held > 0);
+    assert_int_equal(tq_policy_partner_grant(sa, "b", w.a.shared, false, &err), TQ_OK);
+    assert_int_equal(sync_b(&fast, &st, &err), TQ_OK);
+    assert_int_equal(st.n_colls, 1);
+    assert_string_equal(st.colls[0].remote_id, w.a.shared);
+    assert_int_equal(st.colls[0].withdrawn, held);
+    tq_sync_stats_cleanup(&st);
+    assert_int_equal(count_b(), 0);
+
+    assert_int_equal(tq_policy_partner_grant(sa, "b", w.a.shared, true, &err), TQ_OK);
+    sync_ok(&fast, &cs);
+    assert_int_equal(count_b(), held);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -562,6 +629,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(wrong_certificate_is_refused),
         cmocka_unit_test(revocation_propagates),
         cmocka_unit_test(full_sync_withdraws_deleted_objects),
+        cmocka_unit_test(late_release_reaches_plain_sync),
+        cmocka_unit_test(revoked_grant_withdraws_copies),
     };
 
     if (argc > 1)
