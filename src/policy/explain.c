@@ -39,8 +39,19 @@ static tq_rc explain_text(const struct tq_store_version_info *vi,
                            !f->release_to   ? "none (no releasability marking held by this node)"
                            : *f->release_to ? f->release_to
                                             : "no one (its releasability markings name no one)");
+    if (!rc && f->restrict_to)
+        rc = tq_buf_printf(b, "granular releasability (each audience must name the partner): %s\n",
+                           f->restrict_to);
     if (!rc)
         rc = tq_buf_printf(b, "no further sharing: %s\n", f->no_further_sharing ? "yes" : "no");
+    if (!rc && f->pending)
+        rc = tq_buf_printf(b,
+                           "markings not held: %s (withheld from every partner until they "
+                           "arrive)\n",
+                           f->pending);
+    if (!rc && f->not_understood)
+        rc = tq_buf_printf(b, "marking not understood: %s (withheld from every partner)\n",
+                           f->not_understood);
     if (!rc && f->origin) {
         tq_time_format(f->received_us, recv);
         rc =
@@ -56,7 +67,9 @@ static tq_rc explain_text(const struct tq_store_version_info *vi,
     if (!rc)
         rc = tq_buf_printf(b, "partner %s: %s - %s", partner, d->released ? "RELEASED" : "WITHHELD",
                            tq_policy_rule_str(d->rule));
-    if (!rc && d->via[0])
+    if (!rc && d->via[0] && d->rule == TQ_POLICY_DENY_GRANULAR)
+        rc = tq_buf_printf(b, " (not in %s)", d->via);
+    else if (!rc && d->via[0])
         rc = tq_buf_printf(b, " (%s%s)", d->via,
                            strncmp(d->via, "group:", 6) == 0 ? ", of which it is a member" : "");
     if (!rc)

@@ -604,6 +604,260 @@ static void explain_says_why(void **state)
     objs_free(o, 2);
 }
 
+/* ---- marking forms: what the policy does not fully understand is never released ---------- */
+
+/*
+ * Parse text (one STIX object) and store it locally in the main collection. TQ_OK, or the
+ * validation error when the object is refused.
+ */
+static tq_rc put_text(struct tq_store *s, const char *text)
+{
+    struct tq_stix_batch *b = NULL;
+    struct tq_err err = {0};
+    tq_rc rc;
+
+    if (tq_stix_parse_batch(tq_str_c(text), &b, &err))
+        fail_msg("parse: %s", err.msg);
+    assert_int_equal(b->n, 1);
+    rc = b->items[0].ok ? tq_policy_put(s, COLL_ID, &b->items[0].obj, 1, NULL, NULL, NULL, &err)
+                        : TQ_ESTIX;
+    tq_stix_batch_free(b);
+    return rc;
+}
+
+/* An indicator n with extra members (",\"object_marking_refs\":[...]" and so on), stored. */
+static void put_form(struct tq_store *s, unsigned n, const char *extra)
+{
+    char text[4096];
+
+    snprintf(text, sizeof(text),
+             "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--%08x-0000-"
+             "4000-8000-000000000000\",\"created\":\"2026-01-01T00:00:00.000Z\",\"modified\":"
+             "\"2026-01-01T00:00:00.000Z\",\"name\":\"n\",\"description\":\"d\",\"labels\":[\"a\","
+             "\"b\"],\"pattern_type\":\"stix\",\"pattern\":\"[ipv4-addr:value = '10.0.0.1']\","
+             "\"valid_from\":\"2026-01-01T00:00:00Z\"%s}",
+             n, extra);
+    if (put_text(s, text) != TQ_OK)
+        fail_msg("refused: %s", text);
+}
+
+/* Whether indicator n goes to partner, with explain's text in *why (new). */
+static bool form_released(struct tq_store *s, unsigned n, const char *partner, char **why)
+{
+    char id[TQ_STIX_ID_MAX];
+    struct tq_err err = {0};
+    bool rel = true;
+
+    snprintf(id, sizeof(id), "indicator--%08x-0000-4000-8000-000000000000", n);
+    if (tq_policy_explain(s, COLL_ID, id, -1, partner, &rel, why, &err))
+        fail_msg("explain %s: %s", id, err.msg);
+    return rel;
+}
+
+static bool released_to_p1(struct tq_store *s, unsigned n)
+{
+    char *why = NULL;
+    bool rel = form_released(s, n, "p1", &why);
+
+    tq_free(why);
+    return rel;
+}
+
+static int form_tlp(struct tq_store *s, unsigned n)
+{
+    struct tq_store_version_info vi;
+    int tlp;
+
+    facts_of(s, n, &vi);
+    tlp = vi.facts.tlp;
+    tq_store_version_info_cleanup(&vi);
+    return tlp;
+}
+
+/* The UUID of a STIX id in upper case (the type stays as it is). */
+static void upper(char *id)
+{
+    char *s = strstr(id, "--");
+
+    for (s = s ? s + 2 : id; *s; s++)
+        if (*s >= 'a' && *s <= 'f')
+            *s = (char)(*s - 'a' + 'A');
+}
+
+/*
+ * Each form of issue report A on a collection whose default is TLP:GREEN to p1: before, 14 of
+ * these 16 forms were released to p1 (the GREEN default applied to markings the policy did not
+ * recognise, granular markings were ignored, unknown definitions counted for nothing, and an
+ * official id could be redefined).
+ */
+static void marking_forms_fail_closed(void **state)
+{
+    struct fixture *fx = *state;
+    static const char *const red_ids[] = {
+        TQ_TLP_RED_ID, "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed"};
+    static const char *const selectors[] = {"pattern", "name", "description", "labels.[1]"};
+    const char *unknown = "marking-definition--0d2f4c6e-8a1b-4c3d-9e5f-7a6b5c4d3e2f";
+    char extra[1024], id[TQ_STIX_ID_MAX], *why = NULL;
+    struct tq_err err = {0};
+    unsigned n = 1;
+    size_t i, k;
+
+    add_partner(fx->store, "p1", 1);
+    add_partner(fx->store, "p2", 2);
+    assert_int_equal(
+        tq_policy_collection_default_set(fx->store, COLL_ID, TQ_TLP_GREEN, "partner:p1", &err),
+        TQ_OK);
+    /* the control: no markings, GREEN default, released */
+    put_form(fx->store, n, "");
+    assert_true(released_to_p1(fx->store, n++));
+
+    /* RED (2.0 and 1.0) and AMBER+STRICT in upper and mixed case, alone and next to GREEN */
+    for (i = 0; i < 2; i++) {
+        for (k = 0; k < 3; k++) {
+            snprintf(id, sizeof(id), "%s", red_ids[i]);
+            if (k == 0)
+                upper(id);
+            else if (k == 1)
+                id[25] = (char)(id[25] >= 'a' ? id[25] - 'a' + 'A' : id[25]);
+            if (k == 2)
+                upper(id);
+            snprintf(extra, sizeof(extra), ",\"object_marking_refs\":[%s\"%s\"]",
+                     k == 2 ? "\"" TQ_TLP_GREEN_ID "\"," : "", id);
+            put_form(fx->store, n, extra);
+            assert_int_equal(form_tlp(fx->store, n), TQ_TLP_RED);
+            assert_false(released_to_p1(fx->store, n++));
+        }
+    }
+    snprintf(id, sizeof(id), "%s", TQ_TLP_AMBER_STRICT_ID);
+    upper(id);
+    snprintf(extra, sizeof(extra), ",\"object_marking_refs\":[\"%s\"]", id);
+    put_form(fx->store, n, extra);
+    assert_int_equal(form_tlp(fx->store, n++), TQ_TLP_AMBER_STRICT);
+
+    /* granular RED and AMBER+STRICT on each kind of selector, with and without object GREEN */
+    for (i = 0; i < 4; i++) {
+        for (k = 0; k < 2; k++) {
+            snprintf(extra, sizeof(extra),
+                     "%s,\"granular_markings\":[{\"marking_ref\":\"%s\",\"selectors\":[\"%s\"]}]",
+                     k ? ",\"object_marking_refs\":[\"" TQ_TLP_GREEN_ID "\"]" : "", TQ_TLP_RED_ID,
+                     selectors[i]);
+            put_form(fx->store, n, extra);
+            assert_int_equal(form_tlp(fx->store, n), TQ_TLP_RED);
+            assert_false(released_to_p1(fx->store, n++));
+            snprintf(extra, sizeof(extra),
+                     "%s,\"granular_markings\":[{\"marking_ref\":\"%s\",\"selectors\":[\"%s\"]}]",
+                     k ? ",\"object_marking_refs\":[\"" TQ_TLP_GREEN_ID "\"]" : "",
+                     TQ_TLP_AMBER_STRICT_ID, selectors[i]);
+            put_form(fx->store, n, extra);
+            assert_int_equal(form_tlp(fx->store, n++), TQ_TLP_AMBER_STRICT);
+        }
+    }
+
+    /* a definition the node does not hold, object-level or granular, alone or next to GREEN */
+    for (k = 0; k < 4; k++) {
+        snprintf(extra, sizeof(extra),
+                 k < 2 ? ",\"object_marking_refs\":[%s\"%s\"]"
+                       : ",\"object_marking_refs\":[%s\"" TQ_TLP_GREEN_ID "\"],\"granular_"
+                         "markings\":[{\"marking_ref\":\"%s\",\"selectors\":[\"name\"]}]",
+                 k % 2 ? "\"" TQ_TLP_GREEN_ID "\"," : "", unknown);
+        if (k == 2)
+            snprintf(extra, sizeof(extra),
+                     ",\"granular_markings\":[{\"marking_ref\":\"%s\",\"selectors\":[\"name\"]}]",
+                     unknown);
+        put_form(fx->store, n, extra);
+        assert_false(form_released(fx->store, n, "p1", &why));
+        assert_non_null(strstr(why, "markings not held: marking-definition--0d2f4c6e"));
+        tq_free(why);
+        n++;
+    }
+    /* ...and when it arrives (a releasability marking naming p1, in upper case), they are decided
+     * again: each goes to p1 now, with "released" leaves */
+    {
+        char md[1024];
+
+        snprintf(id, sizeof(id), "%s", unknown);
+        upper(id);
+        snprintf(md, sizeof(md),
+                 "{\"type\":\"marking-definition\",\"spec_version\":\"2.1\",\"id\":\"%s\","
+                 "\"created\":\"2026-01-01T00:00:00.000Z\",\"extensions\":{\"%s\":{\"extension_"
+                 "type\":\"property-extension\",\"release_to\":[\"partner:p1\"]}}}",
+                 id, TQ_POLICY_EXTENSION_ID);
+        assert_int_equal(put_text(fx->store, md), TQ_OK);
+        for (k = 0; k < 4; k++)
+            assert_true(released_to_p1(fx->store, n - 4 + (unsigned)k));
+        assert_false(form_released(fx->store, n - 1, "p2", &why));
+        tq_free(why);
+    }
+
+    /* a definition that says something the policy does not understand: withheld for good */
+    assert_int_equal(put_text(fx->store,
+                              "{\"type\":\"marking-definition\",\"spec_version\":\"2.1\",\"id\":"
+                              "\"marking-definition--1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d\","
+                              "\"created\":\"2026-01-01T00:00:00.000Z\",\"definition_type\":"
+                              "\"acs\",\"definition\":{\"x\":1}}"),
+                     TQ_OK);
+    put_form(fx->store, n,
+             ",\"object_marking_refs\":[\"marking-definition--1a2b3c4d-5e6f-4a1b-8c2d-"
+             "3e4f5a6b7c8d\"]");
+    assert_false(form_released(fx->store, n, "p1", &why));
+    assert_non_null(strstr(why, "marking not understood"));
+    tq_free(why);
+    n++;
+
+    /* TLP:GREEN's official id redefined as RED, in either version's form: refused */
+    assert_int_equal(
+        put_text(
+            fx->store,
+            "{\"type\":\"marking-definition\",\"spec_version\":\"2.1\",\"id\":\"" TQ_TLP_GREEN_ID
+            "\",\"created\":\"2022-10-01T00:00:00.000Z\",\"definition_type\":\"tlp\","
+            "\"definition\":{\"tlp\":\"red\"}}"),
+        TQ_ESTIX);
+    assert_int_equal(
+        put_text(
+            fx->store,
+            "{\"type\":\"marking-definition\",\"spec_version\":\"2.1\",\"id\":\"" TQ_TLP_GREEN_ID
+            "\",\"created\":\"2022-10-01T00:00:00.000Z\",\"extensions\":{\"" TQ_TLP2_EXTENSION_ID
+            "\":{\"extension_type\":\"property-extension\",\"tlp_2_0\":\"red\"}}}"),
+        TQ_ESTIX);
+    /* the official one itself is fine */
+    assert_int_equal(
+        put_text(
+            fx->store,
+            "{\"type\":\"marking-definition\",\"spec_version\":\"2.1\",\"id\":\"" TQ_TLP_GREEN_ID
+            "\",\"created\":\"2022-10-01T00:00:00.000Z\",\"name\":\"TLP:GREEN\","
+            "\"extensions\":{\"" TQ_TLP2_EXTENSION_ID
+            "\":{\"extension_type\":\"property-extension\",\"tlp_2_0\":\"green\"}}}"),
+        TQ_OK);
+}
+
+/*
+ * A local marking-definition held only in another collection is copied into the collection of
+ * the object that references it, so that it goes where the object's readers are.
+ */
+static void markings_travel_with_objects(void **state)
+{
+    struct fixture *fx = *state;
+    static const char *const aud[] = {"partner:p1"};
+    struct tq_collection other = {.title = "Other", .alias = "other"};
+    struct tq_stix_object m;
+    char mid[TQ_STIX_ID_MAX], extra[512];
+    struct tq_err err = {0};
+    struct tq_policy_origin none = {0};
+
+    add_partner(fx->store, "p1", 1);
+    snprintf(other.id, sizeof(other.id), "22222222-2222-4333-8444-555555555555");
+    assert_int_equal(tq_store_collection_add(fx->store, &other, &err), TQ_OK);
+    marking_obj(&m, aud, 1, true, mid);
+    assert_int_equal(tq_policy_put(fx->store, other.id, &m, 1, &none, NULL, NULL, &err), TQ_OK);
+    assert_int_equal(visible(fx->store, "p1"), 0);
+    snprintf(extra, sizeof(extra), ",\"object_marking_refs\":[\"%s\",\"%s\"]", TQ_TLP_GREEN_ID,
+             mid);
+    put_form(fx->store, 1, extra);
+    assert_int_equal(visible(fx->store, "p1"), 2); /* the object and its marking-definition */
+    assert_true(released_to_p1(fx->store, 1));
+    tq_free(m.json);
+}
+
 static void received_objects_and_inbound(void **state)
 {
     struct fixture *fx = *state;
@@ -1272,6 +1526,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(marking_extraction, setup, teardown),
         cmocka_unit_test_setup_teardown(recompute_on_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(explain_says_why, setup, teardown),
+        cmocka_unit_test_setup_teardown(marking_forms_fail_closed, setup, teardown),
+        cmocka_unit_test_setup_teardown(markings_travel_with_objects, setup, teardown),
         cmocka_unit_test_setup_teardown(received_objects_and_inbound, setup, teardown),
         cmocka_unit_test_setup_teardown(partners_and_groups, setup, teardown),
         cmocka_unit_test_setup_teardown(model_never_leaks, setup, teardown),
