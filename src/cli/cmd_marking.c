@@ -108,8 +108,13 @@ int cmd_marking(int argc, char **argv)
                 "Create a releasability marking-definition: objects that list its id in their\n"
                 "object_marking_refs are released to AUDIENCE (comma-separated group:NAME and\n"
                 "partner:NAME entries), and with --no-further-sharing their recipients may not\n"
-                "pass them on. It is stored in COLL (default 'shared') so that it travels with\n"
-                "the objects it governs; its id is printed.\n");
+                "pass them on. It is stored in COLL (default 'shared'); an object stored in\n"
+                "another collection that references it gets a copy beside it, so the marking\n"
+                "always travels with the objects it governs. The marking itself goes to the\n"
+                "partners it names. Its id is printed.\n\n"
+                "Every marking is read in full and fails closed: an object that references a\n"
+                "marking-definition this node does not hold, or one it does not understand,\n"
+                "goes to no partner (`tansiq explain` says which).\n");
         return help ? CLI_OK : CLI_USAGE;
     }
     status = cli_open_node(&common, &node);
