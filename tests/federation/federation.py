@@ -80,7 +80,7 @@ def setup_partners():
     fedlib.register_partners(list(nodes.values()), grant="*")
     for a in nodes.values():
         fedlib.set_groups(a, GROUPS[a.name])
-        # objects without their own releasability (the marking-definitions) go to everyone
+        # objects without releasability markings go to everyone
         run("collection", "policy", "shared", "--tlp", "green", "--audience", "group:iq-sy-jo",
             home=a.home)
 
@@ -138,8 +138,10 @@ def publish_markings():
                              "extensions": {EXT: {"extension_type": "property-extension",
                                                   "release_to": list(aud),
                                                   "no_further_sharing": nfs}}})
-                universe[mid] = {"origin": n.name, "tlp": "green", "aud": None, "nfs": False,
-                                 "holders": set(NODES)}
+                # a releasability marking without markings of its own marks itself: it goes
+                # to its own audience, at TLP:CLEAR
+                universe[mid] = {"origin": n.name, "tlp": "clear", "aud": aud, "nfs": nfs,
+                                 "holders": {n.name} | expand(n.name, aud)}
         post(n, objs)
 
 
