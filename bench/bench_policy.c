@@ -331,9 +331,10 @@ static tq_rc add_partners(struct tq_node *node, struct tq_err *err)
             memcpy(pt.cert_sha256, id.cert_sha256, sizeof(pt.cert_sha256));
         }
         rc = tq_policy_partner_add(s, &pt, err);
+        /* A release needs the grant as well as the policy. */
+        if (rc == TQ_OK)
+            rc = tq_policy_partner_grant(s, pt.name, COLL, true, err);
     }
-    if (rc == TQ_OK)
-        rc = tq_store_perm_set(s, "partner:p0", COLL, true, false, err);
     tq_node_identity_cleanup(&id);
     return rc;
 }
