@@ -240,6 +240,23 @@ def holdings(conn):
     return held
 
 
+def settle_log(node, timeout=20):
+    """Wait until the checkpoint node's server serves covers every leaf of its log (the server
+    signs a fresh one when asked and the log grew, at most once a second): /log/openings
+    answers only below that checkpoint. Returns its size."""
+    want = json.loads(node.run("log", "show", "--json").stdout)["size"]
+    end = time.time() + timeout
+    while True:
+        st, data = node.request("GET", "/log/checkpoint")
+        lines = data.decode(errors="replace").split("\n")
+        size = int(lines[1]) if st == 200 and len(lines) > 1 and lines[1].isdigit() else -1
+        if size >= want:
+            return size
+        if time.time() > end:
+            raise RuntimeError(f"{node.name}: the served checkpoint is at {size}, the log at {want}")
+        time.sleep(0.3)
+
+
 def openings(conn):
     """The opened log entries naming the calling partner (GET /log/openings, every page)."""
     out = []
