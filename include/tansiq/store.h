@@ -396,9 +396,12 @@ struct tq_store_pending {
 };
 
 void tq_store_pending_free(struct tq_store_pending *v, size_t n);
-/* Every version whose facts are pending, by collection and date_added. */
-tq_rc tq_store_pending_list(struct tq_store *store, struct tq_store_pending **out, size_t *n,
-                            struct tq_err *err);
+/*
+ * The versions whose facts are pending on marking_id (lower case; NULL: on anything), by
+ * collection and date_added.
+ */
+tq_rc tq_store_pending_list(struct tq_store *store, const char *marking_id,
+                            struct tq_store_pending **out, size_t *n, struct tq_err *err);
 
 /* ---- audit log leaves ------------------------------------------------------------------ */
 

@@ -409,15 +409,32 @@ static tq_rc marking_copies(struct tq__policy_marks_ctx *ctx, struct tq_stix_bat
     return rc;
 }
 
+/* The ids (lower case) of the marking-definitions a put wrote or found: pending versions may
+ * resolve. */
+struct stored_marks {
+    char (*ids)[TQ_STIX_ID_MAX];
+    size_t n;
+};
+
+static void stored_marks_add(struct stored_marks *sm, const char *id)
+{
+    size_t i;
+
+    sm->ids = tq_xrealloc(sm->ids, (sm->n + 1) * sizeof(*sm->ids));
+    for (i = 0; id[i] && i < TQ_STIX_ID_MAX - 1; i++)
+        sm->ids[sm->n][i] = (char)(id[i] >= 'A' && id[i] <= 'Z' ? id[i] - 'A' + 'a' : id[i]);
+    sm->ids[sm->n++][i] = '\0';
+}
+
 /*
  * Work out the facts of n objects and store them with their releases in one transaction,
  * preceded by copies of the local marking-definitions they reference from other collections.
- * *stored_marking says whether a marking-definition was stored (pending versions may resolve).
+ * Marking-definitions stored are added to sm (may be NULL).
  */
 static tq_rc put_objects(struct tq_store *store, const char *collection_id,
                          const struct tq_stix_object *objs, size_t n,
                          const struct tq_policy_origin *origin, enum tq_put_result *results,
-                         int64_t *date_added_us, bool *stored_marking, struct tq_err *err)
+                         int64_t *date_added_us, struct stored_marks *sm, struct tq_err *err)
 {
     const char *from = origin && origin->partner ? origin->partner : NULL;
     struct tq__policy_marks_ctx ctx;
@@ -464,8 +481,9 @@ static tq_rc put_objects(struct tq_store *store, const char *collection_id,
         rc = tq_store_put_ex(store, collection_id, all, facts, total, tq_policy_decide_cb, NULL,
                              res, added, err);
     for (i = 0; rc == TQ_OK && i < total; i++) {
-        if (res[i] == TQ_PUT_STORED && strcmp(all[i].type, "marking-definition") == 0)
-            *stored_marking = true;
+        /* Present ones too: a definition sent again retries a refresh that failed. */
+        if (sm && strcmp(all[i].type, "marking-definition") == 0)
+            stored_marks_add(sm, all[i].id);
         if (i >= k && results)
             results[i - k] = res[i];
         if (i >= k && date_added_us)
@@ -508,7 +526,6 @@ static tq_rc reread(struct tq_store *store, const struct tq_store_pending *v, si
     struct tq_stix_batch *copies = NULL;
     struct tq_policy_origin local = {0};
     enum tq_put_result *res = NULL;
-    bool stored = false;
     size_t i;
     tq_rc rc = TQ_OK;
 
@@ -530,7 +547,7 @@ static tq_rc reread(struct tq_store *store, const struct tq_store_pending *v, si
             for (size_t j = 0; j < copies->n && rc == TQ_OK; j++)
                 if (copies->items[j].ok)
                     rc = put_objects(store, v[i].collection_id, &copies->items[j].obj, 1, &local,
-                                     res, NULL, &stored, err);
+                                     res, NULL, NULL, err);
             *copied = true;
             tq_free(res);
             res = NULL;
@@ -547,13 +564,13 @@ static tq_rc reread(struct tq_store *store, const struct tq_store_pending *v, si
  * and, for each collection where that changes anything, replace their facts and rewrite the
  * collection's release rows in one transaction ("released" leaves for what they now give).
  */
-static tq_rc refresh_pending(struct tq_store *store, struct tq_err *err)
+static tq_rc refresh_pending(struct tq_store *store, const char *marking_id, struct tq_err *err)
 {
     struct tq_store_pending *v = NULL;
     size_t n = 0, from, to, i, k;
     tq_rc rc;
 
-    rc = tq_store_pending_list(store, &v, &n, err);
+    rc = tq_store_pending_list(store, marking_id, &v, &n, err);
     for (from = 0; rc == TQ_OK && from < n; from = to) {
         struct tq__policy_marks *marks;
         struct tq_store_facts *facts;
@@ -607,7 +624,7 @@ tq_rc tq_policy_put(struct tq_store *store, const char *collection_id,
                     const struct tq_policy_origin *origin, enum tq_put_result *results,
                     int64_t *date_added_us, struct tq_err *err)
 {
-    bool stored_marking = false;
+    struct stored_marks sm = {0};
     tq_rc rc;
 
     if (!store || !collection_id || (!objs && n))
@@ -615,18 +632,20 @@ tq_rc tq_policy_put(struct tq_store *store, const char *collection_id,
     if (origin && origin->partner && !tq_policy_name_valid(origin->partner))
         return tq_err_set(err, TQ_EINVAL, "policy: origin '%.64s' is not a partner name",
                           origin->partner);
-    rc = put_objects(store, collection_id, objs, n, origin, results, date_added_us, &stored_marking,
-                     err);
+    rc = put_objects(store, collection_id, objs, n, origin, results, date_added_us, &sm, err);
     /*
      * The objects are stored (and acknowledged) whatever happens next; a failure to decide
-     * waiting versions again leaves them withheld, and the next marking that arrives retries.
+     * waiting versions again leaves them withheld (failing closed) until one of the markings
+     * is put again (a later full sync or import).
      */
-    if (rc == TQ_OK && stored_marking) {
+    for (size_t i = 0; rc == TQ_OK && i < sm.n; i++) {
         struct tq_err lerr = {0};
 
-        if (refresh_pending(store, &lerr) != TQ_OK)
-            tq_log(TQ_LOG_WARN, "policy: pending versions not decided again: %s", lerr.msg);
+        if (refresh_pending(store, sm.ids[i], &lerr) != TQ_OK)
+            tq_log(TQ_LOG_WARN, "policy: versions waiting for %s not decided again: %s", sm.ids[i],
+                   lerr.msg);
     }
+    tq_free(sm.ids);
     return rc;
 }
 

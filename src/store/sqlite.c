@@ -523,6 +523,7 @@ static const char *const stmt_sql[ST__COUNT] = {
                          " FROM facts f JOIN objects o ON o.collection = f.collection "
                          "AND o.date_added_us = f.date_added_us JOIN collections c "
                          "ON c.cid = f.collection WHERE f.pending IS NOT NULL "
+                         "AND (?1 IS NULL OR instr(f.pending, ?1) > 0) "
                          "ORDER BY f.collection, f.date_added_us",
     [ST_REL_INSERT] = "INSERT INTO releases(pid, collection, date_added_us, added_us, vis_first, "
                       "vis_last, rid) VALUES (?1, ?2, ?3, ?6, ?4, ?5, (SELECT rid FROM objects "
@@ -3450,8 +3451,8 @@ out:
     return rc;
 }
 
-static tq_rc sqlite_pending_list(struct tq_store *store, struct tq_store_pending **out, size_t *n,
-                                 struct tq_err *err)
+static tq_rc sqlite_pending_list(struct tq_store *store, const char *marking_id,
+                                 struct tq_store_pending **out, size_t *n, struct tq_err *err)
 {
     struct sqlite_store *s = from_base(store);
     struct conn *c = NULL;
@@ -3466,6 +3467,8 @@ static tq_rc sqlite_pending_list(struct tq_store *store, struct tq_store_pending
     if (rc)
         return rc;
     rc = stmt_get(c, ST_FACTS_PENDING, &st, err);
+    if (rc == TQ_OK)
+        bind_text(st, 1, marking_id);
     while (rc == TQ_OK) {
         src = sqlite3_step(st);
         if (src != SQLITE_ROW)

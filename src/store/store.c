@@ -403,12 +403,12 @@ void tq_store_pending_free(struct tq_store_pending *v, size_t n)
     tq_free(v);
 }
 
-tq_rc tq_store_pending_list(struct tq_store *store, struct tq_store_pending **out, size_t *n,
-                            struct tq_err *err)
+tq_rc tq_store_pending_list(struct tq_store *store, const char *marking_id,
+                            struct tq_store_pending **out, size_t *n, struct tq_err *err)
 {
     CHECK_STORE(store);
     CHECK_ARG(out && n, "output");
-    return store->ops->pending_list(store, out, n, err);
+    return store->ops->pending_list(store, marking_id, out, n, err);
 }
 
 static void free_vec(char **v, size_t n)

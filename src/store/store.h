@@ -95,8 +95,8 @@ struct tq_store_ops {
     tq_rc (*marking_get)(struct tq_store *store, const char *collection_id, const char *id,
                          const char *origin, char **json_out, bool *in_collection,
                          struct tq_err *err);
-    tq_rc (*pending_list)(struct tq_store *store, struct tq_store_pending **out, size_t *n,
-                          struct tq_err *err);
+    tq_rc (*pending_list)(struct tq_store *store, const char *marking_id,
+                          struct tq_store_pending **out, size_t *n, struct tq_err *err);
     tq_rc (*audit_append)(struct tq_store *store, const struct tq_store_audit_event *ev, size_t n,
                           struct tq_err *err);
     tq_rc (*audit_size)(struct tq_store *store, uint64_t *size, struct tq_err *err);
