@@ -39,6 +39,7 @@ suite() {
 suite federation tests/federation/federation.py "$TQ" ${TQ_FED_SEED:-}
 # shellcheck disable=SC2086
 suite fail_closed tests/federation/fail_closed.py "$TQ" ${TQ_FC_SEEDS:-}
+suite scenarios tests/federation/scenarios.py "$TQ"
 echo "$passed passed, $failed failed"
 if ((failed != 0)); then status=1; fi
 exit $status
