@@ -380,12 +380,35 @@ static tq_rc marks_of_self(struct tq__policy_marks_ctx *ctx, const struct tq_sti
     return TQ_OK;
 }
 
+/*
+ * The strings of the array member name of o, or with sub the member sub of each element
+ * (granular_markings[].marking_ref). A value that is not a string is kept as one that nothing
+ * can resolve, so that it withholds rather than vanishes.
+ */
+static void strings_of(struct json_object *o, const char *name, const char *sub, char ***out,
+                       size_t *n_out)
+{
+    struct json_object *v, *e;
+    size_t i, n;
+
+    if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_array))
+        return;
+    n = json_object_array_length(v);
+    *out = tq_xcalloc(n ? n : 1, sizeof(char *));
+    for (i = 0; i < n; i++) {
+        e = json_object_array_get_idx(v, i);
+        if (sub && !json_object_object_get_ex(e, sub, &e))
+            continue;
+        (*out)[(*n_out)++] =
+            tq_xstrdup(json_object_is_type(e, json_type_string) ? json_object_get_string(e) : "?");
+    }
+}
+
 /* The reference lists of an object built by hand (refs_known false), from its JSON. */
 static tq_rc refs_from_json(const struct tq_stix_object *obj, struct tq_stix_object *refs,
                             struct tq_err *err)
 {
-    struct json_object *o, *v, *e;
-    size_t i, n;
+    struct json_object *o;
 
     memset(refs, 0, sizeof(*refs));
     if (!obj->json || (!strstr(obj->json, "\"object_marking_refs\"") &&
@@ -395,28 +418,8 @@ static tq_rc refs_from_json(const struct tq_stix_object *obj, struct tq_stix_obj
     if (!o)
         return tq_err_set(err, TQ_EJSON, "policy: the stored text of '%.*s' is not JSON",
                           TQ_STIX_ID_MAX, obj->id);
-    if (json_object_object_get_ex(o, "object_marking_refs", &v) &&
-        json_object_is_type(v, json_type_array)) {
-        n = json_object_array_length(v);
-        refs->marking_refs = tq_xcalloc(n ? n : 1, sizeof(char *));
-        for (i = 0; i < n; i++) {
-            e = json_object_array_get_idx(v, i);
-            /* A reference that is not a string is kept as one nothing can resolve. */
-            refs->marking_refs[refs->n_marking_refs++] = tq_xstrdup(
-                json_object_is_type(e, json_type_string) ? json_object_get_string(e) : "?");
-        }
-    }
-    if (json_object_object_get_ex(o, "granular_markings", &v) &&
-        json_object_is_type(v, json_type_array)) {
-        n = json_object_array_length(v);
-        refs->granular_refs = tq_xcalloc(n ? n : 1, sizeof(char *));
-        for (i = 0; i < n; i++) {
-            e = json_object_array_get_idx(v, i);
-            if (json_object_object_get_ex(e, "marking_ref", &e))
-                refs->granular_refs[refs->n_granular_refs++] = tq_xstrdup(
-                    json_object_is_type(e, json_type_string) ? json_object_get_string(e) : "?");
-        }
-    }
+    strings_of(o, "object_marking_refs", NULL, &refs->marking_refs, &refs->n_marking_refs);
+    strings_of(o, "granular_markings", "marking_ref", &refs->granular_refs, &refs->n_granular_refs);
     json_object_put(o);
     return TQ_OK;
 }
