@@ -31,9 +31,11 @@
 # OVER-WITHHELD one missing where the model releases it. Releasability marking-definitions
 # must reach amman (and go on to damascus) exactly when the model says.
 #
-# Prints per seed "seed S: N cases, L leaks, W over-withheld", the first offending cases in
-# full, then "N passed, N failed" (one check per case, forged definition and releasability
-# marking); exits 1 on any failure. TQ_FC_CASES sets the cases per seed (default 3400).
+# Prints per seed "seed S: N cases, L leaks, W over-withheld" (L and W count findings, one per
+# case and view: objects and manifest listings, object by id, openings, stores), the first
+# offending cases in full, then "N passed, N failed" (one check per case, forged definition and
+# releasability marking); exits 1 on any failure. TQ_FC_CASES sets the cases per seed (default
+# 3400), TQ_FC_SHOW how many offending cases are shown per seed (default 5).
 import json
 import os
 import random
@@ -89,6 +91,11 @@ JSON_AUDIENCES = [a.split(",") for a in CLI_AUDIENCES] + [
     ["partner:damascus", "PARTNER:amman"], [" partner:damascus", "group:iq-sy-jo "],
     ["partner:damascus", "partner:damascus"], ["partner:" + "a" * 64], ["group:iq-sy", "x:amman"],
 ]
+# the views each case is looked at in (listings, by id, log openings, what the nodes hold)
+VIEWS = [f"{v} {how}" for v in ("baghdad/amman", "baghdad/damascus", "amman/damascus")
+         for how in ("objects", "manifest", "openings", "by id")] + \
+    ["amman/baghdad objects", "amman/baghdad manifest", "amman/baghdad openings",
+     "baghdad store", "amman store", "damascus store"]
 LABELS = ["malicious-activity", "border-crossing", "smuggling", "anomalous-activity", "fuel",
           "checkpoint"]
 ORDER = {t: i for i, t in enumerate(F.TLP_ORDER)}
@@ -717,6 +724,9 @@ class Seed:
         failed += len(self.problems)
         print(f"seed {self.seed}: {len(self.cases)} cases, {leaks} leaks, {over} over-withheld",
               flush=True)
+        print(f"seed {self.seed}: leaks in {sum(any(w[1] == 'LEAK' for w in ws) for _, ws in bad_cases)} "
+              f"cases, over-withheld in {sum(any(w[1] == 'OVER-WITHHELD' for w in ws) for _, ws in bad_cases)} "
+              f"cases (each case is looked at in {len(VIEWS)} views)", flush=True)
         print(f"seed {self.seed}: the model releases " +
               ", ".join(f"{n} to {v.replace('/', ' for ')}" for v, n in released.items()),
               flush=True)
