@@ -529,7 +529,7 @@ static tq_rc reread(struct tq_store *store, const struct tq_store_pending *v, si
     size_t i;
     tq_rc rc = TQ_OK;
 
-    /* Markings are read in the provenance of each version: one context per origin change. */
+    /* Each version's markings are read in its own provenance (local, or its partner's). */
     for (i = from; i < to && rc == TQ_OK; i++) {
         struct tq_stix_object o;
 
