@@ -251,8 +251,9 @@ tq_rc tq_store_collection_policy_get(struct tq_store *store, const char *collect
 
 /*
  * The release facts of one object version, worked out by policy from its markings and its
- * provenance when it is stored, and kept with it: they never change afterwards, while the
- * decision made from them is recomputed whenever the configuration changes.
+ * provenance when it is stored, and kept with it. They change only when the node learns more
+ * (a marking-definition the version waited for arrives: TQ_CHANGE_FACTS), while the decision
+ * made from them is recomputed whenever the configuration changes.
  */
 struct tq_store_facts {
     int tlp;                 /* enum tq_tlp; 0 = unset (the collection default applies) */
