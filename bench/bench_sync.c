@@ -47,23 +47,23 @@ struct side {
 };
 
 /* A bundle of want re-identified copies of the templates. */
+/* A bundle of want re-identified copies of the templates (bench_objects_make). */
 static int build_bundle(const struct bench_tmpl *t, size_t n_tmpl, size_t want, struct tq_buf *b)
 {
+    struct tq_stix_object *objs = bench_objects_make(t, n_tmpl, want);
+    int ret = -1;
+
     tq_buf_init(b, SIZE_MAX / 2);
     if (tq_buf_append_c(b, "{\"type\":\"bundle\",\"id\":\"bundle--4f0c2d6e-9b1a-4e5f-8a7c-"
                            "3d2e1f0a9b8c\",\"objects\":["))
-        return -1;
-    for (size_t i = 0; i < want; i++) {
-        const struct bench_tmpl *src = &t[i % n_tmpl];
-        char uuid[37];
-
-        tq_uuid4(uuid);
-        if ((i && tq_buf_append(b, ",", 1)) || tq_buf_append(b, src->prefix, src->prefix_len) ||
-            tq_buf_printf(b, "%s--%s", src->type, uuid) ||
-            tq_buf_append(b, src->suffix, src->suffix_len))
-            return -1;
-    }
-    return tq_buf_append_c(b, "]}") ? -1 : 0;
+        goto out;
+    for (size_t i = 0; i < want; i++)
+        if ((i && tq_buf_append(b, ",", 1)) || tq_buf_append(b, objs[i].json, objs[i].json_len))
+            goto out;
+    ret = tq_buf_append_c(b, "]}") ? -1 : 0;
+out:
+    bench_objects_free(objs, want);
+    return ret;
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)

@@ -6,7 +6,9 @@
  * as static functions. The corpus is MITRE ATT&CK for ICS ($TANSIQ_TESTDATA/attack/
  * ics-attack-18.1.json), each object turned into a template split around its id, then copied
  * with a fresh UUID in the id (rewritten inside the JSON text too) until there are enough
- * objects: the approach of bench_import.c.
+ * objects: the approach of bench_import.c. Marking-definitions are the exception: the objects
+ * reference them by id, and a reference the node cannot resolve withholds the object from every
+ * partner, so each is made once, first, under its own id.
  */
 #ifndef TQ_BENCH_UTIL_H
 #define TQ_BENCH_UTIL_H
@@ -31,6 +33,7 @@ struct bench_tmpl {
     size_t suffix_len;
     char type[TQ_STIX_TYPE_MAX];
     int64_t version_us;
+    char keep_id[TQ_STIX_ID_MAX]; /* a marking-definition's own id: made once, under it */
 };
 
 static inline const char *bench_testdata_dir(void)
@@ -59,7 +62,7 @@ static inline int bench_templates_load(const char *path, struct bench_tmpl **out
     struct tq_err err = {0};
     struct json_object *root = NULL, *list, *o, *type;
     struct bench_tmpl *t = NULL;
-    size_t n = 0, i, len;
+    size_t n = 0, n_marks = 0, i, len;
     int ret = -1;
 
     tq_buf_init(&text, BENCH_INPUT_MAX);
@@ -83,6 +86,10 @@ static inline int bench_templates_load(const char *path, struct bench_tmpl **out
         if (!json_object_object_get_ex(o, "type", &type))
             continue;
         snprintf(t[n].type, sizeof(t[n].type), "%s", json_object_get_string(type));
+        t[n].keep_id[0] = '\0';
+        if (strcmp(t[n].type, "marking-definition") == 0 &&
+            json_object_object_get_ex(o, "id", &type))
+            snprintf(t[n].keep_id, sizeof(t[n].keep_id), "%s", json_object_get_string(type));
         modified = bench_time_field(o, "modified");
         created = bench_time_field(o, "created");
         t[n].version_us = modified >= 0 ? modified : created;
@@ -96,6 +103,13 @@ static inline int bench_templates_load(const char *path, struct bench_tmpl **out
         t[n].prefix = tq_xstrndup(js, t[n].prefix_len);
         t[n].suffix = tq_xstrdup(at + strlen(BENCH_ID_PLACEHOLDER));
         t[n].suffix_len = strlen(t[n].suffix);
+        if (t[n].keep_id[0]) {
+            /* marking-definitions first, so that what references them finds them stored */
+            struct bench_tmpl m = t[n];
+
+            t[n] = t[n_marks];
+            t[n_marks++] = m;
+        }
         n++;
     }
     *out = t;
@@ -126,15 +140,22 @@ static inline struct tq_stix_object *bench_objects_make(const struct bench_tmpl 
 {
     struct tq_stix_object *v = tq_xcalloc(want ? want : 1, sizeof(*v));
     char uuid[37];
-    size_t i, len;
+    size_t i, k, len;
 
-    for (i = 0; i < want; i++) {
-        const struct bench_tmpl *src = &t[i % n_tmpl];
+    for (i = 0, k = 0; i < want; k++) {
+        const struct bench_tmpl *src = &t[k % n_tmpl];
         struct tq_stix_object *o = &v[i];
 
+        /* A marking-definition is made once, unless the corpus holds nothing else. */
+        if (src->keep_id[0] && k >= n_tmpl && !t[n_tmpl - 1].keep_id[0])
+            continue;
+        i++;
         tq_uuid4(uuid);
         snprintf(o->type, sizeof(o->type), "%s", src->type);
-        snprintf(o->id, sizeof(o->id), "%.*s--%s", (int)(sizeof(o->id) - 40), src->type, uuid);
+        if (src->keep_id[0] && k < n_tmpl)
+            snprintf(o->id, sizeof(o->id), "%s", src->keep_id);
+        else
+            snprintf(o->id, sizeof(o->id), "%.*s--%s", (int)(sizeof(o->id) - 40), src->type, uuid);
         snprintf(o->spec_version, sizeof(o->spec_version), "2.1");
         o->version_us = o->modified_us = o->created_us = src->version_us;
         len = strlen(o->id);
