@@ -375,16 +375,28 @@ tq_rc tq_store_version_info_get(struct tq_store *store, const char *collection_i
                                 const char *object_id, int64_t version_us,
                                 struct tq_store_version_info *out, struct tq_err *err);
 
+/* A marking-definition as the node holds it (tq_store_marking_get). */
+struct tq_store_marking {
+    char *json;         /* the canonical JSON of the newest version held, new (tq_free) */
+    bool in_collection; /* it was found in the collection asked for */
+    /*
+     * How many different contents (by the SHA-256 of their canonical form) the node holds
+     * under this id and provenance. A marking-definition is never versioned, so more than one
+     * means someone redefined it: its meaning is ambiguous.
+     */
+    size_t n_contents;
+    bool sha256_known;
+    uint8_t sha256[32]; /* of the newest version */
+};
+
 /*
- * The canonical JSON of the marking-definition id (its UUID in any letter case) of one
- * provenance: origin NULL for one created on this node, else the partner it was received from.
- * Looked up in collection_id first, then in any collection; *in_collection (may be NULL) tells
- * whether it was found in collection_id. *json_out is new (tq_free); TQ_ENOTFOUND when the node
- * holds none.
+ * The marking-definition id (its UUID in any letter case) of one provenance: origin NULL for one
+ * created on this node, else the partner it was received from. Looked up in collection_id
+ * first, then in any collection. On TQ_OK *out is filled (out->json owned by the caller);
+ * TQ_ENOTFOUND when the node holds none.
  */
 tq_rc tq_store_marking_get(struct tq_store *store, const char *collection_id, const char *id,
-                           const char *origin, char **json_out, bool *in_collection,
-                           struct tq_err *err);
+                           const char *origin, struct tq_store_marking *out, struct tq_err *err);
 
 /* A stored version waiting for marking-definitions (facts.pending set). */
 struct tq_store_pending {

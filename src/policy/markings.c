@@ -221,30 +221,60 @@ static void mdef_read(struct json_object *o, struct tq__policy_mdef *d)
     d->state = TQ__MDEF_OK;
 }
 
-/* A marking-definition of the batch by id (any case), or NULL. */
-static const struct tq_stix_object *batch_find(const struct tq__policy_marks_ctx *ctx,
-                                               const char *id)
+/* Whether two copies of one marking-definition say the same (their canonical forms agree). */
+static bool same_content(const char *json_a, const uint8_t *sha_a, const char *json_b,
+                         const uint8_t *sha_b)
 {
-    for (size_t i = 0; i < ctx->n_batch; i++)
-        if (strcmp(ctx->batch[i].type, "marking-definition") == 0 &&
-            strcasecmp(ctx->batch[i].id, id) == 0)
-            return &ctx->batch[i];
-    return NULL;
+    if (sha_a && sha_b)
+        return memcmp(sha_a, sha_b, 32) == 0;
+    return strcmp(json_a, json_b) == 0;
 }
 
-/* Resolve a marking reference that is not an official TLP id, through the cache. */
+static const uint8_t *sha_of(const struct tq_stix_object *o)
+{
+    return o->sha256_known ? o->sha256 : NULL;
+}
+
+/*
+ * A marking-definition of the batch by id (any case), or NULL. *ambiguous is set when the batch
+ * holds it with two different contents.
+ */
+static const struct tq_stix_object *batch_find(const struct tq__policy_marks_ctx *ctx,
+                                               const char *id, bool *ambiguous)
+{
+    const struct tq_stix_object *found = NULL, *o;
+
+    for (size_t i = 0; i < ctx->n_batch; i++) {
+        o = &ctx->batch[i];
+        if (strcmp(o->type, "marking-definition") != 0 || strcasecmp(o->id, id) != 0)
+            continue;
+        if (!found)
+            found = o;
+        else if (!same_content(found->json, sha_of(found), o->json, sha_of(o)))
+            *ambiguous = true;
+    }
+    return found;
+}
+
+/*
+ * Resolve a marking reference that is not an official TLP id, through the cache. A
+ * marking-definition is never versioned: one held (or sent) with two different contents under
+ * one id has no single meaning, and counts as not understood.
+ */
 static tq_rc mdef_get(struct tq__policy_marks_ctx *ctx, const char *ref,
                       const struct tq__policy_mdef **out, struct tq_err *err)
 {
     const struct tq_stix_object *in_batch;
+    struct tq_store_marking held;
     struct tq__policy_mdef *d;
     struct json_object *o = NULL;
     struct tq_err lerr = {0};
-    char id[TQ_STIX_ID_MAX], *json = NULL;
-    bool here = true;
+    char id[TQ_STIX_ID_MAX];
+    bool ambiguous = false, found = false;
     size_t i;
     tq_rc rc;
 
+    memset(&held, 0, sizeof(held));
     for (i = 0; ref[i] && i < sizeof(id) - 1; i++)
         id[i] = (char)tolower((unsigned char)ref[i]);
     id[i] = '\0';
@@ -254,17 +284,21 @@ static tq_rc mdef_get(struct tq__policy_marks_ctx *ctx, const char *ref,
             return TQ_OK;
         }
     }
-    in_batch = batch_find(ctx, id);
-    if (in_batch) {
-        o = parse_json(in_batch->json, in_batch->json_len);
-    } else if (ctx->store) {
-        rc = tq_store_marking_get(ctx->store, ctx->collection_id, id, ctx->origin, &json, &here,
-                                  &lerr);
+    in_batch = batch_find(ctx, id, &ambiguous);
+    if (ctx->store) {
+        rc = tq_store_marking_get(ctx->store, ctx->collection_id, id, ctx->origin, &held, &lerr);
         if (rc == TQ_ENOMEM || rc == TQ_ESTORE || rc == TQ_EBUSY)
             return tq_err_set(err, rc, "%s", lerr.msg);
-        if (rc == TQ_OK)
-            o = parse_json(json, strlen(json));
+        found = rc == TQ_OK;
     }
+    if (found)
+        ambiguous = ambiguous || held.n_contents > 1 ||
+                    (in_batch && !same_content(in_batch->json, sha_of(in_batch), held.json,
+                                               held.sha256_known ? held.sha256 : NULL));
+    if (in_batch)
+        o = parse_json(in_batch->json, in_batch->json_len);
+    else if (found)
+        o = parse_json(held.json, strlen(held.json));
     if (ctx->n_cache == ctx->cap_cache) {
         ctx->cap_cache = ctx->cap_cache ? ctx->cap_cache * 2 : 8;
         ctx->cache = tq_xrealloc(ctx->cache, ctx->cap_cache * sizeof(*ctx->cache));
@@ -272,17 +306,18 @@ static tq_rc mdef_get(struct tq__policy_marks_ctx *ctx, const char *ref,
     d = &ctx->cache[ctx->n_cache++];
     memset(d, 0, sizeof(*d));
     snprintf(d->id, sizeof(d->id), "%s", id);
-    if (o) {
+    if (o && !ambiguous) {
         mdef_read(o, d);
-        if (!here && !ctx->origin) {
-            d->json_elsewhere = json;
-            json = NULL;
+        if (!in_batch && !held.in_collection && !ctx->origin) {
+            d->json_elsewhere = held.json;
+            held.json = NULL;
         }
-    } else if (in_batch || json) {
-        d->state = TQ__MDEF_UNKNOWN; /* held, but not JSON the policy can read */
+    } else if (in_batch || found) {
+        /* held, but with two meanings, or not as JSON the policy can read */
+        d->state = TQ__MDEF_UNKNOWN;
     }
     json_object_put(o);
-    tq_free(json);
+    tq_free(held.json);
     *out = d;
     return TQ_OK;
 }

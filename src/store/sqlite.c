@@ -570,7 +570,12 @@ static const char *const stmt_sql[ST__COUNT] = {
      * received from, NULL for local), from collection ?1 first. The type index keeps this to
      * the marking-definitions of each collection.
      */
-    [ST_MARKING_GET] = "SELECT o.json, o.collection = ?1 FROM objects o LEFT JOIN facts f "
+    [ST_MARKING_GET] = "SELECT o.json, o.collection = ?1, f.sha256, "
+                       "(SELECT count(DISTINCT f2.sha256) FROM objects o2 JOIN facts f2 "
+                       "ON f2.collection = o2.collection AND f2.date_added_us = o2.date_added_us "
+                       "WHERE o2.collection IN (SELECT cid FROM collections) "
+                       "AND o2.type = 'marking-definition' AND lower(o2.id) = lower(?2) "
+                       "AND f2.origin IS ?3) FROM objects o LEFT JOIN facts f "
                        "ON f.collection = o.collection AND f.date_added_us = o.date_added_us "
                        "WHERE o.collection IN (SELECT cid FROM collections) "
                        "AND o.type = 'marking-definition' AND lower(o.id) = lower(?2) "
@@ -3409,7 +3414,7 @@ out:
 }
 
 static tq_rc sqlite_marking_get(struct tq_store *store, const char *collection_id, const char *id,
-                                const char *origin, char **json_out, bool *in_collection,
+                                const char *origin, struct tq_store_marking *out,
                                 struct tq_err *err)
 {
     struct sqlite_store *s = from_base(store);
@@ -3437,8 +3442,12 @@ static tq_rc sqlite_marking_get(struct tq_store *store, const char *collection_i
     bind_text(st, 3, origin);
     src = sqlite3_step(st);
     if (src == SQLITE_ROW) {
-        *json_out = column_dup(st, 0);
-        *in_collection = sqlite3_column_int(st, 1) != 0;
+        out->json = column_dup(st, 0);
+        out->in_collection = sqlite3_column_int(st, 1) != 0;
+        out->sha256_known = sqlite3_column_bytes(st, 2) == 32;
+        if (out->sha256_known)
+            memcpy(out->sha256, sqlite3_column_blob(st, 2), 32);
+        out->n_contents = (size_t)sqlite3_column_int64(st, 3);
     } else if (src == SQLITE_DONE) {
         rc = tq_err_set(err, TQ_ENOTFOUND, "store: no marking-definition '%.*s'", TQ_STIX_ID_MAX,
                         id);

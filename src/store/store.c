@@ -617,18 +617,12 @@ tq_rc tq_store_version_info_get(struct tq_store *store, const char *collection_i
 }
 
 tq_rc tq_store_marking_get(struct tq_store *store, const char *collection_id, const char *id,
-                           const char *origin, char **json_out, bool *in_collection,
-                           struct tq_err *err)
+                           const char *origin, struct tq_store_marking *out, struct tq_err *err)
 {
-    bool in = false;
-    tq_rc rc;
-
     CHECK_STORE(store);
-    CHECK_ARG(id && json_out, "marking id");
-    rc = store->ops->marking_get(store, collection_id, id, origin, json_out, &in, err);
-    if (rc == TQ_OK && in_collection)
-        *in_collection = in;
-    return rc;
+    CHECK_ARG(id && out, "marking id");
+    memset(out, 0, sizeof(*out));
+    return store->ops->marking_get(store, collection_id, id, origin, out, err);
 }
 
 /* ---- audit log leaves ------------------------------------------------------------------ */

@@ -93,8 +93,7 @@ struct tq_store_ops {
                               const char *object_id, int64_t version_us,
                               struct tq_store_version_info *out, struct tq_err *err);
     tq_rc (*marking_get)(struct tq_store *store, const char *collection_id, const char *id,
-                         const char *origin, char **json_out, bool *in_collection,
-                         struct tq_err *err);
+                         const char *origin, struct tq_store_marking *out, struct tq_err *err);
     tq_rc (*pending_list)(struct tq_store *store, const char *marking_id,
                           struct tq_store_pending **out, size_t *n, struct tq_err *err);
     tq_rc (*audit_append)(struct tq_store *store, const struct tq_store_audit_event *ev, size_t n,

@@ -789,6 +789,39 @@ static void marking_forms_fail_closed(void **state)
         tq_free(why);
     }
 
+    /* a releasability marking redefined under its id (a second version with a wider audience)
+     * has no single meaning any more: what references it now is withheld */
+    {
+        static const char *const fmt =
+            "{\"type\":\"marking-definition\",\"spec_version\":\"2.1\",\"id\":"
+            "\"marking-definition--2b3c4d5e-6f7a-4b1c-8d2e-3f4a5b6c7d8e\",\"created\":\"%s\","
+            "\"extensions\":{\"%s\":{\"extension_type\":\"property-extension\",\"release_to\":"
+            "[\"%s\"]}}}";
+        char md[1024];
+
+        snprintf(md, sizeof(md), fmt, "2026-01-01T00:00:00.000Z", TQ_POLICY_EXTENSION_ID,
+                 "partner:p2");
+        assert_int_equal(put_text(fx->store, md), TQ_OK);
+        put_form(fx->store, n,
+                 ",\"object_marking_refs\":[\"" TQ_TLP_GREEN_ID
+                 "\",\"marking-definition--2b3c4d5e-6f7a-4b1c-8d2e-3f4a5b6c7d8e\"]");
+        assert_true(form_released(fx->store, n, "p2", &why));
+        tq_free(why);
+        n++;
+        snprintf(md, sizeof(md), fmt, "2026-02-01T00:00:00.000Z", TQ_POLICY_EXTENSION_ID,
+                 "partner:p1");
+        assert_int_equal(put_text(fx->store, md), TQ_OK);
+        put_form(fx->store, n,
+                 ",\"object_marking_refs\":[\"" TQ_TLP_GREEN_ID
+                 "\",\"marking-definition--2B3C4D5E-6f7a-4b1c-8d2e-3f4a5b6c7d8e\"]");
+        assert_false(form_released(fx->store, n, "p1", &why));
+        assert_non_null(strstr(why, "marking not understood"));
+        tq_free(why);
+        assert_false(form_released(fx->store, n, "p2", &why));
+        tq_free(why);
+        n++;
+    }
+
     /* a definition that says something the policy does not understand: withheld for good */
     assert_int_equal(put_text(fx->store,
                               "{\"type\":\"marking-definition\",\"spec_version\":\"2.1\",\"id\":"
