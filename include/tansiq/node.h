@@ -42,8 +42,19 @@ tq_rc tq_node_init(const char *dir, const struct tq_node_init_opts *opts, struct
 /* True when dir holds an initialised node. */
 bool tq_node_exists(const char *dir);
 
-/* Open an initialised home; *out owned by the caller (tq_node_close). */
+/*
+ * Open an initialised home; *out owned by the caller (tq_node_close). The store must exist,
+ * hold a schema and belong to this home's identity (TQ_ECONFIG otherwise: nothing but
+ * tq_node_init creates a store). Warns when the home or its key files are readable by others.
+ */
 tq_rc tq_node_open(const char *dir, struct tq_node **out, struct tq_err *err);
+
+/*
+ * For a process that holds the node's keys for long (serve): no core dumps (RLIMIT_CORE 0, and
+ * not dumpable, which also keeps other processes of the same user from attaching to it). In a
+ * build with AddressSanitizer the process stays dumpable, which LeakSanitizer needs.
+ */
+void tq_node_protect_process(void);
 void tq_node_close(struct tq_node *node); /* NULL is a no-op */
 
 /* The node's store, borrowed for the node's lifetime. */

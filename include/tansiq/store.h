@@ -25,12 +25,19 @@ struct tq_store;
 struct tq_store_options {
     unsigned pool_size; /* connections kept open; 0 = default (8) */
     bool read_only;
+    /*
+     * Open an existing store only: a missing or empty file, or one holding no schema, is
+     * TQ_ECONFIG instead of a fresh, empty store. Everything but `tansiq init` opens this way.
+     */
+    bool must_exist;
 };
 
 /*
- * Open (creating when missing) the store at uri: a file path or "sqlite:PATH" for SQLite,
- * "postgres://..." once that backend exists (TQ_ENOTSUP until then). Creates or migrates the
- * schema. On TQ_OK *out is owned by the caller (tq_store_close).
+ * Open (creating when missing, unless opt->must_exist) the store at uri: a file path or
+ * "sqlite:PATH" for SQLite, "postgres://..." once that backend exists (TQ_ENOTSUP until then).
+ * Creates or migrates the schema. A SQLite store's files are created 0600, and tightened to
+ * 0600 when found looser (they hold password and token hashes and the cursor key). On TQ_OK
+ * *out is owned by the caller (tq_store_close).
  */
 tq_rc tq_store_open(const char *uri, const struct tq_store_options *opt, struct tq_store **out,
                     struct tq_err *err);

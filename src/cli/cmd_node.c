@@ -164,6 +164,8 @@ int cmd_serve(int argc, char **argv)
                 "Port 0 picks a free port; the chosen URL is printed on standard output.\n");
         return help ? CLI_OK : CLI_USAGE;
     }
+    /* Before any key is read: a dump of this process would carry the TLS and identity keys. */
+    tq_node_protect_process();
     status = cli_open_node(&common, &node);
     if (status)
         return status;

@@ -161,7 +161,9 @@ tq_rc tq__http_auth_parse(const char *value, size_t len, struct tq__auth_cred *o
         out->secret_len = dlen - colon - 1;
         memcpy(out->secret, dec + colon + 1, out->secret_len);
         out->secret[out->secret_len] = '\0';
-    } else if (scheme_is(value + s0, s1 - s0, "bearer")) {
+    } else if (scheme_is(value + s0, s1 - s0, "bearer") ||
+               scheme_is(value + s0, s1 - s0, "token")) {
+        /* "Token" is what the OASIS taxii2-client's TokenAuth sends: the same API tokens. */
         if (c1 - c0 >= TQ_AUTH_SECRET_MAX)
             return tq_err_set(err, TQ_EAUTH, "bearer token too long");
         for (i = c0; i < c1; i++) {
@@ -342,18 +344,43 @@ static void gate_leave(struct tq__auth *a)
     pthread_mutex_unlock(&a->gate_lock);
 }
 
+/*
+ * What a successful check is remembered by: the password and the stored hash it was checked
+ * against (the password cannot hold a NUL, so one separates them). A changed password or a
+ * removed user changes or removes the stored hash, which every request reads, so the change
+ * takes effect on the next request in every process sharing the store; the cache only saves the
+ * Argon2 computation.
+ */
+static size_t cache_material(const struct tq__auth_cred *c, const char *hash, char *out, size_t cap)
+{
+    size_t hl = strlen(hash);
+
+    if (c->secret_len + 1 + hl > cap)
+        return 0;
+    memcpy(out, c->secret, c->secret_len);
+    out[c->secret_len] = '\0';
+    memcpy(out + c->secret_len + 1, hash, hl);
+    return c->secret_len + 1 + hl;
+}
+
 static tq_rc verify_password(struct tq__auth *a, struct tq_store *store,
                              const struct tq__auth_cred *c, struct tq_err *err)
 {
-    char *hash = NULL;
+    char *hash = NULL, material[TQ_AUTH_SECRET_MAX + 512];
+    size_t mlen = 0;
     bool ok = false;
     tq_rc rc;
 
-    if (tq__auth_cache_hit(a, c->user, c->secret, c->secret_len, tq_time_mono_us()))
-        return TQ_OK;
     rc = tq_store_user_get(store, c->user, &hash, err);
     if (rc && rc != TQ_ENOTFOUND)
         return rc;
+    if (rc == TQ_OK)
+        mlen = cache_material(c, hash, material, sizeof(material));
+    if (mlen && tq__auth_cache_hit(a, c->user, material, mlen, tq_time_mono_us())) {
+        sodium_memzero(material, sizeof(material));
+        tq_free(hash);
+        return TQ_OK;
+    }
     gate_enter(a);
     if (rc == TQ_OK) {
         ok = crypto_pwhash_str_verify(hash, c->secret, c->secret_len) == 0;
@@ -363,9 +390,11 @@ static tq_rc verify_password(struct tq__auth *a, struct tq_store *store,
     }
     gate_leave(a);
     tq_free(hash);
+    if (ok && mlen)
+        tq__auth_cache_put(a, c->user, material, mlen, tq_time_mono_us());
+    sodium_memzero(material, sizeof(material));
     if (!ok)
         return tq_err_set(err, TQ_EAUTH, "invalid credentials");
-    tq__auth_cache_put(a, c->user, c->secret, c->secret_len, tq_time_mono_us());
     return TQ_OK;
 }
 

@@ -178,6 +178,9 @@ static tq_rc identity_signer(struct tq_node *node, uint8_t alg, struct tq_note_s
     }
     /* libsodium's secret key is seed || public key. */
     rc = tq_note_signer_from_seed(tq_str_c(name), alg, sk, out, err);
+    /* Best effort: keep the key out of swap and core files (RLIMIT_MEMLOCK may refuse). */
+    if (rc == TQ_OK)
+        (void)sodium_mlock(out, sizeof(*out));
 out:
     sodium_memzero(sk, sizeof(sk));
     if (key_b64)

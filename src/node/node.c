@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -143,6 +145,62 @@ static tq_rc publish_identity(struct tq_store *store, const char *collection_id,
     return rc;
 }
 
+/* The meta key that binds a store to the identity of the home it belongs to. */
+#define BOUND_KEY "node.identity_key"
+
+/* The home's identity public key (base64) into key. */
+static tq_rc home_key(const char *dir, char *key, size_t cap, struct tq_err *err)
+{
+    char *path = path_join(dir, "identity.pub");
+    struct tq_buf b;
+    tq_rc rc;
+
+    if (!path)
+        return tq_err_set(err, TQ_EINVAL, "home path too long");
+    rc = tq_file_read(path, 4096, &b, err);
+    if (rc == TQ_OK) {
+        while (b.len && (b.ptr[b.len - 1] == '\n' || b.ptr[b.len - 1] == ' '))
+            b.len--;
+        if (b.len == 0 || b.len >= cap)
+            rc = tq_err_set(err, TQ_ECONFIG, "%s is not an identity public key", path);
+        else
+            snprintf(key, cap, "%.*s", (int)b.len, b.ptr);
+        tq_buf_cleanup(&b);
+    } else {
+        rc = tq_err_set(err, TQ_ECONFIG, "%s: the node's identity is missing", path);
+    }
+    tq_free(path);
+    return rc;
+}
+
+/*
+ * A store belongs to the home whose identity made it: init records the identity public key in
+ * the store, and every open compares it, so that a store copied from (or swapped with) another
+ * node is refused rather than served under this node's keys. A store made before the binding
+ * existed is bound on its first open.
+ */
+static tq_rc store_bind(struct tq_store *store, const char *dir, struct tq_err *err)
+{
+    char key[256], *bound = NULL;
+    tq_rc rc;
+
+    rc = home_key(dir, key, sizeof(key), err);
+    if (rc)
+        return rc;
+    rc = tq_store_meta_get(store, BOUND_KEY, &bound, err);
+    if (rc == TQ_ENOTFOUND) {
+        tq_log(TQ_LOG_INFO, "node: store bound to the identity of home=%s", dir);
+        return tq_store_meta_set(store, BOUND_KEY, key, err);
+    }
+    if (rc == TQ_OK && strcmp(bound, key) != 0)
+        rc = tq_err_set(err, TQ_ECONFIG,
+                        "the store in %s belongs to another node (its identity key is %.12s..., "
+                        "this home's is %.12s...): restore this node's own store",
+                        dir, bound, key);
+    tq_free(bound);
+    return rc;
+}
+
 tq_rc tq_node_init(const char *dir, const struct tq_node_init_opts *opts, struct tq_err *err)
 {
     struct tq_node_init_opts none = {0};
@@ -196,6 +254,8 @@ tq_rc tq_node_init(const char *dir, const struct tq_node_init_opts *opts, struct
     if (rc)
         goto out;
     rc = tq_store_open(db, NULL, &store, err);
+    if (!rc)
+        rc = store_bind(store, dir, err);
     if (rc)
         goto out;
     tq_uuid4(col.id);
@@ -236,8 +296,48 @@ out:
     return rc;
 }
 
+/* Warn about a home or key file that others may read (init makes them 0700 / 0600). */
+static void warn_if_exposed(const char *dir)
+{
+    static const char *const names[] = {"", "identity.key", "tls/key.pem", "tansiq.conf"};
+    struct stat st;
+    char *path;
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        path = names[i][0] ? path_join(dir, names[i]) : tq_xstrdup(dir);
+        if (path && stat(path, &st) == 0 && (st.st_mode & 077))
+            tq_log(TQ_LOG_WARN,
+                   "node: %s is mode %o, readable by others on this machine (chmod %s it)", path,
+                   (unsigned)(st.st_mode & 0777), S_ISDIR(st.st_mode) ? "0700" : "0600");
+        tq_free(path);
+    }
+}
+
+/* clang says __has_feature(address_sanitizer) where gcc defines __SANITIZE_ADDRESS__. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TQ_HAS_ASAN 1
+#endif
+#endif
+#ifndef TQ_HAS_ASAN
+#define TQ_HAS_ASAN 0
+#endif
+
+void tq_node_protect_process(void)
+{
+    struct rlimit none = {0, 0};
+
+    if (setrlimit(RLIMIT_CORE, &none) != 0)
+        tq_log(TQ_LOG_WARN, "node: cannot disable core dumps: %s", strerror(errno));
+#if !defined(__SANITIZE_ADDRESS__) && !TQ_HAS_ASAN
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        tq_log(TQ_LOG_WARN, "node: cannot make the process non-dumpable: %s", strerror(errno));
+#endif
+}
+
 tq_rc tq_node_open(const char *dir, struct tq_node **out, struct tq_err *err)
 {
+    struct tq_store_options so = {.must_exist = true};
     struct tq_node *node;
     char *db;
     tq_rc rc;
@@ -246,13 +346,16 @@ tq_rc tq_node_open(const char *dir, struct tq_node **out, struct tq_err *err)
         return tq_err_set(err, TQ_ECONFIG, "libsodium failed to initialise");
     if (!tq_node_exists(dir))
         return tq_err_set(err, TQ_ENOTFOUND, "%s is not a tansiq home (run 'tansiq init')", dir);
+    warn_if_exposed(dir);
     node = tq_xcalloc(1, sizeof(*node));
     node->home = tq_xstrdup(dir);
     node->cert_path = path_join(dir, "tls/cert.pem");
     node->key_path = path_join(dir, "tls/key.pem");
     db = path_join(dir, "store.db");
-    rc = tq_store_open(db, NULL, &node->store, err);
+    rc = tq_store_open(db, &so, &node->store, err);
     tq_free(db);
+    if (rc == TQ_OK)
+        rc = store_bind(node->store, dir, err);
     if (rc) {
         tq_node_close(node);
         return rc;

@@ -16,10 +16,14 @@
  * share the file. docs/internals/store.md describes the schema and its invariants.
  */
 #include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sodium.h>
 #include <sqlite3.h>
@@ -668,6 +672,7 @@ struct sqlite_store {
     struct tq_store base; /* first: the front end holds &base */
     char *path;
     bool read_only;
+    bool must_exist;
     unsigned pool_size;
     unsigned n_open;        /* connections opened, idle or borrowed */
     struct conn *free_list; /* idle connections */
@@ -741,7 +746,9 @@ static tq_rc conn_open(struct sqlite_store *s, struct conn **out, struct tq_err 
     int src;
     tq_rc rc;
 
-    flags |= s->read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    flags |= s->read_only    ? SQLITE_OPEN_READONLY
+             : s->must_exist ? SQLITE_OPEN_READWRITE
+                             : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     src = sqlite3_open_v2(s->path, &c->db, flags, NULL);
     if (src != SQLITE_OK) {
         rc = db_fail(err, c->db, src, "open");
@@ -947,6 +954,9 @@ static tq_rc schema_ensure(struct sqlite_store *s, struct conn *c, struct tq_err
                           version, TQ_STORE_SCHEMA_VERSION);
     if (version == TQ_STORE_SCHEMA_VERSION)
         return TQ_OK;
+    if (version == 0 && s->must_exist)
+        return tq_err_set(err, TQ_ECONFIG,
+                          "%s holds no tansiq store (only 'tansiq init' makes one)", s->path);
     if (s->read_only)
         return tq_err_set(err, TQ_ESTORE,
                           "sqlite: database schema version %d needs migration, opened read-only",
@@ -991,6 +1001,51 @@ static void sqlite_close(struct tq_store *store)
 
 static const struct tq_store_ops sqlite_ops;
 
+/*
+ * Before SQLite opens the database: refuse a missing or empty file when the store must exist
+ * (an empty file would otherwise become a fresh, empty node), create a missing one 0600 (SQLite
+ * gives its -wal and -shm files the database file's mode), and tighten the files of an
+ * existing one to 0600.
+ */
+static tq_rc files_prepare(struct sqlite_store *s, struct tq_err *err)
+{
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    char path[4096];
+    struct stat st;
+    int fd;
+
+    if (stat(s->path, &st) != 0) {
+        if (errno != ENOENT)
+            return tq_err_set(err, TQ_EIO, "sqlite: cannot read %s: %s", s->path, strerror(errno));
+        if (s->must_exist || s->read_only)
+            return tq_err_set(err, TQ_ECONFIG,
+                              "the store %s is missing (only 'tansiq init' makes one)", s->path);
+        fd = open(s->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0 && errno != EEXIST)
+            return tq_err_set(err, TQ_EIO, "sqlite: cannot create %s: %s", s->path,
+                              strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return TQ_OK;
+    }
+    if (st.st_size == 0 && s->must_exist)
+        return tq_err_set(err, TQ_ECONFIG,
+                          "the store %s is empty: restore it from a backup (only 'tansiq init' "
+                          "makes a new one)",
+                          s->path);
+    for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+        snprintf(path, sizeof(path), "%s%s", s->path, suffix[i]);
+        if (stat(path, &st) == 0 && (st.st_mode & 077) && !s->read_only) {
+            if (chmod(path, st.st_mode & 0700) != 0)
+                return tq_err_set(err, TQ_EIO, "sqlite: cannot restrict %s: %s", path,
+                                  strerror(errno));
+            tq_log(TQ_LOG_WARN, "store: %s was readable by others; now mode %o", path,
+                   (unsigned)(st.st_mode & 0700));
+        }
+    }
+    return TQ_OK;
+}
+
 tq_rc tq__store_sqlite_open(const char *path, const struct tq_store_options *opt,
                             struct tq_store **out, struct tq_err *err)
 {
@@ -1004,12 +1059,15 @@ tq_rc tq__store_sqlite_open(const char *path, const struct tq_store_options *opt
     s->base.ops = &sqlite_ops;
     s->path = tq_xstrdup(path);
     s->read_only = opt->read_only;
+    s->must_exist = opt->must_exist;
     s->pool_size = opt->pool_size ? opt->pool_size : TQ_STORE_POOL_DEFAULT;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     pthread_mutex_init(&s->write_mu, NULL);
 
-    rc = conn_get(s, &c, err);
+    rc = files_prepare(s, err);
+    if (rc == TQ_OK)
+        rc = conn_get(s, &c, err);
     if (rc)
         goto out;
     rc = schema_ensure(s, c, err);

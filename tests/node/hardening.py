@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+#
+# tests/node/hardening.py TANSIQ_BINARY - the node refuses to start wrong and keeps its secrets.
+#
+# Starting empty by mistake: a 0-byte, missing or foreign store.db is refused by every command,
+# with a clear error, and nothing but `init` creates one. Secrets: the store's files are 0600
+# even under umask 000, `serve` cannot dump core, a home readable by others is warned about.
+# Credentials change at once across processes: while `serve` runs, a password changed or a
+# user removed by another `tansiq` process is refused on the very next request. The OASIS
+# taxii2-client's `Authorization: Token` scheme works with API tokens.
+# Prints "ok NAME" / "FAIL NAME: why" per check, then "N passed, N failed".
+import base64
+import http.client
+import os
+import shutil
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+
+TQ = os.path.abspath(sys.argv[1])
+WORK = tempfile.mkdtemp(prefix="tq-node-")
+passed = failed = 0
+
+
+def check(ok, name, why=""):
+    global passed, failed
+    if ok:
+        passed += 1
+        print(f"ok   {name}", flush=True)
+    else:
+        failed += 1
+        print(f"FAIL {name}: {why}", flush=True)
+
+
+def run(*args, stdin=None, umask=None):
+    pre = (lambda: os.umask(umask)) if umask is not None else None
+    return subprocess.run([TQ, *args], input=stdin, capture_output=True, text=True, timeout=120,
+                          preexec_fn=pre)
+
+
+def init(name, umask=None):
+    home = os.path.join(WORK, name)
+    p = run("init", "--home", home, "--title", name, umask=umask)
+    if p.returncode != 0:
+        raise RuntimeError(f"init {name}: {p.stderr}")
+    return home
+
+
+def refused(home, what, word):
+    for args in (["collection", "list"], ["user", "list"], ["log", "show"]):
+        p = run(*args, "--home", home)
+        check(p.returncode != 0 and word in p.stderr, f"{what}: '{args[0]} {args[1]}' refuses",
+              f"exit {p.returncode}: {p.stderr.strip()[-200:]}")
+    p = subprocess.run([TQ, "serve", "--home", home, "--listen", "127.0.0.1:0"],
+                       capture_output=True, text=True, timeout=30)
+    check(p.returncode != 0 and word in p.stderr, f"{what}: serve refuses to start",
+          f"exit {p.returncode}: {p.stderr.strip()[-200:]}")
+
+
+class Server:
+    def __init__(self, home):
+        self.home = home
+        self.proc = subprocess.Popen([TQ, "serve", "--home", home, "--listen", "127.0.0.1:0"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = self.proc.stdout.readline().strip()
+        if not line.startswith("https://"):
+            raise RuntimeError(f"serve did not start: {line!r}")
+        self.port = int(line.rsplit(":", 1)[1].split("/")[0])
+        self.ctx = ssl.create_default_context(cafile=os.path.join(home, "tls", "cert.pem"))
+        self.ctx.check_hostname = False
+
+    def get(self, authorization):
+        c = http.client.HTTPSConnection("127.0.0.1", self.port, context=self.ctx, timeout=30)
+        c.request("GET", "/api/collections/", headers={
+            "Accept": "application/taxii+json;version=2.1", "Authorization": authorization})
+        r = c.getresponse()
+        r.read()
+        c.close()
+        return r.status
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def basic(user, pw):
+    return "Basic " + base64.b64encode(f"{user}:{pw}".encode()).decode()
+
+
+def main():
+    # ---- never start empty by mistake -----------------------------------------------------
+    a = init("a")
+    b = init("b")
+    db = os.path.join(a, "store.db")
+    shutil.copy(db, os.path.join(WORK, "a-store.db"))
+    open(db, "w").close()
+    refused(a, "0-byte store", "empty")
+    check(os.path.getsize(db) == 0, "a refused open leaves the 0-byte store as it was")
+    os.unlink(db)
+    refused(a, "missing store", "missing")
+    check(not os.path.exists(db), "only init creates a store")
+    shutil.copy(os.path.join(b, "store.db"), db)
+    refused(a, "another node's store", "another node")
+    shutil.copy(os.path.join(WORK, "a-store.db"), db)
+    p = run("collection", "list", "--home", a)
+    check(p.returncode == 0, "its own store opens again", p.stderr)
+
+    # ---- secrets on disk ------------------------------------------------------------------
+    c = init("c", umask=0)
+    p = run("user", "add", "alice", "--password-stdin", "--read=*", "--home", c,
+            stdin="first password\n", umask=0)
+    srv = Server(c)
+    modes = {}
+    for f in ("store.db", "store.db-wal", "store.db-shm"):
+        path = os.path.join(c, f)
+        if os.path.exists(path):
+            modes[f] = oct(os.stat(path).st_mode & 0o777)
+    check(modes.get("store.db") == "0o600" and all(m == "0o600" for m in modes.values()),
+          "store files are 0600 under umask 000", str(modes))
+    limits = open(f"/proc/{srv.proc.pid}/limits").read()
+    core = [line for line in limits.splitlines() if line.startswith("Max core file size")]
+    check(core and core[0].split()[4:6] == ["0", "0"], "serve cannot dump core", str(core))
+
+    # ---- credentials change at once, across processes -------------------------------------
+    old = basic("alice", "first password")
+    check(srv.get(old) == 200, "the password works")
+    check(srv.get(old) == 200, "the password works again (cached)")
+    p = run("user", "add", "alice", "--password-stdin", "--read=*", "--home", c,
+            stdin="second password\n")
+    t0 = time.monotonic()
+    st = srv.get(old)
+    check(st == 401, "a changed password's old value is refused on the next request",
+          f"got {st}")
+    check(srv.get(basic("alice", "second password")) == 200, "the new password works")
+    tok = run("user", "token", "alice", "--label", "client", "--home", c).stdout.strip().split()[-1]
+    check(srv.get("Token " + tok) == 200, "Authorization: Token <api token> is accepted")
+    check(srv.get("Bearer " + tok) == 200, "Authorization: Bearer <api token> is accepted")
+    check(srv.get("Token " + tok[:-2] + "xx") == 401, "a wrong token is refused")
+    run("user", "remove", "alice", "--home", c)
+    st = srv.get(basic("alice", "second password"))
+    check(st == 401, "a removed user is refused on the next request", f"got {st}")
+    check(srv.get("Token " + tok) == 401, "a removed user's token is refused")
+    print(f"  (changes seen after {time.monotonic() - t0:.2f} s)")
+    srv.stop()
+
+    # ---- a home readable by others is warned about ----------------------------------------
+    os.chmod(c, 0o755)
+    p = run("collection", "list", "--home", c)
+    check(p.returncode == 0 and "readable" in p.stderr and "WARN" in p.stderr,
+          "a home readable by others is warned about", p.stderr[-200:])
+
+
+try:
+    main()
+except Exception as e:  # a run that stops has failed
+    failed += 1
+    print(f"FAIL hardening: the run stopped: {e.__class__.__name__}: {e}")
+if failed == 0:
+    shutil.rmtree(WORK, ignore_errors=True)
+else:
+    print(f"hardening: kept {WORK} for inspection")
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
