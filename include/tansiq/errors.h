@@ -34,7 +34,8 @@
     X(EEXIST, 18, 409, "already exists")                                                           \
     X(ECONFIG, 19, 500, "configuration error")                                                     \
     X(ETLS, 20, 500, "TLS failure")                                                                \
-    X(EBUSY, 21, 503, "service busy")
+    X(EBUSY, 21, 503, "service busy")                                                              \
+    X(ENOSPACE, 22, 507, "insufficient storage: the node is read-only")
 
 typedef enum tq_rc {
 #define X(name, num, status, msg) TQ_##name = num,

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -673,6 +674,7 @@ struct sqlite_store {
     char *path;
     bool read_only;
     bool must_exist;
+    bool disk_full; /* opened read-only as immutable because its disk had no room */
     unsigned pool_size;
     unsigned n_open;        /* connections opened, idle or borrowed */
     struct conn *free_list; /* idle connections */
@@ -705,6 +707,10 @@ static tq_rc db_fail(struct tq_err *err, sqlite3 *db, int src, const char *what)
         break;
     case SQLITE_NOMEM:
         rc = TQ_ENOMEM;
+        break;
+    case SQLITE_FULL:
+    case SQLITE_READONLY: /* only ever a store opened read-only because its disk is full */
+        rc = TQ_ENOSPACE;
         break;
     default:
         rc = TQ_ESTORE;
@@ -739,6 +745,38 @@ static tq_rc exec_sql(sqlite3 *db, const char *sql, const char *what, struct tq_
     return TQ_OK;
 }
 
+/*
+ * Open path as an immutable database: no locks and no -shm file, which SQLite cannot create on
+ * a full disk. Nothing can write to the store then anyway, and a cleanly closed WAL store has
+ * everything in the main file.
+ */
+static int open_immutable(const char *path, sqlite3 **db, int flags)
+{
+    struct tq_buf uri;
+    int src;
+
+    tq_buf_init(&uri, 8192);
+    if (tq_buf_append_c(&uri, "file:")) {
+        tq_buf_cleanup(&uri);
+        return SQLITE_CANTOPEN;
+    }
+    for (const char *p = path; *p; p++) {
+        tq_rc rc = *p == '%' || *p == '?' || *p == '#'
+                       ? tq_buf_printf(&uri, "%%%02X", (unsigned)(unsigned char)*p)
+                       : tq_buf_append(&uri, p, 1);
+
+        if (rc) {
+            tq_buf_cleanup(&uri);
+            return SQLITE_CANTOPEN;
+        }
+    }
+    src = tq_buf_append_c(&uri, "?immutable=1")
+              ? SQLITE_CANTOPEN
+              : sqlite3_open_v2(uri.ptr, db, flags | SQLITE_OPEN_URI, NULL);
+    tq_buf_cleanup(&uri);
+    return src;
+}
+
 static tq_rc conn_open(struct sqlite_store *s, struct conn **out, struct tq_err *err)
 {
     struct conn *c = tq_xcalloc(1, sizeof(*c));
@@ -749,7 +787,10 @@ static tq_rc conn_open(struct sqlite_store *s, struct conn **out, struct tq_err 
     flags |= s->read_only    ? SQLITE_OPEN_READONLY
              : s->must_exist ? SQLITE_OPEN_READWRITE
                              : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-    src = sqlite3_open_v2(s->path, &c->db, flags, NULL);
+    if (s->disk_full)
+        src = open_immutable(s->path, &c->db, flags);
+    else
+        src = sqlite3_open_v2(s->path, &c->db, flags, NULL);
     if (src != SQLITE_OK) {
         rc = db_fail(err, c->db, src, "open");
         goto out;
@@ -1046,6 +1087,14 @@ static tq_rc files_prepare(struct sqlite_store *s, struct tq_err *err)
     return TQ_OK;
 }
 
+/* Whether the file system of path has no room left for SQLite's side files (-wal, -shm). */
+static bool disk_is_full(const char *path)
+{
+    struct statvfs fs;
+
+    return statvfs(path, &fs) == 0 && (uint64_t)fs.f_bavail * fs.f_frsize < ((uint64_t)1 << 20);
+}
+
 tq_rc tq__store_sqlite_open(const char *path, const struct tq_store_options *opt,
                             struct tq_store **out, struct tq_err *err)
 {
@@ -1068,6 +1117,19 @@ tq_rc tq__store_sqlite_open(const char *path, const struct tq_store_options *opt
     rc = files_prepare(s, err);
     if (rc == TQ_OK)
         rc = conn_get(s, &c, err);
+    if (rc && !s->read_only && disk_is_full(s->path)) {
+        /*
+         * A node whose disk filled up still serves what it holds: read-only, every write
+         * answered TQ_ENOSPACE (507). It needs a restart once there is room again.
+         */
+        tq_log(TQ_LOG_WARN,
+               "store: the disk of %s is full: opened read-only, writes refused "
+               "until it has room and the node restarts (%s)",
+               s->path, err ? err->msg : "");
+        s->read_only = s->disk_full = true;
+        tq_err_clear(err);
+        rc = conn_get(s, &c, err);
+    }
     if (rc)
         goto out;
     rc = schema_ensure(s, c, err);

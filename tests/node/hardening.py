@@ -90,6 +90,47 @@ def basic(user, pw):
     return "Basic " + base64.b64encode(f"{user}:{pw}".encode()).decode()
 
 
+def full_disk():
+    mnt = os.path.join(WORK, "small")
+    os.mkdir(mnt)
+    m = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", mnt],
+                       capture_output=True, text=True)
+    if m.returncode != 0:
+        # a machine where this test may not mount a small file system: say so, visibly
+        print(f"skip full disk: cannot mount a small tmpfs ({m.stderr.strip()[:100]})")
+        return
+    srv = None
+    try:
+        home = os.path.join(mnt, "h")
+        p = run("init", "--home", home)
+        p = run("user", "add", "w", "--password-stdin", "--read=*", "--write=*", "--home", home,
+                stdin="writer password\n")
+        with open(os.path.join(mnt, "fill"), "wb") as f:
+            try:
+                while True:
+                    f.write(b"\0" * 65536)
+            except OSError:
+                pass
+        srv = Server(home)
+        cred = basic("w", "writer password")
+        check(srv.get(cred) == 200, "full disk: the node starts and serves reads")
+        c = http.client.HTTPSConnection("127.0.0.1", srv.port, context=srv.ctx, timeout=30)
+        body = ('{"objects":[{"type":"identity","spec_version":"2.1","id":"identity--8e2e2d2b-17d4-'
+                '4cbf-938f-98ee46b3cd3f","created":"2026-01-01T00:00:00.000Z","modified":'
+                '"2026-01-01T00:00:00.000Z","name":"x"}]}')
+        c.request("POST", "/api/collections/shared/objects/", body=body, headers={
+            "Accept": "application/taxii+json;version=2.1", "Authorization": cred,
+            "Content-Type": "application/taxii+json;version=2.1"})
+        r = c.getresponse()
+        data = r.read()
+        check(r.status == 507 and b"Insufficient Storage" in data,
+              "full disk: a write gets 507 Insufficient Storage", f"{r.status} {data[:200]!r}")
+    finally:
+        if srv:
+            srv.stop()
+        subprocess.run(["umount", mnt], capture_output=True)
+
+
 def main():
     # ---- never start empty by mistake -----------------------------------------------------
     a = init("a")
@@ -145,6 +186,9 @@ def main():
     check(srv.get("Token " + tok) == 401, "a removed user's token is refused")
     print(f"  (changes seen after {time.monotonic() - t0:.2f} s)")
     srv.stop()
+
+    # ---- a full disk: the node starts read-only, serves reads, refuses writes with 507 ------
+    full_disk()
 
     # ---- a home readable by others is warned about ----------------------------------------
     os.chmod(c, 0o755)
