@@ -709,7 +709,6 @@ static tq_rc db_fail(struct tq_err *err, sqlite3 *db, int src, const char *what)
         rc = TQ_ENOMEM;
         break;
     case SQLITE_FULL:
-    case SQLITE_READONLY: /* only ever a store opened read-only because its disk is full */
         rc = TQ_ENOSPACE;
         break;
     default:
@@ -941,6 +940,11 @@ static tq_rc write_begin(struct sqlite_store *s, struct conn *c, struct tq_err *
 {
     tq_rc rc;
 
+    if (s->disk_full)
+        return tq_err_set(err, TQ_ENOSPACE,
+                          "sqlite: the disk of %s is full: the node is "
+                          "read-only until it has room and restarts",
+                          s->path);
     pthread_mutex_lock(&s->write_mu);
     rc = run_simple(c, ST_BEGIN_IMMEDIATE, "begin write transaction", err);
     if (rc)
