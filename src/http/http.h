@@ -35,6 +35,13 @@ bool tq__http_accept_ok(const char *accept, size_t len);
  * other parameters ignored.
  */
 bool tq__http_content_type_ok(const char *ctype, size_t len);
+/*
+ * False when a Content-Type value carries a charset parameter other than utf-8 (name and value
+ * case-insensitive, the value possibly quoted): TAXII bodies are JSON, which is UTF-8 (RFC 8259
+ * section 8.1), and a body in another encoding would be misread. True without a charset
+ * parameter, and for a NULL or malformed value (the media type check refuses those).
+ */
+bool tq__http_content_type_charset_ok(const char *ctype, size_t len);
 
 /* ---- credentials ------------------------------------------------------------------------ */
 

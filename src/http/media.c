@@ -16,6 +16,8 @@ struct media {
     bool has_version;
     char version[16];
     int q; /* weight in thousandths */
+    bool has_charset;
+    bool charset_utf8; /* the charset parameter names UTF-8 */
     bool ok;
 };
 
@@ -172,6 +174,9 @@ static void parse_media(const char *s, size_t len, size_t *p, bool list, struct 
                 goto bad;
             memcpy(m->version, val, vlen + 1);
             m->has_version = true;
+        } else if (ieq(name, "charset")) {
+            m->has_charset = true;
+            m->charset_utf8 = !overflow && ieq((struct tq_str){val, vlen}, "utf-8");
         }
     }
     m->ok = true;
@@ -244,4 +249,15 @@ bool tq__http_content_type_ok(const char *ctype, size_t len)
     if (!m.ok || p != len)
         return false;
     return is_taxii(&m) && m.has_version && strcmp(m.version, "2.1") == 0;
+}
+
+bool tq__http_content_type_charset_ok(const char *ctype, size_t len)
+{
+    struct media m;
+    size_t p = 0;
+
+    if (ctype == NULL)
+        return true;
+    parse_media(ctype, len, &p, false, &m);
+    return !m.has_charset || m.charset_utf8;
 }

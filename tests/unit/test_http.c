@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * tests/unit/test_http.c - header parsers of the HTTP layer (Accept, Content-Type,
- * Authorization), the credential cache, API tokens and password hashes, and partner nodes'
- * client certificates: which principal a request gets, validity periods, and the pinned
+ * tests/unit/test_http.c - header parsers of the HTTP layer (Accept, Content-Type and its
+ * charset, Authorization), the credential cache, API tokens and password hashes, and partner
+ * nodes' client certificates: which principal a request gets, validity periods, and the pinned
  * fingerprint lookup with its per-connection cache (against a real SQLite store).
  */
 #include <setjmp.h>
@@ -96,6 +96,29 @@ static void content_type_needs_version(void **state)
     assert_false(ctype_ok("application/taxii+json;version=2.1, text/html"));
     assert_false(ctype_ok("application/taxii+json;version"));
     assert_false(ctype_ok("application/taxii+json;version=2.1 x"));
+}
+
+static bool charset_ok(const char *s)
+{
+    return tq__http_content_type_charset_ok(s, s ? strlen(s) : 0);
+}
+
+/* A TAXII body is JSON, so UTF-8: any other charset parameter is refused (400). */
+static void content_type_charset_utf8_only(void **state)
+{
+    (void)state;
+    assert_true(charset_ok(NULL));
+    assert_true(charset_ok("application/taxii+json;version=2.1"));
+    assert_true(charset_ok("application/taxii+json;version=2.1;charset=utf-8"));
+    assert_true(charset_ok("application/taxii+json; Charset=UTF-8; version=2.1"));
+    assert_true(charset_ok("application/taxii+json;version=2.1;charset=\"utf-8\""));
+    assert_false(charset_ok("application/taxii+json;version=2.1;charset=utf-16"));
+    assert_false(charset_ok("application/taxii+json;version=2.1; CHARSET=\"UTF-16LE\""));
+    assert_false(charset_ok("application/taxii+json;charset=iso-8859-1;version=2.1"));
+    assert_false(charset_ok("application/taxii+json;version=2.1;charset=utf8"));
+    assert_false(charset_ok("application/taxii+json;version=2.1;charset=\"\""));
+    assert_false(charset_ok("application/taxii+json;version=2.1;charset=utf-8-and-a-very-long-"
+                            "label-that-overflows-the-value-buffer-of-sixty-four-bytes-x"));
 }
 
 static void b64(const char *plain, char *out, size_t out_size)
@@ -396,6 +419,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(accept_taxii_ranges),
         cmocka_unit_test(content_type_needs_version),
+        cmocka_unit_test(content_type_charset_utf8_only),
         cmocka_unit_test(basic_and_bearer_parse),
         cmocka_unit_test(auth_parse_refusals),
         cmocka_unit_test(auth_cache_ttl_and_keys),
