@@ -23,9 +23,11 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
@@ -46,6 +48,12 @@
 #define AUTH_CACHE_TTL_US (60 * (int64_t)1000000)
 #define PURGE_EVERY_US (600 * (int64_t)1000000)
 #define HOST_MAX 255
+#define HEADER_DEADLINE_S 10 /* a request's headers, from the connection's start or last answer */
+#define HANDSHAKE_DEADLINE_S 10 /* a TLS handshake, before the first request's headers */
+#define SWEEP_EVERY_MS 200      /* how often the deadlines are checked */
+#define REFUSAL_LOG_EVERY_S 10  /* one summary line of refused and closed connections */
+#define REFUSAL_ADDRS 16        /* source addresses named in one summary line */
+#define MHD_LOG_LINES_MAX 5     /* libmicrohttpd messages logged per interval, the rest counted */
 
 struct tq_server {
     struct MHD_Daemon *daemon;
@@ -62,6 +70,8 @@ struct tq_server {
     struct tq_buf cert_pem;
     struct tq_buf key_pem;
     _Atomic int64_t last_purge_us;
+    struct gov *gov;  /* connection admission, deadlines and shedding */
+    bool raw_framing; /* the library lays the header block out as framing_error expects */
 };
 
 /* Per-request state, from the URI log callback to the completion callback. */
@@ -94,6 +104,16 @@ struct req {
 
 /* ---- logging ---------------------------------------------------------------------------- */
 
+/*
+ * libmicrohttpd's messages: its refusals at the connection limit are only counted (they come
+ * once per refused connection, without the address), the rest is logged up to
+ * MHD_LOG_LINES_MAX lines per REFUSAL_LOG_EVERY_S and counted beyond; the sweeper writes the
+ * counts into its summary line.
+ */
+static _Atomic uint64_t mhd_at_limit;
+static _Atomic uint64_t mhd_lines;
+static _Atomic uint64_t mhd_suppressed;
+
 __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char line[512];
@@ -101,10 +121,551 @@ __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char 
 
     (void)cls;
     vsnprintf(line, sizeof(line), fmt, ap);
+    if (strstr(line, "reached connection limit")) {
+        atomic_fetch_add(&mhd_at_limit, 1);
+        return;
+    }
+    if (atomic_fetch_add(&mhd_lines, 1) >= MHD_LOG_LINES_MAX) {
+        atomic_fetch_add(&mhd_suppressed, 1);
+        return;
+    }
     n = strlen(line);
     while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
         line[--n] = '\0';
     tq_log(TQ_LOG_WARN, "http: mhd=\"%s\"", line);
+}
+
+/* ---- connections: admission, deadlines, shedding ---------------------------------------- */
+
+/*
+ * Every connection is on one list from libmicrohttpd's STARTED notification to its CLOSED
+ * one, which comes before libmicrohttpd closes the socket: so under gov->lock the fd of a
+ * listed connection is still that connection's, and shutdown(2) on it from another thread
+ * makes its worker see end-of-stream and close it.
+ *
+ * A connection is *waiting* while no request is in the access handler: before its first
+ * request's headers are in (TLS handshake included), or between two requests. Waiting
+ * connections have a deadline that bytes do not move (docs/internals/http.md); requests in
+ * progress are left to libmicrohttpd's idle timeout. When the live connections reach the soft
+ * limit, each new one sheds a waiting connection: first those that never completed a request,
+ * from the source address that holds most waiting connections, oldest first.
+ */
+struct addr_key {
+    uint8_t b[16]; /* IPv6, or IPv4 as ::ffff:a.b.c.d */
+};
+
+struct conn {
+    struct tq__peer peer; /* the client certificate's resolution (http/peer.c) */
+    struct conn *prev, *next;
+    int fd;
+    struct addr_key addr;
+    int64_t started_mono_us;
+    int64_t deadline_mono_us; /* headers of the awaited request, when waiting */
+    bool in_request;          /* between the first access-handler call and completion */
+    bool served;              /* completed a request */
+    bool shut;                /* shut down by us, closing */
+};
+
+enum { SLOT_EMPTY = 0, SLOT_USED, SLOT_GONE };
+
+struct addr_slot {
+    struct addr_key key;
+    uint32_t conns;   /* live (not shut) connections */
+    uint32_t waiting; /* ... of which waiting */
+    uint8_t state;
+};
+
+struct tally {
+    struct addr_key key;
+    uint32_t limit;    /* refused at accept: per-address or total limit */
+    uint32_t shed;     /* waiting connections shut to make room */
+    uint32_t deadline; /* waiting connections shut at their deadline */
+};
+
+struct gov {
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    pthread_t sweeper;
+    bool sweeper_started;
+    bool stopping;
+    struct conn *head, *tail; /* oldest first */
+    unsigned live;            /* listed and not shut */
+    unsigned max_conns, soft_limit, per_ip;
+    int64_t first_deadline_us; /* first request's headers, from the start or the handshake */
+    int64_t handshake_us;      /* a TLS handshake, from the start */
+    int64_t next_deadline_us;  /* next request's headers, from the end of the previous answer */
+    struct addr_slot *slots;
+    size_t nslots, gone; /* power of two; tombstones */
+    struct tally tally[REFUSAL_ADDRS];
+    size_t ntally;
+    struct tally other; /* addresses beyond REFUSAL_ADDRS */
+    int64_t tally_since_us;
+};
+
+static void addr_key_from(const struct sockaddr *sa, struct addr_key *k)
+{
+    memset(k, 0, sizeof(*k));
+    if (!sa)
+        return;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        k->b[10] = 0xff;
+        k->b[11] = 0xff;
+        memcpy(k->b + 12, &in->sin_addr, 4);
+    } else if (sa->sa_family == AF_INET6) {
+        memcpy(k->b, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+    }
+}
+
+static void addr_key_str(const struct addr_key *k, char *out, size_t out_size)
+{
+    static const uint8_t v4[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+    if (memcmp(k->b, v4, 12) == 0)
+        inet_ntop(AF_INET, k->b + 12, out, (socklen_t)out_size);
+    else
+        inet_ntop(AF_INET6, k->b, out, (socklen_t)out_size);
+}
+
+static size_t addr_hash(const struct addr_key *k)
+{
+    uint64_t h = 1469598103934665603u;
+    size_t i;
+
+    for (i = 0; i < sizeof(k->b); i++)
+        h = (h ^ k->b[i]) * 1099511628211u;
+    return (size_t)h;
+}
+
+/* The slot of an address; with create, a new one when absent. NULL: absent (or table full). */
+static struct addr_slot *slot_get(struct gov *g, const struct addr_key *k, bool create)
+{
+    size_t mask = g->nslots - 1, i = addr_hash(k) & mask, n;
+    struct addr_slot *free_slot = NULL;
+
+    for (n = 0; n < g->nslots; n++, i = (i + 1) & mask) {
+        struct addr_slot *s = &g->slots[i];
+        if (s->state == SLOT_EMPTY) {
+            if (!free_slot)
+                free_slot = s;
+            break;
+        }
+        if (s->state == SLOT_GONE) {
+            if (!free_slot)
+                free_slot = s;
+            continue;
+        }
+        if (memcmp(s->key.b, k->b, sizeof(k->b)) == 0)
+            return s;
+    }
+    if (!create || !free_slot)
+        return NULL;
+    if (free_slot->state == SLOT_GONE)
+        g->gone--;
+    memset(free_slot, 0, sizeof(*free_slot));
+    free_slot->key = *k;
+    free_slot->state = SLOT_USED;
+    return free_slot;
+}
+
+/* Rebuild the table from the list when tombstones make probes long. */
+static void slots_rebuild(struct gov *g)
+{
+    struct conn *c;
+
+    memset(g->slots, 0, g->nslots * sizeof(*g->slots));
+    g->gone = 0;
+    for (c = g->head; c; c = c->next) {
+        struct addr_slot *s;
+        if (c->shut)
+            continue;
+        s = slot_get(g, &c->addr, true);
+        s->conns++;
+        if (!c->in_request)
+            s->waiting++;
+    }
+}
+
+static void slot_drop(struct gov *g, struct addr_slot *s)
+{
+    if (s->conns > 0)
+        return;
+    s->state = SLOT_GONE;
+    if (++g->gone > g->nslots / 2)
+        slots_rebuild(g);
+}
+
+static struct tally *tally_get(struct gov *g, const struct addr_key *k)
+{
+    size_t i;
+
+    for (i = 0; i < g->ntally; i++) {
+        if (memcmp(g->tally[i].key.b, k->b, sizeof(k->b)) == 0)
+            return &g->tally[i];
+    }
+    if (g->ntally == REFUSAL_ADDRS)
+        return &g->other;
+    memset(&g->tally[g->ntally], 0, sizeof(g->tally[0]));
+    g->tally[g->ntally].key = *k;
+    return &g->tally[g->ntally++];
+}
+
+/* Shut a waiting connection down; its worker closes it. Under g->lock. */
+static void conn_shut(struct gov *g, struct conn *c)
+{
+    struct addr_slot *s = slot_get(g, &c->addr, false);
+
+    shutdown(c->fd, SHUT_RDWR);
+    c->shut = true;
+    g->live--;
+    if (s) {
+        s->conns--;
+        if (!c->in_request)
+            s->waiting--;
+        slot_drop(g, s);
+    }
+}
+
+/*
+ * The waiting connection to shed: never served before served, then the address holding most
+ * waiting connections, then the oldest. NULL when none is waiting.
+ */
+static struct conn *shed_victim(struct gov *g)
+{
+    struct conn *c, *best = NULL;
+    uint64_t best_score = 0;
+
+    for (c = g->head; c; c = c->next) {
+        struct addr_slot *s;
+        uint64_t score;
+        if (c->shut || c->in_request)
+            continue;
+        s = slot_get(g, &c->addr, false);
+        score = ((uint64_t)!c->served << 32) | (s ? s->waiting : 1);
+        if (!best || score > best_score) {
+            best = c;
+            best_score = score;
+        }
+    }
+    return best;
+}
+
+/* Accept policy: the per-address limit, and room made under the soft limit by shedding. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    struct gov *g = ((struct tq_server *)cls)->gov;
+    struct addr_key k;
+    struct addr_slot *s;
+    enum MHD_Result ok = MHD_YES;
+
+    (void)addrlen;
+    addr_key_from(addr, &k);
+    pthread_mutex_lock(&g->lock);
+    s = slot_get(g, &k, false);
+    if (s && s->conns >= g->per_ip) {
+        tally_get(g, &k)->limit++;
+        ok = MHD_NO;
+    } else if (g->live >= g->soft_limit) {
+        struct conn *v = shed_victim(g);
+        if (v) {
+            tally_get(g, &v->addr)->shed++;
+            conn_shut(g, v);
+        } else if (g->live >= g->max_conns) {
+            tally_get(g, &k)->limit++;
+            ok = MHD_NO;
+        }
+    }
+    pthread_mutex_unlock(&g->lock);
+    return ok;
+}
+
+static void conn_started(struct gov *g, struct MHD_Connection *mc, struct conn *c, bool tls)
+{
+    const union MHD_ConnectionInfo *ci;
+    struct addr_slot *s;
+
+    ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+    c->fd = ci ? ci->connect_fd : -1;
+    ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    addr_key_from(ci ? ci->client_addr : NULL, &c->addr);
+    c->started_mono_us = tq_time_mono_us();
+    c->deadline_mono_us = c->started_mono_us + g->first_deadline_us + (tls ? g->handshake_us : 0);
+    pthread_mutex_lock(&g->lock);
+    c->prev = g->tail;
+    if (g->tail)
+        g->tail->next = c;
+    else
+        g->head = c;
+    g->tail = c;
+    g->live++;
+    s = slot_get(g, &c->addr, true);
+    if (s) {
+        s->conns++;
+        s->waiting++;
+    }
+    pthread_mutex_unlock(&g->lock);
+}
+
+static void conn_closed(struct gov *g, struct conn *c)
+{
+    pthread_mutex_lock(&g->lock);
+    if (!c->shut) {
+        struct addr_slot *s = slot_get(g, &c->addr, false);
+        g->live--;
+        if (s) {
+            s->conns--;
+            if (!c->in_request)
+                s->waiting--;
+            slot_drop(g, s);
+        }
+    }
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        g->head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        g->tail = c->prev;
+    pthread_mutex_unlock(&g->lock);
+}
+
+/* A request's headers are in (first access-handler call), or its answer is done. */
+static void conn_request(struct gov *g, struct conn *c, bool begins)
+{
+    struct addr_slot *s;
+
+    pthread_mutex_lock(&g->lock);
+    if (c->in_request != begins) {
+        c->in_request = begins;
+        if (!begins) {
+            c->served = true;
+            c->deadline_mono_us = tq_time_mono_us() + g->next_deadline_us;
+        }
+        s = c->shut ? NULL : slot_get(g, &c->addr, false);
+        if (s && begins)
+            s->waiting--;
+        else if (s)
+            s->waiting++;
+    }
+    pthread_mutex_unlock(&g->lock);
+}
+
+static struct conn *conn_of(struct MHD_Connection *mc)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return ci ? ci->socket_context : NULL;
+}
+
+static void tally_fmt(const struct tally *t, const char *name, char *out, size_t out_size)
+{
+    snprintf(out, out_size, " %s limit=%u shed=%u deadline=%u;", name, t->limit, t->shed,
+             t->deadline);
+}
+
+/* The summary line of the last interval, when anything was refused or closed. Under g->lock. */
+static bool tally_line(struct gov *g, char *out, size_t out_size)
+{
+    uint64_t at_limit = atomic_exchange(&mhd_at_limit, 0);
+    uint64_t suppressed = atomic_exchange(&mhd_suppressed, 0);
+    size_t i, len;
+
+    atomic_store(&mhd_lines, 0);
+    if (g->ntally == 0 && at_limit == 0 && suppressed == 0)
+        return false;
+    snprintf(out, out_size, "http: in the last %ds refused or closed:", REFUSAL_LOG_EVERY_S);
+    for (i = 0; i < g->ntally; i++) {
+        char name[INET6_ADDRSTRLEN];
+        len = strlen(out);
+        addr_key_str(&g->tally[i].key, name, sizeof(name));
+        tally_fmt(&g->tally[i], name, out + len, out_size - len);
+    }
+    if (g->other.limit || g->other.shed || g->other.deadline) {
+        len = strlen(out);
+        tally_fmt(&g->other, "other-addresses", out + len, out_size - len);
+    }
+    len = strlen(out);
+    snprintf(out + len, out_size - len, " mhd_at_limit=%llu mhd_log_suppressed=%llu live=%u",
+             (unsigned long long)at_limit, (unsigned long long)suppressed, g->live);
+    g->ntally = 0;
+    memset(&g->other, 0, sizeof(g->other));
+    return true;
+}
+
+/* Shuts waiting connections down at their deadline; writes the summary line. */
+static void *sweeper_main(void *arg)
+{
+    struct gov *g = arg;
+    char line[2048];
+
+    pthread_mutex_lock(&g->lock);
+    while (!g->stopping) {
+        struct timespec ts;
+        struct conn *c;
+        int64_t now;
+        bool emit = false;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += SWEEP_EVERY_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&g->wake, &g->lock, &ts);
+        if (g->stopping)
+            break;
+        now = tq_time_mono_us();
+        for (c = g->head; c; c = c->next) {
+            if (c->shut || c->in_request || now < c->deadline_mono_us)
+                continue;
+            tally_get(g, &c->addr)->deadline++;
+            conn_shut(g, c);
+        }
+        if (now - g->tally_since_us >= REFUSAL_LOG_EVERY_S * (int64_t)1000000) {
+            g->tally_since_us = now;
+            emit = tally_line(g, line, sizeof(line));
+        }
+        if (emit) {
+            pthread_mutex_unlock(&g->lock);
+            tq_log(TQ_LOG_WARN, "%s", line);
+            pthread_mutex_lock(&g->lock);
+        }
+    }
+    pthread_mutex_unlock(&g->lock);
+    return NULL;
+}
+
+static struct gov *gov_new(unsigned max_conns, unsigned per_ip, unsigned timeout_s)
+{
+    struct gov *g = tq_xcalloc(1, sizeof(*g));
+    unsigned headroom = max_conns / 8 > 4 ? max_conns / 8 : 4;
+    unsigned hdr_s = timeout_s < HEADER_DEADLINE_S ? timeout_s : HEADER_DEADLINE_S;
+    unsigned hs_s = timeout_s < HANDSHAKE_DEADLINE_S ? timeout_s : HANDSHAKE_DEADLINE_S;
+
+    pthread_mutex_init(&g->lock, NULL);
+    pthread_cond_init(&g->wake, NULL);
+    g->max_conns = max_conns;
+    g->soft_limit = max_conns > headroom ? max_conns - headroom : 1;
+    g->per_ip = per_ip;
+    g->first_deadline_us = (int64_t)hdr_s * 1000000;
+    g->handshake_us = (int64_t)hs_s * 1000000;
+    g->next_deadline_us = ((int64_t)timeout_s + hdr_s) * 1000000;
+    g->nslots = 256;
+    while (g->nslots < 4 * (size_t)max_conns)
+        g->nslots *= 2;
+    g->slots = tq_xcalloc(g->nslots, sizeof(*g->slots));
+    g->tally_since_us = tq_time_mono_us();
+    return g;
+}
+
+static void gov_free(struct gov *g)
+{
+    if (!g)
+        return;
+    if (g->sweeper_started) {
+        pthread_mutex_lock(&g->lock);
+        g->stopping = true;
+        pthread_cond_signal(&g->wake);
+        pthread_mutex_unlock(&g->lock);
+        pthread_join(g->sweeper, NULL);
+    }
+    pthread_cond_destroy(&g->wake);
+    pthread_mutex_destroy(&g->lock);
+    tq_free(g->slots);
+    tq_free(g);
+}
+
+/* ---- HTTP framing ----------------------------------------------------------------------- */
+
+struct field_scan {
+    unsigned content_length;
+    const char *cl_value;
+    size_t cl_len;
+    bool cl_conflict;
+    unsigned transfer_encoding;
+};
+
+static enum MHD_Result scan_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  size_t key_size, const char *value, size_t value_size)
+{
+    struct field_scan *fs = cls;
+
+    (void)kind;
+    if (key_size == 14 && strncasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH, 14) == 0) {
+        if (fs->content_length++ &&
+            (value_size != fs->cl_len || memcmp(value, fs->cl_value, value_size) != 0))
+            fs->cl_conflict = true;
+        fs->cl_value = value;
+        fs->cl_len = value_size;
+    } else if (key_size == 17 && strncasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING, 17) == 0) {
+        fs->transfer_encoding++;
+    }
+    return MHD_YES;
+}
+
+/*
+ * The header block as received, after libmicrohttpd 0.9.75 parsed it in place: it starts at
+ * the method, is header_size bytes long, every line terminator it accepted is overwritten with
+ * NULs (CRLF with two, a bare LF with one) and so is the colon after each field name. A
+ * well-formed block is therefore: request line, then lines "name\0value\0\0", then "\0\0".
+ * A bare LF leaves one NUL where two belong, a NUL sent in a value stops the value early with
+ * bytes after it, a CR not followed by LF stays in the value, and a line starting with SP or
+ * HT is obsolete folding. NULL when the block is well-formed, else the reason.
+ */
+static const char *framing_error(struct MHD_Connection *conn, const char *method,
+                                 const char *version)
+{
+    const union MHD_ConnectionInfo *ci;
+    const char *p, *end;
+
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    if (!ci || !method || !version)
+        return "malformed request";
+    end = method + ci->header_size;
+    if (version < method || version >= end)
+        return "the request line lacks an HTTP version";
+    p = version + strnlen(version, (size_t)(end - version));
+    for (;;) {
+        if (end - p < 2 || p[0] != '\0' || p[1] != '\0')
+            return "a header line ends in a bare LF or holds a NUL";
+        p += 2;
+        if (p < end && *p == '\0')
+            return end - p == 2 && p[1] == '\0' ? NULL : "the header block ends in a bare LF";
+        if (p >= end)
+            return "malformed header block";
+        if (*p == ' ' || *p == '\t')
+            return "obsolete line folding";
+        while (p < end && *p != '\0') {
+            if (*p == '\r')
+                return "a bare CR in a header line";
+            p++;
+        }
+        if (p >= end)
+            return "malformed header block";
+        p++; /* the colon */
+        while (p < end && *p != '\0') {
+            if (*p == '\r')
+                return "a bare CR in a header line";
+            p++;
+        }
+    }
+}
+
+/* Framing that leaves the request's extent ambiguous, or fields that break RFC 9110/9112. */
+static const char *request_framing_error(struct MHD_Connection *conn, const char *method,
+                                         const char *version, bool check_raw)
+{
+    struct field_scan fs;
+
+    memset(&fs, 0, sizeof(fs));
+    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, scan_field, &fs);
+    if (fs.cl_conflict)
+        return "conflicting Content-Length headers";
+    if (fs.content_length && fs.transfer_encoding)
+        return "Content-Length together with Transfer-Encoding";
+    return check_raw ? framing_error(conn, method, version) : NULL;
 }
 
 /* ---- request state ---------------------------------------------------------------------- */
@@ -126,8 +687,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     struct req *rq = *con_cls;
 
-    (void)cls;
-    (void)conn;
+    struct tq_server *srv = cls;
+    struct conn *c = conn_of(conn);
+
+    if (c)
+        conn_request(srv->gov, c, false);
     if (!rq)
         return;
     if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
@@ -138,15 +702,19 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
-/* Per-connection state: what the client certificate resolved to (struct tq__peer). */
+/* Per-connection state: struct conn (its place in the admission list, and what the client
+ * certificate resolved to). */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
-    (void)cls;
-    (void)conn;
+    struct tq_server *srv = cls;
+
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        *socket_context = tq_xcalloc(1, sizeof(struct tq__peer));
-    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        struct conn *c = tq_xcalloc(1, sizeof(*c));
+        conn_started(srv->gov, conn, c, srv->tls);
+        *socket_context = c;
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
+        conn_closed(srv->gov, *socket_context);
         tq_free(*socket_context);
         *socket_context = NULL;
     }
@@ -378,9 +946,9 @@ static tq_rc authenticate(struct tq_server *srv, struct MHD_Connection *conn, st
         ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
         if (!ci || !ci->socket_context)
             return tq_err_set(err, TQ_EAUTH, "the client certificate is not a partner's");
-        return tq__http_peer_resolve(ci->socket_context, srv->taxii.store, der.data, der.size,
-                                     tq_time_now_us() / 1000000, tq_time_mono_us(), rq->partner,
-                                     err);
+        return tq__http_peer_resolve(&((struct conn *)ci->socket_context)->peer, srv->taxii.store,
+                                     der.data, der.size, tq_time_now_us() / 1000000,
+                                     tq_time_mono_us(), rq->partner, err);
     case TQ_PRINCIPAL_FROM_CREDENTIALS:
     case TQ_PRINCIPAL_FROM_NONE:
     default:
@@ -521,6 +1089,10 @@ static void check_headers(struct tq_server *srv, struct MHD_Connection *conn, st
         bool r, w;
 
         v = header(conn, MHD_HTTP_HEADER_CONTENT_TYPE, &len);
+        if (!tq__http_content_type_charset_ok(v, len)) {
+            fail(rq, 400, "the request body must be UTF-8 (Content-Type charset)");
+            return;
+        }
         if (!tq__http_content_type_ok(v, len)) {
             fail(rq, 415, "the Content-Type must be " TQ_TAXII_MEDIA);
             return;
@@ -578,13 +1150,25 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     struct req *rq = *con_cls;
     uint64_t cl = 0;
 
-    (void)version;
     if (!rq) {
         rq = on_uri(srv, url, conn);
         *con_cls = rq;
     }
     if (!rq->started) {
+        struct conn *c = conn_of(conn);
+        const char *bad;
+
         rq->started = true;
+        if (c)
+            conn_request(srv->gov, c, true);
+        /* Ambiguous framing is answered at once: the connection is closed after the answer,
+         * since where this request ends, and the next begins, is unknown. */
+        bad = request_framing_error(conn, method, version, srv->raw_framing);
+        if (bad) {
+            rq->method = parse_method(method);
+            fail(rq, 400, bad);
+            return send_error(conn, rq);
+        }
         rq->drain_max = 2 * (uint64_t)srv->taxii.max_content_length + (64u << 10);
         check_headers(srv, conn, rq, method);
         /* A refused request with a body: answer now when the client waits for
@@ -673,7 +1257,7 @@ tq_rc tq_server_start(struct tq_store *store, const struct tq_server_config *cfg
     const char *addr = cfg->listen_addr ? cfg->listen_addr : "127.0.0.1";
     const char *api_root = cfg->api_root ? cfg->api_root : "api";
     bool v6 = false, loopback;
-    unsigned flags, threads, ncpu;
+    unsigned flags, threads, ncpu, max_conns;
     const union MHD_DaemonInfo *info;
     struct MHD_OptionItem tls_ops[5];
     tq_rc rc;
@@ -772,30 +1356,44 @@ tq_rc tq_server_start(struct tq_store *store, const struct tq_server_config *cfg
         }
     }
 
+    max_conns = cfg->max_connections ? cfg->max_connections : DEFAULT_MAX_CONNS;
+    srv->gov = gov_new(max_conns,
+                       cfg->max_connections_per_ip ? cfg->max_connections_per_ip : DEFAULT_PER_IP,
+                       cfg->conn_timeout_s ? cfg->conn_timeout_s : DEFAULT_TIMEOUT_S);
+    /* framing_error reads the header block as 0.9.75 leaves it; other versions parse
+     * differently (and more strictly themselves). */
+    srv->raw_framing = strcmp(MHD_get_version(), "0.9.75") == 0;
+    if (!srv->raw_framing)
+        tq_log(TQ_LOG_WARN, "http: libmicrohttpd %s: the header-block framing checks are off",
+               MHD_get_version());
+
     flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG;
     if (v6)
         flags |= MHD_USE_IPv6;
     if (srv->tls)
         flags |= MHD_USE_TLS;
     srv->daemon = MHD_start_daemon(
-        flags, cfg->port, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
+        flags, cfg->port, on_accept, srv, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned int)threads, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned int)(cfg->max_connections ? cfg->max_connections : DEFAULT_MAX_CONNS),
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned int)(cfg->max_connections_per_ip ? cfg->max_connections_per_ip : DEFAULT_PER_IP),
+        (unsigned int)threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)max_conns,
         MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned int)(cfg->conn_timeout_s ? cfg->conn_timeout_s : DEFAULT_TIMEOUT_S),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_LIMIT,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
-        srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
-        on_connection, srv, MHD_OPTION_ARRAY, tls_ops, MHD_OPTION_END);
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024, MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_ARRAY, tls_ops,
+        MHD_OPTION_END);
     if (!srv->daemon) {
         rc = tq_err_set(err, srv->tls ? TQ_ETLS : TQ_EIO,
                         "cannot serve on %.64s port %u (address in use, or bad certificate/key)",
                         addr, (unsigned)cfg->port);
         goto fail;
     }
+    if (pthread_create(&srv->gov->sweeper, NULL, sweeper_main, srv->gov) != 0) {
+        rc = tq_err_set(err, TQ_EIO, "cannot start the connection sweeper thread");
+        goto fail;
+    }
+    srv->gov->sweeper_started = true;
     info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = info ? info->port : cfg->port;
     if (v6)
@@ -825,6 +1423,7 @@ void tq_server_stop(struct tq_server *srv)
         return;
     if (srv->daemon)
         MHD_stop_daemon(srv->daemon);
+    gov_free(srv->gov); /* after the daemon: no connection is listed any more */
     tq__auth_free(srv->auth);
     if (srv->key_pem.ptr)
         sodium_memzero(srv->key_pem.ptr, srv->key_pem.len);

@@ -211,6 +211,9 @@ else
   echo "skip extra.py and taxii_probe: no python3"
 fi
 
+# strict.py: framing refused with 400; slowclients.py: slow and idle clients past the connection limit (own servers).
+command -v python3 >/dev/null && while IFS= read -r line; do case $line in "ok "*) passed=$((passed + 1)); echo "$line" ;; "FAIL "*) failed=$((failed + 1)); echo "$line" ;; *) echo "  $line" ;; esac; done < <(python3 "$HERE/strict.py" "$BASE" "$COLL" 2>&1 || echo "FAIL strict.py exited"; python3 "$HERE/slowclients.py" "$TANSIQ" "$WORK/slowclients" 2>&1 || echo "FAIL slowclients.py exited")
+
 # ---- partner nodes over mutual TLS: three more homes, their own server ---------------------
 if command -v python3 >/dev/null && command -v openssl >/dev/null; then
   "$HERE/partners.sh" "$TANSIQ" "$WORK/partners" >"$WORK/partners.out" 2>&1
