@@ -10,6 +10,9 @@
  * and caught up with every committed leaf before it is used (tq_audit_sync), so a checkpoint is
  * only ever signed over durable leaves. Two checkpoints of one log are always consistent: the
  * signer proves the new one against the latest kept before it signs, and refuses otherwise.
+ * Several processes may open logs of one store (`serve` beside `sync`, `import`, `log
+ * checkpoint`): the latest checkpoint is always read from the store, never remembered, and
+ * the tree is caught up to it before it or a tile under it is served.
  *
  * Thread rule: every function may be called from any thread at once.
  */
@@ -87,14 +90,23 @@ void tq_audit_default_origin(const uint8_t cert_sha256[32], char out[TQ_AUDIT_OR
 tq_rc tq_audit_checkpoint_sign(struct tq_audit_log *log, const struct tq_note_signer *signer,
                                char **note_out, struct tq_err *err);
 /*
- * The latest checkpoint for serving: when the log grew past it and none was signed in the last
- * min_interval_ms, sign a fresh one first. *note_out new (tq_free); TQ_ENOTFOUND never: an
- * empty log gets a checkpoint of size 0.
+ * The latest checkpoint for serving, whichever process signed it, with the tree caught up to it
+ * and checked against its root (as tq_audit_checkpoint_size), so the tiles prove it at once.
+ * When the log grew past it and this log signed none in the last min_interval_ms, sign a fresh
+ * one first (or serve the newer one another process kept meanwhile). *note_out new (tq_free);
+ * TQ_ENOTFOUND never: an empty log gets a checkpoint of size 0. TQ_EINTEGRITY as
+ * tq_audit_checkpoint_size.
  */
 tq_rc tq_audit_checkpoint_fresh(struct tq_audit_log *log, const struct tq_note_signer *signer,
                                 unsigned min_interval_ms, char **note_out, struct tq_err *err);
-/* Size of the latest signed checkpoint; false when none was signed yet. */
-bool tq_audit_checkpoint_size(struct tq_audit_log *log, uint64_t *size);
+/*
+ * Size of the latest kept checkpoint, whichever process signed it (this one, `tansiq sync`,
+ * `tansiq log checkpoint`): read from the store, with the tree caught up to it and checked to
+ * hash to its root, so tq_audit_tile and tq_audit_inclusion answer for every size up to it.
+ * TQ_ENOTFOUND when none was signed yet; TQ_EINTEGRITY when the stored leaves fall short of it
+ * or do not hash to its root.
+ */
+tq_rc tq_audit_checkpoint_size(struct tq_audit_log *log, uint64_t *size, struct tq_err *err);
 /* The latest signed checkpoint note; TQ_ENOTFOUND when none was signed yet. */
 tq_rc tq_audit_checkpoint_latest(struct tq_audit_log *log, char **note_out, struct tq_err *err);
 

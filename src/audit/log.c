@@ -5,14 +5,18 @@
  *
  * The store is the log's only durable state. The tree here is a cache of its leaf hashes,
  * rebuilt at open and caught up by reading the leaves with idx >= its size, so it never holds a
- * leaf that is not committed. Reads reach the log through a queue that one thread writes out in
- * a single transaction every flush_interval_ms or flush_max reads; a checkpoint writes the queue
- * first, so it covers every read acknowledged before it. tree_mu guards the tree, sign_mu makes
- * checkpoints one at a time, q_mu guards the queue. Lock order: sign_mu, then tree_mu; q_mu is
- * always taken last and released before any other lock is taken.
+ * leaf that is not committed. Other processes on the same store (`tansiq import`, `tansiq sync`,
+ * `tansiq log checkpoint`) append leaves and sign checkpoints too, so nothing about the latest
+ * checkpoint is cached here: whoever asks for it (to serve it, or the tiles and openings under
+ * it) reads it from the store and brings the tree up to it first (latest_covered).
+ *
+ * Reads reach the log through a queue that one thread writes out in a single transaction every
+ * flush_interval_ms or flush_max reads; a checkpoint writes the queue first, so it covers every
+ * read acknowledged before it. tree_mu guards the tree, sign_mu makes checkpoints one at a time,
+ * q_mu guards the queue. Lock order: sign_mu, then tree_mu; q_mu is always taken last and
+ * released before any other lock is taken.
  */
 #include <inttypes.h>
-#include <stdatomic.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,7 +45,6 @@ struct tq_audit_log {
     pthread_mutex_t tree_mu;
     pthread_mutex_t sign_mu;
     int64_t last_sign_mono_us;
-    _Atomic uint64_t cp_size; /* size of the latest checkpoint + 1; 0: none yet */
 
     /* read queue and its writer */
     pthread_mutex_t q_mu;
@@ -135,29 +138,74 @@ tq_rc tq_audit_consistency(struct tq_audit_log *log, uint64_t size1, uint64_t si
     return rc;
 }
 
-/* Size of a stored checkpoint note, or UINT64_MAX when it cannot be read. */
-static uint64_t note_size(const char *text)
+/*
+ * The latest kept checkpoint, whichever process signed it, with the tree brought up to it: read
+ * the note from the store first, then catch the tree up when it is shorter (the leaves a
+ * checkpoint covers are committed before it is kept, so they are there), then check that the
+ * tree's first size leaves hash to its root. So the tiles of the tree prove the checkpoint as
+ * soon as it is returned. *size gets its size, *note_out (may be NULL) the note (tq_free).
+ * TQ_ENOTFOUND when none is kept; TQ_EINTEGRITY when the stored leaves fall short of it or do
+ * not hash to its root. Takes tree_mu.
+ */
+static tq_rc latest_covered(struct tq_audit_log *log, char **note_out, uint64_t *size,
+                            struct tq_err *err)
 {
+    uint8_t root[TQ_MERKLE_HASH_BYTES];
     struct tq_note *note = NULL;
     struct tq_checkpoint cp;
-    struct tq_err err = {0};
-    uint64_t size = UINT64_MAX;
+    struct tq_err why = {0};
+    char *text = NULL;
+    uint64_t have = 0;
+    tq_rc rc;
 
-    if (tq_note_parse(tq_str_c(text), &note, &err) == TQ_OK &&
-        tq_checkpoint_parse(note->text, &cp, &err) == TQ_OK)
-        size = cp.size;
+    rc = tq_store_audit_checkpoint_get(log->store, &text, err);
+    if (rc)
+        goto out;
+    rc = tq_note_parse(tq_str_c(text), &note, &why);
+    if (rc == TQ_OK)
+        rc = tq_checkpoint_parse(note->text, &cp, &why);
+    if (rc) {
+        rc = tq_err_set(err, TQ_EINTEGRITY, "audit: the latest kept checkpoint is malformed: %s",
+                        why.msg);
+        goto out;
+    }
+    pthread_mutex_lock(&log->tree_mu);
+    if (cp.size > tq_merkle_size(log->tree))
+        rc = sync_locked(log, err);
+    if (rc == TQ_OK) {
+        have = tq_merkle_size(log->tree);
+        if (cp.size > have)
+            rc = tq_err_set(err, TQ_EINTEGRITY,
+                            "audit: the latest checkpoint covers %" PRIu64
+                            " leaves, the store holds %" PRIu64,
+                            cp.size, have);
+    }
+    if (rc == TQ_OK)
+        rc = tq_merkle_root(log->tree, cp.size, root, err);
+    if (rc == TQ_OK && memcmp(root, cp.root, sizeof(root)) != 0)
+        rc = tq_err_set(err, TQ_EINTEGRITY,
+                        "audit: the stored leaves do not hash to the root of the latest "
+                        "checkpoint (%" PRIu64 " leaves)",
+                        cp.size);
+    pthread_mutex_unlock(&log->tree_mu);
+    if (rc)
+        goto out;
+    *size = cp.size;
+    if (note_out) {
+        *note_out = text;
+        text = NULL;
+    }
+out:
     tq_note_free(note);
-    return size;
+    tq_free(text);
+    return rc;
 }
 
-bool tq_audit_checkpoint_size(struct tq_audit_log *log, uint64_t *size)
+tq_rc tq_audit_checkpoint_size(struct tq_audit_log *log, uint64_t *size, struct tq_err *err)
 {
-    uint64_t v = atomic_load(&log->cp_size);
-
-    if (v == 0)
-        return false;
-    *size = v - 1;
-    return true;
+    if (!log || !size)
+        return tq_err_set(err, TQ_EINVAL, "audit: no log");
+    return latest_covered(log, NULL, size, err);
 }
 
 /* ---- read queue ----------------------------------------------------------------------- */
@@ -327,17 +375,6 @@ tq_rc tq_audit_log_open(struct tq_store *store, const struct tq_audit_options *o
     rc = tq_audit_sync(log, err);
     if (rc)
         goto out;
-    {
-        char *latest = NULL;
-        uint64_t n;
-
-        if (tq_store_audit_checkpoint_get(store, &latest, NULL) == TQ_OK) {
-            n = note_size(latest);
-            if (n != UINT64_MAX)
-                atomic_store(&log->cp_size, n + 1);
-        }
-        tq_free(latest);
-    }
     if (!(opt && opt->no_thread)) {
         if (pthread_create(&log->thread, NULL, writer_main, log) != 0) {
             rc = tq_err_set(err, TQ_ENOMEM, "audit: cannot start the read writer");
@@ -391,26 +428,24 @@ void tq_audit_default_origin(const uint8_t cert_sha256[32], char out[TQ_AUDIT_OR
 }
 
 /*
- * Prove that a tree of size leaves is consistent with the latest kept checkpoint (its text
- * parsed from the stored note), from the tree itself: RFC 9162 §2.1.4 proof, checked with the
- * verifier a partner would run. Called with tree_mu held.
+ * Prove that a tree of size leaves is consistent with the latest kept checkpoint prev (its note,
+ * NULL when none), from the tree itself: RFC 9162 §2.1.4 proof, checked with the verifier a
+ * partner would run. prev must have been read before the tree was synced: the tree then covers
+ * it even when another process signed it, and a prev larger than the tree means lost leaves.
+ * Called with tree_mu held.
  */
-static tq_rc check_consistent(struct tq_audit_log *log, uint64_t size,
+static tq_rc check_consistent(struct tq_audit_log *log, const char *prev, uint64_t size,
                               const uint8_t root[TQ_MERKLE_HASH_BYTES], struct tq_err *err)
 {
     struct tq_str proof_v[TQ_MERKLE_PROOF_MAX];
     struct tq_merkle_proof *proof = NULL;
     struct tq_checkpoint cp;
     struct tq_note *note = NULL;
-    char *prev = NULL;
     size_t i;
     tq_rc rc;
 
-    rc = tq_store_audit_checkpoint_get(log->store, &prev, err);
-    if (rc == TQ_ENOTFOUND)
+    if (!prev)
         return TQ_OK;
-    if (rc)
-        return rc;
     rc = tq_note_parse(tq_str_c(prev), &note, err);
     if (rc == TQ_OK)
         rc = tq_checkpoint_parse(note->text, &cp, err);
@@ -443,7 +478,6 @@ static tq_rc check_consistent(struct tq_audit_log *log, uint64_t size,
 out:
     tq_free(proof);
     tq_note_free(note);
-    tq_free(prev);
     return rc;
 }
 
@@ -455,12 +489,20 @@ static tq_rc sign_locked(struct tq_audit_log *log, const struct tq_note_signer *
     struct tq_checkpoint cp = {0};
     struct tq_note *note = NULL;
     struct tq_buf text, signed_text;
+    char *prev = NULL;
     uint64_t size = 0;
     tq_rc rc;
 
     tq_buf_init(&text, TQ_NOTE_MAX_BYTES);
     tq_buf_init(&signed_text, TQ_NOTE_MAX_BYTES);
     rc = flush_queue(log, err);
+    if (rc)
+        goto out;
+    /* The latest first, then the leaves: a checkpoint another process signs in between is then
+     * either seen here or newer than ours, which the store refuses (TQ_ECONFLICT). */
+    rc = tq_store_audit_checkpoint_get(log->store, &prev, err);
+    if (rc == TQ_ENOTFOUND)
+        rc = TQ_OK;
     if (rc)
         goto out;
     pthread_mutex_lock(&log->tree_mu);
@@ -470,7 +512,7 @@ static tq_rc sign_locked(struct tq_audit_log *log, const struct tq_note_signer *
         rc = tq_merkle_root(log->tree, size, root, err);
     }
     if (rc == TQ_OK)
-        rc = check_consistent(log, size, root, err);
+        rc = check_consistent(log, prev, size, root, err);
     pthread_mutex_unlock(&log->tree_mu);
     if (rc)
         goto out;
@@ -490,10 +532,10 @@ static tq_rc sign_locked(struct tq_audit_log *log, const struct tq_note_signer *
     if (rc)
         goto out;
     log->last_sign_mono_us = tq_time_mono_us();
-    atomic_store(&log->cp_size, size + 1);
     if (note_out)
         *note_out = tq_buf_take(&signed_text, NULL);
 out:
+    tq_free(prev);
     tq_note_free(note);
     tq_buf_cleanup(&text);
     tq_buf_cleanup(&signed_text);
@@ -524,30 +566,41 @@ tq_rc tq_audit_checkpoint_fresh(struct tq_audit_log *log, const struct tq_note_s
                                 unsigned min_interval_ms, char **note_out, struct tq_err *err)
 {
     char *latest = NULL;
-    bool recent, queued;
+    bool recent, queued, none;
+    uint64_t size = 0;
     tq_rc rc;
 
     if (!log || !signer || !note_out)
         return tq_err_set(err, TQ_EINVAL, "audit: no log or signer");
     pthread_mutex_lock(&log->sign_mu);
+    /* The latest kept, covered by the tree, whichever process signed it; then every leaf. */
+    rc = latest_covered(log, &latest, &size, err);
+    none = rc == TQ_ENOTFOUND;
+    if (rc && !none)
+        goto out;
     rc = tq_audit_sync(log, err);
     if (rc)
-        goto out;
-    rc = tq_store_audit_checkpoint_get(log->store, &latest, err);
-    if (rc && rc != TQ_ENOTFOUND)
         goto out;
     recent = tq_time_mono_us() - log->last_sign_mono_us < (int64_t)min_interval_ms * 1000;
     pthread_mutex_lock(&log->q_mu);
     queued = log->q_len > 0; /* reads answered but not yet written: signing writes them */
     pthread_mutex_unlock(&log->q_mu);
-    if (rc == TQ_ENOTFOUND || (!recent && (queued || note_size(latest) != tq_audit_size(log)))) {
-        tq_free(latest);
-        latest = NULL;
-        rc = sign_locked(log, signer, &latest, err);
+    if (none || (!recent && (queued || size != tq_audit_size(log)))) {
+        char *fresh = NULL;
+
+        rc = sign_locked(log, signer, &fresh, err);
+        if (rc == TQ_OK) {
+            tq_free(latest);
+            latest = fresh;
+        } else if (rc == TQ_ECONFLICT) {
+            /* Another process kept a newer one meanwhile: serve that one. */
+            tq_free(latest);
+            latest = NULL;
+            rc = latest_covered(log, &latest, &size, err);
+        }
         if (rc)
             goto out;
     }
-    rc = TQ_OK;
     *note_out = latest;
     latest = NULL;
 out:

@@ -15,10 +15,13 @@
  *   GET /log/openings?from=N             the openings of the leaves naming the calling partner,
  *                                        below the latest checkpoint; partners only (mTLS)
  *
- * Tiles are served only within the latest checkpoint (404 beyond it). Full tiles never change:
- * they are cacheable forever. Paths must be in the canonical form tq_merkle_tile_path writes.
- * add-checkpoint needs no authentication either, as in the witness spec: the checkpoint must be
- * signed by the key of a registered partner whose log has its origin (404 otherwise).
+ * Tiles are served only within the latest checkpoint (404 beyond it), whichever process signed
+ * it: `tansiq sync` and `tansiq log checkpoint` sign in their own processes, so each request
+ * reads the latest from the store, and the tree catches up with it before answering
+ * (tq_audit_checkpoint_size). Full tiles never change: they are cacheable forever. Paths must be
+ * in the canonical form tq_merkle_tile_path writes. add-checkpoint needs no authentication
+ * either, as in the witness spec: the checkpoint must be signed by the key of a registered
+ * partner whose log has its origin (404 otherwise).
  */
 #include <inttypes.h>
 #include <string.h>
@@ -226,8 +229,13 @@ int tq__http_log_serve(struct MHD_Connection *conn, struct tq_audit_log *log,
         tq_buf_cleanup(&body);
         return ret;
     }
-    if (!tq_audit_checkpoint_size(log, &size))
+    rc = tq_audit_checkpoint_size(log, &size, &err);
+    if (rc == TQ_ENOTFOUND)
         return respond_text(conn, 404, "no checkpoint yet");
+    if (rc) {
+        tq_log(TQ_LOG_ERROR, "http: log tile: %s", err.msg);
+        return respond_text(conn, 500, tq_rc_str(rc));
+    }
     tq_buf_init(&body, TQ_MERKLE_TILE_WIDTH * 34);
     if (lr.kind == TQ__LOG_ENTRIES)
         rc = tq_audit_entries(log, size, lr.index, lr.width, &body, &err);
@@ -323,8 +331,14 @@ int tq__http_log_openings(struct MHD_Connection *conn, struct tq_store *store,
         return respond_text(conn, 404, "this node keeps no audit log");
     if (!tq__http_openings_from(query, &from))
         return respond_text(conn, 400, "from must be a leaf index (a decimal number)");
-    if (!tq_audit_checkpoint_size(log, &size))
+    rc = tq_audit_checkpoint_size(log, &size, &err);
+    if (rc == TQ_ENOTFOUND)
         size = 0;
+    else if (rc) {
+        tq_log(TQ_LOG_ERROR, "http: log openings partner=%s rc=%s: %s", partner, tq_rc_name(rc),
+               err.msg);
+        return respond_text(conn, 500, tq_rc_str(rc));
+    }
     tq_buf_init(&body, 64u << 20);
     o.body = &body;
     rc = tq_buf_printf(&body, "{\"size\":%" PRIu64 ",\"entries\":[", size);

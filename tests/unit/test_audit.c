@@ -2,7 +2,8 @@
  *
  * Unit tests of the audit log: leaves written by the store with the events they record (and
  * never without them), the tree rebuilt at open, signed and consistent checkpoints, batched
- * reads, tiles, and a log that still verifies after kill -9 in the middle of puts.
+ * reads, tiles, checkpoints signed by another process on the same store served with their tiles,
+ * and a log that still verifies after kill -9 in the middle of puts.
  */
 #include <inttypes.h>
 #include <setjmp.h>
@@ -458,6 +459,123 @@ static void tiles_and_entries(void **state)
     tq_audit_log_close(log);
 }
 
+/* Keep a checkpoint note of (size, root) signed by signer, as a forger with the key would. */
+static void put_forged(struct tq_store *s, const struct tq_note_signer *signer, uint64_t size,
+                       const uint8_t root[32])
+{
+    struct tq_checkpoint cp = {0};
+    struct tq_note *note = NULL;
+    struct tq_buf text, out;
+    struct tq_err err = {0};
+
+    tq_buf_init(&text, TQ_NOTE_MAX_BYTES);
+    tq_buf_init(&out, TQ_NOTE_MAX_BYTES);
+    cp.origin = tq_str_c(signer->name);
+    cp.size = size;
+    memcpy(cp.root, root, 32);
+    assert_int_equal(tq_checkpoint_format(&cp, &text, &err), TQ_OK);
+    assert_int_equal(tq_note_new((struct tq_str){text.ptr, text.len}, &note, &err), TQ_OK);
+    assert_int_equal(tq_note_sign(note, signer, &err), TQ_OK);
+    assert_int_equal(tq_note_format(note, &out, &err), TQ_OK);
+    assert_int_equal(tq_buf_append(&out, "", 1), TQ_OK);
+    assert_int_equal(tq_store_audit_checkpoint_put(s, size, out.ptr, &err), TQ_OK);
+    tq_note_free(note);
+    tq_buf_cleanup(&text);
+    tq_buf_cleanup(&out);
+}
+
+/*
+ * A serving log and another process's log on one store (`serve` beside `tansiq sync` or `tansiq
+ * log checkpoint`): whatever the other signs is what the server serves, and its tree covers it
+ * at once, so every tile of it answers; a kept checkpoint the stored leaves do not prove is
+ * refused rather than served.
+ */
+static void checkpoint_of_another_process(void **state)
+{
+    struct fixture *f = *state;
+    struct tq_audit_options opt = {.no_thread = true};
+    struct tq_audit_log *srv = NULL, *other = NULL;
+    struct tq_store *other_store = open_store(f->path);
+    struct tq_note_signer signer;
+    struct tq_err err = {0};
+    uint8_t seed[32], root[32], table[32];
+    char *t1 = NULL, *t2 = NULL, *served = NULL;
+    uint64_t size = 0, own;
+    struct tq_buf b;
+
+    memset(seed, 9, sizeof(seed));
+    assert_int_equal(tq_note_signer_from_seed(tq_str_c("tansiq/0909090909090909"),
+                                              TQ_NOTE_ALG_ED25519, seed, &signer, &err),
+                     TQ_OK);
+    tq_buf_init(&b, 1 << 20);
+    assert_int_equal(tq_audit_log_open(f->store, &opt, &srv, &err), TQ_OK);
+    assert_int_equal(tq_audit_log_open(other_store, &opt, &other, &err), TQ_OK);
+    assert_int_equal(tq_audit_checkpoint_size(srv, &size, &err), TQ_ENOTFOUND);
+
+    /* The other process stores and signs; the server has signed nothing and synced nothing. */
+    assert_int_equal(put_n(other_store, 0, 5, 1000000, decide_letters, "a"), TQ_OK);
+    assert_int_equal(tq_audit_checkpoint_sign(other, &signer, &t1, &err), TQ_OK);
+    assert_int_equal(tq_audit_size(srv), 0);
+    assert_int_equal(tq_audit_checkpoint_size(srv, &size, &err), TQ_OK);
+    assert_int_equal(size, 10);
+    assert_int_equal(tq_audit_size(srv), 10);
+    assert_int_equal(tq_audit_tile(srv, size, 0, 0, 10, &b, &err), TQ_OK);
+    assert_int_equal(tq_audit_checkpoint_fresh(srv, &signer, 0, &served, &err), TQ_OK);
+    assert_string_equal(served, t1); /* nothing grew: the other's note, not a new one */
+    tq_free(served);
+    served = NULL;
+
+    /* The server signs one of its own; within its interval the other signs a larger one, which
+     * the server serves (not its own) with every tile of it, level 1 included. */
+    assert_int_equal(put_n(f->store, 10, 1, 1000000, decide_letters, "a"), TQ_OK);
+    assert_int_equal(tq_audit_checkpoint_fresh(srv, &signer, 60000, &served, &err), TQ_OK);
+    assert_int_equal(tq_audit_checkpoint_size(srv, &own, &err), TQ_OK);
+    assert_int_equal(own, 12);
+    tq_free(served);
+    served = NULL;
+    assert_int_equal(put_n(other_store, 100, 150, 1000000, decide_letters, "a"), TQ_OK);
+    assert_int_equal(tq_audit_checkpoint_sign(other, &signer, &t2, &err), TQ_OK);
+    assert_int_equal(tq_audit_checkpoint_fresh(srv, &signer, 60000, &served, &err), TQ_OK);
+    assert_string_equal(served, t2);
+    assert_int_equal(tq_audit_checkpoint_size(srv, &size, &err), TQ_OK);
+    assert_int_equal(size, 312);
+    tq_buf_reset(&b);
+    assert_int_equal(tq_audit_tile(srv, size, 0, 0, 256, &b, &err), TQ_OK);
+    assert_int_equal(tq_audit_tile(srv, size, 0, 1, 56, &b, &err), TQ_OK);
+    assert_int_equal(tq_audit_tile(srv, size, 1, 0, 1, &b, &err), TQ_OK);
+    assert_int_equal(tq_audit_tile(srv, size, 0, 1, 57, &b, &err), TQ_ENOTFOUND);
+    tq_buf_reset(&b);
+    assert_int_equal(tq_audit_entries(srv, size, 1, 56, &b, &err), TQ_OK);
+    assert_int_equal(tq_audit_root(srv, size, root, &err), TQ_OK);
+    table_root(f->store, size, table);
+    assert_memory_equal(root, table, 32);
+
+    /* A kept checkpoint the leaves do not prove is never served: a wrong root, or more leaves
+     * than the store holds (a forger with the key, or a store restored under a newer note). */
+    assert_int_equal(put_n(other_store, 1000, 1, 1000000, NULL, NULL), TQ_OK);
+    memset(root, 0x5a, sizeof(root));
+    put_forged(f->store, &signer, 313, root);
+    assert_int_equal(tq_audit_checkpoint_size(srv, &size, &err), TQ_EINTEGRITY);
+    assert_non_null(strstr(err.msg, "do not hash to the root"));
+    tq_free(served);
+    served = NULL;
+    assert_int_equal(tq_audit_checkpoint_fresh(srv, &signer, 0, &served, &err), TQ_EINTEGRITY);
+    assert_null(served);
+    table_root(f->store, 313, table);
+    put_forged(f->store, &signer, 400, table);
+    assert_int_equal(tq_audit_checkpoint_size(srv, &size, &err), TQ_EINTEGRITY);
+    assert_non_null(strstr(err.msg, "the store holds 313"));
+
+    tq_buf_cleanup(&b);
+    tq_audit_log_close(other);
+    tq_audit_log_close(srv);
+    tq_store_close(other_store);
+    tq_free(t1);
+    tq_free(t2);
+    tq_free(served);
+    tq_note_signer_cleanup(&signer);
+}
+
 /* ---- release rewrites ------------------------------------------------------------------ */
 
 /* Release to the partners named in the collection default's audience (a substring test). */
@@ -721,6 +839,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(checkpoints_verify_and_are_consistent, setup, teardown),
         cmocka_unit_test_setup_teardown(batched_reads_flushed, setup, teardown),
         cmocka_unit_test_setup_teardown(tiles_and_entries, setup, teardown),
+        cmocka_unit_test_setup_teardown(checkpoint_of_another_process, setup, teardown),
         cmocka_unit_test_setup_teardown(release_rewrites_are_logged, setup, teardown),
         cmocka_unit_test_setup_teardown(crash_kill9_log_verifies, setup, teardown),
     };
