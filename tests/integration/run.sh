@@ -247,6 +247,9 @@ else
   echo "skip auditlog.sh: needs python3 with cryptography"
 fi
 
+# logprocs.sh: /log/ of a server while other processes (import, log checkpoint, sync) write its home.
+command -v python3 >/dev/null && while IFS= read -r line; do case $line in "ok "*) passed=$((passed + 1)); echo "$line" ;; "FAIL "*) failed=$((failed + 1)); echo "$line" ;; esac; done < <("$HERE/logprocs.sh" "$TANSIQ" "$WORK/logprocs" 2>&1)
+
 # The server must still be alive and must not have logged a credential.
 if kill -0 "$srv_pid" 2>/dev/null; then ok "server survived"; else bad "server survived" "it exited"; fi
 if grep -qE 'alice-pw|reader-pw|prober-pw|'"${TOKEN:-no-token}" "$WORK/serve.err"; then
