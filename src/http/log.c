@@ -220,7 +220,7 @@ int tq__http_log_serve(struct MHD_Connection *conn, struct tq_audit_log *log,
         rc = tq_audit_checkpoint_fresh(log, signer, CHECKPOINT_MIN_INTERVAL_MS, &note, &err);
         if (rc) {
             tq_log(TQ_LOG_ERROR, "http: log checkpoint: %s", err.msg);
-            return respond_text(conn, 500, tq_rc_str(rc));
+            return respond_text(conn, (unsigned)tq_rc_http_status(rc), tq_rc_str(rc));
         }
         tq_buf_init(&body, TQ_NOTE_MAX_BYTES);
         tq_buf_append_c(&body, note);

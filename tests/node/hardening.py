@@ -105,6 +105,7 @@ def full_disk():
         p = run("init", "--home", home)
         p = run("user", "add", "w", "--password-stdin", "--read=*", "--write=*", "--home", home,
                 stdin="writer password\n")
+        kept = run("log", "checkpoint", "--home", home).stdout
         with open(os.path.join(mnt, "fill"), "wb") as f:
             try:
                 while True:
@@ -125,6 +126,13 @@ def full_disk():
         data = r.read()
         check(r.status == 507 and b"Insufficient Storage" in data,
               "full disk: a write gets 507 Insufficient Storage", f"{r.status} {data[:200]!r}")
+        c = http.client.HTTPSConnection("127.0.0.1", srv.port, context=srv.ctx, timeout=30)
+        c.request("GET", "/log/checkpoint")
+        r = c.getresponse()
+        data = r.read().decode()
+        check(r.status == 200 and data.splitlines()[:3] == kept.splitlines()[:3],
+              "full disk: /log/checkpoint serves the latest kept checkpoint",
+              f"{r.status} {data[:120]!r} (kept {kept[:120]!r})")
     finally:
         if srv:
             srv.stop()
