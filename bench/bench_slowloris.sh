@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# bench/bench_slowloris.sh BUILD_DIR - TAXII GET throughput and p99 while slow and idle clients
+# hold more connections than the server's limit, next to the same run without them.
+#
+# A temporary home is loaded with the ATT&CK ICS bundle (without it the api root is fetched
+# instead of a page of 100 objects). `tansiq serve --plain-http` runs with the default limits
+# (1024 connections, 256 per address). wrk -t2 -c64 from 127.0.0.1 measures GET for
+# BENCH_SECONDS (default 10); then the same while 127.0.0.2 ... 127.0.0.6 each keep 256
+# connections open (1280 in all): half send a header byte every second, half send nothing,
+# each closed one is reopened at once. Prints both figures and their ratio. Every process it
+# starts is stopped by PID.
+set -uo pipefail
+BUILD=${1:-build}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=$(cd "$ROOT" && cd "$BUILD" && pwd)
+TANSIQ=$BUILD/tansiq
+TESTDATA=${TANSIQ_TESTDATA:-$ROOT/../shared/data}
+BUNDLE=$TESTDATA/attack/ics-attack-18.1.json
+SECS=${BENCH_SECONDS:-10}
+WORK=$(mktemp -d /tmp/tq-bench-XXXXXX)
+pids=()
+
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do
+    kill "$p" 2>/dev/null
+    wait "$p" 2>/dev/null
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+for tool in wrk python3; do
+  if ! command -v "$tool" >/dev/null; then
+    echo "bench_slowloris: skipped, $tool is not installed"
+    exit 0
+  fi
+done
+# 1280 attacking sockets in one process, 1024 connections in the server.
+ulimit -n 8192 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null
+if (($(ulimit -n) < 2048)); then
+  echo "bench_slowloris: skipped, the open-file limit is $(ulimit -n)"
+  exit 0
+fi
+
+H=$WORK/home
+"$TANSIQ" init --home "$H" >/dev/null 2>&1 || { echo "bench_slowloris: init failed"; exit 1; }
+echo bench-pw | "$TANSIQ" user add bench --password-stdin --home "$H" >/dev/null 2>&1
+"$TANSIQ" user grant bench shared --read --write --home "$H" >/dev/null 2>&1
+PAGE=/api/
+if [[ -f $BUNDLE ]] && "$TANSIQ" import --home "$H" --collection shared "$BUNDLE" >/dev/null 2>&1; then
+  PAGE=/api/collections/shared/objects/?limit=100
+fi
+
+"$TANSIQ" serve --home "$H" --listen 127.0.0.1:0 --plain-http >"$WORK/serve.out" 2>"$WORK/serve.err" &
+pids+=($!)
+URL=
+for _ in $(seq 1 100); do
+  URL=$(head -1 "$WORK/serve.out" 2>/dev/null)
+  [[ -n $URL ]] && break
+  sleep 0.1
+done
+[[ -n $URL ]] || { echo "bench_slowloris: server did not start"; exit 1; }
+BASE=${URL%/taxii2/}
+PORT=${BASE##*:}
+AUTH="Authorization: Basic $(printf 'bench:bench-pw' | base64)"
+ACCEPT="Accept: application/taxii+json;version=2.1"
+
+run_wrk() { # prints "REQS P99MS ERRORS"
+  local out rps p99 errs non2xx
+  out=$(wrk -t2 -c64 -d"${SECS}s" --timeout 10s --latency -H "$AUTH" -H "$ACCEPT" "$BASE$PAGE" 2>&1)
+  rps=$(awk '/^Requests\/sec/ {printf "%d", $2}' <<<"$out")
+  p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; printf "%.1f", v}' <<<"$out")
+  errs=$(awk '/Socket errors/ {gsub(/,/,""); print $4+$6+$8+$10}' <<<"$out")
+  non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
+  echo "${rps:-0} ${p99:-0} $((${errs:-0} + ${non2xx:-0}))"
+}
+
+cat >"$WORK/attack.py" <<'EOF'
+import selectors, socket, sys, time
+port, per_addr = int(sys.argv[1]), int(sys.argv[2])
+addrs = ["127.0.0.%d" % i for i in range(2, 7)]
+sel = selectors.DefaultSelector()
+slots = {}  # (addr, i) -> socket
+opened = closed = 0
+
+def fill():
+    global opened
+    for a in addrs:
+        for i in range(per_addr):
+            if (a, i) in slots:
+                continue
+            try:
+                s = socket.create_connection(("127.0.0.1", port), timeout=2, source_address=(a, 0))
+                if i % 2 == 0:
+                    s.sendall(b"GET /taxii2/ HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+                s.setblocking(False)
+            except OSError:
+                continue
+            slots[(a, i)] = s
+            sel.register(s, selectors.EVENT_READ, (a, i))
+            opened += 1
+
+def drop(key):
+    global closed
+    s = slots.pop(key)
+    sel.unregister(s)
+    s.close()
+    closed += 1
+
+while True:
+    fill()
+    until = time.time() + 1
+    while time.time() < until:
+        for k, _ in sel.select(timeout=max(0, until - time.time())):
+            try:
+                if k.fileobj.recv(4096) == b"":
+                    drop(k.data)
+            except OSError:
+                drop(k.data)
+    for key, s in list(slots.items()):
+        if key[1] % 2 == 0:
+            try:
+                s.send(b"a")
+            except OSError:
+                drop(key)
+    print(f"open {len(slots)} opened {opened} closed {closed}", flush=True)
+EOF
+
+echo "GET $PAGE, wrk -t2 -c64 ${SECS}s from 127.0.0.1, plain HTTP, limits 1024 total / 256 per address"
+# Warm-up: the first request of each user runs Argon2; later ones hit the credential cache.
+wrk -t2 -c64 -d2s -H "$AUTH" -H "$ACCEPT" "$BASE$PAGE" >/dev/null 2>&1
+read -r q_rps q_p99 q_err < <(run_wrk)
+echo "  quiet:        $q_rps req/s p99 $q_p99 ms errors $q_err"
+
+python3 "$WORK/attack.py" "$PORT" 256 >"$WORK/attack.out" 2>&1 &
+pids+=($!)
+sleep 3
+read -r a_rps a_p99 a_err < <(run_wrk)
+echo "  under attack: $a_rps req/s p99 $a_p99 ms errors $a_err ($(tail -1 "$WORK/attack.out"))"
+ratio=$(awk -v a="$a_rps" -v b="$q_rps" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "0" }')
+summaries=$(grep -c "refused or closed" "$WORK/serve.err")
+warns=$(grep -c " WARN " "$WORK/serve.err")
+echo "slowloris: taxii GET $a_rps req/s p99 $a_p99 ms under 1280 slow/idle connections from 5 addresses, $q_rps req/s p99 $q_p99 ms without; ratio $ratio; server log: $warns WARN lines, $summaries of them summaries"
+((a_rps > 0)) || { echo "bench_slowloris: no request served under attack"; exit 1; }
+exit 0
