@@ -110,23 +110,25 @@ struct req {
  * MHD_LOG_LINES_MAX lines per REFUSAL_LOG_EVERY_S and counted beyond; the sweeper writes the
  * counts into its summary line.
  */
-static _Atomic uint64_t mhd_at_limit;
-static _Atomic uint64_t mhd_lines;
-static _Atomic uint64_t mhd_suppressed;
+struct mhd_log_counts {
+    _Atomic uint64_t at_limit;   /* "reached connection limit" messages */
+    _Atomic uint64_t lines;      /* messages in this interval */
+    _Atomic uint64_t suppressed; /* ... beyond MHD_LOG_LINES_MAX */
+};
 
 __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+    struct mhd_log_counts *mc = cls;
     char line[512];
     size_t n;
 
-    (void)cls;
     vsnprintf(line, sizeof(line), fmt, ap);
     if (strstr(line, "reached connection limit")) {
-        atomic_fetch_add(&mhd_at_limit, 1);
+        atomic_fetch_add(&mc->at_limit, 1);
         return;
     }
-    if (atomic_fetch_add(&mhd_lines, 1) >= MHD_LOG_LINES_MAX) {
-        atomic_fetch_add(&mhd_suppressed, 1);
+    if (atomic_fetch_add(&mc->lines, 1) >= MHD_LOG_LINES_MAX) {
+        atomic_fetch_add(&mc->suppressed, 1);
         return;
     }
     n = strlen(line);
@@ -200,6 +202,7 @@ struct gov {
     size_t ntally;
     struct tally other; /* addresses beyond REFUSAL_ADDRS */
     int64_t tally_since_us;
+    struct mhd_log_counts mhd_log; /* mhd_log's cls */
 };
 
 static void addr_key_from(const struct sockaddr *sa, struct addr_key *k)
@@ -430,24 +433,30 @@ static void conn_closed(struct gov *g, struct conn *c)
     pthread_mutex_unlock(&g->lock);
 }
 
-/* A request's headers are in (first access-handler call), or its answer is done. */
-static void conn_request(struct gov *g, struct conn *c, bool begins)
+/*
+ * A request's headers are in (in_request, on the first access-handler call); or its answer is
+ * done, or it was refused and only its body is still read and dropped (not in_request: the
+ * connection is waiting again, under the next-request deadline and sheddable). served: the
+ * request was answered, not refused; a refused one (401 included) does not make a connection
+ * served.
+ */
+static void conn_set(struct gov *g, struct conn *c, bool in_request, bool served)
 {
     struct addr_slot *s;
 
     pthread_mutex_lock(&g->lock);
-    if (c->in_request != begins) {
-        c->in_request = begins;
-        if (!begins) {
-            c->served = true;
-            c->deadline_mono_us = tq_time_mono_us() + g->next_deadline_us;
-        }
+    if (c->in_request != in_request) {
+        c->in_request = in_request;
         s = c->shut ? NULL : slot_get(g, &c->addr, false);
-        if (s && begins)
+        if (s && in_request)
             s->waiting--;
         else if (s)
             s->waiting++;
     }
+    if (!in_request)
+        c->deadline_mono_us = tq_time_mono_us() + g->next_deadline_us;
+    if (served)
+        c->served = true;
     pthread_mutex_unlock(&g->lock);
 }
 
@@ -468,11 +477,11 @@ static void tally_fmt(const struct tally *t, const char *name, char *out, size_t
 /* The summary line of the last interval, when anything was refused or closed. Under g->lock. */
 static bool tally_line(struct gov *g, char *out, size_t out_size)
 {
-    uint64_t at_limit = atomic_exchange(&mhd_at_limit, 0);
-    uint64_t suppressed = atomic_exchange(&mhd_suppressed, 0);
+    uint64_t at_limit = atomic_exchange(&g->mhd_log.at_limit, 0);
+    uint64_t suppressed = atomic_exchange(&g->mhd_log.suppressed, 0);
     size_t i, len;
 
-    atomic_store(&mhd_lines, 0);
+    atomic_store(&g->mhd_log.lines, 0);
     if (g->ntally == 0 && at_limit == 0 && suppressed == 0)
         return false;
     snprintf(out, out_size, "http: in the last %ds refused or closed:", REFUSAL_LOG_EVERY_S);
@@ -691,7 +700,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct conn *c = conn_of(conn);
 
     if (c)
-        conn_request(srv->gov, c, false);
+        conn_set(srv->gov, c, false,
+                 rq && rq->started && rq->err_status == 0 &&
+                     toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
     if (!rq)
         return;
     if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
@@ -780,6 +791,17 @@ static bool expects_continue(struct MHD_Connection *conn)
     const char *v = header(conn, MHD_HTTP_HEADER_EXPECT, &len);
 
     return v && len == 12 && strncasecmp(v, "100-continue", 12) == 0;
+}
+
+/* The request announces a body: a Content-Length above 0, or a Transfer-Encoding. */
+static bool has_body(struct MHD_Connection *conn)
+{
+    uint64_t cl = 0;
+    size_t len;
+
+    if (header(conn, MHD_HTTP_HEADER_TRANSFER_ENCODING, &len))
+        return true;
+    return content_length(conn, &cl) && cl > 0;
 }
 
 /* Only host names, IPv4 and bracketed IPv6 literals with a port are reflected. */
@@ -1160,7 +1182,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 
         rq->started = true;
         if (c)
-            conn_request(srv->gov, c, true);
+            conn_set(srv->gov, c, true, false);
         /* Ambiguous framing is answered at once: the connection is closed after the answer,
          * since where this request ends, and the next begins, is unknown. */
         bad = request_framing_error(conn, method, version, srv->raw_framing);
@@ -1178,6 +1200,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         if (rq->err_status &&
             (expects_continue(conn) || (content_length(conn, &cl) && cl > rq->drain_max)))
             return send_error(conn, rq);
+        /* A refused request whose body is still to come: an unauthenticated client trickling
+         * a body must not count as a request in progress, which is never shed. */
+        if (rq->err_status && c && has_body(conn))
+            conn_set(srv->gov, c, false, false);
         return MHD_YES;
     }
     if (*upload_data_size) {
@@ -1373,10 +1399,10 @@ tq_rc tq_server_start(struct tq_store *store, const struct tq_server_config *cfg
     if (srv->tls)
         flags |= MHD_USE_TLS;
     srv->daemon = MHD_start_daemon(
-        flags, cfg->port, on_accept, srv, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned int)threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)max_conns,
-        MHD_OPTION_CONNECTION_TIMEOUT,
+        flags, cfg->port, on_accept, srv, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+        &srv->gov->mhd_log, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned int)max_conns, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned int)(cfg->conn_timeout_s ? cfg->conn_timeout_s : DEFAULT_TIMEOUT_S),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_LIMIT,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024, MHD_OPTION_STRICT_FOR_CLIENT, (int)1,

@@ -4,13 +4,16 @@
 # tests/integration/slowclients.py TANSIQ WORKDIR - connection starvation on loopback.
 #
 # Starts two `tansiq serve` on port 0 (TLS and --plain-http) with max_connections 60 and
-# conn_timeout_s 6 (so the header deadline is 6 s), then from 127.0.0.2 ... 127.0.0.6 keeps
-# more connections open than the limit: half trickle a header byte every second, half stay
-# idle (TLS: no ClientHello); each closed one is reopened at once. Meanwhile a client from
-# 127.0.0.9 sends a request every 0.5 s on a fresh connection: every one must be answered 200
-# within 3 s. Also: a trickling connection is closed at its deadline although bytes keep
-# coming (6 s plain, 6 + 6 s TLS: handshake and headers), and refusals are logged as summary lines, not one line each. Python stdlib only;
-# about 25 s. Prints "ok NAME" / "FAIL NAME: why" and "slowclients: done".
+# conn_timeout_s 6 (so the header deadline is 6 s). Phase 1: from 127.0.0.2 ... 127.0.0.6, 180
+# connections to each, three times the limit: a third trickle a header byte every second, a
+# third stay idle (TLS: no ClientHello), a third trickle the body of an unauthenticated POST;
+# each closed one is reopened at once. Meanwhile a client from 127.0.0.9 sends a request every
+# 0.5 s on a fresh connection: every one must be answered 200 within 3 s. Phase 2: the same
+# client while only unauthenticated POSTs trickling their bodies exceed the limit. Phase 3: a
+# lone trickling connection is closed at its deadline although bytes keep coming (6 s plain,
+# 6 + 6 s TLS: handshake and headers), and refusals are logged as summary lines, not one line
+# each. Python stdlib only; about 45 s; every server is stopped by its PID.
+# Prints "ok NAME" / "FAIL NAME: why" and "slowclients: done".
 import base64
 import http.client
 import os
@@ -27,7 +30,7 @@ TQ, WORK = sys.argv[1], sys.argv[2]
 MAX_CONNS = 60
 TIMEOUT_S = 6
 ATTACKERS = ["127.0.0.%d" % i for i in range(2, 7)]
-PER_ADDR = 20  # 5 x 20 = 100 per server, well past MAX_CONNS
+PER_ADDR = 36  # 5 x 36 = 180 per server; each kind alone reaches MAX_CONNS
 VICTIM = "127.0.0.9"
 ATTACK_S = 20
 CTX = ssl.create_default_context()
@@ -83,12 +86,19 @@ try:
     lock = threading.Lock()
 
     def open_conn(kind, src, trickle):
+        # trickle: "header" sends a header byte at a time, "body" an unauthenticated POST's
+        # body a byte at a time, None nothing at all (TLS: not even a ClientHello).
         port = servers[kind][0]
         s = socket.create_connection(("127.0.0.1", port), timeout=3, source_address=(src, 0))
         if trickle:
             if kind == "tls":
                 s = CTX.wrap_socket(s, server_hostname="127.0.0.1")
-            s.sendall(b"GET /taxii2/ HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            if trickle == "body":
+                s.sendall(b"POST /api/collections/x/objects/ HTTP/1.1\r\nHost: x\r\n"
+                          b"Content-Type: application/taxii+json;version=2.1\r\n"
+                          b"Content-Length: 100000\r\n\r\n")
+            else:
+                s.sendall(b"GET /taxii2/ HTTP/1.1\r\nHost: x\r\nX-Slow: ")
         s.setblocking(False)
         with lock:
             stats[kind]["opened"] += 1
@@ -100,7 +110,8 @@ try:
             for i in range(PER_ADDR):
                 if i not in socks and not stop.is_set():
                     try:
-                        socks[i] = (open_conn(kind, src, i % 2 == 0), i % 2 == 0)
+                        how = ("header", None, "body")[i % 3]
+                        socks[i] = (open_conn(kind, src, how), how)
                     except (OSError, ssl.SSLError):
                         with lock:
                             stats[kind]["closed"] += 1
@@ -156,7 +167,7 @@ try:
         # Alone on its address: without deadlines its bytes would keep it open for ever.
         t0 = time.time()
         try:
-            s = open_conn(kind, "127.0.0.7", True)
+            s = open_conn(kind, "127.0.0.7", "header")
         except (OSError, ssl.SSLError) as e:
             closed_at[kind] = ("open failed", str(e))
             return
@@ -179,7 +190,6 @@ try:
         s.close()
 
     threads = [threading.Thread(target=attacker, args=(k, a)) for k in servers for a in ATTACKERS]
-    threads += [threading.Thread(target=trickler, args=(k,)) for k in servers]
     for t in threads:
         t.start()
     time.sleep(3)  # the attack fills the server first
@@ -190,6 +200,68 @@ try:
     stop.set()
     for t in threads + vthreads:
         t.join(timeout=15)
+
+    # Phase 2: only unauthenticated POSTs trickling their bodies, more than the limit. Their
+    # requests are refused (401) before the body: they must be sheddable like idle ones.
+    body_lat = {k: [] for k in servers}
+    body_err = {k: [] for k in servers}
+    for kind in servers:
+        held = []
+        for i in range(MAX_CONNS + 10):
+            try:
+                held.append(open_conn(kind, ATTACKERS[i % len(ATTACKERS)], "body"))
+            except (OSError, ssl.SSLError):
+                pass
+            time.sleep(0.02)  # each one's headers are in before the next: all in the handler
+        stop.clear()
+        keep = (lat[kind], errors[kind])
+        lat[kind], errors[kind] = [], []
+        feeder = threading.Event()
+
+        def feed():
+            while not feeder.is_set():
+                for h in held:
+                    try:
+                        h.send(b"a")
+                    except (OSError, ssl.SSLError):
+                        pass
+                feeder.wait(1.0)
+
+        ft = threading.Thread(target=feed)
+        ft.start()
+        time.sleep(1.5)
+        vt = threading.Thread(target=victim, args=(kind,))
+        vt.start()
+        time.sleep(3.5)
+        stop.set()
+        vt.join(timeout=15)
+        feeder.set()
+        ft.join(timeout=5)
+        for h in held:
+            h.close()
+        body_lat[kind], body_err[kind] = lat[kind], errors[kind]
+        lat[kind], errors[kind] = keep
+
+    # Phase 3: one trickling connection per server, no pressure: closed at its deadline.
+    stop.clear()
+    tthreads = [threading.Thread(target=trickler, args=(k,)) for k in servers]
+    for t in tthreads:
+        t.start()
+    for t in tthreads:
+        t.join(timeout=ATTACK_S + 10)
+
+    for kind in servers:
+        name = f"{kind}: a client from {VICTIM} is served while unauthenticated bodies trickle"
+        n, errs = len(body_lat[kind]), body_err[kind]
+        worst = max(body_lat[kind]) if n else 0
+        if errs:
+            bad(name, f"{len(errs)} of {n} failed, first: {errs[0]}")
+        elif n < 4:
+            bad(name, f"only {n} requests made")
+        elif worst > 3.0:
+            bad(name, f"worst latency {worst:.2f}s")
+        else:
+            ok(name + f" ({n} requests, worst {worst * 1000:.0f} ms)")
 
     for kind in servers:
         st = stats[kind]
@@ -215,7 +287,7 @@ try:
         got = closed_at.get(kind)
         if not isinstance(got, float):
             bad(name, f"still open after {ATTACK_S}s" if got is None else f"{got}")
-        elif got > deadline + 3:
+        elif not deadline - 1 <= got <= deadline + 3:
             bad(name, f"closed after {got:.1f}s, deadline {deadline}s")
         else:
             ok(name + f" ({got:.1f}s)")
