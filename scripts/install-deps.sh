@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(
   build-essential pkg-config clang clang-format libclang-rt-14-dev
   libjson-c-dev libmicrohttpd-dev libsodium-dev libsqlite3-dev libssl-dev libgnutls28-dev
-  libcurl4-openssl-dev libcmocka-dev
+  libcurl4-openssl-dev libcmocka-dev zlib1g-dev
   sqlite3 openssl curl python3 python3-cryptography wrk nginx-light procps
 )
 

@@ -18,6 +18,9 @@
 #include "tansiq/core.h"
 #include "tansiq/store.h"
 
+struct MHD_Connection;
+struct MHD_Response;
+
 /* libsodium is initialised exactly once, whichever entry point comes first. */
 void tq__http_sodium_init(void);
 
@@ -42,6 +45,17 @@ bool tq__http_content_type_ok(const char *ctype, size_t len);
  * parameter, and for a NULL or malformed value (the media type check refuses those).
  */
 bool tq__http_content_type_charset_ok(const char *ctype, size_t len);
+
+/* ---- response bodies (encode.c) --------------------------------------------------------- */
+
+/* Whether an Accept-Encoding value accepts gzip (by name or "*", with a q-value above 0). */
+bool tq__http_accepts_gzip(const char *value, size_t len);
+/*
+ * A response for body (taken: freed with the response, or here on failure; NULL for an empty
+ * body), gzip-encoded when the request accepts it and the body is large enough to gain, with
+ * Content-Encoding and Vary set. NULL when libmicrohttpd cannot make one.
+ */
+struct MHD_Response *tq__http_response_new(struct MHD_Connection *conn, char *body, size_t len);
 
 /* ---- credentials ------------------------------------------------------------------------ */
 

@@ -131,14 +131,9 @@ static enum MHD_Result respond_allow(struct MHD_Connection *conn, unsigned statu
     size_t len = 0;
     char *data = tq_buf_take(body, &len);
 
-    if (data)
-        r = MHD_create_response_from_buffer_with_free_callback(len, data, tq_free);
-    else
-        r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-    if (!r) {
-        tq_free(data);
+    r = tq__http_response_new(conn, data, len);
+    if (!r)
         return MHD_NO;
-    }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cache);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");

@@ -860,14 +860,9 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, struct tq_taxii_re
     size_t len = 0;
     char *body = tq_buf_take(&resp->body, &len);
 
-    if (body)
-        r = MHD_create_response_from_buffer_with_free_callback(len, body, tq_free);
-    else
-        r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-    if (!r) {
-        tq_free(body);
+    r = tq__http_response_new(conn, body, len);
+    if (!r)
         return MHD_NO;
-    }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, TQ_TAXII_MEDIA);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
@@ -1348,6 +1343,8 @@ tq_rc tq_server_start(struct tq_store *store, const struct tq_server_config *cfg
         rc = tq_file_read(cfg->key_pem_path, 1u << 20, &srv->key_pem, err);
         if (rc)
             goto fail;
+        /* Best effort: the TLS key stays out of swap and core files (RLIMIT_MEMLOCK). */
+        (void)sodium_mlock(srv->key_pem.ptr, srv->key_pem.cap);
     }
     ncpu = default_threads() / 2;
     srv->auth = tq__auth_new(AUTH_CACHE_SLOTS, AUTH_CACHE_TTL_US, ncpu);
@@ -1452,7 +1449,7 @@ void tq_server_stop(struct tq_server *srv)
     gov_free(srv->gov); /* after the daemon: no connection is listed any more */
     tq__auth_free(srv->auth);
     if (srv->key_pem.ptr)
-        sodium_memzero(srv->key_pem.ptr, srv->key_pem.len);
+        sodium_munlock(srv->key_pem.ptr, srv->key_pem.cap); /* zeroes it too */
     tq_buf_cleanup(&srv->key_pem);
     tq_buf_cleanup(&srv->cert_pem);
     sodium_memzero(srv->taxii.cursor_key, sizeof(srv->taxii.cursor_key));

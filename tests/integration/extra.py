@@ -18,6 +18,7 @@ import threading
 import time
 import urllib.parse
 import uuid
+import zlib
 
 BASE, COLL, TESTDATA, RT = sys.argv[1:5]
 TAXII = "application/taxii+json;version=2.1"
@@ -162,6 +163,23 @@ def _():
     if missing or differ:
         return f"{source}: {len(missing)} missing, {len(differ)} differ of {len(sent)}"
     print(f"  {source}: {len(sent)} objects in {pages} pages", flush=True)
+
+
+@check("gzip: a page is sent gzip-encoded to a client that accepts it, identical once decoded")
+def _():
+    path = objects_path(RT, "limit=100")
+    st, plain_h, plain = req("GET", path)
+    st2, gz_h, gz = req("GET", path, headers={"Accept-Encoding": "deflate, gzip;q=0.8"})
+    st3, no_h, no = req("GET", path, headers={"Accept-Encoding": "gzip;q=0, identity"})
+    if (st, st2, st3) != (200, 200, 200):
+        return f"statuses {st} {st2} {st3}"
+    if plain_h.get("content-encoding") or no_h.get("content-encoding"):
+        return "encoded for a client that did not accept gzip"
+    if gz_h.get("content-encoding") != "gzip" or "accept-encoding" not in gz_h.get("vary", "").lower():
+        return f"headers {gz_h}"
+    if zlib.decompress(gz, 16 + zlib.MAX_WBITS) != plain or no != plain:
+        return "the decoded page differs"
+    print(f"  page of {len(plain)} bytes sent as {len(gz)} ({len(plain) / len(gz):.1f}x)", flush=True)
 
 
 COLL_OBJS = make_objects(23)

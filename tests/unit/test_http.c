@@ -104,6 +104,39 @@ static bool charset_ok(const char *s)
 }
 
 /* A TAXII body is JSON, so UTF-8: any other charset parameter is refused (400). */
+/* RFC 9110 section 12.5.3: codings by name or "*", q-values, q=0 as "not acceptable". */
+static void accept_encoding_gzip(void **state)
+{
+    static const struct {
+        const char *value;
+        bool gzip;
+    } cases[] = {
+        {"gzip", true},
+        {"GZip", true},
+        {"deflate, gzip;q=0.5", true},
+        {"x-gzip", true},
+        {"br, *", true},
+        {"*;q=0.1", true},
+        {"gzip;q=0", false},
+        {"gzip;q=0.000, *", false},
+        {"*;q=0", false},
+        {"*, gzip;q=0", false},
+        {"identity", false},
+        {"deflate, br", false},
+        {"", false},
+        {"gzipx", false},
+        {"gzip;q=2", false},
+        {"gzip;q=abc", false},
+        {" , gzip ; q=1.0 ", true},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        if (tq__http_accepts_gzip(cases[i].value, strlen(cases[i].value)) != cases[i].gzip)
+            fail_msg("Accept-Encoding '%s': expected %d", cases[i].value, cases[i].gzip);
+    assert_false(tq__http_accepts_gzip(NULL, 0));
+}
+
 static void content_type_charset_utf8_only(void **state)
 {
     (void)state;
@@ -420,6 +453,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(accept_taxii_ranges),
         cmocka_unit_test(content_type_needs_version),
         cmocka_unit_test(content_type_charset_utf8_only),
+        cmocka_unit_test(accept_encoding_gzip),
         cmocka_unit_test(basic_and_bearer_parse),
         cmocka_unit_test(auth_parse_refusals),
         cmocka_unit_test(auth_cache_ttl_and_keys),
