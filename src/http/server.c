@@ -313,13 +313,11 @@ static struct tally *tally_get(struct gov *g, const struct addr_key *k)
     return &g->tally[g->ntally++];
 }
 
-/* Shut a waiting connection down; its worker closes it. Under g->lock. */
-static void conn_shut(struct gov *g, struct conn *c)
+/* Take a connection out of the live counts (shut down by us, or closed). Under g->lock. */
+static void conn_uncount(struct gov *g, struct conn *c)
 {
     struct addr_slot *s = slot_get(g, &c->addr, false);
 
-    shutdown(c->fd, SHUT_RDWR);
-    c->shut = true;
     g->live--;
     if (s) {
         s->conns--;
@@ -327,6 +325,14 @@ static void conn_shut(struct gov *g, struct conn *c)
             s->waiting--;
         slot_drop(g, s);
     }
+}
+
+/* Shut a waiting connection down; its worker closes it. Under g->lock. */
+static void conn_shut(struct gov *g, struct conn *c)
+{
+    shutdown(c->fd, SHUT_RDWR);
+    c->shut = true;
+    conn_uncount(g, c);
 }
 
 /*
@@ -412,16 +418,8 @@ static void conn_started(struct gov *g, struct MHD_Connection *mc, struct conn *
 static void conn_closed(struct gov *g, struct conn *c)
 {
     pthread_mutex_lock(&g->lock);
-    if (!c->shut) {
-        struct addr_slot *s = slot_get(g, &c->addr, false);
-        g->live--;
-        if (s) {
-            s->conns--;
-            if (!c->in_request)
-                s->waiting--;
-            slot_drop(g, s);
-        }
-    }
+    if (!c->shut)
+        conn_uncount(g, c);
     if (c->prev)
         c->prev->next = c->next;
     else
