@@ -54,6 +54,7 @@
 #define REFUSAL_LOG_EVERY_S 10  /* one summary line of refused and closed connections */
 #define REFUSAL_ADDRS 16        /* source addresses named in one summary line */
 #define MHD_LOG_LINES_MAX 5     /* libmicrohttpd messages logged per interval, the rest counted */
+#define TRIM_IDLE_S 5           /* idle seconds after which the heap is given back */
 
 struct tq_server {
     struct MHD_Daemon *daemon;
@@ -192,6 +193,8 @@ struct gov {
     bool stopping;
     struct conn *head, *tail; /* oldest first */
     unsigned live;            /* listed and not shut */
+    int64_t busy_mono_us;     /* the last sweep that saw a request running */
+    int64_t trimmed_mono_us;  /* the last time the heap was given back */
     unsigned max_conns, soft_limit, per_ip;
     int64_t first_deadline_us; /* first request's headers, from the start or the handshake */
     int64_t handshake_us;      /* a TLS handshake, from the start */
@@ -512,7 +515,7 @@ static void *sweeper_main(void *arg)
         struct timespec ts;
         struct conn *c;
         int64_t now;
-        bool emit = false;
+        bool emit = false, busy;
 
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += SWEEP_EVERY_MS * 1000000L;
@@ -524,11 +527,27 @@ static void *sweeper_main(void *arg)
         if (g->stopping)
             break;
         now = tq_time_mono_us();
+        busy = false;
         for (c = g->head; c; c = c->next) {
+            busy = busy || c->in_request;
             if (c->shut || c->in_request || now < c->deadline_mono_us)
                 continue;
             tally_get(g, &c->addr)->deadline++;
             conn_shut(g, c);
+        }
+        /*
+         * The heap keeps what a load used (M_TRIM_THRESHOLD is high so that serving never
+         * gives pages back and faults them in again); once no request has run for
+         * TRIM_IDLE_S, give it back, so the RSS returns near its baseline after a load.
+         */
+        if (busy)
+            g->busy_mono_us = now;
+        if (!busy && g->busy_mono_us > g->trimmed_mono_us &&
+            now - g->busy_mono_us >= TRIM_IDLE_S * (int64_t)1000000) {
+            g->trimmed_mono_us = now;
+            pthread_mutex_unlock(&g->lock);
+            malloc_trim(0);
+            pthread_mutex_lock(&g->lock);
         }
         if (now - g->tally_since_us >= REFUSAL_LOG_EVERY_S * (int64_t)1000000) {
             g->tally_since_us = now;

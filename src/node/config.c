@@ -40,6 +40,8 @@ static const struct opt options[] = {
      "idle or slow connections are closed after this many seconds"},
     {"max_connections", OPT_UINT, "1024", 1, 65536, CFG(max_connections),
      "concurrent connections accepted"},
+    {"max_connections_per_ip", OPT_UINT, "256", 1, 65536, CFG(max_connections_per_ip),
+     "concurrent connections accepted from one source address"},
     {"status_retention_h", OPT_UINT, "24", 24, 24 * 365, CFG(status_retention_h),
      "hours a TAXII status resource is kept (at least 24)"},
     {"sync_interval_s", OPT_UINT, "0", 0, 7 * 24 * 3600, CFG(sync_interval_s),
@@ -142,6 +144,7 @@ void tq__node_config_defaults(struct tq_server_config *cfg)
     cfg->max_content_length = 10485760;
     cfg->conn_timeout_s = 30;
     cfg->max_connections = 1024;
+    cfg->max_connections_per_ip = 256;
     cfg->status_retention_h = 24;
 }
 
