@@ -12,25 +12,8 @@
 # each closed one is reopened at once. Prints both figures and their ratio. Every process it
 # starts is stopped by PID.
 set -uo pipefail
-BUILD=${1:-build}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=$(cd "$ROOT" && cd "$BUILD" && pwd)
-TANSIQ=$BUILD/tansiq
-TESTDATA=${TANSIQ_TESTDATA:-$ROOT/../shared/data}
-BUNDLE=$TESTDATA/attack/ics-attack-18.1.json
-SECS=${BENCH_SECONDS:-10}
-WORK=$(mktemp -d /tmp/tq-bench-XXXXXX)
-pids=()
-
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do
-    kill "$p" 2>/dev/null
-    wait "$p" 2>/dev/null
-  done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck source=bench/common.sh
+source "$(dirname "$0")/common.sh" "${1:-build}"
 
 for tool in wrk python3; do
   if ! command -v "$tool" >/dev/null; then

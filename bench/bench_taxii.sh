@@ -11,33 +11,8 @@
 # connection count stalls the server, and an HTTPS pass when nginx has TLS. Every process it
 # starts is stopped by PID.
 set -uo pipefail
-BUILD=${1:-build}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=$(cd "$ROOT" && cd "$BUILD" && pwd)
-TANSIQ=$BUILD/tansiq
-TESTDATA=${TANSIQ_TESTDATA:-$ROOT/../shared/data}
-BUNDLE=$TESTDATA/attack/ics-attack-18.1.json
-SECS=${BENCH_SECONDS:-10}
-WORK=$(mktemp -d /tmp/tq-bench-XXXXXX)
-pids=()
-
-cleanup() {
-  local p
-  # Servers are started inside $(...), a subshell: their PIDs come back through a file.
-  if [[ -f $WORK/server.pids ]]; then
-    while read -r p; do pids+=("$p"); done <"$WORK/server.pids"
-  fi
-  for p in "${pids[@]}"; do
-    kill "$p" 2>/dev/null
-    wait "$p" 2>/dev/null
-    for _ in $(seq 1 50); do
-      kill -0 "$p" 2>/dev/null || break
-      sleep 0.1
-    done
-  done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck source=bench/common.sh
+source "$(dirname "$0")/common.sh" "${1:-build}"
 
 for tool in wrk nginx curl; do
   if ! command -v "$tool" >/dev/null && [[ ! -x /usr/sbin/$tool ]]; then
