@@ -837,7 +837,60 @@ static void marking_forms_fail_closed(void **state)
     tq_free(why);
     n++;
 
-    /* TLP:GREEN's official id redefined as RED, in either version's form: refused */
+    /*
+     * Near misses of the understood shapes, each under its own id: a TLP level or an extension
+     * id in another letter case, a release_to that is not a list, an extra member, a statement
+     * next to an unknown extension. Each is not understood, so the object goes to no one,
+     * though a careless reading would have taken it for GREEN or for a release to p1.
+     */
+    {
+        static const char *const bodies[] = {
+            "\"extensions\":{\"" TQ_TLP2_EXTENSION_ID
+            "\":{\"extension_type\":\"property-extension\",\"tlp_2_0\":\"GREEN\"}}",
+            "\"extensions\":{\"EXTENSION-DEFINITION--60A3C5C5-0D10-413E-AAB3-9E08DDE9E88D\":{"
+            "\"extension_type\":\"property-extension\",\"tlp_2_0\":\"green\"}}",
+            "\"extensions\":{\"" TQ_POLICY_EXTENSION_ID
+            "\":{\"extension_type\":\"property-extension\",\"release_to\":\"partner:p1\"}}",
+            "\"extensions\":{\"" TQ_POLICY_EXTENSION_ID
+            "\":{\"extension_type\":\"property-extension\",\"release_to\":[\"partner:p1\"],"
+            "\"no_further_sharing\":\"no\"}}",
+            "\"extensions\":{\"" TQ_POLICY_EXTENSION_ID
+            "\":{\"extension_type\":\"property-extension\",\"release_to\":[\"partner:p1\"],"
+            "\"expires\":\"2030-01-01T00:00:00Z\"}}",
+            "\"definition_type\":\"tlp\",\"definition\":{\"tlp\":\"clear\"}",
+            "\"definition_type\":\"statement\",\"definition\":{\"statement\":\"s\"},"
+            "\"extensions\":{\"extension-definition--11111111-2222-4333-8444-555555555555\":{"
+            "\"extension_type\":\"property-extension\"}}",
+        };
+
+        for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+            char md[1024], ref[512];
+
+            snprintf(id, sizeof(id), "marking-definition--7c%06zx-1b2c-4d3e-8f4a-5b6c7d8e9f0a", i);
+            snprintf(md, sizeof(md),
+                     "{\"type\":\"marking-definition\",\"spec_version\":\"2.1\",\"id\":\"%s\","
+                     "\"created\":\"2026-01-01T00:00:00.000Z\",%s}",
+                     id, bodies[i]);
+            if (put_text(fx->store, md) != TQ_OK)
+                continue; /* refused by validation (the upper-case key, 1.0 "clear"): safe too */
+            snprintf(ref, sizeof(ref), ",\"object_marking_refs\":[\"%s\"]", id);
+            put_form(fx->store, n, ref);
+            if (form_released(fx->store, n, "p1", &why))
+                fail_msg("released under %s", bodies[i]);
+            assert_non_null(strstr(why, "marking not understood"));
+            tq_free(why);
+            n++;
+        }
+    }
+
+    /* TLP:GREEN's official id redefined as RED, in either version's form and any case:
+     * refused */
+    snprintf(extra, sizeof(extra),
+             "{\"type\":\"marking-definition\",\"spec_version\":\"2.1\",\"id\":\"%s\","
+             "\"created\":\"2017-01-20T00:00:00.000Z\",\"definition_type\":\"tlp\","
+             "\"definition\":{\"tlp\":\"red\"}}",
+             "marking-definition--34098FCE-860F-48AE-8E50-EBD3CC5E41DA");
+    assert_int_equal(put_text(fx->store, extra), TQ_ESTIX);
     assert_int_equal(
         put_text(
             fx->store,
