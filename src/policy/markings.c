@@ -221,6 +221,15 @@ static void mdef_read(struct json_object *o, struct tq__policy_mdef *d)
     d->state = TQ__MDEF_OK;
 }
 
+void tq__policy_id_lower(const char *id, char out[TQ_STIX_ID_MAX])
+{
+    size_t i;
+
+    for (i = 0; id[i] && i < TQ_STIX_ID_MAX - 1; i++)
+        out[i] = (char)tolower((unsigned char)id[i]);
+    out[i] = '\0';
+}
+
 /* Whether two copies of one marking-definition say the same (their canonical forms agree). */
 static bool same_content(const char *json_a, const uint8_t *sha_a, const char *json_b,
                          const uint8_t *sha_b)
@@ -275,9 +284,7 @@ static tq_rc mdef_get(struct tq__policy_marks_ctx *ctx, const char *ref,
     tq_rc rc;
 
     memset(&held, 0, sizeof(held));
-    for (i = 0; ref[i] && i < sizeof(id) - 1; i++)
-        id[i] = (char)tolower((unsigned char)ref[i]);
-    id[i] = '\0';
+    tq__policy_id_lower(ref, id);
     for (i = 0; i < ctx->n_cache; i++) {
         if (strcmp(ctx->cache[i].id, id) == 0) {
             *out = &ctx->cache[i];

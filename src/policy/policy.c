@@ -418,12 +418,8 @@ struct stored_marks {
 
 static void stored_marks_add(struct stored_marks *sm, const char *id)
 {
-    size_t i;
-
     sm->ids = tq_xrealloc(sm->ids, (sm->n + 1) * sizeof(*sm->ids));
-    for (i = 0; id[i] && i < TQ_STIX_ID_MAX - 1; i++)
-        sm->ids[sm->n][i] = (char)(id[i] >= 'A' && id[i] <= 'Z' ? id[i] - 'A' + 'a' : id[i]);
-    sm->ids[sm->n++][i] = '\0';
+    tq__policy_id_lower(id, sm->ids[sm->n++]);
 }
 
 /*

@@ -74,6 +74,12 @@ void tq__policy_marks_ctx_cleanup(struct tq__policy_marks_ctx *ctx);
 tq_rc tq__policy_marks_of(struct tq__policy_marks_ctx *ctx, const struct tq_stix_object *obj,
                           struct tq__policy_marks *out, struct tq_err *err);
 
+/*
+ * A STIX id in lower case, the one form marking ids are compared in (RFC 4122 hex digits are
+ * case-insensitive on input); cut at TQ_STIX_ID_MAX - 1 bytes.
+ */
+void tq__policy_id_lower(const char *id, char out[TQ_STIX_ID_MAX]);
+
 /* obj's created_by_ref into out (empty when it has none). */
 void tq__policy_created_by(const struct tq_stix_object *obj, char out[TQ_STIX_ID_MAX]);
 
