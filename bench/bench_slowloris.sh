@@ -28,10 +28,7 @@ if (($(ulimit -n) < 2048)); then
   exit 0
 fi
 
-H=$WORK/home
-"$TANSIQ" init --home "$H" >/dev/null 2>&1 || { echo "bench_slowloris: init failed"; exit 1; }
-echo bench-pw | "$TANSIQ" user add bench --password-stdin --home "$H" >/dev/null 2>&1
-"$TANSIQ" user grant bench shared --read --write --home "$H" >/dev/null 2>&1
+bench_home bench_slowloris
 PAGE=/api/
 if [[ -f $BUNDLE ]] && "$TANSIQ" import --home "$H" --collection shared "$BUNDLE" >/dev/null 2>&1; then
   PAGE=/api/collections/shared/objects/?limit=100

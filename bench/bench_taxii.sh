@@ -26,10 +26,7 @@ if [[ ! -f $BUNDLE ]]; then
   exit 0
 fi
 
-H=$WORK/home
-"$TANSIQ" init --home "$H" >/dev/null 2>&1 || { echo "bench_taxii: init failed"; exit 1; }
-echo bench-pw | "$TANSIQ" user add bench --password-stdin --home "$H" >/dev/null 2>&1
-"$TANSIQ" user grant bench shared --read --write --home "$H" >/dev/null 2>&1
+bench_home bench_taxii
 "$TANSIQ" import --home "$H" --collection shared "$BUNDLE" >/dev/null 2>&1 ||
   { echo "bench_taxii: import failed"; exit 1; }
 

@@ -3,7 +3,7 @@
 # bench/common.sh - what the shell benchmarks share; sourced, never run. Usage at the top of a
 # bench: `source "$(dirname "$0")/common.sh" "${1:-build}"`. Sets ROOT, BUILD (absolute),
 # TANSIQ, TESTDATA, BUNDLE (the ATT&CK ICS bundle), SECS (BENCH_SECONDS, default 10) and WORK
-# (a temporary directory), and traps EXIT to stop every PID in pids[] (and those written to
+# (a temporary directory), defines bench_home, and traps EXIT to stop every PID in pids[] (and those written to
 # $WORK/server.pids by servers started in subshells) and remove WORK.
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "$ROOT" && cd "${1:-build}" && pwd)
@@ -30,3 +30,12 @@ bench_cleanup() {
   rm -rf "$WORK"
 }
 trap bench_cleanup EXIT
+
+# A home at $WORK/home (H) with user bench / bench-pw reading and writing 'shared'; $1 names
+# the bench in the failure message.
+bench_home() {
+  H=$WORK/home
+  "$TANSIQ" init --home "$H" >/dev/null 2>&1 || { echo "$1: init failed"; exit 1; }
+  echo bench-pw | "$TANSIQ" user add bench --password-stdin --home "$H" >/dev/null 2>&1
+  "$TANSIQ" user grant bench shared --read --write --home "$H" >/dev/null 2>&1
+}
