@@ -887,6 +887,8 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, struct tq_taxii_re
         MHD_add_response_header(r, "X-TAXII-Date-Added-First", resp->date_first);
         MHD_add_response_header(r, "X-TAXII-Date-Added-Last", resp->date_last);
     }
+    if (resp->ignored[0])
+        MHD_add_response_header(r, "Tansiq-Ignored-Filters", resp->ignored);
     if (resp->allow)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
     if (www_auth)

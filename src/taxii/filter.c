@@ -214,6 +214,52 @@ static const struct {
     {"match[spec_version]", TQ_FILTER_SPEC_VERSION},
 };
 
+/*
+ * A match[<field>] the node does not know. TAXII 2.1 section 3.4: "Requests MAY use a <field>
+ * not defined in this specification, and servers MAY ignore fields they do not understand."
+ * Ignoring it can only widen the answer within what the reader may see, never past it, so the
+ * node ignores it and names it in the response (f->ignored), so that a client can tell which of
+ * its filters did not apply. A name that is not match[<field>] with <field> shaped like a STIX
+ * property name (a-z, 0-9, _) is malformed, and malformed parameters are a 400.
+ */
+static tq_rc ignore_match(struct tq_taxii_filter *f, struct tq_str name, struct tq_str v,
+                          struct tq_err *err)
+{
+    struct tq_str field = {name.ptr + 6, name.len > 7 ? name.len - 7 : 0};
+    size_t i, used = strlen(f->ignored);
+    const char *p;
+
+    if (name.len < 8 || name.ptr[name.len - 1] != ']' || field.len > TQ_TAXII_FIELD_MAX)
+        return tq_err_set(err, TQ_EINVAL, "malformed filter name '%.*s'",
+                          (int)(name.len > 64 ? 64 : name.len), name.ptr);
+    for (i = 0; i < field.len; i++) {
+        char c = field.ptr[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+            return tq_err_set(err, TQ_EINVAL, "malformed filter name '%.*s'",
+                              (int)(name.len > 64 ? 64 : name.len), name.ptr);
+    }
+    if (v.len == 0)
+        return tq_err_set(err, TQ_EINVAL, "match[%.*s] has an empty value", (int)field.len,
+                          field.ptr);
+    /* Name each field once. Every addition leaves room for ",...", which ends a list that
+     * would overflow. */
+    for (p = f->ignored; *p; p += strcspn(p, ","), p += *p == ',') {
+        if (strncmp(p, field.ptr, field.len) == 0 && (p[field.len] == ',' || !p[field.len]))
+            return TQ_OK;
+    }
+    if (used >= 3 && strcmp(f->ignored + used - 3, "...") == 0)
+        return TQ_OK;
+    if (used + (used > 0) + field.len + 5 > sizeof(f->ignored)) {
+        memcpy(f->ignored + used, used ? ",..." : "...", used ? 5 : 4);
+        return TQ_OK;
+    }
+    if (used)
+        f->ignored[used++] = ',';
+    memcpy(f->ignored + used, field.ptr, field.len);
+    f->ignored[used + field.len] = '\0';
+    return TQ_OK;
+}
+
 /* One decoded name=value pair. */
 static tq_rc apply_param(struct tq_taxii_filter *f, unsigned allowed, struct tq_str name,
                          struct tq_str v, struct tq_err *err)
@@ -228,13 +274,9 @@ static tq_rc apply_param(struct tq_taxii_filter *f, unsigned allowed, struct tq_
         }
     }
     if (bit == 0) {
-        /* Unknown parameters are ignored, except an unknown match[...] filter: a client
-         * asking for a filter it would not get must learn so rather than read unfiltered
-         * results. */
         if (tq_str_starts_with(name, "match["))
-            return tq_err_set(err, TQ_EINVAL, "unsupported filter '%.*s'",
-                              (int)(name.len > 64 ? 64 : name.len), name.ptr);
-        return TQ_OK;
+            return ignore_match(f, name, v, err);
+        return TQ_OK; /* other unknown parameters are not filters */
     }
     if (!(allowed & bit))
         return tq_err_set(err, TQ_EINVAL, "filter %s is not supported on this endpoint",

@@ -129,6 +129,7 @@ void tq__taxii_error(struct tq_taxii_resp *r, int status, const char *title,
     tq_buf_reset(&r->body);
     r->status = status;
     r->has_dates = false;
+    r->ignored[0] = '\0';
     if (!title)
         title = status_title(status);
     num[0] = (char)('0' + (status / 100) % 10);
@@ -515,6 +516,7 @@ static void handle_query(const struct tq_taxii_ctx *ctx, const struct tq_taxii_r
     if (rc)
         goto out;
     have_filter = true;
+    memcpy(resp->ignored, f.ignored, sizeof(resp->ignored));
 
     p.log_reads = req->partner && ctx->audit && route != TQ_ROUTE_MANIFEST;
     list_key = route == TQ_ROUTE_VERSIONS ? "{\"versions\":[" : "{\"objects\":[";

@@ -30,6 +30,8 @@ struct tq_audit_log;
 #define TQ_TAXII_LIMIT_DEFAULT 100     /* page size when the client gives none */
 #define TQ_TAXII_NEXT_MAX 512          /* longest next cursor accepted, characters */
 #define TQ_TAXII_USER_MAX 256          /* longest user name, bytes with NUL */
+#define TQ_TAXII_IGNORED_MAX 256       /* ignored match fields named back, bytes with NUL */
+#define TQ_TAXII_FIELD_MAX 250         /* longest match[<field>] name, as a STIX property */
 #define TQ_TAXII_BODY_MAX (512u << 20) /* ceiling of one response body */
 
 /* ---- server-wide context ---------------------------------------------------------------- */
@@ -116,7 +118,8 @@ struct tq_taxii_resp {
     bool has_dates; /* X-TAXII-Date-Added-First/Last */
     char date_first[TQ_TIME_STR_MAX];
     char date_last[TQ_TIME_STR_MAX];
-    const char *allow; /* Allow header for 405, or NULL */
+    const char *allow;                  /* Allow header for 405, or NULL */
+    char ignored[TQ_TAXII_IGNORED_MAX]; /* Tansiq-Ignored-Filters header; "" for none */
 };
 
 void tq__taxii_resp_init(struct tq_taxii_resp *r);
@@ -192,13 +195,17 @@ struct tq_taxii_filter {
     size_t n_versions;
     struct tq_str spec_versions[TQ_QUERY_MAX_LIST];
     size_t n_spec_versions;
-    char *storage; /* owned: decoded values the tq_str above point into */
+    char ignored[TQ_TAXII_IGNORED_MAX]; /* unknown match fields, comma-separated; "" if none */
+    char *storage;                      /* owned: decoded values the tq_str above point into */
 };
 
 /*
  * Parse a raw query string (percent-encoded, '&'-separated, '+' as space) into f, accepting
- * only the filters in allowed. Unknown parameters that are not match[...] are ignored; a
- * filter this route does not support, a repeated scalar, an empty or malformed value, a limit
+ * only the filters in allowed. Unknown parameters are ignored; so is a well-formed
+ * match[<field>] for a field the node does not know (TAXII 2.1 section 3.4 lets servers ignore
+ * fields they do not understand), whose name is added to f->ignored for the response's
+ * Tansiq-Ignored-Filters header. A malformed match[...] name, a filter this route does not
+ * support, a repeated scalar, an empty or malformed value, a limit
  * that is not a positive integer and more than TQ_QUERY_MAX_LIST values in one filter give
  * TQ_EINVAL with the reason in err. Repeated match[x] parameters add to the same list (OR).
  * On TQ_OK the caller must tq__taxii_filter_cleanup(f); on failure f needs no cleanup.

@@ -149,8 +149,12 @@ static void filters_refuse_bad_values(void **state)
         "match[version]=latest",
         "match[version]=2020-01-01T00:00:00.1234567Z",
         "match[spec_version]=two",
-        "match[foo]=bar",
         "match[]=x",
+        "match[foo=bar",
+        "match[Foo]=bar",
+        "match[a-b]=x",
+        "match[foo]x=1",
+        "match[foo]=",
         "next=",
         "next=has space",
         "next=a%2Bb",
@@ -169,6 +173,32 @@ static void filters_refuse_bad_values(void **state)
         assert_true(err.msg[0] != '\0');
         assert_null(f.storage);
     }
+}
+
+/* TAXII 2.1 section 3.4: "servers MAY ignore fields they do not understand". A well-formed
+ * match[<field>] the node does not know is ignored and named in f.ignored, so the response can
+ * tell the client which of its filters did not apply. */
+static void filters_ignore_unknown_fields(void **state)
+{
+    struct tq_taxii_filter f;
+
+    (void)state;
+    assert_int_equal(
+        parse("match[relationship_type]=uses&match[type]=relationship", ALL_FILTERS, &f), TQ_OK);
+    assert_int_equal(f.n_types, 1);
+    assert_string_equal(f.ignored, "relationship_type");
+    tq__taxii_filter_cleanup(&f);
+    assert_int_equal(parse("match[source_ref]=x&match[x_mitre_domains]=a,b", ALL_FILTERS, &f),
+                     TQ_OK);
+    assert_string_equal(f.ignored, "source_ref,x_mitre_domains");
+    tq__taxii_filter_cleanup(&f);
+    /* The same unknown field twice is named once. */
+    assert_int_equal(parse("match[foo]=1&match[foo]=2", ALL_FILTERS, &f), TQ_OK);
+    assert_string_equal(f.ignored, "foo");
+    tq__taxii_filter_cleanup(&f);
+    assert_int_equal(parse("limit=3", ALL_FILTERS, &f), TQ_OK);
+    assert_string_equal(f.ignored, "");
+    tq__taxii_filter_cleanup(&f);
 }
 
 static void filters_follow_endpoint(void **state)
@@ -818,6 +848,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(routes_map),
         cmocka_unit_test(filters_parse_values),
         cmocka_unit_test(filters_refuse_bad_values),
+        cmocka_unit_test(filters_ignore_unknown_fields),
         cmocka_unit_test(filters_follow_endpoint),
         cmocka_unit_test(filters_cap_list_length),
         cmocka_unit_test(pct_decode_edges),
