@@ -55,6 +55,7 @@
 #define REFUSAL_ADDRS 16        /* source addresses named in one summary line */
 #define MHD_LOG_LINES_MAX 5     /* libmicrohttpd messages logged per interval, the rest counted */
 #define TRIM_IDLE_S 5           /* idle seconds after which the heap is given back */
+#define SHED_MIN_WAIT_MS 2000   /* below the last slots, shed only after waiting this long */
 
 struct tq_server {
     struct MHD_Daemon *daemon;
@@ -150,8 +151,13 @@ __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char 
  * request's headers are in (TLS handshake included), or between two requests. Waiting
  * connections have a deadline that bytes do not move (docs/internals/http.md); requests in
  * progress are left to libmicrohttpd's idle timeout. When the live connections reach the soft
- * limit, each new one sheds a waiting connection: first those that never completed a request,
- * from the source address that holds most waiting connections, oldest first.
+ * limit, each new one sheds a waiting connection that has waited SHED_MIN_WAIT_MS or more;
+ * when they reach the last slots before the hard limit (gov->last_slots), any waiting one. The
+ * victim is first one that never completed a request, then one from the source address that
+ * holds most waiting connections, then the oldest. The wait keeps a busy but honest load near
+ * the limit from shedding connections still in their TLS handshake, each of which would come
+ * back and shed another (a reconnect storm); trickling and idle clients wait for seconds and
+ * are shed all the same.
  */
 struct addr_key {
     uint8_t b[16]; /* IPv6, or IPv4 as ::ffff:a.b.c.d */
@@ -164,6 +170,7 @@ struct conn {
     struct addr_key addr;
     int64_t started_mono_us;
     int64_t deadline_mono_us; /* headers of the awaited request, when waiting */
+    int64_t waiting_mono_us;  /* when it started waiting (its start, or its last answer) */
     bool in_request;          /* between the first access-handler call and completion */
     bool served;              /* completed a request */
     bool shut;                /* shut down by us, closing */
@@ -195,7 +202,7 @@ struct gov {
     unsigned live;            /* listed and not shut */
     int64_t busy_mono_us;     /* the last sweep that saw a request running */
     int64_t trimmed_mono_us;  /* the last time the heap was given back */
-    unsigned max_conns, soft_limit, per_ip;
+    unsigned max_conns, soft_limit, last_slots, per_ip;
     int64_t first_deadline_us; /* first request's headers, from the start or the handshake */
     int64_t handshake_us;      /* a TLS handshake, from the start */
     int64_t next_deadline_us;  /* next request's headers, from the end of the previous answer */
@@ -339,10 +346,11 @@ static void conn_shut(struct gov *g, struct conn *c)
 }
 
 /*
- * The waiting connection to shed: never served before served, then the address holding most
- * waiting connections, then the oldest. NULL when none is waiting.
+ * The waiting connection to shed, among those waiting since waited_before or earlier: never
+ * served before served, then the address holding most waiting connections, then the oldest.
+ * NULL when there is none.
  */
-static struct conn *shed_victim(struct gov *g)
+static struct conn *shed_victim(struct gov *g, int64_t waited_before)
 {
     struct conn *c, *best = NULL;
     uint64_t best_score = 0;
@@ -350,7 +358,7 @@ static struct conn *shed_victim(struct gov *g)
     for (c = g->head; c; c = c->next) {
         struct addr_slot *s;
         uint64_t score;
-        if (c->shut || c->in_request)
+        if (c->shut || c->in_request || c->waiting_mono_us > waited_before)
             continue;
         s = slot_get(g, &c->addr, false);
         score = ((uint64_t)!c->served << 32) | (s ? s->waiting : 1);
@@ -378,7 +386,9 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
         tally_get(g, &k)->limit++;
         ok = MHD_NO;
     } else if (g->live >= g->soft_limit) {
-        struct conn *v = shed_victim(g);
+        int64_t before =
+            g->live >= g->last_slots ? INT64_MAX : tq_time_mono_us() - SHED_MIN_WAIT_MS * 1000;
+        struct conn *v = shed_victim(g, before);
         if (v) {
             tally_get(g, &v->addr)->shed++;
             conn_shut(g, v);
@@ -401,6 +411,7 @@ static void conn_started(struct gov *g, struct MHD_Connection *mc, struct conn *
     ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     addr_key_from(ci ? ci->client_addr : NULL, &c->addr);
     c->started_mono_us = tq_time_mono_us();
+    c->waiting_mono_us = c->started_mono_us;
     c->deadline_mono_us = c->started_mono_us + g->first_deadline_us + (tls ? g->handshake_us : 0);
     pthread_mutex_lock(&g->lock);
     c->prev = g->tail;
@@ -454,8 +465,10 @@ static void conn_set(struct gov *g, struct conn *c, bool in_request, bool served
         else if (s)
             s->waiting++;
     }
-    if (!in_request)
-        c->deadline_mono_us = tq_time_mono_us() + g->next_deadline_us;
+    if (!in_request) {
+        c->waiting_mono_us = tq_time_mono_us();
+        c->deadline_mono_us = c->waiting_mono_us + g->next_deadline_us;
+    }
     if (served)
         c->served = true;
     pthread_mutex_unlock(&g->lock);
@@ -574,6 +587,11 @@ static struct gov *gov_new(unsigned max_conns, unsigned per_ip, unsigned timeout
     pthread_cond_init(&g->wake, NULL);
     g->max_conns = max_conns;
     g->soft_limit = max_conns > headroom ? max_conns - headroom : 1;
+    /* The last max(max/128, 2) slots (8 of 1,024): a margin for connections shut but not yet
+     * closed, which libmicrohttpd still counts. */
+    g->last_slots = max_conns - (max_conns / 128 > 2 ? max_conns / 128 : 2);
+    if (g->last_slots < g->soft_limit)
+        g->last_slots = g->soft_limit;
     g->per_ip = per_ip;
     g->first_deadline_us = (int64_t)hdr_s * 1000000;
     g->handshake_us = (int64_t)hs_s * 1000000;

@@ -12,7 +12,9 @@
 # client while only unauthenticated POSTs trickling their bodies exceed the limit. Phase 3: a
 # lone trickling connection is closed at its deadline although bytes keep coming (6 s plain,
 # 6 + 6 s TLS: handshake and headers), and refusals are logged as summary lines, not one line
-# each. Python stdlib only; about 45 s; every server is stopped by its PID.
+# each. Phase 4: 56 busy keep-alive clients, past the soft limit but short of the last slots,
+# are never shed (no reconnect storm). Python stdlib only; about 55 s; every server is stopped
+# by its PID.
 # Prints "ok NAME" / "FAIL NAME: why" and "slowclients: done".
 import base64
 import http.client
@@ -306,6 +308,56 @@ try:
         else:
             ok(name + f" ({len(summary)} summaries, {len(warns)} WARN lines)")
             print("  " + summary[0][:300], flush=True)
+    # Phase 4: an honest load between the soft limit and the last slots: every connection
+    # sends a request every 0.1 s. None may be shed: shedding a connection in its handshake or
+    # between two requests makes it come back and shed another, a reconnect storm.
+    honest = MAX_CONNS - 4
+    for kind in servers:
+        port = servers[kind][0]
+        drops, served = [], [0]
+        stop.clear()
+
+        def client(kind=kind, port=port):
+            c = None
+            while not stop.is_set():
+                try:
+                    if c is None:
+                        if kind == "tls":
+                            c = http.client.HTTPSConnection("127.0.0.1", port, context=CTX,
+                                                            timeout=5, source_address=("127.0.0.10", 0))
+                        else:
+                            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5,
+                                                           source_address=("127.0.0.10", 0))
+                    c.request("GET", "/taxii2/", headers={
+                        "Accept": "application/taxii+json;version=2.1", "Authorization": AUTH})
+                    r = c.getresponse()
+                    r.read()
+                    with lock:
+                        served[0] += 1
+                except (OSError, ssl.SSLError, http.client.HTTPException) as e:
+                    with lock:
+                        drops.append(f"{type(e).__name__}: {e}")
+                    c.close()
+                    c = None
+                stop.wait(0.1)
+            if c:
+                c.close()
+
+        hthreads = [threading.Thread(target=client) for _ in range(honest)]
+        for t in hthreads:
+            t.start()
+        time.sleep(5)
+        stop.set()
+        for t in hthreads:
+            t.join(timeout=15)
+        name = f"{kind}: {honest} busy connections near the limit of {MAX_CONNS} are not shed"
+        if drops:
+            bad(name, f"{len(drops)} dropped ({served[0]} requests served), first: {drops[0]}")
+        elif served[0] < honest * 5:
+            bad(name, f"only {served[0]} requests served")
+        else:
+            ok(name + f" ({served[0]} requests)")
+
     for kind, p in zip(servers, procs):
         if p.poll() is None:
             ok(f"{kind}: server survived")
