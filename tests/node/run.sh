@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Node lifecycle and hardening checks; see hardening.py. Usage: tests/node/run.sh BUILD
+# Node lifecycle, hardening and memory checks; see hardening.py. Usage: tests/node/run.sh BUILD
 set -uo pipefail
 BUILD=${1:-build}
 cd "$(dirname "$0")/../.."
-exec python3 tests/node/hardening.py "$BUILD/tansiq"
+ulimit -n 8192 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null
+san=
+[[ $BUILD == build-san ]] && san=sanitized
+exec python3 tests/node/hardening.py "$BUILD/tansiq" $san
