@@ -10,7 +10,7 @@
 # user removed by another `tansiq` process is refused on the very next request. The OASIS
 # taxii2-client's `Authorization: Token` scheme works with API tokens.
 # Memory: a home holds 100 indicators of ~3 KB each, so a page of 100 is ~330 KB. `serve` (TLS,
-# 1,024 connections allowed from one address) answers one page to measure its baseline, then
+# 2,048 connections allowed, from one address too) answers one page to measure its baseline, then
 # wrk keeps 1,000 TLS connections fetching the page for 5 s. Seven seconds later (the server
 # gives its heap back after 5 s idle) the RSS must be within 48 MiB of the baseline. Before the
 # heap trim threshold was lowered, glibc kept each worker thread's arena at its high-water mark
@@ -180,7 +180,8 @@ def memory_after_load():
     run("user", "grant", "m", "shared", "--read", "--home", home)
     bundle(os.path.join(WORK, "b.json"))
     run("import", "--home", home, "--collection", "shared", os.path.join(WORK, "b.json"))
-    env = dict(os.environ, TANSIQ_MAX_CONNECTIONS_PER_IP="1024")
+    # Room for all of them below the soft limit: this is about memory, not shedding.
+    env = dict(os.environ, TANSIQ_MAX_CONNECTIONS="2048", TANSIQ_MAX_CONNECTIONS_PER_IP="2048")
     proc = subprocess.Popen([TQ, "serve", "--home", home, "--listen", "127.0.0.1:0"],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
     try:
@@ -204,7 +205,8 @@ def memory_after_load():
         base = rss_mb(proc.pid)
         # Python clients cannot keep hundreds of TLS pages in flight; wrk (a test dependency,
         # scripts/install-deps.sh) can.
-        load = subprocess.run(["wrk", "-t2", f"-c{CLIENTS}", f"-d{LOAD_S}s", "--timeout", "20s",
+        clients = 200 if SANITIZED else CLIENTS  # an instrumented server is many times slower
+        load = subprocess.run(["wrk", "-t2", f"-c{clients}", f"-d{LOAD_S}s", "--timeout", "20s",
                                "-H", f"Accept: {hdrs['Accept']}",
                                "-H", f"Authorization: {hdrs['Authorization']}",
                                f"https://127.0.0.1:{port}{path}"],
@@ -217,8 +219,9 @@ def memory_after_load():
         print(f"  rss: baseline {base:.0f} MB, end of load {peak:.0f} MB, 7 s later {after:.0f} MB "
               f"(pages of {max(sizes or [0]) // 1024} KB; {served[0].strip() if served else '?'})",
               flush=True)
-        check(load.returncode == 0 and served and not bad and not errors,
-              f"memory: {CLIENTS} TLS connections for {LOAD_S} s, every answer 200",
+        n = int(served[0].split()[0]) if served else 0
+        check(load.returncode == 0 and n > 0 and not bad and not errors,
+              f"memory: {clients} TLS connections for {LOAD_S} s, every answer 200",
               f"wrk exit {load.returncode}: {bad or errors or load.stderr.strip()[-200:]}")
         if SANITIZED:
             print("  memory: not judged under AddressSanitizer (its allocator keeps freed memory "
