@@ -19,7 +19,7 @@
 #include <sodium.h>
 
 #include "tansiq/proof.h"
-#include "tansiq/stix.h"
+#include "tansiq/json.h"
 
 #define EM_DASH_SP "\xe2\x80\x94 " /* U+2014 followed by a space: a signature line */
 #define EM_DASH_SP_LEN 4

@@ -20,7 +20,7 @@
 #include "cli/cli.h"
 #include "tansiq/audit.h"
 #include "tansiq/proof.h"
-#include "tansiq/stix.h"
+#include "tansiq/json.h"
 
 static const char log_usage[] =
     "usage: tansiq log show [--json]\n"
