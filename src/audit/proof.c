@@ -16,89 +16,20 @@
 #include <string.h>
 
 #include <json-c/json.h>
-#include <sodium.h>
 
 #include "tansiq/proof.h"
 #include "tansiq/json.h"
 
 #define EM_DASH_SP "\xe2\x80\x94 " /* U+2014 followed by a space: a signature line */
 #define EM_DASH_SP_LEN 4
-#define HASH_B64_LEN 44 /* padded base64 of 32 bytes */
+#define HASH_B64_LEN TQ_BASE64_LEN(TQ_MERKLE_HASH_BYTES)
 /* Longest "extra " payload: padded base64 of TQ_PROOF_EXTRA_MAX bytes. */
-#define EXTRA_B64_MAX ((TQ_PROOF_EXTRA_MAX + 2) / 3 * 4)
-
-/* ---- base64 (RFC 4648 section 4, padded, canonical) ------------------------------------ */
-
-/*
- * Decode standard padded base64 into out (room for in.len / 4 * 3 bytes) and accept it only
- * when encoding the result gives back the input, so each byte string has one spelling (no
- * stray padding, no non-zero trailing bits). The empty string decodes to nothing.
- */
-static bool b64_decode(struct tq_str in, uint8_t *out, size_t *out_len)
-{
-    char *again = NULL;
-    size_t n = 0;
-    bool ok;
-
-    if (in.len % 4 != 0)
-        return false;
-    if (in.len == 0) {
-        *out_len = 0;
-        return true;
-    }
-    if (sodium_base642bin(out, in.len / 4 * 3, in.ptr, in.len, NULL, &n, NULL,
-                          sodium_base64_VARIANT_ORIGINAL) != 0)
-        return false;
-    again = tq_xmalloc(sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL));
-    sodium_bin2base64(again, sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL), out, n,
-                      sodium_base64_VARIANT_ORIGINAL);
-    ok = strlen(again) == in.len && memcmp(again, in.ptr, in.len) == 0;
-    tq_free(again);
-    if (ok)
-        *out_len = n;
-    return ok;
-}
-
-static tq_rc b64_append(struct tq_buf *out, const uint8_t *in, size_t n)
-{
-    size_t len = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
-    char *tmp = tq_xmalloc(len);
-    tq_rc rc;
-
-    sodium_bin2base64(tmp, len, in, n, sodium_base64_VARIANT_ORIGINAL);
-    rc = tq_buf_append(out, tmp, len - 1);
-    tq_free(tmp);
-    return rc;
-}
+#define EXTRA_B64_MAX TQ_BASE64_LEN(TQ_PROOF_EXTRA_MAX)
 
 /* ---- parsing -------------------------------------------------------------------------- */
 
-/* A reader of newline-terminated lines with their 1-based numbers. */
-struct lines {
-    struct tq_str text;
-    size_t off;
-    size_t lineno; /* number of the line last read */
-};
-
-enum line_result { LINE_OK, LINE_END, LINE_UNTERMINATED };
-
-static enum line_result next_line(struct lines *r, struct tq_str *line)
-{
-    const char *nl;
-
-    if (r->off >= r->text.len)
-        return LINE_END;
-    r->lineno++;
-    nl = memchr(r->text.ptr + r->off, '\n', r->text.len - r->off);
-    if (!nl)
-        return LINE_UNTERMINATED;
-    *line = (struct tq_str){r->text.ptr + r->off, (size_t)(nl - (r->text.ptr + r->off))};
-    r->off += line->len + 1;
-    return LINE_OK;
-}
-
 /* True when the next line (not consumed) starts with prefix; false at the end. */
-static bool peek_starts(const struct lines *r, const char *prefix, size_t n)
+static bool peek_starts(const struct tq_lines *r, const char *prefix, size_t n)
 {
     return r->off + n <= r->text.len && memcmp(r->text.ptr + r->off, prefix, n) == 0;
 }
@@ -117,10 +48,10 @@ fail_at(struct tq_err *err, size_t block, size_t line, const char *fmt, ...)
 }
 
 /* The reason of a failed line read. */
-static tq_rc fail_line(struct tq_err *err, size_t block, const struct lines *r,
-                       enum line_result res, const char *expected)
+static tq_rc fail_line(struct tq_err *err, size_t block, const struct tq_lines *r,
+                       enum tq_line_result res, const char *expected)
 {
-    if (res == LINE_UNTERMINATED)
+    if (res == TQ_LINE_UNTERMINATED)
         return fail_at(err, block, r->lineno, "does not end in a newline");
     return fail_at(err, block, r->lineno + 1, "the file ends where %s was expected", expected);
 }
@@ -158,23 +89,23 @@ out:
  * Parse the block that starts at r's position (the header line is next). Decoded bytes go to
  * *mem, which advances; the block borrows from r's text and from mem.
  */
-static tq_rc parse_block(struct lines *r, size_t block, uint8_t **mem, struct tq_proof_block *out,
-                         struct tq_err *err)
+static tq_rc parse_block(struct tq_lines *r, size_t block, uint8_t **mem,
+                         struct tq_proof_block *out, struct tq_err *err)
 {
     struct tq_proof_block b = {0};
     struct tq_str line;
-    enum line_result res;
+    enum tq_line_result res;
     size_t n, start, first_line;
     uint8_t *hashes;
 
-    res = next_line(r, &line);
-    if (res != LINE_OK)
+    res = tq_lines_next(r, &line);
+    if (res != TQ_LINE_OK)
         return fail_line(err, block, r, res, "the header line");
     if (!tq_str_eq_c(line, TQ_PROOF_HEADER))
         return fail_at(err, block, r->lineno, "expected the header line '" TQ_PROOF_HEADER "'");
 
-    res = next_line(r, &line);
-    if (res != LINE_OK)
+    res = tq_lines_next(r, &line);
+    if (res != TQ_LINE_OK)
         return fail_line(err, block, r, res, "'extra' or 'index'");
     if (tq_str_starts_with(line, "extra ")) {
         struct tq_str b64 = {line.ptr + 6, line.len - 6};
@@ -182,14 +113,14 @@ static tq_rc parse_block(struct lines *r, size_t block, uint8_t **mem, struct tq
         if (b64.len > EXTRA_B64_MAX)
             return fail_at(err, block, r->lineno, "extra data longer than %u bytes",
                            TQ_PROOF_EXTRA_MAX);
-        if (!b64_decode(b64, *mem, &n) || n > TQ_PROOF_EXTRA_MAX)
+        if (!tq_base64_decode(b64, *mem, &n) || n > TQ_PROOF_EXTRA_MAX)
             return fail_at(err, block, r->lineno, "extra data is not canonical padded base64");
         b.has_extra = true;
         b.extra = *mem;
         b.extra_len = n;
         *mem += n;
-        res = next_line(r, &line);
-        if (res != LINE_OK)
+        res = tq_lines_next(r, &line);
+        if (res != TQ_LINE_OK)
             return fail_line(err, block, r, res, "'index'");
     }
     if (!tq_str_starts_with(line, "index "))
@@ -202,15 +133,15 @@ static tq_rc parse_block(struct lines *r, size_t block, uint8_t **mem, struct tq
     for (;;) {
         uint8_t *h = hashes + b.n_hashes * TQ_MERKLE_HASH_BYTES;
 
-        res = next_line(r, &line);
-        if (res != LINE_OK)
+        res = tq_lines_next(r, &line);
+        if (res != TQ_LINE_OK)
             return fail_line(err, block, r, res, "the empty line before the checkpoint");
         if (line.len == 0)
             break;
         if (b.n_hashes == TQ_MERKLE_INCLUSION_MAX)
             return fail_at(err, block, r->lineno, "more than %d inclusion proof hashes",
                            TQ_MERKLE_INCLUSION_MAX);
-        if (line.len != HASH_B64_LEN || !b64_decode(line, h, &n) || n != TQ_MERKLE_HASH_BYTES)
+        if (line.len != HASH_B64_LEN || !tq_base64_decode(line, h, &n) || n != TQ_MERKLE_HASH_BYTES)
             return fail_at(err, block, r->lineno,
                            "inclusion proof hash is not canonical base64 of 32 bytes");
         b.n_hashes++;
@@ -222,8 +153,8 @@ static tq_rc parse_block(struct lines *r, size_t block, uint8_t **mem, struct tq
     start = r->off;
     first_line = r->lineno + 1;
     for (n = 0;; n++) {
-        res = next_line(r, &line);
-        if (res != LINE_OK)
+        res = tq_lines_next(r, &line);
+        if (res != TQ_LINE_OK)
             return fail_line(err, block, r, res, "the checkpoint's text and signatures");
         if (line.len == 0)
             break;
@@ -231,15 +162,15 @@ static tq_rc parse_block(struct lines *r, size_t block, uint8_t **mem, struct tq
     if (n == 0)
         return fail_at(err, block, r->lineno, "the checkpoint is empty");
     if (!peek_starts(r, EM_DASH_SP, EM_DASH_SP_LEN)) {
-        res = next_line(r, &line);
-        if (res == LINE_END)
+        res = tq_lines_next(r, &line);
+        if (res == TQ_LINE_END)
             return fail_at(err, block, r->lineno + 1,
                            "the file ends where the checkpoint's signature lines were expected");
         return fail_at(err, block, r->lineno, "expected a signature line (\"— name signature\")");
     }
     while (peek_starts(r, EM_DASH_SP, EM_DASH_SP_LEN)) {
-        res = next_line(r, &line);
-        if (res != LINE_OK)
+        res = tq_lines_next(r, &line);
+        if (res != TQ_LINE_OK)
             return fail_line(err, block, r, res, "a signature line");
     }
     b.checkpoint = (struct tq_str){r->text.ptr + start, r->off - start};
@@ -269,7 +200,7 @@ void tq_proof_file_free(struct tq_proof_file *f)
 tq_rc tq_proof_parse(struct tq_str text, struct tq_proof_file **out, struct tq_err *err)
 {
     struct tq_proof_file *f = NULL;
-    struct lines r = {0};
+    struct tq_lines r = {0};
     uint8_t *mem;
     size_t cap = 0;
     tq_rc rc = TQ_OK;
@@ -281,8 +212,6 @@ tq_rc tq_proof_parse(struct tq_str text, struct tq_proof_file **out, struct tq_e
                           TQ_PROOF_FILE_MAX);
     if (text.len == 0)
         return tq_err_set(err, TQ_EINVAL, "proof: empty");
-    if (sodium_init() < 0)
-        return tq_err_set(err, TQ_ENOTSUP, "proof: libsodium failed to initialise");
 
     f = tq_xcalloc(1, sizeof(*f));
     f->text = tq_xmalloc(text.len);
@@ -332,14 +261,14 @@ tq_rc tq_proof_block_format(const struct tq_proof_block *b, struct tq_buf *out, 
     if (rc == TQ_OK && b->has_extra) {
         rc = tq_buf_append_c(out, "extra ");
         if (rc == TQ_OK)
-            rc = b64_append(out, b->extra, b->extra_len);
+            rc = tq_buf_append_base64(out, b->extra, b->extra_len);
         if (rc == TQ_OK)
             rc = tq_buf_append_c(out, "\n");
     }
     if (rc == TQ_OK)
         rc = tq_buf_printf(out, "index %" PRIu64 "\n", b->index);
     for (size_t i = 0; rc == TQ_OK && i < b->n_hashes; i++) {
-        rc = b64_append(out, b->hashes[i], TQ_MERKLE_HASH_BYTES);
+        rc = tq_buf_append_base64(out, b->hashes[i], TQ_MERKLE_HASH_BYTES);
         if (rc == TQ_OK)
             rc = tq_buf_append_c(out, "\n");
     }

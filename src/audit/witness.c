@@ -22,27 +22,12 @@
 
 #include "tansiq/witness.h"
 
-#define HASH_B64_LEN 44        /* padded base64 of 32 bytes */
+#define HASH_B64_LEN TQ_BASE64_LEN(TQ_MERKLE_HASH_BYTES)
 #define ANSWER_MAX 8192        /* the longest answer body: a cosignature line or a reason */
 #define REASON_MAX 640         /* a reason line, the error detail it quotes included */
 #define EM_DASH "\xe2\x80\x94" /* U+2014, the start of a signature line */
 
 /* ---- the request body ------------------------------------------------------------------- */
-
-/* The line starting at *pos, without its newline; false when no newline follows. */
-static bool next_line(struct tq_str body, size_t *pos, struct tq_str *line)
-{
-    const char *nl;
-
-    if (*pos >= body.len)
-        return false;
-    nl = memchr(body.ptr + *pos, '\n', body.len - *pos);
-    if (!nl)
-        return false;
-    *line = (struct tq_str){body.ptr + *pos, (size_t)(nl - (body.ptr + *pos))};
-    *pos = (size_t)(nl - body.ptr) + 1;
-    return true;
-}
 
 /*
  * A proof hash: padded standard base64 of exactly 32 bytes, in its one canonical spelling
@@ -51,26 +36,18 @@ static bool next_line(struct tq_str body, size_t *pos, struct tq_str *line)
  */
 static bool hash_decode(struct tq_str line, uint8_t out[TQ_MERKLE_HASH_BYTES])
 {
-    char again[HASH_B64_LEN + 1];
     size_t n = 0;
 
-    if (line.len != HASH_B64_LEN)
-        return false;
-    if (sodium_base642bin(out, TQ_MERKLE_HASH_BYTES, line.ptr, line.len, NULL, &n, NULL,
-                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
-        n != TQ_MERKLE_HASH_BYTES)
-        return false;
-    sodium_bin2base64(again, sizeof(again), out, TQ_MERKLE_HASH_BYTES,
-                      sodium_base64_VARIANT_ORIGINAL);
-    return memcmp(again, line.ptr, HASH_B64_LEN) == 0;
+    return line.len == HASH_B64_LEN && tq_base64_decode(line, out, &n) && n == TQ_MERKLE_HASH_BYTES;
 }
 
 tq_rc tq_witness_request_parse(struct tq_str body, struct tq_witness_request *out,
                                struct tq_err *err)
 {
     struct tq_witness_request *r = NULL;
+    struct tq_lines lines = {.text = body};
     struct tq_str line;
-    size_t pos = 0, lineno = 1;
+    size_t lineno = 1;
     tq_rc rc = TQ_OK;
 
     if (!out || (!body.ptr && body.len))
@@ -79,7 +56,7 @@ tq_rc tq_witness_request_parse(struct tq_str body, struct tq_witness_request *ou
         return tq_err_set(err, TQ_ETOOBIG, "witness request: body exceeds %u bytes",
                           (unsigned)TQ_WITNESS_BODY_MAX);
     r = tq_xcalloc(1, sizeof(*r));
-    if (!next_line(body, &pos, &line) || !tq_str_starts_with(line, "old ") ||
+    if (tq_lines_next(&lines, &line) != TQ_LINE_OK || !tq_str_starts_with(line, "old ") ||
         !tq_str_to_u64((struct tq_str){line.ptr + 4, line.len - 4}, &r->old_size)) {
         rc = tq_err_set(err, TQ_EINVAL,
                         "witness request: line 1: not \"old <size>\" (decimal, no sign or "
@@ -88,7 +65,7 @@ tq_rc tq_witness_request_parse(struct tq_str body, struct tq_witness_request *ou
     }
     for (;;) {
         lineno++;
-        if (!next_line(body, &pos, &line)) {
+        if (tq_lines_next(&lines, &line) != TQ_LINE_OK) {
             rc = tq_err_set(err, TQ_EINVAL,
                             "witness request: line %zu: no empty line before the checkpoint",
                             lineno);
@@ -109,11 +86,11 @@ tq_rc tq_witness_request_parse(struct tq_str body, struct tq_witness_request *ou
         }
         r->proof.n++;
     }
-    if (pos == body.len) {
+    if (lines.off == body.len) {
         rc = tq_err_set(err, TQ_EINVAL, "witness request: no checkpoint after the empty line");
         goto out;
     }
-    r->checkpoint = (struct tq_str){body.ptr + pos, body.len - pos};
+    r->checkpoint = (struct tq_str){body.ptr + lines.off, body.len - lines.off};
     *out = *r;
 out:
     tq_free(r);
@@ -124,15 +101,12 @@ out:
 static tq_rc proof_append(uint64_t old_size, const struct tq_merkle_proof *proof,
                           struct tq_buf *out)
 {
-    char b64[HASH_B64_LEN + 1];
     size_t i, n = proof ? proof->n : 0;
     tq_rc rc;
 
     rc = tq_buf_printf(out, "old %" PRIu64 "\n", old_size);
     for (i = 0; rc == TQ_OK && i < n; i++) {
-        sodium_bin2base64(b64, sizeof(b64), proof->hash[i], TQ_MERKLE_HASH_BYTES,
-                          sodium_base64_VARIANT_ORIGINAL);
-        rc = tq_buf_append(out, b64, HASH_B64_LEN);
+        rc = tq_buf_append_base64(out, proof->hash[i], TQ_MERKLE_HASH_BYTES);
         if (rc == TQ_OK)
             rc = tq_buf_append_c(out, "\n");
     }

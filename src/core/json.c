@@ -70,17 +70,6 @@ static void skip_ws(struct scan *s)
     }
 }
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Four hex digits at p[i..i+3]; -1 when any is missing or not hex. */
 static long hex4(const unsigned char *p, size_t i, size_t n)
 {
@@ -89,7 +78,7 @@ static long hex4(const unsigned char *p, size_t i, size_t n)
     if (n - i < 4)
         return -1;
     for (int k = 0; k < 4; k++) {
-        int h = hexval(p[i + (size_t)k]);
+        int h = tq_hex_digit(p[i + (size_t)k]);
 
         if (h < 0)
             return -1;
