@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * audit/note.c - C2SP signed notes, tlog checkpoints and cosignature/v1, with Ed25519 keys.
+ * tlog/note.c - C2SP signed notes, tlog checkpoints and cosignature/v1, with Ed25519 keys.
  *
  * Parsing follows c2sp.org/signed-note and the behaviour of golang.org/x/mod/sumdb/note: the
  * text ends at the newline before the last blank line, every following line is a signature
