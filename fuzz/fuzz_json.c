@@ -13,7 +13,7 @@
 
 #include <json-c/json.h>
 
-#include "tansiq/stix.h"
+#include "tansiq/json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -55,7 +55,7 @@ for r in "$BUILD"/fuzz/replay_*; do
   fi
 done
 
-for suite in tests/cli/run.sh tests/node/run.sh tests/integration/run.sh tests/federation/run.sh; do
+for suite in tests/incgraph/run.sh tests/cli/run.sh tests/node/run.sh tests/integration/run.sh tests/federation/run.sh; do
   [[ -x $suite ]] || continue
   "$suite" "$BUILD" >"$log" 2>&1
   rc=$?

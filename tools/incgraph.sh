@@ -1,32 +1,128 @@
 #!/usr/bin/env bash
-# Include-graph check: dependencies between modules point one way only,
-#   core <- stix, store <- policy, audit <- taxii <- http, sync <- node <- cli
-# A file in src/M may include headers of modules ranked at or below M (public ones through
-# include/tansiq/, internal ones as "m/m.h" only for its own module or a lower one); src/cli may
-# include only include/tansiq/ and its own headers.
+# Include-graph check: dependencies between modules point one way only, downwards.
+#
+# Every module has a rank; a file of module M may include headers of M itself and of modules
+# ranked strictly below M. An include that points upward, or across to another module of the
+# same rank, is an error. The ranks (docs/internals/*.md and DESIGN.md describe the layers):
+#
+#   0  core                      errors, buffers, strings, strict JSON + JCS, base64, hex, time
+#   1  tlog  stix                pure transparency-log formats; STIX 2.1 validation
+#   2  store                     the store engine and its drivers (uses tlog's note parsing)
+#   3  audit  screen  geo        the node's log and witness; names and matching; boundaries
+#   4  policy  access  psi       release decisions; principals; private set intersection
+#   5  ingest  taxii  alerts  web  the write door; TAXII resources and client; alert rules;
+#                                the dashboard's API, all served through http
+#   6  http  sync                the server; pulling from partners
+#   7  node                      the runtime
+#   8  tansiq                    the umbrella header include/tansiq/tansiq.h
+#   9  cli                       the `tansiq` command
+#
+# screen, geo, access, psi, alerts and web have no code yet; their ranks are where the design
+# puts them, so that the first file of each is checked from the start.
+#
+# Each public header include/tansiq/<h>.h belongs to the module named for it in `header`
+# below; a header missing from that table is an error, so a new one must be placed explicitly.
+# Internal headers are "<module>/<file>.h" and belong to <module>. src/cli may include only
+# public headers and its own. The tree checked is the repository, or the directory given as the
+# first argument (tests/incgraph/run.sh points it at a scratch copy).
 set -uo pipefail
-cd "$(dirname "$0")/.."
-declare -A rank=([core]=0 [errors]=0 [tansiq]=0 [stix]=1 [store]=1 [audit]=1 [screen]=1 [geo]=1
-                 [policy]=2 [ingest]=3 [taxii]=3 [client]=3 [http]=4 [server]=4 [sync]=4
-                 [node]=5 [cli]=6)
+root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
+cd "$root" || exit 2
+
+declare -A rank=([core]=0
+                 [tlog]=1 [stix]=1
+                 [store]=2
+                 [audit]=3 [screen]=3 [geo]=3
+                 [policy]=4 [access]=4 [psi]=4
+                 [ingest]=5 [taxii]=5 [alerts]=5 [web]=5
+                 [http]=6 [sync]=6
+                 [node]=7
+                 [tansiq]=8
+                 [cli]=9)
+
+declare -A header=([errors]=core [core]=core [json]=core
+                   [merkle]=tlog [note]=tlog [proof]=tlog [tlog]=tlog [leaf]=tlog
+                   [stix]=stix
+                   [store]=store
+                   [audit]=audit [witness]=audit
+                   [policy]=policy
+                   [ingest]=ingest
+                   [client]=taxii
+                   [server]=http
+                   [sync]=sync
+                   [node]=node
+                   [tansiq]=tansiq)
+
 status=0
+fail() {
+  echo "$1"
+  status=1
+}
+
+# Set mod to the module file $1 belongs to; leave it empty (and report) when it has none.
+module_of() {
+  local f=$1 name
+  mod=
+  case $f in
+    include/tansiq/*.h)
+      name=${f#include/tansiq/}
+      name=${name%.h}
+      if [[ -z ${header[$name]+x} ]]; then
+        fail "$f: public header without a module (add it to 'header' in tools/incgraph.sh)"
+        return
+      fi
+      mod=${header[$name]}
+      ;;
+    src/*/*)
+      name=$(echo "$f" | cut -d/ -f2)
+      if [[ -z ${rank[$name]+x} ]]; then
+        fail "$f: module '$name' has no rank (add it to 'rank' in tools/incgraph.sh)"
+        return
+      fi
+      mod=$name
+      ;;
+    *)
+      fail "$f: not inside a module directory"
+      ;;
+  esac
+}
+
+files=$( (find src -mindepth 2 -name '*.[ch]' 2>/dev/null
+          find include/tansiq -maxdepth 1 -name '*.h' 2>/dev/null) | sort)
+[[ -n $files ]] || { echo "incgraph: no sources under $root"; exit 2; }
+
 while IFS= read -r f; do
-  mod=$(echo "$f" | cut -d/ -f2)
+  module_of "$f"
+  [[ -n $mod ]] || continue
   while IFS= read -r inc; do
-    target=${inc%%/*}
-    if [[ $target == tansiq ]]; then
+    if [[ $inc == tansiq/* ]]; then
       hdr=${inc#tansiq/}
-      target=${hdr%.h}
-    elif [[ $mod == cli && $target != cli ]]; then
-      echo "$f: includes internal header $inc (the CLI uses include/tansiq/ only)"
-      status=1
+      hdr=${hdr%.h}
+      if [[ -z ${header[$hdr]+x} ]]; then
+        fail "$f: includes $inc, a public header without a module"
+        continue
+      fi
+      target=${header[$hdr]}
+    elif [[ $inc == */* ]]; then
+      target=${inc%%/*}
+      if [[ $mod == cli && $target != cli ]]; then
+        fail "$f: includes internal header $inc (the CLI uses include/tansiq/ only)"
+        continue
+      fi
+      if [[ -z ${rank[$target]+x} ]]; then
+        fail "$f: includes $inc of unknown module '$target'"
+        continue
+      fi
+    else
+      fail "$f: includes \"$inc\", which names no module (write \"<module>/$inc\")"
       continue
     fi
-    [[ -n ${rank[$target]+x} ]] || continue
+    [[ $target == "$mod" ]] && continue
     if ((rank[$target] > rank[$mod])); then
-      echo "$f: $mod must not depend on $target ($inc)"
-      status=1
+      fail "$f: $mod (rank ${rank[$mod]}) must not depend on $target (rank ${rank[$target]}) ($inc)"
+    elif ((rank[$target] == rank[$mod])); then
+      fail "$f: $mod and $target share rank ${rank[$mod]} and must not include each other ($inc)"
     fi
-  done < <(sed -n 's/^#include "\([^"]*\)".*/\1/p' "$f")
-done < <(git ls-files 'src/*.c' 'src/*.h')
+  done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f")
+done <<<"$files"
 exit $status

@@ -25,6 +25,7 @@
 #include "tansiq/core.h"
 #include "tansiq/merkle.h"
 #include "tansiq/note.h"
+#include "tansiq/proof.h"
 #include "tansiq/store.h"
 
 struct tq_audit_log;
@@ -124,5 +125,41 @@ tq_rc tq_audit_tile(struct tq_audit_log *log, uint64_t size, unsigned level, uin
  */
 tq_rc tq_audit_entries(struct tq_audit_log *log, uint64_t size, uint64_t index, unsigned width,
                        struct tq_buf *out, struct tq_err *err);
+
+/* ---- building proofs (tlog-proof@v1, proof.h) ---------------------------------------- */
+
+#define TQ_PROOF_SCAN_MAX 100000 /* leaves one search of a partner's leaves looks at */
+
+struct tq_proof_build_info {
+    size_t n_leaves;
+    size_t n_stored, n_released, n_withdrawn, n_read;
+    uint64_t checkpoint_size;
+    bool cosigned;       /* false: some blocks rest on a checkpoint signed now, not cosigned yet */
+    size_t n_uncosigned; /* blocks on that checkpoint (leaves newer than every cosigned one) */
+    char *cosigners;     /* names of the other signers of the checkpoint, ", "-separated, or NULL */
+};
+
+void tq_proof_build_info_cleanup(struct tq_proof_build_info *info); /* safe when zeroed */
+
+/*
+ * Build the proof that partner received object_id: for every stored version of the object
+ * (in collection_id, or in every collection when it is NULL) that the log shows released to or
+ * read by partner, the "stored" leaf of the version, the "released" and "withdrawn" leaves of
+ * partner for it (at its date_added, or later for releases changed by a configuration change),
+ * and the first "read" leaf of partner at or after its date_added whose added list names it.
+ * Each search after the date_added looks at no more than TQ_PROOF_SCAN_MAX leaves. Leaves about
+ * other partners are never included, nor versions partner was not given.
+ *
+ * Each block rests on the largest kept checkpoint (store.h) that carries a cosignature and covers
+ * the first chosen leaf, when it covers that block's leaf; blocks of newer leaves rest on a new
+ * checkpoint signer (the log signer, tq_node_log_signer) signs now, and info->cosigned is false.
+ * log must be the open log of store. The blocks, one per leaf in log order, are appended to out;
+ * *info (may be NULL) is filled on TQ_OK (cleanup with tq_proof_build_info_cleanup). TQ_ENOTFOUND
+ * when the object is unknown or was never released to partner; store and log errors as they come.
+ */
+tq_rc tq_proof_build(struct tq_store *store, struct tq_audit_log *log,
+                     const struct tq_note_signer *signer, const char *object_id,
+                     const char *partner, const char *collection_id, struct tq_buf *out,
+                     struct tq_proof_build_info *info, struct tq_err *err);
 
 #endif

@@ -44,6 +44,46 @@ bool tq_is_zero(const void *p, size_t n);
 /* Constant-time comparison of two equal-length secrets; false when the lengths differ. */
 bool tq_secret_eq(const void *a, const void *b, size_t len);
 
+/*
+ * A reader of newline-terminated lines with their 1-based numbers: start with
+ * {.text = text} and call tq_lines_next until it stops returning TQ_LINE_OK.
+ */
+struct tq_lines {
+    struct tq_str text;
+    size_t off;    /* where the next line starts */
+    size_t lineno; /* number of the line last read */
+};
+
+enum tq_line_result {
+    TQ_LINE_OK,           /* *line is the next line, without its newline */
+    TQ_LINE_END,          /* no bytes left */
+    TQ_LINE_UNTERMINATED, /* bytes are left but no newline ends them (lineno counts them) */
+};
+
+enum tq_line_result tq_lines_next(struct tq_lines *r, struct tq_str *line);
+
+/* ---- hex and base64 -------------------------------------------------------------------- */
+
+/* Lower-case hex of n bytes into out, which holds 2n + 1 bytes; NUL-terminates. */
+void tq_hex_encode(const void *in, size_t n, char *out);
+/* Value of one hex digit, either case; -1 for any other character. */
+int tq_hex_digit(char c);
+
+/* Length of the padded standard base64 of n bytes, without NUL (a constant expression). */
+#define TQ_BASE64_LEN(n) (((n) + 2) / 3 * 4)
+/* Padded standard base64 (RFC 4648 section 4) of n bytes into out[TQ_BASE64_LEN(n) + 1]. */
+void tq_base64_encode(const void *in, size_t n, char *out);
+/*
+ * Decode canonical padded standard base64 into out, which has room for in.len / 4 * 3 bytes.
+ * Accepted only when re-encoding gives the input back, so each byte string has exactly one
+ * spelling: the length is a multiple of 4, every character is in the alphabet, '=' appears
+ * only as one or two final characters and the bits it leaves unused are zero. The empty
+ * string is the encoding of zero bytes (RFC 4648 section 10) and decodes to *out_len = 0;
+ * formats that need data check the length themselves. False otherwise, *out_len untouched
+ * (out may have been written).
+ */
+bool tq_base64_decode(struct tq_str in, uint8_t *out, size_t *out_len);
+
 /* ---- SHA-256 --------------------------------------------------------------------------- */
 
 #define TQ_SHA256_BYTES 32
@@ -86,6 +126,8 @@ tq_rc tq_buf_append_c(struct tq_buf *b, const char *s);
 tq_rc tq_buf_printf(struct tq_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Append s as a JSON string literal, quotes included. */
 tq_rc tq_buf_append_json_str(struct tq_buf *b, const char *s, size_t len);
+/* Append the padded standard base64 of n bytes (tq_base64_encode); on failure b is unchanged. */
+tq_rc tq_buf_append_base64(struct tq_buf *b, const void *in, size_t n);
 /* Hand the buffer's memory to the caller (free with tq_free); b is left empty. */
 char *tq_buf_take(struct tq_buf *b, size_t *len_out);
 
@@ -132,12 +174,24 @@ void tq_time_format_exact(int64_t us, char out[TQ_TIME_STR_MAX]);
 
 /* ---- misc ----------------------------------------------------------------------------- */
 
+/*
+ * Initialise libsodium, once per process whichever thread comes first; every later call
+ * returns at once. Aborts the process when libsodium cannot initialise (no usable random
+ * source), as tq_xmalloc does without memory.
+ */
+void tq_sodium_init(void);
+
 /* Random UUIDv4 in canonical lower-case form into out[37]. */
 void tq_uuid4(char out[37]);
 bool tq_uuid_valid(struct tq_str s); /* 8-4-4-4-12 hex, any version */
 
 /* Read a whole file, at most max_bytes. */
 tq_rc tq_file_read(const char *path, size_t max_bytes, struct tq_buf *out, struct tq_err *err);
+/*
+ * A file's text (at most max_bytes) with trailing spaces, tabs, CRs and LFs removed, as a new
+ * NUL-terminated string (tq_free). Errors as tq_file_read.
+ */
+tq_rc tq_file_read_text(const char *path, size_t max_bytes, char **out, struct tq_err *err);
 /* Write a file atomically (temp + fsync + rename) with the given mode. */
 tq_rc tq_file_write_atomic(const char *path, const void *data, size_t len, int mode,
                            struct tq_err *err);

@@ -13,7 +13,7 @@
  * The verifiers take untrusted input (struct tq_str hashes of any length) and apply every check
  * of RFC 9162 sections 2.1.3.2 and 2.1.4.2. They return TQ_EINVAL for a malformed proof (wrong
  * hash length, wrong number of hashes, index or sizes out of range) and TQ_EINTEGRITY when a
- * well-formed proof does not lead to the given root. docs/internals/audit.md has the details.
+ * well-formed proof does not lead to the given root. docs/internals/tlog.md has the details.
  *
  * Thread rule: the free functions are safe to call from any thread (each thread hashes with its
  * own OpenSSL context). A struct tq_merkle is not: callers serialise access to one tree.
@@ -30,7 +30,7 @@
 #define TQ_MERKLE_INCLUSION_MAX 64
 /*
  * Longest consistency proof for 64-bit sizes: 65 hashes, reached for example by size1 =
- * 2^64 - 3, size2 = 2^64 - 1 (docs/internals/audit.md derives the bound).
+ * 2^64 - 3, size2 = 2^64 - 1 (docs/internals/tlog.md derives the bound).
  */
 #define TQ_MERKLE_CONSISTENCY_MAX 65
 #define TQ_MERKLE_PROOF_MAX TQ_MERKLE_CONSISTENCY_MAX

@@ -15,12 +15,13 @@
 #include <stdint.h>
 
 #include "tansiq/core.h"
+#include "tansiq/json.h"
 
 struct json_object;
 
 #define TQ_STIX_ID_MAX 296 /* "type--uuid": 250 + 2 + 36 + NUL, rounded up */
 #define TQ_STIX_TYPE_MAX 251
-#define TQ_STIX_MAX_DEPTH 64 /* nesting limit for untrusted JSON */
+#define TQ_STIX_MAX_DEPTH TQ_JSON_MAX_DEPTH /* nesting limit for untrusted JSON */
 
 /* ---- TLP ---------------------------------------------------------------------------- */
 
@@ -110,37 +111,6 @@ struct tq_stix_batch {
 };
 
 /*
- * Parse untrusted JSON text strictly: RFC 8259 only, at most TQ_STIX_MAX_DEPTH levels, duplicate
- * member names rejected, valid UTF-8 required. On TQ_OK *out is a new json-c object owned by the
- * caller (json_object_put). TQ_EJSON with a reason (and byte offset) otherwise.
- */
-tq_rc tq_json_parse(struct tq_str text, struct json_object **out, struct tq_err *err);
-
-/* Where the object list of a container lies, found by tq_json_check. */
-struct tq_json_split {
-    bool found;           /* text is an array, or an object with a top-level "objects" array */
-    size_t list_start;    /* offset of the list's '[' */
-    size_t list_end;      /* offset just after its ']' */
-    struct tq_str *elems; /* each element's bytes (borrowed from the text); owned array */
-    size_t n;
-};
-
-/*
- * The strict checks of tq_json_parse without building a tree (about 1 GB/s). With split
- * non-NULL it also records the elements of the container's object list, so that a large
- * import can parse and validate them in pieces (tq_json_split_cleanup releases the array).
- */
-tq_rc tq_json_check(struct tq_str text, struct tq_json_split *split, struct tq_err *err);
-void tq_json_split_cleanup(struct tq_json_split *split);
-/*
- * Parse element i of a split that tq_json_check recorded, without checking it again: the
- * check already covered its bytes (grammar, UTF-8, depth, integers, duplicate names). The text
- * the split points into must be unchanged since. On TQ_OK *out is owned by the caller.
- */
-tq_rc tq_json_parse_element(const struct tq_json_split *split, size_t i, struct json_object **out,
-                            struct tq_err *err);
-
-/*
  * Find the object list of a parsed container: a bundle, a TAXII envelope, a bare array or a
  * single object. *list is borrowed from root (root itself for a single object, with *single
  * set; NULL for an empty bundle). TQ_EUNPROCESSABLE when root is none of these.
@@ -178,28 +148,6 @@ tq_rc tq_stix_object_from_json(struct json_object *jso, size_t index, struct tq_
 bool tq_stix_id_valid(struct tq_str id);
 /* True when type is defined by STIX 2.1 (SDO, SRO, SCO or meta object). */
 bool tq_stix_type_known(struct tq_str type);
-
-/*
- * RFC 8785 JSON Canonicalization Scheme (JCS). Appends the canonical text of jso (borrowed; a
- * NULL pointer is JSON null) to out: no whitespace, members sorted by their names as UTF-16
- * code units, strings escaped as RFC 8785 section 3.2.2.2 says, numbers written as ECMAScript's
- * Number.prototype.toString writes IEEE 754 doubles. json-c integers are converted to double as
- * every JCS implementation does, so an integer beyond 2^53 is written (and hashed) as its
- * nearest double: 9007199254740993 becomes 9007199254740992. Numbers in [2^64, 1e21) come out
- * as integer literals that tq_json_parse refuses; the form is for hashing, not for storage.
- *
- * Returns TQ_EINVAL for a tree no JCS text exists for (NaN or Infinity, which tq_json_parse
- * never produces: it refuses numbers such as 1e400 that overflow a double; invalid UTF-8;
- * nesting deeper than TQ_STIX_MAX_DEPTH), TQ_ETOOBIG or TQ_ENOMEM when out cannot grow. On failure
- * out keeps its previous length. Thread-safe for distinct out.
- */
-tq_rc tq_jcs_serialize(struct json_object *jso, struct tq_buf *out, struct tq_err *err);
-
-/*
- * tq_json_parse then tq_jcs_serialize: appends the JCS form of untrusted JSON text to out.
- * TQ_EJSON when the text is not strict JSON, otherwise as tq_jcs_serialize.
- */
-tq_rc tq_jcs_text(struct tq_str json_text, struct tq_buf *out, struct tq_err *err);
 
 /*
  * SHA-256 of the JCS form of obj->json (the digest the audit log commits to for an object

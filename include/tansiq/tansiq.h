@@ -7,6 +7,7 @@
 
 #include "tansiq/errors.h"
 #include "tansiq/core.h"
+#include "tansiq/json.h"
 #include "tansiq/stix.h"
 #include "tansiq/store.h"
 #include "tansiq/server.h"
@@ -17,6 +18,7 @@
 #include "tansiq/sync.h"
 #include "tansiq/merkle.h"
 #include "tansiq/note.h"
+#include "tansiq/tlog.h"
 
 #define TQ_VERSION "0.1.0"
 

@@ -31,43 +31,13 @@
 #include "tansiq/merkle.h"
 #include "tansiq/note.h"
 #include "tansiq/store.h"
+#include "tansiq/tlog.h"
 
-/* Largest add-checkpoint request body: the old line, 65 proof lines, a blank line, a note. */
-#define TQ_WITNESS_BODY_MAX (TQ_NOTE_MAX_BYTES + 4096)
 /*
  * Alarms kept per origin (the store's cap): past it an alarm is still raised and logged, its
  * evidence no longer kept (alarm_id 0).
  */
 #define TQ_WITNESS_ALARMS_MAX TQ_STORE_ALARMS_PER_ORIGIN
-
-/* ---- the add-checkpoint request body ---------------------------------------------------- */
-
-/*
- * "old <size>\n", then zero or more consistency proof hashes, one standard padded base64 line
- * each, then an empty line, then the checkpoint as a signed note.
- */
-struct tq_witness_request {
-    uint64_t old_size;
-    struct tq_merkle_proof proof;
-    struct tq_str checkpoint; /* the signed note, borrowed from the body */
-};
-
-/*
- * Parse a request body (at most TQ_WITNESS_BODY_MAX bytes, else TQ_ETOOBIG). TQ_EINVAL with the
- * line at fault: a missing or malformed old line (decimal, no sign, no leading zeros, up to
- * 2^64-1), a hash line that is not canonical base64 of exactly 32 bytes, more than
- * TQ_MERKLE_PROOF_MAX of them, no empty line, an empty note. The note itself is parsed later
- * (tq_checkpoint_open). *out is written only on TQ_OK; its checkpoint borrows from body.
- */
-tq_rc tq_witness_request_parse(struct tq_str body, struct tq_witness_request *out,
-                               struct tq_err *err);
-/*
- * Append the request body for (old_size, proof, note) to out (proof NULL: none). TQ_EINVAL for
- * what the parser would refuse (more than TQ_MERKLE_PROOF_MAX hashes, an empty note); TQ_ETOOBIG
- * when out is full, which then keeps what it had.
- */
-tq_rc tq_witness_request_format(uint64_t old_size, const struct tq_merkle_proof *proof,
-                                struct tq_str note, struct tq_buf *out, struct tq_err *err);
 
 /* ---- the logs this node witnesses ------------------------------------------------------- */
 

@@ -416,15 +416,10 @@ void tq_audit_log_close(struct tq_audit_log *log)
 
 void tq_audit_default_origin(const uint8_t cert_sha256[32], char out[TQ_AUDIT_ORIGIN_MAX])
 {
-    static const char hex[] = "0123456789abcdef";
-    size_t i, n = strlen("tansiq/");
+    size_t n = strlen("tansiq/");
 
     memcpy(out, "tansiq/", n);
-    for (i = 0; i < 8; i++) {
-        out[n++] = hex[cert_sha256[i] >> 4];
-        out[n++] = hex[cert_sha256[i] & 15];
-    }
-    out[n] = '\0';
+    tq_hex_encode(cert_sha256, 8, out + n);
 }
 
 /*

@@ -22,152 +22,9 @@
 
 #include "tansiq/witness.h"
 
-#define HASH_B64_LEN 44        /* padded base64 of 32 bytes */
 #define ANSWER_MAX 8192        /* the longest answer body: a cosignature line or a reason */
 #define REASON_MAX 640         /* a reason line, the error detail it quotes included */
 #define EM_DASH "\xe2\x80\x94" /* U+2014, the start of a signature line */
-
-/* ---- the request body ------------------------------------------------------------------- */
-
-/* The line starting at *pos, without its newline; false when no newline follows. */
-static bool next_line(struct tq_str body, size_t *pos, struct tq_str *line)
-{
-    const char *nl;
-
-    if (*pos >= body.len)
-        return false;
-    nl = memchr(body.ptr + *pos, '\n', body.len - *pos);
-    if (!nl)
-        return false;
-    *line = (struct tq_str){body.ptr + *pos, (size_t)(nl - (body.ptr + *pos))};
-    *pos = (size_t)(nl - body.ptr) + 1;
-    return true;
-}
-
-/*
- * A proof hash: padded standard base64 of exactly 32 bytes, in its one canonical spelling
- * (re-encoding gives the same text, so non-zero unused bits are refused). out is written even
- * on failure; the caller keeps it only on success.
- */
-static bool hash_decode(struct tq_str line, uint8_t out[TQ_MERKLE_HASH_BYTES])
-{
-    char again[HASH_B64_LEN + 1];
-    size_t n = 0;
-
-    if (line.len != HASH_B64_LEN)
-        return false;
-    if (sodium_base642bin(out, TQ_MERKLE_HASH_BYTES, line.ptr, line.len, NULL, &n, NULL,
-                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
-        n != TQ_MERKLE_HASH_BYTES)
-        return false;
-    sodium_bin2base64(again, sizeof(again), out, TQ_MERKLE_HASH_BYTES,
-                      sodium_base64_VARIANT_ORIGINAL);
-    return memcmp(again, line.ptr, HASH_B64_LEN) == 0;
-}
-
-tq_rc tq_witness_request_parse(struct tq_str body, struct tq_witness_request *out,
-                               struct tq_err *err)
-{
-    struct tq_witness_request *r = NULL;
-    struct tq_str line;
-    size_t pos = 0, lineno = 1;
-    tq_rc rc = TQ_OK;
-
-    if (!out || (!body.ptr && body.len))
-        return tq_err_set(err, TQ_EINVAL, "witness request: no body");
-    if (body.len > TQ_WITNESS_BODY_MAX)
-        return tq_err_set(err, TQ_ETOOBIG, "witness request: body exceeds %u bytes",
-                          (unsigned)TQ_WITNESS_BODY_MAX);
-    r = tq_xcalloc(1, sizeof(*r));
-    if (!next_line(body, &pos, &line) || !tq_str_starts_with(line, "old ") ||
-        !tq_str_to_u64((struct tq_str){line.ptr + 4, line.len - 4}, &r->old_size)) {
-        rc = tq_err_set(err, TQ_EINVAL,
-                        "witness request: line 1: not \"old <size>\" (decimal, no sign or "
-                        "leading zero, at most 2^64-1)");
-        goto out;
-    }
-    for (;;) {
-        lineno++;
-        if (!next_line(body, &pos, &line)) {
-            rc = tq_err_set(err, TQ_EINVAL,
-                            "witness request: line %zu: no empty line before the checkpoint",
-                            lineno);
-            goto out;
-        }
-        if (line.len == 0)
-            break;
-        if (r->proof.n == TQ_MERKLE_PROOF_MAX) {
-            rc = tq_err_set(err, TQ_EINVAL, "witness request: line %zu: more than %d proof hashes",
-                            lineno, TQ_MERKLE_PROOF_MAX);
-            goto out;
-        }
-        if (!hash_decode(line, r->proof.hash[r->proof.n])) {
-            rc = tq_err_set(err, TQ_EINVAL,
-                            "witness request: line %zu: not canonical base64 of a 32-byte hash",
-                            lineno);
-            goto out;
-        }
-        r->proof.n++;
-    }
-    if (pos == body.len) {
-        rc = tq_err_set(err, TQ_EINVAL, "witness request: no checkpoint after the empty line");
-        goto out;
-    }
-    r->checkpoint = (struct tq_str){body.ptr + pos, body.len - pos};
-    *out = *r;
-out:
-    tq_free(r);
-    return rc;
-}
-
-/* Append "old N\n" and one base64 line per proof hash (the proof part of a request). */
-static tq_rc proof_append(uint64_t old_size, const struct tq_merkle_proof *proof,
-                          struct tq_buf *out)
-{
-    char b64[HASH_B64_LEN + 1];
-    size_t i, n = proof ? proof->n : 0;
-    tq_rc rc;
-
-    rc = tq_buf_printf(out, "old %" PRIu64 "\n", old_size);
-    for (i = 0; rc == TQ_OK && i < n; i++) {
-        sodium_bin2base64(b64, sizeof(b64), proof->hash[i], TQ_MERKLE_HASH_BYTES,
-                          sodium_base64_VARIANT_ORIGINAL);
-        rc = tq_buf_append(out, b64, HASH_B64_LEN);
-        if (rc == TQ_OK)
-            rc = tq_buf_append_c(out, "\n");
-    }
-    return rc;
-}
-
-tq_rc tq_witness_request_format(uint64_t old_size, const struct tq_merkle_proof *proof,
-                                struct tq_str note, struct tq_buf *out, struct tq_err *err)
-{
-    size_t start;
-    tq_rc rc;
-
-    if (!out || (!note.ptr && note.len))
-        return tq_err_set(err, TQ_EINVAL, "witness request: no output or note");
-    if (proof && proof->n > TQ_MERKLE_PROOF_MAX)
-        return tq_err_set(err, TQ_EINVAL, "witness request: more than %d proof hashes",
-                          TQ_MERKLE_PROOF_MAX);
-    /* An empty note would make a body the parser refuses. */
-    if (note.len == 0)
-        return tq_err_set(err, TQ_EINVAL, "witness request: empty checkpoint note");
-    start = out->len;
-    rc = proof_append(old_size, proof, out);
-    if (rc == TQ_OK)
-        rc = tq_buf_append_c(out, "\n");
-    if (rc == TQ_OK)
-        rc = tq_buf_append_str(out, note);
-    if (rc) {
-        /* out keeps what it had. */
-        out->len = start;
-        if (out->ptr)
-            out->ptr[start] = '\0';
-        return tq_err_set(err, rc, "witness request: body does not fit (%s)", tq_rc_str(rc));
-    }
-    return TQ_OK;
-}
 
 /* ---- the logs this node witnesses ------------------------------------------------------- */
 
@@ -400,7 +257,7 @@ static tq_rc alarm(struct tq_store *store, const struct tq_witness_log *wl,
     memset(&a, 0, sizeof(a));
     tq_buf_init(&proof, TQ_WITNESS_BODY_MAX);
     tq_buf_init(&note, TQ_WITNESS_BODY_MAX);
-    rc = proof_append(req->old_size, &req->proof, &proof);
+    rc = tq_witness_request_proof_format(req->old_size, &req->proof, &proof);
     if (rc == TQ_OK)
         rc = tq_buf_append_str(&note, req->checkpoint);
     if (rc) {

@@ -20,7 +20,7 @@
 #include "cli/cli.h"
 #include "tansiq/audit.h"
 #include "tansiq/proof.h"
-#include "tansiq/stix.h"
+#include "tansiq/json.h"
 
 static const char log_usage[] =
     "usage: tansiq log show [--json]\n"
@@ -96,7 +96,7 @@ static int log_show(struct tq_node *node, struct tq_audit_log *log,
         return cli_fail("log root", rc, &err);
     sodium_bin2base64(root_b64, sizeof(root_b64), root, sizeof(root),
                       sodium_base64_VARIANT_ORIGINAL);
-    sodium_bin2hex(root_hex, sizeof(root_hex), root, sizeof(root));
+    tq_hex_encode(root, sizeof(root), root_hex);
     rc = tq_audit_checkpoint_latest(log, &latest, &err);
     if (rc && rc != TQ_ENOTFOUND)
         return cli_fail("latest checkpoint", rc, &err);

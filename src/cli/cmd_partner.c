@@ -27,8 +27,12 @@
 
 static void print_hex(FILE *f, const uint8_t *b, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        fprintf(f, "%02x", b[i]);
+    char hex[2 * 32 + 1];
+
+    for (size_t i = 0; i < n; i += 32) {
+        tq_hex_encode(b + i, n - i < 32 ? n - i : 32, hex);
+        fputs(hex, f);
+    }
 }
 
 static void print_time(FILE *f, int64_t us)
@@ -49,22 +53,6 @@ static tq_rc perm_name(const char *partner, char *out, size_t size, struct tq_er
     return TQ_OK;
 }
 
-/* Read a file's text, with trailing whitespace removed. */
-static tq_rc read_text(const char *path, size_t max, char **out, struct tq_err *err)
-{
-    struct tq_buf b;
-    tq_rc rc = tq_file_read(path, max, &b, err);
-
-    if (rc)
-        return rc;
-    while (b.len && strchr(" \t\r\n", b.ptr[b.len - 1]))
-        b.ptr[--b.len] = '\0';
-    *out = tq_buf_take(&b, NULL);
-    if (!*out)
-        *out = tq_xstrdup("");
-    return TQ_OK;
-}
-
 /* --key: the base64 public key itself, or a file holding it (identity.pub). */
 static tq_rc read_pubkey(const char *arg, char **out, struct tq_err *err)
 {
@@ -73,7 +61,7 @@ static tq_rc read_pubkey(const char *arg, char **out, struct tq_err *err)
     tq_rc rc;
 
     if (stat(arg, &st) == 0 && S_ISREG(st.st_mode)) {
-        rc = read_text(arg, PUBKEY_FILE_MAX, &key, err);
+        rc = tq_file_read_text(arg, PUBKEY_FILE_MAX, &key, err);
         if (rc)
             return rc;
     } else {
@@ -225,7 +213,7 @@ static tq_rc partner_add(struct tq_store *store, const char *name, const char *u
         return tq_err_set(err, TQ_EINVAL, "--identity must be an identity--UUID id");
     memcpy(p.name, name, strlen(name) + 1);
     p.taxii_url = tq_xstrdup(url);
-    rc = read_text(cert_path, PEM_MAX, &p.cert_pem, err);
+    rc = tq_file_read_text(cert_path, PEM_MAX, &p.cert_pem, err);
     if (!rc) {
         rc = tq_node_cert_sha256(p.cert_pem, strlen(p.cert_pem), p.cert_sha256, err);
         if (rc)

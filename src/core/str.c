@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * core/str.c - length-delimited strings and constant-time comparison.
+ * core/str.c - length-delimited strings, a line reader and constant-time comparison.
  */
 #include <string.h>
 
@@ -99,4 +99,19 @@ bool tq_is_zero(const void *p, size_t n)
         if (b[i])
             return false;
     return true;
+}
+
+enum tq_line_result tq_lines_next(struct tq_lines *r, struct tq_str *line)
+{
+    const char *nl;
+
+    if (r->off >= r->text.len)
+        return TQ_LINE_END;
+    r->lineno++;
+    nl = memchr(r->text.ptr + r->off, '\n', r->text.len - r->off);
+    if (!nl)
+        return TQ_LINE_UNTERMINATED;
+    *line = (struct tq_str){r->text.ptr + r->off, (size_t)(nl - (r->text.ptr + r->off))};
+    r->off += line->len + 1;
+    return TQ_LINE_OK;
 }

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * core/util.c - UUIDs and whole-file I/O.
+ * core/util.c - UUIDs, whole-file I/O and libsodium's one-time initialisation.
  *
  * Random bytes come from getrandom(2); files that hold state are replaced atomically
  * (write to a temporary name, fsync, rename, fsync the directory).
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -13,6 +15,8 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "tansiq/core.h"
 
@@ -91,6 +95,22 @@ tq_rc tq_file_read(const char *path, size_t max_bytes, struct tq_buf *out, struc
     return rc;
 }
 
+tq_rc tq_file_read_text(const char *path, size_t max_bytes, char **out, struct tq_err *err)
+{
+    struct tq_buf b;
+    tq_rc rc = tq_file_read(path, max_bytes, &b, err);
+
+    if (rc)
+        return rc;
+    while (b.len && (b.ptr[b.len - 1] == '\n' || b.ptr[b.len - 1] == '\r' ||
+                     b.ptr[b.len - 1] == ' ' || b.ptr[b.len - 1] == '\t'))
+        b.ptr[--b.len] = '\0';
+    *out = tq_buf_take(&b, NULL);
+    if (!*out)
+        *out = tq_xstrdup("");
+    return TQ_OK;
+}
+
 tq_rc tq_file_write_atomic(const char *path, const void *data, size_t len, int mode,
                            struct tq_err *err)
 {
@@ -139,4 +159,21 @@ out:
     tq_free(dir);
     tq_buf_cleanup(&tmp);
     return rc;
+}
+
+static pthread_once_t sodium_once = PTHREAD_ONCE_INIT;
+static int sodium_status;
+
+static void do_sodium_init(void)
+{
+    sodium_status = sodium_init();
+}
+
+void tq_sodium_init(void)
+{
+    pthread_once(&sodium_once, do_sodium_init);
+    if (sodium_status < 0) {
+        tq_log(TQ_LOG_ERROR, "core: libsodium failed to initialise");
+        abort();
+    }
 }

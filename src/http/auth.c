@@ -18,32 +18,13 @@
 #include "http/http.h"
 #include "tansiq/server.h"
 
-/* ---- libsodium -------------------------------------------------------------------------- */
-
-static pthread_once_t sodium_once = PTHREAD_ONCE_INIT;
-static int sodium_status;
-
-static void do_sodium_init(void)
-{
-    sodium_status = sodium_init();
-}
-
-void tq__http_sodium_init(void)
-{
-    pthread_once(&sodium_once, do_sodium_init);
-    if (sodium_status < 0) {
-        tq_log(TQ_LOG_ERROR, "auth: libsodium failed to initialise");
-        abort();
-    }
-}
-
 /* ---- public helpers --------------------------------------------------------------------- */
 
 tq_rc tq_auth_password_hash(const char *password, char **hash_out, struct tq_err *err)
 {
     char out[crypto_pwhash_STRBYTES];
 
-    tq__http_sodium_init();
+    tq_sodium_init();
     if (password == NULL)
         return tq_err_set(err, TQ_EINVAL, "password is missing");
     if (crypto_pwhash_str(out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
@@ -55,7 +36,7 @@ tq_rc tq_auth_password_hash(const char *password, char **hash_out, struct tq_err
 
 void tq_auth_token_hash(const char *token, size_t len, uint8_t hash_out[32])
 {
-    tq__http_sodium_init();
+    tq_sodium_init();
     tq_sha256(token, len, hash_out);
 }
 
@@ -67,7 +48,7 @@ tq_rc tq_auth_token_new(char **token_out, uint8_t hash_out[32], struct tq_err *e
     size_t n;
 
     (void)err;
-    tq__http_sodium_init();
+    tq_sodium_init();
     randombytes_buf(raw, sizeof(raw));
     sodium_bin2base64(b64, sizeof(b64), raw, sizeof(raw), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     n = strlen(b64);
@@ -111,7 +92,7 @@ tq_rc tq__http_auth_parse(const char *value, size_t len, struct tq__auth_cred *o
     size_t p = 0, s0, s1, c0, c1, dlen = 0, colon, i;
     tq_rc rc = TQ_OK;
 
-    tq__http_sodium_init();
+    tq_sodium_init();
     memset(out, 0, sizeof(*out));
     if (value == NULL)
         return tq_err_set(err, TQ_EAUTH, "credentials are required");
@@ -216,7 +197,7 @@ struct tq__auth *tq__auth_new(size_t cache_slots, int64_t ttl_us, unsigned max_p
     uint8_t pw[16];
     char hex[33];
 
-    tq__http_sodium_init();
+    tq_sodium_init();
     while (n < cache_slots && n < ((size_t)1 << 20))
         n <<= 1;
     a = tq_xcalloc(1, sizeof(*a));

@@ -21,9 +21,6 @@
 struct MHD_Connection;
 struct MHD_Response;
 
-/* libsodium is initialised exactly once, whichever entry point comes first. */
-void tq__http_sodium_init(void);
-
 /* ---- media types ------------------------------------------------------------------------ */
 
 /*

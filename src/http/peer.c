@@ -67,13 +67,13 @@ bool tq__http_cert_time_ok(const void *der, size_t len, int64_t now_s)
 
 void tq__http_cert_sha256(const void *der, size_t len, uint8_t out[32])
 {
-    tq__http_sodium_init();
+    tq_sodium_init();
     tq_sha256(der, len, out);
 }
 
 void tq__http_fingerprint_hex(const uint8_t fp[32], char out[65])
 {
-    sodium_bin2hex(out, 65, fp, 32);
+    tq_hex_encode(fp, 32, out);
 }
 
 tq_rc tq__http_peer_resolve(struct tq__peer *peer, struct tq_store *store, const void *der,

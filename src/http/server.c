@@ -1320,7 +1320,7 @@ tq_rc tq_server_start(struct tq_store *store, const struct tq_server_config *cfg
     struct MHD_OptionItem tls_ops[5];
     tq_rc rc;
 
-    tq__http_sodium_init();
+    tq_sodium_init();
     /*
      * A page of objects is a few hundred KiB. Above glibc's mmap threshold every response body
      * would be a fresh mmap, first-touch page faults and a munmap (16% of HTTPS time in a

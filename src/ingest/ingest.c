@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "tansiq/ingest.h"
+#include "tansiq/json.h"
 #include "tansiq/policy.h"
 
 #define QUEUE_DEPTH 2

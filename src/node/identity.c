@@ -78,23 +78,6 @@ void tq_node_identity_cleanup(struct tq_node_identity *id)
     memset(id, 0, sizeof(*id));
 }
 
-/* A file's text with trailing whitespace removed, as a new string. */
-static tq_rc read_text(const char *path, size_t max, char **out, struct tq_err *err)
-{
-    struct tq_buf b;
-    tq_rc rc = tq_file_read(path, max, &b, err);
-
-    if (rc)
-        return rc;
-    while (b.len && (b.ptr[b.len - 1] == '\n' || b.ptr[b.len - 1] == '\r' ||
-                     b.ptr[b.len - 1] == ' ' || b.ptr[b.len - 1] == '\t'))
-        b.ptr[--b.len] = '\0';
-    *out = tq_buf_take(&b, NULL);
-    if (!*out)
-        *out = tq_xstrdup("");
-    return TQ_OK;
-}
-
 tq_rc tq_node_identity(struct tq_node *node, struct tq_node_identity *out, struct tq_err *err)
 {
     struct tq_node_identity id;
@@ -104,7 +87,7 @@ tq_rc tq_node_identity(struct tq_node *node, struct tq_node_identity *out, struc
 
     memset(&id, 0, sizeof(id));
     tq_buf_init(&path, TQ_NODE_PATH_MAX);
-    rc = read_text(node->cert_path, PEM_MAX, &id.cert_pem, err);
+    rc = tq_file_read_text(node->cert_path, PEM_MAX, &id.cert_pem, err);
     if (rc)
         goto out;
     rc = tq_node_cert_sha256(id.cert_pem, strlen(id.cert_pem), id.cert_sha256, err);
@@ -117,7 +100,7 @@ tq_rc tq_node_identity(struct tq_node *node, struct tq_node_identity *out, struc
         rc = tq_err_set(err, rc, "home path too long");
         goto out;
     }
-    rc = read_text(path.ptr, PUBKEY_B64_MAX, &id.sign_pubkey, err);
+    rc = tq_file_read_text(path.ptr, PUBKEY_B64_MAX, &id.sign_pubkey, err);
     if (rc)
         goto out;
     rc = tq_node_server_config(node, &cfg, err);
@@ -167,7 +150,7 @@ static tq_rc identity_signer(struct tq_node *node, uint8_t alg, struct tq_note_s
         rc = tq_err_set(err, rc, "home path too long");
         goto out;
     }
-    rc = read_text(path.ptr, 256, &key_b64, err);
+    rc = tq_file_read_text(path.ptr, 256, &key_b64, err);
     if (rc)
         goto out;
     if (sodium_base642bin(sk, sizeof(sk), key_b64, strlen(key_b64), " \t\r\n", &sk_len, NULL,

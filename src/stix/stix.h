@@ -14,16 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/core.h"
 #include "tansiq/core.h"
 #include "tansiq/stix.h"
-
-#ifndef TQ_TESTABLE
-#define TQ_TESTABLE static
-/* SHA-256 of the RFC 8785 form of jso (size_hint: its compact length, for the buffer cap). */
-tq_rc tq__stix_jcs_sha256(struct json_object *jso, size_t size_hint, uint8_t out[32],
-                          struct tq_err *err);
-
-#endif
 
 /* What a property's value must be. */
 enum tq__stix_kind {
@@ -170,9 +163,5 @@ void tq__stix_check_members(struct tq__stix_vctx *vc, struct json_object *obj,
 /* Borrowed string view of a json-c string (TQ_STR_NULL when obj is not a string). */
 struct tq_str tq__stix_jstr(struct json_object *obj);
 bool tq__stix_has(struct json_object *obj, const char *key);
-
-/* SHA-256 of the RFC 8785 form of jso (size_hint: its compact length, for the buffer cap). */
-tq_rc tq__stix_jcs_sha256(struct json_object *jso, size_t size_hint, uint8_t out[32],
-                          struct tq_err *err);
 
 #endif

@@ -928,7 +928,7 @@ tq_rc tq_stix_object_from_json(struct json_object *jso, size_t index, struct tq_
         out->json_len = len;
     }
     /* Hash while the tree is at hand: the store would otherwise parse the text again. */
-    out->sha256_known = tq__stix_jcs_sha256(jso, out->json_len, out->sha256, NULL) == TQ_OK;
+    out->sha256_known = tq_jcs_sha256(jso, out->json_len, out->sha256, NULL) == TQ_OK;
     return TQ_OK;
 }
 

@@ -646,14 +646,7 @@ static tq_rc record_member(struct tq_buf *out, bool *first, const char *name, co
 
 static const char *hex_of(const uint8_t sha256[32], char hex[65])
 {
-    static const char digits[] = "0123456789abcdef";
-    size_t i;
-
-    for (i = 0; i < 32; i++) {
-        hex[2 * i] = digits[sha256[i] >> 4];
-        hex[2 * i + 1] = digits[sha256[i] & 15];
-    }
-    hex[64] = '\0';
+    tq_hex_encode(sha256, 32, hex);
     return hex;
 }
 

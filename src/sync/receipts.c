@@ -23,7 +23,7 @@
 #include <sodium.h>
 
 #include "tansiq/note.h"
-#include "tansiq/stix.h"
+#include "tansiq/json.h"
 #include "sync/sync.h"
 
 #define OPENINGS_MAX_BYTES ((size_t)64 << 20)

@@ -7,7 +7,7 @@
  * (tq_merkle_tile_width). A tile must be exactly W * 32 bytes; anything else is refused with
  * the tile named, before any hash of it is used. Tiles are kept for the reader's life, so a root
  * and a consistency proof at one size fetch each tile once. The reader is a struct
- * tq_merkle_source: the proofs are the ones src/audit/merkle.c generates for our own log, from
+ * tq_merkle_source: the proofs are the ones src/tlog/merkle.c generates for our own log, from
  * the partner's hashes instead of ours. Every request goes through the sync's fetch callback
  * (retries, request count); nothing here talks to the network itself.
  */

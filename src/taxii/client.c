@@ -18,6 +18,7 @@
 #include <json-c/json.h>
 
 #include "tansiq/client.h"
+#include "tansiq/json.h"
 #include "taxii/taxii.h"
 
 #define CONNECT_TIMEOUT_DEFAULT_MS 10000u

@@ -22,7 +22,7 @@
 
 static void key_to_hex(const uint8_t key[32], char hex[65])
 {
-    sodium_bin2hex(hex, 65, key, 32);
+    tq_hex_encode(key, 32, hex);
 }
 
 tq_rc tq__taxii_cursor_key_load(struct tq_store *store, uint8_t key[32], struct tq_err *err)

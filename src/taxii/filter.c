@@ -11,17 +11,6 @@
 #include "tansiq/stix.h"
 #include "taxii/taxii.h"
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 bool tq__taxii_pct_decode(struct tq_str src, char *dst, size_t *dst_len, bool plus)
 {
     size_t i, o = 0;
@@ -32,8 +21,8 @@ bool tq__taxii_pct_decode(struct tq_str src, char *dst, size_t *dst_len, bool pl
             int hi, lo;
             if (i + 2 >= src.len)
                 return false;
-            hi = hexval(src.ptr[i + 1]);
-            lo = hexval(src.ptr[i + 2]);
+            hi = tq_hex_digit(src.ptr[i + 1]);
+            lo = tq_hex_digit(src.ptr[i + 2]);
             if (hi < 0 || lo < 0)
                 return false;
             dst[o++] = (char)(hi * 16 + lo);

@@ -20,6 +20,7 @@
 #include <json-c/json.h>
 
 #include "tansiq/audit.h"
+#include "tansiq/json.h"
 #include "tansiq/policy.h"
 #include "tansiq/stix.h"
 #include "taxii/taxii.h"

@@ -14,14 +14,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/core.h"
 #include "tansiq/core.h"
 #include "tansiq/store.h"
 
 struct tq_audit_log;
-
-#ifndef TQ_TESTABLE
-#define TQ_TESTABLE static
-#endif
 
 #define TQ_TAXII_MEDIA "application/taxii+json;version=2.1"
 #define TQ_STIX_MEDIA "application/stix+json;version=2.1"

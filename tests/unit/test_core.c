@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * tests/unit/test_core.c - buffers, strings, time and the error table.
+ * tests/unit/test_core.c - buffers, strings, lines, hex, base64, time, files and the error table.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -184,6 +184,172 @@ static void file_atomic_roundtrip(void **state)
     rmdir(dir);
 }
 
+/* Decode in as canonical base64; true and the bytes in out when it is accepted. */
+static bool b64(const char *in, uint8_t *out, size_t *n)
+{
+    return tq_base64_decode(tq_str_c(in), out, n);
+}
+
+static void base64_canonical(void **state)
+{
+    /* RFC 4648 section 10 test vectors, both ways. */
+    static const char *const plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+    static const char *const coded[] = {"",         "Zg==",     "Zm8=",    "Zm9v",
+                                        "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+    uint8_t out[64];
+    char text[TQ_BASE64_LEN(6) + 1];
+    size_t n;
+    struct tq_buf b;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+        size_t len = strlen(plain[i]);
+
+        assert_int_equal(TQ_BASE64_LEN(len), strlen(coded[i]));
+        tq_base64_encode(plain[i], len, text);
+        assert_string_equal(text, coded[i]);
+        n = 99;
+        assert_true(b64(coded[i], out, &n));
+        assert_int_equal(n, len);
+        assert_memory_equal(out, plain[i], len);
+    }
+
+    /* Empty input is the encoding of zero bytes: accepted, *out_len = 0. */
+    n = 99;
+    assert_true(tq_base64_decode(TQ_STR_NULL, out, &n));
+    assert_int_equal(n, 0);
+
+    /* Length not a multiple of four, padding missing, misplaced or in excess. */
+    n = 7;
+    assert_false(b64("Zg", out, &n));
+    assert_false(b64("Zg=", out, &n));
+    assert_false(b64("Zm9vYg", out, &n));
+    assert_false(b64("Z===", out, &n));
+    assert_false(b64("====", out, &n));
+    assert_false(b64("Zg=A", out, &n));
+    assert_false(b64("Zg==Zg==", out, &n)); /* padding before the last group */
+    assert_false(b64("Zm9v====", out, &n));
+    assert_int_equal(n, 7); /* untouched on failure */
+
+    /* Characters outside the standard alphabet: URL-safe, white space, NUL. */
+    assert_false(b64("Zm9-", out, &n));
+    assert_false(b64("Zm9_", out, &n));
+    assert_false(b64("Zm9 ", out, &n));
+    assert_false(b64("Zm9v\n", out, &n));
+    assert_false(tq_base64_decode((struct tq_str){"Zm\0v", 4}, out, &n));
+
+    /* Non-zero unused bits: each byte string has one spelling only. */
+    assert_true(b64("Zg==", out, &n));
+    assert_false(b64("Zh==", out, &n));
+    assert_false(b64("Zv==", out, &n));
+    assert_true(b64("Zm8=", out, &n));
+    assert_false(b64("Zm9=", out, &n));
+    assert_false(b64("Zm-=", out, &n));
+
+    /* tq_buf_append_base64 writes the same text, and leaves a full buffer as it was. */
+    tq_buf_init(&b, 12);
+    assert_int_equal(tq_buf_append_c(&b, "x"), TQ_OK);
+    assert_int_equal(tq_buf_append_base64(&b, "foobar", 6), TQ_OK);
+    assert_string_equal(b.ptr, "xZm9vYmFy");
+    assert_int_equal(tq_buf_append_base64(&b, "foo", 3), TQ_ETOOBIG);
+    assert_string_equal(b.ptr, "xZm9vYmFy");
+    tq_buf_cleanup(&b);
+
+    /* Longer than one internal chunk: a round trip over 0..255. */
+    {
+        uint8_t raw[256], back[256];
+        char enc[TQ_BASE64_LEN(256) + 1];
+
+        for (size_t i = 0; i < sizeof(raw); i++)
+            raw[i] = (uint8_t)i;
+        tq_buf_init(&b, 1024);
+        for (size_t len = 0; len <= sizeof(raw); len += 37) {
+            tq_buf_reset(&b);
+            assert_int_equal(tq_buf_append_base64(&b, raw, len), TQ_OK);
+            tq_base64_encode(raw, len, enc);
+            assert_string_equal(b.ptr, enc);
+            assert_true(tq_base64_decode((struct tq_str){b.ptr, b.len}, back, &n));
+            assert_int_equal(n, len);
+            assert_memory_equal(back, raw, len);
+        }
+        tq_buf_cleanup(&b);
+    }
+}
+
+static void hex_encode_digits(void **state)
+{
+    static const uint8_t bytes[] = {0x00, 0x01, 0x7f, 0x80, 0xab, 0xff};
+    char hex[2 * sizeof(bytes) + 1];
+
+    (void)state;
+    tq_hex_encode(bytes, sizeof(bytes), hex);
+    assert_string_equal(hex, "00017f80abff");
+    tq_hex_encode(bytes, 0, hex);
+    assert_string_equal(hex, "");
+    assert_int_equal(tq_hex_digit('0'), 0);
+    assert_int_equal(tq_hex_digit('9'), 9);
+    assert_int_equal(tq_hex_digit('a'), 10);
+    assert_int_equal(tq_hex_digit('F'), 15);
+    assert_int_equal(tq_hex_digit('g'), -1);
+    assert_int_equal(tq_hex_digit('/'), -1);
+    assert_int_equal(tq_hex_digit('\0'), -1);
+    assert_int_equal(tq_hex_digit((char)0xb0), -1);
+}
+
+static void lines_reader(void **state)
+{
+    struct tq_lines r = {.text = TQ_STR("one\n\nthree\nrest")};
+    struct tq_str line;
+
+    (void)state;
+    assert_int_equal(tq_lines_next(&r, &line), TQ_LINE_OK);
+    assert_true(tq_str_eq_c(line, "one"));
+    assert_int_equal(tq_lines_next(&r, &line), TQ_LINE_OK);
+    assert_int_equal(line.len, 0);
+    assert_int_equal(tq_lines_next(&r, &line), TQ_LINE_OK);
+    assert_true(tq_str_eq_c(line, "three"));
+    assert_int_equal(r.lineno, 3);
+    /* Bytes without a final newline: counted as a line, never read past the end. */
+    assert_int_equal(tq_lines_next(&r, &line), TQ_LINE_UNTERMINATED);
+    assert_int_equal(r.lineno, 4);
+    r = (struct tq_lines){.text = TQ_STR("a\n")};
+    assert_int_equal(tq_lines_next(&r, &line), TQ_LINE_OK);
+    assert_int_equal(tq_lines_next(&r, &line), TQ_LINE_END);
+    assert_int_equal(r.lineno, 1);
+    r = (struct tq_lines){.text = TQ_STR_NULL};
+    assert_int_equal(tq_lines_next(&r, &line), TQ_LINE_END);
+}
+
+static void file_read_text_trims(void **state)
+{
+    char dir[] = "/tmp/tq-core-XXXXXX", path[64];
+    struct tq_err err = {0};
+    char *text = NULL;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/f", dir);
+    assert_int_equal(tq_file_write_atomic(path, " key \t\r\n\n", 9, 0600, &err), TQ_OK);
+    assert_int_equal(tq_file_read_text(path, 100, &text, &err), TQ_OK);
+    assert_string_equal(text, " key");
+    tq_free(text);
+    assert_int_equal(tq_file_write_atomic(path, "\n \n", 3, 0600, &err), TQ_OK);
+    assert_int_equal(tq_file_read_text(path, 100, &text, &err), TQ_OK);
+    assert_string_equal(text, "");
+    tq_free(text);
+    assert_int_equal(tq_file_read_text(path, 2, &text, &err), TQ_ETOOBIG);
+    unlink(path);
+    assert_int_equal(tq_file_read_text(path, 100, &text, &err), TQ_ENOTFOUND);
+    rmdir(dir);
+}
+
+static void sodium_init_once(void **state)
+{
+    (void)state;
+    tq_sodium_init();
+    tq_sodium_init(); /* every later call returns at once */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -196,6 +362,11 @@ int main(void)
         cmocka_unit_test(uuid_shape),
         cmocka_unit_test(error_table),
         cmocka_unit_test(file_atomic_roundtrip),
+        cmocka_unit_test(base64_canonical),
+        cmocka_unit_test(hex_encode_digits),
+        cmocka_unit_test(lines_reader),
+        cmocka_unit_test(file_read_text_trims),
+        cmocka_unit_test(sodium_init_once),
     };
 
     return cmocka_run_group_tests_name("core", tests, NULL, NULL);

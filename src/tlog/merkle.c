@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * audit/merkle.c - RFC 9162 Merkle tree hashing, the in-memory tree, proofs and verifiers.
+ * tlog/merkle.c - RFC 9162 Merkle tree hashing, the in-memory tree, proofs and verifiers.
  *
  * SHA-256 comes from OpenSSL 3 through EVP with the algorithm fetched once per process and, per
  * thread, a context initialised once and copied into a working one for every hash. Measured on
@@ -15,7 +15,7 @@
  * Proof generation is written against struct tq_merkle_source only and follows the recursive
  * definitions of RFC 9162 sections 2.1.3.1 and 2.1.4.1 iteratively; the verifiers follow
  * sections 2.1.3.2 and 2.1.4.2 step by step, after an exact length check.
- * docs/internals/audit.md explains both.
+ * docs/internals/tlog.md explains both.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -385,7 +385,7 @@ struct tq_merkle {
 
 /*
  * Prefaulting ahead. In this VM, memory the guest has not touched recently is first written at
- * about a tenth of the speed of memory touched a moment before (docs/internals/audit.md): at 64
+ * about a tenth of the speed of memory touched a moment before (docs/internals/tlog.md): at 64
  * bytes per leaf, faulting costs about as much as hashing. So once a level has filled its first
  * chunk, opening chunk i maps chunk i + 1 at once and hands it to one background thread, which
  * faults it in with MADV_POPULATE_WRITE while the appends fill chunk i. The advice never changes

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * audit/note.c - C2SP signed notes, tlog checkpoints and cosignature/v1, with Ed25519 keys.
+ * tlog/note.c - C2SP signed notes, tlog checkpoints and cosignature/v1, with Ed25519 keys.
  *
  * Parsing follows c2sp.org/signed-note and the behaviour of golang.org/x/mod/sumdb/note: the
  * text ends at the newline before the last blank line, every following line is a signature
@@ -11,7 +11,6 @@
  * A parsed note owns one copy of its bytes; every tq_str in it points into that copy.
  */
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,25 +22,6 @@
 #define EM_DASH_SP "\xe2\x80\x94 " /* U+2014 followed by a space */
 #define EM_DASH_SP_LEN 4
 #define COSIG_HEADER "cosignature/v1\ntime "
-
-/* ---- libsodium ------------------------------------------------------------------------- */
-
-static pthread_once_t sodium_once = PTHREAD_ONCE_INIT;
-static int sodium_status;
-
-static void do_sodium_init(void)
-{
-    sodium_status = sodium_init();
-}
-
-static void need_sodium(void)
-{
-    pthread_once(&sodium_once, do_sodium_init);
-    if (sodium_status < 0) {
-        tq_log(TQ_LOG_ERROR, "audit: libsodium failed to initialise");
-        abort();
-    }
-}
 
 /* ---- byte helpers ---------------------------------------------------------------------- */
 
@@ -125,93 +105,6 @@ static bool is_unicode_space(uint32_t cp)
            cp == 0x205f || cp == 0x3000;
 }
 
-/* ---- base64 (RFC 4648 section 4, padded, canonical) ----------------------------------- */
-
-static const char b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static int b64_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-/* Length of the encoding of n bytes, without NUL (a constant expression for array sizes). */
-#define B64_LEN(n) (((n) + 2) / 3 * 4)
-
-/* Encode n bytes into out, which must hold B64_LEN(n) + 1 bytes; NUL-terminates. */
-static void b64_encode(const uint8_t *in, size_t n, char *out)
-{
-    size_t o = 0;
-
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16;
-
-        if (i + 1 < n)
-            v |= (uint32_t)in[i + 1] << 8;
-        if (i + 2 < n)
-            v |= in[i + 2];
-        out[o++] = b64_alphabet[v >> 18 & 63];
-        out[o++] = b64_alphabet[v >> 12 & 63];
-        out[o++] = i + 1 < n ? b64_alphabet[v >> 6 & 63] : '=';
-        out[o++] = i + 2 < n ? b64_alphabet[v & 63] : '=';
-    }
-    out[o] = '\0';
-}
-
-/*
- * Decode padded standard base64 into out (room for in.len / 4 * 3 bytes). Refuses an empty or
- * non-multiple-of-4 input, characters outside the alphabet, misplaced padding and non-zero
- * trailing bits, so each byte string has exactly one accepted encoding.
- */
-static bool b64_decode(struct tq_str in, uint8_t *out, size_t *out_len)
-{
-    size_t o = 0;
-
-    if (in.len == 0 || in.len % 4 != 0)
-        return false;
-    for (size_t i = 0; i < in.len; i += 4) {
-        int v[4];
-        int pad = 0;
-        bool last = i + 4 == in.len;
-
-        for (int k = 0; k < 4; k++) {
-            char c = in.ptr[i + (size_t)k];
-
-            if (c == '=' && last && k >= 2) {
-                v[k] = 0;
-                pad++;
-                continue;
-            }
-            if (pad)
-                return false; /* data after padding */
-            v[k] = b64_value(c);
-            if (v[k] < 0)
-                return false;
-        }
-        if (pad == 2 && (v[1] & 0x0f) != 0)
-            return false;
-        if (pad == 1 && (v[2] & 0x03) != 0)
-            return false;
-        out[o++] = (uint8_t)(v[0] << 2 | v[1] >> 4);
-        if (pad < 2)
-            out[o++] = (uint8_t)((v[1] & 0x0f) << 4 | v[2] >> 2);
-        if (pad < 1)
-            out[o++] = (uint8_t)((v[2] & 0x03) << 6 | v[3]);
-    }
-    *out_len = o;
-    return true;
-}
-
 /* ---- text and names -------------------------------------------------------------------- */
 
 /*
@@ -278,7 +171,7 @@ uint32_t tq_note_key_id(struct tq_str name, uint8_t alg, const uint8_t pubkey[32
     uint8_t sum[crypto_hash_sha256_BYTES];
     uint8_t sep[2] = {'\n', alg};
 
-    need_sodium();
+    tq_sodium_init();
     crypto_hash_sha256_init(&st);
     crypto_hash_sha256_update(&st, (const uint8_t *)name.ptr, name.len);
     crypto_hash_sha256_update(&st, sep, sizeof(sep));
@@ -323,18 +216,11 @@ static bool parse_hex32(struct tq_str s, uint32_t *out)
     if (s.len != 8)
         return false;
     for (size_t i = 0; i < 8; i++) {
-        char c = s.ptr[i];
-        uint32_t d;
+        int d = tq_hex_digit(s.ptr[i]);
 
-        if (c >= '0' && c <= '9')
-            d = (uint32_t)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            d = (uint32_t)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            d = (uint32_t)(c - 'A' + 10);
-        else
+        if (d < 0)
             return false;
-        v = v << 4 | d;
+        v = v << 4 | (uint32_t)d;
     }
     *out = v;
     return true;
@@ -364,7 +250,7 @@ static tq_rc parse_key_body(struct tq_str s, const char *what, struct tq_str *na
         tq_err_set(err, TQ_EINVAL, "%s: key id must be 8 hexadecimal digits", what);
         goto out;
     }
-    if (b64.len > 44 || !b64_decode(b64, raw, &raw_len) || raw_len == 0) {
+    if (b64.len > 44 || !tq_base64_decode(b64, raw, &raw_len) || raw_len == 0) {
         tq_err_set(err, TQ_EINVAL, "%s: key is not canonical base64 of a typed key", what);
         goto out;
     }
@@ -431,7 +317,7 @@ void tq_note_verifier_format(const struct tq_note_verifier *v, char out[TQ_NOTE_
 
     raw[0] = v->alg;
     memcpy(raw + 1, v->pubkey, 32);
-    b64_encode(raw, sizeof(raw), b64);
+    tq_base64_encode(raw, sizeof(raw), b64);
     snprintf(out, TQ_NOTE_KEY_TEXT_MAX, "%s+%08" PRIx32 "+%s", v->name, v->key_id, b64);
 }
 
@@ -444,7 +330,7 @@ tq_rc tq_note_signer_from_seed(struct tq_str name, uint8_t alg, const uint8_t se
         return rc;
     if (!alg_known(alg))
         return tq_err_set(err, TQ_EINVAL, "signer key: unsupported key type 0x%02x", alg);
-    need_sodium();
+    tq_sodium_init();
     memset(out, 0, sizeof(*out));
     memcpy(out->name, name.ptr, name.len);
     out->alg = alg;
@@ -495,7 +381,7 @@ tq_rc tq_note_signer_generate(struct tq_str name, uint8_t alg, struct tq_note_si
     uint8_t seed[32];
     tq_rc rc;
 
-    need_sodium();
+    tq_sodium_init();
     randombytes_buf(seed, sizeof(seed));
     rc = tq_note_signer_from_seed(name, alg, seed, out, err);
     sodium_memzero(seed, sizeof(seed));
@@ -509,7 +395,7 @@ void tq_note_signer_format(const struct tq_note_signer *s, char out[TQ_NOTE_KEY_
 
     raw[0] = s->alg;
     memcpy(raw + 1, s->seed, 32);
-    b64_encode(raw, sizeof(raw), b64);
+    tq_base64_encode(raw, sizeof(raw), b64);
     snprintf(out, TQ_NOTE_KEY_TEXT_MAX, "PRIVATE+KEY+%s+%08" PRIx32 "+%s", s->name, s->key_id, b64);
     sodium_memzero(raw, sizeof(raw));
     sodium_memzero(b64, sizeof(b64));
@@ -568,7 +454,7 @@ static tq_rc parse_sig_line(struct tq_str line, size_t lineno, struct tq_note_si
                           "signature line %zu: key name is empty or holds a space or '+'", lineno);
     if (b64.len == 0)
         return tq_err_set(err, TQ_EINVAL, "signature line %zu: signature is empty", lineno);
-    if (!b64_decode(b64, raw, &n))
+    if (!tq_base64_decode(b64, raw, &n))
         return tq_err_set(err, TQ_EINVAL, "signature line %zu: signature is not canonical base64",
                           lineno);
     if (n < 5)
@@ -600,6 +486,7 @@ tq_rc tq_note_parse(struct tq_str msg, struct tq_note **out, struct tq_err *err)
 {
     struct tq_note *note = NULL;
     size_t split, nlines = 0, raw_used = 0;
+    struct tq_lines lines = {.off = 0};
     struct tq_str sigs;
     tq_rc rc;
 
@@ -632,17 +519,17 @@ tq_rc tq_note_parse(struct tq_str msg, struct tq_note **out, struct tq_err *err)
     note->sigs = tq_xcalloc(nlines, sizeof(*note->sigs));
     note->text = (struct tq_str){note->mem, split + 1};
 
-    sigs.ptr = note->mem + split + 2;
-    for (size_t i = 0, off = 0; i < nlines; i++) {
-        const char *nl = memchr(sigs.ptr + off, '\n', sigs.len - off);
-        struct tq_str line = {sigs.ptr + off, (size_t)(nl - (sigs.ptr + off))};
+    lines.text = (struct tq_str){note->mem + split + 2, sigs.len};
+    for (size_t i = 0; i < nlines; i++) {
+        struct tq_str line = TQ_STR_NULL;
         size_t used = 0;
 
+        /* Always a whole line: nlines newlines were counted and the last one ends sigs. */
+        tq_lines_next(&lines, &line);
         rc = parse_sig_line(line, i + 1, &note->sigs[i], note->raw + raw_used, &used, err);
         if (rc)
             goto out;
         raw_used += used;
-        off += line.len + 1;
     }
     note->n_sigs = nlines;
     *out = note;
@@ -702,7 +589,7 @@ tq_rc tq_note_verify(struct tq_note *note, const struct tq_note_verifier *known,
 {
     size_t unknown = 0;
 
-    need_sodium();
+    tq_sodium_init();
     for (size_t i = 0; i < n_known; i++) {
         if (!alg_known(known[i].alg))
             return tq_err_set(err, TQ_EINVAL, "known key %s: unsupported type 0x%02x",
@@ -878,12 +765,12 @@ static tq_rc add_own_line(struct tq_note *note, const struct tq_note_signer *sig
                           const uint8_t *raw, size_t raw_len, uint64_t cosig_time,
                           struct tq_err *err)
 {
-    char b64[B64_LEN(4 + TQ_NOTE_COSIG_SIG_BYTES) + 1];
+    char b64[TQ_BASE64_LEN(4 + TQ_NOTE_COSIG_SIG_BYTES) + 1];
     struct tq_str name = tq_str_c(signer->name);
     struct tq_buf line;
     tq_rc rc;
 
-    b64_encode(raw, raw_len, b64);
+    tq_base64_encode(raw, raw_len, b64);
     tq_buf_init(&line, TQ_NOTE_MAX_BYTES);
     rc = append_sig_line(&line, name, tq_str_c(b64));
     if (rc) {
@@ -908,7 +795,7 @@ tq_rc tq_note_sign(struct tq_note *note, const struct tq_note_signer *signer, st
     if (signer->alg != TQ_NOTE_ALG_ED25519)
         return tq_err_set(err, TQ_EINVAL, "note: key %s is not an Ed25519 note key (type 0x%02x)",
                           signer->name, signer->alg);
-    need_sodium();
+    tq_sodium_init();
     put_be32(raw, signer->key_id);
     crypto_sign_detached(raw + 4, NULL, (const uint8_t *)note->text.ptr, note->text.len,
                          signer->sk);
@@ -932,7 +819,7 @@ tq_rc tq_note_cosign(struct tq_note *note, const struct tq_note_signer *signer, 
     rc = tq_checkpoint_parse(note->text, &cp, err);
     if (rc)
         return rc;
-    need_sodium();
+    tq_sodium_init();
     tq_buf_init(&msg, note->text.len + 64);
     rc = tq_cosig_message(note->text, time_s, &msg);
     if (rc) {
@@ -972,49 +859,37 @@ tq_rc tq_note_format(const struct tq_note *note, struct tq_buf *out, struct tq_e
 
 /* ---- checkpoints ----------------------------------------------------------------------- */
 
-/* Next line of s from *off (without its newline); false at the end. s ends in '\n'. */
-static bool next_line(struct tq_str s, size_t *off, struct tq_str *line)
-{
-    const char *nl;
-
-    if (*off >= s.len)
-        return false;
-    nl = memchr(s.ptr + *off, '\n', s.len - *off);
-    *line = (struct tq_str){s.ptr + *off, (size_t)(nl - (s.ptr + *off))};
-    *off += line->len + 1;
-    return true;
-}
-
 tq_rc tq_checkpoint_parse(struct tq_str text, struct tq_checkpoint *out, struct tq_err *err)
 {
+    struct tq_lines r = {.text = text};
     struct tq_str origin, size, root;
     struct tq_checkpoint cp;
-    size_t off = 0, ext_start, n = 0;
+    size_t ext_start, n = 0;
     uint8_t hash[34];
     tq_rc rc;
 
     rc = tq_note_text_check(text, err);
     if (rc)
         return rc;
-    if (!next_line(text, &off, &origin) || origin.len == 0)
+    if (tq_lines_next(&r, &origin) != TQ_LINE_OK || origin.len == 0)
         return tq_err_set(err, TQ_EINVAL, "checkpoint: origin line is empty");
-    if (!next_line(text, &off, &size))
+    if (tq_lines_next(&r, &size) != TQ_LINE_OK)
         return tq_err_set(err, TQ_EINVAL, "checkpoint: tree size line missing");
     if (!tq_str_to_u64(size, &cp.size))
         return tq_err_set(err, TQ_EINVAL,
                           "checkpoint: tree size is not a decimal uint64 without leading zeros");
-    if (!next_line(text, &off, &root))
+    if (tq_lines_next(&r, &root) != TQ_LINE_OK)
         return tq_err_set(err, TQ_EINVAL, "checkpoint: root hash line missing");
-    if (root.len != B64_LEN(TQ_CHECKPOINT_HASH_BYTES) || !b64_decode(root, hash, &n) ||
+    if (root.len != TQ_BASE64_LEN(TQ_CHECKPOINT_HASH_BYTES) || !tq_base64_decode(root, hash, &n) ||
         n != TQ_CHECKPOINT_HASH_BYTES)
         return tq_err_set(err, TQ_EINVAL,
                           "checkpoint: root hash is not canonical base64 of 32 bytes");
     memcpy(cp.root, hash, TQ_CHECKPOINT_HASH_BYTES);
-    ext_start = off;
+    ext_start = r.off;
     for (size_t line_no = 4;; line_no++) {
         struct tq_str ext;
 
-        if (!next_line(text, &off, &ext))
+        if (tq_lines_next(&r, &ext) != TQ_LINE_OK)
             break;
         if (ext.len == 0)
             return tq_err_set(err, TQ_EINVAL, "checkpoint: extension line %zu is empty", line_no);
@@ -1027,12 +902,12 @@ tq_rc tq_checkpoint_parse(struct tq_str text, struct tq_checkpoint *out, struct 
 
 tq_rc tq_checkpoint_format(const struct tq_checkpoint *cp, struct tq_buf *out, struct tq_err *err)
 {
-    char root[B64_LEN(TQ_CHECKPOINT_HASH_BYTES) + 1];
+    char root[TQ_BASE64_LEN(TQ_CHECKPOINT_HASH_BYTES) + 1];
     struct tq_checkpoint check;
     struct tq_buf b;
     tq_rc rc;
 
-    b64_encode(cp->root, TQ_CHECKPOINT_HASH_BYTES, root);
+    tq_base64_encode(cp->root, TQ_CHECKPOINT_HASH_BYTES, root);
     tq_buf_init(&b, TQ_NOTE_MAX_BYTES);
     rc = tq_buf_append_str(&b, cp->origin);
     if (!rc)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * stix/jcs.c - RFC 8785 JSON Canonicalization Scheme (JCS) over json-c trees.
+ * core/jcs.c - RFC 8785 JSON Canonicalization Scheme (JCS) over json-c trees.
  *
  * The audit log commits to each object version by the SHA-256 of its JCS form, so this file
  * must agree byte for byte with every other JCS implementation. Three rules carry the weight:
@@ -26,9 +26,8 @@
 #include <string.h>
 
 #include <json-c/json.h>
-#include <sodium.h>
 
-#include "stix/stix.h"
+#include "tansiq/json.h"
 
 /* One member of an object being written. */
 struct member {
@@ -353,8 +352,8 @@ static tq_rc put_value(struct jcs *j, struct json_object *v, int depth)
 {
     enum json_type t = json_object_get_type(v); /* json_type_null for NULL */
 
-    if ((t == json_type_object || t == json_type_array) && depth >= TQ_STIX_MAX_DEPTH)
-        return tq_err_set(j->err, TQ_EINVAL, "nesting deeper than %d levels", TQ_STIX_MAX_DEPTH);
+    if ((t == json_type_object || t == json_type_array) && depth >= TQ_JSON_MAX_DEPTH)
+        return tq_err_set(j->err, TQ_EINVAL, "nesting deeper than %d levels", TQ_JSON_MAX_DEPTH);
     switch (t) {
     case json_type_null:
         return put(j, "null", 4);
@@ -407,9 +406,8 @@ out:
     return rc;
 }
 
-/* SHA-256 of the JCS form of a parsed object: the digest behind tq_stix_object_sha256. */
-tq_rc tq__stix_jcs_sha256(struct json_object *jso, size_t size_hint, uint8_t out[32],
-                          struct tq_err *err)
+tq_rc tq_jcs_sha256(struct json_object *jso, size_t size_hint, uint8_t out[TQ_SHA256_BYTES],
+                    struct tq_err *err)
 {
     struct tq_buf canon;
     tq_rc rc;
@@ -418,34 +416,6 @@ tq_rc tq__stix_jcs_sha256(struct json_object *jso, size_t size_hint, uint8_t out
     rc = tq_jcs_serialize(jso, &canon, err);
     if (!rc)
         tq_sha256(canon.ptr, canon.len, out);
-    tq_buf_cleanup(&canon);
-    return rc;
-}
-
-tq_rc tq_stix_object_sha256(const struct tq_stix_object *obj, uint8_t out[32], struct tq_err *err)
-{
-    struct tq_buf canon;
-    tq_rc rc;
-
-    if (obj && obj->sha256_known) {
-        memcpy(out, obj->sha256, 32); /* computed during validation, from the same tree */
-        return TQ_OK;
-    }
-    if (!obj || !obj->json)
-        return tq_err_set(err, TQ_EINVAL, "no serialised object to hash");
-    if (obj->json_len > MEMBERS_MAX_BYTES)
-        return tq_err_set(err, TQ_ETOOBIG, "object of %zu bytes is too large to hash",
-                          obj->json_len);
-    /*
-     * The canonical form can be longer than the stored one: "1e20" becomes 21 digits. Six
-     * times the input bounds every expansion JCS makes.
-     */
-    tq_buf_init(&canon, obj->json_len * 6 + 64);
-    rc = tq_jcs_text((struct tq_str){obj->json, obj->json_len}, &canon, err);
-    if (rc)
-        goto out;
-    tq_sha256(canon.ptr, canon.len, out);
-out:
     tq_buf_cleanup(&canon);
     return rc;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * stix/json.c - strict JSON pre-scan and parsing of untrusted input.
+ * core/json.c - strict JSON pre-scan and parsing of untrusted input.
  *
  * json-c builds the tree, but on its own it is more lenient than RFC 8259 (it takes NaN,
  * Infinity, "1.", "-01", raw control characters, lone surrogates and invalid UTF-8), it clamps
@@ -20,7 +20,7 @@
 
 #include <json-c/json.h>
 
-#include "stix/stix.h"
+#include "tansiq/json.h"
 
 /* A member name of an open object, remembered until that object closes. */
 struct key_ent {
@@ -70,17 +70,6 @@ static void skip_ws(struct scan *s)
     }
 }
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Four hex digits at p[i..i+3]; -1 when any is missing or not hex. */
 static long hex4(const unsigned char *p, size_t i, size_t n)
 {
@@ -89,7 +78,7 @@ static long hex4(const unsigned char *p, size_t i, size_t n)
     if (n - i < 4)
         return -1;
     for (int k = 0; k < 4; k++) {
-        int h = hexval(p[i + (size_t)k]);
+        int h = tq_hex_digit(p[i + (size_t)k]);
 
         if (h < 0)
             return -1;
@@ -487,7 +476,7 @@ static tq_rc close_object(struct scan *s, size_t base)
  */
 static tq_rc json_check(struct tq_str text, struct tq_json_split *split, struct tq_err *err)
 {
-    struct frame frames[TQ_STIX_MAX_DEPTH];
+    struct frame frames[TQ_JSON_MAX_DEPTH];
     struct scan s = {.p = (const unsigned char *)text.ptr, .n = text.len, .err = err};
     struct tq_buf elems;
     size_t depth = 0, list_depth = 0, elem_start = 0;
@@ -519,10 +508,10 @@ static tq_rc json_check(struct tq_str text, struct tq_json_split *split, struct 
                     split->list_start = s.i;
                 }
                 objects_key = false;
-                if (depth == TQ_STIX_MAX_DEPTH) {
+                if (depth == TQ_JSON_MAX_DEPTH) {
                     rc = tq_err_set(err, TQ_EJSON,
                                     "malformed JSON at byte %zu: nesting deeper than %d levels",
-                                    s.i, TQ_STIX_MAX_DEPTH);
+                                    s.i, TQ_JSON_MAX_DEPTH);
                     goto out;
                 }
                 frames[depth].is_obj = s.p[s.i] == '{';
@@ -681,7 +670,7 @@ static tq_rc parse_checked(struct tq_str text, struct json_object **out, struct 
     tq_rc rc = TQ_OK;
 
     /* json-c counts one level more than we do for the top value; leave it room. */
-    tok = json_tokener_new_ex(TQ_STIX_MAX_DEPTH + 2);
+    tok = json_tokener_new_ex(TQ_JSON_MAX_DEPTH + 2);
     if (!tok)
         return tq_err_set(err, TQ_ENOMEM, "cannot allocate JSON tokener");
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
