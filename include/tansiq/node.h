@@ -96,10 +96,40 @@ tq_rc tq_node_cert_sha256(const char *pem, size_t len, uint8_t out[32], struct t
 /* TQ_OK when b64 is a base64 Ed25519 public key (32 bytes). */
 tq_rc tq_node_pubkey_check(const char *b64, struct tq_err *err);
 
+/* ---- configuration: one part per module ------------------------------------------------ */
+
+/* The sync part: the loop `tansiq serve` runs (tq_node_runtime_start). */
+struct tq_node_sync_config {
+    unsigned interval_s; /* pull every partner this often; 0: only `tansiq sync` */
+};
+
+/* The audit part: the node's Merkle log. */
+struct tq_node_audit_config {
+    const char *log_origin; /* origin of the checkpoints; NULL or "": from the certificate */
+};
+
+/*
+ * A node's configuration, the target of tansiq.conf and TANSIQ_<NAME> variables. Each module
+ * with settings has its part; the setting names stay flat (tansiq --help-config). The http part
+ * is the server's own configuration: the runtime fills in what is not a setting (certificate
+ * paths, audit log, signers) when it starts the server. The store has no settings yet.
+ */
+struct tq_node_config {
+    struct tq_server_config http;      /* listen address, limits, title, api root */
+    struct tq_node_sync_config sync;   /* sync_interval_s */
+    struct tq_node_audit_config audit; /* log_origin */
+};
+
 /*
  * Fill cfg from the node's configuration: built-in defaults, then tansiq.conf, then the
  * environment (TANSIQ_<NAME> in upper case). Strings in cfg are borrowed from the node. Command
- * line overrides are applied by the caller afterwards.
+ * line overrides are applied by the caller afterwards. TQ_ECONFIG names the bad line.
+ */
+tq_rc tq_node_config_load(struct tq_node *node, struct tq_node_config *cfg, struct tq_err *err);
+
+/*
+ * The http part of tq_node_config_load, with the certificate paths set and, for callers that
+ * read them there, sync_interval_s and log_origin copied in from their parts.
  */
 tq_rc tq_node_server_config(struct tq_node *node, struct tq_server_config *cfg, struct tq_err *err);
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "tansiq/node.h"
+#include "tansiq/runtime.h"
 #include "tansiq/tansiq.h"
 
 enum { CLI_OK = 0, CLI_REFUSED = 1, CLI_USAGE = 2, CLI_FAIL = 3 };
@@ -70,15 +71,4 @@ int cmd_identity(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
-/*
- * The periodic sync of `tansiq serve`: 0 when interval_s is 0, 1 started, -1 failed. audit and
- * both signers (borrowed until cli_sync_loop_stop) turn witnessing on: each partner's log is
- * watched and each partner asked to cosign ours.
- */
-struct tq_audit_log;
-int cli_sync_loop_start(struct tq_node *node, unsigned interval_s, struct tq_audit_log *audit,
-                        const struct tq_note_signer *log_signer,
-                        const struct tq_note_signer *witness_signer);
-void cli_sync_loop_stop(void); /* no-op when not started */
-
 #endif

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "tansiq/audit.h"
 
 int cmd_init(int argc, char **argv)
 {
@@ -117,13 +116,11 @@ int cmd_serve(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     struct cli_common common;
-    struct tq_server_config cfg;
+    struct tq_node_config cfg;
     struct tq_node *node = NULL;
-    struct tq_server *srv = NULL;
-    struct tq_audit_log *audit = NULL;
-    struct tq_note_signer log_signer, witness_signer;
-    bool have_signer = false, have_witness = false;
+    struct tq_node_runtime *rt = NULL;
     struct tq_err err = {0};
+    char url[TQ_NODE_URL_MAX];
     struct sigaction sa;
     char *listen = NULL;
     bool help = false, plain = false;
@@ -169,44 +166,23 @@ int cmd_serve(int argc, char **argv)
     status = cli_open_node(&common, &node);
     if (status)
         return status;
-    rc = tq_node_server_config(node, &cfg, &err);
+    rc = tq_node_config_load(node, &cfg, &err);
     if (rc) {
         status = cli_fail("configuration", rc, &err);
         goto out;
     }
-    if (listen && !parse_listen(listen, &cfg)) {
+    if (listen && !parse_listen(listen, &cfg.http)) {
         fprintf(stderr, "tansiq: --listen expects ADDR:PORT, got '%s'\n", listen);
         status = CLI_USAGE;
         goto out;
     }
-    cfg.plain_http = plain;
+    cfg.http.plain_http = plain;
     if (threads >= 0)
-        cfg.threads = (unsigned)threads;
-    /* The audit log: partners' reads are recorded, /log/ serves it with signed checkpoints. */
-    rc = tq_node_log_signer(node, &log_signer, &err);
+        cfg.http.threads = (unsigned)threads;
+    rc = tq_node_runtime_start(node, &cfg, &rt, &err);
     if (rc) {
-        status = cli_fail("audit log signer", rc, &err);
-        goto out;
-    }
-    have_signer = true;
-    /* The witness: cosigns partners' checkpoints, asked over /log/add-checkpoint or by sync. */
-    rc = tq_node_witness_signer(node, &witness_signer, &err);
-    if (rc) {
-        status = cli_fail("witness signer", rc, &err);
-        goto out;
-    }
-    have_witness = true;
-    rc = tq_audit_log_open(tq_node_store(node), NULL, &audit, &err);
-    if (rc) {
-        status = cli_fail("audit log", rc, &err);
-        goto out;
-    }
-    cfg.audit = audit;
-    cfg.log_signer = &log_signer;
-    cfg.witness_signer = &witness_signer;
-    rc = tq_server_start(tq_node_store(node), &cfg, &srv, &err);
-    if (rc) {
-        status = cli_fail("cannot start the server", rc, &err);
+        fprintf(stderr, "tansiq: %s\n", err.msg[0] ? err.msg : tq_rc_str(rc));
+        status = rc == TQ_EINVAL || rc == TQ_ECONFIG ? CLI_USAGE : CLI_FAIL;
         goto out;
     }
     memset(&sa, 0, sizeof(sa));
@@ -214,25 +190,15 @@ int cmd_serve(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    printf("%s://%s%s%s:%u/taxii2/\n", plain ? "http" : "https",
-           strchr(cfg.listen_addr, ':') ? "[" : "", cfg.listen_addr,
-           strchr(cfg.listen_addr, ':') ? "]" : "", tq_server_port(srv));
+    /* As soon as the server listens: with port 0 this is how the caller learns the port. */
+    tq_node_runtime_url(rt, url);
+    printf("%s\n", url);
     fflush(stdout);
-    if (cli_sync_loop_start(node, cfg.sync_interval_s, audit, &log_signer, &witness_signer) < 0) {
-        status = CLI_FAIL;
-        goto out;
-    }
     while (!stop_requested)
         pause();
     tq_log(TQ_LOG_INFO, "serve: stopping");
 out:
-    cli_sync_loop_stop();
-    tq_server_stop(srv);
-    tq_audit_log_close(audit); /* after the server: writes the reads still queued */
-    if (have_signer)
-        tq_note_signer_cleanup(&log_signer);
-    if (have_witness)
-        tq_note_signer_cleanup(&witness_signer);
+    tq_node_runtime_stop(rt);
     tq_node_close(node);
     return status;
 }

@@ -7,16 +7,12 @@
  * its two signers go with it, so each partner's log is watched and each partner asked to cosign
  * ours; an alarm against a partner's log is printed on standard error in capitals. Exit status
  * 0 when every partner synced, 1 when any failed (the others still ran), 2 for usage errors, 3
- * when the node cannot be opened. Also the background loop `tansiq serve` runs when
- * sync_interval_s is set, which logs alarms at error level.
+ * when the node cannot be opened. The background loop of `tansiq serve` is the node runtime's
+ * (src/node/sync_loop.c).
  */
 #include <inttypes.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli/cli.h"
 #include "tansiq/audit.h"
@@ -247,108 +243,4 @@ out:
         tq_note_signer_cleanup(&witness_signer);
     tq_node_close(node);
     return status;
-}
-
-/* ---- the background loop of `tansiq serve` ----------------------------------------------- */
-
-struct sync_loop {
-    pthread_t thread;
-    struct tq_node *node;
-    unsigned interval_s;
-    struct tq_audit_log *audit;
-    const struct tq_note_signer *log_signer;
-    const struct tq_note_signer *witness_signer;
-    atomic_bool stop;
-};
-
-static struct sync_loop loop;
-
-static bool loop_stopping(void *ud)
-{
-    struct sync_loop *l = ud;
-
-    return atomic_load(&l->stop);
-}
-
-/* After each partner of a round: an alarm is for an operator to act on. */
-static void loop_partner(void *ud, const char *partner, tq_rc rc, const struct tq_err *err,
-                         const struct tq_sync_stats *st)
-{
-    (void)ud;
-    (void)rc;
-    if (st->alarms)
-        tq_log(TQ_LOG_ERROR, "sync: partner=%s %s", partner,
-               err && err->msg[0] ? err->msg : "ALARM");
-}
-
-static void *loop_main(void *ud)
-{
-    struct sync_loop *l = ud;
-    struct tq_sync_options opts = {.cancel = loop_stopping,
-                                   .cancel_ud = l,
-                                   .audit = l->audit,
-                                   .log_signer = l->log_signer,
-                                   .witness_signer = l->witness_signer};
-    const char *cert, *key;
-
-    tq_node_tls_paths(l->node, &cert, &key);
-    while (!atomic_load(&l->stop)) {
-        struct tq_err err = {0};
-        size_t failed = 0;
-        tq_rc rc;
-
-        rc = tq_sync_all(tq_node_store(l->node), cert, key, &opts, loop_partner, NULL, &failed,
-                         &err);
-        if (rc)
-            tq_log(TQ_LOG_WARN, "sync: cannot list partners rc=%s: %s", tq_rc_name(rc), err.msg);
-        else if (failed)
-            tq_log(TQ_LOG_WARN, "sync: round done, %zu partner(s) failed", failed);
-        /* Sleep the interval in short steps, so that shutdown is not held up. */
-        for (unsigned ms = 0; ms < l->interval_s * 1000u && !atomic_load(&l->stop); ms += 200) {
-            struct timespec ts = {0, 200 * 1000000L};
-            nanosleep(&ts, NULL);
-        }
-    }
-    return NULL;
-}
-
-int cli_sync_loop_start(struct tq_node *node, unsigned interval_s, struct tq_audit_log *audit,
-                        const struct tq_note_signer *log_signer,
-                        const struct tq_note_signer *witness_signer)
-{
-    sigset_t block, old;
-    int e;
-
-    if (interval_s == 0)
-        return 0;
-    loop.node = node;
-    loop.interval_s = interval_s;
-    loop.audit = audit;
-    loop.log_signer = log_signer;
-    loop.witness_signer = witness_signer;
-    atomic_store(&loop.stop, false);
-    /* The thread inherits a mask without SIGINT and SIGTERM: they must reach the main thread,
-     * whose pause() they end. */
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
-    e = pthread_create(&loop.thread, NULL, loop_main, &loop);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (e != 0) {
-        loop.node = NULL;
-        fprintf(stderr, "tansiq: cannot start the sync thread\n");
-        return -1;
-    }
-    tq_log(TQ_LOG_INFO, "sync: every %u s", interval_s);
-    return 1;
-}
-
-void cli_sync_loop_stop(void)
-{
-    if (!loop.node)
-        return;
-    atomic_store(&loop.stop, true);
-    pthread_join(loop.thread, NULL);
-    loop.node = NULL;
 }

@@ -98,7 +98,7 @@ static tq_rc read_text(const char *path, size_t max, char **out, struct tq_err *
 tq_rc tq_node_identity(struct tq_node *node, struct tq_node_identity *out, struct tq_err *err)
 {
     struct tq_node_identity id;
-    struct tq_server_config cfg;
+    struct tq_node_config cfg;
     struct tq_buf path;
     tq_rc rc;
 
@@ -120,10 +120,10 @@ tq_rc tq_node_identity(struct tq_node *node, struct tq_node_identity *out, struc
     rc = read_text(path.ptr, PUBKEY_B64_MAX, &id.sign_pubkey, err);
     if (rc)
         goto out;
-    rc = tq_node_server_config(node, &cfg, err);
+    rc = tq_node_config_load(node, &cfg, err);
     if (rc)
         goto out;
-    id.title = tq_xstrdup(cfg.title ? cfg.title : "tansiq");
+    id.title = tq_xstrdup(cfg.http.title ? cfg.http.title : "tansiq");
     rc = tq_store_meta_get(node->store, "node.identity", &id.stix_identity, err);
     if (rc == TQ_ENOTFOUND)
         rc = TQ_OK; /* a home made before nodes had a STIX identity */
@@ -142,7 +142,7 @@ static tq_rc identity_signer(struct tq_node *node, uint8_t alg, struct tq_note_s
                              struct tq_err *err)
 {
     struct tq_node_identity id;
-    struct tq_server_config cfg;
+    struct tq_node_config cfg;
     struct tq_buf path;
     char origin[TQ_AUDIT_ORIGIN_MAX];
     char *key_b64 = NULL;
@@ -156,12 +156,12 @@ static tq_rc identity_signer(struct tq_node *node, uint8_t alg, struct tq_note_s
     rc = tq_node_identity(node, &id, err);
     if (rc)
         goto out;
-    rc = tq_node_server_config(node, &cfg, err);
+    rc = tq_node_config_load(node, &cfg, err);
     if (rc)
         goto out;
     tq_audit_default_origin(id.cert_sha256, origin);
-    if (cfg.log_origin && *cfg.log_origin)
-        name = cfg.log_origin;
+    if (cfg.audit.log_origin && *cfg.audit.log_origin)
+        name = cfg.audit.log_origin;
     rc = tq_buf_printf(&path, "%s/identity.key", node->home);
     if (rc) {
         rc = tq_err_set(err, rc, "home path too long");
