@@ -10,69 +10,49 @@
 
 #include "cli/cli.h"
 
-int cmd_init(int argc, char **argv)
+static int run_init(struct cli_ctx *c)
 {
-    enum { OPT_TITLE = OPT_FIRST_FREE, OPT_HOSTNAME, OPT_CERT, OPT_KEY };
-    static const struct option longopts[] = {
-        CLI_COMMON_OPTIONS,
-        {"title", required_argument, NULL, OPT_TITLE},
-        {"hostname", required_argument, NULL, OPT_HOSTNAME},
-        {"cert", required_argument, NULL, OPT_CERT},
-        {"key", required_argument, NULL, OPT_KEY},
-        {NULL, 0, NULL, 0},
-    };
-    struct tq_node_init_opts opts = {0};
-    struct cli_common common;
+    struct tq_node_init_opts opts = {.title = cli_opt(c, "title"),
+                                     .hostname = cli_opt(c, "hostname"),
+                                     .cert_pem = cli_opt(c, "cert"),
+                                     .key_pem = cli_opt(c, "key")};
     struct tq_err err = {0};
-    bool help = false;
     tq_rc rc;
-    int c;
 
-    cli_common_defaults(&common);
-    for (c = getopt_long(argc, argv, "", longopts, NULL); c != -1;
-         c = getopt_long(argc, argv, "", longopts, NULL)) {
-        if (cli_common_opt(c, &common, &help))
-            continue;
-        switch (c) {
-        case OPT_TITLE:
-            opts.title = optarg;
-            break;
-        case OPT_HOSTNAME:
-            opts.hostname = optarg;
-            break;
-        case OPT_CERT:
-            opts.cert_pem = optarg;
-            break;
-        case OPT_KEY:
-            opts.key_pem = optarg;
-            break;
-        default:
-            return CLI_USAGE;
-        }
-    }
-    if (help || optind != argc) {
-        fprintf(help ? stdout : stderr,
-                "usage: tansiq init [--home DIR] [--title TITLE] [--hostname NAME]\n"
-                "                   [--cert CERT.pem --key KEY.pem]\n\n"
-                "Create a node's home: configuration, SQLite store with the default collection\n"
-                "'shared', a TLS certificate (self-signed for NAME, default localhost, unless\n"
-                "--cert/--key are given) and the node's Ed25519 identity key.\n");
-        return help ? CLI_OK : CLI_USAGE;
-    }
-    rc = tq_node_init(common.home, &opts, &err);
+    rc = tq_node_init(c->common.home, &opts, &err);
     if (rc)
         return cli_fail("init", rc, &err);
-    if (common.json) {
+    if (c->common.json) {
         printf("{\"home\":");
-        cli_json_str(stdout, common.home);
+        cli_json_str(stdout, c->common.home);
         printf("}\n");
     } else {
         printf("initialised a tansiq node in %s\n"
                "next: tansiq user add NAME --home %s, then tansiq serve --home %s\n",
-               common.home, common.home, common.home);
+               c->common.home, c->common.home, c->common.home);
     }
     return CLI_OK;
 }
+
+static const struct cli_opt init_opts[] = {
+    {"title", true}, {"hostname", true}, {"cert", true}, {"key", true}, {NULL, false}};
+
+static const struct cli_cmd init_cmds[] = {{
+    .synopsis = "init [--home DIR] [--title TITLE] [--hostname NAME]\n"
+                "                   [--cert CERT.pem --key KEY.pem]",
+    .opts = init_opts,
+    .run = run_init,
+}};
+
+const struct cli_family cli_init = {
+    .name = "init",
+    .summary = "create a node's home: store, TLS certificate, identity key",
+    .help = "Create a node's home: configuration, SQLite store with the default collection\n"
+            "'shared', a TLS certificate (self-signed for NAME, default localhost, unless\n"
+            "--cert/--key are given) and the node's Ed25519 identity key.\n",
+    .cmds = init_cmds,
+    .n_cmds = 1,
+};
 
 static volatile sig_atomic_t stop_requested;
 
@@ -105,17 +85,9 @@ static bool parse_listen(char *arg, struct tq_server_config *cfg)
     return true;
 }
 
-int cmd_serve(int argc, char **argv)
+static int run_serve(struct cli_ctx *c)
 {
-    enum { OPT_LISTEN = OPT_FIRST_FREE, OPT_PLAIN, OPT_THREADS };
-    static const struct option longopts[] = {
-        CLI_COMMON_OPTIONS,
-        {"listen", required_argument, NULL, OPT_LISTEN},
-        {"plain-http", no_argument, NULL, OPT_PLAIN},
-        {"threads", required_argument, NULL, OPT_THREADS},
-        {NULL, 0, NULL, 0},
-    };
-    struct cli_common common;
+    const char *threads_arg = cli_opt(c, "threads");
     struct tq_node_config cfg;
     struct tq_node *node = NULL;
     struct tq_node_runtime *rt = NULL;
@@ -123,49 +95,25 @@ int cmd_serve(int argc, char **argv)
     char url[TQ_NODE_URL_MAX];
     struct sigaction sa;
     char *listen = NULL;
-    bool help = false, plain = false;
     long threads = -1;
     char *end;
-    int c, status;
+    int status;
     tq_rc rc;
 
-    cli_common_defaults(&common);
-    for (c = getopt_long(argc, argv, "", longopts, NULL); c != -1;
-         c = getopt_long(argc, argv, "", longopts, NULL)) {
-        if (cli_common_opt(c, &common, &help))
-            continue;
-        switch (c) {
-        case OPT_LISTEN:
-            listen = optarg;
-            break;
-        case OPT_PLAIN:
-            plain = true;
-            break;
-        case OPT_THREADS:
-            threads = strtol(optarg, &end, 10);
-            if (*end || threads < 0 || threads > 256) {
-                fprintf(stderr, "tansiq: --threads must be 0..256\n");
-                return CLI_USAGE;
-            }
-            break;
-        default:
+    if (threads_arg) {
+        threads = strtol(threads_arg, &end, 10);
+        if (*end || threads < 0 || threads > 256) {
+            fprintf(stderr, "tansiq: --threads must be 0..256\n");
             return CLI_USAGE;
         }
     }
-    if (help || optind != argc) {
-        fprintf(help ? stdout : stderr,
-                "usage: tansiq serve [--home DIR] [--listen ADDR:PORT] [--plain-http]\n"
-                "                    [--threads N]\n\n"
-                "Serve TAXII 2.1 over HTTPS (the certificate in DIR/tls). --plain-http serves\n"
-                "plain HTTP instead and is refused unless ADDR is a loopback address.\n"
-                "Port 0 picks a free port; the chosen URL is printed on standard output.\n");
-        return help ? CLI_OK : CLI_USAGE;
-    }
+    if (cli_has(c, "listen"))
+        listen = tq_xstrdup(cli_opt(c, "listen"));
     /* Before any key is read: a dump of this process would carry the TLS and identity keys. */
     tq_node_protect_process();
-    status = cli_open_node(&common, &node);
+    status = cli_open_node(&c->common, &node);
     if (status)
-        return status;
+        goto out;
     rc = tq_node_config_load(node, &cfg, &err);
     if (rc) {
         status = cli_fail("configuration", rc, &err);
@@ -176,7 +124,7 @@ int cmd_serve(int argc, char **argv)
         status = CLI_USAGE;
         goto out;
     }
-    cfg.http.plain_http = plain;
+    cfg.http.plain_http = cli_has(c, "plain-http");
     if (threads >= 0)
         cfg.http.threads = (unsigned)threads;
     rc = tq_node_runtime_start(node, &cfg, &rt, &err);
@@ -200,5 +148,26 @@ int cmd_serve(int argc, char **argv)
 out:
     tq_node_runtime_stop(rt);
     tq_node_close(node);
+    tq_free(listen);
     return status;
 }
+
+static const struct cli_opt serve_opts[] = {
+    {"listen", true}, {"plain-http", false}, {"threads", true}, {NULL, false}};
+
+static const struct cli_cmd serve_cmds[] = {{
+    .synopsis = "serve [--home DIR] [--listen ADDR:PORT] [--plain-http]\n"
+                "                    [--threads N]",
+    .opts = serve_opts,
+    .run = run_serve,
+}};
+
+const struct cli_family cli_serve = {
+    .name = "serve",
+    .summary = "run the TAXII 2.1 server",
+    .help = "Serve TAXII 2.1 over HTTPS (the certificate in DIR/tls). --plain-http serves\n"
+            "plain HTTP instead and is refused unless ADDR is a loopback address.\n"
+            "Port 0 picks a free port; the chosen URL is printed on standard output.\n",
+    .cmds = serve_cmds,
+    .n_cmds = 1,
+};

@@ -137,58 +137,20 @@ static void on_partner(void *ud, const char *partner, tq_rc rc, const struct tq_
     fflush(stdout);
 }
 
-int cmd_sync(int argc, char **argv)
+static int run_sync(struct cli_ctx *c)
 {
-    enum { OPT_FULL = OPT_FIRST_FREE };
-    static const struct option longopts[] = {
-        CLI_COMMON_OPTIONS,
-        {"full", no_argument, NULL, OPT_FULL},
-        {NULL, 0, NULL, 0},
-    };
-    struct tq_sync_options opts = {0};
+    struct tq_sync_options opts = {.full = cli_has(c, "full")};
     struct tq_note_signer log_signer, witness_signer;
     bool have_log_signer = false, have_witness = false;
     struct tq_audit_log *audit = NULL;
     struct tq_audit_options aopt = {.no_thread = true};
-    struct cli_common common;
-    struct tq_node *node = NULL;
+    struct tq_node *node = c->node;
     struct tq_err err = {0};
     struct report rep = {0};
     const char *cert, *key;
-    bool help = false;
-    int c, status;
+    int status;
     tq_rc rc;
 
-    cli_common_defaults(&common);
-    for (c = getopt_long(argc, argv, "", longopts, NULL); c != -1;
-         c = getopt_long(argc, argv, "", longopts, NULL)) {
-        if (cli_common_opt(c, &common, &help))
-            continue;
-        switch (c) {
-        case OPT_FULL:
-            opts.full = true;
-            break;
-        default:
-            return CLI_USAGE;
-        }
-    }
-    if (help) {
-        printf("usage: tansiq sync [PARTNER...] [--full] [--json] [--home DIR]\n\n"
-               "Pull the collections each partner (all registered partners, or those named)\n"
-               "lets this node read: manifest first, then only the object versions missing\n"
-               "here, each checked by the inbound policy and stored with its provenance.\n"
-               "--full also walks each partner's whole manifest and withdraws local copies of\n"
-               "objects the partner no longer lists (done every %u syncs anyway).\n"
-               "Each sync also witnesses: it checks that the partner's audit log only grew\n"
-               "since the checkpoint this node cosigned last (an ALARM on standard error and\n"
-               "no data pulled when it did not), and asks the partner to cosign ours.\n"
-               "Exit status 1 when any partner failed or raised an alarm.\n",
-               TQ_SYNC_FULL_EVERY_DEFAULT);
-        return CLI_OK;
-    }
-    status = cli_open_node(&common, &node);
-    if (status)
-        return status;
     tq_node_tls_paths(node, &cert, &key);
     rc = tq_node_log_signer(node, &log_signer, &err);
     if (rc) {
@@ -210,10 +172,10 @@ int cmd_sync(int argc, char **argv)
     opts.audit = audit;
     opts.log_signer = &log_signer;
     opts.witness_signer = &witness_signer;
-    rep.json = common.json;
+    rep.json = c->common.json;
     if (rep.json)
         printf("{\"partners\":[");
-    if (optind == argc) {
+    if (c->argc == 0) {
         rc = tq_sync_all(tq_node_store(node), cert, key, &opts, on_partner, &rep, NULL, &err);
         if (rc) {
             if (rep.json)
@@ -222,17 +184,17 @@ int cmd_sync(int argc, char **argv)
             goto out;
         }
     }
-    for (int i = optind; i < argc; i++) {
+    for (int i = 0; i < c->argc; i++) {
         struct tq_sync_stats st = {0};
 
         tq_err_clear(&err);
-        rc = tq_sync_partner(tq_node_store(node), cert, key, argv[i], &opts, &st, &err);
-        on_partner(&rep, argv[i], rc, &err, &st);
+        rc = tq_sync_partner(tq_node_store(node), cert, key, c->argv[i], &opts, &st, &err);
+        on_partner(&rep, c->argv[i], rc, &err, &st);
         tq_sync_stats_cleanup(&st);
     }
     if (rep.json)
         printf("],\"failed\":%zu}\n", rep.failed);
-    else if (rep.n_partners == 0 && optind == argc && !rep.failed)
+    else if (rep.n_partners == 0 && c->argc == 0 && !rep.failed)
         printf("no partners registered (tansiq partner add)\n");
     status = rep.failed || rep.alarms ? CLI_REFUSED : CLI_OK;
 out:
@@ -241,6 +203,33 @@ out:
         tq_note_signer_cleanup(&log_signer);
     if (have_witness)
         tq_note_signer_cleanup(&witness_signer);
-    tq_node_close(node);
     return status;
 }
+
+#define FULL_EVERY CLI_STR(TQ_SYNC_FULL_EVERY_DEFAULT)
+
+static const struct cli_opt sync_opts[] = {{"full", false}, {NULL, false}};
+
+static const struct cli_cmd sync_cmds[] = {{
+    .synopsis = "sync [PARTNER...] [--full] [--json] [--home DIR]",
+    .opts = sync_opts,
+    .max_args = -1,
+    .flags = CLI_NODE,
+    .run = run_sync,
+}};
+
+const struct cli_family cli_sync = {
+    .name = "sync",
+    .summary = "pull partners' collections now (manifest first, resumable)",
+    .help = "Pull the collections each partner (all registered partners, or those named)\n"
+            "lets this node read: manifest first, then only the object versions missing\n"
+            "here, each checked by the inbound policy and stored with its provenance.\n"
+            "--full also walks each partner's whole manifest and withdraws local copies of\n"
+            "objects the partner no longer lists (done every " FULL_EVERY " syncs anyway).\n"
+            "Each sync also witnesses: it checks that the partner's audit log only grew\n"
+            "since the checkpoint this node cosigned last (an ALARM on standard error and\n"
+            "no data pulled when it did not), and asks the partner to cosign ours.\n"
+            "Exit status 1 when any partner failed or raised an alarm.\n",
+    .cmds = sync_cmds,
+    .n_cmds = 1,
+};

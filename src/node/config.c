@@ -6,7 +6,8 @@
  * tansiq.conf and TANSIQ_* variables, prints --help-config and writes the sample file at init.
  * Precedence: defaults, then the file, then the environment, then the command line (applied by
  * the caller). Every option targets one part of struct tq_node_config: http (the server's own
- * configuration), sync or audit; the names stay flat, so tansiq.conf does not show the parts.
+ * configuration), sync, audit or identity; the names stay flat, so tansiq.conf does not show the
+ * parts.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -49,6 +50,8 @@ static const struct opt options[] = {
      "tansiq serve pulls every partner this often, seconds (0: only 'tansiq sync')"},
     {"log_origin", OPT_STR, "", 0, 0, CFG(audit.log_origin),
      "origin of the audit log's checkpoints (empty: tansiq/ and the certificate's hash)"},
+    {"url", OPT_STR, "", 0, 0, CFG(identity.url),
+     "URL partners reach this node at (https://HOST:PORT), put in 'tansiq identity --export'"},
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))

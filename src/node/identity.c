@@ -137,22 +137,60 @@ out:
     return rc;
 }
 
+/* The identity key (libsodium's 64-byte secret key: seed || public key) into sk. */
+static tq_rc read_secret(struct tq_node *node, uint8_t sk[crypto_sign_SECRETKEYBYTES],
+                         struct tq_err *err)
+{
+    struct tq_buf path;
+    char *key_b64 = NULL;
+    size_t sk_len = 0;
+    tq_rc rc;
+
+    tq_buf_init(&path, TQ_NODE_PATH_MAX);
+    rc = tq_buf_printf(&path, "%s/identity.key", node->home);
+    if (rc) {
+        rc = tq_err_set(err, rc, "home path too long");
+        goto out;
+    }
+    rc = read_text(path.ptr, 256, &key_b64, err);
+    if (rc)
+        goto out;
+    if (sodium_base642bin(sk, crypto_sign_SECRETKEYBYTES, key_b64, strlen(key_b64), " \t\r\n",
+                          &sk_len, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        sk_len != crypto_sign_SECRETKEYBYTES)
+        rc = tq_err_set(err, TQ_EINVAL, "%s is not a base64 Ed25519 secret key", path.ptr);
+out:
+    if (key_b64)
+        sodium_memzero(key_b64, strlen(key_b64));
+    tq_free(key_b64);
+    tq_buf_cleanup(&path);
+    return rc;
+}
+
+tq_rc tq__node_identity_sign(struct tq_node *node, const void *msg, size_t len, uint8_t sig[64],
+                             struct tq_err *err)
+{
+    uint8_t sk[crypto_sign_SECRETKEYBYTES];
+    tq_rc rc = read_secret(node, sk, err);
+
+    if (rc == TQ_OK)
+        crypto_sign_detached(sig, NULL, msg, len, sk);
+    sodium_memzero(sk, sizeof(sk));
+    return rc;
+}
+
 /* The identity key as a note signer of type alg, named after the log's origin. */
 static tq_rc identity_signer(struct tq_node *node, uint8_t alg, struct tq_note_signer *out,
                              struct tq_err *err)
 {
     struct tq_node_identity id;
     struct tq_node_config cfg;
-    struct tq_buf path;
     char origin[TQ_AUDIT_ORIGIN_MAX];
-    char *key_b64 = NULL;
     uint8_t sk[crypto_sign_SECRETKEYBYTES];
-    size_t sk_len = 0;
     const char *name = origin;
     tq_rc rc;
 
     memset(&id, 0, sizeof(id));
-    tq_buf_init(&path, TQ_NODE_PATH_MAX);
     rc = tq_node_identity(node, &id, err);
     if (rc)
         goto out;
@@ -162,20 +200,9 @@ static tq_rc identity_signer(struct tq_node *node, uint8_t alg, struct tq_note_s
     tq_audit_default_origin(id.cert_sha256, origin);
     if (cfg.audit.log_origin && *cfg.audit.log_origin)
         name = cfg.audit.log_origin;
-    rc = tq_buf_printf(&path, "%s/identity.key", node->home);
-    if (rc) {
-        rc = tq_err_set(err, rc, "home path too long");
-        goto out;
-    }
-    rc = read_text(path.ptr, 256, &key_b64, err);
+    rc = read_secret(node, sk, err);
     if (rc)
         goto out;
-    if (sodium_base642bin(sk, sizeof(sk), key_b64, strlen(key_b64), " \t\r\n", &sk_len, NULL,
-                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
-        sk_len != sizeof(sk)) {
-        rc = tq_err_set(err, TQ_EINVAL, "%s is not a base64 Ed25519 secret key", path.ptr);
-        goto out;
-    }
     /* libsodium's secret key is seed || public key. */
     rc = tq_note_signer_from_seed(tq_str_c(name), alg, sk, out, err);
     /* Best effort: keep the key out of swap and core files (RLIMIT_MEMLOCK may refuse). */
@@ -183,11 +210,7 @@ static tq_rc identity_signer(struct tq_node *node, uint8_t alg, struct tq_note_s
         (void)sodium_mlock(out, sizeof(*out));
 out:
     sodium_memzero(sk, sizeof(sk));
-    if (key_b64)
-        sodium_memzero(key_b64, strlen(key_b64));
-    tq_free(key_b64);
     tq_node_identity_cleanup(&id);
-    tq_buf_cleanup(&path);
     return rc;
 }
 

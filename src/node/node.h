@@ -35,6 +35,10 @@ tq_rc tq__node_config_env(struct tq_node *node, struct tq_node_config *cfg, stru
 tq_rc tq__node_config_sample(struct tq_buf *out);
 void tq__node_config_defaults(struct tq_node_config *cfg);
 
+/* Sign msg with the node's identity key (Ed25519, detached); the key is wiped after use. */
+tq_rc tq__node_identity_sign(struct tq_node *node, const void *msg, size_t len, uint8_t sig[64],
+                             struct tq_err *err);
+
 /*
  * The periodic sync of a running node (sync_loop.c). With interval_s 0, *out is NULL and nothing
  * runs. audit and both signers are borrowed until tq__node_sync_loop_stop; they turn witnessing
