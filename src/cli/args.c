@@ -136,9 +136,9 @@ static size_t build_longopts(const struct cli_cmd *cmd, struct option *lo)
     lo[n++] = (struct option){"json", no_argument, NULL, ID_JSON};
     lo[n++] = (struct option){"help", no_argument, NULL, ID_HELP};
     for (size_t i = 0; cmd->opts && cmd->opts[i].name && n < MAX_OPTS; i++)
-        lo[n++] = (struct option){cmd->opts[i].name,
-                                  cmd->opts[i].value ? required_argument : no_argument, NULL,
-                                  ID_FIRST + (int)i};
+        lo[n++] =
+            (struct option){cmd->opts[i].name, cmd->opts[i].value ? required_argument : no_argument,
+                            NULL, ID_FIRST + (int)i};
     lo[n] = (struct option){NULL, 0, NULL, 0};
     return n;
 }

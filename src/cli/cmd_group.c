@@ -157,10 +157,11 @@ static const struct cli_cmd group_cmds[] = {
 const struct cli_family cli_group = {
     .name = "group",
     .summary = "manage sharing groups of partners",
-    .help = "A sharing group (e.g. iq-sy, iq-sy-ir) names partners an object or a collection default\n"
-            "can be released to as a whole ('group:NAME'). Changing a group recomputes at once what\n"
-            "each partner sees. Membership is configuration of this node and is never shown to\n"
-            "partners. Every command takes --home DIR.\n",
+    .help =
+        "A sharing group (e.g. iq-sy, iq-sy-ir) names partners an object or a collection default\n"
+        "can be released to as a whole ('group:NAME'). Changing a group recomputes at once what\n"
+        "each partner sees. Membership is configuration of this node and is never shown to\n"
+        "partners. Every command takes --home DIR.\n",
     .cmds = group_cmds,
     .n_cmds = CLI_N(group_cmds),
 };

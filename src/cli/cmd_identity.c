@@ -98,7 +98,6 @@ static int run_identity(struct cli_ctx *c)
     return status;
 }
 
-
 static const struct cli_opt identity_opts[] = {
     {"pem", false}, {"export", true}, {"url", true}, {NULL, false}};
 

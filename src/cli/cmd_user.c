@@ -206,8 +206,10 @@ static const struct cli_opt token_opts[] = {{"label", true}, {NULL, false}};
 
 static const struct cli_cmd user_cmds[] = {
     {"add", "user add NAME [--password-stdin] [--read COLL]... [--write COLL]...", add_opts, 1, 1,
-     CLI_NODE, NULL, "user add takes one NAME (collections are given as --read COLL and --write "
-     "COLL)", run_add},
+     CLI_NODE, NULL,
+     "user add takes one NAME (collections are given as --read COLL and --write "
+     "COLL)",
+     run_add},
     {"grant", "user grant NAME COLL [--read] [--write] [--revoke]", grant_opts, 2, 2, CLI_NODE,
      NULL, NULL, run_grant},
     {"token", "user token NAME [--label TEXT]", token_opts, 1, 1, CLI_NODE, NULL, NULL, run_token},
@@ -218,9 +220,10 @@ static const struct cli_cmd user_cmds[] = {
 const struct cli_family cli_user = {
     .name = "user",
     .summary = "manage users, passwords, API tokens and permissions",
-    .help = "Users authenticate with HTTP Basic (password, stored as an Argon2id hash) or with a\n"
-            "bearer API token (shown once, stored hashed). COLL is a collection id or alias, or '*'\n"
-            "for every collection. Every command takes --home DIR.\n",
+    .help =
+        "Users authenticate with HTTP Basic (password, stored as an Argon2id hash) or with a\n"
+        "bearer API token (shown once, stored hashed). COLL is a collection id or alias, or '*'\n"
+        "for every collection. Every command takes --home DIR.\n",
     .cmds = user_cmds,
     .n_cmds = CLI_N(user_cmds),
 };

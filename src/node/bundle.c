@@ -234,9 +234,9 @@ tq_rc tq_node_bundle_verify(struct tq_str text, struct tq_node_bundle *out, stru
         rc = member(obj, "witness_vkey", false, &b.witness_vkey, err);
     if (!rc)
         rc = tq_node_cert_sha256(b.cert_pem, strlen(b.cert_pem), b.cert_sha256, err);
-    if (!rc && (strlen(hex) != 64 ||
-                sodium_hex2bin(fp, sizeof(fp), hex, 64, NULL, NULL, NULL) != 0 ||
-                memcmp(fp, b.cert_sha256, 32) != 0))
+    if (!rc &&
+        (strlen(hex) != 64 || sodium_hex2bin(fp, sizeof(fp), hex, 64, NULL, NULL, NULL) != 0 ||
+         memcmp(fp, b.cert_sha256, 32) != 0))
         rc = tq_err_set(err, TQ_EINVAL, "the bundle's cert_sha256 is not its certificate's");
     if (!rc)
         rc = check_keys(&b, err);
