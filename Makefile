@@ -8,6 +8,7 @@
 #   make bench      benchmarks with their reference figures
 #   make lint       clang-format check + tools/checksrc + include-graph check
 #   make format     clang-format in place
+#   make config     which optional parts (TQ_HAVE_ICU, TQ_HAVE_GEOS, TQ_HAVE_POSTGRES) are on
 
 CC       ?= cc
 SANITIZE ?=
@@ -16,11 +17,32 @@ PKGS      = json-c libmicrohttpd libsodium sqlite3 libcurl openssl gnutls zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
+# Optional parts are build switches: detected with pkg-config unless set on the command line
+# (make TQ_HAVE_GEOS=0, make TQ_HAVE_POSTGRES=1). A switch that is on defines -DTQ_HAVE_<X>=1
+# and adds the library; code tests the switch, and a part that is off compiles to stubs that
+# return TQ_ENOTSUP (docs/STYLE.md, section 8). `make config` prints them.
+ICU_PKGS      = icu-uc icu-i18n
+GEOS_PKGS     = geos
+POSTGRES_PKGS = libpq
+define tq_switch
+ifeq ($$(origin TQ_HAVE_$(1)),undefined)
+TQ_HAVE_$(1) := $$(shell pkg-config --exists $$($(1)_PKGS) 2>/dev/null && echo 1 || echo 0)
+endif
+ifeq ($$(TQ_HAVE_$(1)),1)
+FEATURE_CFLAGS += -DTQ_HAVE_$(1)=1 $$(shell pkg-config --cflags $$($(1)_PKGS) 2>/dev/null)
+FEATURE_LIBS   += $$(shell pkg-config --libs $$($(1)_PKGS) 2>/dev/null)
+endif
+endef
+$(eval $(call tq_switch,ICU))
+$(eval $(call tq_switch,GEOS))
+$(eval $(call tq_switch,POSTGRES))
+
 WARN   = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
          -Wformat=2 -Wvla -Werror
 OPT   ?= -O2 -g
-CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude -Isrc $(PKG_CFLAGS) $(CFLAGS)
-LDLIBS_ALL = $(PKG_LIBS) -lpthread -lm $(LDLIBS)
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude -Isrc $(PKG_CFLAGS) $(FEATURE_CFLAGS) \
+             $(CFLAGS)
+LDLIBS_ALL = $(PKG_LIBS) $(FEATURE_LIBS) -lpthread -lm $(LDLIBS)
 
 ifneq ($(SANITIZE),)
 BUILD = build-san
@@ -44,12 +66,16 @@ UNITS    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 REPLAYS  := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/replay_%)
 BENCHES  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all run test unit integration replay sanitize fuzz bench lint format clean deps demo-data
+.PHONY: all run test unit integration replay sanitize fuzz bench lint format clean deps demo-data \
+        config
 
 all: $(TANSIQ) $(UNITS) $(REPLAYS) $(BENCHES)
 
 deps:
 	@scripts/install-deps.sh
+
+config:
+	@echo "TQ_HAVE_ICU=$(TQ_HAVE_ICU) TQ_HAVE_GEOS=$(TQ_HAVE_GEOS) TQ_HAVE_POSTGRES=$(TQ_HAVE_POSTGRES)"
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -50,7 +50,7 @@ declare -A header=([errors]=core [core]=core [json]=core
                    [client]=taxii
                    [server]=http
                    [sync]=sync
-                   [node]=node
+                   [node]=node [runtime]=node
                    [tansiq]=tansiq)
 
 status=0

@@ -96,10 +96,77 @@ tq_rc tq_node_cert_sha256(const char *pem, size_t len, uint8_t out[32], struct t
 /* TQ_OK when b64 is a base64 Ed25519 public key (32 bytes). */
 tq_rc tq_node_pubkey_check(const char *b64, struct tq_err *err);
 
+/* ---- the partner bundle: one signed file to hand to a partner ----------------------------- */
+
+#define TQ_NODE_BUNDLE_MAX (1u << 20)
+
+/* What a verified partner bundle says about the node that made it. */
+struct tq_node_bundle {
+    char *title;             /* the node's title */
+    char *url;               /* its TAXII URL, NULL when the bundle names none */
+    char *stix_identity;     /* its STIX identity (identity--...), NULL when it has none */
+    char *cert_pem;          /* its TLS certificate */
+    uint8_t cert_sha256[32]; /* SHA-256 of the certificate's DER: the pin, read aloud */
+    char *sign_pubkey;       /* its Ed25519 identity key, base64 */
+    char *log_vkey;          /* verifier key of its log's checkpoints (C2SP, type 0x01) */
+    char *witness_vkey;      /* verifier key of its cosignatures (type 0x04) */
+};
+
+/*
+ * The node's partner bundle as JSON text in *out (new, tq_free): its title, TLS certificate and
+ * fingerprint, identity key, log and witness verifier keys, STIX identity and url (NULL or "":
+ * none), signed by the identity key. docs/internals/node.md has the format.
+ */
+tq_rc tq_node_bundle_export(struct tq_node *node, const char *url, char **out, struct tq_err *err);
+/*
+ * Parse and check a partner bundle: its form, that cert_sha256 is its certificate's, that both
+ * verifier keys are its identity key and that its signature verifies with that key. On TQ_OK
+ * *out is filled (tq_node_bundle_cleanup); TQ_EINVAL with the reason otherwise. The signature
+ * shows the bundle is intact, not whose it is: compare the fingerprint over a second channel.
+ */
+tq_rc tq_node_bundle_verify(struct tq_str text, struct tq_node_bundle *out, struct tq_err *err);
+void tq_node_bundle_cleanup(struct tq_node_bundle *b); /* NULL is a no-op */
+
+/* ---- configuration: one part per module ------------------------------------------------ */
+
+/* The sync part: the loop `tansiq serve` runs (tq_node_runtime_start). */
+struct tq_node_sync_config {
+    unsigned interval_s; /* pull every partner this often; 0: only `tansiq sync` */
+};
+
+/* The audit part: the node's Merkle log. */
+struct tq_node_audit_config {
+    const char *log_origin; /* origin of the checkpoints; NULL or "": from the certificate */
+};
+
+/* The identity part: what the node says about itself to partners. */
+struct tq_node_identity_config {
+    const char *url; /* where partners reach it (https://HOST:PORT); NULL or "": not said */
+};
+
+/*
+ * A node's configuration, the target of tansiq.conf and TANSIQ_<NAME> variables. Each module
+ * with settings has its part; the setting names stay flat (tansiq --help-config). The http part
+ * is the server's own configuration: the runtime fills in what is not a setting (certificate
+ * paths, audit log, signers) when it starts the server. The store has no settings yet.
+ */
+struct tq_node_config {
+    struct tq_server_config http;            /* listen address, limits, title, api root */
+    struct tq_node_sync_config sync;         /* sync_interval_s */
+    struct tq_node_audit_config audit;       /* log_origin */
+    struct tq_node_identity_config identity; /* url */
+};
+
 /*
  * Fill cfg from the node's configuration: built-in defaults, then tansiq.conf, then the
  * environment (TANSIQ_<NAME> in upper case). Strings in cfg are borrowed from the node. Command
- * line overrides are applied by the caller afterwards.
+ * line overrides are applied by the caller afterwards. TQ_ECONFIG names the bad line.
+ */
+tq_rc tq_node_config_load(struct tq_node *node, struct tq_node_config *cfg, struct tq_err *err);
+
+/*
+ * The http part of tq_node_config_load, with the certificate paths set and, for callers that
+ * read them there, sync_interval_s and log_origin copied in from their parts.
  */
 tq_rc tq_node_server_config(struct tq_node *node, struct tq_server_config *cfg, struct tq_err *err);
 

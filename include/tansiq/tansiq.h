@@ -14,6 +14,7 @@
 #include "tansiq/client.h"
 #include "tansiq/ingest.h"
 #include "tansiq/node.h"
+#include "tansiq/runtime.h"
 #include "tansiq/policy.h"
 #include "tansiq/sync.h"
 #include "tansiq/merkle.h"

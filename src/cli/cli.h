@@ -5,15 +5,21 @@
  * The command is a client of the public API in include/tansiq/ only. Exit statuses: 0 success,
  * 1 the work was done but something was refused (invalid objects, a check that failed), 2 usage
  * errors, 3 operational failures (store, network, files).
+ *
+ * Commands are declared, not parsed by hand: each family (`partner`, `log`, `serve`, ...) is a
+ * struct cli_family whose table of struct cli_cmd gives, for each subcommand, its synopsis, its
+ * options, how many operands it takes, its help and its handler. One parser (args.c) reads the
+ * command line against that table, as curl's tool_getparam does, and hands the handler a
+ * struct cli_ctx; docs/internals/cli.md has the rules.
  */
 #ifndef TQ_CLI_H
 #define TQ_CLI_H
 
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 
 #include "tansiq/node.h"
+#include "tansiq/runtime.h"
 #include "tansiq/tansiq.h"
 
 enum { CLI_OK = 0, CLI_REFUSED = 1, CLI_USAGE = 2, CLI_FAIL = 3 };
@@ -24,20 +30,69 @@ struct cli_common {
     bool json;
 };
 
-/* getopt_long ids for the common options, out of the range of short options. */
-enum { OPT_HOME = 1000, OPT_JSON, OPT_HELP, OPT_FIRST_FREE };
+/* An option of one subcommand: --NAME, or --NAME VALUE / --NAME=VALUE when it takes a value. */
+struct cli_opt {
+    const char *name;
+    bool value; /* takes a value */
+};
 
-#define CLI_COMMON_OPTIONS                                                                         \
-    {"home", required_argument, NULL, OPT_HOME}, {"json", no_argument, NULL, OPT_JSON},            \
-    {                                                                                              \
-        "help", no_argument, NULL, OPT_HELP                                                        \
-    }
+#define CLI_MAX_HITS 256 /* options on one command line */
+
+/* What the parser hands a handler. */
+struct cli_ctx {
+    const struct cli_family *family;
+    const struct cli_cmd *cmd;
+    struct cli_common common;
+    int argc;    /* operands after the command (and subcommand) words */
+    char **argv; /* argv[0] is the first operand */
+    struct {
+        const char *name; /* the option's declared name */
+        const char *value;
+    } hits[CLI_MAX_HITS]; /* every option given but the common ones, in order */
+    size_t n_hits;
+    struct tq_node *node; /* opened before the handler runs when cmd->flags has CLI_NODE */
+};
+
+enum {
+    CLI_NODE = 1u << 0, /* open the node at --home before the handler, close it after */
+};
+
+struct cli_cmd {
+    const char *name;           /* the subcommand word; NULL in a family of one command */
+    const char *synopsis;       /* after "tansiq "; a line starting with a space continues */
+    const struct cli_opt *opts; /* ends with {NULL}; --home, --json, --help are implied */
+    int min_args, max_args;     /* operands; max_args -1: any number */
+    unsigned flags;             /* CLI_NODE */
+    const char *help;           /* its own help after the synopsis; NULL: the family's */
+    const char *misuse;         /* printed before the usage on a usage error, or NULL */
+    int (*run)(struct cli_ctx *c);
+};
+
+struct cli_family {
+    const char *name;
+    const char *summary; /* its line in `tansiq --help` */
+    const char *help;    /* after the synopses of every subcommand in `tansiq NAME --help` */
+    const struct cli_cmd *cmds;
+    size_t n_cmds;
+};
+
+#define CLI_N(a) (sizeof(a) / sizeof((a)[0]))
+#define CLI_STR_(x) #x
+#define CLI_STR(x) CLI_STR_(x)
 
 /*
- * Handle a common option; returns true when c was one. Sets *help when --help was seen.
+ * Parse argv (argv[0] is the family's name) against family and run the handler it names. Prints
+ * help on --help (exit 0) and usage on a usage error (exit 2); otherwise returns the handler's
+ * status.
  */
-bool cli_common_opt(int c, struct cli_common *common, bool *help);
-void cli_common_defaults(struct cli_common *common);
+int cli_run(const struct cli_family *family, int argc, char **argv);
+
+/* The value of option name (the last one given), "" for a flag, NULL when not given. */
+const char *cli_opt(const struct cli_ctx *c, const char *name);
+/* True when option name was given. */
+bool cli_has(const struct cli_ctx *c, const char *name);
+/* Print the usage of c's command to stderr (with its misuse line) and return CLI_USAGE. */
+int cli_usage(const struct cli_ctx *c);
 
 /* Report a failure on stderr ("tansiq: <what>: <detail>") and map it to an exit status. */
 int cli_fail(const char *what, tq_rc rc, const struct tq_err *err);
@@ -53,32 +108,13 @@ tq_rc cli_collection_id(struct tq_store *store, const char *name, bool allow_all
 void cli_json_str(FILE *f, const char *s);
 /* The whole file at path, or standard input for "-", into out (at most max bytes). */
 tq_rc cli_read_input(const char *path, size_t max, struct tq_buf *out, struct tq_err *err);
+/* n bytes as lower-case hex to f. */
+void cli_print_hex(FILE *f, const uint8_t *b, size_t n);
 
-int cmd_init(int argc, char **argv);
-int cmd_serve(int argc, char **argv);
-int cmd_import(int argc, char **argv);
-int cmd_export(int argc, char **argv);
-int cmd_validate(int argc, char **argv);
-int cmd_user(int argc, char **argv);
-int cmd_collection(int argc, char **argv);
-int cmd_marking(int argc, char **argv);
-int cmd_partner(int argc, char **argv);
-int cmd_group(int argc, char **argv);
-int cmd_collection_policy(int argc, char **argv);
-int cmd_explain(int argc, char **argv);
-int cmd_identity(int argc, char **argv);
-int cmd_sync(int argc, char **argv);
-int cmd_log(int argc, char **argv);
-int cmd_verify(int argc, char **argv);
-/*
- * The periodic sync of `tansiq serve`: 0 when interval_s is 0, 1 started, -1 failed. audit and
- * both signers (borrowed until cli_sync_loop_stop) turn witnessing on: each partner's log is
- * watched and each partner asked to cosign ours.
- */
-struct tq_audit_log;
-int cli_sync_loop_start(struct tq_node *node, unsigned interval_s, struct tq_audit_log *audit,
-                        const struct tq_note_signer *log_signer,
-                        const struct tq_note_signer *witness_signer);
-void cli_sync_loop_stop(void); /* no-op when not started */
+/* The command families, one file each (cmd_<family>.c; init and serve in cmd_node.c, import,
+ * export and validate in cmd_data.c). */
+extern const struct cli_family cli_init, cli_serve, cli_import, cli_export, cli_validate, cli_user,
+    cli_collection, cli_partner, cli_group, cli_explain, cli_marking, cli_identity, cli_sync,
+    cli_log, cli_verify;
 
 #endif

@@ -49,51 +49,34 @@ static void json_problem(const char *file, const struct tq_stix_problem *p, bool
     printf("}");
 }
 
-int cmd_validate(int argc, char **argv)
+static int run_validate(struct cli_ctx *c)
 {
-    static const struct option longopts[] = {CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
-    struct cli_common common;
-    bool help = false, first = true;
+    bool first = true;
     size_t objects = 0, invalid = 0, bad_files = 0;
-    int c;
 
-    cli_common_defaults(&common);
-    for (c = getopt_long(argc, argv, "", longopts, NULL); c != -1;
-         c = getopt_long(argc, argv, "", longopts, NULL))
-        if (!cli_common_opt(c, &common, &help))
-            return CLI_USAGE;
-    if (help || optind == argc) {
-        fprintf(help ? stdout : stderr,
-                "usage: tansiq validate [--json] FILE...\n\n"
-                "Check STIX 2.1 content (bundles, TAXII envelopes, arrays or single objects)\n"
-                "without storing it. One line per problem on standard error, or a JSON array of\n"
-                "problems on standard output with --json. Exit status 0 only if every file is\n"
-                "valid (warnings allowed), 1 otherwise.\n");
-        return help ? CLI_OK : CLI_USAGE;
-    }
-    if (common.json)
+    if (c->common.json)
         printf("[");
-    for (int i = optind; i < argc; i++) {
+    for (int i = 0; i < c->argc; i++) {
         struct tq_stix_batch *batch = NULL;
         struct tq_err err = {0};
-        tq_rc rc = load_batch(argv[i], &batch, &err);
+        tq_rc rc = load_batch(c->argv[i], &batch, &err);
 
         if (rc) {
             struct tq_stix_problem p = {.reason = err.msg};
 
             bad_files++;
-            if (common.json)
-                json_problem(argv[i], &p, first);
+            if (c->common.json)
+                json_problem(c->argv[i], &p, first);
             else
-                fprintf(stderr, "%s: %s\n", argv[i], err.msg);
+                fprintf(stderr, "%s: %s\n", c->argv[i], err.msg);
             first = false;
             continue;
         }
         for (size_t k = 0; k < batch->n_problems; k++) {
-            if (common.json)
-                json_problem(argv[i], &batch->problems[k], first);
+            if (c->common.json)
+                json_problem(c->argv[i], &batch->problems[k], first);
             else
-                print_problem(argv[i], &batch->problems[k]);
+                print_problem(c->argv[i], &batch->problems[k]);
             first = false;
         }
         objects += batch->n;
@@ -102,13 +85,31 @@ int cmd_validate(int argc, char **argv)
             bad_files++;
         tq_stix_batch_free(batch);
     }
-    if (common.json)
+    if (c->common.json)
         printf("]\n");
     else
         fprintf(stderr, "%zu objects checked, %zu invalid, %zu of %d files refused\n", objects,
-                invalid, bad_files, argc - optind);
+                invalid, bad_files, c->argc);
     return bad_files ? CLI_REFUSED : CLI_OK;
 }
+
+static const struct cli_cmd validate_cmds[] = {{
+    .synopsis = "validate [--json] FILE...",
+    .min_args = 1,
+    .max_args = -1,
+    .run = run_validate,
+}};
+
+const struct cli_family cli_validate = {
+    .name = "validate",
+    .summary = "check STIX 2.1 files without storing them",
+    .help = "Check STIX 2.1 content (bundles, TAXII envelopes, arrays or single objects)\n"
+            "without storing it. One line per problem on standard error, or a JSON array of\n"
+            "problems on standard output with --json. Exit status 0 only if every file is\n"
+            "valid (warnings allowed), 1 otherwise.\n",
+    .cmds = validate_cmds,
+    .n_cmds = 1,
+};
 
 struct import_ctx {
     const char *file;
@@ -136,67 +137,32 @@ static void import_progress(void *ud, size_t done, size_t total)
                 done == total ? "\n" : "");
 }
 
-int cmd_import(int argc, char **argv)
+static int run_import(struct cli_ctx *c)
 {
-    enum { OPT_COLLECTION = OPT_FIRST_FREE, OPT_WARNINGS };
-    static const struct option longopts[] = {
-        CLI_COMMON_OPTIONS,
-        {"collection", required_argument, NULL, OPT_COLLECTION},
-        {"warnings", no_argument, NULL, OPT_WARNINGS},
-        {NULL, 0, NULL, 0},
-    };
-    struct cli_common common;
     struct tq_ingest_stats t = {0};
     size_t n_warnings = 0;
-    bool warnings = false;
+    bool warnings = cli_has(c, "warnings");
     struct tq_collection col = {0};
-    struct tq_node *node = NULL;
-    const char *collection = "shared";
-    bool help = false, progress = isatty(STDERR_FILENO);
+    struct tq_node *node = c->node;
+    const char *collection = cli_has(c, "collection") ? cli_opt(c, "collection") : "shared";
+    bool progress = isatty(STDERR_FILENO);
     size_t bad_files = 0;
-    int c, status;
+    int status = CLI_OK;
     struct tq_err err = {0};
     tq_rc rc;
 
-    cli_common_defaults(&common);
-    for (c = getopt_long(argc, argv, "", longopts, NULL); c != -1;
-         c = getopt_long(argc, argv, "", longopts, NULL)) {
-        if (cli_common_opt(c, &common, &help))
-            continue;
-        if (c == OPT_WARNINGS)
-            warnings = true;
-        else if (c == OPT_COLLECTION)
-            collection = optarg;
-        else
-            return CLI_USAGE;
-    }
-    if (help || optind == argc) {
-        fprintf(help ? stdout : stderr,
-                "usage: tansiq import [--home DIR] [--collection ID|ALIAS] [--warnings] [--json] "
-                "FILE...\n\n"
-                "Validate STIX 2.1 files (bundles, envelopes, arrays or single objects; '-' is\n"
-                "standard input) and store the valid objects in the collection (default\n"
-                "'shared'). Invalid objects are reported one per line and not stored; warnings\n"
-                "(valid, but not as the spec advises) are counted, and listed with --warnings.\n"
-                "Ends with a summary of stored, already present and rejected objects; exit\n"
-                "status 1 when anything was rejected.\n");
-        return help ? CLI_OK : CLI_USAGE;
-    }
-    status = cli_open_node(&common, &node);
-    if (status)
-        return status;
     rc = tq_store_collection_get(tq_node_store(node), collection, &col, &err);
     if (rc) {
         status = cli_fail("collection", rc, &err);
         goto out;
     }
-    for (int i = optind; i < argc; i++) {
-        struct import_ctx ctx = {argv[i], progress, warnings, 0};
+    for (int i = 0; i < c->argc; i++) {
+        struct import_ctx ctx = {c->argv[i], progress, warnings, 0};
         struct tq_ingest_hooks hooks = {import_problem, import_progress, &ctx};
         struct tq_ingest_stats st = {0};
         struct tq_buf text;
 
-        rc = cli_read_input(argv[i], CLI_MAX_FILE_BYTES, &text, &err);
+        rc = cli_read_input(c->argv[i], CLI_MAX_FILE_BYTES, &text, &err);
         if (!rc) {
             rc = tq_ingest_text(tq_node_store(node), col.id, (struct tq_str){text.ptr, text.len}, 0,
                                 &hooks, &st, &err);
@@ -208,28 +174,52 @@ int cmd_import(int argc, char **argv)
         t.rejected += st.rejected;
         if (rc == TQ_EJSON || rc == TQ_EUNPROCESSABLE || rc == TQ_ENOTFOUND || rc == TQ_EIO ||
             rc == TQ_ETOOBIG) {
-            fprintf(stderr, "%s: %s\n", argv[i], err.msg);
+            fprintf(stderr, "%s: %s\n", c->argv[i], err.msg);
             bad_files++;
         } else if (rc) {
-            status = cli_fail(argv[i], rc, &err);
+            status = cli_fail(c->argv[i], rc, &err);
             goto out;
         }
     }
-    if (common.json)
+    if (c->common.json)
         printf("{\"stored\":%zu,\"already_present\":%zu,\"rejected\":%zu,\"warnings\":%zu,"
                "\"files_failed\":%zu}\n",
                t.stored, t.present, t.rejected, n_warnings, bad_files);
     else
         printf("stored %zu, already present %zu, rejected %zu%s\n", t.stored, t.present, t.rejected,
                bad_files ? " (some files could not be read)" : "");
-    if (n_warnings && !warnings && !common.json)
+    if (n_warnings && !warnings && !c->common.json)
         fprintf(stderr, "%zu warnings (list them with --warnings)\n", n_warnings);
     status = t.rejected || bad_files ? CLI_REFUSED : CLI_OK;
 out:
     tq_collection_cleanup(&col);
-    tq_node_close(node);
     return status;
 }
+
+static const struct cli_opt import_opts[] = {
+    {"collection", true}, {"warnings", false}, {NULL, false}};
+
+static const struct cli_cmd import_cmds[] = {{
+    .synopsis = "import [--home DIR] [--collection ID|ALIAS] [--warnings] [--json] FILE...",
+    .opts = import_opts,
+    .min_args = 1,
+    .max_args = -1,
+    .flags = CLI_NODE,
+    .run = run_import,
+}};
+
+const struct cli_family cli_import = {
+    .name = "import",
+    .summary = "validate and store STIX bundles or arrays of objects",
+    .help = "Validate STIX 2.1 files (bundles, envelopes, arrays or single objects; '-' is\n"
+            "standard input) and store the valid objects in the collection (default\n"
+            "'shared'). Invalid objects are reported one per line and not stored; warnings\n"
+            "(valid, but not as the spec advises) are counted, and listed with --warnings.\n"
+            "Ends with a summary of stored, already present and rejected objects; exit\n"
+            "status 1 when anything was rejected.\n",
+    .cmds = import_cmds,
+    .n_cmds = 1,
+};
 
 struct export_state {
     FILE *out;
@@ -246,49 +236,19 @@ static tq_rc export_row(void *ud, const struct tq_store_row *row)
     return ferror(st->out) ? TQ_EIO : TQ_OK;
 }
 
-int cmd_export(int argc, char **argv)
+static int run_export(struct cli_ctx *c)
 {
-    enum { OPT_COLLECTION = OPT_FIRST_FREE, OPT_OUT };
-    static const struct option longopts[] = {
-        CLI_COMMON_OPTIONS,
-        {"collection", required_argument, NULL, OPT_COLLECTION},
-        {"out", required_argument, NULL, OPT_OUT},
-        {NULL, 0, NULL, 0},
-    };
-    struct cli_common common;
     struct tq_collection col = {0};
-    struct tq_node *node = NULL;
+    struct tq_node *node = c->node;
     struct tq_store_query q = {0};
     struct export_state st = {stdout, 0};
     struct tq_err err = {0};
-    const char *collection = "shared", *out_path = NULL;
+    const char *collection = cli_has(c, "collection") ? cli_opt(c, "collection") : "shared";
+    const char *out_path = cli_opt(c, "out");
     char bundle_id[37];
-    bool help = false;
-    int c, status;
+    int status = CLI_OK;
     tq_rc rc;
 
-    cli_common_defaults(&common);
-    for (c = getopt_long(argc, argv, "", longopts, NULL); c != -1;
-         c = getopt_long(argc, argv, "", longopts, NULL)) {
-        if (cli_common_opt(c, &common, &help))
-            continue;
-        if (c == OPT_COLLECTION)
-            collection = optarg;
-        else if (c == OPT_OUT)
-            out_path = optarg;
-        else
-            return CLI_USAGE;
-    }
-    if (help || optind != argc) {
-        fprintf(help ? stdout : stderr,
-                "usage: tansiq export [--home DIR] [--collection ID|ALIAS] [--out FILE]\n\n"
-                "Write every version of every object in the collection (default 'shared') as\n"
-                "one STIX 2.1 bundle, in date_added order, to FILE or standard output.\n");
-        return help ? CLI_OK : CLI_USAGE;
-    }
-    status = cli_open_node(&common, &node);
-    if (status)
-        return status;
     rc = tq_store_collection_get(tq_node_store(node), collection, &col, &err);
     if (rc) {
         status = cli_fail("collection", rc, &err);
@@ -313,12 +273,29 @@ int cmd_export(int argc, char **argv)
         status = cli_fail("export", rc, &err);
     else if (fflush(st.out) != 0 || ferror(st.out))
         status = cli_fail("export", TQ_EIO, NULL);
-    else if (!common.json)
+    else if (!c->common.json)
         fprintf(stderr, "exported %zu objects\n", st.n);
     if (out_path)
         fclose(st.out);
 out:
     tq_collection_cleanup(&col);
-    tq_node_close(node);
     return status;
 }
+
+static const struct cli_opt export_opts[] = {{"collection", true}, {"out", true}, {NULL, false}};
+
+static const struct cli_cmd export_cmds[] = {{
+    .synopsis = "export [--home DIR] [--collection ID|ALIAS] [--out FILE]",
+    .opts = export_opts,
+    .flags = CLI_NODE,
+    .run = run_export,
+}};
+
+const struct cli_family cli_export = {
+    .name = "export",
+    .summary = "write a collection out as a STIX bundle",
+    .help = "Write every version of every object in the collection (default 'shared') as\n"
+            "one STIX 2.1 bundle, in date_added order, to FILE or standard output.\n",
+    .cmds = export_cmds,
+    .n_cmds = 1,
+};

@@ -22,34 +22,6 @@
 #include "tansiq/proof.h"
 #include "tansiq/json.h"
 
-static const char log_usage[] =
-    "usage: tansiq log show [--json]\n"
-    "       tansiq log checkpoint\n"
-    "       tansiq log proof OBJECT_ID --partner NAME [--collection COLL] [--out FILE] [--json]\n"
-    "       tansiq log alarms [--json]\n"
-    "       tansiq log witnessed [--json]\n"
-    "       tansiq log receipts [--partner NAME] [--json]\n\n"
-    "The audit log records every object version this node stores, every release of one to a\n"
-    "partner and every partner read, as salted commitments in an RFC 9162 Merkle tree whose\n"
-    "checkpoints are signed with the node's identity key and served without authentication\n"
-    "at https://NODE/log/ (C2SP tlog-tiles).\n\n"
-    "  show        size, root, origin, verifier key (vkey), witness key (wkey) and the latest\n"
-    "              signed checkpoint; a banner on stderr when alarms exist\n"
-    "  checkpoint  sign a checkpoint of every committed leaf now and print it\n"
-    "  proof       write the proof that partner NAME received OBJECT_ID: for each version it\n"
-    "              was given, the stored, released and first read entries of the log, opened,\n"
-    "              with inclusion proofs against a checkpoint a partner cosigned (or one signed\n"
-    "              now when none covers them yet). Nothing about other partners is included.\n"
-    "              To FILE (--out) or standard output; a summary on stderr. Check it with\n"
-    "              'tansiq verify FILE --key VKEY'. Exit 1 when the log shows no release.\n"
-    "  alarms      partners' checkpoints that contradict one this node cosigned, with the\n"
-    "              evidence in full: both signed checkpoints and the proof offered\n"
-    "  witnessed   the latest checkpoint of each partner's log that this node cosigned\n"
-    "  receipts    what each partner's log says it released to, withdrew from or saw read\n"
-    "              by this node: the openings of its entries naming this node, fetched at\n"
-    "              each sync and verified against the partner's checkpoint of N leaves that\n"
-    "              this node cosigned (per entry: index, kind, time, object, version, sha256)\n";
-
 /* Number of alarms kept; -1 (after reporting) when they cannot be read. */
 static long alarm_count(struct tq_node *node)
 {
@@ -402,102 +374,58 @@ out:
     return status;
 }
 
-int cmd_log(int argc, char **argv)
+static int run_alarms(struct cli_ctx *c)
 {
-    enum { OPT_PARTNER = OPT_FIRST_FREE, OPT_COLLECTION, OPT_OUT };
-    static const struct option longopts[] = {
-        CLI_COMMON_OPTIONS,
-        {"partner", required_argument, NULL, OPT_PARTNER},
-        {"collection", required_argument, NULL, OPT_COLLECTION},
-        {"out", required_argument, NULL, OPT_OUT},
-        {NULL, 0, NULL, 0},
-    };
+    return log_alarms(c->node, c->common.json);
+}
+
+static int run_receipts(struct cli_ctx *c)
+{
+    return log_receipts(c->node, cli_opt(c, "partner"), c->common.json);
+}
+
+static int run_witnessed(struct cli_ctx *c)
+{
+    return log_witnessed(c->node, c->common.json);
+}
+
+/* show, checkpoint and proof: these need the log and its signer. */
+static int run_with_log(struct cli_ctx *c)
+{
     struct tq_audit_options opt = {.no_thread = true};
     struct tq_audit_log *log = NULL;
     struct tq_note_signer signer;
-    struct proof_args pa = {0};
-    struct cli_common common;
-    struct tq_node *node = NULL;
+    struct proof_args pa = {.partner = cli_opt(c, "partner"),
+                            .collection = cli_opt(c, "collection"),
+                            .out_path = cli_opt(c, "out")};
     struct tq_err err = {0};
-    bool help = false, have_signer = false, is_proof, is_receipts;
-    const char *sub;
+    bool have_signer = false;
     char *note = NULL;
-    int c, status;
+    int status = CLI_OK;
     tq_rc rc;
 
-    cli_common_defaults(&common);
-    for (c = getopt_long(argc, argv, "", longopts, NULL); c != -1;
-         c = getopt_long(argc, argv, "", longopts, NULL)) {
-        switch (c) {
-        case OPT_PARTNER:
-            pa.partner = optarg;
-            break;
-        case OPT_COLLECTION:
-            pa.collection = optarg;
-            break;
-        case OPT_OUT:
-            pa.out_path = optarg;
-            break;
-        default:
-            if (!cli_common_opt(c, &common, &help))
-                return CLI_USAGE;
-        }
+    if (strcmp(c->cmd->name, "proof") == 0) {
+        if (c->argc != 1 || !pa.partner)
+            return cli_usage(c);
+        pa.object = c->argv[0];
     }
-    if (help || optind >= argc) {
-        fputs(log_usage, help ? stdout : stderr);
-        return help ? CLI_OK : CLI_USAGE;
-    }
-    sub = argv[optind];
-    is_proof = strcmp(sub, "proof") == 0;
-    if (strcmp(sub, "show") != 0 && strcmp(sub, "checkpoint") != 0 && !is_proof &&
-        strcmp(sub, "alarms") != 0 && strcmp(sub, "witnessed") != 0 &&
-        strcmp(sub, "receipts") != 0) {
-        fprintf(stderr, "tansiq: log: unknown subcommand '%s'\n\n%s", sub, log_usage);
-        return CLI_USAGE;
-    }
-    is_receipts = strcmp(sub, "receipts") == 0;
-    if (optind + (is_proof ? 2 : 1) != argc || (is_proof && !pa.partner) ||
-        (!is_proof && (pa.collection || pa.out_path)) ||
-        (!is_proof && !is_receipts && pa.partner)) {
-        fprintf(stderr, "tansiq: log %s: %s\n\n%s", sub,
-                is_proof ? "give one OBJECT_ID and --partner NAME"
-                         : "unexpected arguments or options",
-                log_usage);
-        return CLI_USAGE;
-    }
-    pa.object = is_proof ? argv[optind + 1] : NULL;
-    status = cli_open_node(&common, &node);
-    if (status)
-        return status;
-    if (strcmp(sub, "alarms") == 0) {
-        status = log_alarms(node, common.json);
-        goto out;
-    }
-    if (is_receipts) {
-        status = log_receipts(node, pa.partner, common.json);
-        goto out;
-    }
-    if (strcmp(sub, "witnessed") == 0) {
-        status = log_witnessed(node, common.json);
-        goto out;
-    }
-    rc = tq_node_log_signer(node, &signer, &err);
+    rc = tq_node_log_signer(c->node, &signer, &err);
     if (rc) {
         status = cli_fail("log signer", rc, &err);
         goto out;
     }
     have_signer = true;
-    rc = tq_audit_log_open(tq_node_store(node), &opt, &log, &err);
+    rc = tq_audit_log_open(tq_node_store(c->node), &opt, &log, &err);
     if (rc) {
         status = cli_fail("audit log", rc, &err);
         goto out;
     }
-    if (strcmp(sub, "show") == 0) {
-        status = log_show(node, log, &signer, common.json);
+    if (strcmp(c->cmd->name, "show") == 0) {
+        status = log_show(c->node, log, &signer, c->common.json);
         goto out;
     }
-    if (is_proof) {
-        status = log_proof(node, log, &signer, &pa, common.json);
+    if (pa.object) {
+        status = log_proof(c->node, log, &signer, &pa, c->common.json);
         goto out;
     }
     rc = tq_audit_checkpoint_sign(log, &signer, &note, &err);
@@ -505,7 +433,7 @@ int cmd_log(int argc, char **argv)
         status = cli_fail("checkpoint", rc, &err);
         goto out;
     }
-    if (common.json) {
+    if (c->common.json) {
         printf("{\"checkpoint\":");
         cli_json_str(stdout, note);
         printf("}\n");
@@ -517,6 +445,51 @@ out:
     tq_audit_log_close(log);
     if (have_signer)
         tq_note_signer_cleanup(&signer);
-    tq_node_close(node);
     return status;
 }
+
+static const struct cli_opt proof_opts[] = {
+    {"partner", true}, {"collection", true}, {"out", true}, {NULL, false}};
+static const struct cli_opt receipts_opts[] = {{"partner", true}, {NULL, false}};
+
+static const struct cli_cmd log_cmds[] = {
+    {"show", "log show [--json]", NULL, 0, 0, CLI_NODE, NULL, NULL, run_with_log},
+    {"checkpoint", "log checkpoint", NULL, 0, 0, CLI_NODE, NULL, NULL, run_with_log},
+    {"proof", "log proof OBJECT_ID --partner NAME [--collection COLL] [--out FILE] [--json]",
+     proof_opts, 0, -1, CLI_NODE, NULL, "log proof: give one OBJECT_ID and --partner NAME",
+     run_with_log},
+    {"alarms", "log alarms [--json]", NULL, 0, 0, CLI_NODE, NULL, NULL, run_alarms},
+    {"witnessed", "log witnessed [--json]", NULL, 0, 0, CLI_NODE, NULL, NULL, run_witnessed},
+    {"receipts", "log receipts [--partner NAME] [--json]", receipts_opts, 0, 0, CLI_NODE, NULL,
+     NULL, run_receipts},
+};
+
+const struct cli_family cli_log = {
+    .name = "log",
+    .summary = "the audit log: size, root and keys, checkpoints, proofs, alarms",
+    .help =
+        "The audit log records every object version this node stores, every release of one to a\n"
+        "partner and every partner read, as salted commitments in an RFC 9162 Merkle tree whose\n"
+        "checkpoints are signed with the node's identity key and served without authentication\n"
+        "at https://NODE/log/ (C2SP tlog-tiles).\n\n"
+        "  show        size, root, origin, verifier key (vkey), witness key (wkey) and the latest\n"
+        "              signed checkpoint; a banner on stderr when alarms exist\n"
+        "  checkpoint  sign a checkpoint of every committed leaf now and print it\n"
+        "  proof       write the proof that partner NAME received OBJECT_ID: for each version it\n"
+        "              was given, the stored, released and first read entries of the log, opened,\n"
+        "              with inclusion proofs against a checkpoint a partner cosigned (or one "
+        "signed\n"
+        "              now when none covers them yet). Nothing about other partners is included.\n"
+        "              To FILE (--out) or standard output; a summary on stderr. Check it with\n"
+        "              'tansiq verify FILE --key VKEY'. Exit 1 when the log shows no release.\n"
+        "  alarms      partners' checkpoints that contradict one this node cosigned, with the\n"
+        "              evidence in full: both signed checkpoints and the proof offered\n"
+        "  witnessed   the latest checkpoint of each partner's log that this node cosigned\n"
+        "  receipts    what each partner's log says it released to, withdrew from or saw read\n"
+        "              by this node: the openings of its entries naming this node, fetched at\n"
+        "              each sync and verified against the partner's checkpoint of N leaves that\n"
+        "              this node cosigned (per entry: index, kind, time, object, version, "
+        "sha256)\n",
+    .cmds = log_cmds,
+    .n_cmds = CLI_N(log_cmds),
+};

@@ -68,65 +68,52 @@ out:
     return rc;
 }
 
-int cmd_marking(int argc, char **argv)
+static int run_add(struct cli_ctx *c)
 {
-    enum { OPT_RELEASE_TO = OPT_FIRST_FREE, OPT_NFS, OPT_COLLECTION };
-    static const struct option longopts[] = {
-        CLI_COMMON_OPTIONS,
-        {"release-to", required_argument, NULL, OPT_RELEASE_TO},
-        {"no-further-sharing", no_argument, NULL, OPT_NFS},
-        {"collection", required_argument, NULL, OPT_COLLECTION},
-        {NULL, 0, NULL, 0},
-    };
-    struct cli_common common;
-    struct tq_node *node = NULL;
+    const char *collection = cli_has(c, "collection") ? cli_opt(c, "collection") : "shared";
     struct tq_err err = {0};
-    const char *collection = "shared";
-    char *audience = NULL, id[TQ_STIX_ID_MAX];
-    bool help = false, nfs = false;
-    int c, status;
+    char *audience, id[TQ_STIX_ID_MAX];
     tq_rc rc;
 
-    cli_common_defaults(&common);
-    for (c = getopt_long(argc, argv, "", longopts, NULL); c != -1;
-         c = getopt_long(argc, argv, "", longopts, NULL)) {
-        if (cli_common_opt(c, &common, &help))
-            continue;
-        if (c == OPT_RELEASE_TO)
-            audience = optarg;
-        else if (c == OPT_NFS)
-            nfs = true;
-        else if (c == OPT_COLLECTION)
-            collection = optarg;
-        else
-            return CLI_USAGE;
-    }
-    if (help || optind + 1 != argc || strcmp(argv[optind], "add") != 0 || !audience) {
-        fprintf(help ? stdout : stderr,
-                "usage: tansiq marking add --release-to AUDIENCE [--no-further-sharing]\n"
-                "                          [--collection COLL] [--home DIR] [--json]\n\n"
-                "Create a releasability marking-definition: objects that list its id in their\n"
-                "object_marking_refs are released to AUDIENCE (comma-separated group:NAME and\n"
-                "partner:NAME entries), and with --no-further-sharing their recipients may not\n"
-                "pass them on. It is stored in COLL (default 'shared'); an object stored in\n"
-                "another collection that references it gets a copy beside it, so the marking\n"
-                "always travels with the objects it governs. The marking itself goes to the\n"
-                "partners it names. Its id is printed.\n\n"
-                "Every marking is read in full and fails closed: an object that references a\n"
-                "marking-definition this node does not hold, or one it does not understand,\n"
-                "goes to no partner (`tansiq explain` says which).\n");
-        return help ? CLI_OK : CLI_USAGE;
-    }
-    status = cli_open_node(&common, &node);
-    if (status)
-        return status;
-    rc = marking_add(node, collection, audience, nfs, id, &err);
+    if (!cli_has(c, "release-to"))
+        return cli_usage(c);
+    audience = tq_xstrdup(cli_opt(c, "release-to")); /* split in place */
+    rc = marking_add(c->node, collection, audience, cli_has(c, "no-further-sharing"), id, &err);
+    tq_free(audience);
     if (rc)
-        status = cli_fail("marking", rc, &err);
-    else if (common.json)
+        return cli_fail("marking", rc, &err);
+    if (c->common.json)
         printf("{\"id\":\"%s\"}\n", id);
     else
         printf("%s\n", id);
-    tq_node_close(node);
-    return status;
+    return CLI_OK;
 }
+
+static const struct cli_opt add_opts[] = {
+    {"release-to", true}, {"no-further-sharing", false}, {"collection", true}, {NULL, false}};
+
+static const struct cli_cmd marking_cmds[] = {{
+    .name = "add",
+    .synopsis = "marking add --release-to AUDIENCE [--no-further-sharing]\n"
+                "                          [--collection COLL] [--home DIR] [--json]",
+    .opts = add_opts,
+    .flags = CLI_NODE,
+    .run = run_add,
+}};
+
+const struct cli_family cli_marking = {
+    .name = "marking",
+    .summary = "create a releasability marking (who may see, no further sharing)",
+    .help = "Create a releasability marking-definition: objects that list its id in their\n"
+            "object_marking_refs are released to AUDIENCE (comma-separated group:NAME and\n"
+            "partner:NAME entries), and with --no-further-sharing their recipients may not\n"
+            "pass them on. It is stored in COLL (default 'shared'); an object stored in\n"
+            "another collection that references it gets a copy beside it, so the marking\n"
+            "always travels with the objects it governs. The marking itself goes to the\n"
+            "partners it names. Its id is printed.\n\n"
+            "Every marking is read in full and fails closed: an object that references a\n"
+            "marking-definition this node does not hold, or one it does not understand,\n"
+            "goes to no partner (`tansiq explain` says which).\n",
+    .cmds = marking_cmds,
+    .n_cmds = 1,
+};

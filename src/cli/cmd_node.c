@@ -9,71 +9,50 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "tansiq/audit.h"
 
-int cmd_init(int argc, char **argv)
+static int run_init(struct cli_ctx *c)
 {
-    enum { OPT_TITLE = OPT_FIRST_FREE, OPT_HOSTNAME, OPT_CERT, OPT_KEY };
-    static const struct option longopts[] = {
-        CLI_COMMON_OPTIONS,
-        {"title", required_argument, NULL, OPT_TITLE},
-        {"hostname", required_argument, NULL, OPT_HOSTNAME},
-        {"cert", required_argument, NULL, OPT_CERT},
-        {"key", required_argument, NULL, OPT_KEY},
-        {NULL, 0, NULL, 0},
-    };
-    struct tq_node_init_opts opts = {0};
-    struct cli_common common;
+    struct tq_node_init_opts opts = {.title = cli_opt(c, "title"),
+                                     .hostname = cli_opt(c, "hostname"),
+                                     .cert_pem = cli_opt(c, "cert"),
+                                     .key_pem = cli_opt(c, "key")};
     struct tq_err err = {0};
-    bool help = false;
     tq_rc rc;
-    int c;
 
-    cli_common_defaults(&common);
-    for (c = getopt_long(argc, argv, "", longopts, NULL); c != -1;
-         c = getopt_long(argc, argv, "", longopts, NULL)) {
-        if (cli_common_opt(c, &common, &help))
-            continue;
-        switch (c) {
-        case OPT_TITLE:
-            opts.title = optarg;
-            break;
-        case OPT_HOSTNAME:
-            opts.hostname = optarg;
-            break;
-        case OPT_CERT:
-            opts.cert_pem = optarg;
-            break;
-        case OPT_KEY:
-            opts.key_pem = optarg;
-            break;
-        default:
-            return CLI_USAGE;
-        }
-    }
-    if (help || optind != argc) {
-        fprintf(help ? stdout : stderr,
-                "usage: tansiq init [--home DIR] [--title TITLE] [--hostname NAME]\n"
-                "                   [--cert CERT.pem --key KEY.pem]\n\n"
-                "Create a node's home: configuration, SQLite store with the default collection\n"
-                "'shared', a TLS certificate (self-signed for NAME, default localhost, unless\n"
-                "--cert/--key are given) and the node's Ed25519 identity key.\n");
-        return help ? CLI_OK : CLI_USAGE;
-    }
-    rc = tq_node_init(common.home, &opts, &err);
+    rc = tq_node_init(c->common.home, &opts, &err);
     if (rc)
         return cli_fail("init", rc, &err);
-    if (common.json) {
+    if (c->common.json) {
         printf("{\"home\":");
-        cli_json_str(stdout, common.home);
+        cli_json_str(stdout, c->common.home);
         printf("}\n");
     } else {
         printf("initialised a tansiq node in %s\n"
                "next: tansiq user add NAME --home %s, then tansiq serve --home %s\n",
-               common.home, common.home, common.home);
+               c->common.home, c->common.home, c->common.home);
     }
     return CLI_OK;
 }
+
+static const struct cli_opt init_opts[] = {
+    {"title", true}, {"hostname", true}, {"cert", true}, {"key", true}, {NULL, false}};
+
+static const struct cli_cmd init_cmds[] = {{
+    .synopsis = "init [--home DIR] [--title TITLE] [--hostname NAME]\n"
+                "                   [--cert CERT.pem --key KEY.pem]",
+    .opts = init_opts,
+    .run = run_init,
+}};
+
+const struct cli_family cli_init = {
+    .name = "init",
+    .summary = "create a node's home: store, TLS certificate, identity key",
+    .help = "Create a node's home: configuration, SQLite store with the default collection\n"
+            "'shared', a TLS certificate (self-signed for NAME, default localhost, unless\n"
+            "--cert/--key are given) and the node's Ed25519 identity key.\n",
+    .cmds = init_cmds,
+    .n_cmds = 1,
+};
 
 static volatile sig_atomic_t stop_requested;
 
@@ -106,107 +85,52 @@ static bool parse_listen(char *arg, struct tq_server_config *cfg)
     return true;
 }
 
-int cmd_serve(int argc, char **argv)
+static int run_serve(struct cli_ctx *c)
 {
-    enum { OPT_LISTEN = OPT_FIRST_FREE, OPT_PLAIN, OPT_THREADS };
-    static const struct option longopts[] = {
-        CLI_COMMON_OPTIONS,
-        {"listen", required_argument, NULL, OPT_LISTEN},
-        {"plain-http", no_argument, NULL, OPT_PLAIN},
-        {"threads", required_argument, NULL, OPT_THREADS},
-        {NULL, 0, NULL, 0},
-    };
-    struct cli_common common;
-    struct tq_server_config cfg;
+    const char *threads_arg = cli_opt(c, "threads");
+    struct tq_node_config cfg;
     struct tq_node *node = NULL;
-    struct tq_server *srv = NULL;
-    struct tq_audit_log *audit = NULL;
-    struct tq_note_signer log_signer, witness_signer;
-    bool have_signer = false, have_witness = false;
+    struct tq_node_runtime *rt = NULL;
     struct tq_err err = {0};
+    char url[TQ_NODE_URL_MAX];
     struct sigaction sa;
     char *listen = NULL;
-    bool help = false, plain = false;
     long threads = -1;
     char *end;
-    int c, status;
+    int status;
     tq_rc rc;
 
-    cli_common_defaults(&common);
-    for (c = getopt_long(argc, argv, "", longopts, NULL); c != -1;
-         c = getopt_long(argc, argv, "", longopts, NULL)) {
-        if (cli_common_opt(c, &common, &help))
-            continue;
-        switch (c) {
-        case OPT_LISTEN:
-            listen = optarg;
-            break;
-        case OPT_PLAIN:
-            plain = true;
-            break;
-        case OPT_THREADS:
-            threads = strtol(optarg, &end, 10);
-            if (*end || threads < 0 || threads > 256) {
-                fprintf(stderr, "tansiq: --threads must be 0..256\n");
-                return CLI_USAGE;
-            }
-            break;
-        default:
+    if (threads_arg) {
+        threads = strtol(threads_arg, &end, 10);
+        if (*end || threads < 0 || threads > 256) {
+            fprintf(stderr, "tansiq: --threads must be 0..256\n");
             return CLI_USAGE;
         }
     }
-    if (help || optind != argc) {
-        fprintf(help ? stdout : stderr,
-                "usage: tansiq serve [--home DIR] [--listen ADDR:PORT] [--plain-http]\n"
-                "                    [--threads N]\n\n"
-                "Serve TAXII 2.1 over HTTPS (the certificate in DIR/tls). --plain-http serves\n"
-                "plain HTTP instead and is refused unless ADDR is a loopback address.\n"
-                "Port 0 picks a free port; the chosen URL is printed on standard output.\n");
-        return help ? CLI_OK : CLI_USAGE;
-    }
+    if (cli_has(c, "listen"))
+        listen = tq_xstrdup(cli_opt(c, "listen"));
     /* Before any key is read: a dump of this process would carry the TLS and identity keys. */
     tq_node_protect_process();
-    status = cli_open_node(&common, &node);
+    status = cli_open_node(&c->common, &node);
     if (status)
-        return status;
-    rc = tq_node_server_config(node, &cfg, &err);
+        goto out;
+    rc = tq_node_config_load(node, &cfg, &err);
     if (rc) {
         status = cli_fail("configuration", rc, &err);
         goto out;
     }
-    if (listen && !parse_listen(listen, &cfg)) {
+    if (listen && !parse_listen(listen, &cfg.http)) {
         fprintf(stderr, "tansiq: --listen expects ADDR:PORT, got '%s'\n", listen);
         status = CLI_USAGE;
         goto out;
     }
-    cfg.plain_http = plain;
+    cfg.http.plain_http = cli_has(c, "plain-http");
     if (threads >= 0)
-        cfg.threads = (unsigned)threads;
-    /* The audit log: partners' reads are recorded, /log/ serves it with signed checkpoints. */
-    rc = tq_node_log_signer(node, &log_signer, &err);
+        cfg.http.threads = (unsigned)threads;
+    rc = tq_node_runtime_start(node, &cfg, &rt, &err);
     if (rc) {
-        status = cli_fail("audit log signer", rc, &err);
-        goto out;
-    }
-    have_signer = true;
-    /* The witness: cosigns partners' checkpoints, asked over /log/add-checkpoint or by sync. */
-    rc = tq_node_witness_signer(node, &witness_signer, &err);
-    if (rc) {
-        status = cli_fail("witness signer", rc, &err);
-        goto out;
-    }
-    have_witness = true;
-    rc = tq_audit_log_open(tq_node_store(node), NULL, &audit, &err);
-    if (rc) {
-        status = cli_fail("audit log", rc, &err);
-        goto out;
-    }
-    cfg.audit = audit;
-    cfg.log_signer = &log_signer;
-    cfg.witness_signer = &witness_signer;
-    rc = tq_server_start(tq_node_store(node), &cfg, &srv, &err);
-    if (rc) {
-        status = cli_fail("cannot start the server", rc, &err);
+        fprintf(stderr, "tansiq: %s\n", err.msg[0] ? err.msg : tq_rc_str(rc));
+        status = rc == TQ_EINVAL || rc == TQ_ECONFIG ? CLI_USAGE : CLI_FAIL;
         goto out;
     }
     memset(&sa, 0, sizeof(sa));
@@ -214,25 +138,36 @@ int cmd_serve(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    printf("%s://%s%s%s:%u/taxii2/\n", plain ? "http" : "https",
-           strchr(cfg.listen_addr, ':') ? "[" : "", cfg.listen_addr,
-           strchr(cfg.listen_addr, ':') ? "]" : "", tq_server_port(srv));
+    /* As soon as the server listens: with port 0 this is how the caller learns the port. */
+    tq_node_runtime_url(rt, url);
+    printf("%s\n", url);
     fflush(stdout);
-    if (cli_sync_loop_start(node, cfg.sync_interval_s, audit, &log_signer, &witness_signer) < 0) {
-        status = CLI_FAIL;
-        goto out;
-    }
     while (!stop_requested)
         pause();
     tq_log(TQ_LOG_INFO, "serve: stopping");
 out:
-    cli_sync_loop_stop();
-    tq_server_stop(srv);
-    tq_audit_log_close(audit); /* after the server: writes the reads still queued */
-    if (have_signer)
-        tq_note_signer_cleanup(&log_signer);
-    if (have_witness)
-        tq_note_signer_cleanup(&witness_signer);
+    tq_node_runtime_stop(rt);
     tq_node_close(node);
+    tq_free(listen);
     return status;
 }
+
+static const struct cli_opt serve_opts[] = {
+    {"listen", true}, {"plain-http", false}, {"threads", true}, {NULL, false}};
+
+static const struct cli_cmd serve_cmds[] = {{
+    .synopsis = "serve [--home DIR] [--listen ADDR:PORT] [--plain-http]\n"
+                "                    [--threads N]",
+    .opts = serve_opts,
+    .run = run_serve,
+}};
+
+const struct cli_family cli_serve = {
+    .name = "serve",
+    .summary = "run the TAXII 2.1 server",
+    .help = "Serve TAXII 2.1 over HTTPS (the certificate in DIR/tls). --plain-http serves\n"
+            "plain HTTP instead and is refused unless ADDR is a loopback address.\n"
+            "Port 0 picks a free port; the chosen URL is printed on standard output.\n",
+    .cmds = serve_cmds,
+    .n_cmds = 1,
+};

@@ -7,16 +7,12 @@
  * its two signers go with it, so each partner's log is watched and each partner asked to cosign
  * ours; an alarm against a partner's log is printed on standard error in capitals. Exit status
  * 0 when every partner synced, 1 when any failed (the others still ran), 2 for usage errors, 3
- * when the node cannot be opened. Also the background loop `tansiq serve` runs when
- * sync_interval_s is set, which logs alarms at error level.
+ * when the node cannot be opened. The background loop of `tansiq serve` is the node runtime's
+ * (src/node/sync_loop.c).
  */
 #include <inttypes.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli/cli.h"
 #include "tansiq/audit.h"
@@ -141,58 +137,20 @@ static void on_partner(void *ud, const char *partner, tq_rc rc, const struct tq_
     fflush(stdout);
 }
 
-int cmd_sync(int argc, char **argv)
+static int run_sync(struct cli_ctx *c)
 {
-    enum { OPT_FULL = OPT_FIRST_FREE };
-    static const struct option longopts[] = {
-        CLI_COMMON_OPTIONS,
-        {"full", no_argument, NULL, OPT_FULL},
-        {NULL, 0, NULL, 0},
-    };
-    struct tq_sync_options opts = {0};
+    struct tq_sync_options opts = {.full = cli_has(c, "full")};
     struct tq_note_signer log_signer, witness_signer;
     bool have_log_signer = false, have_witness = false;
     struct tq_audit_log *audit = NULL;
     struct tq_audit_options aopt = {.no_thread = true};
-    struct cli_common common;
-    struct tq_node *node = NULL;
+    struct tq_node *node = c->node;
     struct tq_err err = {0};
     struct report rep = {0};
     const char *cert, *key;
-    bool help = false;
-    int c, status;
+    int status;
     tq_rc rc;
 
-    cli_common_defaults(&common);
-    for (c = getopt_long(argc, argv, "", longopts, NULL); c != -1;
-         c = getopt_long(argc, argv, "", longopts, NULL)) {
-        if (cli_common_opt(c, &common, &help))
-            continue;
-        switch (c) {
-        case OPT_FULL:
-            opts.full = true;
-            break;
-        default:
-            return CLI_USAGE;
-        }
-    }
-    if (help) {
-        printf("usage: tansiq sync [PARTNER...] [--full] [--json] [--home DIR]\n\n"
-               "Pull the collections each partner (all registered partners, or those named)\n"
-               "lets this node read: manifest first, then only the object versions missing\n"
-               "here, each checked by the inbound policy and stored with its provenance.\n"
-               "--full also walks each partner's whole manifest and withdraws local copies of\n"
-               "objects the partner no longer lists (done every %u syncs anyway).\n"
-               "Each sync also witnesses: it checks that the partner's audit log only grew\n"
-               "since the checkpoint this node cosigned last (an ALARM on standard error and\n"
-               "no data pulled when it did not), and asks the partner to cosign ours.\n"
-               "Exit status 1 when any partner failed or raised an alarm.\n",
-               TQ_SYNC_FULL_EVERY_DEFAULT);
-        return CLI_OK;
-    }
-    status = cli_open_node(&common, &node);
-    if (status)
-        return status;
     tq_node_tls_paths(node, &cert, &key);
     rc = tq_node_log_signer(node, &log_signer, &err);
     if (rc) {
@@ -214,10 +172,10 @@ int cmd_sync(int argc, char **argv)
     opts.audit = audit;
     opts.log_signer = &log_signer;
     opts.witness_signer = &witness_signer;
-    rep.json = common.json;
+    rep.json = c->common.json;
     if (rep.json)
         printf("{\"partners\":[");
-    if (optind == argc) {
+    if (c->argc == 0) {
         rc = tq_sync_all(tq_node_store(node), cert, key, &opts, on_partner, &rep, NULL, &err);
         if (rc) {
             if (rep.json)
@@ -226,17 +184,17 @@ int cmd_sync(int argc, char **argv)
             goto out;
         }
     }
-    for (int i = optind; i < argc; i++) {
+    for (int i = 0; i < c->argc; i++) {
         struct tq_sync_stats st = {0};
 
         tq_err_clear(&err);
-        rc = tq_sync_partner(tq_node_store(node), cert, key, argv[i], &opts, &st, &err);
-        on_partner(&rep, argv[i], rc, &err, &st);
+        rc = tq_sync_partner(tq_node_store(node), cert, key, c->argv[i], &opts, &st, &err);
+        on_partner(&rep, c->argv[i], rc, &err, &st);
         tq_sync_stats_cleanup(&st);
     }
     if (rep.json)
         printf("],\"failed\":%zu}\n", rep.failed);
-    else if (rep.n_partners == 0 && optind == argc && !rep.failed)
+    else if (rep.n_partners == 0 && c->argc == 0 && !rep.failed)
         printf("no partners registered (tansiq partner add)\n");
     status = rep.failed || rep.alarms ? CLI_REFUSED : CLI_OK;
 out:
@@ -245,110 +203,33 @@ out:
         tq_note_signer_cleanup(&log_signer);
     if (have_witness)
         tq_note_signer_cleanup(&witness_signer);
-    tq_node_close(node);
     return status;
 }
 
-/* ---- the background loop of `tansiq serve` ----------------------------------------------- */
+#define FULL_EVERY CLI_STR(TQ_SYNC_FULL_EVERY_DEFAULT)
 
-struct sync_loop {
-    pthread_t thread;
-    struct tq_node *node;
-    unsigned interval_s;
-    struct tq_audit_log *audit;
-    const struct tq_note_signer *log_signer;
-    const struct tq_note_signer *witness_signer;
-    atomic_bool stop;
+static const struct cli_opt sync_opts[] = {{"full", false}, {NULL, false}};
+
+static const struct cli_cmd sync_cmds[] = {{
+    .synopsis = "sync [PARTNER...] [--full] [--json] [--home DIR]",
+    .opts = sync_opts,
+    .max_args = -1,
+    .flags = CLI_NODE,
+    .run = run_sync,
+}};
+
+const struct cli_family cli_sync = {
+    .name = "sync",
+    .summary = "pull partners' collections now (manifest first, resumable)",
+    .help = "Pull the collections each partner (all registered partners, or those named)\n"
+            "lets this node read: manifest first, then only the object versions missing\n"
+            "here, each checked by the inbound policy and stored with its provenance.\n"
+            "--full also walks each partner's whole manifest and withdraws local copies of\n"
+            "objects the partner no longer lists (done every " FULL_EVERY " syncs anyway).\n"
+            "Each sync also witnesses: it checks that the partner's audit log only grew\n"
+            "since the checkpoint this node cosigned last (an ALARM on standard error and\n"
+            "no data pulled when it did not), and asks the partner to cosign ours.\n"
+            "Exit status 1 when any partner failed or raised an alarm.\n",
+    .cmds = sync_cmds,
+    .n_cmds = 1,
 };
-
-static struct sync_loop loop;
-
-static bool loop_stopping(void *ud)
-{
-    struct sync_loop *l = ud;
-
-    return atomic_load(&l->stop);
-}
-
-/* After each partner of a round: an alarm is for an operator to act on. */
-static void loop_partner(void *ud, const char *partner, tq_rc rc, const struct tq_err *err,
-                         const struct tq_sync_stats *st)
-{
-    (void)ud;
-    (void)rc;
-    if (st->alarms)
-        tq_log(TQ_LOG_ERROR, "sync: partner=%s %s", partner,
-               err && err->msg[0] ? err->msg : "ALARM");
-}
-
-static void *loop_main(void *ud)
-{
-    struct sync_loop *l = ud;
-    struct tq_sync_options opts = {.cancel = loop_stopping,
-                                   .cancel_ud = l,
-                                   .audit = l->audit,
-                                   .log_signer = l->log_signer,
-                                   .witness_signer = l->witness_signer};
-    const char *cert, *key;
-
-    tq_node_tls_paths(l->node, &cert, &key);
-    while (!atomic_load(&l->stop)) {
-        struct tq_err err = {0};
-        size_t failed = 0;
-        tq_rc rc;
-
-        rc = tq_sync_all(tq_node_store(l->node), cert, key, &opts, loop_partner, NULL, &failed,
-                         &err);
-        if (rc)
-            tq_log(TQ_LOG_WARN, "sync: cannot list partners rc=%s: %s", tq_rc_name(rc), err.msg);
-        else if (failed)
-            tq_log(TQ_LOG_WARN, "sync: round done, %zu partner(s) failed", failed);
-        /* Sleep the interval in short steps, so that shutdown is not held up. */
-        for (unsigned ms = 0; ms < l->interval_s * 1000u && !atomic_load(&l->stop); ms += 200) {
-            struct timespec ts = {0, 200 * 1000000L};
-            nanosleep(&ts, NULL);
-        }
-    }
-    return NULL;
-}
-
-int cli_sync_loop_start(struct tq_node *node, unsigned interval_s, struct tq_audit_log *audit,
-                        const struct tq_note_signer *log_signer,
-                        const struct tq_note_signer *witness_signer)
-{
-    sigset_t block, old;
-    int e;
-
-    if (interval_s == 0)
-        return 0;
-    loop.node = node;
-    loop.interval_s = interval_s;
-    loop.audit = audit;
-    loop.log_signer = log_signer;
-    loop.witness_signer = witness_signer;
-    atomic_store(&loop.stop, false);
-    /* The thread inherits a mask without SIGINT and SIGTERM: they must reach the main thread,
-     * whose pause() they end. */
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
-    e = pthread_create(&loop.thread, NULL, loop_main, &loop);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (e != 0) {
-        loop.node = NULL;
-        fprintf(stderr, "tansiq: cannot start the sync thread\n");
-        return -1;
-    }
-    tq_log(TQ_LOG_INFO, "sync: every %u s", interval_s);
-    return 1;
-}
-
-void cli_sync_loop_stop(void)
-{
-    if (!loop.node)
-        return;
-    atomic_store(&loop.stop, true);
-    pthread_join(loop.thread, NULL);
-    loop.node = NULL;
-}

@@ -20,20 +20,6 @@
 
 #define VERIFY_MAX_KEYS 64
 
-static const char verify_usage[] =
-    "usage: tansiq verify PROOF_FILE --key VKEY [--key VKEY ...] [--json]\n\n"
-    "Check a proof written by 'tansiq log proof' (C2SP tlog-proof@v1 blocks, '-' reads standard\n"
-    "input) without a node or a network. Every block's checkpoint must be signed by the log key\n"
-    "given for its origin and its entry included in that checkpoint's tree; cosignatures by the\n"
-    "witness keys given are checked and named. Prints what the proof shows: which partner\n"
-    "received or was released which object version, and when.\n\n"
-    "  --key VKEY  a verifier key, repeatable: the log's (the vkey 'tansiq log show' prints on\n"
-    "              the node that wrote the proof) and the witness keys of partners whose\n"
-    "              cosignatures should count (their 'tansiq log show' prints it as wkey)\n"
-    "  --json      the blocks and the statements they prove, as JSON\n\n"
-    "Exit status: 0 every block verifies, 1 the proof is refused (the reason on stderr),\n"
-    "2 usage.\n";
-
 /* A cosignature's time as RFC 3339 (seconds too large for microseconds are printed as such). */
 static void format_cosig_time(uint64_t s, char out[TQ_TIME_STR_MAX])
 {
@@ -179,60 +165,42 @@ static void print_json(const struct tq_proof_report *r)
     printf("]}\n");
 }
 
-int cmd_verify(int argc, char **argv)
+static int run_verify(struct cli_ctx *c)
 {
-    enum { OPT_KEY = OPT_FIRST_FREE };
-    static const struct option longopts[] = {
-        CLI_COMMON_OPTIONS,
-        {"key", required_argument, NULL, OPT_KEY},
-        {NULL, 0, NULL, 0},
-    };
     struct tq_note_verifier keys[VERIFY_MAX_KEYS];
     struct tq_proof_report report = {0};
-    struct cli_common common;
     struct tq_err err = {0};
     struct tq_buf text = {0};
     size_t n_keys = 0;
-    bool help = false;
-    int c, status = CLI_OK;
+    int status = CLI_OK;
     tq_rc rc;
 
-    cli_common_defaults(&common);
-    for (c = getopt_long(argc, argv, "", longopts, NULL); c != -1;
-         c = getopt_long(argc, argv, "", longopts, NULL)) {
-        if (c == OPT_KEY) {
-            if (n_keys == VERIFY_MAX_KEYS) {
-                fprintf(stderr, "tansiq: verify: at most %d keys\n", VERIFY_MAX_KEYS);
-                return CLI_USAGE;
-            }
-            rc = tq_note_verifier_parse(tq_str_c(optarg), &keys[n_keys], &err);
-            if (rc) {
-                fprintf(stderr, "tansiq: verify: --key %s: %s\n", optarg, err.msg);
-                return CLI_USAGE;
-            }
-            n_keys++;
-            continue;
-        }
-        if (!cli_common_opt(c, &common, &help))
+    /* Each --key, in the order given. */
+    for (size_t i = 0; i < c->n_hits; i++) {
+        if (n_keys == VERIFY_MAX_KEYS) {
+            fprintf(stderr, "tansiq: verify: at most %d keys\n", VERIFY_MAX_KEYS);
             return CLI_USAGE;
+        }
+        rc = tq_note_verifier_parse(tq_str_c(c->hits[i].value), &keys[n_keys], &err);
+        if (rc) {
+            fprintf(stderr, "tansiq: verify: --key %s: %s\n", c->hits[i].value, err.msg);
+            return CLI_USAGE;
+        }
+        n_keys++;
     }
-    if (help || optind + 1 != argc || n_keys == 0) {
-        if (!help && n_keys == 0 && optind + 1 == argc)
-            fprintf(stderr, "tansiq: verify: give the log's key with --key\n\n");
-        fputs(verify_usage, help ? stdout : stderr);
-        return help ? CLI_OK : CLI_USAGE;
-    }
-    rc = cli_read_input(argv[optind], TQ_PROOF_FILE_MAX + 1, &text, &err);
+    if (n_keys == 0)
+        return cli_usage(c);
+    rc = cli_read_input(c->argv[0], TQ_PROOF_FILE_MAX + 1, &text, &err);
     if (rc == TQ_OK) {
         rc = tq_proof_verify((struct tq_str){text.ptr, text.len}, keys, n_keys, &report, &err);
         if (rc)
-            fprintf(stderr, "tansiq: verify: %s: refused: %s\n", argv[optind],
+            fprintf(stderr, "tansiq: verify: %s: refused: %s\n", c->argv[0],
                     err.msg[0] ? err.msg : tq_rc_str(rc));
     } else {
         fprintf(stderr, "tansiq: verify: %s\n", err.msg[0] ? err.msg : tq_rc_str(rc));
     }
     if (rc) {
-        if (common.json) {
+        if (c->common.json) {
             printf("{\"verified\":false,\"error\":");
             cli_json_str(stdout, err.msg[0] ? err.msg : tq_rc_str(rc));
             printf("}\n");
@@ -240,7 +208,7 @@ int cmd_verify(int argc, char **argv)
         status = CLI_REFUSED;
         goto out;
     }
-    if (common.json) {
+    if (c->common.json) {
         print_json(&report);
     } else {
         print_facts_text(&report);
@@ -252,3 +220,37 @@ out:
     tq_buf_cleanup(&text);
     return status;
 }
+
+static const struct cli_opt verify_opts[] = {{"key", true}, {NULL, false}};
+
+/* No CLI_NODE: a proof is checked with the keys given and nothing else (--home is ignored). */
+static const struct cli_cmd verify_cmds[] = {{
+    .synopsis = "verify PROOF_FILE --key VKEY [--key VKEY ...] [--json]",
+    .opts = verify_opts,
+    .min_args = 1,
+    .max_args = 1,
+    .misuse = "verify: give one PROOF_FILE and the log's key with --key",
+    .run = run_verify,
+}};
+
+const struct cli_family cli_verify = {
+    .name = "verify",
+    .summary = "check a proof file offline against log and witness keys",
+    .help = "Check a proof written by 'tansiq log proof' (C2SP tlog-proof@v1 blocks, '-' reads "
+            "standard\n"
+            "input) without a node or a network. Every block's checkpoint must be signed by the "
+            "log key\n"
+            "given for its origin and its entry included in that checkpoint's tree; cosignatures "
+            "by the\n"
+            "witness keys given are checked and named. Prints what the proof shows: which partner\n"
+            "received or was released which object version, and when.\n\n"
+            "  --key VKEY  a verifier key, repeatable: the log's (the vkey 'tansiq log show' "
+            "prints on\n"
+            "              the node that wrote the proof) and the witness keys of partners whose\n"
+            "              cosignatures should count (their 'tansiq log show' prints it as wkey)\n"
+            "  --json      the blocks and the statements they prove, as JSON\n\n"
+            "Exit status: 0 every block verifies, 1 the proof is refused (the reason on stderr),\n"
+            "2 usage.\n",
+    .cmds = verify_cmds,
+    .n_cmds = 1,
+};

@@ -8,28 +8,11 @@
 
 #include "cli/cli.h"
 
-struct command {
-    const char *name;
-    int (*run)(int argc, char **argv);
-    const char *summary;
-};
-
-static const struct command commands[] = {
-    {"init", cmd_init, "create a node's home: store, TLS certificate, identity key"},
-    {"serve", cmd_serve, "run the TAXII 2.1 server"},
-    {"import", cmd_import, "validate and store STIX bundles or arrays of objects"},
-    {"export", cmd_export, "write a collection out as a STIX bundle"},
-    {"validate", cmd_validate, "check STIX 2.1 files without storing them"},
-    {"user", cmd_user, "manage users, passwords, API tokens and permissions"},
-    {"collection", cmd_collection, "manage TAXII collections and their sharing defaults"},
-    {"partner", cmd_partner, "register partner nodes and grant them collections"},
-    {"group", cmd_group, "manage sharing groups of partners"},
-    {"explain", cmd_explain, "say why a partner may or may not see an object"},
-    {"marking", cmd_marking, "create a releasability marking (who may see, no further sharing)"},
-    {"identity", cmd_identity, "print this node's certificate fingerprint and public key"},
-    {"sync", cmd_sync, "pull partners' collections now (manifest first, resumable)"},
-    {"log", cmd_log, "the audit log: size, root and keys, checkpoints, proofs, alarms"},
-    {"verify", cmd_verify, "check a proof file offline against log and witness keys"},
+/* Every family, in the order `tansiq --help` lists them. */
+static const struct cli_family *const families[] = {
+    &cli_init,    &cli_serve,      &cli_import,  &cli_export, &cli_validate,
+    &cli_user,    &cli_collection, &cli_partner, &cli_group,  &cli_explain,
+    &cli_marking, &cli_identity,   &cli_sync,    &cli_log,    &cli_verify,
 };
 
 static void usage(FILE *f)
@@ -37,36 +20,11 @@ static void usage(FILE *f)
     fprintf(f, "usage: tansiq COMMAND [--home DIR] [OPTIONS]\n\n"
                "tansiq " TQ_VERSION " - a STIX 2.1 / TAXII 2.1 node for intelligence sharing "
                "between partner agencies.\n\ncommands:\n");
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
+    for (size_t i = 0; i < CLI_N(families); i++)
+        fprintf(f, "  %-11s %s\n", families[i]->name, families[i]->summary);
     fprintf(f, "\nEvery command takes --home DIR (default $TANSIQ_HOME, else ./tansiq-home),\n"
                "--json for machine-readable output and --help.\n"
                "'tansiq --help-config' lists the settings of tansiq.conf.\n");
-}
-
-void cli_common_defaults(struct cli_common *common)
-{
-    const char *env = getenv("TANSIQ_HOME");
-
-    common->home = env && *env ? env : "./tansiq-home";
-    common->json = false;
-}
-
-bool cli_common_opt(int c, struct cli_common *common, bool *help)
-{
-    switch (c) {
-    case OPT_HOME:
-        common->home = optarg;
-        return true;
-    case OPT_JSON:
-        common->json = true;
-        return true;
-    case OPT_HELP:
-        *help = true;
-        return true;
-    default:
-        return false;
-    }
 }
 
 int cli_fail(const char *what, tq_rc rc, const struct tq_err *err)
@@ -120,24 +78,6 @@ void cli_json_str(FILE *f, const char *s)
     tq_buf_cleanup(&b);
 }
 
-/* True when the first operand of a command line (skipping options and their values) is word. */
-static bool first_operand_is(int argc, char **argv, const char *word)
-{
-    static const char *const with_value[] = {"--home", "--alias", "--description", "--tlp",
-                                             "--audience"};
-
-    for (int i = 1; i < argc; i++) {
-        bool skip = false;
-        if (argv[i][0] != '-')
-            return strcmp(argv[i], word) == 0;
-        for (size_t k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++)
-            skip = skip || strcmp(argv[i], with_value[k]) == 0;
-        if (skip)
-            i++;
-    }
-    return false;
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -162,12 +102,9 @@ int main(int argc, char **argv)
         tq_buf_cleanup(&b);
         return CLI_OK;
     }
-    /* `collection policy` changes who sees what, so it lives with the partner commands. */
-    if (strcmp(argv[1], "collection") == 0 && first_operand_is(argc - 1, argv + 1, "policy"))
-        return cmd_collection_policy(argc - 1, argv + 1);
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
+    for (size_t i = 0; i < CLI_N(families); i++)
+        if (strcmp(argv[1], families[i]->name) == 0)
+            return cli_run(families[i], argc - 1, argv + 1);
     fprintf(stderr, "tansiq: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return CLI_USAGE;
@@ -194,4 +131,14 @@ tq_rc cli_read_input(const char *path, size_t max, struct tq_buf *out, struct tq
     if (!out->ptr)
         tq_buf_append(out, "", 0);
     return TQ_OK;
+}
+
+void cli_print_hex(FILE *f, const uint8_t *b, size_t n)
+{
+    char hex[2 * 32 + 1];
+
+    for (size_t i = 0; i < n; i += 32) {
+        tq_hex_encode(b + i, n - i < 32 ? n - i : 32, hex);
+        fputs(hex, f);
+    }
 }

@@ -5,7 +5,9 @@
  * Each option has a name, a type, a default, bounds and a help line; the same table parses
  * tansiq.conf and TANSIQ_* variables, prints --help-config and writes the sample file at init.
  * Precedence: defaults, then the file, then the environment, then the command line (applied by
- * the caller).
+ * the caller). Every option targets one part of struct tq_node_config: http (the server's own
+ * configuration), sync, audit or identity; the names stay flat, so tansiq.conf does not show the
+ * parts.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -26,28 +28,30 @@ struct opt {
     const char *help;
 };
 
-#define CFG(field) offsetof(struct tq_server_config, field)
+#define CFG(field) offsetof(struct tq_node_config, field)
 
 static const struct opt options[] = {
     {"listen", OPT_LISTEN, "127.0.0.1:8443", 0, 0, 0,
      "address:port the TAXII server listens on (IPv6 in brackets)"},
-    {"title", OPT_STR, "tansiq node", 0, 0, CFG(title), "title shown by TAXII discovery"},
-    {"api_root", OPT_STR, "api", 0, 0, CFG(api_root), "path segment of the TAXII api root"},
-    {"max_content_length", OPT_SIZE, "10485760", 1024, 1ull << 30, CFG(max_content_length),
+    {"title", OPT_STR, "tansiq node", 0, 0, CFG(http.title), "title shown by TAXII discovery"},
+    {"api_root", OPT_STR, "api", 0, 0, CFG(http.api_root), "path segment of the TAXII api root"},
+    {"max_content_length", OPT_SIZE, "10485760", 1024, 1ull << 30, CFG(http.max_content_length),
      "largest accepted request body, bytes"},
-    {"threads", OPT_UINT, "0", 0, 256, CFG(threads), "worker threads (0: one per core)"},
-    {"conn_timeout_s", OPT_UINT, "30", 1, 3600, CFG(conn_timeout_s),
+    {"threads", OPT_UINT, "0", 0, 256, CFG(http.threads), "worker threads (0: one per core)"},
+    {"conn_timeout_s", OPT_UINT, "30", 1, 3600, CFG(http.conn_timeout_s),
      "idle or slow connections are closed after this many seconds"},
-    {"max_connections", OPT_UINT, "1024", 1, 65536, CFG(max_connections),
+    {"max_connections", OPT_UINT, "1024", 1, 65536, CFG(http.max_connections),
      "concurrent connections accepted"},
-    {"max_connections_per_ip", OPT_UINT, "256", 1, 65536, CFG(max_connections_per_ip),
+    {"max_connections_per_ip", OPT_UINT, "256", 1, 65536, CFG(http.max_connections_per_ip),
      "concurrent connections accepted from one source address"},
-    {"status_retention_h", OPT_UINT, "24", 24, 24 * 365, CFG(status_retention_h),
+    {"status_retention_h", OPT_UINT, "24", 24, 24 * 365, CFG(http.status_retention_h),
      "hours a TAXII status resource is kept (at least 24)"},
-    {"sync_interval_s", OPT_UINT, "0", 0, 7 * 24 * 3600, CFG(sync_interval_s),
+    {"sync_interval_s", OPT_UINT, "0", 0, 7 * 24 * 3600, CFG(sync.interval_s),
      "tansiq serve pulls every partner this often, seconds (0: only 'tansiq sync')"},
-    {"log_origin", OPT_STR, "", 0, 0, CFG(log_origin),
+    {"log_origin", OPT_STR, "", 0, 0, CFG(audit.log_origin),
      "origin of the audit log's checkpoints (empty: tansiq/ and the certificate's hash)"},
+    {"url", OPT_STR, "", 0, 0, CFG(identity.url),
+     "URL partners reach this node at (https://HOST:PORT), put in 'tansiq identity --export'"},
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -70,7 +74,7 @@ static const char *keep(struct tq_node *node, const char *s, size_t len)
 }
 
 static tq_rc parse_listen(struct tq_node *node, const char *v, size_t len,
-                          struct tq_server_config *cfg, struct tq_err *err)
+                          struct tq_node_config *cfg, struct tq_err *err)
 {
     const char *colon = NULL;
     const char *host = v;
@@ -96,13 +100,13 @@ static tq_rc parse_listen(struct tq_node *node, const char *v, size_t len,
     p = strtoul(port, &end, 10);
     if (errno || *end || p > 65535 || !isdigit((unsigned char)port[0]))
         return tq_err_set(err, TQ_ECONFIG, "listen: bad port '%s'", port);
-    cfg->listen_addr = keep(node, host, host_len);
-    cfg->port = (uint16_t)p;
+    cfg->http.listen_addr = keep(node, host, host_len);
+    cfg->http.port = (uint16_t)p;
     return TQ_OK;
 }
 
 static tq_rc set_option(struct tq_node *node, const struct opt *o, const char *v, size_t len,
-                        const char *origin, struct tq_server_config *cfg, struct tq_err *err)
+                        const char *origin, struct tq_node_config *cfg, struct tq_err *err)
 {
     char num[32];
     char *end;
@@ -134,18 +138,18 @@ static tq_rc set_option(struct tq_node *node, const struct opt *o, const char *v
                       o->name, o->min, o->max, (int)len, v);
 }
 
-void tq__node_config_defaults(struct tq_server_config *cfg)
+void tq__node_config_defaults(struct tq_node_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
-    cfg->listen_addr = "127.0.0.1";
-    cfg->port = 8443;
-    cfg->title = "tansiq node";
-    cfg->api_root = "api";
-    cfg->max_content_length = 10485760;
-    cfg->conn_timeout_s = 30;
-    cfg->max_connections = 1024;
-    cfg->max_connections_per_ip = 256;
-    cfg->status_retention_h = 24;
+    cfg->http.listen_addr = "127.0.0.1";
+    cfg->http.port = 8443;
+    cfg->http.title = "tansiq node";
+    cfg->http.api_root = "api";
+    cfg->http.max_content_length = 10485760;
+    cfg->http.conn_timeout_s = 30;
+    cfg->http.max_connections = 1024;
+    cfg->http.max_connections_per_ip = 256;
+    cfg->http.status_retention_h = 24;
 }
 
 static struct tq_str trim(const char *p, size_t len)
@@ -160,7 +164,7 @@ static struct tq_str trim(const char *p, size_t len)
 }
 
 tq_rc tq__node_config_apply(struct tq_node *node, const char *text, const char *origin,
-                            struct tq_server_config *cfg, struct tq_err *err)
+                            struct tq_node_config *cfg, struct tq_err *err)
 {
     const char *line = text;
     unsigned lineno = 0;
@@ -196,7 +200,7 @@ tq_rc tq__node_config_apply(struct tq_node *node, const char *text, const char *
     return TQ_OK;
 }
 
-tq_rc tq__node_config_env(struct tq_node *node, struct tq_server_config *cfg, struct tq_err *err)
+tq_rc tq__node_config_env(struct tq_node *node, struct tq_node_config *cfg, struct tq_err *err)
 {
     for (size_t i = 0; i < N_OPTIONS; i++) {
         char var[64] = "TANSIQ_";

@@ -81,7 +81,7 @@ void tq_node_identity_cleanup(struct tq_node_identity *id)
 tq_rc tq_node_identity(struct tq_node *node, struct tq_node_identity *out, struct tq_err *err)
 {
     struct tq_node_identity id;
-    struct tq_server_config cfg;
+    struct tq_node_config cfg;
     struct tq_buf path;
     tq_rc rc;
 
@@ -103,10 +103,10 @@ tq_rc tq_node_identity(struct tq_node *node, struct tq_node_identity *out, struc
     rc = tq_file_read_text(path.ptr, PUBKEY_B64_MAX, &id.sign_pubkey, err);
     if (rc)
         goto out;
-    rc = tq_node_server_config(node, &cfg, err);
+    rc = tq_node_config_load(node, &cfg, err);
     if (rc)
         goto out;
-    id.title = tq_xstrdup(cfg.title ? cfg.title : "tansiq");
+    id.title = tq_xstrdup(cfg.http.title ? cfg.http.title : "tansiq");
     rc = tq_store_meta_get(node->store, "node.identity", &id.stix_identity, err);
     if (rc == TQ_ENOTFOUND)
         rc = TQ_OK; /* a home made before nodes had a STIX identity */
@@ -120,31 +120,16 @@ out:
     return rc;
 }
 
-/* The identity key as a note signer of type alg, named after the log's origin. */
-static tq_rc identity_signer(struct tq_node *node, uint8_t alg, struct tq_note_signer *out,
-                             struct tq_err *err)
+/* The identity key (libsodium's 64-byte secret key: seed || public key) into sk. */
+static tq_rc read_secret(struct tq_node *node, uint8_t sk[crypto_sign_SECRETKEYBYTES],
+                         struct tq_err *err)
 {
-    struct tq_node_identity id;
-    struct tq_server_config cfg;
     struct tq_buf path;
-    char origin[TQ_AUDIT_ORIGIN_MAX];
     char *key_b64 = NULL;
-    uint8_t sk[crypto_sign_SECRETKEYBYTES];
     size_t sk_len = 0;
-    const char *name = origin;
     tq_rc rc;
 
-    memset(&id, 0, sizeof(id));
     tq_buf_init(&path, TQ_NODE_PATH_MAX);
-    rc = tq_node_identity(node, &id, err);
-    if (rc)
-        goto out;
-    rc = tq_node_server_config(node, &cfg, err);
-    if (rc)
-        goto out;
-    tq_audit_default_origin(id.cert_sha256, origin);
-    if (cfg.log_origin && *cfg.log_origin)
-        name = cfg.log_origin;
     rc = tq_buf_printf(&path, "%s/identity.key", node->home);
     if (rc) {
         rc = tq_err_set(err, rc, "home path too long");
@@ -153,12 +138,54 @@ static tq_rc identity_signer(struct tq_node *node, uint8_t alg, struct tq_note_s
     rc = tq_file_read_text(path.ptr, 256, &key_b64, err);
     if (rc)
         goto out;
-    if (sodium_base642bin(sk, sizeof(sk), key_b64, strlen(key_b64), " \t\r\n", &sk_len, NULL,
-                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
-        sk_len != sizeof(sk)) {
+    if (sodium_base642bin(sk, crypto_sign_SECRETKEYBYTES, key_b64, strlen(key_b64), " \t\r\n",
+                          &sk_len, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        sk_len != crypto_sign_SECRETKEYBYTES)
         rc = tq_err_set(err, TQ_EINVAL, "%s is not a base64 Ed25519 secret key", path.ptr);
+out:
+    if (key_b64)
+        sodium_memzero(key_b64, strlen(key_b64));
+    tq_free(key_b64);
+    tq_buf_cleanup(&path);
+    return rc;
+}
+
+tq_rc tq__node_identity_sign(struct tq_node *node, const void *msg, size_t len, uint8_t sig[64],
+                             struct tq_err *err)
+{
+    uint8_t sk[crypto_sign_SECRETKEYBYTES];
+    tq_rc rc = read_secret(node, sk, err);
+
+    if (rc == TQ_OK)
+        crypto_sign_detached(sig, NULL, msg, len, sk);
+    sodium_memzero(sk, sizeof(sk));
+    return rc;
+}
+
+/* The identity key as a note signer of type alg, named after the log's origin. */
+static tq_rc identity_signer(struct tq_node *node, uint8_t alg, struct tq_note_signer *out,
+                             struct tq_err *err)
+{
+    struct tq_node_identity id;
+    struct tq_node_config cfg;
+    char origin[TQ_AUDIT_ORIGIN_MAX];
+    uint8_t sk[crypto_sign_SECRETKEYBYTES];
+    const char *name = origin;
+    tq_rc rc;
+
+    memset(&id, 0, sizeof(id));
+    rc = tq_node_identity(node, &id, err);
+    if (rc)
         goto out;
-    }
+    rc = tq_node_config_load(node, &cfg, err);
+    if (rc)
+        goto out;
+    tq_audit_default_origin(id.cert_sha256, origin);
+    if (cfg.audit.log_origin && *cfg.audit.log_origin)
+        name = cfg.audit.log_origin;
+    rc = read_secret(node, sk, err);
+    if (rc)
+        goto out;
     /* libsodium's secret key is seed || public key. */
     rc = tq_note_signer_from_seed(tq_str_c(name), alg, sk, out, err);
     /* Best effort: keep the key out of swap and core files (RLIMIT_MEMLOCK may refuse). */
@@ -166,11 +193,7 @@ static tq_rc identity_signer(struct tq_node *node, uint8_t alg, struct tq_note_s
         (void)sodium_mlock(out, sizeof(*out));
 out:
     sodium_memzero(sk, sizeof(sk));
-    if (key_b64)
-        sodium_memzero(key_b64, strlen(key_b64));
-    tq_free(key_b64);
     tq_node_identity_cleanup(&id);
-    tq_buf_cleanup(&path);
     return rc;
 }
 

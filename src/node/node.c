@@ -394,15 +394,15 @@ void tq_node_tls_paths(const struct tq_node *node, const char **cert_path, const
     *key_path = node->key_path;
 }
 
-tq_rc tq_node_server_config(struct tq_node *node, struct tq_server_config *cfg, struct tq_err *err)
+tq_rc tq_node_config_load(struct tq_node *node, struct tq_node_config *cfg, struct tq_err *err)
 {
     struct tq_buf text;
     char *conf_path = path_join(node->home, "tansiq.conf");
     tq_rc rc;
 
     tq__node_config_defaults(cfg);
-    cfg->cert_pem_path = node->cert_path;
-    cfg->key_pem_path = node->key_path;
+    cfg->http.cert_pem_path = node->cert_path;
+    cfg->http.key_pem_path = node->key_path;
     rc = tq_file_read(conf_path, TQ_NODE_CONF_MAX, &text, err);
     if (!rc) {
         rc = tq__node_config_apply(node, text.ptr, conf_path, cfg, err);
@@ -412,4 +412,17 @@ tq_rc tq_node_server_config(struct tq_node *node, struct tq_server_config *cfg, 
     if (!rc)
         rc = tq__node_config_env(node, cfg, err);
     return rc;
+}
+
+tq_rc tq_node_server_config(struct tq_node *node, struct tq_server_config *cfg, struct tq_err *err)
+{
+    struct tq_node_config all;
+    tq_rc rc = tq_node_config_load(node, &all, err);
+
+    if (rc)
+        return rc;
+    *cfg = all.http;
+    cfg->sync_interval_s = all.sync.interval_s;
+    cfg->log_origin = all.audit.log_origin;
+    return TQ_OK;
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# CLI tests: drive the real `tansiq` binary through init, users, import, export, validate and
+# CLI tests: drive the real `tansiq` binary through init, users, import, export, validate, the
+# command table (every subcommand in its --help), partner onboarding from a signed bundle and
 # the audit log's proofs (log proof, verify).
 # Usage: tests/cli/run.sh BUILD_DIR. Ends with "N passed, N failed".
 set -uo pipefail
@@ -147,6 +148,51 @@ check "log proof: --partner is required" status_is 2 "$TQ" log proof "$PID" --ho
 check "log alarms: none" bash -c "'$TQ' log alarms --home '$H' | grep -q '^no alarms'"
 check "log alarms --json" bash -c "'$TQ' log alarms --json --home '$H' | python3 -c 'import json,sys; assert json.load(sys.stdin) == []'"
 check "verify --help" bash -c "'$TQ' verify --help | grep -q usage"
+
+# the command table: every subcommand in its family's --help; --NAME VALUE as well as --NAME=VALUE
+for fam in "user add grant token remove list" "collection add list policy" \
+  "partner add set list show grant remove" "group add remove member list show" \
+  "log show checkpoint proof alarms witnessed receipts"; do
+  read -r f subs <<<"$fam"
+  for sub in $subs; do
+    check "$f --help lists $sub" bash -c "'$TQ' $f --help | grep -qE '^(usage: | +)tansiq $f $sub'"
+  done
+done
+check "user add --read COLL (space-separated value)" bash -c "echo 'pw two' | '$TQ' user add carol --password-stdin --read shared --write border --home '$H'"
+check "unknown subcommand is a usage error" status_is 2 "$TQ" partner frobnicate x --home "$H"
+
+# partner onboarding in one step each way: identity --export, partner add --from
+check "identity --export writes a signed bundle" "$TQ" identity --export "$WORK/p.bundle" --url https://127.0.0.1:9 --home "$P"
+check "the bundle holds certificate, keys, identity, title and URL" python3 - "$WORK/p.bundle" <<'PY2'
+import json, sys
+b = json.load(open(sys.argv[1]))
+assert b["type"] == "tansiq-partner-bundle" and b["title"] == "partner node", b
+assert b["url"] == "https://127.0.0.1:9" and b["stix_identity"].startswith("identity--")
+assert b["cert_pem"].startswith("-----BEGIN CERTIFICATE") and len(b["cert_sha256"]) == 64
+assert b["log_vkey"] and b["witness_vkey"] and b["sign_pubkey"] and b["signature"]
+PY2
+"$TQ" partner show damascus --json --home "$H" >"$WORK/flag-form.json" 2>/dev/null
+check "the flag form's partner is removed" "$TQ" partner remove damascus --home "$H"
+PFP=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cert_sha256"])' "$WORK/p.bundle" 2>/dev/null)
+check "partner add --from prints the fingerprint to read aloud" bash -c "'$TQ' partner add damascus --from '$WORK/p.bundle' --home '$H' | grep -q 'certificate sha256 $PFP'"
+check "partner add --from registers as the flag form does" bash -c "'$TQ' partner show damascus --json --home '$H' | python3 -c 'import json,sys; d=json.load(sys.stdin); e=json.load(open(\"$WORK/flag-form.json\")); k=[\"name\",\"url\",\"cert_sha256\",\"sign_pubkey\"]; assert [d[x] for x in k] == [e[x] for x in k], (d, e)'"
+python3 - "$WORK/p.bundle" "$WORK/tampered.bundle" <<'PY2'
+import json, sys
+b = json.load(open(sys.argv[1]))
+b["url"] = "https://evil.example:443"
+json.dump(b, open(sys.argv[2], "w"))
+PY2
+check "partner add --from refuses a changed bundle" status_is 2 "$TQ" partner add evil --from "$WORK/tampered.bundle" --home "$H"
+check "the refusal says the signature does not verify" bash -c "'$TQ' partner add evil --from '$WORK/tampered.bundle' --home '$H' 2>&1 | grep -q 'signature does not verify'"
+check "partner add --from refuses --cert with it" status_is 2 "$TQ" partner add evil --from "$WORK/p.bundle" --cert "$WORK/p.pem" --home "$H"
+check "partner set --url changes the URL" bash -c "'$TQ' partner set damascus --url https://127.0.0.1:10 --home '$H' && '$TQ' partner list --home '$H' | grep -q '^damascus  *https://127.0.0.1:10 '"
+check "partner set --url: unknown partner" status_is 3 "$TQ" partner set nobody --url https://x --home "$H"
+# the other way: the partner node registers this one from this node's bundle, with no URL yet
+check "identity --export without a URL" "$TQ" identity --export "$WORK/h.bundle" --home "$H"
+check "partner add --from on the partner's node" bash -c "'$TQ' partner add baghdad --from '$WORK/h.bundle' --home '$P' | grep -q 'certificate sha256'"
+check "no URL until it is set" bash -c "'$TQ' partner list --home '$P' | grep -q '^baghdad  *- '"
+check "partner set --url on the partner's node" bash -c "'$TQ' partner set baghdad --url https://127.0.0.1:11 --home '$P' && '$TQ' partner show baghdad --json --home '$P' | grep -q '\"url\":\"https://127.0.0.1:11\"'"
+check "identity --export takes the URL from the 'url' setting" bash -c "echo 'url = https://node.example:8443' >> '$P/tansiq.conf' && '$TQ' identity --export - --home '$P' | python3 -c 'import json,sys; assert json.load(sys.stdin)[\"url\"] == \"https://node.example:8443\"'"
 
 echo "$passed passed, $failed failed, $skipped skipped"
 ((failed == 0))
