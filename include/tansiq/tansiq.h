@@ -9,6 +9,7 @@
 #include "tansiq/core.h"
 #include "tansiq/stix.h"
 #include "tansiq/store.h"
+#include "tansiq/access.h"
 #include "tansiq/server.h"
 #include "tansiq/client.h"
 #include "tansiq/ingest.h"

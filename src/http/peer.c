@@ -67,7 +67,7 @@ bool tq__http_cert_time_ok(const void *der, size_t len, int64_t now_s)
 
 void tq__http_cert_sha256(const void *der, size_t len, uint8_t out[32])
 {
-    tq__http_sodium_init();
+    tq__access_sodium_init();
     tq_sha256(der, len, out);
 }
 

@@ -48,6 +48,8 @@ static const struct opt options[] = {
      "tansiq serve pulls every partner this often, seconds (0: only 'tansiq sync')"},
     {"log_origin", OPT_STR, "", 0, 0, CFG(log_origin),
      "origin of the audit log's checkpoints (empty: tansiq/ and the certificate's hash)"},
+    {"events_heartbeat_s", OPT_UINT, "15", 1, 3600, CFG(events_heartbeat_s),
+     "seconds between two heartbeats on the event stream GET /events/"},
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
