@@ -111,4 +111,3 @@ out:
         tq__access_cred_wipe(out);
     return rc;
 }
-

@@ -85,9 +85,9 @@ struct tq__http_gov {
     bool sweeper_started;
     bool stopping;
     struct tq__http_conn *head, *tail; /* oldest first */
-    unsigned live;            /* listed and not shut */
-    int64_t busy_mono_us;     /* the last sweep that saw a request running */
-    int64_t trimmed_mono_us;  /* the last time the heap was given back */
+    unsigned live;                     /* listed and not shut */
+    int64_t busy_mono_us;              /* the last sweep that saw a request running */
+    int64_t trimmed_mono_us;           /* the last time the heap was given back */
     unsigned max_conns, soft_limit, last_slots, per_ip;
     int64_t first_deadline_us; /* first request's headers, from the start or the handshake */
     int64_t handshake_us;      /* a TLS handshake, from the start */
@@ -121,7 +121,6 @@ void tq__http_gov_mhd_log(void *cls, const char *fmt, va_list ap)
         line[--n] = '\0';
     tq_log(TQ_LOG_WARN, "http: mhd=\"%s\"", line);
 }
-
 
 static void addr_key_from(const struct sockaddr *sa, struct tq__http_addr *k)
 {
@@ -159,7 +158,8 @@ static size_t addr_hash(const struct tq__http_addr *k)
 }
 
 /* The slot of an address; with create, a new one when absent. NULL: absent (or table full). */
-static struct addr_slot *slot_get(struct tq__http_gov *g, const struct tq__http_addr *k, bool create)
+static struct addr_slot *slot_get(struct tq__http_gov *g, const struct tq__http_addr *k,
+                                  bool create)
 {
     size_t mask = g->nslots - 1, i = addr_hash(k) & mask, n;
     struct addr_slot *free_slot = NULL;
@@ -309,7 +309,8 @@ enum MHD_Result tq__http_gov_accept(void *cls, const struct sockaddr *addr, sock
     return ok;
 }
 
-void tq__http_gov_conn_started(struct tq__http_gov *g, struct MHD_Connection *mc, struct tq__http_conn *c, bool tls)
+void tq__http_gov_conn_started(struct tq__http_gov *g, struct MHD_Connection *mc,
+                               struct tq__http_conn *c, bool tls)
 {
     const union MHD_ConnectionInfo *ci;
     struct addr_slot *s;
@@ -360,7 +361,8 @@ void tq__http_gov_conn_closed(struct tq__http_gov *g, struct tq__http_conn *c)
  * request was answered, not refused; a refused one (401 included) does not make a connection
  * served.
  */
-void tq__http_gov_conn_set(struct tq__http_gov *g, struct tq__http_conn *c, bool in_request, bool served)
+void tq__http_gov_conn_set(struct tq__http_gov *g, struct tq__http_conn *c, bool in_request,
+                           bool served)
 {
     struct addr_slot *s;
 
@@ -536,4 +538,3 @@ struct tq__http_conn *tq__http_conn_of(struct MHD_Connection *mc)
 
     return ci ? ci->socket_context : NULL;
 }
-

@@ -89,7 +89,7 @@ static const char *framing_error(struct MHD_Connection *conn, const char *method
 
 /* Framing that leaves the request's extent ambiguous, or fields that break RFC 9110/9112. */
 const char *tq__http_framing_error(struct MHD_Connection *conn, const char *method,
-                                         const char *version, bool check_raw)
+                                   const char *version, bool check_raw)
 {
     struct field_scan fs;
 
@@ -101,4 +101,3 @@ const char *tq__http_framing_error(struct MHD_Connection *conn, const char *meth
         return "Content-Length together with Transfer-Encoding";
     return check_raw ? framing_error(conn, method, version) : NULL;
 }
-

@@ -117,8 +117,8 @@ static void taxii_headers(struct tq__http_req *rq)
     tq__http_req_want_body(rq);
     if (rq->err_status)
         return;
-    rc = tq__access_collection(rq->srv->taxii.store, &rq->who, taxii_path(rq)->seg1,
-                               TQ_NEED_WRITE, &c, &r, &w, &err);
+    rc = tq__access_collection(rq->srv->taxii.store, &rq->who, taxii_path(rq)->seg1, TQ_NEED_WRITE,
+                               &c, &r, &w, &err);
     if (rc) {
         tq__http_req_fail(rq, tq_rc_http_status(rc),
                           tq_rc_http_status(rc) >= 500 ? tq_rc_str(rc) : err.msg);
@@ -168,8 +168,7 @@ static void taxii_complete(struct tq__http_req *rq, struct tq__http_resp *resp)
     tq__taxii_resp_init(&tr);
     tq__taxii_handle(&srv->taxii, &treq, &tr);
     tq_log(TQ_LOG_DEBUG, "http: route=%d status=%d %s=%s bytes=%zu", (int)treq.path.route,
-           tr.status, tq__principal_kind_str(&rq->who), tq__principal_name(&rq->who),
-           tr.body.len);
+           tr.status, tq__principal_kind_str(&rq->who), tq__principal_name(&rq->who), tr.body.len);
     taxii_resp_move(&tr, resp);
     tq__taxii_resp_cleanup(&tr);
 }
