@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *s = (const char *)data;
-    struct tq__auth_cred cred;
+    struct tq__access_cred cred;
     struct tq_err err;
     size_t i;
 
@@ -34,6 +34,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (cred.secret_len >= TQ_AUTH_SECRET_MAX || cred.secret[cred.secret_len] != '\0')
             __builtin_trap();
     }
-    tq__auth_cred_wipe(&cred);
+    tq__access_cred_wipe(&cred);
     return 0;
 }

@@ -50,6 +50,7 @@ declare -A header=([errors]=core [core]=core [json]=core
                    [client]=taxii
                    [server]=http
                    [sync]=sync
+                   [access]=access
                    [node]=node [runtime]=node
                    [tansiq]=tansiq)
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * tansiq/server.h - the TAXII 2.1 server and its authentication helpers.
+ * tansiq/server.h - the TAXII 2.1 server.
  *
  * The server runs libmicrohttpd with its own threads; start returns once it listens. HTTPS is
  * the default (TLS 1.2+ through GnuTLS); plain HTTP is accepted only on a loopback address.
@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tansiq/access.h" /* tq_auth_*: kept visible here for existing callers */
 #include "tansiq/core.h"
 #include "tansiq/store.h"
 
@@ -43,6 +44,7 @@ struct tq_server_config {
      * tq_node_witness_signer). Borrowed; NULL: this node witnesses nothing over HTTP (404).
      */
     const struct tq_note_signer *witness_signer;
+    unsigned events_heartbeat_s; /* seconds between heartbeats on GET /events/; 0 = 15 */
 };
 
 /* Start serving store (borrowed; must outlive the server). *out owned by the caller. */
@@ -52,16 +54,5 @@ tq_rc tq_server_start(struct tq_store *store, const struct tq_server_config *cfg
 uint16_t tq_server_port(const struct tq_server *srv);
 /* Stop accepting, finish running requests, free everything. NULL is a no-op. */
 void tq_server_stop(struct tq_server *srv);
-
-/* ---- authentication ------------------------------------------------------------------- */
-
-/* Argon2id hash of password (crypto_pwhash_str, interactive limits); *hash_out new (tq_free). */
-tq_rc tq_auth_password_hash(const char *password, char **hash_out, struct tq_err *err);
-/*
- * A new random API token ("tq_" + 43 base64url characters, 256 bits) in *token_out (new, shown
- * once, never stored) and its SHA-256 in hash_out, which is what the store keeps.
- */
-tq_rc tq_auth_token_new(char **token_out, uint8_t hash_out[32], struct tq_err *err);
-void tq_auth_token_hash(const char *token, size_t len, uint8_t hash_out[32]);
 
 #endif

@@ -10,6 +10,7 @@
 #include "tansiq/json.h"
 #include "tansiq/stix.h"
 #include "tansiq/store.h"
+#include "tansiq/access.h"
 #include "tansiq/server.h"
 #include "tansiq/client.h"
 #include "tansiq/ingest.h"

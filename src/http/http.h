@@ -1,25 +1,31 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * http/http.h - internals of the HTTP layer: header parsers (Accept, Content-Type,
- * Authorization), the credential check with its cache, and the client-certificate check that
- * turns a partner node's TLS certificate into a principal.
+ * http/http.h - internals of the HTTP layer: the route table and its handlers, the one
+ * response type, header parsers (Accept, Content-Type, Authorization), connection governance
+ * and the client-certificate check that turns a partner node's TLS certificate into a
+ * principal.
  *
  * The parsers take header values straight from the network and are fuzzed
- * (fuzz/fuzz_http_auth.c). The libmicrohttpd glue itself is in server.c and exposes nothing
- * beyond include/tansiq/server.h.
+ * (fuzz/fuzz_http_auth.c). Nothing here leaves src/http except through
+ * include/tansiq/server.h; docs/internals/http.md says where a new endpoint goes.
  */
 #ifndef TQ_HTTP_HTTP_H
 #define TQ_HTTP_HTTP_H
 
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 
+#include <microhttpd.h>
+
+#include "access/access.h"
+#include "taxii/taxii.h"
 #include "tansiq/core.h"
 #include "tansiq/store.h"
-
-struct MHD_Connection;
-struct MHD_Response;
 
 /* ---- media types ------------------------------------------------------------------------ */
 
@@ -56,49 +62,14 @@ struct MHD_Response *tq__http_response_new(struct MHD_Connection *conn, char *bo
 
 /* ---- credentials ------------------------------------------------------------------------ */
 
-#define TQ_AUTH_USER_MAX 256    /* bytes with NUL */
-#define TQ_AUTH_SECRET_MAX 1024 /* bytes with NUL */
-
-enum tq__auth_scheme { TQ_AUTH_NONE = 0, TQ_AUTH_BASIC, TQ_AUTH_BEARER };
-
-struct tq__auth_cred {
-    enum tq__auth_scheme scheme;
-    char user[TQ_AUTH_USER_MAX];     /* Basic only */
-    char secret[TQ_AUTH_SECRET_MAX]; /* Basic password or bearer token, NUL-terminated */
-    size_t secret_len;
-};
-
 /*
  * Parse an Authorization header value: "Basic base64(user:password)" or "Bearer token",
  * scheme case-insensitive. TQ_EAUTH for anything else (reason in err, never the secret).
- * Call tq__auth_cred_wipe on *out after use, whatever the result.
+ * Call tq__access_cred_wipe on *out after use, whatever the result. What the credentials are
+ * worth is decided by src/access (tq__access_verify).
  */
-tq_rc tq__http_auth_parse(const char *value, size_t len, struct tq__auth_cred *out,
+tq_rc tq__http_auth_parse(const char *value, size_t len, struct tq__access_cred *out,
                           struct tq_err *err);
-void tq__auth_cred_wipe(struct tq__auth_cred *c);
-
-/*
- * The verifier: Argon2id checks against the store, a bounded in-memory cache of successful
- * checks (keyed BLAKE2b of user and password under a per-process random key, with a TTL),
- * and a cap on concurrent Argon2 runs, which each take ~50 ms and 64 MiB.
- */
-struct tq__auth;
-
-struct tq__auth *tq__auth_new(size_t cache_slots, int64_t ttl_us, unsigned max_parallel);
-void tq__auth_free(struct tq__auth *a);
-
-/*
- * Check cred against the store. On TQ_OK user_out holds the user name. TQ_EAUTH for unknown
- * users, wrong passwords and unknown tokens alike; other codes for store failures.
- */
-tq_rc tq__auth_verify(struct tq__auth *a, struct tq_store *store, const struct tq__auth_cred *c,
-                      char user_out[TQ_AUTH_USER_MAX], struct tq_err *err);
-
-/* Cache probes, exposed for the unit tests. */
-bool tq__auth_cache_hit(struct tq__auth *a, const char *user, const char *pw, size_t pw_len,
-                        int64_t now_us);
-void tq__auth_cache_put(struct tq__auth *a, const char *user, const char *pw, size_t pw_len,
-                        int64_t now_us);
 
 /* ---- partner nodes (mutual TLS) --------------------------------------------------------- */
 
@@ -153,6 +124,223 @@ tq_rc tq__http_peer_resolve(struct tq__peer *peer, struct tq_store *store, const
                             size_t der_len, int64_t now_s, int64_t now_mono_us,
                             char partner_out[TQ_NAME_MAX], struct tq_err *err);
 
+/* ---- connections: admission, deadlines, shedding (conn.c) ------------------------------- */
+
+struct tq__http_gov;
+
+struct tq__http_addr {
+    uint8_t b[16]; /* IPv6, or IPv4 as ::ffff:a.b.c.d */
+};
+
+/*
+ * One connection, from libmicrohttpd's STARTED notification to its CLOSED one (the socket
+ * context): its place in the admission list and what its client certificate resolved to.
+ */
+struct tq__http_conn {
+    struct tq__peer peer; /* the client certificate's resolution (http/peer.c) */
+    struct tq__http_conn *prev, *next;
+    int fd;
+    struct tq__http_addr addr;
+    int64_t started_mono_us;
+    int64_t deadline_mono_us; /* headers of the awaited request, when waiting */
+    int64_t waiting_mono_us;  /* when it started waiting (its start, or its last answer) */
+    bool in_request;          /* between the first access-handler call and completion */
+    bool served;              /* completed a request */
+    bool shut;                /* shut down by us, closing */
+};
+
+struct tq__http_gov *tq__http_gov_new(unsigned max_conns, unsigned per_ip, unsigned timeout_s);
+/* Start the sweeper thread (deadlines, the refusal log, heap trimming). */
+tq_rc tq__http_gov_start(struct tq__http_gov *g, struct tq_err *err);
+/* Stop the sweeper and free; after the daemon stopped (no connection is listed any more). */
+void tq__http_gov_free(struct tq__http_gov *g);
+/* libmicrohttpd's accept policy (cls: the gov) and its logger (cls: the gov). */
+enum MHD_Result tq__http_gov_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen);
+void tq__http_gov_mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+void tq__http_gov_conn_started(struct tq__http_gov *g, struct MHD_Connection *mc,
+                               struct tq__http_conn *c, bool tls);
+void tq__http_gov_conn_closed(struct tq__http_gov *g, struct tq__http_conn *c);
+/*
+ * A request's headers are in (in_request); or its answer is done, or it was refused and only
+ * its body is still read and dropped (not in_request: waiting again, under the next-request
+ * deadline and sheddable). served: answered, not refused.
+ */
+void tq__http_gov_conn_set(struct tq__http_gov *g, struct tq__http_conn *c, bool in_request,
+                           bool served);
+/* The connection of a libmicrohttpd connection (its socket context); NULL when none. */
+struct tq__http_conn *tq__http_conn_of(struct MHD_Connection *mc);
+
+/* ---- framing (framing.c) ---------------------------------------------------------------- */
+
+/*
+ * Framing that leaves the request's extent ambiguous, or fields that break RFC 9110/9112:
+ * NULL when the request is well-framed, else the reason. check_raw: also read the header
+ * block as libmicrohttpd 0.9.75 left it (docs/internals/http.md, Strict HTTP).
+ */
+const char *tq__http_framing_error(struct MHD_Connection *conn, const char *method,
+                                   const char *version, bool check_raw);
+
+/* ---- responses (response.c) ------------------------------------------------------------- */
+
+#define TQ_HTTP_RESP_HEADERS_MAX 8
+
+/*
+ * A streamed body's source, libmicrohttpd's content reader: fill up to max bytes of buf for
+ * position pos, return how many, MHD_CONTENT_READER_END_OF_STREAM at the end or
+ * MHD_CONTENT_READER_END_WITH_ERROR. It may suspend the connection when it has nothing yet.
+ */
+typedef ssize_t (*tq__http_stream_cb)(void *cls, uint64_t pos, char *buf, size_t max);
+
+/*
+ * One response: status, media type, a few headers and either a body (gzip-encoded for a client
+ * that accepts it, when gzip is set) or a stream. Every answer of the server is one of these.
+ */
+struct tq__http_resp {
+    unsigned status;
+    const char *media_type;    /* Content-Type; static */
+    const char *cache_control; /* static; "no-store" unless set */
+    bool gzip;                 /* the body may be encoded (true after init) */
+    struct tq_buf body;
+    size_t n_headers;
+    struct {
+        const char *name; /* static */
+        char *value;      /* owned */
+    } headers[TQ_HTTP_RESP_HEADERS_MAX];
+    tq__http_stream_cb stream; /* a stream instead of body, when set */
+    void *stream_cls;
+    void (*stream_free)(void *cls); /* called once the stream is done with, or never started */
+};
+
+void tq__http_resp_init(struct tq__http_resp *r, unsigned status, const char *media_type);
+void tq__http_resp_cleanup(struct tq__http_resp *r);
+/* Add a header; value is copied. Headers beyond TQ_HTTP_RESP_HEADERS_MAX are dropped (a bug). */
+void tq__http_resp_header(struct tq__http_resp *r, const char *name, const char *value);
+/* A plain-text answer (text/plain; charset=utf-8): status, text and a newline. */
+void tq__http_resp_text(struct tq__http_resp *r, unsigned status, const char *text);
+/* Make r a stream: cb produces the body, free_cb (may be NULL) releases cls. */
+void tq__http_resp_stream(struct tq__http_resp *r, tq__http_stream_cb cb, void *cls,
+                          void (*free_cb)(void *cls));
+/* Queue r on conn (the body is taken, the stream handed over). */
+enum MHD_Result tq__http_resp_queue(struct MHD_Connection *conn, struct tq__http_resp *r);
+
+/* ---- the route table -------------------------------------------------------------------- */
+
+/* Who a route serves; the server authenticates by this before its headers callback runs. */
+enum tq__http_auth {
+    TQ_HTTP_AUTH_NONE = 0, /* anyone: no authentication at all */
+    TQ_HTTP_AUTH_ANY,      /* a user or a partner node; 401 otherwise */
+    TQ_HTTP_AUTH_USER,     /* a user; 401 without credentials, 403 for a partner */
+    TQ_HTTP_AUTH_PARTNER,  /* a partner node (mutual TLS); 403 for anyone else */
+};
+
+enum tq__http_match {
+    TQ_HTTP_MATCH_PREFIX = 0, /* the target starts with path */
+    TQ_HTTP_MATCH_PATH,       /* the target is path, or path and a query */
+    TQ_HTTP_MATCH_TARGET,     /* the target is exactly path */
+};
+
+struct tq_server;
+struct tq__http_route;
+
+/* One request, from the URI log callback to the completion callback. */
+struct tq__http_req {
+    struct tq_server *srv;
+    struct MHD_Connection *conn;
+    const struct tq__http_route *route;
+    char *target; /* raw request target: path and query */
+    unsigned method;
+    struct tq_str query; /* after '?', without it; empty when none */
+    struct tq__principal who;
+    int64_t received_us;
+    bool started; /* the first access-handler call has happened */
+
+    /* a refusal decided before the body was read (err_status 0: none) */
+    int err_status;
+    char err_desc[256];
+    bool err_www_auth;     /* add WWW-Authenticate */
+    const char *err_allow; /* add Allow (static) */
+
+    bool want_body; /* the body is collected into body, capped at the route's limit */
+    uint64_t body_seen;
+    uint64_t drain_max; /* bytes of a refused body we read before giving up on the connection */
+    struct tq_buf body;
+
+    void *data; /* the handler's per-request state (tq_free at completion) */
+};
+
+/*
+ * A route: h2o's model. The server matches the target against path (in table order), checks
+ * the method, runs resolve (checks needing no principal: may refuse), authenticates by auth,
+ * runs headers (may refuse, or ask for the body with tq__http_req_want_body), collects the
+ * body, and on the last call asks complete for the response. Refusals are rendered by refusal
+ * from rq->err_*, so that each family keeps its own error format (TAXII error resources, plain
+ * text under /log/).
+ */
+struct tq__http_route {
+    const char *path;
+    enum tq__http_match match;
+    unsigned methods;           /* TQ_HTTP_* bits; 0: resolve checks the method */
+    const char *allow;          /* Allow of the 405 */
+    const char *method_refusal; /* text of the 405 */
+    enum tq__http_auth auth;
+    const char *auth_refusal; /* text of the 403 for a principal of the wrong kind */
+    size_t max_body_bytes;    /* 0: the server's max_content_length */
+    const char *too_big;      /* text of the 413 */
+    void (*resolve)(struct tq__http_req *rq);
+    void (*headers)(struct tq__http_req *rq);
+    void (*complete)(struct tq__http_req *rq, struct tq__http_resp *resp);
+    void (*refusal)(struct tq__http_req *rq, struct tq__http_resp *resp);
+};
+
+/* Refuse the request with status and text (the route's refusal callback renders it). */
+void tq__http_req_fail(struct tq__http_req *rq, int status, const char *desc);
+/*
+ * Ask for the body: refused with 413 (the route's text) when Content-Length announces more
+ * than the route's limit; otherwise the upload calls collect it into rq->body.
+ */
+void tq__http_req_want_body(struct tq__http_req *rq);
+/* A request header's value (not NUL-terminated at *len); NULL when absent. */
+const char *tq__http_req_header(const struct tq__http_req *rq, const char *name, size_t *len);
+/* The route's body limit: max_body_bytes, or the server's max_content_length. */
+size_t tq__http_req_body_max(const struct tq__http_req *rq);
+
+/* The routes of each family, in table order; each file defines its own. */
+extern const struct tq__http_route tq__http_route_taxii; /* "/": the fallback, last */
+extern const struct tq__http_route tq__http_route_log_openings;
+extern const struct tq__http_route tq__http_route_log_add;
+extern const struct tq__http_route tq__http_route_log;
+extern const struct tq__http_route tq__http_route_events;
+
+/* ---- the server ------------------------------------------------------------------------- */
+
+#define TQ_HTTP_ROUTES_MAX 16
+#define TQ_HTTP_HOST_MAX 255
+
+struct tq__http_events;
+
+struct tq_server {
+    struct MHD_Daemon *daemon;
+    struct tq_taxii_ctx taxii;
+    struct tq_audit_log *audit;              /* borrowed; NULL: no /log/ */
+    const struct tq_note_signer *log_signer; /* borrowed */
+    const struct tq_note_signer *witness;    /* borrowed; NULL: no /log/add-checkpoint */
+    struct tq__access_verifier *auth;
+    char *title;
+    char *api_root;
+    char default_host[TQ_HTTP_HOST_MAX + 16]; /* listen address and port, for a missing Host */
+    uint16_t port;
+    bool tls;
+    struct tq_buf cert_pem;
+    struct tq_buf key_pem;
+    _Atomic int64_t last_purge_us;
+    struct tq__http_gov *gov;       /* connection admission, deadlines and shedding */
+    struct tq__http_events *events; /* the event streams */
+    bool raw_framing; /* the library lays the header block out as framing_error expects */
+    const struct tq__http_route *routes[TQ_HTTP_ROUTES_MAX];
+    size_t n_routes;
+};
+
 /* ---- the audit log (log.c) -------------------------------------------------------------- */
 
 enum tq__http_log_kind { TQ__LOG_CHECKPOINT, TQ__LOG_TILE, TQ__LOG_ENTRIES };
@@ -170,34 +358,22 @@ struct tq__http_log_req {
  */
 bool tq__http_log_path(const char *path, struct tq__http_log_req *out);
 
-struct MHD_Connection;
-struct tq_audit_log;
-struct tq_note_signer;
-/* Answer a /log/ GET or HEAD (path after "/log/"); returns an enum MHD_Result. */
-int tq__http_log_serve(struct MHD_Connection *conn, struct tq_audit_log *log,
-                       const struct tq_note_signer *signer, const char *path);
-/*
- * Answer POST /log/add-checkpoint with the request body as received (at most
- * TQ_WITNESS_BODY_MAX bytes): tq_witness_add_checkpoint with witness as the cosigner, its
- * status and body as the answer. Returns an enum MHD_Result.
- */
-int tq__http_log_add_checkpoint(struct MHD_Connection *conn, struct tq_store *store,
-                                const struct tq_note_signer *witness, struct tq_str body);
-/*
- * Answer GET /log/openings for partner, authenticated by mTLS (the caller checked that): the
- * openings of this node's leaves naming partner with idx from N (query "?from=N", default 0)
- * below the size S of the latest signed checkpoint, at most TQ_HTTP_OPENINGS_PAGE, as
- * {"size":S,"entries":[{"idx","kind","salt","record"},...],"next":N} ("next" only when more
- * remain). query is what follows "openings" in the path ("" or "?..."); 400 when from is
- * malformed. Returns an enum MHD_Result.
- */
 #define TQ_HTTP_OPENINGS_PAGE 1000
-int tq__http_log_openings(struct MHD_Connection *conn, struct tq_store *store,
-                          struct tq_audit_log *log, const char *partner, const char *query);
 /* Parse the query of /log/openings ("" or "?from=N&..."): false when from is malformed. */
 bool tq__http_openings_from(const char *query, uint64_t *from);
-/* A plain-text answer under /log/ (a refusal): text and a newline; allow adds an Allow header. */
-int tq__http_log_text(struct MHD_Connection *conn, unsigned status, const char *text,
-                      const char *allow);
+
+/* ---- event streams (events.c) ----------------------------------------------------------- */
+
+#define TQ_HTTP_HEARTBEAT_S_DEFAULT 15
+
+/* The streams' hub and its ticker thread; heartbeat_s between two heartbeats. */
+struct tq__http_events *tq__http_events_new(unsigned heartbeat_s);
+tq_rc tq__http_events_start(struct tq__http_events *ev, struct tq_err *err);
+/*
+ * End every stream: wake the suspended ones, which then finish, and refuse new ones. Called
+ * before the daemon stops, which may not stop with suspended connections.
+ */
+void tq__http_events_close(struct tq__http_events *ev);
+void tq__http_events_free(struct tq__http_events *ev);
 
 #endif

@@ -122,114 +122,143 @@ bool tq__http_log_path(const char *path, struct tq__http_log_req *out)
     return true;
 }
 
-static enum MHD_Result respond_allow(struct MHD_Connection *conn, unsigned status,
-                                     struct tq_buf *body, const char *type, const char *cache,
-                                     const char *allow)
+/* Exchange two buffers: an answer built elsewhere becomes the response's body. */
+static void body_swap(struct tq_buf *a, struct tq_buf *b)
 {
-    struct MHD_Response *r;
-    enum MHD_Result ret;
-    size_t len = 0;
-    char *data = tq_buf_take(body, &len);
+    struct tq_buf t = *a;
 
-    r = tq__http_response_new(conn, data, len);
-    if (!r)
-        return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cache);
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
-    if (allow)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-    ret = MHD_queue_response(conn, status, r);
-    MHD_destroy_response(r);
-    return ret;
+    *a = *b;
+    *b = t;
 }
 
-static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, struct tq_buf *body,
-                               const char *type, const char *cache)
+/* A /log/ answer: readable from any origin (public data for tlog tools in browsers). */
+static void log_resp(struct tq__http_resp *resp, unsigned status, const char *type,
+                     const char *cache)
 {
-    return respond_allow(conn, status, body, type, cache, NULL);
+    resp->status = status;
+    resp->media_type = type;
+    resp->cache_control = cache;
+    tq__http_resp_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
 }
 
-int tq__http_log_text(struct MHD_Connection *conn, unsigned status, const char *text,
-                      const char *allow)
+/* A plain-text answer under /log/ (a refusal, mostly): the text and a newline. */
+static void log_text(struct tq__http_resp *resp, unsigned status, const char *text)
 {
-    struct tq_buf b;
-    enum MHD_Result ret;
-
-    tq_buf_init(&b, 4096);
-    tq_buf_append_c(&b, text);
-    tq_buf_append_c(&b, "\n");
-    ret = respond_allow(conn, status, &b, "text/plain; charset=utf-8", "no-store", allow);
-    tq_buf_cleanup(&b);
-    return ret;
+    tq__http_resp_text(resp, status, text);
+    log_resp(resp, status, resp->media_type, "no-store");
 }
 
-static enum MHD_Result respond_text(struct MHD_Connection *conn, unsigned status, const char *text)
+static void log_refusal(struct tq__http_req *rq, struct tq__http_resp *resp)
 {
-    return (enum MHD_Result)tq__http_log_text(conn, status, text, NULL);
+    log_text(resp, (unsigned)rq->err_status, rq->err_desc);
 }
 
-int tq__http_log_add_checkpoint(struct MHD_Connection *conn, struct tq_store *store,
-                                const struct tq_note_signer *witness, struct tq_str body)
+/* ---- POST /log/add-checkpoint (c2sp.org/tlog-witness) ------------------------------------ */
+
+static void add_headers(struct tq__http_req *rq)
 {
+    if (!rq->srv->witness) {
+        tq__http_req_fail(rq, 404, "this node witnesses no log");
+        return;
+    }
+    tq__http_req_want_body(rq);
+}
+
+static void add_complete(struct tq__http_req *rq, struct tq__http_resp *resp)
+{
+    struct tq_str body = {rq->body.ptr ? rq->body.ptr : "", rq->body.len};
+    struct tq_store *store = rq->srv->taxii.store;
+    const struct tq_note_signer *witness = rq->srv->witness;
     struct tq_witness_answer ans;
     struct tq_err err = {0};
-    enum MHD_Result ret;
     tq_rc rc;
 
-    if (!store || !witness)
-        return respond_text(conn, 404, "this node witnesses no log");
+    if (!store || !witness) {
+        log_text(resp, 404, "this node witnesses no log");
+        return;
+    }
     tq_witness_answer_init(&ans);
     rc = tq_witness_add_checkpoint(store, witness, body, (uint64_t)(tq_time_now_us() / 1000000),
                                    &ans, &err);
     if (rc) {
         tq_witness_answer_cleanup(&ans);
         tq_log(TQ_LOG_ERROR, "http: add-checkpoint rc=%s: %s", tq_rc_name(rc), err.msg);
-        return respond_text(conn, 500, tq_rc_str(rc));
+        log_text(resp, 500, tq_rc_str(rc));
+        return;
     }
     tq_log(TQ_LOG_DEBUG, "http: add-checkpoint status=%d size=%" PRIu64 " alarm=%d", ans.status,
            ans.size, ans.alarm);
-    ret = respond(conn, (unsigned)ans.status, &ans.body,
-                  ans.status == 409 ? "text/x.tlog.size" : "text/plain; charset=utf-8", "no-store");
+    log_resp(resp, (unsigned)ans.status,
+             ans.status == 409 ? "text/x.tlog.size" : "text/plain; charset=utf-8", "no-store");
+    body_swap(&resp->body, &ans.body);
     tq_witness_answer_cleanup(&ans);
-    return ret;
 }
 
-int tq__http_log_serve(struct MHD_Connection *conn, struct tq_audit_log *log,
-                       const struct tq_note_signer *signer, const char *path)
+const struct tq__http_route tq__http_route_log_add = {
+    .path = "/log/add-checkpoint",
+    .match = TQ_HTTP_MATCH_TARGET,
+    .methods = TQ_METHOD_POST,
+    .allow = "POST",
+    .method_refusal = "add-checkpoint takes POST only",
+    .auth = TQ_HTTP_AUTH_NONE, /* the checkpoint's signature by a partner's key decides */
+    .max_body_bytes = TQ_WITNESS_BODY_MAX,
+    .too_big = "the request body exceeds the add-checkpoint limit",
+    .headers = add_headers,
+    .complete = add_complete,
+    .refusal = log_refusal,
+};
+
+/* ---- GET /log/checkpoint, tiles and entry bundles --------------------------------------- */
+
+static void serve_checkpoint(struct tq__http_req *rq, struct tq__http_resp *resp)
 {
+    struct tq_err err = {0};
+    char *note = NULL;
+    tq_rc rc;
+
+    rc = tq_audit_checkpoint_fresh(rq->srv->audit, rq->srv->log_signer, CHECKPOINT_MIN_INTERVAL_MS,
+                                   &note, &err);
+    if (rc) {
+        tq_log(TQ_LOG_ERROR, "http: log checkpoint: %s", err.msg);
+        log_text(resp, (unsigned)tq_rc_http_status(rc), tq_rc_str(rc));
+        return;
+    }
+    tq_buf_append_c(&resp->body, note);
+    tq_free(note);
+    log_resp(resp, 200, "text/plain; charset=utf-8", "no-cache");
+}
+
+static void log_complete(struct tq__http_req *rq, struct tq__http_resp *resp)
+{
+    struct tq_audit_log *log = rq->srv->audit;
+    const char *path = rq->target + 5; /* after "/log/" */
     struct tq__http_log_req lr;
     struct tq_err err = {0};
-    enum MHD_Result ret;
     struct tq_buf body;
-    char *note = NULL;
     uint64_t size = 0;
     tq_rc rc;
 
-    if (!log || !signer)
-        return respond_text(conn, 404, "this node keeps no audit log");
-    if (!tq__http_log_path(path, &lr))
-        return respond_text(conn, 404, "no such log resource");
+    if (!log || !rq->srv->log_signer) {
+        log_text(resp, 404, "this node keeps no audit log");
+        return;
+    }
+    if (!tq__http_log_path(path, &lr)) {
+        log_text(resp, 404, "no such log resource");
+        return;
+    }
     if (lr.kind == TQ__LOG_CHECKPOINT) {
-        rc = tq_audit_checkpoint_fresh(log, signer, CHECKPOINT_MIN_INTERVAL_MS, &note, &err);
-        if (rc) {
-            tq_log(TQ_LOG_ERROR, "http: log checkpoint: %s", err.msg);
-            return respond_text(conn, (unsigned)tq_rc_http_status(rc), tq_rc_str(rc));
-        }
-        tq_buf_init(&body, TQ_NOTE_MAX_BYTES);
-        tq_buf_append_c(&body, note);
-        tq_free(note);
-        ret = respond(conn, 200, &body, "text/plain; charset=utf-8", "no-cache");
-        tq_buf_cleanup(&body);
-        return ret;
+        serve_checkpoint(rq, resp);
+        return;
     }
     rc = tq_audit_checkpoint_size(log, &size, &err);
-    if (rc == TQ_ENOTFOUND)
-        return respond_text(conn, 404, "no checkpoint yet");
+    if (rc == TQ_ENOTFOUND) {
+        log_text(resp, 404, "no checkpoint yet");
+        return;
+    }
     if (rc) {
         tq_log(TQ_LOG_ERROR, "http: log tile: %s", err.msg);
-        return respond_text(conn, 500, tq_rc_str(rc));
+        log_text(resp, 500, tq_rc_str(rc));
+        return;
     }
     tq_buf_init(&body, TQ_MERKLE_TILE_WIDTH * 34);
     if (lr.kind == TQ__LOG_ENTRIES)
@@ -237,19 +266,28 @@ int tq__http_log_serve(struct MHD_Connection *conn, struct tq_audit_log *log,
     else
         rc = tq_audit_tile(log, size, lr.level, lr.index, lr.width, &body, &err);
     if (rc == TQ_ENOTFOUND) {
-        tq_buf_cleanup(&body);
-        return respond_text(conn, 404, "no such tile at the latest checkpoint");
-    }
-    if (rc) {
-        tq_buf_cleanup(&body);
+        log_text(resp, 404, "no such tile at the latest checkpoint");
+    } else if (rc) {
         tq_log(TQ_LOG_ERROR, "http: log tile: %s", err.msg);
-        return respond_text(conn, 500, tq_rc_str(rc));
+        log_text(resp, 500, tq_rc_str(rc));
+    } else {
+        body_swap(&resp->body, &body);
+        log_resp(resp, 200, "application/octet-stream",
+                 lr.width == TQ_MERKLE_TILE_WIDTH ? "max-age=31536000, immutable" : "no-cache");
     }
-    ret = respond(conn, 200, &body, "application/octet-stream",
-                  lr.width == TQ_MERKLE_TILE_WIDTH ? "max-age=31536000, immutable" : "no-cache");
     tq_buf_cleanup(&body);
-    return ret;
 }
+
+const struct tq__http_route tq__http_route_log = {
+    .path = "/log/",
+    .match = TQ_HTTP_MATCH_PREFIX,
+    .methods = TQ_METHOD_GET | TQ_METHOD_HEAD,
+    .allow = "GET, HEAD",
+    .method_refusal = "the log is read-only",
+    .auth = TQ_HTTP_AUTH_NONE, /* tlog-tiles: public */
+    .complete = log_complete,
+    .refusal = log_refusal,
+};
 
 /* ---- openings for a partner ------------------------------------------------------------- */
 
@@ -312,27 +350,34 @@ static bool add_opening(void *ud, const struct tq_store_audit_entry *e)
     return o->rc == TQ_OK;
 }
 
-int tq__http_log_openings(struct MHD_Connection *conn, struct tq_store *store,
-                          struct tq_audit_log *log, const char *partner, const char *query)
+static void openings_complete(struct tq__http_req *rq, struct tq__http_resp *resp)
 {
+    struct tq_store *store = rq->srv->taxii.store;
+    struct tq_audit_log *log = rq->srv->audit;
+    const char *partner = tq__principal_partner(&rq->who);
+    const char *query = rq->target + strlen("/log/openings");
     struct openings o = {0};
     struct tq_err err = {0};
-    enum MHD_Result ret;
     struct tq_buf body;
     uint64_t from, size = 0;
     tq_rc rc;
 
-    if (!log || !store)
-        return respond_text(conn, 404, "this node keeps no audit log");
-    if (!tq__http_openings_from(query, &from))
-        return respond_text(conn, 400, "from must be a leaf index (a decimal number)");
+    if (!log || !store || !partner) {
+        log_text(resp, 404, "this node keeps no audit log");
+        return;
+    }
+    if (!tq__http_openings_from(query, &from)) {
+        log_text(resp, 400, "from must be a leaf index (a decimal number)");
+        return;
+    }
     rc = tq_audit_checkpoint_size(log, &size, &err);
     if (rc == TQ_ENOTFOUND)
         size = 0;
     else if (rc) {
         tq_log(TQ_LOG_ERROR, "http: log openings partner=%s rc=%s: %s", partner, tq_rc_name(rc),
                err.msg);
-        return respond_text(conn, 500, tq_rc_str(rc));
+        log_text(resp, 500, tq_rc_str(rc));
+        return;
     }
     tq_buf_init(&body, 64u << 20);
     o.body = &body;
@@ -351,12 +396,31 @@ int tq__http_log_openings(struct MHD_Connection *conn, struct tq_store *store,
         tq_buf_cleanup(&body);
         tq_log(TQ_LOG_ERROR, "http: log openings partner=%s rc=%s: %s", partner, tq_rc_name(rc),
                err.msg);
-        return respond_text(conn, 500, tq_rc_str(rc));
+        log_text(resp, 500, tq_rc_str(rc));
+        return;
     }
     tq_log(TQ_LOG_DEBUG,
            "http: log openings partner=%s from=%" PRIu64 " size=%" PRIu64 " entries=%zu", partner,
            from, size, o.n);
-    ret = respond(conn, 200, &body, "application/json", "no-store");
+    body_swap(&resp->body, &body);
     tq_buf_cleanup(&body);
-    return ret;
+    log_resp(resp, 200, "application/json", "no-store");
 }
+
+/*
+ * GET /log/openings: the one resource under /log/ that is not public. It hands a partner node
+ * the openings of the leaves naming it, so only a request authenticated by a partner's pinned
+ * client certificate gets it; users, whatever their credentials, and anonymous callers get 403.
+ */
+const struct tq__http_route tq__http_route_log_openings = {
+    .path = "/log/openings",
+    .match = TQ_HTTP_MATCH_PATH,
+    .methods = TQ_METHOD_GET | TQ_METHOD_HEAD,
+    .allow = "GET, HEAD",
+    .method_refusal = "the log is read-only",
+    .auth = TQ_HTTP_AUTH_PARTNER,
+    .auth_refusal = "openings are given only to a partner node, authenticated by its pinned "
+                    "client certificate",
+    .complete = openings_complete,
+    .refusal = log_refusal,
+};

@@ -75,7 +75,7 @@ tq_rc tq_node_bundle_export(struct tq_node *node, const char *url, char **out, s
     if (rc)
         goto out;
     tq_note_verifier_format(&v, wkey);
-    sodium_bin2hex(hex, sizeof(hex), id.cert_sha256, sizeof(id.cert_sha256));
+    tq_hex_encode(id.cert_sha256, sizeof(id.cert_sha256), hex);
     obj = json_object_new_object();
     add_str(obj, "type", BUNDLE_TYPE);
     json_object_object_add(obj, "version", json_object_new_int(1));

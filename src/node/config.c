@@ -44,6 +44,8 @@ static const struct opt options[] = {
      "concurrent connections accepted"},
     {"max_connections_per_ip", OPT_UINT, "256", 1, 65536, CFG(http.max_connections_per_ip),
      "concurrent connections accepted from one source address"},
+    {"events_heartbeat_s", OPT_UINT, "15", 1, 3600, CFG(http.events_heartbeat_s),
+     "seconds between two heartbeats on the event stream GET /events/"},
     {"status_retention_h", OPT_UINT, "24", 24, 24 * 365, CFG(http.status_retention_h),
      "hours a TAXII status resource is kept (at least 24)"},
     {"sync_interval_s", OPT_UINT, "0", 0, 7 * 24 * 3600, CFG(sync.interval_s),

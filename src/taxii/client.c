@@ -840,38 +840,57 @@ void tq_client_page_cleanup(struct tq_client_page *p)
     memset(p, 0, sizeof(*p));
 }
 
+/*
+ * One page of a collection's objects or manifest: GET the leaf with the query, check the
+ * envelope and read its paging. On TQ_OK *root is the parsed answer (json_object_put) and *list
+ * the envelope's list within it (NULL for an empty page).
+ */
+static tq_rc fetch_page(struct tq_client *c, const char *collection_id, const char *leaf,
+                        const struct tq_client_query *q, struct json_object **root,
+                        struct json_object **list, bool *more, char **next,
+                        char first[TQ_TIME_STR_MAX], char last[TQ_TIME_STR_MAX], struct tq_err *err)
+{
+    struct json_object *j = NULL;
+    struct tq_buf url;
+    long status;
+    tq_rc rc;
+
+    tq_buf_init(&url, URL_MAX);
+    rc = collection_url(c, collection_id, leaf, &url, err);
+    if (!rc)
+        rc = add_query(&url, q, err);
+    if (!rc)
+        rc = perform(c, url.ptr, NULL, 0, &status, &j, err);
+    if (!rc)
+        rc = envelope_list(j, list, err);
+    if (!rc)
+        rc = read_paging(c, j, more, next, first, last, err);
+    tq_buf_cleanup(&url);
+    if (rc) {
+        json_object_put(j);
+        return rc;
+    }
+    *root = j;
+    return TQ_OK;
+}
+
 tq_rc tq_client_get_objects(struct tq_client *c, const char *collection_id,
                             const struct tq_client_query *q, struct tq_client_page *out,
                             struct tq_err *err)
 {
     struct tq_client_page p;
-    struct json_object *root = NULL, *list;
-    struct tq_buf url;
-    long status;
+    struct json_object *root = NULL, *list = NULL;
     tq_rc rc;
 
     memset(&p, 0, sizeof(p));
-    tq_buf_init(&url, URL_MAX);
-    rc = collection_url(c, collection_id, "objects", &url, err);
-    if (!rc)
-        rc = add_query(&url, q, err);
-    if (!rc)
-        rc = perform(c, url.ptr, NULL, 0, &status, &root, err);
-    if (!rc)
-        rc = envelope_list(root, &list, err);
-    if (!rc)
-        rc = read_paging(c, root, &p.more, &p.next, p.date_added_first, p.date_added_last, err);
+    rc = fetch_page(c, collection_id, "objects", q, &root, &list, &p.more, &p.next,
+                    p.date_added_first, p.date_added_last, err);
     if (rc)
-        goto out;
-
+        return rc;
     p.batch = tq_stix_batch_of(list, false);
     *out = p;
-    memset(&p, 0, sizeof(p));
-out:
-    tq_client_page_cleanup(&p);
     json_object_put(root);
-    tq_buf_cleanup(&url);
-    return rc;
+    return TQ_OK;
 }
 
 void tq_client_manifest_cleanup(struct tq_client_manifest *m)
@@ -888,25 +907,15 @@ tq_rc tq_client_get_manifest(struct tq_client *c, const char *collection_id,
                              struct tq_err *err)
 {
     struct tq_client_manifest m;
-    struct json_object *root = NULL, *list;
-    struct tq_buf url;
-    long status;
+    struct json_object *root = NULL, *list = NULL;
     size_t n;
     tq_rc rc;
 
     memset(&m, 0, sizeof(m));
-    tq_buf_init(&url, URL_MAX);
-    rc = collection_url(c, collection_id, "manifest", &url, err);
-    if (!rc)
-        rc = add_query(&url, q, err);
-    if (!rc)
-        rc = perform(c, url.ptr, NULL, 0, &status, &root, err);
-    if (!rc)
-        rc = envelope_list(root, &list, err);
-    if (!rc)
-        rc = read_paging(c, root, &m.more, &m.next, m.date_added_first, m.date_added_last, err);
+    rc = fetch_page(c, collection_id, "manifest", q, &root, &list, &m.more, &m.next,
+                    m.date_added_first, m.date_added_last, err);
     if (rc)
-        goto out;
+        return rc;
 
     n = list ? json_object_array_length(list) : 0;
     m.rows = tq_xcalloc(n ? n : 1, sizeof(*m.rows));
@@ -931,7 +940,6 @@ tq_rc tq_client_get_manifest(struct tq_client *c, const char *collection_id,
 out:
     tq_client_manifest_cleanup(&m);
     json_object_put(root);
-    tq_buf_cleanup(&url);
     return rc;
 }
 

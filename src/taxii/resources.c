@@ -168,77 +168,6 @@ void tq__taxii_error_rc(struct tq_taxii_resp *r, tq_rc rc, const char *detail)
 
 /* ---- collections and permissions -------------------------------------------------------- */
 
-bool tq__taxii_perm_principal(const char *user, const char *partner, char *out, size_t out_size)
-{
-    struct tq_buf b;
-    bool ok;
-
-    if (!partner && (!user || strchr(user, ':')))
-        return false;
-    tq_buf_init(&b, out_size);
-    ok =
-        (partner ? tq_buf_printf(&b, "partner:%s", partner) : tq_buf_append_c(&b, user)) == TQ_OK &&
-        b.len < out_size;
-    if (ok)
-        memcpy(out, b.ptr, b.len + 1);
-    tq_buf_cleanup(&b);
-    return ok;
-}
-
-/* Read and write permission of a principal; a partner never writes. */
-static tq_rc principal_perm(const struct tq_taxii_ctx *ctx, const char *user, const char *partner,
-                            const char *collection_id, bool *r, bool *w, struct tq_err *err)
-{
-    char who[TQ_TAXII_USER_MAX + 16];
-    tq_rc rc;
-
-    *r = false;
-    *w = false;
-    if (!tq__taxii_perm_principal(user, partner, who, sizeof(who)))
-        return TQ_OK;
-    rc = tq_store_perm_get(ctx->store, who, collection_id, r, w, err);
-    if (partner)
-        *w = false;
-    return rc;
-}
-
-tq_rc tq__taxii_collection_access(const struct tq_taxii_ctx *ctx, const char *user,
-                                  const char *partner, const char *cid_or_alias,
-                                  enum tq_taxii_need need, struct tq_collection *coll,
-                                  bool *can_read, bool *can_write, struct tq_err *err)
-{
-    struct tq_collection c;
-    bool r = false, w = false, found;
-    tq_rc rc;
-
-    memset(&c, 0, sizeof(c));
-    rc = tq_store_collection_get(ctx->store, cid_or_alias, &c, err);
-    if (rc && rc != TQ_ENOTFOUND)
-        return rc;
-    found = rc == TQ_OK;
-    /* The permission lookup runs for unknown collections too, so that "unknown" and "not
-     * yours" take the same path and the same time. */
-    rc = principal_perm(ctx, user, partner, found ? c.id : "00000000-0000-0000-0000-000000000000",
-                        &r, &w, err);
-    if (rc) {
-        tq_collection_cleanup(&c);
-        return rc;
-    }
-    if (!found || (!r && !w)) {
-        tq_collection_cleanup(&c);
-        return tq_err_set(err, TQ_ENOTFOUND, "no such collection");
-    }
-    if ((need == TQ_NEED_READ && !r) || (need == TQ_NEED_WRITE && !w)) {
-        tq_collection_cleanup(&c);
-        return tq_err_set(err, TQ_EFORBIDDEN, "%s access to this collection is not permitted",
-                          need == TQ_NEED_READ ? "read" : "write");
-    }
-    *coll = c;
-    *can_read = r;
-    *can_write = w;
-    return TQ_OK;
-}
-
 static void write_collection(struct jw *w, const struct tq_collection *c, bool r, bool wr)
 {
     jw_raw(w, "{\"id\":");
@@ -309,11 +238,12 @@ static void handle_status(const struct tq_taxii_ctx *ctx, const struct tq_taxii_
         return;
     }
     /* A partner never owns a status resource: it may not POST. */
-    if (req->partner) {
+    if (tq__principal_partner(&req->who)) {
         tq__taxii_error(resp, 404, NULL, "no such status resource");
         return;
     }
-    rc = tq_store_status_get(ctx->store, req->path.seg1, req->user, &json, &err);
+    rc =
+        tq_store_status_get(ctx->store, req->path.seg1, tq__principal_user(&req->who), &json, &err);
     if (rc == TQ_ENOTFOUND) {
         tq__taxii_error(resp, 404, NULL, "no such status resource");
         return;
@@ -345,7 +275,7 @@ static void handle_collections(const struct tq_taxii_ctx *ctx, const struct tq_t
     jw_raw(&w, "{\"collections\":[");
     for (i = 0; i < n; i++) {
         bool r = false, wr = false;
-        rc = principal_perm(ctx, req->user, req->partner, cols[i].id, &r, &wr, &err);
+        rc = tq__access_perm(ctx->store, &req->who, cols[i].id, &r, &wr, &err);
         if (rc)
             goto out;
         if (!r && !wr)
@@ -375,8 +305,8 @@ static void handle_collection(const struct tq_taxii_ctx *ctx, const struct tq_ta
     bool r, wr;
     tq_rc rc;
 
-    rc = tq__taxii_collection_access(ctx, req->user, req->partner, req->path.seg1, TQ_NEED_ANY, &c,
-                                     &r, &wr, &err);
+    rc = tq__access_collection(ctx->store, &req->who, req->path.seg1, TQ_NEED_ANY, &c, &r, &wr,
+                               &err);
     if (rc) {
         tq__taxii_error_rc(resp, rc, err.msg);
         return;
@@ -472,9 +402,9 @@ static tq_rc build_query(const struct tq_taxii_ctx *ctx, const struct tq_taxii_r
         q->version_flags = TQ_MATCH_ALL;
     /* A partner's queries are filtered inside the store by its releasability, so limit,
      * more, next and the date headers count only what it may see. */
-    q->partner = req->partner;
+    q->partner = tq__principal_partner(&req->who);
     tq__taxii_cursor_binding(route, collection_id, q->object_id, f, binding);
-    tq__taxii_cursor_bind_partner(binding, req->partner);
+    tq__taxii_cursor_bind_partner(binding, tq__principal_partner(&req->who));
     if (f->next[0]) {
         rc = tq__taxii_cursor_decode(ctx->cursor_key, binding, f->next, &q->cursor, err);
         if (rc) {
@@ -502,8 +432,8 @@ static void handle_query(const struct tq_taxii_ctx *ctx, const struct tq_taxii_r
     tq_rc rc;
 
     memset(&c, 0, sizeof(c));
-    rc = tq__taxii_collection_access(ctx, req->user, req->partner, req->path.seg1, TQ_NEED_READ, &c,
-                                     &r, &wr, &err);
+    rc = tq__access_collection(ctx->store, &req->who, req->path.seg1, TQ_NEED_READ, &c, &r, &wr,
+                               &err);
     if (rc) {
         tq__taxii_error_rc(resp, rc, err.msg);
         return;
@@ -519,7 +449,7 @@ static void handle_query(const struct tq_taxii_ctx *ctx, const struct tq_taxii_r
     have_filter = true;
     memcpy(resp->ignored, f.ignored, sizeof(resp->ignored));
 
-    p.log_reads = req->partner && ctx->audit && route != TQ_ROUTE_MANIFEST;
+    p.log_reads = tq__principal_partner(&req->who) && ctx->audit && route != TQ_ROUTE_MANIFEST;
     list_key = route == TQ_ROUTE_VERSIONS ? "{\"versions\":[" : "{\"objects\":[";
     jw_raw(&p.w, list_key);
     memset(&info, 0, sizeof(info));
@@ -560,7 +490,8 @@ static void handle_query(const struct tq_taxii_ctx *ctx, const struct tq_taxii_r
     tq_time_format(info.last_date_added_us, resp->date_last);
     /* The page is complete: one read event names every version in it by its date_added. */
     if (p.n_reads)
-        tq_audit_note_reads(ctx->audit, req->partner, c.id, p.read_added, p.n_reads, NULL);
+        tq_audit_note_reads(ctx->audit, tq__principal_partner(&req->who), c.id, p.read_added,
+                            p.n_reads, NULL);
 out:
     tq_free(p.read_added);
     if (have_filter)
@@ -583,8 +514,8 @@ static void handle_delete(const struct tq_taxii_ctx *ctx, const struct tq_taxii_
     tq_rc rc;
 
     memset(&c, 0, sizeof(c));
-    rc = tq__taxii_collection_access(ctx, req->user, req->partner, req->path.seg1, TQ_NEED_WRITE,
-                                     &c, &r, &wr, &err);
+    rc = tq__access_collection(ctx->store, &req->who, req->path.seg1, TQ_NEED_WRITE, &c, &r, &wr,
+                               &err);
     if (rc) {
         tq__taxii_error_rc(resp, rc, err.msg);
         return;
@@ -667,8 +598,8 @@ static void handle_post(const struct tq_taxii_ctx *ctx, const struct tq_taxii_re
     tq_rc rc;
 
     memset(&c, 0, sizeof(c));
-    rc = tq__taxii_collection_access(ctx, req->user, req->partner, req->path.seg1, TQ_NEED_WRITE,
-                                     &c, &r, &wr, &err);
+    rc = tq__access_collection(ctx->store, &req->who, req->path.seg1, TQ_NEED_WRITE, &c, &r, &wr,
+                               &err);
     if (rc) {
         tq__taxii_error_rc(resp, rc, err.msg);
         return;
@@ -761,8 +692,8 @@ static void handle_post(const struct tq_taxii_ctx *ctx, const struct tq_taxii_re
     if (rc)
         goto out;
 
-    rc = tq_store_status_put(ctx->store, status_id, req->user, req->received_us, resp->body.ptr,
-                             resp->body.len, &err);
+    rc = tq_store_status_put(ctx->store, status_id, tq__principal_user(&req->who), req->received_us,
+                             resp->body.ptr, resp->body.len, &err);
     if (rc) {
         /* The objects are stored; only the status record is missing. Say so in the log and
          * still answer with the status, which is the truth about this request. */
@@ -772,7 +703,7 @@ static void handle_post(const struct tq_taxii_ctx *ctx, const struct tq_taxii_re
     }
     resp->status = 202;
     tq_log(TQ_LOG_INFO, "taxii: post collection=%s user=%s total=%zu stored=%zu refused=%zu", c.id,
-           req->user, batch->n, n_good, batch->n - n_good);
+           tq__principal_user(&req->who), batch->n, n_good, batch->n - n_good);
 out:
     if (root)
         json_object_put(root);

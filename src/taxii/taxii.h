@@ -14,11 +14,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/core.h"
+#include "access/access.h"
 #include "tansiq/core.h"
 #include "tansiq/store.h"
 
 struct tq_audit_log;
+
+#ifndef TQ_TESTABLE
+#define TQ_TESTABLE static
+#endif
 
 #define TQ_TAXII_MEDIA "application/taxii+json;version=2.1"
 #define TQ_STIX_MEDIA "application/stix+json;version=2.1"
@@ -26,7 +30,6 @@ struct tq_audit_log;
 #define TQ_TAXII_LIMIT_MAX 1000        /* page size ceiling; larger requests are clamped */
 #define TQ_TAXII_LIMIT_DEFAULT 100     /* page size when the client gives none */
 #define TQ_TAXII_NEXT_MAX 512          /* longest next cursor accepted, characters */
-#define TQ_TAXII_USER_MAX 256          /* longest user name, bytes with NUL */
 #define TQ_TAXII_IGNORED_MAX 256       /* ignored match fields named back, bytes with NUL */
 #define TQ_TAXII_FIELD_MAX 250         /* longest match[<field>] name, as a STIX property */
 #define TQ_TAXII_BODY_MAX (512u << 20) /* ceiling of one response body */
@@ -94,19 +97,18 @@ const char *tq__taxii_route_allow(enum tq_taxii_route route);
 /*
  * A request's principal is either a local user (an analyst, authenticated by password or
  * token) or a partner node (authenticated by its pinned TLS client certificate): exactly one
- * of req->user and req->partner is set. A partner's permissions are kept under the principal
- * "partner:NAME"; it may only read, every query it makes is filtered by its releasability
- * (tq_store_query.partner), and it owns no status resources.
+ * of which req->who names. A partner's permissions are kept under the principal
+ * "partner:NAME" (tq__access_principal_key); it may only read, every query it makes is filtered by
+ * its releasability (tq_store_query.partner), and it owns no status resources.
  */
 struct tq_taxii_req {
     enum tq_taxii_method method;
     struct tq_taxii_path path;
-    const char *user;     /* authenticated user name; NULL for a partner */
-    const char *partner;  /* authenticated partner name; NULL for a user */
-    const char *base_url; /* "https://host:port", no trailing slash */
-    struct tq_str query;  /* raw query string without '?', may be empty */
-    struct tq_str body;   /* POST body */
-    int64_t received_us;  /* when the request arrived */
+    struct tq__principal who; /* a user or a partner node (src/access) */
+    const char *base_url;     /* "https://host:port", no trailing slash */
+    struct tq_str query;      /* raw query string without '?', may be empty */
+    struct tq_str body;       /* POST body */
+    int64_t received_us;      /* when the request arrived */
 };
 
 struct tq_taxii_resp {
@@ -130,27 +132,6 @@ void tq__taxii_error(struct tq_taxii_resp *r, int status, const char *title,
                      const char *description);
 /* The same from a tq_rc and its detail: the status comes from the error table. */
 void tq__taxii_error_rc(struct tq_taxii_resp *r, tq_rc rc, const char *detail);
-
-enum tq_taxii_need { TQ_NEED_ANY = 0, TQ_NEED_READ, TQ_NEED_WRITE };
-
-/*
- * The name permissions are kept under for a principal: the user name, or "partner:NAME" when
- * partner is set. False (no permission at all) for a user name containing ':', which could
- * otherwise pass for a partner, and for names that do not fit out.
- */
-bool tq__taxii_perm_principal(const char *user, const char *partner, char *out, size_t out_size);
-
-/*
- * Check that a principal (user, or partner when not NULL) may use collection cid_or_alias for
- * a request needing any access, read or write access. A partner never holds write access.
- * TQ_ENOTFOUND for an unknown collection and for one the principal has no permission on at
- * all (existence is not revealed), TQ_EFORBIDDEN when it holds the other permission only. On
- * TQ_OK *coll is filled (tq_collection_cleanup) and the two flags are written.
- */
-tq_rc tq__taxii_collection_access(const struct tq_taxii_ctx *ctx, const char *user,
-                                  const char *partner, const char *cid_or_alias,
-                                  enum tq_taxii_need need, struct tq_collection *coll,
-                                  bool *can_read, bool *can_write, struct tq_err *err);
 
 /*
  * Serve one routed, authenticated request. The method has been checked against the route.

@@ -394,4 +394,52 @@ def _():
         return "server unwell afterwards"
 
 
+@check("event stream needs a user")
+def _():
+    for user, want in ((None, 401), ("alice-wrong", 401)):
+        c = conn(timeout=10)
+        h = {"Authorization": "Basic " + base64.b64encode(b"alice:wrong").decode()} if user else {}
+        c.request("GET", "/events/", headers=h)
+        r = c.getresponse()
+        r.read()
+        c.close()
+        if r.status != want:
+            return f"{user or 'anonymous'}: status {r.status}, expected {want}"
+        if not r.getheader("WWW-Authenticate"):
+            return "401 without WWW-Authenticate"
+
+
+@check("event stream sends heartbeats (text/event-stream)")
+def _():
+    # run.sh starts the server with TANSIQ_EVENTS_HEARTBEAT_S=1
+    c = conn(timeout=10)
+    c.request("GET", "/events/", headers={"Authorization": auth()})
+    r = c.getresponse()
+    if r.status != 200:
+        return f"status {r.status}"
+    ctype = r.getheader("Content-Type", "")
+    if not ctype.startswith("text/event-stream"):
+        return f"Content-Type {ctype}"
+    beats, event, t0 = [], None, time.monotonic()
+    # the first heartbeat comes at once, the next ones every second
+    while len(beats) < 3 and time.monotonic() - t0 < 8:
+        line = r.fp.readline().decode().rstrip("\r\n")
+        if line.startswith("event: "):
+            event = line[7:]
+        elif line.startswith("data: ") and event == "heartbeat":
+            beats.append((time.monotonic(), json.loads(line[6:])["time"]))
+        elif line == "":
+            event = None
+        # other requests are served while the stream is open
+        if len(beats) == 1 and req("GET", "/api/")[0] != 200:
+            return "the server did not answer beside an open stream"
+    c.close()
+    if len(beats) < 3:
+        return f"{len(beats)} heartbeats in 8 s"
+    if not (0.5 <= beats[2][0] - beats[1][0] <= 3):
+        return f"heartbeats {beats[2][0] - beats[1][0]:.2f} s apart"
+    if not beats[0][1].endswith("Z"):
+        return f"time {beats[0][1]}"
+
+
 print("extra: done", flush=True)

@@ -68,6 +68,7 @@ READONLY=$(coll_id readonly)
 
 # ---- the server --------------------------------------------------------------------------
 export TANSIQ_CONN_TIMEOUT_S=${TANSIQ_CONN_TIMEOUT_S:-3}
+export TANSIQ_EVENTS_HEARTBEAT_S=${TANSIQ_EVENTS_HEARTBEAT_S:-1} # extra.py reads two heartbeats
 "$TANSIQ" serve --home "$H" --listen 127.0.0.1:0 >"$WORK/serve.out" 2>"$WORK/serve.err" &
 srv_pid=$!
 URL=

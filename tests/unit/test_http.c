@@ -162,7 +162,7 @@ static void b64(const char *plain, char *out, size_t out_size)
 
 static void basic_and_bearer_parse(void **state)
 {
-    struct tq__auth_cred c;
+    struct tq__access_cred c;
     struct tq_err err;
     char enc[256], hdr[300];
 
@@ -174,12 +174,12 @@ static void basic_and_bearer_parse(void **state)
     assert_string_equal(c.user, "alice");
     assert_string_equal(c.secret, "s3cret:with:colons");
     assert_int_equal(c.secret_len, 18);
-    tq__auth_cred_wipe(&c);
+    tq__access_cred_wipe(&c);
 
     snprintf(hdr, sizeof(hdr), "  bAsIc   %s  ", enc);
     assert_int_equal(tq__http_auth_parse(hdr, strlen(hdr), &c, &err), TQ_OK);
     assert_string_equal(c.user, "alice");
-    tq__auth_cred_wipe(&c);
+    tq__access_cred_wipe(&c);
 
     /* unpadded base64 is tolerated */
     b64("bob:pw", enc, sizeof(enc));
@@ -187,12 +187,12 @@ static void basic_and_bearer_parse(void **state)
     snprintf(hdr, sizeof(hdr), "Basic %s", enc);
     assert_int_equal(tq__http_auth_parse(hdr, strlen(hdr), &c, &err), TQ_OK);
     assert_string_equal(c.user, "bob");
-    tq__auth_cred_wipe(&c);
+    tq__access_cred_wipe(&c);
 
     assert_int_equal(tq__http_auth_parse("Bearer tq_abc-DEF_123", 21, &c, &err), TQ_OK);
     assert_int_equal(c.scheme, TQ_AUTH_BEARER);
     assert_string_equal(c.secret, "tq_abc-DEF_123");
-    tq__auth_cred_wipe(&c);
+    tq__access_cred_wipe(&c);
 }
 
 static void auth_parse_refusals(void **state)
@@ -213,7 +213,7 @@ static void auth_parse_refusals(void **state)
         "Negotiate abc",
         "BasicYWxpY2U6cHc=",
     };
-    struct tq__auth_cred c;
+    struct tq__access_cred c;
     struct tq_err err;
     char enc[64], hdr[128];
     size_t i;
@@ -238,37 +238,37 @@ static void auth_parse_refusals(void **state)
 
 static void auth_cache_ttl_and_keys(void **state)
 {
-    struct tq__auth *a = tq__auth_new(16, 1000, 1);
+    struct tq__access_verifier *a = tq__access_verifier_new(16, 1000, 1);
 
     (void)state;
-    assert_false(tq__auth_cache_hit(a, "alice", "pw", 2, 0));
-    tq__auth_cache_put(a, "alice", "pw", 2, 0);
-    assert_true(tq__auth_cache_hit(a, "alice", "pw", 2, 10));
-    assert_false(tq__auth_cache_hit(a, "alice", "pW", 2, 10));
-    assert_false(tq__auth_cache_hit(a, "alicep", "w", 1, 10)); /* user/password boundary */
-    assert_false(tq__auth_cache_hit(a, "bob", "pw", 2, 10));
-    assert_false(tq__auth_cache_hit(a, "alice", "pw", 2, 1000)); /* expired */
-    tq__auth_free(a);
+    assert_false(tq__access_cache_hit(a, "alice", "pw", 2, 0));
+    tq__access_cache_put(a, "alice", "pw", 2, 0);
+    assert_true(tq__access_cache_hit(a, "alice", "pw", 2, 10));
+    assert_false(tq__access_cache_hit(a, "alice", "pW", 2, 10));
+    assert_false(tq__access_cache_hit(a, "alicep", "w", 1, 10)); /* user/password boundary */
+    assert_false(tq__access_cache_hit(a, "bob", "pw", 2, 10));
+    assert_false(tq__access_cache_hit(a, "alice", "pw", 2, 1000)); /* expired */
+    tq__access_verifier_free(a);
 }
 
 static void auth_cache_is_bounded(void **state)
 {
-    struct tq__auth *a = tq__auth_new(8, 1000000, 1);
+    struct tq__access_verifier *a = tq__access_verifier_new(8, 1000000, 1);
     char user[32];
     int i, hits = 0;
 
     (void)state;
     for (i = 0; i < 1000; i++) {
         snprintf(user, sizeof(user), "user%d", i);
-        tq__auth_cache_put(a, user, "pw", 2, 0);
+        tq__access_cache_put(a, user, "pw", 2, 0);
     }
     for (i = 0; i < 1000; i++) {
         snprintf(user, sizeof(user), "user%d", i);
-        hits += tq__auth_cache_hit(a, user, "pw", 2, 1);
+        hits += tq__access_cache_hit(a, user, "pw", 2, 1);
     }
     assert_true(hits <= 8);
     assert_true(hits >= 1);
-    tq__auth_free(a);
+    tq__access_verifier_free(a);
 }
 
 static void token_shape_and_hash(void **state)

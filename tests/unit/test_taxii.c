@@ -449,9 +449,9 @@ static struct json_object *call(struct fixture *fx, enum tq_taxii_method m, cons
     assert_true(tq__taxii_route(tq_str_c(path), "api", &req.path));
     req.method = m;
     if (strncmp(user, "partner:", 8) == 0)
-        req.partner = user + 8;
+        assert_true(tq__principal_set(&req.who, TQ_PRINCIPAL_PARTNER, user + 8));
     else
-        req.user = user;
+        assert_true(tq__principal_set(&req.who, TQ_PRINCIPAL_USER, user));
     req.base_url = "https://node.example:8443";
     req.query = tq_str_c(query ? query : "");
     req.body = tq_str_c(body ? body : "");
@@ -704,19 +704,32 @@ static void post_then_page(void **state)
 
 /* ---- the partner principal -------------------------------------------------------------- */
 
+/* The principal as the store keys its permissions (tq__access_principal_key). */
+static bool perm_principal(const char *user, const char *partner, char *out, size_t out_size)
+{
+    struct tq__principal p;
+
+    memset(&p, 0, sizeof(p));
+    if (partner)
+        tq__principal_set(&p, TQ_PRINCIPAL_PARTNER, partner);
+    else if (user)
+        tq__principal_set(&p, TQ_PRINCIPAL_USER, user);
+    return tq__access_principal_key(&p, out, out_size);
+}
+
 static void perm_principal_names(void **state)
 {
     char out[64];
 
     (void)state;
-    assert_true(tq__taxii_perm_principal("alice", NULL, out, sizeof(out)));
+    assert_true(perm_principal("alice", NULL, out, sizeof(out)));
     assert_string_equal(out, "alice");
-    assert_true(tq__taxii_perm_principal(NULL, "damascus", out, sizeof(out)));
+    assert_true(perm_principal(NULL, "damascus", out, sizeof(out)));
     assert_string_equal(out, "partner:damascus");
     /* a user cannot pass for a partner, and nothing is truncated */
-    assert_false(tq__taxii_perm_principal("partner:damascus", NULL, out, sizeof(out)));
-    assert_false(tq__taxii_perm_principal(NULL, NULL, out, sizeof(out)));
-    assert_false(tq__taxii_perm_principal(NULL, "damascus", out, 10));
+    assert_false(perm_principal("partner:damascus", NULL, out, sizeof(out)));
+    assert_false(perm_principal(NULL, NULL, out, sizeof(out)));
+    assert_false(perm_principal(NULL, "damascus", out, 10));
 }
 
 static void add_partner(struct fixture *fx, const char *name, uint8_t fp_byte, bool granted)
