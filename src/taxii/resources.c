@@ -604,8 +604,7 @@ static void handle_post(const struct tq_taxii_ctx *ctx, const struct tq_taxii_re
         tq__taxii_error_rc(resp, rc, err.msg);
         return;
     }
-    /* The envelope is checked on its own first: malformed JSON is 400, JSON that is not an
-     * envelope ({"objects": [...]}) is 422. */
+    /* Malformed JSON is 400, JSON that is not an envelope ({"objects": [...]}) is 422. */
     rc = tq_json_parse(req->body, &root, &err);
     if (rc)
         goto out;
@@ -616,9 +615,7 @@ static void handle_post(const struct tq_taxii_ctx *ctx, const struct tq_taxii_re
                         "request body is not a TAXII envelope with an objects list");
         goto out;
     }
-    rc = tq_stix_parse_batch(req->body, &batch, &err);
-    if (rc)
-        goto out;
+    batch = tq_stix_batch_of(objs, false); /* the body is parsed once: objs is root's */
 
     good = tq_xcalloc(batch->n ? batch->n : 1, sizeof(*good));
     results = tq_xcalloc(batch->n ? batch->n : 1, sizeof(*results));
