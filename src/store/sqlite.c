@@ -26,10 +26,10 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include <sodium.h>
 #include <sqlite3.h>
 
 #include "store/store.h"
+#include "tansiq/leaf.h"
 
 /* ---- schema --------------------------------------------------------------------------- */
 
@@ -1570,56 +1570,23 @@ out:
 /* ---- audit leaves --------------------------------------------------------------------- */
 
 /*
- * Salts come from a per-thread pool that one randombytes_buf call refills for SALT_POOL leaves:
- * a getrandom(2) call per leaf was about a tenth of a durable append's cost (bench_audit). Each
- * salt is still 32 bytes from the kernel's CSPRNG, handed out once and wiped from the pool as it
- * is taken. tansiq never forks after opening a store, so no two processes share a pool.
- */
-#define SALT_POOL 128
-
-static _Thread_local struct {
-    uint8_t salt[SALT_POOL][32];
-    unsigned next; /* SALT_POOL: empty */
-    bool filled;
-} salt_pool;
-
-static void salt_take(uint8_t out[32])
-{
-    if (!salt_pool.filled || salt_pool.next == SALT_POOL) {
-        randombytes_buf(salt_pool.salt, sizeof(salt_pool.salt));
-        salt_pool.next = 0;
-        salt_pool.filled = true;
-    }
-    memcpy(out, salt_pool.salt[salt_pool.next], 32);
-    sodium_memzero(salt_pool.salt[salt_pool.next], 32);
-    salt_pool.next++;
-}
-
-/*
- * Append one leaf inside the open write transaction: a fresh salt, the event's record, the
- * commitment SHA-256(salt || record) and its RFC 9162 leaf hash (0x00 || commitment).
+ * Append one leaf inside the open write transaction: the event's record with a fresh salt, its
+ * commitment and RFC 9162 leaf hash (tansiq/leaf.h).
  */
 static tq_rc audit_insert(struct conn *c, const struct tq_store_audit_event *ev, struct tq_err *err)
 {
-    static const uint8_t leaf_prefix = 0x00;
-    uint8_t salt[32], commitment[32], leaf_hash[32];
-    struct tq_bytes parts[2];
+    struct tq_leaf leaf;
     sqlite3_stmt *st = NULL;
     struct tq_buf rec;
     tq_rc rc;
     int src;
 
+    memset(&leaf, 0, sizeof(leaf));
     tq_buf_init(&rec, 1u << 20);
     rc = tq_store_audit_record(ev, &rec, err);
     if (rc)
         goto out;
-    salt_take(salt);
-    parts[0] = (struct tq_bytes){salt, sizeof(salt)};
-    parts[1] = (struct tq_bytes){rec.ptr, rec.len};
-    tq_sha256_parts(parts, 2, commitment);
-    parts[0] = (struct tq_bytes){&leaf_prefix, 1};
-    parts[1] = (struct tq_bytes){commitment, sizeof(commitment)};
-    tq_sha256_parts(parts, 2, leaf_hash);
+    tq_leaf_make(rec.ptr, rec.len, &leaf);
 
     rc = stmt_get(c, ST_AUDIT_INSERT, &st, err);
     if (rc)
@@ -1627,16 +1594,16 @@ static tq_rc audit_insert(struct conn *c, const struct tq_store_audit_event *ev,
     sqlite3_bind_text(st, 1, ev->kind, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, ev->at_us);
     bind_text(st, 3, ev->partner);
-    sqlite3_bind_blob(st, 4, salt, sizeof(salt), SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, leaf.salt, sizeof(leaf.salt), SQLITE_STATIC);
     sqlite3_bind_text(st, 5, rec.ptr, (int)rec.len, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 6, commitment, sizeof(commitment), SQLITE_STATIC);
-    sqlite3_bind_blob(st, 7, leaf_hash, sizeof(leaf_hash), SQLITE_STATIC);
+    sqlite3_bind_blob(st, 6, leaf.commitment, sizeof(leaf.commitment), SQLITE_STATIC);
+    sqlite3_bind_blob(st, 7, leaf.leaf_hash, sizeof(leaf.leaf_hash), SQLITE_STATIC);
     src = sqlite3_step(st);
     if (src != SQLITE_DONE)
         rc = db_fail(err, c->db, src, "append audit leaf");
 out:
     stmt_done(st);
-    sodium_memzero(salt, sizeof(salt));
+    tq_leaf_cleanup(&leaf);
     tq_buf_cleanup(&rec);
     return rc;
 }
