@@ -10,7 +10,7 @@
 #include "store/engine.h"
 
 tq_rc tq__engine_user_put(struct tq_store *store, const char *name, const char *pwhash,
-                             struct tq_err *err)
+                          struct tq_err *err)
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;
@@ -33,9 +33,10 @@ out:
 }
 
 tq_rc tq__engine_user_get(struct tq_store *store, const char *name, char **pwhash_out,
-                             struct tq_err *err)
+                          struct tq_err *err)
 {
-    return tq__store_lookup_text(tq__engine_of(store), ST_USER_GET, name, -1, false, pwhash_out, "user", err);
+    return tq__store_lookup_text(tq__engine_of(store), ST_USER_GET, name, -1, false, pwhash_out,
+                                 "user", err);
 }
 
 tq_rc tq__engine_user_delete(struct tq_store *store, const char *name, struct tq_err *err)
@@ -63,7 +64,7 @@ out:
 }
 
 tq_rc tq__engine_user_list(struct tq_store *store, char ***names_out, size_t *n_out,
-                              struct tq_err *err)
+                           struct tq_err *err)
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;
@@ -82,7 +83,7 @@ tq_rc tq__engine_user_list(struct tq_store *store, char ***names_out, size_t *n_
 }
 
 tq_rc tq__engine_token_add(struct tq_store *store, const char *user, const uint8_t hash[32],
-                              const char *label, struct tq_err *err)
+                           const char *label, struct tq_err *err)
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;
@@ -112,9 +113,10 @@ out:
 }
 
 tq_rc tq__engine_token_lookup(struct tq_store *store, const uint8_t hash[32], char **user_out,
-                                 struct tq_err *err)
+                              struct tq_err *err)
 {
-    return tq__store_lookup_text(tq__engine_of(store), ST_TOKEN_LOOKUP, hash, 32, true, user_out, "token", err);
+    return tq__store_lookup_text(tq__engine_of(store), ST_TOKEN_LOOKUP, hash, 32, true, user_out,
+                                 "token", err);
 }
 
 /*
@@ -122,7 +124,7 @@ tq_rc tq__engine_token_lookup(struct tq_store *store, const uint8_t hash[32], ch
  * made with the id (or the reverse) meet. "*" stays as it is.
  */
 tq_rc tq__store_perm_collection_key(struct tq__conn *c, const char *collection, bool must_exist,
-                                 char key[37], struct tq_err *err)
+                                    char key[37], struct tq_err *err)
 {
     struct tq__stmt *st = NULL;
     const char *id;
@@ -154,7 +156,7 @@ tq_rc tq__store_perm_collection_key(struct tq__conn *c, const char *collection, 
 }
 
 tq_rc tq__engine_perm_set(struct tq_store *store, const char *user, const char *collection_id,
-                             bool can_read, bool can_write, struct tq_err *err)
+                          bool can_read, bool can_write, struct tq_err *err)
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;
@@ -186,7 +188,7 @@ out:
 }
 
 tq_rc tq__engine_perm_get(struct tq_store *store, const char *user, const char *collection_id,
-                             bool *can_read, bool *can_write, struct tq_err *err)
+                          bool *can_read, bool *can_write, struct tq_err *err)
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;
@@ -236,7 +238,7 @@ static void partner_from_row(struct tq__stmt *st, struct tq_partner *out)
 }
 
 tq_rc tq__engine_partner_get(struct tq_store *store, const char *name, const uint8_t *sha256,
-                                struct tq_partner *out, struct tq_err *err)
+                             struct tq_partner *out, struct tq_err *err)
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;
@@ -283,14 +285,14 @@ static void partners_free(void *v, size_t n)
 }
 
 tq_rc tq__engine_partner_list(struct tq_store *store, struct tq_partner **out, size_t *n_out,
-                                 struct tq_err *err)
+                              struct tq_err *err)
 {
-    return tq__store_list_rows(tq__engine_of(store), ST_PARTNER_LIST, sizeof(**out), partner_row, partners_free,
-                     "list partners", (void **)out, n_out, err);
+    return tq__store_list_rows(tq__engine_of(store), ST_PARTNER_LIST, sizeof(**out), partner_row,
+                               partners_free, "list partners", (void **)out, n_out, err);
 }
 
 tq_rc tq__engine_names_list(struct tq_store *store, enum tq__store_names what, const char *key,
-                               char ***names_out, size_t *n, struct tq_err *err)
+                            char ***names_out, size_t *n, struct tq_err *err)
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;

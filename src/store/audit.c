@@ -14,7 +14,8 @@
  * Append one leaf inside the open write transaction: the event's record with a fresh salt, its
  * commitment and RFC 9162 leaf hash (tansiq/leaf.h).
  */
-tq_rc tq__store_audit_insert(struct tq__conn *c, const struct tq_store_audit_event *ev, struct tq_err *err)
+tq_rc tq__store_audit_insert(struct tq__conn *c, const struct tq_store_audit_event *ev,
+                             struct tq_err *err)
 {
     struct tq_leaf leaf;
     struct tq__stmt *st = NULL;
@@ -50,7 +51,7 @@ out:
 }
 
 tq_rc tq__engine_audit_append(struct tq_store *store, const struct tq_store_audit_event *ev,
-                                 size_t n, struct tq_err *err)
+                              size_t n, struct tq_err *err)
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;
@@ -97,8 +98,8 @@ out:
 }
 
 tq_rc tq__engine_audit_hashes(struct tq_store *store, enum tq_store_audit_column which,
-                                 uint64_t from, size_t n, uint8_t (*out)[32], size_t *n_out,
-                                 struct tq_err *err)
+                              uint64_t from, size_t n, uint8_t (*out)[32], size_t *n_out,
+                              struct tq_err *err)
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;
@@ -110,8 +111,8 @@ tq_rc tq__engine_audit_hashes(struct tq_store *store, enum tq_store_audit_column
     rc = tq__store_conn_get(s, &c, err);
     if (rc)
         return rc;
-    rc = tq__store_stmt_get(c, which == TQ_AUDIT_COMMITMENT ? ST_AUDIT_COMMITMENTS : ST_AUDIT_LEAVES, &st,
-                  err);
+    rc = tq__store_stmt_get(
+        c, which == TQ_AUDIT_COMMITMENT ? ST_AUDIT_COMMITMENTS : ST_AUDIT_LEAVES, &st, err);
     if (rc)
         goto out;
     tq__db_bind_int64(st, 1, (int64_t)from);
@@ -121,8 +122,7 @@ tq_rc tq__engine_audit_hashes(struct tq_store *store, enum tq_store_audit_column
         if (src != TQ__DB_ROW)
             break;
         /* idx has no gaps: a missing or short row is a damaged log, not the end of it. */
-        if ((uint64_t)tq__db_col_int64(st, 0) != from + got ||
-            tq__db_col_bytes(st, 1) != 32) {
+        if ((uint64_t)tq__db_col_int64(st, 0) != from + got || tq__db_col_bytes(st, 1) != 32) {
             rc = tq_err_set(err, TQ_EINTEGRITY, "store: audit leaf %" PRIu64 " is damaged",
                             from + got);
             goto out;
@@ -166,8 +166,8 @@ static tq_rc entry_from_row(struct tq__stmt *st, int col, uint64_t idx,
     return TQ_OK;
 }
 
-tq_rc tq__engine_audit_entry(struct tq_store *store, uint64_t idx,
-                                struct tq_store_audit_entry *out, struct tq_err *err)
+tq_rc tq__engine_audit_entry(struct tq_store *store, uint64_t idx, struct tq_store_audit_entry *out,
+                             struct tq_err *err)
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;
@@ -199,7 +199,7 @@ out:
 }
 
 tq_rc tq__engine_audit_checkpoint_put(struct tq_store *store, uint64_t size, const char *note,
-                                         struct tq_err *err)
+                                      struct tq_err *err)
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;
@@ -333,7 +333,7 @@ static tq_rc ckpt_page_row(struct tq__stmt *st, size_t i, void *ud, struct tq_er
 
 /* Kept checkpoints of size >= min_size, largest first, a page at a time. */
 tq_rc tq__engine_audit_checkpoints(struct tq_store *store, uint64_t min_size,
-                                      tq_store_checkpoint_cb cb, void *ud, struct tq_err *err)
+                                   tq_store_checkpoint_cb cb, void *ud, struct tq_err *err)
 {
     struct ckpt_page *pg = tq_xcalloc(1, sizeof(*pg));
     struct page_read p = {ST_CKPT_LIST, ckpt_page_bind, ckpt_page_row, pg, "read checkpoints"};
@@ -360,14 +360,14 @@ tq_rc tq__engine_audit_checkpoints(struct tq_store *store, uint64_t min_size,
 }
 
 tq_rc tq__engine_audit_checkpoint_at(struct tq_store *store, uint64_t size, char **note_out,
-                                        struct tq_err *err)
+                                     struct tq_err *err)
 {
-    return tq__store_row_get(tq__engine_of(store), ST_CKPT_GET, NULL, (int64_t)size, tq__store_text_from_row, note_out,
-                   "checkpoint kept of size", err);
+    return tq__store_row_get(tq__engine_of(store), ST_CKPT_GET, NULL, (int64_t)size,
+                             tq__store_text_from_row, note_out, "checkpoint kept of size", err);
 }
 
 tq_rc tq__engine_audit_checkpoint_update(struct tq_store *store, uint64_t size, const char *note,
-                                            struct tq_err *err)
+                                         struct tq_err *err)
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq_err ignored = {0};
@@ -476,7 +476,7 @@ static tq_rc find_page_row(struct tq__stmt *st, size_t i, void *ud, struct tq_er
  * to cb with no connection borrowed.
  */
 tq_rc tq__engine_audit_find(struct tq_store *store, const struct tq_store_audit_query *q,
-                               tq_store_audit_entry_cb cb, void *ud, struct tq_err *err)
+                            tq_store_audit_entry_cb cb, void *ud, struct tq_err *err)
 {
     struct find_page *pg = tq_xcalloc(1, sizeof(*pg));
     struct page_read p = {ST_AUDIT_FIND, find_page_bind, find_page_row, pg, "find audit leaves"};
@@ -528,8 +528,8 @@ static tq_rc partner_page_row(struct tq__stmt *st, size_t i, void *ud, struct tq
 
 /* Leaves naming partner with idx in [from, below), in idx order, a page at a time. */
 tq_rc tq__engine_audit_partner_leaves(struct tq_store *store, const char *partner, uint64_t from,
-                                         uint64_t below, tq_store_audit_entry_cb cb, void *ud,
-                                         struct tq_err *err)
+                                      uint64_t below, tq_store_audit_entry_cb cb, void *ud,
+                                      struct tq_err *err)
 {
     struct partner_page *pg = tq_xcalloc(1, sizeof(*pg));
     struct page_read p = {ST_AUDIT_PARTNER, partner_page_bind, partner_page_row, pg,
@@ -556,8 +556,8 @@ tq_rc tq__engine_audit_partner_leaves(struct tq_store *store, const char *partne
 }
 
 tq_rc tq__engine_receipts_put(struct tq_store *store, const char *partner,
-                                 const struct tq_store_audit_entry *entries, size_t n,
-                                 uint64_t checkpoint_size, struct tq_err *err)
+                              const struct tq_store_audit_entry *entries, size_t n,
+                              uint64_t checkpoint_size, struct tq_err *err)
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;
@@ -619,8 +619,8 @@ static tq_rc receipt_page_row(struct tq__stmt *st, size_t i, void *ud, struct tq
     const char *partner = tq__db_col_text(st, 0), *kind = tq__db_col_text(st, 2);
 
     memset(r, 0, sizeof(*r));
-    if (!partner || !kind || tq__db_col_bytes(st, 3) != 32 ||
-        tq__db_col_bytes(st, 5) != 32 || !tq__db_col_text(st, 4))
+    if (!partner || !kind || tq__db_col_bytes(st, 3) != 32 || tq__db_col_bytes(st, 5) != 32 ||
+        !tq__db_col_text(st, 4))
         return tq_err_set(err, TQ_EINTEGRITY, "store: a receipt of partner '%.64s' is damaged",
                           partner ? (const char *)partner : "?");
     snprintf(r->partner, sizeof(r->partner), "%s", (const char *)partner);
@@ -635,8 +635,8 @@ static tq_rc receipt_page_row(struct tq__stmt *st, size_t i, void *ud, struct tq
 }
 
 /* Receipts in (partner, idx) order, a page at a time (keyset on (partner, idx)). */
-tq_rc tq__engine_receipts_find(struct tq_store *store, const char *partner,
-                                  tq_store_receipt_cb cb, void *ud, struct tq_err *err)
+tq_rc tq__engine_receipts_find(struct tq_store *store, const char *partner, tq_store_receipt_cb cb,
+                               void *ud, struct tq_err *err)
 {
     struct receipt_page *pg = tq_xcalloc(1, sizeof(*pg));
     struct page_read p = {ST_RECEIPT_LIST, receipt_page_bind, receipt_page_row, pg,
@@ -681,15 +681,15 @@ static void witness_from_row(struct tq__stmt *st, void *elem)
 }
 
 tq_rc tq__engine_witness_get(struct tq_store *store, const char *origin,
-                                struct tq_store_witness *out, struct tq_err *err)
+                             struct tq_store_witness *out, struct tq_err *err)
 {
     return tq__store_row_get(tq__engine_of(store), ST_WITNESS_GET, origin, 0, witness_from_row, out,
-                   "cosigned checkpoint of", err);
+                             "cosigned checkpoint of", err);
 }
 
 /* Compare and swap under the write lock: the size read and the state written in one COMMIT. */
 tq_rc tq__engine_witness_advance(struct tq_store *store, const struct tq_store_witness *next,
-                                    uint64_t old_size, uint64_t *current, struct tq_err *err)
+                                 uint64_t old_size, uint64_t *current, struct tq_err *err)
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;
@@ -746,15 +746,16 @@ static void witnesses_free(void *v, size_t n)
     tq_store_witness_list_free(v, n);
 }
 
-tq_rc tq__engine_witness_list(struct tq_store *store, struct tq_store_witness **out,
-                                 size_t *n_out, struct tq_err *err)
+tq_rc tq__engine_witness_list(struct tq_store *store, struct tq_store_witness **out, size_t *n_out,
+                              struct tq_err *err)
 {
-    return tq__store_list_rows(tq__engine_of(store), ST_WITNESS_LIST, sizeof(**out), witness_from_row,
-                     witnesses_free, "list witness states", (void **)out, n_out, err);
+    return tq__store_list_rows(tq__engine_of(store), ST_WITNESS_LIST, sizeof(**out),
+                               witness_from_row, witnesses_free, "list witness states",
+                               (void **)out, n_out, err);
 }
 
-tq_rc tq__engine_alarm_add(struct tq_store *store, const struct tq_store_alarm *a,
-                              int64_t *id_out, struct tq_err *err)
+tq_rc tq__engine_alarm_add(struct tq_store *store, const struct tq_store_alarm *a, int64_t *id_out,
+                           struct tq_err *err)
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;
@@ -807,8 +808,8 @@ static void alarms_free(void *v, size_t n)
 }
 
 tq_rc tq__engine_alarm_list(struct tq_store *store, struct tq_store_alarm **out, size_t *n_out,
-                               struct tq_err *err)
+                            struct tq_err *err)
 {
-    return tq__store_list_rows(tq__engine_of(store), ST_ALARM_LIST, sizeof(**out), alarm_from_row, alarms_free,
-                     "list alarms", (void **)out, n_out, err);
+    return tq__store_list_rows(tq__engine_of(store), ST_ALARM_LIST, sizeof(**out), alarm_from_row,
+                               alarms_free, "list alarms", (void **)out, n_out, err);
 }

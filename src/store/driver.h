@@ -54,6 +54,7 @@ enum tq__stmt_id {
     ST_COLL_GET,
     ST_COLL_LIST,
     ST_COLL_RESOLVE,
+    ST_COLL_LOCK, /* ST_COLL_RESOLVE inside a write, locking the collection row */
     ST_COLL_SET_LAST,
     ST_OBJ_MINMAX,
     ST_OBJ_LOOKUP,
@@ -172,9 +173,9 @@ struct tq__store_dialect {
 };
 
 struct tq__store_driver {
-    const char *name; /* "sqlite", "postgres": the prefix of every detail text */
-    const char *const *sql;                  /* [ST__COUNT]: the text of each statement id */
-    const char *const *migrations;           /* migrations[v] takes the schema from v to v + 1 */
+    const char *name;              /* "sqlite", "postgres": the prefix of every detail text */
+    const char *const *sql;        /* [ST__COUNT]: the text of each statement id */
+    const char *const *migrations; /* migrations[v] takes the schema from v to v + 1 */
     const struct tq__store_dialect *dialect; /* fragments of built queries */
 
     /* Before the first connection: create, check or tighten what the target needs. */

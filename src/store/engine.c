@@ -402,15 +402,19 @@ bool tq__store_is_duplicate(int src)
     return src == TQ__DB_DUPLICATE;
 }
 
-/* Resolve a collection UUID or alias to its key and last date_added. */
+/*
+ * Resolve a collection UUID or alias to its key and, when last_date_added is wanted, its
+ * date_added clock. Only writers read the clock, so that read goes through ST_COLL_LOCK, which
+ * locks the collection row where the driver's write lock does not already cover it.
+ */
 tq_rc tq__store_collection_resolve(struct tq__conn *c, const char *id_or_alias, int64_t *cid,
-                                int64_t *last_date_added, struct tq_err *err)
+                                   int64_t *last_date_added, struct tq_err *err)
 {
     struct tq__stmt *st = NULL;
     tq_rc rc;
     int src;
 
-    rc = tq__store_stmt_get(c, ST_COLL_RESOLVE, &st, err);
+    rc = tq__store_stmt_get(c, last_date_added ? ST_COLL_LOCK : ST_COLL_RESOLVE, &st, err);
     if (rc)
         return rc;
     tq__store_bind_text(st, 1, id_or_alias);
@@ -430,7 +434,7 @@ tq_rc tq__store_collection_resolve(struct tq__conn *c, const char *id_or_alias, 
 
 /* The integer key of a name through a one-column statement; TQ_ENOTFOUND when absent. */
 tq_rc tq__store_lookup_key(struct tq__conn *c, enum tq__stmt_id id, const char *name, int64_t *key,
-                        const char *what, struct tq_err *err)
+                           const char *what, struct tq_err *err)
 {
     struct tq__stmt *st = NULL;
     tq_rc rc;
@@ -457,8 +461,8 @@ tq_rc tq__store_lookup_key(struct tq__conn *c, enum tq__stmt_id id, const char *
  * there is none.
  */
 tq_rc tq__store_row_get(struct tq__engine *s, enum tq__stmt_id id, const char *key, int64_t num,
-                     void (*fill)(struct tq__stmt *st, void *out), void *out, const char *what,
-                     struct tq_err *err)
+                        void (*fill)(struct tq__stmt *st, void *out), void *out, const char *what,
+                        struct tq_err *err)
 {
     struct tq__conn *c = NULL;
     struct tq__stmt *st = NULL;
@@ -499,8 +503,8 @@ void tq__store_text_from_row(struct tq__stmt *st, void *out)
  * other writers through the busy handler instead of failing on a stale read snapshot. On
  * failure err is set and *src_out (may be NULL) receives the SQLite code for finer mapping.
  */
-tq_rc tq__store_step_write(struct tq__engine *s, struct tq__conn *c, struct tq__stmt *st, const char *what,
-                        int *src_out, struct tq_err *err)
+tq_rc tq__store_step_write(struct tq__engine *s, struct tq__conn *c, struct tq__stmt *st,
+                           const char *what, int *src_out, struct tq_err *err)
 {
     tq_rc rc;
     int src;
@@ -525,9 +529,9 @@ tq_rc tq__store_step_write(struct tq__engine *s, struct tq__conn *c, struct tq__
  * free_list releases what was read.
  */
 tq_rc tq__store_list_rows(struct tq__engine *s, enum tq__stmt_id stmt_id, size_t elem_size,
-                       void (*from_row)(struct tq__stmt *st, void *elem),
-                       void (*free_list)(void *v, size_t n), const char *what, void **out,
-                       size_t *n_out, struct tq_err *err)
+                          void (*from_row)(struct tq__stmt *st, void *elem),
+                          void (*free_list)(void *v, size_t n), const char *what, void **out,
+                          size_t *n_out, struct tq_err *err)
 {
     struct tq__conn *c = NULL;
     struct tq__stmt *st = NULL;
@@ -568,8 +572,8 @@ out:
 }
 
 /* Run a fixed statement bound to (collection key, object id) that returns no rows. */
-tq_rc tq__store_run_simple_bound_obj(struct tq__conn *c, enum tq__stmt_id id, int64_t cid, const char *oid,
-                                  struct tq_err *err)
+tq_rc tq__store_run_simple_bound_obj(struct tq__conn *c, enum tq__stmt_id id, int64_t cid,
+                                     const char *oid, struct tq_err *err)
 {
     struct tq__stmt *st = NULL;
     tq_rc rc;
@@ -599,7 +603,7 @@ void tq__store_vec_push(char ***v, size_t n, size_t *cap, char *s)
 
 /* The UUID of a collection key (the caller may have been given an alias). */
 tq_rc tq__store_collection_uuid(struct tq__conn *c, const char *id_or_alias, char uuid[37],
-                             struct tq_err *err)
+                                struct tq_err *err)
 {
     return tq__store_perm_collection_key(c, id_or_alias, true, uuid, err);
 }
@@ -612,7 +616,7 @@ tq_rc tq__store_partner_pid(struct tq__conn *c, const char *name, int64_t *pid, 
 
 /* Run a one-column lookup of a fixed statement bound to one text value. */
 tq_rc tq__store_lookup_text(struct tq__engine *s, enum tq__stmt_id id, const void *key, int key_len,
-                         bool key_blob, char **out, const char *what, struct tq_err *err)
+                            bool key_blob, char **out, const char *what, struct tq_err *err)
 {
     struct tq__conn *c = NULL;
     struct tq__stmt *st = NULL;
@@ -644,7 +648,7 @@ out:
 
 /* Collect the first column of every row of a statement bound with (key) or nothing. */
 tq_rc tq__store_collect_names(struct tq__conn *c, struct tq__stmt *st, char ***out, size_t *n_out,
-                           struct tq_err *err)
+                              struct tq_err *err)
 {
     char **v = NULL;
     size_t n = 0, cap = 0;
@@ -668,7 +672,7 @@ tq_rc tq__store_collect_names(struct tq__conn *c, struct tq__stmt *st, char ***o
 
 /* Run a fixed statement bound to integers (a, b) that returns no rows; *changes may be NULL. */
 tq_rc tq__store_run_ints(struct tq__conn *c, enum tq__stmt_id id, int n_ints, int64_t a, int64_t b,
-                      int *changes, const char *what, struct tq_err *err)
+                         int *changes, const char *what, struct tq_err *err)
 {
     struct tq__stmt *st = NULL;
     tq_rc rc;
@@ -691,8 +695,8 @@ tq_rc tq__store_run_ints(struct tq__conn *c, enum tq__stmt_id id, int n_ints, in
 }
 
 /* Run a fixed statement bound to one text value that returns no rows. */
-tq_rc tq__store_run_simple_text(struct tq__conn *c, enum tq__stmt_id id, const char *text, const char *what,
-                             struct tq_err *err)
+tq_rc tq__store_run_simple_text(struct tq__conn *c, enum tq__stmt_id id, const char *text,
+                                const char *what, struct tq_err *err)
 {
     struct tq__stmt *st = NULL;
     tq_rc rc;

@@ -14,7 +14,7 @@
 #include "store/engine.h"
 
 tq_rc tq__engine_collection_add(struct tq_store *store, const struct tq_collection *coll,
-                                   struct tq_err *err)
+                                struct tq_err *err)
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;
@@ -59,10 +59,10 @@ static void collection_row(struct tq__stmt *st, void *elem)
 }
 
 tq_rc tq__engine_collection_get(struct tq_store *store, const char *id_or_alias,
-                                   struct tq_collection *out, struct tq_err *err)
+                                struct tq_collection *out, struct tq_err *err)
 {
-    return tq__store_row_get(tq__engine_of(store), ST_COLL_GET, id_or_alias, 0, collection_row, out, "collection",
-                   err);
+    return tq__store_row_get(tq__engine_of(store), ST_COLL_GET, id_or_alias, 0, collection_row, out,
+                             "collection", err);
 }
 
 static void collections_free(void *v, size_t n)
@@ -70,11 +70,11 @@ static void collections_free(void *v, size_t n)
     tq_collection_list_free(v, n);
 }
 
-tq_rc tq__engine_collection_list(struct tq_store *store, struct tq_collection **out,
-                                    size_t *n_out, struct tq_err *err)
+tq_rc tq__engine_collection_list(struct tq_store *store, struct tq_collection **out, size_t *n_out,
+                                 struct tq_err *err)
 {
     return tq__store_list_rows(tq__engine_of(store), ST_COLL_LIST, sizeof(**out), collection_row,
-                     collections_free, "list collections", (void **)out, n_out, err);
+                               collections_free, "list collections", (void **)out, n_out, err);
 }
 
 static tq_rc check_object(const struct tq_stix_object *o, size_t i, struct tq_err *err)
@@ -90,9 +90,9 @@ static tq_rc check_object(const struct tq_stix_object *o, size_t i, struct tq_er
 }
 
 /* Store one object inside the open write transaction; see tq__engine_put_ex for the rules. */
-static tq_rc put_one(struct tq__conn *c, int64_t cid, const struct tq_stix_object *o, int64_t *last_da,
-                     enum tq_put_result *result, int64_t *da_out, bool *had_versions,
-                     struct tq_err *err)
+static tq_rc put_one(struct tq__conn *c, int64_t cid, const struct tq_stix_object *o,
+                     int64_t *last_da, enum tq_put_result *result, int64_t *da_out,
+                     bool *had_versions, struct tq_err *err)
 {
     struct tq__stmt *st = NULL;
     bool has = false, is_first, is_last;
@@ -193,9 +193,9 @@ out:
  * same transaction; the SHA-256 of each object's JCS form is computed before the write lock.
  */
 tq_rc tq__engine_put_ex(struct tq_store *store, const char *collection_id,
-                           const struct tq_stix_object *objs, const struct tq_store_facts *facts,
-                           size_t n, tq_store_decide_cb decide, void *ud,
-                           enum tq_put_result *results, int64_t *date_added_us, struct tq_err *err)
+                        const struct tq_stix_object *objs, const struct tq_store_facts *facts,
+                        size_t n, tq_store_decide_cb decide, void *ud, enum tq_put_result *results,
+                        int64_t *date_added_us, struct tq_err *err)
 {
     static const struct tq_store_facts local = {0};
     struct tq__engine *s = tq__engine_of(store);
@@ -263,7 +263,8 @@ tq_rc tq__engine_put_ex(struct tq_store *store, const char *collection_id,
                                            .sha256 = sha[i]};
         if (rc == TQ_OK)
             rc = tq__store_audit_insert(c, &ev, err);
-        ap = (struct tq__store_audit_put){.collection = uuid, .obj = &objs[i], .sha256 = sha[i], .at_us = da};
+        ap = (struct tq__store_audit_put){
+            .collection = uuid, .obj = &objs[i], .sha256 = sha[i], .at_us = da};
         if (rc == TQ_OK && decide)
             rc = tq__store_release_version(c, &v, cid, da, f, !had, decide, ud, &ap, err);
         if (rc == TQ_OK && decide && had)
@@ -384,7 +385,8 @@ static void sb_versions(struct sql_build *b, const struct tq_store_query *q, uns
 }
 
 /* Prepare (or fetch from the cache) the built statement and bind its values. */
-static tq_rc sb_prepare(struct tq__conn *c, struct sql_build *b, struct tq__stmt **out, struct tq_err *err)
+static tq_rc sb_prepare(struct tq__conn *c, struct sql_build *b, struct tq__stmt **out,
+                        struct tq_err *err)
 {
     struct tq__stmt *st = NULL;
     size_t i;
@@ -486,8 +488,8 @@ static void query_sql(struct sql_build *b, const struct tq__store_dialect *d,
 }
 
 tq_rc tq__engine_query(struct tq_store *store, const struct tq_store_query *q, bool with_json,
-                          tq_store_row_cb cb, void *ud, struct tq_store_page_info *info,
-                          struct tq_err *err)
+                       tq_store_row_cb cb, void *ud, struct tq_store_page_info *info,
+                       struct tq_err *err)
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;
@@ -541,8 +543,8 @@ tq_rc tq__engine_query(struct tq_store *store, const struct tq_store_query *q, b
             goto out;
     }
 
-    pb = (struct page_bounds){.cid = cid, .pid = pid, .has_lower = has_lower, .lower = lower,
-                              .limit = limit};
+    pb = (struct page_bounds){
+        .cid = cid, .pid = pid, .has_lower = has_lower, .lower = lower, .limit = limit};
     query_sql(b, s->drv->dialect, q, with_json, &pb);
     rc = sb_prepare(c, b, &st, err);
     if (rc)
@@ -595,7 +597,7 @@ out:
 }
 
 tq_rc tq__engine_del(struct tq_store *store, const struct tq_store_query *q, size_t *deleted,
-                           struct tq_err *err)
+                     struct tq_err *err)
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;
@@ -653,7 +655,7 @@ out:
 }
 
 tq_rc tq__engine_count(struct tq_store *store, const char *collection_id, uint64_t *count,
-                          struct tq_err *err)
+                       struct tq_err *err)
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;

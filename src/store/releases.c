@@ -54,7 +54,8 @@ tq_rc tq__store_view_load(struct tq__conn *c, struct tq__store_view *v, struct t
         if (src != TQ__DB_ROW)
             break;
         tq__store_vec_push(&d->member_groups, d->view.n_members, &cap, tq__store_column_dup(st, 0));
-        tq__store_vec_push(&d->member_partners, d->view.n_members, &cap2, tq__store_column_dup(st, 1));
+        tq__store_vec_push(&d->member_partners, d->view.n_members, &cap2,
+                           tq__store_column_dup(st, 1));
         d->view.n_members++;
     }
     tq__store_stmt_done(st);
@@ -68,8 +69,8 @@ tq_rc tq__store_view_load(struct tq__conn *c, struct tq__store_view *v, struct t
 }
 
 /* Point the view at one collection: its UUID, its agreed default and its grants. */
-tq_rc tq__store_view_collection(struct tq__conn *c, struct tq__store_view *v, int64_t cid, const char *uuid,
-                             struct tq_err *err)
+tq_rc tq__store_view_collection(struct tq__conn *c, struct tq__store_view *v, int64_t cid,
+                                const char *uuid, struct tq_err *err)
 {
     struct tq_store_release_view_data *d = v->d;
     struct tq__stmt *st = NULL;
@@ -118,8 +119,8 @@ tq_rc tq__store_view_collection(struct tq__conn *c, struct tq__store_view *v, in
  * The date a rewrite gives release row (pid, cid, da) in the partner's view: the one it had
  * before the rewrite when it existed, else the next tick of the collection's clock.
  */
-static tq_rc release_added(struct tq__conn *c, struct tq__store_view *v, int64_t pid, int64_t cid, int64_t da,
-                           int64_t *added, struct tq_err *err)
+static tq_rc release_added(struct tq__conn *c, struct tq__store_view *v, int64_t pid, int64_t cid,
+                           int64_t da, int64_t *added, struct tq_err *err)
 {
     struct tq__stmt *st = NULL;
     tq_rc rc;
@@ -146,9 +147,10 @@ static tq_rc release_added(struct tq__conn *c, struct tq__store_view *v, int64_t
     return rc;
 }
 
-tq_rc tq__store_release_version(struct tq__conn *c, struct tq__store_view *v, int64_t cid, int64_t da,
-                             const struct tq_store_facts *f, bool fresh, tq_store_decide_cb decide,
-                             void *ud, const struct tq__store_audit_put *audit, struct tq_err *err)
+tq_rc tq__store_release_version(struct tq__conn *c, struct tq__store_view *v, int64_t cid,
+                                int64_t da, const struct tq_store_facts *f, bool fresh,
+                                tq_store_decide_cb decide, void *ud,
+                                const struct tq__store_audit_put *audit, struct tq_err *err)
 {
     struct tq_store_audit_event ev = {0};
     struct tq__stmt *st = NULL;
@@ -199,8 +201,9 @@ tq_rc tq__store_release_version(struct tq__conn *c, struct tq__store_view *v, in
     return rc;
 }
 
-tq_rc tq__store_insert_facts(struct tq__conn *c, int64_t cid, int64_t da, const struct tq_store_facts *f,
-                          const uint8_t sha256[32], struct tq_err *err)
+tq_rc tq__store_insert_facts(struct tq__conn *c, int64_t cid, int64_t da,
+                             const struct tq_store_facts *f, const uint8_t sha256[32],
+                             struct tq_err *err)
 {
     struct tq__stmt *st = NULL;
     tq_rc rc;
@@ -229,7 +232,7 @@ tq_rc tq__store_insert_facts(struct tq__conn *c, int64_t cid, int64_t da, const 
 }
 
 tq_rc tq__engine_collection_policy_get(struct tq_store *store, const char *collection_id,
-                                          struct tq_collection_policy *out, struct tq_err *err)
+                                       struct tq_collection_policy *out, struct tq_err *err)
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;
@@ -309,8 +312,7 @@ static tq_rc change_perm(struct tq__conn *c, const struct tq_store_change *ch, s
     tq__db_bind_int64(st, 3, ch->is_member);
     tq__db_bind_int64(st, 4, 0);
     src = tq__db_step(st);
-    if (src == TQ__DB_FOREIGN_KEY || src == TQ__DB_REFUSED ||
-        src == TQ__DB_CONSTRAINT)
+    if (src == TQ__DB_FOREIGN_KEY || src == TQ__DB_REFUSED || src == TQ__DB_CONSTRAINT)
         rc = tq_err_set(err, TQ_ENOTFOUND, "store: no user or partner '%.64s'", ch->name);
     else if (src != TQ__DB_DONE)
         rc = tq__store_fail(err, c->db, src, "set permission");
@@ -388,7 +390,8 @@ static tq_rc change_apply(struct tq__conn *c, const struct tq_store_change *ch, 
     case TQ_CHANGE_GROUP_DELETE:
         rc = tq__store_lookup_key(c, ST_GROUP_GID, ch->name, &gid, "group", err);
         if (rc == TQ_OK)
-            rc = tq__store_run_ints(c, ST_REL_DEL_GROUP, 1, gid, 0, NULL, "drop group releases", err);
+            rc = tq__store_run_ints(c, ST_REL_DEL_GROUP, 1, gid, 0, NULL, "drop group releases",
+                                    err);
         if (rc == TQ_OK)
             rc = tq__store_run_ints(c, ST_GROUP_DELETE, 1, gid, 0, NULL, "delete group", err);
         return rc;
@@ -397,10 +400,11 @@ static tq_rc change_apply(struct tq__conn *c, const struct tq_store_change *ch, 
         if (rc == TQ_OK)
             rc = tq__store_partner_pid(c, ch->member, &pid, err);
         if (rc == TQ_OK)
-            rc = tq__store_run_ints(c, ch->is_member ? ST_MEMBER_ADD : ST_MEMBER_DELETE, 2, gid, pid,
-                          &changes, "set group member", err);
+            rc = tq__store_run_ints(c, ch->is_member ? ST_MEMBER_ADD : ST_MEMBER_DELETE, 2, gid,
+                                    pid, &changes, "set group member", err);
         if (rc == TQ_OK && !ch->is_member && changes)
-            rc = tq__store_run_ints(c, ST_REL_DEL_PARTNER, 1, pid, 0, NULL, "drop partner releases", err);
+            rc = tq__store_run_ints(c, ST_REL_DEL_PARTNER, 1, pid, 0, NULL, "drop partner releases",
+                                    err);
         return rc;
     case TQ_CHANGE_COLLECTION_POLICY:
         rc = tq__store_collection_resolve(c, ch->collection_id, &cid, NULL, err);
@@ -411,14 +415,15 @@ static tq_rc change_apply(struct tq__conn *c, const struct tq_store_change *ch, 
             return rc;
         tq__db_bind_int64(st, 1, cid);
         tq__db_bind_int64(st, 2, ch->policy->default_tlp);
-        tq__store_bind_text(st, 3,
-                  ch->policy->audience && *ch->policy->audience ? ch->policy->audience : NULL);
+        tq__store_bind_text(
+            st, 3, ch->policy->audience && *ch->policy->audience ? ch->policy->audience : NULL);
         src = tq__db_step(st);
         if (src != TQ__DB_DONE)
             rc = tq__store_fail(err, c->db, src, "write collection policy");
         tq__store_stmt_done(st);
         if (rc == TQ_OK)
-            rc = tq__store_run_ints(c, ST_REL_DEL_COLL, 1, cid, 0, NULL, "drop collection releases", err);
+            rc = tq__store_run_ints(c, ST_REL_DEL_COLL, 1, cid, 0, NULL, "drop collection releases",
+                                    err);
         return rc;
     case TQ_CHANGE_PERM_SET:
         return change_perm(c, ch, err);
@@ -460,8 +465,9 @@ static void facts_dup(const struct tq_store_facts *f, struct tq_store_facts *out
  * first and last, and the flags of objects with several versions recomputed at the end of the
  * object.
  */
-static tq_rc rewrite_collection(struct tq__conn *c, struct tq__store_view *v, int64_t cid, const char *uuid,
-                                tq_store_decide_cb decide, void *ud, struct tq_err *err)
+static tq_rc rewrite_collection(struct tq__conn *c, struct tq__store_view *v, int64_t cid,
+                                const char *uuid, tq_store_decide_cb decide, void *ud,
+                                struct tq_err *err)
 {
     struct tq__stmt *st = NULL;
     struct tq_store_facts f;
@@ -477,7 +483,8 @@ static tq_rc rewrite_collection(struct tq__conn *c, struct tq__store_view *v, in
         rc = tq__store_collection_resolve(c, uuid, &cid, &last_before, err);
     v->last_added = last_before;
     if (rc == TQ_OK)
-        rc = tq__store_run_ints(c, ST_REL_DEL_COLL, 1, cid, 0, NULL, "drop collection releases", err);
+        rc = tq__store_run_ints(c, ST_REL_DEL_COLL, 1, cid, 0, NULL, "drop collection releases",
+                                err);
     if (rc == TQ_OK)
         rc = tq__store_stmt_get(c, ST_VERSIONS_COLL, &st, err);
     if (rc)
@@ -504,8 +511,8 @@ static tq_rc rewrite_collection(struct tq__conn *c, struct tq__store_view *v, in
         versions++;
         facts_from_row(st, 2, &f);
         if (rc == TQ_OK)
-            rc = tq__store_release_version(c, v, cid, tq__db_col_int64(st, 1), &f, true, decide, ud, NULL,
-                                 err);
+            rc = tq__store_release_version(c, v, cid, tq__db_col_int64(st, 1), &f, true, decide, ud,
+                                           NULL, err);
         if (rc)
             break;
     }
@@ -516,8 +523,8 @@ static tq_rc rewrite_collection(struct tq__conn *c, struct tq__store_view *v, in
         rc = tq__store_run_simple_bound_obj(c, ST_REL_REFLAG, cid, prev, err);
     tq_free(prev);
     if (rc == TQ_OK && v->last_added != last_before)
-        rc = tq__store_run_ints(c, ST_COLL_SET_LAST, 2, cid, v->last_added, NULL, "update last date_added",
-                      err);
+        rc = tq__store_run_ints(c, ST_COLL_SET_LAST, 2, cid, v->last_added, NULL,
+                                "update last date_added", err);
     return rc;
 }
 
@@ -566,15 +573,15 @@ static tq_rc rel_copy_ensure(struct tq__conn *c, struct tq_err *err)
     if (c->has_rel_before)
         return TQ_OK;
     rc = tq__store_exec(c,
-                  "CREATE TEMP TABLE IF NOT EXISTS rel_before("
-                  "  pid INTEGER NOT NULL,"
-                  "  partner TEXT NOT NULL,"
-                  "  collection INTEGER NOT NULL,"
-                  "  date_added_us INTEGER NOT NULL,"
-                  "  added_us INTEGER NOT NULL,"
-                  "  PRIMARY KEY (pid, collection, date_added_us)"
-                  ") WITHOUT ROWID",
-                  "create release copy", err);
+                        "CREATE TEMP TABLE IF NOT EXISTS rel_before("
+                        "  pid INTEGER NOT NULL,"
+                        "  partner TEXT NOT NULL,"
+                        "  collection INTEGER NOT NULL,"
+                        "  date_added_us INTEGER NOT NULL,"
+                        "  added_us INTEGER NOT NULL,"
+                        "  PRIMARY KEY (pid, collection, date_added_us)"
+                        ") WITHOUT ROWID",
+                        "create release copy", err);
     if (rc == TQ_OK)
         c->has_rel_before = true;
     return rc;
@@ -683,7 +690,8 @@ static tq_rc rel_log_rows(struct tq__conn *c, enum tq__stmt_id id, int64_t cid, 
  * cid < 0) that was not there before; rows that stayed write nothing. Each group is ordered by
  * collection, date_added and partner name.
  */
-static tq_rc rel_log(struct tq__conn *c, bool rewrite, int64_t cid, int64_t at_us, struct tq_err *err)
+static tq_rc rel_log(struct tq__conn *c, bool rewrite, int64_t cid, int64_t at_us,
+                     struct tq_err *err)
 {
     tq_rc rc;
 
@@ -702,8 +710,8 @@ static tq_rc rel_log(struct tq__conn *c, bool rewrite, int64_t cid, int64_t at_u
  * and added (rel_copy, rel_log), all at one time taken under the write lock.
  */
 tq_rc tq__engine_release_rewrite(struct tq_store *store, const struct tq_store_change *change,
-                                    bool rewrite, const char *collection_id,
-                                    tq_store_decide_cb decide, void *ud, struct tq_err *err)
+                                 bool rewrite, const char *collection_id, tq_store_decide_cb decide,
+                                 void *ud, struct tq_err *err)
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;
@@ -757,7 +765,7 @@ out:
 }
 
 tq_rc tq__engine_release_view_get(struct tq_store *store, const char *collection_id,
-                                     struct tq_store_release_view_data **out, struct tq_err *err)
+                                  struct tq_store_release_view_data **out, struct tq_err *err)
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;
@@ -789,8 +797,8 @@ tq_rc tq__engine_release_view_get(struct tq_store *store, const char *collection
 }
 
 tq_rc tq__engine_version_info_get(struct tq_store *store, const char *collection_id,
-                                     const char *object_id, int64_t version_us,
-                                     struct tq_store_version_info *out, struct tq_err *err)
+                                  const char *object_id, int64_t version_us,
+                                  struct tq_store_version_info *out, struct tq_err *err)
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq_store_version_info vi;
@@ -810,8 +818,8 @@ tq_rc tq__engine_version_info_get(struct tq_store *store, const char *collection
     if (rc == TQ_OK)
         rc = tq__store_collection_resolve(c, collection_id, &cid, NULL, err);
     if (rc == TQ_OK)
-        rc = tq__store_stmt_get(c, version_us == TQ_STORE_VERSION_LATEST ? ST_VINFO_LAST : ST_VINFO_AT, &st,
-                      err);
+        rc = tq__store_stmt_get(
+            c, version_us == TQ_STORE_VERSION_LATEST ? ST_VINFO_LAST : ST_VINFO_AT, &st, err);
     if (rc)
         goto out;
     tq__db_bind_int64(st, 1, cid);
@@ -854,8 +862,7 @@ out:
 }
 
 tq_rc tq__engine_marking_get(struct tq_store *store, const char *collection_id, const char *id,
-                                const char *origin, struct tq_store_marking *out,
-                                struct tq_err *err)
+                             const char *origin, struct tq_store_marking *out, struct tq_err *err)
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;
@@ -901,7 +908,7 @@ out:
 }
 
 tq_rc tq__engine_pending_list(struct tq_store *store, const char *marking_id,
-                                 struct tq_store_pending **out, size_t *n, struct tq_err *err)
+                              struct tq_store_pending **out, size_t *n, struct tq_err *err)
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;

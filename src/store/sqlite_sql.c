@@ -284,9 +284,11 @@ static const char schema_v5[] =
     "CREATE INDEX releases_version ON releases(collection, date_added_us);";
 
 /* migrations[v] brings a database from user_version v to v + 1. */
-const char *const tq__store_sqlite_migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4, schema_v5};
+const char *const tq__store_sqlite_migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4,
+                                                   schema_v5};
 
-static_assert(sizeof(tq__store_sqlite_migrations) / sizeof(tq__store_sqlite_migrations[0]) == TQ_STORE_SCHEMA_VERSION,
+static_assert(sizeof(tq__store_sqlite_migrations) / sizeof(tq__store_sqlite_migrations[0]) ==
+                  TQ_STORE_SCHEMA_VERSION,
               "one migration per schema version");
 
 /* The columns of a partner row, in the order partner_from_row reads them. */
@@ -314,6 +316,10 @@ static_assert(sizeof(tq__store_sqlite_migrations) / sizeof(tq__store_sqlite_migr
     "AND f.date_added_us = r.date_added_us WHERE NOT EXISTS (SELECT 1 FROM temp.rel_before b "     \
     "WHERE b.pid = r.pid AND b.collection = r.collection AND b.date_added_us = r.date_added_us)"
 #define REL_ADDED_ORDER " ORDER BY r.collection, r.date_added_us, p.name"
+/* A collection's key and date_added clock by UUID or alias. */
+#define COLL_RESOLVE                                                                               \
+    "SELECT cid, last_date_added FROM collections WHERE id = ?1 "                                  \
+    "UNION ALL SELECT cid, last_date_added FROM collections WHERE alias = ?1 LIMIT 1"
 /* The columns of a witness row, in the order witness_from_row reads them. */
 #define WITNESS_COLS "origin, partner, size, root, note, at_us"
 
@@ -331,9 +337,9 @@ const char *const tq__store_sqlite_sql[ST__COUNT] = {
                     "UNION ALL SELECT id, alias, title, description FROM collections "
                     "WHERE alias = ?1 LIMIT 1",
     [ST_COLL_LIST] = "SELECT id, alias, title, description FROM collections ORDER BY title, id",
-    [ST_COLL_RESOLVE] = "SELECT cid, last_date_added FROM collections WHERE id = ?1 "
-                        "UNION ALL SELECT cid, last_date_added FROM collections "
-                        "WHERE alias = ?1 LIMIT 1",
+    [ST_COLL_RESOLVE] = COLL_RESOLVE,
+    /* BEGIN IMMEDIATE already holds every collection. */
+    [ST_COLL_LOCK] = COLL_RESOLVE,
     [ST_COLL_SET_LAST] = "UPDATE collections SET last_date_added = ?2 WHERE cid = ?1",
     [ST_OBJ_MINMAX] = "SELECT min(version_us), max(version_us) FROM objects "
                       "WHERE collection = ?1 AND id = ?2",

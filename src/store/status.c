@@ -9,8 +9,8 @@
 #include "store/engine.h"
 
 tq_rc tq__engine_status_put(struct tq_store *store, const char *status_id, const char *owner,
-                               int64_t created_us, const char *json, size_t json_len,
-                               struct tq_err *err)
+                            int64_t created_us, const char *json, size_t json_len,
+                            struct tq_err *err)
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;
@@ -39,7 +39,7 @@ out:
 }
 
 tq_rc tq__engine_status_get(struct tq_store *store, const char *status_id, const char *owner,
-                               char **json_out, struct tq_err *err)
+                            char **json_out, struct tq_err *err)
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;

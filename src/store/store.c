@@ -2,10 +2,10 @@
  *
  * store/store.c - the public store API: URI parsing, argument checks and dispatch.
  *
- * The functions here are thin: they refuse what no backend could accept (NULL arguments, a
- * zero page limit, a delete without an object id) and forward everything else through the
- * backend's struct tq_store_ops (store/store.h). Only SQLite exists today; "postgres://" URIs
- * are recognised and answered with TQ_ENOTSUP until that backend is built in.
+ * The functions here are thin: they refuse what the engine could not accept (NULL arguments, a
+ * zero page limit, a delete without an object id) and call the engine's entry point of the
+ * same name (store/store.h). The URI chooses the driver the engine runs on; only SQLite exists
+ * today, and "postgres://" URIs are answered with TQ_ENOTSUP until that driver is built in.
  */
 #include <inttypes.h>
 #include <stdio.h>

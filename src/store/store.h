@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * store/store.h - the contract between the store front end and its backends.
+ * store/store.h - the contract between the store front end and the engine.
  *
  * include/tansiq/store.h is what the rest of tansiq calls. store.c parses the URI, checks the
- * arguments every backend would otherwise check again, and forwards each call through the
- * backend's struct tq_store_ops. A backend allocates its own state with struct tq_store as its
- * first member, so the front end can hold a struct tq_store * without knowing the backend.
+ * arguments the engine would otherwise check again, and calls the engine (tq__engine_*), which
+ * runs the store's rules over a SQL driver (store/driver.h). The engine's state has struct
+ * tq_store as its first member, so the front end holds a struct tq_store * without knowing it.
  *
- * Every op receives arguments already checked by store.c (non-NULL store, non-NULL required
- * pointers, limit >= 1) and must honour the public contract: out-parameters written only on
- * TQ_OK, backend error codes mapped to tq_rc where the call is made, detail in err.
+ * Every entry point receives arguments already checked by store.c (non-NULL store, non-NULL
+ * required pointers, limit >= 1) and honours the public contract: out-parameters written only
+ * on TQ_OK, driver failures mapped to tq_rc where the call is made, detail in err.
  */
 #ifndef TQ_STORE_INTERNAL_H
 #define TQ_STORE_INTERNAL_H
@@ -141,7 +141,7 @@ tq_rc tq__engine_alarm_list(struct tq_store *store, struct tq_store_alarm **out,
 /*
  * Whether two signed notes have the same text (everything before the last blank line, as
  * tq_note_parse splits them). TQ_EINVAL, naming which, when either is not a signed note. For
- * backends: the one definition of "only signature lines differ".
+ * the engine: the one definition of "only signature lines differ".
  */
 tq_rc tq__store_note_same_text(const char *kept, const char *note, bool *same, struct tq_err *err);
 
@@ -170,7 +170,7 @@ struct tq_store {
 /* The schema version this build writes (PRAGMA user_version for SQLite). */
 #define TQ_STORE_SCHEMA_VERSION 5
 
-/* Free the strings of facts filled by a backend (every member owned). */
+/* Free the strings of facts filled by the engine (every member owned). */
 void tq__store_facts_cleanup(struct tq_store_facts *f);
 
 /* Default number of pooled connections when tq_store_options.pool_size is 0. */
