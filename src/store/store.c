@@ -2,10 +2,10 @@
  *
  * store/store.c - the public store API: URI parsing, argument checks and dispatch.
  *
- * The functions here are thin: they refuse what no backend could accept (NULL arguments, a
- * zero page limit, a delete without an object id) and forward everything else through the
- * backend's struct tq_store_ops (store/store.h). Only SQLite exists today; "postgres://" URIs
- * are recognised and answered with TQ_ENOTSUP until that backend is built in.
+ * The functions here are thin: they refuse what the engine could not accept (NULL arguments, a
+ * zero page limit, a delete without an object id) and call the engine's entry point of the
+ * same name (store/store.h). The URI chooses the driver the engine runs on; only SQLite exists
+ * today, and "postgres://" URIs are answered with TQ_ENOTSUP until that driver is built in.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -62,7 +62,7 @@ void tq_store_close(struct tq_store *store)
 {
     if (!store)
         return;
-    store->ops->close(store);
+    tq__engine_close(store);
 }
 
 /* ---- collections ---------------------------------------------------------------------- */
@@ -109,7 +109,7 @@ tq_rc tq_store_meta_get(struct tq_store *store, const char *key, char **value_ou
 {
     CHECK_STORE(store);
     CHECK_ARG(key && value_out, "key");
-    return store->ops->meta_get(store, key, value_out, err);
+    return tq__engine_meta_get(store, key, value_out, err);
 }
 
 tq_rc tq_store_meta_set(struct tq_store *store, const char *key, const char *value,
@@ -117,7 +117,7 @@ tq_rc tq_store_meta_set(struct tq_store *store, const char *key, const char *val
 {
     CHECK_STORE(store);
     CHECK_ARG(key && value, "key or value");
-    return store->ops->meta_set(store, key, value, err);
+    return tq__engine_meta_set(store, key, value, err);
 }
 
 tq_rc tq_store_collection_add(struct tq_store *store, const struct tq_collection *c,
@@ -130,7 +130,7 @@ tq_rc tq_store_collection_add(struct tq_store *store, const struct tq_collection
     /* An alias that looks like a UUID could shadow another collection's id. */
     if (c->alias && (!*c->alias || tq_uuid_valid(tq_str_c(c->alias))))
         return tq_err_set(err, TQ_EINVAL, "store: collection alias must be a non-UUID name");
-    return store->ops->collection_add(store, c, err);
+    return tq__engine_collection_add(store, c, err);
 }
 
 tq_rc tq_store_collection_get(struct tq_store *store, const char *id_or_alias,
@@ -138,7 +138,7 @@ tq_rc tq_store_collection_get(struct tq_store *store, const char *id_or_alias,
 {
     CHECK_STORE(store);
     CHECK_ARG(id_or_alias && out, "collection id");
-    return store->ops->collection_get(store, id_or_alias, out, err);
+    return tq__engine_collection_get(store, id_or_alias, out, err);
 }
 
 tq_rc tq_store_collection_list(struct tq_store *store, struct tq_collection **out, size_t *n,
@@ -146,7 +146,7 @@ tq_rc tq_store_collection_list(struct tq_store *store, struct tq_collection **ou
 {
     CHECK_STORE(store);
     CHECK_ARG(out && n, "output");
-    return store->ops->collection_list(store, out, n, err);
+    return tq__engine_collection_list(store, out, n, err);
 }
 
 tq_rc tq_store_put(struct tq_store *store, const char *collection_id,
@@ -156,8 +156,8 @@ tq_rc tq_store_put(struct tq_store *store, const char *collection_id,
     CHECK_STORE(store);
     CHECK_ARG(collection_id, "collection id");
     CHECK_ARG(objs || n == 0, "objects");
-    return store->ops->put_ex(store, collection_id, objs, NULL, n, NULL, NULL, results,
-                              date_added_us, err);
+    return tq__engine_put_ex(store, collection_id, objs, NULL, n, NULL, NULL, results,
+                             date_added_us, err);
 }
 
 tq_rc tq_store_put_ex(struct tq_store *store, const char *collection_id,
@@ -168,8 +168,8 @@ tq_rc tq_store_put_ex(struct tq_store *store, const char *collection_id,
     CHECK_STORE(store);
     CHECK_ARG(collection_id, "collection id");
     CHECK_ARG(objs || n == 0, "objects");
-    return store->ops->put_ex(store, collection_id, objs, facts, n, decide, ud, results,
-                              date_added_us, err);
+    return tq__engine_put_ex(store, collection_id, objs, facts, n, decide, ud, results,
+                             date_added_us, err);
 }
 
 static tq_rc check_lists(const struct tq_store_query *q, struct tq_err *err)
@@ -201,7 +201,7 @@ tq_rc tq_store_query(struct tq_store *store, const struct tq_store_query *q, boo
     rc = check_lists(q, err);
     if (rc)
         return rc;
-    return store->ops->query(store, q, with_json, cb, ud, info, err);
+    return tq__engine_query(store, q, with_json, cb, ud, info, err);
 }
 
 tq_rc tq_store_query_all(struct tq_store *store, const struct tq_store_query *q, bool with_json,
@@ -235,7 +235,7 @@ tq_rc tq_store_delete(struct tq_store *store, const struct tq_store_query *q, si
     rc = check_lists(q, err);
     if (rc)
         return rc;
-    return store->ops->del(store, q, deleted, err);
+    return tq__engine_del(store, q, deleted, err);
 }
 
 tq_rc tq_store_count(struct tq_store *store, const char *collection_id, uint64_t *count,
@@ -243,7 +243,7 @@ tq_rc tq_store_count(struct tq_store *store, const char *collection_id, uint64_t
 {
     CHECK_STORE(store);
     CHECK_ARG(count, "output");
-    return store->ops->count(store, collection_id, count, err);
+    return tq__engine_count(store, collection_id, count, err);
 }
 
 tq_rc tq_store_status_put(struct tq_store *store, const char *status_id, const char *owner,
@@ -251,7 +251,7 @@ tq_rc tq_store_status_put(struct tq_store *store, const char *status_id, const c
 {
     CHECK_STORE(store);
     CHECK_ARG(status_id && owner && json, "status id, owner or JSON");
-    return store->ops->status_put(store, status_id, owner, created_us, json, json_len, err);
+    return tq__engine_status_put(store, status_id, owner, created_us, json, json_len, err);
 }
 
 tq_rc tq_store_status_get(struct tq_store *store, const char *status_id, const char *owner,
@@ -259,13 +259,13 @@ tq_rc tq_store_status_get(struct tq_store *store, const char *status_id, const c
 {
     CHECK_STORE(store);
     CHECK_ARG(status_id && owner && json_out, "status id or owner");
-    return store->ops->status_get(store, status_id, owner, json_out, err);
+    return tq__engine_status_get(store, status_id, owner, json_out, err);
 }
 
 tq_rc tq_store_status_purge(struct tq_store *store, int64_t older_than_us, struct tq_err *err)
 {
     CHECK_STORE(store);
-    return store->ops->status_purge(store, older_than_us, err);
+    return tq__engine_status_purge(store, older_than_us, err);
 }
 
 tq_rc tq_store_user_put(struct tq_store *store, const char *name, const char *pwhash,
@@ -273,7 +273,7 @@ tq_rc tq_store_user_put(struct tq_store *store, const char *name, const char *pw
 {
     CHECK_STORE(store);
     CHECK_ARG(name && *name && pwhash, "user name or password hash");
-    return store->ops->user_put(store, name, pwhash, err);
+    return tq__engine_user_put(store, name, pwhash, err);
 }
 
 tq_rc tq_store_user_get(struct tq_store *store, const char *name, char **pwhash_out,
@@ -281,21 +281,21 @@ tq_rc tq_store_user_get(struct tq_store *store, const char *name, char **pwhash_
 {
     CHECK_STORE(store);
     CHECK_ARG(name && pwhash_out, "user name");
-    return store->ops->user_get(store, name, pwhash_out, err);
+    return tq__engine_user_get(store, name, pwhash_out, err);
 }
 
 tq_rc tq_store_user_delete(struct tq_store *store, const char *name, struct tq_err *err)
 {
     CHECK_STORE(store);
     CHECK_ARG(name, "user name");
-    return store->ops->user_delete(store, name, err);
+    return tq__engine_user_delete(store, name, err);
 }
 
 tq_rc tq_store_user_list(struct tq_store *store, char ***names_out, size_t *n, struct tq_err *err)
 {
     CHECK_STORE(store);
     CHECK_ARG(names_out && n, "output");
-    return store->ops->user_list(store, names_out, n, err);
+    return tq__engine_user_list(store, names_out, n, err);
 }
 
 tq_rc tq_store_token_add(struct tq_store *store, const char *user, const uint8_t hash[32],
@@ -303,7 +303,7 @@ tq_rc tq_store_token_add(struct tq_store *store, const char *user, const uint8_t
 {
     CHECK_STORE(store);
     CHECK_ARG(user && hash, "user or token hash");
-    return store->ops->token_add(store, user, hash, label, err);
+    return tq__engine_token_add(store, user, hash, label, err);
 }
 
 tq_rc tq_store_token_lookup(struct tq_store *store, const uint8_t hash[32], char **user_out,
@@ -311,7 +311,7 @@ tq_rc tq_store_token_lookup(struct tq_store *store, const uint8_t hash[32], char
 {
     CHECK_STORE(store);
     CHECK_ARG(hash && user_out, "token hash");
-    return store->ops->token_lookup(store, hash, user_out, err);
+    return tq__engine_token_lookup(store, hash, user_out, err);
 }
 
 tq_rc tq_store_perm_set(struct tq_store *store, const char *user, const char *collection_id,
@@ -319,7 +319,7 @@ tq_rc tq_store_perm_set(struct tq_store *store, const char *user, const char *co
 {
     CHECK_STORE(store);
     CHECK_ARG(user && collection_id, "user or collection");
-    return store->ops->perm_set(store, user, collection_id, can_read, can_write, err);
+    return tq__engine_perm_set(store, user, collection_id, can_read, can_write, err);
 }
 
 tq_rc tq_store_perm_get(struct tq_store *store, const char *user, const char *collection_id,
@@ -327,7 +327,7 @@ tq_rc tq_store_perm_get(struct tq_store *store, const char *user, const char *co
 {
     CHECK_STORE(store);
     CHECK_ARG(user && collection_id && can_read && can_write, "user or collection");
-    return store->ops->perm_get(store, user, collection_id, can_read, can_write, err);
+    return tq__engine_perm_get(store, user, collection_id, can_read, can_write, err);
 }
 
 /* ---- partners, groups and releases ---------------------------------------------------- */
@@ -408,7 +408,7 @@ tq_rc tq_store_pending_list(struct tq_store *store, const char *marking_id,
 {
     CHECK_STORE(store);
     CHECK_ARG(out && n, "output");
-    return store->ops->pending_list(store, marking_id, out, n, err);
+    return tq__engine_pending_list(store, marking_id, out, n, err);
 }
 
 static void free_vec(char **v, size_t n)
@@ -476,7 +476,7 @@ static tq_rc apply_change(struct tq_store *store, const struct tq_store_change *
     rc = check_change(ch, err);
     if (rc)
         return rc;
-    return store->ops->release_rewrite(store, ch, false, NULL, NULL, NULL, err);
+    return tq__engine_release_rewrite(store, ch, false, NULL, NULL, NULL, err);
 }
 
 tq_rc tq_store_partner_put(struct tq_store *store, const struct tq_partner *p, struct tq_err *err)
@@ -491,7 +491,7 @@ tq_rc tq_store_partner_get(struct tq_store *store, const char *name, struct tq_p
 {
     CHECK_STORE(store);
     CHECK_ARG(name && out, "partner name");
-    return store->ops->partner_get(store, name, NULL, out, err);
+    return tq__engine_partner_get(store, name, NULL, out, err);
 }
 
 tq_rc tq_store_partner_find_cert(struct tq_store *store, const uint8_t sha256[32],
@@ -499,7 +499,7 @@ tq_rc tq_store_partner_find_cert(struct tq_store *store, const uint8_t sha256[32
 {
     CHECK_STORE(store);
     CHECK_ARG(sha256 && out, "certificate hash");
-    return store->ops->partner_get(store, NULL, sha256, out, err);
+    return tq__engine_partner_get(store, NULL, sha256, out, err);
 }
 
 tq_rc tq_store_partner_list(struct tq_store *store, struct tq_partner **out, size_t *n,
@@ -507,7 +507,7 @@ tq_rc tq_store_partner_list(struct tq_store *store, struct tq_partner **out, siz
 {
     CHECK_STORE(store);
     CHECK_ARG(out && n, "output");
-    return store->ops->partner_list(store, out, n, err);
+    return tq__engine_partner_list(store, out, n, err);
 }
 
 tq_rc tq_store_partner_delete(struct tq_store *store, const char *name, struct tq_err *err)
@@ -546,7 +546,7 @@ static tq_rc names_list(struct tq_store *store, enum tq__store_names what, const
     CHECK_STORE(store);
     CHECK_ARG(names_out && n, "output");
     CHECK_ARG(what == TQ__NAMES_GROUPS || key, "name");
-    return store->ops->names_list(store, what, key, names_out, n, err);
+    return tq__engine_names_list(store, what, key, names_out, n, err);
 }
 
 tq_rc tq_store_group_list(struct tq_store *store, char ***names_out, size_t *n, struct tq_err *err)
@@ -580,7 +580,7 @@ tq_rc tq_store_collection_policy_get(struct tq_store *store, const char *collect
 {
     CHECK_STORE(store);
     CHECK_ARG(collection_id && out, "collection id");
-    return store->ops->collection_policy_get(store, collection_id, out, err);
+    return tq__engine_collection_policy_get(store, collection_id, out, err);
 }
 
 tq_rc tq_store_release_rewrite(struct tq_store *store, const struct tq_store_change *change,
@@ -595,8 +595,8 @@ tq_rc tq_store_release_rewrite(struct tq_store *store, const struct tq_store_cha
     rc = check_change(change ? change : &none, err);
     if (rc)
         return rc;
-    return store->ops->release_rewrite(store, change ? change : &none, true, collection_id, decide,
-                                       ud, err);
+    return tq__engine_release_rewrite(store, change ? change : &none, true, collection_id, decide,
+                                      ud, err);
 }
 
 tq_rc tq_store_release_view_get(struct tq_store *store, const char *collection_id,
@@ -604,7 +604,7 @@ tq_rc tq_store_release_view_get(struct tq_store *store, const char *collection_i
 {
     CHECK_STORE(store);
     CHECK_ARG(collection_id && out, "collection id");
-    return store->ops->release_view_get(store, collection_id, out, err);
+    return tq__engine_release_view_get(store, collection_id, out, err);
 }
 
 tq_rc tq_store_version_info_get(struct tq_store *store, const char *collection_id,
@@ -613,7 +613,7 @@ tq_rc tq_store_version_info_get(struct tq_store *store, const char *collection_i
 {
     CHECK_STORE(store);
     CHECK_ARG(collection_id && object_id && out, "collection or object id");
-    return store->ops->version_info_get(store, collection_id, object_id, version_us, out, err);
+    return tq__engine_version_info_get(store, collection_id, object_id, version_us, out, err);
 }
 
 tq_rc tq_store_marking_get(struct tq_store *store, const char *collection_id, const char *id,
@@ -622,7 +622,7 @@ tq_rc tq_store_marking_get(struct tq_store *store, const char *collection_id, co
     CHECK_STORE(store);
     CHECK_ARG(id && out, "marking id");
     memset(out, 0, sizeof(*out));
-    return store->ops->marking_get(store, collection_id, id, origin, out, err);
+    return tq__engine_marking_get(store, collection_id, id, origin, out, err);
 }
 
 /* ---- audit log leaves ------------------------------------------------------------------ */
@@ -707,14 +707,14 @@ tq_rc tq_store_audit_append(struct tq_store *store, const struct tq_store_audit_
     CHECK_ARG(ev || n == 0, "audit events");
     if (n == 0)
         return TQ_OK;
-    return store->ops->audit_append(store, ev, n, err);
+    return tq__engine_audit_append(store, ev, n, err);
 }
 
 tq_rc tq_store_audit_size(struct tq_store *store, uint64_t *size, struct tq_err *err)
 {
     CHECK_STORE(store);
     CHECK_ARG(size, "size");
-    return store->ops->audit_size(store, size, err);
+    return tq__engine_audit_size(store, size, err);
 }
 
 tq_rc tq_store_audit_hashes(struct tq_store *store, enum tq_store_audit_column which, uint64_t from,
@@ -723,7 +723,7 @@ tq_rc tq_store_audit_hashes(struct tq_store *store, enum tq_store_audit_column w
     CHECK_STORE(store);
     CHECK_ARG((out || n == 0) && n_out, "output");
     CHECK_ARG(from <= INT64_MAX && n <= INT32_MAX, "leaf range");
-    return store->ops->audit_hashes(store, which, from, n, out, n_out, err);
+    return tq__engine_audit_hashes(store, which, from, n, out, n_out, err);
 }
 
 tq_rc tq_store_audit_leaf_hashes(struct tq_store *store, uint64_t from, size_t n,
@@ -748,7 +748,7 @@ tq_rc tq_store_audit_entry(struct tq_store *store, uint64_t idx, struct tq_store
     CHECK_ARG(out, "entry");
     if (idx > INT64_MAX)
         return tq_err_set(err, TQ_ENOTFOUND, "store: no audit leaf %" PRIu64, idx);
-    return store->ops->audit_entry(store, idx, out, err);
+    return tq__engine_audit_entry(store, idx, out, err);
 }
 
 tq_rc tq_store_audit_checkpoint_put(struct tq_store *store, uint64_t size, const char *note,
@@ -756,7 +756,7 @@ tq_rc tq_store_audit_checkpoint_put(struct tq_store *store, uint64_t size, const
 {
     CHECK_STORE(store);
     CHECK_ARG(note && size <= INT64_MAX, "checkpoint");
-    return store->ops->audit_checkpoint_put(store, size, note, err);
+    return tq__engine_audit_checkpoint_put(store, size, note, err);
 }
 
 tq_rc tq_store_audit_checkpoint_get(struct tq_store *store, char **note_out, struct tq_err *err)
@@ -795,7 +795,7 @@ tq_rc tq_store_audit_checkpoints(struct tq_store *store, uint64_t min_size,
     CHECK_ARG(cb, "callback");
     if (min_size > INT64_MAX)
         return TQ_OK; /* no kept checkpoint is that large */
-    return store->ops->audit_checkpoints(store, min_size, cb, ud, err);
+    return tq__engine_audit_checkpoints(store, min_size, cb, ud, err);
 }
 
 tq_rc tq_store_audit_checkpoint_at(struct tq_store *store, uint64_t size, char **note_out,
@@ -805,7 +805,7 @@ tq_rc tq_store_audit_checkpoint_at(struct tq_store *store, uint64_t size, char *
     CHECK_ARG(note_out, "output");
     if (size > INT64_MAX)
         return tq_err_set(err, TQ_ENOTFOUND, "store: no checkpoint of %" PRIu64 " leaves", size);
-    return store->ops->audit_checkpoint_at(store, size, note_out, err);
+    return tq__engine_audit_checkpoint_at(store, size, note_out, err);
 }
 
 tq_rc tq_store_audit_checkpoint_update(struct tq_store *store, uint64_t size, const char *note,
@@ -815,7 +815,7 @@ tq_rc tq_store_audit_checkpoint_update(struct tq_store *store, uint64_t size, co
     CHECK_ARG(note, "checkpoint note");
     if (size > INT64_MAX)
         return tq_err_set(err, TQ_ENOTFOUND, "store: no checkpoint of %" PRIu64 " leaves", size);
-    return store->ops->audit_checkpoint_update(store, size, note, err);
+    return tq__engine_audit_checkpoint_update(store, size, note, err);
 }
 
 tq_rc tq_store_audit_find(struct tq_store *store, const struct tq_store_audit_query *q,
@@ -825,7 +825,7 @@ tq_rc tq_store_audit_find(struct tq_store *store, const struct tq_store_audit_qu
     CHECK_ARG(q && cb, "query or callback");
     if (q->at_max_us != 0 && q->at_max_us < q->at_min_us)
         return TQ_OK; /* an empty range */
-    return store->ops->audit_find(store, q, cb, ud, err);
+    return tq__engine_audit_find(store, q, cb, ud, err);
 }
 
 tq_rc tq_store_audit_partner_leaves(struct tq_store *store, const char *partner, uint64_t from,
@@ -836,7 +836,7 @@ tq_rc tq_store_audit_partner_leaves(struct tq_store *store, const char *partner,
     CHECK_ARG(partner && cb, "partner or callback");
     if (from >= below || from > INT64_MAX)
         return TQ_OK; /* an empty range */
-    return store->ops->audit_partner_leaves(store, partner, from, below, cb, ud, err);
+    return tq__engine_audit_partner_leaves(store, partner, from, below, cb, ud, err);
 }
 
 /* ---- receipts -------------------------------------------------------------------------- */
@@ -866,7 +866,7 @@ tq_rc tq_store_receipts_put(struct tq_store *store, const char *partner,
         return TQ_OK;
     if (checkpoint_size > INT64_MAX)
         return tq_err_set(err, TQ_EINVAL, "store: checkpoint size out of range");
-    return store->ops->receipts_put(store, partner, entries, n, checkpoint_size, err);
+    return tq__engine_receipts_put(store, partner, entries, n, checkpoint_size, err);
 }
 
 tq_rc tq_store_receipts_find(struct tq_store *store, const char *partner, tq_store_receipt_cb cb,
@@ -874,7 +874,7 @@ tq_rc tq_store_receipts_find(struct tq_store *store, const char *partner, tq_sto
 {
     CHECK_STORE(store);
     CHECK_ARG(cb, "callback");
-    return store->ops->receipts_find(store, partner, cb, ud, err);
+    return tq__engine_receipts_find(store, partner, cb, ud, err);
 }
 
 /* ---- witnessing ------------------------------------------------------------------------ */
@@ -911,7 +911,7 @@ tq_rc tq_store_witness_get(struct tq_store *store, const char *origin, struct tq
     CHECK_ARG(origin && out, "origin");
     if (strlen(origin) >= TQ_STORE_ORIGIN_MAX)
         return tq_err_set(err, TQ_ENOTFOUND, "store: no witness state for that origin");
-    return store->ops->witness_get(store, origin, out, err);
+    return tq__engine_witness_get(store, origin, out, err);
 }
 
 tq_rc tq_store_witness_advance(struct tq_store *store, const struct tq_store_witness *next,
@@ -921,7 +921,7 @@ tq_rc tq_store_witness_advance(struct tq_store *store, const struct tq_store_wit
     CHECK_ARG(next && next->note, "witness state");
     CHECK_ARG(fixed_str_ok(next->origin, sizeof(next->origin)), "origin");
     CHECK_ARG(fixed_str_ok(next->partner, sizeof(next->partner)), "partner");
-    return store->ops->witness_advance(store, next, old_size, current, err);
+    return tq__engine_witness_advance(store, next, old_size, current, err);
 }
 
 tq_rc tq_store_witness_list(struct tq_store *store, struct tq_store_witness **out, size_t *n,
@@ -929,7 +929,7 @@ tq_rc tq_store_witness_list(struct tq_store *store, struct tq_store_witness **ou
 {
     CHECK_STORE(store);
     CHECK_ARG(out && n, "output");
-    return store->ops->witness_list(store, out, n, err);
+    return tq__engine_witness_list(store, out, n, err);
 }
 
 /* ---- alarms ---------------------------------------------------------------------------- */
@@ -956,7 +956,7 @@ tq_rc tq_store_alarm_add(struct tq_store *store, const struct tq_store_alarm *a,
     CHECK_STORE(store);
     CHECK_ARG(a && a->origin && a->reason && a->new_note, "alarm evidence");
     CHECK_ARG(fixed_str_ok(a->partner, sizeof(a->partner)), "partner");
-    return store->ops->alarm_add(store, a, id_out, err);
+    return tq__engine_alarm_add(store, a, id_out, err);
 }
 
 tq_rc tq_store_alarm_list(struct tq_store *store, struct tq_store_alarm **out, size_t *n,
@@ -964,5 +964,5 @@ tq_rc tq_store_alarm_list(struct tq_store *store, struct tq_store_alarm **out, s
 {
     CHECK_STORE(store);
     CHECK_ARG(out && n, "output");
-    return store->ops->alarm_list(store, out, n, err);
+    return tq__engine_alarm_list(store, out, n, err);
 }

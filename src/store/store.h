@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * store/store.h - the contract between the store front end and its backends.
+ * store/store.h - the contract between the store front end and the engine.
  *
  * include/tansiq/store.h is what the rest of tansiq calls. store.c parses the URI, checks the
- * arguments every backend would otherwise check again, and forwards each call through the
- * backend's struct tq_store_ops. A backend allocates its own state with struct tq_store as its
- * first member, so the front end can hold a struct tq_store * without knowing the backend.
+ * arguments the engine would otherwise check again, and calls the engine (tq__engine_*), which
+ * runs the store's rules over a SQL driver (store/driver.h). The engine's state has struct
+ * tq_store as its first member, so the front end holds a struct tq_store * without knowing it.
  *
- * Every op receives arguments already checked by store.c (non-NULL store, non-NULL required
- * pointers, limit >= 1) and must honour the public contract: out-parameters written only on
- * TQ_OK, backend error codes mapped to tq_rc where the call is made, detail in err.
+ * Every entry point receives arguments already checked by store.c (non-NULL store, non-NULL
+ * required pointers, limit >= 1) and honours the public contract: out-parameters written only
+ * on TQ_OK, driver failures mapped to tq_rc where the call is made, detail in err.
  */
 #ifndef TQ_STORE_INTERNAL_H
 #define TQ_STORE_INTERNAL_H
@@ -23,120 +23,125 @@ enum tq__store_names {
     TQ__NAMES_PARTNER_GROUPS, /* groups of partner key */
 };
 
-struct tq_store_ops {
-    const char *name; /* "sqlite", "postgres" */
+/*
+ * The engine's entry points, one per call of include/tansiq/store.h that store.c does not
+ * answer itself. They live in the engine's area files (meta.c, objects.c, access.c, releases.c,
+ * audit.c, status.c, and engine.c for open and close); none knows which driver it runs on.
+ */
 
-    void (*close)(struct tq_store *store);
+void tq__engine_close(struct tq_store *store);
 
-    tq_rc (*meta_get)(struct tq_store *store, const char *key, char **value_out,
-                      struct tq_err *err);
-    tq_rc (*meta_set)(struct tq_store *store, const char *key, const char *value,
-                      struct tq_err *err);
-
-    tq_rc (*collection_add)(struct tq_store *store, const struct tq_collection *c,
-                            struct tq_err *err);
-    tq_rc (*collection_get)(struct tq_store *store, const char *id_or_alias,
-                            struct tq_collection *out, struct tq_err *err);
-    tq_rc (*collection_list)(struct tq_store *store, struct tq_collection **out, size_t *n,
-                             struct tq_err *err);
-
-    tq_rc (*query)(struct tq_store *store, const struct tq_store_query *q, bool with_json,
-                   tq_store_row_cb cb, void *ud, struct tq_store_page_info *info,
-                   struct tq_err *err);
-    tq_rc (*del)(struct tq_store *store, const struct tq_store_query *q, size_t *deleted,
-                 struct tq_err *err);
-    tq_rc (*count)(struct tq_store *store, const char *collection_id, uint64_t *count,
-                   struct tq_err *err);
-
-    tq_rc (*status_put)(struct tq_store *store, const char *status_id, const char *owner,
-                        int64_t created_us, const char *json, size_t json_len, struct tq_err *err);
-    tq_rc (*status_get)(struct tq_store *store, const char *status_id, const char *owner,
-                        char **json_out, struct tq_err *err);
-    tq_rc (*status_purge)(struct tq_store *store, int64_t older_than_us, struct tq_err *err);
-
-    tq_rc (*user_put)(struct tq_store *store, const char *name, const char *pwhash,
-                      struct tq_err *err);
-    tq_rc (*user_get)(struct tq_store *store, const char *name, char **pwhash_out,
-                      struct tq_err *err);
-    tq_rc (*user_delete)(struct tq_store *store, const char *name, struct tq_err *err);
-    tq_rc (*user_list)(struct tq_store *store, char ***names_out, size_t *n, struct tq_err *err);
-
-    tq_rc (*token_add)(struct tq_store *store, const char *user, const uint8_t hash[32],
-                       const char *label, struct tq_err *err);
-    tq_rc (*token_lookup)(struct tq_store *store, const uint8_t hash[32], char **user_out,
+tq_rc tq__engine_meta_get(struct tq_store *store, const char *key, char **value_out,
+                          struct tq_err *err);
+tq_rc tq__engine_meta_set(struct tq_store *store, const char *key, const char *value,
                           struct tq_err *err);
 
-    tq_rc (*perm_set)(struct tq_store *store, const char *user, const char *collection_id,
-                      bool can_read, bool can_write, struct tq_err *err);
-    tq_rc (*perm_get)(struct tq_store *store, const char *user, const char *collection_id,
-                      bool *can_read, bool *can_write, struct tq_err *err);
-
-    tq_rc (*partner_get)(struct tq_store *store, const char *name, const uint8_t *sha256,
-                         struct tq_partner *out, struct tq_err *err); /* by name or by cert */
-    tq_rc (*partner_list)(struct tq_store *store, struct tq_partner **out, size_t *n,
-                          struct tq_err *err);
-    tq_rc (*names_list)(struct tq_store *store, enum tq__store_names what, const char *key,
-                        char ***names_out, size_t *n, struct tq_err *err);
-    tq_rc (*collection_policy_get)(struct tq_store *store, const char *collection_id,
-                                   struct tq_collection_policy *out, struct tq_err *err);
-    /* Every configuration change; decide NULL: the change alone (narrowing only). */
-    tq_rc (*release_rewrite)(struct tq_store *store, const struct tq_store_change *change,
-                             bool rewrite, const char *collection_id, tq_store_decide_cb decide,
-                             void *ud, struct tq_err *err);
-    tq_rc (*put_ex)(struct tq_store *store, const char *collection_id,
-                    const struct tq_stix_object *objs, const struct tq_store_facts *facts, size_t n,
-                    tq_store_decide_cb decide, void *ud, enum tq_put_result *results,
-                    int64_t *date_added_us, struct tq_err *err);
-    tq_rc (*release_view_get)(struct tq_store *store, const char *collection_id,
-                              struct tq_store_release_view_data **out, struct tq_err *err);
-    tq_rc (*version_info_get)(struct tq_store *store, const char *collection_id,
-                              const char *object_id, int64_t version_us,
-                              struct tq_store_version_info *out, struct tq_err *err);
-    tq_rc (*marking_get)(struct tq_store *store, const char *collection_id, const char *id,
-                         const char *origin, struct tq_store_marking *out, struct tq_err *err);
-    tq_rc (*pending_list)(struct tq_store *store, const char *marking_id,
-                          struct tq_store_pending **out, size_t *n, struct tq_err *err);
-    tq_rc (*audit_append)(struct tq_store *store, const struct tq_store_audit_event *ev, size_t n,
-                          struct tq_err *err);
-    tq_rc (*audit_size)(struct tq_store *store, uint64_t *size, struct tq_err *err);
-    tq_rc (*audit_hashes)(struct tq_store *store, enum tq_store_audit_column which, uint64_t from,
-                          size_t n, uint8_t (*out)[32], size_t *n_out, struct tq_err *err);
-    tq_rc (*audit_entry)(struct tq_store *store, uint64_t idx, struct tq_store_audit_entry *out,
-                         struct tq_err *err);
-    tq_rc (*audit_checkpoint_put)(struct tq_store *store, uint64_t size, const char *note,
-                                  struct tq_err *err);
-    tq_rc (*audit_checkpoints)(struct tq_store *store, uint64_t min_size, tq_store_checkpoint_cb cb,
-                               void *ud, struct tq_err *err);
-    tq_rc (*audit_checkpoint_at)(struct tq_store *store, uint64_t size, char **note_out,
+tq_rc tq__engine_collection_add(struct tq_store *store, const struct tq_collection *c,
+                                struct tq_err *err);
+tq_rc tq__engine_collection_get(struct tq_store *store, const char *id_or_alias,
+                                struct tq_collection *out, struct tq_err *err);
+tq_rc tq__engine_collection_list(struct tq_store *store, struct tq_collection **out, size_t *n,
                                  struct tq_err *err);
-    tq_rc (*audit_checkpoint_update)(struct tq_store *store, uint64_t size, const char *note,
-                                     struct tq_err *err);
-    tq_rc (*audit_find)(struct tq_store *store, const struct tq_store_audit_query *q,
-                        tq_store_audit_entry_cb cb, void *ud, struct tq_err *err);
-    tq_rc (*audit_partner_leaves)(struct tq_store *store, const char *partner, uint64_t from,
-                                  uint64_t below, tq_store_audit_entry_cb cb, void *ud,
-                                  struct tq_err *err);
-    tq_rc (*receipts_put)(struct tq_store *store, const char *partner,
-                          const struct tq_store_audit_entry *entries, size_t n,
-                          uint64_t checkpoint_size, struct tq_err *err);
-    tq_rc (*receipts_find)(struct tq_store *store, const char *partner, tq_store_receipt_cb cb,
-                           void *ud, struct tq_err *err);
-    tq_rc (*witness_get)(struct tq_store *store, const char *origin, struct tq_store_witness *out,
-                         struct tq_err *err);
-    tq_rc (*witness_advance)(struct tq_store *store, const struct tq_store_witness *next,
-                             uint64_t old_size, uint64_t *current, struct tq_err *err);
-    tq_rc (*witness_list)(struct tq_store *store, struct tq_store_witness **out, size_t *n,
-                          struct tq_err *err);
-    tq_rc (*alarm_add)(struct tq_store *store, const struct tq_store_alarm *a, int64_t *id_out,
+
+tq_rc tq__engine_query(struct tq_store *store, const struct tq_store_query *q, bool with_json,
+                       tq_store_row_cb cb, void *ud, struct tq_store_page_info *info,
                        struct tq_err *err);
-    tq_rc (*alarm_list)(struct tq_store *store, struct tq_store_alarm **out, size_t *n,
-                        struct tq_err *err);
-};
+tq_rc tq__engine_del(struct tq_store *store, const struct tq_store_query *q, size_t *deleted,
+                     struct tq_err *err);
+tq_rc tq__engine_count(struct tq_store *store, const char *collection_id, uint64_t *count,
+                       struct tq_err *err);
+
+tq_rc tq__engine_status_put(struct tq_store *store, const char *status_id, const char *owner,
+                            int64_t created_us, const char *json, size_t json_len,
+                            struct tq_err *err);
+tq_rc tq__engine_status_get(struct tq_store *store, const char *status_id, const char *owner,
+                            char **json_out, struct tq_err *err);
+tq_rc tq__engine_status_purge(struct tq_store *store, int64_t older_than_us, struct tq_err *err);
+
+tq_rc tq__engine_user_put(struct tq_store *store, const char *name, const char *pwhash,
+                          struct tq_err *err);
+tq_rc tq__engine_user_get(struct tq_store *store, const char *name, char **pwhash_out,
+                          struct tq_err *err);
+tq_rc tq__engine_user_delete(struct tq_store *store, const char *name, struct tq_err *err);
+tq_rc tq__engine_user_list(struct tq_store *store, char ***names_out, size_t *n,
+                           struct tq_err *err);
+
+tq_rc tq__engine_token_add(struct tq_store *store, const char *user, const uint8_t hash[32],
+                           const char *label, struct tq_err *err);
+tq_rc tq__engine_token_lookup(struct tq_store *store, const uint8_t hash[32], char **user_out,
+                              struct tq_err *err);
+
+tq_rc tq__engine_perm_set(struct tq_store *store, const char *user, const char *collection_id,
+                          bool can_read, bool can_write, struct tq_err *err);
+tq_rc tq__engine_perm_get(struct tq_store *store, const char *user, const char *collection_id,
+                          bool *can_read, bool *can_write, struct tq_err *err);
+
+tq_rc tq__engine_partner_get(struct tq_store *store, const char *name, const uint8_t *sha256,
+                             struct tq_partner *out, struct tq_err *err); /* by name or by cert */
+tq_rc tq__engine_partner_list(struct tq_store *store, struct tq_partner **out, size_t *n,
+                              struct tq_err *err);
+tq_rc tq__engine_names_list(struct tq_store *store, enum tq__store_names what, const char *key,
+                            char ***names_out, size_t *n, struct tq_err *err);
+tq_rc tq__engine_collection_policy_get(struct tq_store *store, const char *collection_id,
+                                       struct tq_collection_policy *out, struct tq_err *err);
+/* Every configuration change; decide NULL: the change alone (narrowing only). */
+tq_rc tq__engine_release_rewrite(struct tq_store *store, const struct tq_store_change *change,
+                                 bool rewrite, const char *collection_id, tq_store_decide_cb decide,
+                                 void *ud, struct tq_err *err);
+tq_rc tq__engine_put_ex(struct tq_store *store, const char *collection_id,
+                        const struct tq_stix_object *objs, const struct tq_store_facts *facts,
+                        size_t n, tq_store_decide_cb decide, void *ud, enum tq_put_result *results,
+                        int64_t *date_added_us, struct tq_err *err);
+tq_rc tq__engine_release_view_get(struct tq_store *store, const char *collection_id,
+                                  struct tq_store_release_view_data **out, struct tq_err *err);
+tq_rc tq__engine_version_info_get(struct tq_store *store, const char *collection_id,
+                                  const char *object_id, int64_t version_us,
+                                  struct tq_store_version_info *out, struct tq_err *err);
+tq_rc tq__engine_marking_get(struct tq_store *store, const char *collection_id, const char *id,
+                             const char *origin, struct tq_store_marking *out, struct tq_err *err);
+tq_rc tq__engine_pending_list(struct tq_store *store, const char *marking_id,
+                              struct tq_store_pending **out, size_t *n, struct tq_err *err);
+tq_rc tq__engine_audit_append(struct tq_store *store, const struct tq_store_audit_event *ev,
+                              size_t n, struct tq_err *err);
+tq_rc tq__engine_audit_size(struct tq_store *store, uint64_t *size, struct tq_err *err);
+tq_rc tq__engine_audit_hashes(struct tq_store *store, enum tq_store_audit_column which,
+                              uint64_t from, size_t n, uint8_t (*out)[32], size_t *n_out,
+                              struct tq_err *err);
+tq_rc tq__engine_audit_entry(struct tq_store *store, uint64_t idx, struct tq_store_audit_entry *out,
+                             struct tq_err *err);
+tq_rc tq__engine_audit_checkpoint_put(struct tq_store *store, uint64_t size, const char *note,
+                                      struct tq_err *err);
+tq_rc tq__engine_audit_checkpoints(struct tq_store *store, uint64_t min_size,
+                                   tq_store_checkpoint_cb cb, void *ud, struct tq_err *err);
+tq_rc tq__engine_audit_checkpoint_at(struct tq_store *store, uint64_t size, char **note_out,
+                                     struct tq_err *err);
+tq_rc tq__engine_audit_checkpoint_update(struct tq_store *store, uint64_t size, const char *note,
+                                         struct tq_err *err);
+tq_rc tq__engine_audit_find(struct tq_store *store, const struct tq_store_audit_query *q,
+                            tq_store_audit_entry_cb cb, void *ud, struct tq_err *err);
+tq_rc tq__engine_audit_partner_leaves(struct tq_store *store, const char *partner, uint64_t from,
+                                      uint64_t below, tq_store_audit_entry_cb cb, void *ud,
+                                      struct tq_err *err);
+tq_rc tq__engine_receipts_put(struct tq_store *store, const char *partner,
+                              const struct tq_store_audit_entry *entries, size_t n,
+                              uint64_t checkpoint_size, struct tq_err *err);
+tq_rc tq__engine_receipts_find(struct tq_store *store, const char *partner, tq_store_receipt_cb cb,
+                               void *ud, struct tq_err *err);
+tq_rc tq__engine_witness_get(struct tq_store *store, const char *origin,
+                             struct tq_store_witness *out, struct tq_err *err);
+tq_rc tq__engine_witness_advance(struct tq_store *store, const struct tq_store_witness *next,
+                                 uint64_t old_size, uint64_t *current, struct tq_err *err);
+tq_rc tq__engine_witness_list(struct tq_store *store, struct tq_store_witness **out, size_t *n,
+                              struct tq_err *err);
+tq_rc tq__engine_alarm_add(struct tq_store *store, const struct tq_store_alarm *a, int64_t *id_out,
+                           struct tq_err *err);
+tq_rc tq__engine_alarm_list(struct tq_store *store, struct tq_store_alarm **out, size_t *n,
+                            struct tq_err *err);
 
 /*
  * Whether two signed notes have the same text (everything before the last blank line, as
  * tq_note_parse splits them). TQ_EINVAL, naming which, when either is not a signed note. For
- * backends: the one definition of "only signature lines differ".
+ * the engine: the one definition of "only signature lines differ".
  */
 tq_rc tq__store_note_same_text(const char *kept, const char *note, bool *same, struct tq_err *err);
 
@@ -157,23 +162,23 @@ struct tq_store_release_view_data {
     char *default_audience;
 };
 
-/* The first member of every backend's state. */
+/* The first member of the engine's state. */
 struct tq_store {
-    const struct tq_store_ops *ops;
+    const char *driver; /* the driver's name */
 };
 
 /* The schema version this build writes (PRAGMA user_version for SQLite). */
 #define TQ_STORE_SCHEMA_VERSION 5
 
-/* Free the strings of facts filled by a backend (every member owned). */
+/* Free the strings of facts filled by the engine (every member owned). */
 void tq__store_facts_cleanup(struct tq_store_facts *f);
 
 /* Default number of pooled connections when tq_store_options.pool_size is 0. */
 #define TQ_STORE_POOL_DEFAULT 8
 
 /*
- * Open the SQLite backend on a file path (already stripped of any "sqlite:" prefix). Same
- * contract as tq_store_open; opt is never NULL here.
+ * Open the store on the SQLite driver at a file path (already stripped of any "sqlite:"
+ * prefix). Same contract as tq_store_open; opt is never NULL here.
  */
 tq_rc tq__store_sqlite_open(const char *path, const struct tq_store_options *opt,
                             struct tq_store **out, struct tq_err *err);

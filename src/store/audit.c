@@ -1,0 +1,815 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * store/audit.c - the audit log's storage: leaves, checkpoints, receipts, witness state and
+ * alarms.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store/engine.h"
+#include "tansiq/leaf.h"
+
+/*
+ * Append one leaf inside the open write transaction: the event's record with a fresh salt, its
+ * commitment and RFC 9162 leaf hash (tansiq/leaf.h).
+ */
+tq_rc tq__store_audit_insert(struct tq__conn *c, const struct tq_store_audit_event *ev,
+                             struct tq_err *err)
+{
+    struct tq_leaf leaf;
+    struct tq__stmt *st = NULL;
+    struct tq_buf rec;
+    tq_rc rc;
+    int src;
+
+    memset(&leaf, 0, sizeof(leaf));
+    tq_buf_init(&rec, 1u << 20);
+    rc = tq_store_audit_record(ev, &rec, err);
+    if (rc)
+        goto out;
+    tq_leaf_make(rec.ptr, rec.len, &leaf);
+
+    rc = tq__store_stmt_get(c, ST_AUDIT_INSERT, &st, err);
+    if (rc)
+        goto out;
+    tq__db_bind_text(st, 1, ev->kind, -1);
+    tq__db_bind_int64(st, 2, ev->at_us);
+    tq__store_bind_text(st, 3, ev->partner);
+    tq__db_bind_blob(st, 4, leaf.salt, sizeof(leaf.salt));
+    tq__db_bind_text(st, 5, rec.ptr, (int)rec.len);
+    tq__db_bind_blob(st, 6, leaf.commitment, sizeof(leaf.commitment));
+    tq__db_bind_blob(st, 7, leaf.leaf_hash, sizeof(leaf.leaf_hash));
+    src = tq__db_step(st);
+    if (src != TQ__DB_DONE)
+        rc = tq__store_fail(err, c->db, src, "append audit leaf");
+out:
+    tq__store_stmt_done(st);
+    tq_leaf_cleanup(&leaf);
+    tq_buf_cleanup(&rec);
+    return rc;
+}
+
+tq_rc tq__engine_audit_append(struct tq_store *store, const struct tq_store_audit_event *ev,
+                              size_t n, struct tq_err *err)
+{
+    struct tq__engine *s = tq__engine_of(store);
+    struct tq__conn *c = NULL;
+    size_t i;
+    tq_rc rc;
+
+    rc = tq__store_conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = tq__store_write_begin(s, c, err);
+    if (rc)
+        goto out;
+    for (i = 0; rc == TQ_OK && i < n; i++)
+        rc = tq__store_audit_insert(c, &ev[i], err);
+    rc = tq__store_write_end(s, c, rc, err);
+out:
+    tq__store_conn_put(s, c);
+    return rc;
+}
+
+tq_rc tq__engine_audit_size(struct tq_store *store, uint64_t *size, struct tq_err *err)
+{
+    struct tq__engine *s = tq__engine_of(store);
+    struct tq__conn *c = NULL;
+    struct tq__stmt *st = NULL;
+    tq_rc rc;
+    int src;
+
+    rc = tq__store_conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = tq__store_stmt_get(c, ST_AUDIT_SIZE, &st, err);
+    if (rc)
+        goto out;
+    src = tq__db_step(st);
+    if (src == TQ__DB_ROW)
+        *size = (uint64_t)tq__db_col_int64(st, 0);
+    else
+        rc = tq__store_fail(err, c->db, src, "read audit size");
+out:
+    tq__store_stmt_done(st);
+    tq__store_conn_put(s, c);
+    return rc;
+}
+
+tq_rc tq__engine_audit_hashes(struct tq_store *store, enum tq_store_audit_column which,
+                              uint64_t from, size_t n, uint8_t (*out)[32], size_t *n_out,
+                              struct tq_err *err)
+{
+    struct tq__engine *s = tq__engine_of(store);
+    struct tq__conn *c = NULL;
+    struct tq__stmt *st = NULL;
+    size_t got = 0;
+    tq_rc rc;
+    int src;
+
+    rc = tq__store_conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = tq__store_stmt_get(
+        c, which == TQ_AUDIT_COMMITMENT ? ST_AUDIT_COMMITMENTS : ST_AUDIT_LEAVES, &st, err);
+    if (rc)
+        goto out;
+    tq__db_bind_int64(st, 1, (int64_t)from);
+    tq__db_bind_int64(st, 2, (int64_t)n);
+    for (;;) {
+        src = tq__db_step(st);
+        if (src != TQ__DB_ROW)
+            break;
+        /* idx has no gaps: a missing or short row is a damaged log, not the end of it. */
+        if ((uint64_t)tq__db_col_int64(st, 0) != from + got || tq__db_col_bytes(st, 1) != 32) {
+            rc = tq_err_set(err, TQ_EINTEGRITY, "store: audit leaf %" PRIu64 " is damaged",
+                            from + got);
+            goto out;
+        }
+        memcpy(out[got], tq__db_col_blob(st, 1), 32);
+        got++;
+    }
+    if (src != TQ__DB_DONE) {
+        rc = tq__store_fail(err, c->db, src, "read audit leaves");
+        goto out;
+    }
+    *n_out = got;
+out:
+    tq__store_stmt_done(st);
+    tq__store_conn_put(s, c);
+    return rc;
+}
+
+/*
+ * A leaf from the columns kind, at_us, partner, salt, record, commitment, leaf_hash starting at
+ * col; TQ_EINTEGRITY when a column has the wrong shape. e is written only on TQ_OK.
+ */
+static tq_rc entry_from_row(struct tq__stmt *st, int col, uint64_t idx,
+                            struct tq_store_audit_entry *out, struct tq_err *err)
+{
+    struct tq_store_audit_entry e = {0};
+
+    if (tq__db_col_bytes(st, col + 3) != 32 || tq__db_col_bytes(st, col + 5) != 32 ||
+        tq__db_col_bytes(st, col + 6) != 32 || !tq__db_col_text(st, col) ||
+        !tq__db_col_text(st, col + 4))
+        return tq_err_set(err, TQ_EINTEGRITY, "store: audit leaf %" PRIu64 " is damaged", idx);
+    e.idx = idx;
+    snprintf(e.kind, sizeof(e.kind), "%s", (const char *)tq__db_col_text(st, col));
+    e.at_us = tq__db_col_int64(st, col + 1);
+    e.partner = tq__store_column_dup(st, col + 2);
+    memcpy(e.salt, tq__db_col_blob(st, col + 3), 32);
+    e.record = tq__store_column_dup(st, col + 4);
+    memcpy(e.commitment, tq__db_col_blob(st, col + 5), 32);
+    memcpy(e.leaf_hash, tq__db_col_blob(st, col + 6), 32);
+    *out = e;
+    return TQ_OK;
+}
+
+tq_rc tq__engine_audit_entry(struct tq_store *store, uint64_t idx, struct tq_store_audit_entry *out,
+                             struct tq_err *err)
+{
+    struct tq__engine *s = tq__engine_of(store);
+    struct tq__conn *c = NULL;
+    struct tq__stmt *st = NULL;
+    tq_rc rc;
+    int src;
+
+    rc = tq__store_conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = tq__store_stmt_get(c, ST_AUDIT_ENTRY, &st, err);
+    if (rc)
+        goto out;
+    tq__db_bind_int64(st, 1, (int64_t)idx);
+    src = tq__db_step(st);
+    if (src == TQ__DB_DONE) {
+        rc = tq_err_set(err, TQ_ENOTFOUND, "store: no audit leaf %" PRIu64, idx);
+        goto out;
+    }
+    if (src != TQ__DB_ROW) {
+        rc = tq__store_fail(err, c->db, src, "read audit leaf");
+        goto out;
+    }
+    rc = entry_from_row(st, 0, idx, out, err);
+out:
+    tq__store_stmt_done(st);
+    tq__store_conn_put(s, c);
+    return rc;
+}
+
+tq_rc tq__engine_audit_checkpoint_put(struct tq_store *store, uint64_t size, const char *note,
+                                      struct tq_err *err)
+{
+    struct tq__engine *s = tq__engine_of(store);
+    struct tq__conn *c = NULL;
+    struct tq__stmt *st = NULL;
+    tq_rc rc;
+    int src;
+
+    rc = tq__store_conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = tq__store_write_begin(s, c, err);
+    if (rc)
+        goto out;
+    /* The latest never moves back, also against a signer in another process. */
+    rc = tq__store_stmt_get(c, ST_CKPT_MAX, &st, err);
+    if (rc == TQ_OK) {
+        src = tq__db_step(st);
+        if (src != TQ__DB_ROW)
+            rc = tq__store_fail(err, c->db, src, "read checkpoints");
+        else if (tq__db_col_int64(st, 0) > (int64_t)size)
+            rc = tq_err_set(err, TQ_ECONFLICT,
+                            "store: a checkpoint of %lld leaves is newer than this one (%" PRIu64
+                            ")",
+                            (long long)tq__db_col_int64(st, 0), size);
+        tq__store_stmt_done(st);
+    }
+    if (rc == TQ_OK)
+        rc = tq__store_stmt_get(c, ST_CKPT_INSERT, &st, err);
+    if (rc == TQ_OK) {
+        tq__db_bind_int64(st, 1, (int64_t)size);
+        tq__db_bind_int64(st, 2, tq_time_now_us());
+        tq__db_bind_text(st, 3, note, -1);
+        src = tq__db_step(st);
+        if (src != TQ__DB_DONE)
+            rc = tq__store_fail(err, c->db, src, "keep checkpoint");
+        tq__store_stmt_done(st);
+    }
+    if (rc == TQ_OK)
+        rc = tq__store_stmt_get(c, ST_META_SET, &st, err);
+    if (rc == TQ_OK) {
+        tq__store_bind_text(st, 1, TQ__STORE_META_CHECKPOINT);
+        tq__store_bind_text(st, 2, note);
+        src = tq__db_step(st);
+        if (src != TQ__DB_DONE)
+            rc = tq__store_fail(err, c->db, src, "keep latest checkpoint");
+        tq__store_stmt_done(st);
+    }
+    rc = tq__store_write_end(s, c, rc, err);
+out:
+    tq__store_conn_put(s, c);
+    return rc;
+}
+
+/* Rows read per page by the calls that hand rows to a callback (none holds a connection then). */
+#define CB_PAGE_ROWS 64
+
+/*
+ * One page of a paged read, with a connection borrowed only while the statement runs: bind,
+ * then step statement id and hand each row to row (which keeps it in the caller's page at
+ * index i), until CB_PAGE_ROWS rows or the end; *got says how many. The caller delivers the
+ * page afterwards with no connection held, so its callback may call the store itself.
+ */
+struct page_read {
+    enum tq__stmt_id id;
+    void (*bind)(struct tq__stmt *st, void *ud);
+    tq_rc (*row)(struct tq__stmt *st, size_t i, void *ud, struct tq_err *err);
+    void *ud;
+    const char *what;
+};
+
+static tq_rc page_read(struct tq__engine *s, const struct page_read *p, size_t *got,
+                       struct tq_err *err)
+{
+    struct tq__conn *c = NULL;
+    struct tq__stmt *st = NULL;
+    int src = TQ__DB_DONE;
+    tq_rc rc;
+
+    *got = 0;
+    rc = tq__store_conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = tq__store_stmt_get(c, p->id, &st, err);
+    if (rc == TQ_OK) {
+        p->bind(st, p->ud);
+        while (rc == TQ_OK && *got < CB_PAGE_ROWS) {
+            src = tq__db_step(st);
+            if (src != TQ__DB_ROW)
+                break;
+            rc = p->row(st, *got, p->ud, err);
+            if (rc == TQ_OK)
+                (*got)++;
+        }
+        if (rc == TQ_OK && src != TQ__DB_ROW && src != TQ__DB_DONE)
+            rc = tq__store_fail(err, c->db, src, p->what);
+    }
+    tq__store_stmt_done(st);
+    tq__store_conn_put(s, c);
+    return rc;
+}
+
+struct ckpt_page {
+    uint64_t min_size;
+    int64_t upper; /* inclusive bound of the next page */
+    struct {
+        uint64_t size;
+        int64_t at_us;
+        char *note;
+    } rows[CB_PAGE_ROWS];
+};
+
+static void ckpt_page_bind(struct tq__stmt *st, void *ud)
+{
+    struct ckpt_page *pg = ud;
+
+    tq__db_bind_int64(st, 1, (int64_t)pg->min_size);
+    tq__db_bind_int64(st, 2, pg->upper);
+    tq__db_bind_int64(st, 3, CB_PAGE_ROWS);
+}
+
+static tq_rc ckpt_page_row(struct tq__stmt *st, size_t i, void *ud, struct tq_err *err)
+{
+    struct ckpt_page *pg = ud;
+
+    (void)err;
+    pg->rows[i].size = (uint64_t)tq__db_col_int64(st, 0);
+    pg->rows[i].at_us = tq__db_col_int64(st, 1);
+    pg->rows[i].note = tq__store_column_dup(st, 2);
+    return TQ_OK;
+}
+
+/* Kept checkpoints of size >= min_size, largest first, a page at a time. */
+tq_rc tq__engine_audit_checkpoints(struct tq_store *store, uint64_t min_size,
+                                   tq_store_checkpoint_cb cb, void *ud, struct tq_err *err)
+{
+    struct ckpt_page *pg = tq_xcalloc(1, sizeof(*pg));
+    struct page_read p = {ST_CKPT_LIST, ckpt_page_bind, ckpt_page_row, pg, "read checkpoints"};
+    bool stop = false;
+    size_t got, i;
+    tq_rc rc;
+
+    pg->min_size = min_size;
+    pg->upper = INT64_MAX;
+    do {
+        rc = page_read(tq__engine_of(store), &p, &got, err);
+        for (i = 0; i < got; i++) {
+            if (rc == TQ_OK && !stop)
+                stop = !cb(ud, pg->rows[i].size, pg->rows[i].at_us,
+                           pg->rows[i].note ? pg->rows[i].note : "");
+            tq_free(pg->rows[i].note);
+        }
+        if (rc || got < CB_PAGE_ROWS || pg->rows[got - 1].size == 0)
+            break;
+        pg->upper = (int64_t)pg->rows[got - 1].size - 1;
+    } while (!stop);
+    tq_free(pg);
+    return rc;
+}
+
+tq_rc tq__engine_audit_checkpoint_at(struct tq_store *store, uint64_t size, char **note_out,
+                                     struct tq_err *err)
+{
+    return tq__store_row_get(tq__engine_of(store), ST_CKPT_GET, NULL, (int64_t)size,
+                             tq__store_text_from_row, note_out, "checkpoint kept of size", err);
+}
+
+tq_rc tq__engine_audit_checkpoint_update(struct tq_store *store, uint64_t size, const char *note,
+                                         struct tq_err *err)
+{
+    struct tq__engine *s = tq__engine_of(store);
+    struct tq_err ignored = {0};
+    struct tq__conn *c = NULL;
+    struct tq__stmt *st = NULL;
+    char *kept = NULL, *latest = NULL;
+    bool same = false, is_latest = false;
+    tq_rc rc;
+    int src;
+
+    rc = tq__store_conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = tq__store_write_begin(s, c, err);
+    if (rc)
+        goto out;
+    rc = tq__store_stmt_get(c, ST_CKPT_GET, &st, err);
+    if (rc == TQ_OK) {
+        tq__db_bind_int64(st, 1, (int64_t)size);
+        src = tq__db_step(st);
+        if (src == TQ__DB_ROW)
+            kept = tq__store_column_dup(st, 0);
+        else if (src == TQ__DB_DONE)
+            rc = tq_err_set(err, TQ_ENOTFOUND, "store: no checkpoint of %" PRIu64 " leaves kept",
+                            size);
+        else
+            rc = tq__store_fail(err, c->db, src, "read checkpoint");
+        tq__store_stmt_done(st);
+    }
+    if (rc == TQ_OK)
+        rc = tq__store_note_same_text(kept, note, &same, err);
+    if (rc == TQ_OK && !same)
+        rc = tq_err_set(err, TQ_EINVAL,
+                        "store: the note's text differs from the kept checkpoint of %" PRIu64
+                        " leaves (only signatures may be added)",
+                        size);
+    if (rc == TQ_OK)
+        rc = tq__store_stmt_get(c, ST_CKPT_UPDATE, &st, err);
+    if (rc == TQ_OK) {
+        tq__db_bind_int64(st, 1, (int64_t)size);
+        tq__db_bind_text(st, 2, note, -1);
+        src = tq__db_step(st);
+        if (src != TQ__DB_DONE)
+            rc = tq__store_fail(err, c->db, src, "update checkpoint");
+        tq__store_stmt_done(st);
+    }
+    /* The latest follows when it is this checkpoint (an unreadable latest is left alone). */
+    if (rc == TQ_OK)
+        rc = tq__store_stmt_get(c, ST_META_GET, &st, err);
+    if (rc == TQ_OK) {
+        tq__store_bind_text(st, 1, TQ__STORE_META_CHECKPOINT);
+        src = tq__db_step(st);
+        if (src == TQ__DB_ROW)
+            latest = tq__store_column_dup(st, 0);
+        else if (src != TQ__DB_DONE)
+            rc = tq__store_fail(err, c->db, src, "read latest checkpoint");
+        tq__store_stmt_done(st);
+    }
+    if (rc == TQ_OK && latest &&
+        tq__store_note_same_text(kept, latest, &is_latest, &ignored) == TQ_OK && is_latest) {
+        rc = tq__store_stmt_get(c, ST_META_SET, &st, err);
+        if (rc == TQ_OK) {
+            tq__store_bind_text(st, 1, TQ__STORE_META_CHECKPOINT);
+            tq__store_bind_text(st, 2, note);
+            src = tq__db_step(st);
+            if (src != TQ__DB_DONE)
+                rc = tq__store_fail(err, c->db, src, "update latest checkpoint");
+            tq__store_stmt_done(st);
+        }
+    }
+    rc = tq__store_write_end(s, c, rc, err);
+out:
+    tq_free(kept);
+    tq_free(latest);
+    tq__store_conn_put(s, c);
+    return rc;
+}
+
+struct find_page {
+    const struct tq_store_audit_query *q;
+    int64_t at, idx; /* resume strictly after (at, idx) */
+    struct tq_store_audit_entry rows[CB_PAGE_ROWS];
+};
+
+static void find_page_bind(struct tq__stmt *st, void *ud)
+{
+    struct find_page *pg = ud;
+
+    tq__db_bind_int64(st, 1, pg->at);
+    tq__db_bind_int64(st, 2, pg->idx);
+    tq__db_bind_int64(st, 3, pg->q->at_max_us ? pg->q->at_max_us : INT64_MAX);
+    tq__store_bind_text(st, 4, pg->q->kind);
+    tq__store_bind_text(st, 5, pg->q->partner);
+    tq__db_bind_int64(st, 6, CB_PAGE_ROWS);
+}
+
+static tq_rc find_page_row(struct tq__stmt *st, size_t i, void *ud, struct tq_err *err)
+{
+    struct find_page *pg = ud;
+
+    return entry_from_row(st, 1, (uint64_t)tq__db_col_int64(st, 0), &pg->rows[i], err);
+}
+
+/*
+ * Leaves matching q in (at_us, idx) order, a page at a time (keyset on (at_us, idx)), handed
+ * to cb with no connection borrowed.
+ */
+tq_rc tq__engine_audit_find(struct tq_store *store, const struct tq_store_audit_query *q,
+                            tq_store_audit_entry_cb cb, void *ud, struct tq_err *err)
+{
+    struct find_page *pg = tq_xcalloc(1, sizeof(*pg));
+    struct page_read p = {ST_AUDIT_FIND, find_page_bind, find_page_row, pg, "find audit leaves"};
+    bool stop = false;
+    size_t got, i;
+    tq_rc rc;
+
+    pg->q = q;
+    pg->at = q->at_min_us;
+    pg->idx = -1;
+    do {
+        rc = page_read(tq__engine_of(store), &p, &got, err);
+        if (got > 0) { /* the cursor, read before cleanup clears the rows */
+            pg->at = pg->rows[got - 1].at_us;
+            pg->idx = (int64_t)pg->rows[got - 1].idx;
+        }
+        for (i = 0; i < got; i++) {
+            if (rc == TQ_OK && !stop)
+                stop = !cb(ud, &pg->rows[i]);
+            tq_store_audit_entry_cleanup(&pg->rows[i]);
+        }
+    } while (rc == TQ_OK && !stop && got == CB_PAGE_ROWS);
+    tq_free(pg);
+    return rc;
+}
+
+struct partner_page {
+    const char *partner;
+    int64_t from, below; /* the next page starts at from */
+    struct tq_store_audit_entry rows[CB_PAGE_ROWS];
+};
+
+static void partner_page_bind(struct tq__stmt *st, void *ud)
+{
+    struct partner_page *pg = ud;
+
+    tq__store_bind_text(st, 1, pg->partner);
+    tq__db_bind_int64(st, 2, pg->from);
+    tq__db_bind_int64(st, 3, pg->below);
+    tq__db_bind_int64(st, 4, CB_PAGE_ROWS);
+}
+
+static tq_rc partner_page_row(struct tq__stmt *st, size_t i, void *ud, struct tq_err *err)
+{
+    struct partner_page *pg = ud;
+
+    return entry_from_row(st, 1, (uint64_t)tq__db_col_int64(st, 0), &pg->rows[i], err);
+}
+
+/* Leaves naming partner with idx in [from, below), in idx order, a page at a time. */
+tq_rc tq__engine_audit_partner_leaves(struct tq_store *store, const char *partner, uint64_t from,
+                                      uint64_t below, tq_store_audit_entry_cb cb, void *ud,
+                                      struct tq_err *err)
+{
+    struct partner_page *pg = tq_xcalloc(1, sizeof(*pg));
+    struct page_read p = {ST_AUDIT_PARTNER, partner_page_bind, partner_page_row, pg,
+                          "read a partner's audit leaves"};
+    bool stop = false;
+    size_t got, i;
+    tq_rc rc;
+
+    pg->partner = partner;
+    pg->from = (int64_t)from;
+    pg->below = below > INT64_MAX ? INT64_MAX : (int64_t)below;
+    do {
+        rc = page_read(tq__engine_of(store), &p, &got, err);
+        if (got > 0)
+            pg->from = (int64_t)pg->rows[got - 1].idx + 1;
+        for (i = 0; i < got; i++) {
+            if (rc == TQ_OK && !stop)
+                stop = !cb(ud, &pg->rows[i]);
+            tq_store_audit_entry_cleanup(&pg->rows[i]);
+        }
+    } while (rc == TQ_OK && !stop && got == CB_PAGE_ROWS);
+    tq_free(pg);
+    return rc;
+}
+
+tq_rc tq__engine_receipts_put(struct tq_store *store, const char *partner,
+                              const struct tq_store_audit_entry *entries, size_t n,
+                              uint64_t checkpoint_size, struct tq_err *err)
+{
+    struct tq__engine *s = tq__engine_of(store);
+    struct tq__conn *c = NULL;
+    struct tq__stmt *st = NULL;
+    int64_t now = tq_time_now_us();
+    tq_rc rc;
+    int src;
+
+    rc = tq__store_conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = tq__store_write_begin(s, c, err);
+    if (rc)
+        goto out;
+    rc = tq__store_stmt_get(c, ST_RECEIPT_PUT, &st, err);
+    for (size_t i = 0; rc == TQ_OK && i < n; i++) {
+        const struct tq_store_audit_entry *e = &entries[i];
+
+        tq__store_bind_text(st, 1, partner);
+        tq__db_bind_int64(st, 2, (int64_t)e->idx);
+        tq__store_bind_text(st, 3, e->kind);
+        tq__db_bind_blob(st, 4, e->salt, 32);
+        tq__store_bind_text(st, 5, e->record);
+        tq__db_bind_blob(st, 6, e->leaf_hash, 32);
+        tq__db_bind_int64(st, 7, (int64_t)checkpoint_size);
+        tq__db_bind_int64(st, 8, now);
+        src = tq__db_step(st);
+        if (src != TQ__DB_DONE)
+            rc = tq__store_fail(err, c->db, src, "keep receipt");
+        tq__store_stmt_done(st);
+    }
+    rc = tq__store_write_end(s, c, rc, err);
+out:
+    tq__store_conn_put(s, c);
+    return rc;
+}
+
+struct receipt_page {
+    const char *partner;             /* NULL: every partner */
+    char after_partner[TQ_NAME_MAX]; /* resume strictly after (after_partner, after_idx) */
+    int64_t after_idx;
+    struct tq_store_receipt rows[CB_PAGE_ROWS];
+};
+
+static void receipt_page_bind(struct tq__stmt *st, void *ud)
+{
+    struct receipt_page *pg = ud;
+
+    tq__store_bind_text(st, 1, pg->after_partner);
+    tq__db_bind_int64(st, 2, pg->after_idx);
+    tq__store_bind_text(st, 3, pg->partner);
+    tq__db_bind_int64(st, 4, CB_PAGE_ROWS);
+}
+
+static tq_rc receipt_page_row(struct tq__stmt *st, size_t i, void *ud, struct tq_err *err)
+{
+    struct receipt_page *pg = ud;
+    struct tq_store_receipt *r = &pg->rows[i];
+    const char *partner = tq__db_col_text(st, 0), *kind = tq__db_col_text(st, 2);
+
+    memset(r, 0, sizeof(*r));
+    if (!partner || !kind || tq__db_col_bytes(st, 3) != 32 || tq__db_col_bytes(st, 5) != 32 ||
+        !tq__db_col_text(st, 4))
+        return tq_err_set(err, TQ_EINTEGRITY, "store: a receipt of partner '%.64s' is damaged",
+                          partner ? (const char *)partner : "?");
+    snprintf(r->partner, sizeof(r->partner), "%s", (const char *)partner);
+    r->idx = (uint64_t)tq__db_col_int64(st, 1);
+    snprintf(r->kind, sizeof(r->kind), "%s", (const char *)kind);
+    memcpy(r->salt, tq__db_col_blob(st, 3), 32);
+    r->record = tq__store_column_dup(st, 4);
+    memcpy(r->leaf_hash, tq__db_col_blob(st, 5), 32);
+    r->checkpoint_size = (uint64_t)tq__db_col_int64(st, 6);
+    r->at_us = tq__db_col_int64(st, 7);
+    return TQ_OK;
+}
+
+/* Receipts in (partner, idx) order, a page at a time (keyset on (partner, idx)). */
+tq_rc tq__engine_receipts_find(struct tq_store *store, const char *partner, tq_store_receipt_cb cb,
+                               void *ud, struct tq_err *err)
+{
+    struct receipt_page *pg = tq_xcalloc(1, sizeof(*pg));
+    struct page_read p = {ST_RECEIPT_LIST, receipt_page_bind, receipt_page_row, pg,
+                          "read receipts"};
+    bool stop = false;
+    size_t got, i;
+    tq_rc rc;
+
+    pg->partner = partner;
+    pg->after_idx = -1;
+    do {
+        rc = page_read(tq__engine_of(store), &p, &got, err);
+        if (got > 0) {
+            memcpy(pg->after_partner, pg->rows[got - 1].partner, sizeof(pg->after_partner));
+            pg->after_idx = (int64_t)pg->rows[got - 1].idx;
+        }
+        for (i = 0; i < got; i++) {
+            if (rc == TQ_OK && !stop)
+                stop = !cb(ud, &pg->rows[i]);
+            tq_store_receipt_cleanup(&pg->rows[i]);
+        }
+    } while (rc == TQ_OK && !stop && got == CB_PAGE_ROWS);
+    tq_free(pg);
+    return rc;
+}
+
+static void witness_from_row(struct tq__stmt *st, void *elem)
+{
+    struct tq_store_witness *w = elem;
+    const char *origin = tq__db_col_text(st, 0);
+    const char *partner = tq__db_col_text(st, 1);
+
+    memset(w, 0, sizeof(*w));
+    snprintf(w->origin, sizeof(w->origin), "%s", origin ? (const char *)origin : "");
+    snprintf(w->partner, sizeof(w->partner), "%s", partner ? (const char *)partner : "");
+    /* The log's uint64_t size, kept as the same 64 bits in a signed column. */
+    w->size = (uint64_t)tq__db_col_int64(st, 2);
+    if (tq__db_col_bytes(st, 3) == 32)
+        memcpy(w->root, tq__db_col_blob(st, 3), 32);
+    w->note = tq__store_column_dup(st, 4);
+    w->at_us = tq__db_col_int64(st, 5);
+}
+
+tq_rc tq__engine_witness_get(struct tq_store *store, const char *origin,
+                             struct tq_store_witness *out, struct tq_err *err)
+{
+    return tq__store_row_get(tq__engine_of(store), ST_WITNESS_GET, origin, 0, witness_from_row, out,
+                             "cosigned checkpoint of", err);
+}
+
+/* Compare and swap under the write lock: the size read and the state written in one COMMIT. */
+tq_rc tq__engine_witness_advance(struct tq_store *store, const struct tq_store_witness *next,
+                                 uint64_t old_size, uint64_t *current, struct tq_err *err)
+{
+    struct tq__engine *s = tq__engine_of(store);
+    struct tq__conn *c = NULL;
+    struct tq__stmt *st = NULL;
+    uint64_t cur = 0;
+    tq_rc rc;
+    int src;
+
+    rc = tq__store_conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = tq__store_write_begin(s, c, err);
+    if (rc)
+        goto out;
+    rc = tq__store_stmt_get(c, ST_WITNESS_SIZE, &st, err);
+    if (rc == TQ_OK) {
+        tq__store_bind_text(st, 1, next->origin);
+        src = tq__db_step(st);
+        if (src == TQ__DB_ROW)
+            cur = (uint64_t)tq__db_col_int64(st, 0);
+        else if (src != TQ__DB_DONE)
+            rc = tq__store_fail(err, c->db, src, "read witness state");
+        tq__store_stmt_done(st);
+    }
+    if (rc == TQ_OK && cur != old_size) {
+        rc = tq_err_set(err, TQ_ECONFLICT,
+                        "store: the witness state of '%.64s' is at size %" PRIu64 ", not %" PRIu64,
+                        next->origin, cur, old_size);
+        if (current)
+            *current = cur;
+    }
+    if (rc == TQ_OK)
+        rc = tq__store_stmt_get(c, ST_WITNESS_PUT, &st, err);
+    if (rc == TQ_OK) {
+        tq__store_bind_text(st, 1, next->origin);
+        tq__store_bind_text(st, 2, next->partner);
+        tq__db_bind_int64(st, 3, (int64_t)next->size);
+        tq__db_bind_blob(st, 4, next->root, 32);
+        tq__store_bind_text(st, 5, next->note);
+        tq__db_bind_int64(st, 6, next->at_us ? next->at_us : tq_time_now_us());
+        src = tq__db_step(st);
+        if (src != TQ__DB_DONE)
+            rc = tq__store_fail(err, c->db, src, "write witness state");
+        tq__store_stmt_done(st);
+    }
+    rc = tq__store_write_end(s, c, rc, err);
+out:
+    tq__store_conn_put(s, c);
+    return rc;
+}
+
+static void witnesses_free(void *v, size_t n)
+{
+    tq_store_witness_list_free(v, n);
+}
+
+tq_rc tq__engine_witness_list(struct tq_store *store, struct tq_store_witness **out, size_t *n_out,
+                              struct tq_err *err)
+{
+    return tq__store_list_rows(tq__engine_of(store), ST_WITNESS_LIST, sizeof(**out),
+                               witness_from_row, witnesses_free, "list witness states",
+                               (void **)out, n_out, err);
+}
+
+tq_rc tq__engine_alarm_add(struct tq_store *store, const struct tq_store_alarm *a, int64_t *id_out,
+                           struct tq_err *err)
+{
+    struct tq__engine *s = tq__engine_of(store);
+    struct tq__conn *c = NULL;
+    struct tq__stmt *st = NULL;
+    tq_rc rc;
+
+    rc = tq__store_conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = tq__store_stmt_get(c, ST_ALARM_ADD, &st, err);
+    if (rc)
+        goto out;
+    tq__db_bind_int64(st, 1, tq_time_now_us());
+    tq__store_bind_text(st, 2, a->partner);
+    tq__store_bind_text(st, 3, a->origin);
+    tq__store_bind_text(st, 4, a->reason);
+    tq__store_bind_text(st, 5, a->old_note);
+    tq__store_bind_text(st, 6, a->new_note);
+    tq__store_bind_text(st, 7, a->proof);
+    tq__db_bind_int64(st, 8, TQ_STORE_ALARMS_PER_ORIGIN);
+    rc = tq__store_step_write(s, c, st, "keep alarm", NULL, err);
+    /* The connection is still ours: the rowid is the one this insert assigned, if it did. */
+    if (rc == TQ_OK && id_out)
+        *id_out = tq__db_changes(c->db) > 0 ? tq__db_last_insert_id(c->db) : 0;
+out:
+    tq__store_stmt_done(st);
+    tq__store_conn_put(s, c);
+    return rc;
+}
+
+static void alarm_from_row(struct tq__stmt *st, void *elem)
+{
+    struct tq_store_alarm *a = elem;
+    const char *partner = tq__db_col_text(st, 2);
+
+    memset(a, 0, sizeof(*a));
+    a->id = tq__db_col_int64(st, 0);
+    a->at_us = tq__db_col_int64(st, 1);
+    snprintf(a->partner, sizeof(a->partner), "%s", partner ? (const char *)partner : "");
+    a->origin = tq__store_column_dup(st, 3);
+    a->reason = tq__store_column_dup(st, 4);
+    a->old_note = tq__store_column_dup(st, 5);
+    a->new_note = tq__store_column_dup(st, 6);
+    a->proof = tq__store_column_dup(st, 7);
+}
+
+static void alarms_free(void *v, size_t n)
+{
+    tq_store_alarm_list_free(v, n);
+}
+
+tq_rc tq__engine_alarm_list(struct tq_store *store, struct tq_store_alarm **out, size_t *n_out,
+                            struct tq_err *err)
+{
+    return tq__store_list_rows(tq__engine_of(store), ST_ALARM_LIST, sizeof(**out), alarm_from_row,
+                               alarms_free, "list alarms", (void **)out, n_out, err);
+}

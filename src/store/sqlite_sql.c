@@ -1,0 +1,550 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * store/sqlite_sql.c - the SQLite driver's SQL: schema, migrations, the text of every
+ * statement id and the dialect fragments of built queries.
+ *
+ * Only text lives here; the rules that run it are the engine's. Every statement numbers its
+ * placeholders ?1, ?2, ... in the order the engine binds them (store/driver.h).
+ */
+#include <assert.h>
+
+#include "store/driver.h"
+#include "store/store.h"
+
+/* ---- schema --------------------------------------------------------------------------- */
+
+/*
+ * Version 1. Objects refer to their collection by the collection's integer key (cid) rather
+ * than by its 36-character UUID, which keeps every index on objects small. json is the last
+ * column so that reading the others never touches its overflow pages.
+ */
+static const char schema_v1[] =
+    "CREATE TABLE meta("
+    "  k TEXT PRIMARY KEY,"
+    "  v TEXT NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE collections("
+    "  cid INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  alias TEXT UNIQUE,"
+    "  title TEXT NOT NULL,"
+    "  description TEXT,"
+    "  last_date_added INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE TABLE objects("
+    "  collection INTEGER NOT NULL REFERENCES collections(cid) ON DELETE CASCADE,"
+    "  id TEXT NOT NULL,"
+    "  version_us INTEGER NOT NULL,"
+    "  date_added_us INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  spec_version TEXT NOT NULL,"
+    "  is_first INTEGER NOT NULL,"
+    "  is_last INTEGER NOT NULL,"
+    "  json TEXT NOT NULL,"
+    "  PRIMARY KEY (collection, id, version_us),"
+    "  UNIQUE (collection, date_added_us)"
+    ");"
+    "CREATE INDEX objects_type ON objects(collection, type, date_added_us);"
+    "CREATE TABLE status("
+    "  id TEXT PRIMARY KEY,"
+    "  owner TEXT NOT NULL,"
+    "  created_us INTEGER NOT NULL,"
+    "  json TEXT NOT NULL"
+    ");"
+    "CREATE INDEX status_created ON status(created_us);"
+    "CREATE TABLE users("
+    "  name TEXT PRIMARY KEY,"
+    "  pwhash TEXT NOT NULL"
+    ");"
+    "CREATE TABLE tokens("
+    "  hash BLOB PRIMARY KEY CHECK (length(hash) = 32),"
+    "  user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,"
+    "  label TEXT,"
+    "  created INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX tokens_user ON tokens(user);"
+    "CREATE TABLE perms("
+    "  user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,"
+    "  collection TEXT NOT NULL,"
+    "  can_read INTEGER NOT NULL,"
+    "  can_write INTEGER NOT NULL,"
+    "  PRIMARY KEY (user, collection)"
+    ") WITHOUT ROWID;";
+
+/*
+ * Version 2: partners, sharing groups, collection defaults, the release facts of every object
+ * version and the materialised visibility table. releases holds one row per (partner, version)
+ * released to it; its primary key (pid, collection, date_added_us) is the order a partner's
+ * pages are read in, so a filtered page walks only the partner's own rows. vis_first/vis_last
+ * are is_first/is_last among the versions of an object that partner may see. Versions stored
+ * under version 1 get facts that say "local, no markings".
+ */
+static const char schema_v2[] =
+    /*
+     * objects gains an explicit rowid (rid) so that release rows can point at their version
+     * directly and keep pointing at it across VACUUM; the table is rebuilt in date_added order.
+     */
+    "CREATE TABLE objects_v2("
+    "  rid INTEGER PRIMARY KEY,"
+    "  collection INTEGER NOT NULL REFERENCES collections(cid) ON DELETE CASCADE,"
+    "  id TEXT NOT NULL,"
+    "  version_us INTEGER NOT NULL,"
+    "  date_added_us INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  spec_version TEXT NOT NULL,"
+    "  is_first INTEGER NOT NULL,"
+    "  is_last INTEGER NOT NULL,"
+    "  json TEXT NOT NULL,"
+    "  UNIQUE (collection, id, version_us),"
+    "  UNIQUE (collection, date_added_us)"
+    ");"
+    "INSERT INTO objects_v2(collection, id, version_us, date_added_us, type, spec_version, "
+    "  is_first, is_last, json) SELECT collection, id, version_us, date_added_us, type, "
+    "  spec_version, is_first, is_last, json FROM objects ORDER BY collection, date_added_us;"
+    "DROP TABLE objects;"
+    "ALTER TABLE objects_v2 RENAME TO objects;"
+    "CREATE INDEX objects_type ON objects(collection, type, date_added_us);"
+    "CREATE TABLE partners("
+    "  pid INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  taxii_url TEXT,"
+    "  cert_pem TEXT,"
+    "  cert_sha256 BLOB UNIQUE CHECK (cert_sha256 IS NULL OR length(cert_sha256) = 32),"
+    "  sign_pubkey TEXT,"
+    "  added_us INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE sharing_groups("
+    "  gid INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE"
+    ");"
+    "CREATE TABLE group_members("
+    "  gid INTEGER NOT NULL REFERENCES sharing_groups(gid) ON DELETE CASCADE,"
+    "  pid INTEGER NOT NULL REFERENCES partners(pid) ON DELETE CASCADE,"
+    "  PRIMARY KEY (gid, pid)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX group_members_pid ON group_members(pid);"
+    "CREATE TABLE collection_policy("
+    "  collection INTEGER PRIMARY KEY REFERENCES collections(cid) ON DELETE CASCADE,"
+    "  default_tlp INTEGER NOT NULL,"
+    "  audience TEXT"
+    ");"
+    "CREATE TABLE facts("
+    "  collection INTEGER NOT NULL,"
+    "  date_added_us INTEGER NOT NULL,"
+    "  tlp INTEGER NOT NULL DEFAULT 0,"
+    "  no_further_sharing INTEGER NOT NULL DEFAULT 0,"
+    "  release_to TEXT,"
+    "  origin TEXT,"
+    "  remote_collection TEXT,"
+    "  received_us INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (collection, date_added_us),"
+    "  FOREIGN KEY (collection, date_added_us) REFERENCES objects(collection, date_added_us)"
+    "    ON DELETE CASCADE"
+    ") WITHOUT ROWID;"
+    "INSERT INTO facts(collection, date_added_us) SELECT collection, date_added_us FROM objects;"
+    "CREATE TABLE releases("
+    "  pid INTEGER NOT NULL REFERENCES partners(pid) ON DELETE CASCADE,"
+    "  collection INTEGER NOT NULL,"
+    "  date_added_us INTEGER NOT NULL,"
+    "  vis_first INTEGER NOT NULL,"
+    "  vis_last INTEGER NOT NULL,"
+    "  rid INTEGER NOT NULL," /* objects.rid of the version */
+    "  PRIMARY KEY (pid, collection, date_added_us),"
+    "  FOREIGN KEY (collection, date_added_us) REFERENCES objects(collection, date_added_us)"
+    "    ON DELETE CASCADE"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX releases_version ON releases(collection, date_added_us);"
+    /*
+     * Permissions are granted to users and to partners ("partner:NAME", policy.h rule 4), so
+     * perms.user can no longer be a foreign key into users: triggers keep the same guarantees
+     * (no grant to an unknown principal, grants go with their principal).
+     */
+    "CREATE TABLE perms2("
+    "  user TEXT NOT NULL,"
+    "  collection TEXT NOT NULL,"
+    "  can_read INTEGER NOT NULL,"
+    "  can_write INTEGER NOT NULL,"
+    "  PRIMARY KEY (user, collection)"
+    ") WITHOUT ROWID;"
+    "INSERT INTO perms2 SELECT user, collection, can_read, can_write FROM perms;"
+    "DROP TABLE perms;"
+    "ALTER TABLE perms2 RENAME TO perms;"
+    "CREATE TRIGGER perms_principal BEFORE INSERT ON perms "
+    "  WHEN NOT EXISTS (SELECT 1 FROM users WHERE name = new.user) "
+    "   AND NOT (substr(new.user, 1, 8) = 'partner:' "
+    "            AND EXISTS (SELECT 1 FROM partners WHERE name = substr(new.user, 9))) "
+    "  BEGIN SELECT RAISE(ABORT, 'unknown principal'); END;"
+    "CREATE TRIGGER users_perms AFTER DELETE ON users "
+    "  BEGIN DELETE FROM perms WHERE user = old.name; END;"
+    "CREATE TRIGGER partners_perms AFTER DELETE ON partners "
+    "  BEGIN DELETE FROM perms WHERE user = 'partner:' || old.name; END;";
+
+/*
+ * Version 3: the audit log. Each leaf is a salted commitment to a JCS event record; the leaf
+ * hash is the RFC 9162 leaf hash of the commitment, kept so that the tree can be rebuilt at
+ * open without hashing anything. facts gains the SHA-256 of the version's JCS form, written at
+ * put time so that read events of partners cost no canonicalisation (older rows: NULL).
+ */
+static const char schema_v3[] = "ALTER TABLE facts ADD COLUMN sha256 BLOB;"
+                                "CREATE TABLE audit_leaves("
+                                "  idx INTEGER PRIMARY KEY," /* from 0, no gaps */
+                                "  kind TEXT NOT NULL,"
+                                "  at_us INTEGER NOT NULL,"
+                                "  partner TEXT,"
+                                "  salt BLOB NOT NULL CHECK (length(salt) = 32),"
+                                "  record TEXT NOT NULL,"
+                                "  commitment BLOB NOT NULL CHECK (length(commitment) = 32),"
+                                "  leaf_hash BLOB NOT NULL CHECK (length(leaf_hash) = 32)"
+                                ");"
+                                "CREATE TABLE audit_checkpoints("
+                                "  size INTEGER PRIMARY KEY,"
+                                "  at_us INTEGER NOT NULL,"
+                                "  note TEXT NOT NULL"
+                                ");";
+
+/*
+ * Version 4: witnessing. witness keeps, per partner log (origin), the latest checkpoint this
+ * node cosigned; size is the log's uint64_t size in SQLite's signed integer (the same 64 bits,
+ * so sizes past 2^63-1 read back unchanged and are only ever compared for equality).
+ * audit_alarms keeps the evidence of a partner log that presented a checkpoint inconsistent
+ * with one cosigned before. audit_leaves gains an index on at_us for tq_store_audit_find; as an
+ * index of a rowid table it is ordered by (at_us, idx), and a partial one on (partner, idx) for
+ * the openings a partner fetches of the leaves naming it (tq_store_audit_partner_leaves).
+ * audit_receipts keeps the openings this node fetched of the leaves of its partners' logs that
+ * name it, each checked against the partner's checkpoint of checkpoint_size leaves this node
+ * cosigned; partner is the partner whose log holds the leaf.
+ */
+static const char schema_v4[] = "CREATE TABLE witness("
+                                "  origin TEXT PRIMARY KEY,"
+                                "  partner TEXT NOT NULL,"
+                                "  size INTEGER NOT NULL,"
+                                "  root BLOB NOT NULL CHECK (length(root) = 32),"
+                                "  note TEXT NOT NULL,"
+                                "  at_us INTEGER NOT NULL"
+                                ");"
+                                "CREATE TABLE audit_alarms("
+                                "  id INTEGER PRIMARY KEY,"
+                                "  at_us INTEGER NOT NULL,"
+                                "  partner TEXT NOT NULL,"
+                                "  origin TEXT NOT NULL,"
+                                "  reason TEXT NOT NULL,"
+                                "  old_note TEXT,"
+                                "  new_note TEXT NOT NULL,"
+                                "  proof TEXT"
+                                ");"
+                                "CREATE INDEX audit_leaves_at ON audit_leaves(at_us);"
+                                "CREATE INDEX audit_leaves_partner ON audit_leaves(partner, idx) "
+                                "WHERE partner IS NOT NULL;"
+                                "CREATE TABLE audit_receipts("
+                                "  partner TEXT NOT NULL,"
+                                "  idx INTEGER NOT NULL,"
+                                "  kind TEXT NOT NULL,"
+                                "  salt BLOB NOT NULL,"
+                                "  record TEXT NOT NULL,"
+                                "  leaf_hash BLOB NOT NULL,"
+                                "  checkpoint_size INTEGER NOT NULL,"
+                                "  at_us INTEGER NOT NULL,"
+                                "  PRIMARY KEY(partner, idx)"
+                                ");";
+
+/*
+ * Version 5: failing closed on markings. facts gains restrict_to (the audiences of granular
+ * releasability markings, each of which a partner must also be in, ';'-separated), pending (the
+ * marking-definitions a version references that the node does not hold yet) and not_understood
+ * (a marking the policy cannot read); a partial index finds the pending versions when a
+ * definition arrives. releases gains added_us: when the version was released to that partner,
+ * its date_added in the partner's view, so that a version released after a partner's last sync
+ * (a configuration change, a late marking) sorts after that partner's cursor. The partner's
+ * pages are read in (pid, collection, added_us) order; (pid, collection, date_added_us) stays
+ * unique for the probes by version.
+ */
+static const char schema_v5[] =
+    "ALTER TABLE facts ADD COLUMN restrict_to TEXT;"
+    "ALTER TABLE facts ADD COLUMN pending TEXT;"
+    "ALTER TABLE facts ADD COLUMN not_understood TEXT;"
+    "CREATE INDEX facts_pending ON facts(collection, date_added_us) WHERE pending IS NOT NULL;"
+    "CREATE TABLE releases_v5("
+    "  pid INTEGER NOT NULL REFERENCES partners(pid) ON DELETE CASCADE,"
+    "  collection INTEGER NOT NULL,"
+    "  added_us INTEGER NOT NULL,"
+    "  date_added_us INTEGER NOT NULL,"
+    "  vis_first INTEGER NOT NULL,"
+    "  vis_last INTEGER NOT NULL,"
+    "  rid INTEGER NOT NULL,"
+    "  PRIMARY KEY (pid, collection, added_us),"
+    "  UNIQUE (pid, collection, date_added_us),"
+    "  FOREIGN KEY (collection, date_added_us) REFERENCES objects(collection, date_added_us)"
+    "    ON DELETE CASCADE"
+    ") WITHOUT ROWID;"
+    "INSERT INTO releases_v5(pid, collection, added_us, date_added_us, vis_first, vis_last, rid) "
+    "  SELECT pid, collection, date_added_us, date_added_us, vis_first, vis_last, rid "
+    "  FROM releases;"
+    "DROP TABLE releases;"
+    "ALTER TABLE releases_v5 RENAME TO releases;"
+    "CREATE INDEX releases_version ON releases(collection, date_added_us);";
+
+/* migrations[v] brings a database from user_version v to v + 1. */
+const char *const tq__store_sqlite_migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4,
+                                                   schema_v5};
+
+static_assert(sizeof(tq__store_sqlite_migrations) / sizeof(tq__store_sqlite_migrations[0]) ==
+                  TQ_STORE_SCHEMA_VERSION,
+              "one migration per schema version");
+
+/* The columns of a partner row, in the order partner_from_row reads them. */
+#define PARTNER_COLS "name, taxii_url, cert_pem, cert_sha256, sign_pubkey, added_us"
+/* The facts of a version, LEFT JOINed so that a version without a facts row reads as local. */
+#define FACTS_COLS                                                                                 \
+    "coalesce(f.tlp, 0), coalesce(f.no_further_sharing, 0), f.release_to, f.origin, "              \
+    "f.remote_collection, coalesce(f.received_us, 0), f.restrict_to, f.pending, f.not_understood"
+#define FACTS_JOIN                                                                                 \
+    " FROM objects o LEFT JOIN facts f ON f.collection = o.collection AND "                        \
+    "f.date_added_us = o.date_added_us"
+/*
+ * The release rows a configuration change may remove, copied before it is applied (into
+ * temp.rel_before, one per connection) so that the rows it removes and adds can be logged.
+ */
+#define REL_SNAP                                                                                   \
+    "INSERT OR IGNORE INTO temp.rel_before(pid, partner, collection, date_added_us, added_us) "    \
+    "SELECT r.pid, p.name, r.collection, r.date_added_us, r.added_us FROM releases r "             \
+    "JOIN partners p ON p.pid = r.pid"
+/* The release rows written since the copy, with what their "released" leaves record. */
+#define REL_ADDED                                                                                  \
+    "SELECT p.name, c.id, o.id, o.version_us, f.sha256 FROM releases r "                           \
+    "JOIN partners p ON p.pid = r.pid JOIN collections c ON c.cid = r.collection "                 \
+    "JOIN objects o ON o.rid = r.rid LEFT JOIN facts f ON f.collection = r.collection "            \
+    "AND f.date_added_us = r.date_added_us WHERE NOT EXISTS (SELECT 1 FROM temp.rel_before b "     \
+    "WHERE b.pid = r.pid AND b.collection = r.collection AND b.date_added_us = r.date_added_us)"
+#define REL_ADDED_ORDER " ORDER BY r.collection, r.date_added_us, p.name"
+/* A collection's key and date_added clock by UUID or alias. */
+#define COLL_RESOLVE                                                                               \
+    "SELECT cid, last_date_added FROM collections WHERE id = ?1 "                                  \
+    "UNION ALL SELECT cid, last_date_added FROM collections WHERE alias = ?1 LIMIT 1"
+/* The columns of a witness row, in the order witness_from_row reads them. */
+#define WITNESS_COLS "origin, partner, size, root, note, at_us"
+
+const char *const tq__store_sqlite_sql[ST__COUNT] = {
+    [ST_BEGIN] = "BEGIN",
+    [ST_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_META_GET] = "SELECT v FROM meta WHERE k = ?1",
+    [ST_META_SET] = "INSERT INTO meta(k, v) VALUES (?1, ?2) ON CONFLICT(k) DO UPDATE SET v = "
+                    "excluded.v",
+    [ST_COLL_ADD] =
+        "INSERT INTO collections(id, alias, title, description) VALUES (?1, ?2, ?3, ?4)",
+    [ST_COLL_GET] = "SELECT id, alias, title, description FROM collections WHERE id = ?1 "
+                    "UNION ALL SELECT id, alias, title, description FROM collections "
+                    "WHERE alias = ?1 LIMIT 1",
+    [ST_COLL_LIST] = "SELECT id, alias, title, description FROM collections ORDER BY title, id",
+    [ST_COLL_RESOLVE] = COLL_RESOLVE,
+    /* BEGIN IMMEDIATE already holds every collection. */
+    [ST_COLL_LOCK] = COLL_RESOLVE,
+    [ST_COLL_SET_LAST] = "UPDATE collections SET last_date_added = ?2 WHERE cid = ?1",
+    [ST_OBJ_MINMAX] = "SELECT min(version_us), max(version_us) FROM objects "
+                      "WHERE collection = ?1 AND id = ?2",
+    [ST_OBJ_LOOKUP] = "SELECT date_added_us FROM objects "
+                      "WHERE collection = ?1 AND id = ?2 AND version_us = ?3",
+    [ST_OBJ_INSERT] = "INSERT INTO objects(collection, id, version_us, date_added_us, type, "
+                      "spec_version, is_first, is_last, json) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [ST_OBJ_CLEAR_FIRST] = "UPDATE objects SET is_first = 0 "
+                           "WHERE collection = ?1 AND id = ?2 AND is_first",
+    [ST_OBJ_CLEAR_LAST] = "UPDATE objects SET is_last = 0 "
+                          "WHERE collection = ?1 AND id = ?2 AND is_last",
+    [ST_OBJ_REFLAG] = "UPDATE objects SET "
+                      "is_first = (version_us = (SELECT min(version_us) FROM objects "
+                      "  WHERE collection = ?1 AND id = ?2)), "
+                      "is_last = (version_us = (SELECT max(version_us) FROM objects "
+                      "  WHERE collection = ?1 AND id = ?2)) "
+                      "WHERE collection = ?1 AND id = ?2",
+    [ST_COUNT_ALL] = "SELECT count(*) FROM objects",
+    [ST_COUNT_COLL] = "SELECT count(*) FROM objects WHERE collection = ?1",
+    [ST_STATUS_PUT] = "INSERT INTO status(id, owner, created_us, json) VALUES (?1, ?2, ?3, ?4) "
+                      "ON CONFLICT(id) DO UPDATE SET json = excluded.json "
+                      "WHERE status.owner = excluded.owner",
+    [ST_STATUS_GET] = "SELECT owner, json FROM status WHERE id = ?1",
+    [ST_STATUS_PURGE] = "DELETE FROM status WHERE created_us < ?1",
+    [ST_USER_PUT] = "INSERT INTO users(name, pwhash) VALUES (?1, ?2) "
+                    "ON CONFLICT(name) DO UPDATE SET pwhash = excluded.pwhash",
+    [ST_USER_GET] = "SELECT pwhash FROM users WHERE name = ?1",
+    [ST_USER_DELETE] = "DELETE FROM users WHERE name = ?1",
+    [ST_USER_LIST] = "SELECT name FROM users ORDER BY name",
+    [ST_TOKEN_ADD] = "INSERT INTO tokens(hash, user, label, created) VALUES (?1, ?2, ?3, ?4)",
+    [ST_TOKEN_LOOKUP] = "SELECT user FROM tokens WHERE hash = ?1",
+    [ST_PERM_SET] = "INSERT INTO perms(user, collection, can_read, can_write) "
+                    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(user, collection) DO UPDATE SET "
+                    "can_read = excluded.can_read, can_write = excluded.can_write",
+    [ST_PERM_GET] = "SELECT max(can_read), max(can_write) FROM perms "
+                    "WHERE user = ?1 AND collection IN (?2, '*')",
+    [ST_PARTNER_UPSERT] = "INSERT INTO partners(" PARTNER_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                          "ON CONFLICT(name) DO UPDATE SET taxii_url = excluded.taxii_url, "
+                          "cert_pem = excluded.cert_pem, cert_sha256 = excluded.cert_sha256, "
+                          "sign_pubkey = excluded.sign_pubkey",
+    [ST_PARTNER_BY_NAME] = "SELECT " PARTNER_COLS " FROM partners WHERE name = ?1",
+    [ST_PARTNER_BY_CERT] = "SELECT " PARTNER_COLS " FROM partners WHERE cert_sha256 = ?1",
+    [ST_PARTNER_LIST] = "SELECT " PARTNER_COLS " FROM partners ORDER BY name",
+    [ST_PARTNER_DELETE] = "DELETE FROM partners WHERE name = ?1",
+    [ST_PARTNER_PID] = "SELECT pid FROM partners WHERE name = ?1",
+    [ST_PARTNER_NAMES] = "SELECT pid, name FROM partners ORDER BY name",
+    [ST_GROUP_ADD] = "INSERT INTO sharing_groups(name) VALUES (?1)",
+    [ST_GROUP_GID] = "SELECT gid FROM sharing_groups WHERE name = ?1",
+    [ST_GROUP_DELETE] = "DELETE FROM sharing_groups WHERE gid = ?1",
+    [ST_GROUP_LIST] = "SELECT name FROM sharing_groups ORDER BY name",
+    [ST_MEMBER_ADD] = "INSERT OR IGNORE INTO group_members(gid, pid) VALUES (?1, ?2)",
+    [ST_MEMBER_DELETE] = "DELETE FROM group_members WHERE gid = ?1 AND pid = ?2",
+    [ST_GROUP_MEMBERS] = "SELECT p.name FROM group_members m JOIN partners p ON p.pid = m.pid "
+                         "WHERE m.gid = ?1 ORDER BY p.name",
+    [ST_PARTNER_GROUPS] = "SELECT g.name FROM group_members m "
+                          "JOIN sharing_groups g ON g.gid = m.gid WHERE m.pid = ?1 ORDER BY g.name",
+    [ST_ALL_MEMBERS] = "SELECT g.name, p.name FROM group_members m "
+                       "JOIN sharing_groups g ON g.gid = m.gid JOIN partners p ON p.pid = m.pid "
+                       "ORDER BY g.name, p.name",
+    [ST_CPOL_SET] = "INSERT INTO collection_policy(collection, default_tlp, audience) "
+                    "VALUES (?1, ?2, ?3) ON CONFLICT(collection) DO UPDATE SET "
+                    "default_tlp = excluded.default_tlp, audience = excluded.audience",
+    [ST_CPOL_GET] = "SELECT default_tlp, audience FROM collection_policy WHERE collection = ?1",
+    [ST_FACTS_INSERT] = "INSERT INTO facts(collection, date_added_us, tlp, no_further_sharing, "
+                        "release_to, origin, remote_collection, received_us, sha256, restrict_to, "
+                        "pending, not_understood) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    /* A new reading of a version's markings (a definition arrived); provenance never changes. */
+    [ST_FACTS_UPDATE] = "UPDATE facts SET tlp = ?3, no_further_sharing = ?4, release_to = ?5, "
+                        "restrict_to = ?6, pending = ?7, not_understood = ?8 "
+                        "WHERE collection = ?1 AND date_added_us = ?2",
+    [ST_FACTS_PENDING] = "SELECT c.id, o.id, o.version_us, o.date_added_us, o.json, " FACTS_COLS
+                         " FROM facts f JOIN objects o ON o.collection = f.collection "
+                         "AND o.date_added_us = f.date_added_us JOIN collections c "
+                         "ON c.cid = f.collection WHERE f.pending IS NOT NULL "
+                         "AND (?1 IS NULL OR instr(f.pending, ?1) > 0) "
+                         "ORDER BY f.collection, f.date_added_us",
+    [ST_REL_INSERT] = "INSERT INTO releases(pid, collection, date_added_us, added_us, vis_first, "
+                      "vis_last, rid) VALUES (?1, ?2, ?3, ?6, ?4, ?5, (SELECT rid FROM objects "
+                      "WHERE collection = ?2 AND date_added_us = ?3))",
+    /* When a row a rewrite writes again was first released: it keeps its place for the partner. */
+    [ST_REL_BEFORE_ADDED] = "SELECT added_us FROM temp.rel_before WHERE pid = ?1 "
+                            "AND collection = ?2 AND date_added_us = ?3",
+    /* Partners granted read on a collection (by its UUID or '*'), rule 4 of policy.h. */
+    [ST_GRANTED] = "SELECT DISTINCT substr(user, 9) FROM perms WHERE substr(user, 1, 8) = "
+                   "'partner:' AND can_read AND collection IN (?1, '*') ORDER BY 1",
+    [ST_REL_DEL_COLL] = "DELETE FROM releases WHERE collection = ?1",
+    [ST_REL_DEL_PARTNER] = "DELETE FROM releases WHERE pid = ?1",
+    [ST_REL_DEL_GROUP] = "DELETE FROM releases WHERE pid IN "
+                         "(SELECT pid FROM group_members WHERE gid = ?1)",
+    /*
+     * vis_first/vis_last of every release row of one object, from the release rows alone: the
+     * smallest and largest version among those released to the same partner.
+     */
+    [ST_REL_REFLAG] =
+        "UPDATE releases SET "
+        "vis_first = (SELECT o.version_us FROM objects o WHERE o.collection = releases.collection "
+        "  AND o.date_added_us = releases.date_added_us) = (SELECT min(o2.version_us) "
+        "  FROM objects o2 CROSS JOIN releases r2 WHERE o2.collection = ?1 AND o2.id = ?2 "
+        "  AND r2.pid = releases.pid AND r2.collection = o2.collection "
+        "  AND r2.date_added_us = o2.date_added_us), "
+        "vis_last = (SELECT o.version_us FROM objects o WHERE o.collection = releases.collection "
+        "  AND o.date_added_us = releases.date_added_us) = (SELECT max(o2.version_us) "
+        "  FROM objects o2 CROSS JOIN releases r2 WHERE o2.collection = ?1 AND o2.id = ?2 "
+        "  AND r2.pid = releases.pid AND r2.collection = o2.collection "
+        "  AND r2.date_added_us = o2.date_added_us) "
+        "WHERE collection = ?1 AND date_added_us IN "
+        "  (SELECT date_added_us FROM objects WHERE collection = ?1 AND id = ?2)",
+    [ST_VERSIONS_COLL] = "SELECT o.id, o.date_added_us, " FACTS_COLS FACTS_JOIN
+                         " WHERE o.collection = ?1 ORDER BY o.id, o.version_us",
+    [ST_COLL_CIDS] = "SELECT cid, id FROM collections ORDER BY cid",
+    [ST_VINFO_LAST] = "SELECT o.id, o.version_us, o.date_added_us, " FACTS_COLS FACTS_JOIN
+                      " WHERE o.collection = ?1 AND o.id = ?2 AND o.is_last",
+    [ST_VINFO_AT] = "SELECT o.id, o.version_us, o.date_added_us, " FACTS_COLS FACTS_JOIN
+                    " WHERE o.collection = ?1 AND o.id = ?2 AND o.version_us = ?3",
+    [ST_VINFO_RELEASED] = "SELECT p.name FROM releases r JOIN partners p ON p.pid = r.pid "
+                          "WHERE r.collection = ?1 AND r.date_added_us = ?2 ORDER BY p.name",
+    /*
+     * A marking-definition by id in any letter case, of one provenance (?3: the partner it was
+     * received from, NULL for local), from collection ?1 first. The type index keeps this to
+     * the marking-definitions of each collection.
+     */
+    [ST_MARKING_GET] = "SELECT o.json, o.collection = ?1, f.sha256, "
+                       "(SELECT count(DISTINCT f2.sha256) FROM objects o2 JOIN facts f2 "
+                       "ON f2.collection = o2.collection AND f2.date_added_us = o2.date_added_us "
+                       "WHERE o2.collection IN (SELECT cid FROM collections) "
+                       "AND o2.type = 'marking-definition' AND lower(o2.id) = lower(?2) "
+                       "AND f2.origin IS ?3) FROM objects o LEFT JOIN facts f "
+                       "ON f.collection = o.collection AND f.date_added_us = o.date_added_us "
+                       "WHERE o.collection IN (SELECT cid FROM collections) "
+                       "AND o.type = 'marking-definition' AND lower(o.id) = lower(?2) "
+                       "AND f.origin IS ?3 "
+                       "ORDER BY o.collection = ?1 DESC, o.version_us DESC LIMIT 1",
+    [ST_AUDIT_INSERT] = "INSERT INTO audit_leaves(idx, kind, at_us, partner, salt, record, "
+                        "commitment, leaf_hash) VALUES ((SELECT coalesce(max(idx) + 1, 0) "
+                        "FROM audit_leaves), ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_AUDIT_SIZE] = "SELECT coalesce(max(idx) + 1, 0) FROM audit_leaves",
+    [ST_AUDIT_LEAVES] = "SELECT idx, leaf_hash FROM audit_leaves WHERE idx >= ?1 ORDER BY idx "
+                        "LIMIT ?2",
+    [ST_AUDIT_COMMITMENTS] = "SELECT idx, commitment FROM audit_leaves WHERE idx >= ?1 "
+                             "ORDER BY idx LIMIT ?2",
+    [ST_AUDIT_ENTRY] = "SELECT kind, at_us, partner, salt, record, commitment, leaf_hash "
+                       "FROM audit_leaves WHERE idx = ?1",
+    [ST_CKPT_INSERT] = "INSERT INTO audit_checkpoints(size, at_us, note) VALUES (?1, ?2, ?3) "
+                       "ON CONFLICT(size) DO NOTHING",
+    [ST_CKPT_MAX] = "SELECT coalesce(max(size), -1) FROM audit_checkpoints",
+    [ST_CKPT_LIST] = "SELECT size, at_us, note FROM audit_checkpoints WHERE size >= ?1 "
+                     "AND size <= ?2 ORDER BY size DESC LIMIT ?3",
+    [ST_CKPT_GET] = "SELECT note FROM audit_checkpoints WHERE size = ?1",
+    [ST_CKPT_UPDATE] = "UPDATE audit_checkpoints SET note = ?2 WHERE size = ?1",
+    /* (at_us, idx) is the order of the audit_leaves_at index, so a page is one range scan. */
+    [ST_AUDIT_FIND] = "SELECT idx, kind, at_us, partner, salt, record, commitment, leaf_hash "
+                      "FROM audit_leaves WHERE (at_us, idx) > (?1, ?2) AND at_us <= ?3 "
+                      "AND (?4 IS NULL OR kind = ?4) AND (?5 IS NULL OR partner = ?5) "
+                      "ORDER BY at_us, idx LIMIT ?6",
+    /* One range scan of the partial index audit_leaves_partner. */
+    [ST_AUDIT_PARTNER] = "SELECT idx, kind, at_us, partner, salt, record, commitment, leaf_hash "
+                         "FROM audit_leaves WHERE partner = ?1 AND idx >= ?2 AND idx < ?3 "
+                         "ORDER BY idx LIMIT ?4",
+    [ST_RECEIPT_PUT] = "INSERT OR IGNORE INTO audit_receipts(partner, idx, kind, salt, record, "
+                       "leaf_hash, checkpoint_size, at_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_RECEIPT_LIST] =
+        "SELECT partner, idx, kind, salt, record, leaf_hash, checkpoint_size, at_us "
+        "FROM audit_receipts WHERE (partner, idx) > (?1, ?2) "
+        "AND (?3 IS NULL OR partner = ?3) ORDER BY partner, idx LIMIT ?4",
+    [ST_REL_SNAP_CLEAR] = "DELETE FROM temp.rel_before",
+    [ST_REL_SNAP_ALL] = REL_SNAP,
+    [ST_REL_SNAP_COLL] =
+        REL_SNAP " WHERE r.collection = (SELECT cid FROM collections WHERE id = ?1 "
+                 "UNION ALL SELECT cid FROM collections WHERE alias = ?1 LIMIT 1)",
+    [ST_REL_SNAP_PARTNER] = REL_SNAP " WHERE r.pid = (SELECT pid FROM partners WHERE name = ?1)",
+    [ST_REL_SNAP_GROUP] = REL_SNAP " WHERE r.pid IN (SELECT m.pid FROM group_members m "
+                                   "JOIN sharing_groups g ON g.gid = m.gid WHERE g.name = ?1)",
+    [ST_REL_WITHDRAWN] =
+        "SELECT b.partner, c.id, o.id, o.version_us, f.sha256 FROM temp.rel_before b "
+        "JOIN collections c ON c.cid = b.collection JOIN objects o ON o.collection = b.collection "
+        "AND o.date_added_us = b.date_added_us LEFT JOIN facts f ON f.collection = b.collection "
+        "AND f.date_added_us = b.date_added_us WHERE NOT EXISTS (SELECT 1 FROM releases r "
+        "WHERE r.pid = b.pid AND r.collection = b.collection AND r.date_added_us = "
+        "b.date_added_us) ORDER BY b.collection, b.date_added_us, b.partner",
+    [ST_REL_ADDED_ALL] = REL_ADDED REL_ADDED_ORDER,
+    [ST_REL_ADDED_COLL] = REL_ADDED " AND r.collection = ?1" REL_ADDED_ORDER,
+    [ST_WITNESS_GET] = "SELECT " WITNESS_COLS " FROM witness WHERE origin = ?1",
+    [ST_WITNESS_SIZE] = "SELECT size FROM witness WHERE origin = ?1",
+    [ST_WITNESS_PUT] = "INSERT INTO witness(" WITNESS_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                       "ON CONFLICT(origin) DO UPDATE SET partner = excluded.partner, "
+                       "size = excluded.size, root = excluded.root, note = excluded.note, "
+                       "at_us = excluded.at_us",
+    [ST_WITNESS_LIST] = "SELECT " WITNESS_COLS " FROM witness ORDER BY origin",
+    [ST_ALARM_ADD] = "INSERT INTO audit_alarms(at_us, partner, origin, reason, old_note, "
+                     "new_note, proof) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 "
+                     "WHERE (SELECT count(*) FROM audit_alarms WHERE origin = ?3) < ?8",
+    [ST_ALARM_LIST] = "SELECT id, at_us, partner, origin, reason, old_note, new_note, proof "
+                      "FROM audit_alarms ORDER BY id",
+};
+
+/* ---- dialect -------------------------------------------------------------------------- */
+
+/*
+ * Without statistics SQLite's planner would rather walk a collection in date_added order than
+ * sort the few rows an id finds; a unary "+" takes a column out of index selection, and CROSS
+ * JOIN fixes the loop order (plans in docs/internals/store.md).
+ */
+const struct tq__store_dialect tq__store_sqlite_dialect = {
+    .no_index = "+",
+    .ordered_join = " CROSS JOIN ",
+};

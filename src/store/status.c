@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * store/status.c - TAXII status resources, private to their owner.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store/engine.h"
+
+tq_rc tq__engine_status_put(struct tq_store *store, const char *status_id, const char *owner,
+                            int64_t created_us, const char *json, size_t json_len,
+                            struct tq_err *err)
+{
+    struct tq__engine *s = tq__engine_of(store);
+    struct tq__conn *c = NULL;
+    struct tq__stmt *st = NULL;
+    tq_rc rc;
+
+    if (json_len > (size_t)INT32_MAX)
+        return tq_err_set(err, TQ_ETOOBIG, "store: status resource too large");
+    rc = tq__store_conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = tq__store_stmt_get(c, ST_STATUS_PUT, &st, err);
+    if (rc)
+        goto out;
+    tq__store_bind_text(st, 1, status_id);
+    tq__store_bind_text(st, 2, owner);
+    tq__db_bind_int64(st, 3, created_us);
+    tq__db_bind_text(st, 4, json, (int)json_len);
+    rc = tq__store_step_write(s, c, st, "write status", NULL, err);
+    if (rc == TQ_OK && tq__db_changes(c->db) == 0) /* the id exists under another owner */
+        rc = tq_err_set(err, TQ_EEXIST, "store: status id already in use");
+out:
+    tq__store_stmt_done(st);
+    tq__store_conn_put(s, c);
+    return rc;
+}
+
+tq_rc tq__engine_status_get(struct tq_store *store, const char *status_id, const char *owner,
+                            char **json_out, struct tq_err *err)
+{
+    struct tq__engine *s = tq__engine_of(store);
+    struct tq__conn *c = NULL;
+    struct tq__stmt *st = NULL;
+    const char *row_owner;
+    tq_rc rc;
+    int src;
+
+    rc = tq__store_conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = tq__store_stmt_get(c, ST_STATUS_GET, &st, err);
+    if (rc)
+        goto out;
+    tq__store_bind_text(st, 1, status_id);
+    src = tq__db_step(st);
+    if (src != TQ__DB_ROW && src != TQ__DB_DONE) {
+        rc = tq__store_fail(err, c->db, src, "read status");
+        goto out;
+    }
+    row_owner = src == TQ__DB_ROW ? tq__db_col_text(st, 0) : NULL;
+    /* Another user's status answers exactly like a missing one. */
+    if (!row_owner || strcmp((const char *)row_owner, owner) != 0) {
+        rc = tq_err_set(err, TQ_ENOTFOUND, "store: no status '%.64s'", status_id);
+        goto out;
+    }
+    *json_out = tq__store_column_dup(st, 1);
+out:
+    tq__store_stmt_done(st);
+    tq__store_conn_put(s, c);
+    return rc;
+}
+
+tq_rc tq__engine_status_purge(struct tq_store *store, int64_t older_than_us, struct tq_err *err)
+{
+    struct tq__engine *s = tq__engine_of(store);
+    struct tq__conn *c = NULL;
+    struct tq__stmt *st = NULL;
+    tq_rc rc;
+
+    rc = tq__store_conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = tq__store_stmt_get(c, ST_STATUS_PURGE, &st, err);
+    if (rc)
+        goto out;
+    tq__db_bind_int64(st, 1, older_than_us);
+    rc = tq__store_step_write(s, c, st, "purge status", NULL, err);
+out:
+    tq__store_stmt_done(st);
+    tq__store_conn_put(s, c);
+    return rc;
+}
