@@ -72,6 +72,14 @@ tq_rc tq_audit_note_reads(struct tq_audit_log *log, const char *partner, const c
 tq_rc tq_audit_note_read(struct tq_audit_log *log, const char *partner, const char *collection,
                          const char *object, int64_t version_us, const uint8_t *sha256,
                          struct tq_err *err);
+/*
+ * Append one event of any kind as a leaf (tansiq/store.h: a kind and fields of its own; only
+ * the object-version kinds name a collection and an object), durably, in its own transaction,
+ * after the reads queued before it. For events that are rare beside reads: a screening query,
+ * a private set intersection, an alert acknowledged, a login. TQ_EINVAL for a malformed event.
+ */
+tq_rc tq_audit_append_event(struct tq_audit_log *log, const struct tq_store_audit_event *ev,
+                            struct tq_err *err);
 /* Write every queued read now (durable on TQ_OK), then sync the tree. */
 tq_rc tq_audit_flush(struct tq_audit_log *log, struct tq_err *err);
 

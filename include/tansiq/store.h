@@ -437,6 +437,20 @@ tq_rc tq_store_pending_list(struct tq_store *store, const char *marking_id,
  * leaves in place write nothing.
  */
 #define TQ_STORE_AUDIT_KIND_MAX 16
+#define TQ_STORE_AUDIT_FIELDS_MAX 16 /* fields of one event */
+#define TQ_STORE_AUDIT_FIELD_MAX 32  /* longest field name, bytes with NUL */
+
+/*
+ * A member of an event record beyond the object-version ones, for events of other kinds (a
+ * screening query, a private set intersection, an alert acknowledged, a login): name matches
+ * [a-z][a-z0-9_]* (shorter than TQ_STORE_AUDIT_FIELD_MAX) and is none of the record's own
+ * members (added, collection, kind, object, partner, sha256, time, v, version); value is UTF-8
+ * text, written as a JSON string.
+ */
+struct tq_store_audit_field {
+    const char *name;
+    const char *value;
+};
 
 struct tq_store_audit_event {
     const char *kind;       /* "stored", "released", "withdrawn", "read" */
@@ -453,12 +467,20 @@ struct tq_store_audit_event {
      */
     const int64_t *added_us;
     size_t n_added;
+    /* Members of its own kind, in any order (the record sorts them); at most
+     * TQ_STORE_AUDIT_FIELDS_MAX. */
+    const struct tq_store_audit_field *fields;
+    size_t n_fields;
 };
 
 /*
  * The record of an event: {"collection","kind","object","partner","sha256","time","v":1,
- * "version"} in RFC 8785 form (absent members omitted), appended to out. With added_us,
- * "object", "sha256" and "version" give way to "added": [date_added_us, ...] (integers).
+ * "version"} and the event's fields, in RFC 8785 form (absent members omitted), appended to
+ * out. With added_us, "object", "sha256" and "version" give way to "added": [date_added_us, ...]
+ * (integers). The kind matches [a-z][a-z0-9_-]*, shorter than TQ_STORE_AUDIT_KIND_MAX. The
+ * object-version kinds ("stored", "released", "withdrawn", "read") need a collection and an
+ * object (or added_us); any other kind needs neither. TQ_EINVAL when an event breaks these
+ * rules or the field rules above.
  */
 tq_rc tq_store_audit_record(const struct tq_store_audit_event *ev, struct tq_buf *out,
                             struct tq_err *err);

@@ -339,6 +339,22 @@ tq_rc tq_audit_note_reads(struct tq_audit_log *log, const char *partner, const c
     return TQ_OK;
 }
 
+tq_rc tq_audit_append_event(struct tq_audit_log *log, const struct tq_store_audit_event *ev,
+                            struct tq_err *err)
+{
+    tq_rc rc;
+
+    if (!log || !ev)
+        return tq_err_set(err, TQ_EINVAL, "audit: no log or no event");
+    rc = flush_queue(log, err); /* the reads queued before it come first */
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&log->flush_mu);
+    rc = tq_store_audit_append(log->store, ev, 1, err);
+    pthread_mutex_unlock(&log->flush_mu);
+    return rc;
+}
+
 tq_rc tq_audit_flush(struct tq_audit_log *log, struct tq_err *err)
 {
     tq_rc rc;

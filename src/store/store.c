@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "store/store.h"
+#include "tansiq/json.h"
 #include "tansiq/note.h"
 
 /* ---- URI parsing ---------------------------------------------------------------------- */
@@ -627,6 +630,108 @@ tq_rc tq_store_marking_get(struct tq_store *store, const char *collection_id, co
 
 /* ---- audit log leaves ------------------------------------------------------------------ */
 
+/* The members every record may have; an event's own fields take other names. */
+static const char *const record_names[] = {"added",  "collection", "kind", "object", "partner",
+                                           "sha256", "time",       "v",    "version"};
+/* The kinds about one object version (or several, "read"): they name a collection and object. */
+static const char *const object_kinds[] = {"stored", "released", "withdrawn", "read"};
+
+static bool in_list(const char *s, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(s, list[i]) == 0)
+            return true;
+    return false;
+}
+
+/* [a-z][a-z0-9_]* (and '-' when dash), shorter than max. */
+static bool audit_name_ok(const char *s, size_t max, bool dash)
+{
+    size_t i;
+
+    if (!s || !(s[0] >= 'a' && s[0] <= 'z'))
+        return false;
+    for (i = 1; s[i]; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || (dash && c == '-')))
+            return false;
+    }
+    return i < max;
+}
+
+static tq_rc check_event(const struct tq_store_audit_event *ev, struct tq_err *err)
+{
+    size_t i, j;
+
+    if (!ev || !audit_name_ok(ev->kind, TQ_STORE_AUDIT_KIND_MAX, true))
+        return tq_err_set(err, TQ_EINVAL, "store: audit event kind missing or malformed");
+    if (in_list(ev->kind, object_kinds, sizeof(object_kinds) / sizeof(object_kinds[0])) &&
+        (!ev->collection || (!ev->object && !ev->n_added)))
+        return tq_err_set(err, TQ_EINVAL, "store: a '%s' event needs a collection and an object",
+                          ev->kind);
+    if (ev->n_fields > TQ_STORE_AUDIT_FIELDS_MAX || (ev->n_fields && !ev->fields))
+        return tq_err_set(err, TQ_EINVAL, "store: an audit event has at most %d fields",
+                          TQ_STORE_AUDIT_FIELDS_MAX);
+    for (i = 0; i < ev->n_fields; i++) {
+        const struct tq_store_audit_field *f = &ev->fields[i];
+        if (!audit_name_ok(f->name, TQ_STORE_AUDIT_FIELD_MAX, false) || !f->value ||
+            in_list(f->name, record_names, sizeof(record_names) / sizeof(record_names[0])))
+            return tq_err_set(err, TQ_EINVAL,
+                              "store: audit event field %zu is malformed or "
+                              "takes a record member's name",
+                              i);
+        for (j = 0; j < i; j++)
+            if (strcmp(f->name, ev->fields[j].name) == 0)
+                return tq_err_set(err, TQ_EINVAL, "store: audit event field '%s' given twice",
+                                  f->name);
+    }
+    return TQ_OK;
+}
+
+static void put_str(struct json_object *o, const char *name, const char *value)
+{
+    if (value)
+        json_object_object_add(o, name, json_object_new_string(value));
+}
+
+/* An event with fields of its own: every member into one object, written in RFC 8785 form. */
+static tq_rc record_with_fields(const struct tq_store_audit_event *ev, struct tq_buf *out,
+                                struct tq_err *err)
+{
+    struct json_object *o = json_object_new_object();
+    char time[TQ_TIME_STR_MAX], version[TQ_TIME_STR_MAX], hex[65];
+    tq_rc rc;
+
+    if (ev->n_added) {
+        struct json_object *a = json_object_new_array_ext((int)ev->n_added);
+        for (size_t i = 0; i < ev->n_added; i++)
+            json_object_array_add(a, json_object_new_int64(ev->added_us[i]));
+        json_object_object_add(o, "added", a);
+    }
+    put_str(o, "collection", ev->collection);
+    put_str(o, "kind", ev->kind);
+    put_str(o, "partner", ev->partner);
+    tq_time_format(ev->at_us, time);
+    put_str(o, "time", time);
+    json_object_object_add(o, "v", json_object_new_int(1));
+    if (!ev->n_added) {
+        put_str(o, "object", ev->object);
+        if (ev->sha256) {
+            tq_hex_encode(ev->sha256, 32, hex);
+            put_str(o, "sha256", hex);
+        }
+        if (ev->object && ev->version_us >= 0) {
+            tq_time_format_exact(ev->version_us, version);
+            put_str(o, "version", version);
+        }
+    }
+    for (size_t i = 0; i < ev->n_fields; i++)
+        put_str(o, ev->fields[i].name, ev->fields[i].value);
+    rc = tq_jcs_serialize(o, out, err);
+    json_object_put(o);
+    return rc;
+}
+
 static tq_rc record_member(struct tq_buf *out, bool *first, const char *name, const char *value)
 {
     tq_rc rc;
@@ -660,11 +765,16 @@ tq_rc tq_store_audit_record(const struct tq_store_audit_event *ev, struct tq_buf
 {
     char time[TQ_TIME_STR_MAX], version[TQ_TIME_STR_MAX], hex[65];
     bool first = true;
-    tq_rc rc = TQ_OK;
+    tq_rc rc;
     size_t i;
 
-    if (!ev || !out || !ev->kind || !ev->collection || (!ev->object && !ev->n_added))
-        return tq_err_set(err, TQ_EINVAL, "store: audit event lacks kind, collection or object");
+    if (!out)
+        return tq_err_set(err, TQ_EINVAL, "store: no output for the audit record");
+    rc = check_event(ev, err);
+    if (rc)
+        return rc;
+    if (ev->n_fields)
+        return record_with_fields(ev, out, err);
     tq_time_format(ev->at_us, time);
     if (ev->n_added) {
         /* "added" sorts before "collection"; JCS writes these integers (< 2^53) as is. */
@@ -689,7 +799,7 @@ tq_rc tq_store_audit_record(const struct tq_store_audit_event *ev, struct tq_buf
         rc = record_member(out, &first, "time", time);
     if (rc == TQ_OK)
         rc = tq_buf_append_c(out, ",\"v\":1");
-    if (rc == TQ_OK && !ev->n_added && ev->version_us >= 0) {
+    if (rc == TQ_OK && !ev->n_added && ev->object && ev->version_us >= 0) {
         tq_time_format_exact(ev->version_us, version);
         rc = record_member(out, &first, "version", version);
     }

@@ -417,6 +417,98 @@ static void batched_reads_flushed(void **state)
     assert_int_equal(audit_size(f->store), 13);
 }
 
+/* An event of another kind: no collection, no object, fields of its own, sorted in the record. */
+static void events_of_other_kinds(void **state)
+{
+    struct fixture *f = *state;
+    struct tq_audit_options opt = {.flush_interval_ms = 50, .flush_max = 8};
+    struct tq_audit_log *log = NULL;
+    struct tq_store_audit_entry e;
+    struct tq_err err = {0};
+    struct tq_buf rec;
+    uint8_t sha[32];
+    const struct tq_store_audit_field fields[] = {
+        {"watchlist", "un-sanctions"}, {"hits", "2"}, {"query_sha256", "ab"}};
+    struct tq_store_audit_event ev = {.kind = "screen-query",
+                                      .at_us = 1700000000000000,
+                                      .partner = "alpha",
+                                      .fields = fields,
+                                      .n_fields = 3};
+
+    assert_int_equal(tq_audit_log_open(f->store, &opt, &log, &err), TQ_OK);
+    assert_int_equal(tq_audit_append_event(log, &ev, &err), TQ_OK);
+    assert_int_equal(audit_size(f->store), 1);
+    assert_int_equal(tq_store_audit_entry(f->store, 0, &e, &err), TQ_OK);
+    assert_string_equal(e.kind, "screen-query");
+    assert_string_equal(e.record,
+                        "{\"hits\":\"2\",\"kind\":\"screen-query\",\"partner\":\"alpha\","
+                        "\"query_sha256\":\"ab\",\"time\":\"2023-11-14T22:13:20.000000Z\","
+                        "\"v\":1,\"watchlist\":\"un-sanctions\"}");
+    tq_store_audit_entry_cleanup(&e);
+
+    /* An object event with a field reads as the plain record with the field in its place. */
+    memset(sha, 0x22, sizeof(sha));
+    tq_buf_init(&rec, 1 << 16);
+    {
+        struct tq_store_audit_event plain = {.kind = "stored",
+                                             .at_us = 1700000000000000,
+                                             .collection = COLL_ID,
+                                             .object =
+                                                 "indicator--00000001-0000-4000-8000-000000000000",
+                                             .version_us = 1000,
+                                             .sha256 = sha};
+        struct tq_store_audit_event with = plain;
+        const struct tq_store_audit_field note = {"note", "x"};
+        const char *at;
+
+        with.fields = &note;
+        with.n_fields = 1;
+        assert_int_equal(tq_store_audit_record(&plain, &rec, &err), TQ_OK);
+        at = strstr(rec.ptr, ",\"object\"");
+        assert_non_null(at);
+        {
+            struct tq_buf want, got;
+            tq_buf_init(&want, 1 << 16);
+            tq_buf_init(&got, 1 << 16);
+            assert_int_equal(tq_buf_append(&want, rec.ptr, (size_t)(at - rec.ptr)), TQ_OK);
+            assert_int_equal(tq_buf_append_c(&want, ",\"note\":\"x\""), TQ_OK);
+            assert_int_equal(tq_buf_append_c(&want, at), TQ_OK);
+            assert_int_equal(tq_store_audit_record(&with, &got, &err), TQ_OK);
+            assert_string_equal(got.ptr, want.ptr);
+            tq_buf_cleanup(&want);
+            tq_buf_cleanup(&got);
+        }
+    }
+    tq_buf_cleanup(&rec);
+
+    /* What the rules refuse: a field named like a record member, a field twice, a bad name, a
+     * bad kind, and an object kind without its object. */
+    {
+        const struct tq_store_audit_field clash[] = {{"time", "x"}};
+        const struct tq_store_audit_field twice[] = {{"a", "1"}, {"a", "2"}};
+        const struct tq_store_audit_field upper[] = {{"Hits", "1"}};
+        struct tq_store_audit_event bad = ev;
+
+        bad.fields = clash;
+        bad.n_fields = 1;
+        assert_int_equal(tq_audit_append_event(log, &bad, &err), TQ_EINVAL);
+        bad.fields = twice;
+        bad.n_fields = 2;
+        assert_int_equal(tq_audit_append_event(log, &bad, &err), TQ_EINVAL);
+        bad.fields = upper;
+        bad.n_fields = 1;
+        assert_int_equal(tq_audit_append_event(log, &bad, &err), TQ_EINVAL);
+        bad = ev;
+        bad.kind = "Screen";
+        assert_int_equal(tq_audit_append_event(log, &bad, &err), TQ_EINVAL);
+        bad = ev;
+        bad.kind = "released";
+        assert_int_equal(tq_audit_append_event(log, &bad, &err), TQ_EINVAL);
+    }
+    assert_int_equal(audit_size(f->store), 1);
+    tq_audit_log_close(log);
+}
+
 static void tiles_and_entries(void **state)
 {
     struct fixture *f = *state;
@@ -838,6 +930,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(rebuild_gives_same_root, setup, teardown),
         cmocka_unit_test_setup_teardown(checkpoints_verify_and_are_consistent, setup, teardown),
         cmocka_unit_test_setup_teardown(batched_reads_flushed, setup, teardown),
+        cmocka_unit_test_setup_teardown(events_of_other_kinds, setup, teardown),
         cmocka_unit_test_setup_teardown(tiles_and_entries, setup, teardown),
         cmocka_unit_test_setup_teardown(checkpoint_of_another_process, setup, teardown),
         cmocka_unit_test_setup_teardown(release_rewrites_are_logged, setup, teardown),
