@@ -10,12 +10,13 @@
 #   2  store                     the store engine and its drivers (uses tlog's note parsing)
 #   3  audit  screen  geo        the node's log and witness; names and matching; boundaries
 #   4  policy  access  psi       release decisions; principals; private set intersection
-#   5  ingest  taxii  alerts  web  the write door; TAXII resources and client; alert rules;
-#                                the dashboard's API, all served through http
-#   6  http  sync                the server; pulling from partners
-#   7  node                      the runtime
-#   8  tansiq                    the umbrella header include/tansiq/tansiq.h
-#   9  cli                       the `tansiq` command
+#   5  ingest  alerts            the one write door and its after-commit hooks; alert rules
+#   6  taxii  web                TAXII resources and client; the dashboard's API (both write
+#                                through ingest), all served through http
+#   7  http  sync                the server; pulling from partners
+#   8  node                      the runtime
+#   9  tansiq                    the umbrella header include/tansiq/tansiq.h
+#  10  cli                       the `tansiq` command
 #
 # screen, geo, access, psi, alerts and web have no code yet; their ranks are where the design
 # puts them, so that the first file of each is checked from the start.
@@ -34,11 +35,12 @@ declare -A rank=([core]=0
                  [store]=2
                  [audit]=3 [screen]=3 [geo]=3
                  [policy]=4 [access]=4 [psi]=4
-                 [ingest]=5 [taxii]=5 [alerts]=5 [web]=5
-                 [http]=6 [sync]=6
-                 [node]=7
-                 [tansiq]=8
-                 [cli]=9)
+                 [ingest]=5 [alerts]=5
+                 [taxii]=6 [web]=6
+                 [http]=7 [sync]=7
+                 [node]=8
+                 [tansiq]=9
+                 [cli]=10)
 
 declare -A header=([errors]=core [core]=core [json]=core
                    [merkle]=tlog [note]=tlog [proof]=tlog [tlog]=tlog [leaf]=tlog

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * tansiq/ingest.h - validate STIX text and store the valid objects.
+ * tansiq/ingest.h - the one door through which objects enter a collection.
  *
- * The path every bulk import takes (the CLI's import; later partner sync): the text is checked
- * strictly as a whole first, so malformed JSON stores nothing; then objects are parsed and
- * validated in chunks on a second thread while the caller's thread stores the previous chunk,
- * each chunk in one durable transaction.
+ * Every write goes through tq_ingest_put: bulk import (tq_ingest_text), TAXII POST, partner
+ * sync, marking-definitions made by `tansiq marking add`, and the node's own objects at init.
+ * It stores through the release policy (tq_policy_put: facts, decisions, leaves, in one
+ * transaction) and then calls the after-commit hooks, where alerts, geography tagging and
+ * correlation attach. tq_ingest_text checks the text strictly as a whole first, so malformed
+ * JSON stores nothing; then objects are parsed and validated in chunks on a second thread
+ * while the caller's thread stores the previous chunk, each chunk in one durable transaction.
  */
 #ifndef TANSIQ_INGEST_H
 #define TANSIQ_INGEST_H
@@ -13,8 +16,44 @@
 #include <stddef.h>
 
 #include "tansiq/core.h"
+#include "tansiq/policy.h"
 #include "tansiq/stix.h"
 #include "tansiq/store.h"
+
+/*
+ * What one committed put stored: objs[i] was stored anew (results[i] == TQ_PUT_STORED) or was
+ * already present, with its date_added in the collection. origin is NULL for local objects.
+ */
+struct tq_ingest_commit {
+    struct tq_store *store;
+    const char *collection_id;
+    const struct tq_policy_origin *origin;
+    const struct tq_stix_object *objs;
+    const enum tq_put_result *results;
+    const int64_t *date_added_us;
+    size_t n;
+};
+
+/*
+ * An after-commit hook: called after every committed tq_ingest_put, in the caller's thread, in
+ * the order the hooks were added. It must not fail the put (the objects are stored and
+ * acknowledged): what it cannot do it logs, or queues for later.
+ */
+typedef void (*tq_ingest_hook_fn)(void *ud, const struct tq_ingest_commit *c);
+
+/* Add a hook for every store in the process (at most 8); remove it with the same fn and ud. */
+tq_rc tq_ingest_hook_add(tq_ingest_hook_fn fn, void *ud, struct tq_err *err);
+void tq_ingest_hook_remove(tq_ingest_hook_fn fn, void *ud);
+
+/*
+ * Store n validated objects in collection_id: tq_policy_put, then the after-commit hooks.
+ * results and date_added_us (n entries each) may be NULL. Errors as tq_policy_put; on an error
+ * no hook runs.
+ */
+tq_rc tq_ingest_put(struct tq_store *store, const char *collection_id,
+                    const struct tq_stix_object *objs, size_t n,
+                    const struct tq_policy_origin *origin, enum tq_put_result *results,
+                    int64_t *date_added_us, struct tq_err *err);
 
 struct tq_ingest_hooks {
     /* Each validation problem (errors and warnings), in object order. May be NULL. */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "tansiq/ingest.h"
 #include "tansiq/policy.h"
 
 #define MAX_ENTRIES 64
@@ -60,7 +61,7 @@ static tq_rc marking_add(struct tq_node *node, const char *collection, char *aud
     if (!rc && (batch->n != 1 || !batch->items[0].ok))
         rc = tq_err_set(err, TQ_ESTIX, "the new marking-definition is not valid STIX");
     if (!rc)
-        rc = tq_policy_put(store, coll, &batch->items[0].obj, 1, NULL, NULL, NULL, err);
+        rc = tq_ingest_put(store, coll, &batch->items[0].obj, 1, NULL, NULL, NULL, err);
 out:
     tq_stix_batch_free(batch);
     tq_free(json);

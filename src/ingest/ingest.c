@@ -6,8 +6,8 @@
  * so a large import runs them on two threads: a worker parses and validates chunk k+1 (from
  * the element boundaries the strict pre-scan recorded) while the caller's thread stores chunk
  * k. A queue of two chunks bounds the memory in flight. Small inputs take the plain path.
- * Objects are stored through tq_policy_put as local objects, so each version's release facts
- * and releases are written with it.
+ * Objects are stored through tq_ingest_put as local objects, so each version's release facts
+ * and releases are written with it, and the after-commit hooks see them.
  */
 #include <pthread.h>
 #include <string.h>
@@ -19,6 +19,93 @@
 #include "tansiq/policy.h"
 
 #define QUEUE_DEPTH 2
+#define HOOKS_MAX 8
+
+/* ---- the door --------------------------------------------------------------------------- */
+
+static pthread_mutex_t hooks_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    tq_ingest_hook_fn fn;
+    void *ud;
+} after_commit[HOOKS_MAX];
+static size_t n_hooks;
+
+tq_rc tq_ingest_hook_add(tq_ingest_hook_fn fn, void *ud, struct tq_err *err)
+{
+    tq_rc rc = TQ_OK;
+
+    if (!fn)
+        return tq_err_set(err, TQ_EINVAL, "ingest: no hook");
+    pthread_mutex_lock(&hooks_mu);
+    if (n_hooks == HOOKS_MAX) {
+        rc = tq_err_set(err, TQ_ETOOBIG, "ingest: at most %d after-commit hooks", HOOKS_MAX);
+    } else {
+        after_commit[n_hooks].fn = fn;
+        after_commit[n_hooks].ud = ud;
+        n_hooks++;
+    }
+    pthread_mutex_unlock(&hooks_mu);
+    return rc;
+}
+
+void tq_ingest_hook_remove(tq_ingest_hook_fn fn, void *ud)
+{
+    pthread_mutex_lock(&hooks_mu);
+    for (size_t i = 0; i < n_hooks; i++) {
+        if (after_commit[i].fn == fn && after_commit[i].ud == ud) {
+            memmove(&after_commit[i], &after_commit[i + 1],
+                    (n_hooks - i - 1) * sizeof(after_commit[0]));
+            n_hooks--;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&hooks_mu);
+}
+
+tq_rc tq_ingest_put(struct tq_store *store, const char *collection_id,
+                    const struct tq_stix_object *objs, size_t n,
+                    const struct tq_policy_origin *origin, enum tq_put_result *results,
+                    int64_t *date_added_us, struct tq_err *err)
+{
+    enum tq_put_result *res = results;
+    int64_t *added = date_added_us;
+    struct tq_ingest_commit c;
+    tq_ingest_hook_fn fns[HOOKS_MAX];
+    void *uds[HOOKS_MAX];
+    size_t k, count;
+    tq_rc rc;
+
+    pthread_mutex_lock(&hooks_mu);
+    count = n_hooks;
+    pthread_mutex_unlock(&hooks_mu);
+    if (count && n) { /* the hooks are told what was stored, whether the caller asks or not */
+        if (!res)
+            res = tq_xcalloc(n, sizeof(*res));
+        if (!added)
+            added = tq_xcalloc(n, sizeof(*added));
+    }
+    rc = tq_policy_put(store, collection_id, objs, n, origin, res, added, err);
+    if (rc == TQ_OK && count && n) {
+        c = (struct tq_ingest_commit){store, collection_id, origin, objs, res, added, n};
+        /* Copy the list so that a hook may add or remove hooks without deadlocking. */
+        pthread_mutex_lock(&hooks_mu);
+        count = n_hooks;
+        for (k = 0; k < count; k++) {
+            fns[k] = after_commit[k].fn;
+            uds[k] = after_commit[k].ud;
+        }
+        pthread_mutex_unlock(&hooks_mu);
+        for (k = 0; k < count; k++)
+            fns[k](uds[k], &c);
+    }
+    if (res != results)
+        tq_free(res);
+    if (added != date_added_us)
+        tq_free(added);
+    return rc;
+}
+
+/* ---- bulk import ------------------------------------------------------------------------ */
 
 struct chunk {
     struct tq_stix_batch *batch; /* items validated from elems[first .. first + batch->n) */
@@ -64,7 +151,7 @@ static tq_rc store_batch(struct tq_store *store, const char *collection_id,
                 objs[n++] = b->items[i].obj;
         if (n == 0)
             break;
-        rc = tq_policy_put(store, collection_id, objs, n, NULL, res, NULL, err);
+        rc = tq_ingest_put(store, collection_id, objs, n, NULL, res, NULL, err);
         if (rc)
             break;
         for (size_t k = 0; k < n; k++) {

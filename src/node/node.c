@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "node/node.h"
+#include "tansiq/ingest.h"
 #include "tansiq/policy.h"
 
 #define DEFAULT_COLLECTION_ALIAS "shared"
@@ -134,7 +135,7 @@ static tq_rc publish_identity(struct tq_store *store, const char *collection_id,
             objs[n++] = batch->items[i].obj;
     }
     if (!rc)
-        rc = tq_policy_put(store, collection_id, objs, n, NULL, NULL, NULL, err);
+        rc = tq_ingest_put(store, collection_id, objs, n, NULL, NULL, NULL, err);
     if (!rc)
         rc = tq_policy_identity_set(store, identity_id, NULL, err);
     if (!rc)

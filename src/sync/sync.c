@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "tansiq/client.h"
+#include "tansiq/ingest.h"
 #include "tansiq/policy.h"
 #include "sync/sync.h"
 
@@ -588,7 +589,7 @@ static tq_rc store_haul(struct run *r, struct coll *c, struct haul *h, struct tq
             return rc;
     }
     res = tq_xcalloc(h->n_objs, sizeof(*res));
-    rc = tq_policy_put(r->store, c->local_id, h->objs, h->n_objs, &origin, res, NULL, err);
+    rc = tq_ingest_put(r->store, c->local_id, h->objs, h->n_objs, &origin, res, NULL, err);
     if (rc == TQ_OK) {
         for (size_t i = 0; i < h->n_objs; i++) {
             if (res[i] == TQ_PUT_STORED)

@@ -20,6 +20,7 @@
 #include <json-c/json.h>
 
 #include "tansiq/audit.h"
+#include "tansiq/ingest.h"
 #include "tansiq/json.h"
 #include "tansiq/policy.h"
 #include "tansiq/stix.h"
@@ -625,7 +626,7 @@ static void handle_post(const struct tq_taxii_ctx *ctx, const struct tq_taxii_re
             good[n_good++] = batch->items[i].obj; /* shallow: the batch owns the JSON */
     }
     if (n_good) {
-        rc = tq_policy_put(ctx->store, c.id, good, n_good, NULL, results, added, &err);
+        rc = tq_ingest_put(ctx->store, c.id, good, n_good, NULL, results, added, &err);
         if (rc)
             goto out;
     }

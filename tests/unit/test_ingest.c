@@ -183,6 +183,68 @@ static void bare_array_and_bundle(void **state)
     tq_free(bundle);
 }
 
+struct commits {
+    size_t calls, stored, present;
+    struct tq_store *store;
+};
+
+static void on_commit(void *ud, const struct tq_ingest_commit *c)
+{
+    struct commits *k = ud;
+
+    k->calls++;
+    k->store = c->store;
+    for (size_t i = 0; i < c->n; i++) {
+        if (c->results[i] == TQ_PUT_STORED)
+            k->stored++;
+        else
+            k->present++;
+        assert_true(c->date_added_us[i] > 0);
+    }
+}
+
+/* Every write goes through tq_ingest_put; its hooks see each committed put, and only those. */
+static void after_commit_hooks(void **state)
+{
+    struct fixture *f = *state;
+    char *arr = make_text(12, 0, "[", "]");
+    struct tq_stix_batch *b = NULL;
+    struct commits k = {0}, other = {0};
+    struct tq_ingest_stats st;
+    struct tq_err err;
+
+    assert_int_equal(tq_ingest_hook_add(on_commit, &k, &err), TQ_OK);
+    assert_int_equal(tq_ingest_hook_add(on_commit, &other, &err), TQ_OK);
+    assert_int_equal(tq_ingest_text(f->store, f->coll, tq_str_c(arr), 5, NULL, &st, &err), TQ_OK);
+    assert_int_equal(k.calls, 3); /* chunks of 5, 5 and 2 */
+    assert_int_equal(k.stored, 12);
+    assert_ptr_equal(k.store, f->store);
+    assert_int_equal(other.stored, 12);
+    tq_ingest_hook_remove(on_commit, &other);
+
+    /* Again, through the door directly: present, not stored; the caller's arrays stay its own. */
+    assert_int_equal(tq_stix_parse_batch(tq_str_c(arr), &b, &err), TQ_OK);
+    {
+        struct tq_stix_object objs[12];
+        for (size_t i = 0; i < b->n; i++)
+            objs[i] = b->items[i].obj;
+        assert_int_equal(tq_ingest_put(f->store, f->coll, objs, b->n, NULL, NULL, NULL, &err),
+                         TQ_OK);
+        assert_int_equal(k.present, 12);
+        /* A failed put calls no hook. */
+        assert_int_not_equal(tq_ingest_put(f->store, "00000000-0000-4000-8000-000000000000", objs,
+                                           b->n, NULL, NULL, NULL, &err),
+                             TQ_OK);
+    }
+    assert_int_equal(k.calls, 4);
+    assert_int_equal(other.calls, 3);
+    tq_ingest_hook_remove(on_commit, &k);
+    assert_int_equal(tq_ingest_text(f->store, f->coll, tq_str_c(arr), 5, NULL, &st, &err), TQ_OK);
+    assert_int_equal(k.calls, 4);
+    tq_stix_batch_free(b);
+    tq_free(arr);
+}
+
 static void split_records_elements(void **state)
 {
     const char *text = "{\"more\":false, \"objects\": [ {\"a\":[1,2]} ,[],\"s\\\"]\", 4 ]}";
@@ -213,6 +275,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(pipelined_matches_plain, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_container_stores_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(bare_array_and_bundle, setup, teardown),
+        cmocka_unit_test_setup_teardown(after_commit_hooks, setup, teardown),
         cmocka_unit_test(split_records_elements),
     };
 
