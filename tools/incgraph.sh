@@ -8,8 +8,9 @@
 #   0  core                      errors, buffers, strings, strict JSON + JCS, base64, hex, time
 #   1  tlog  stix                pure transparency-log formats; STIX 2.1 validation
 #   2  store                     the store engine and its drivers (uses tlog's note parsing)
-#   3  audit  screen  geo        the node's log and witness; names and matching; boundaries
-#   4  policy  access  psi       release decisions; principals; private set intersection
+#   3  audit  access  screen  geo  the node's log and witness; principals, credentials and
+#                                collection checks; names and matching; boundaries
+#   4  policy  psi               release decisions; private set intersection
 #   5  ingest  alerts            the one write door and its after-commit hooks; alert rules
 #   6  taxii  web                TAXII resources and client; the dashboard's API (both write
 #                                through ingest), all served through http
@@ -33,8 +34,8 @@ cd "$root" || exit 2
 declare -A rank=([core]=0
                  [tlog]=1 [stix]=1
                  [store]=2
-                 [audit]=3 [screen]=3 [geo]=3
-                 [policy]=4 [access]=4 [psi]=4
+                 [audit]=3 [access]=3 [screen]=3 [geo]=3
+                 [policy]=4 [psi]=4
                  [ingest]=5 [alerts]=5
                  [taxii]=6 [web]=6
                  [http]=7 [sync]=7

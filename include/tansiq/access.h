@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * tansiq/access.h - credentials kept by the store: Argon2id password hashes and API tokens.
+ * tansiq/access.h - credentials kept by the store (Argon2id password hashes and API tokens),
+ * and the name a partner's permissions are kept under.
  *
  * The node's users log in with a password (checked against its Argon2id string) or an API
  * token (kept only as its SHA-256). These helpers make what `tansiq user` stores; the server
@@ -9,6 +10,7 @@
 #ifndef TANSIQ_ACCESS_H
 #define TANSIQ_ACCESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,5 +24,11 @@ tq_rc tq_auth_password_hash(const char *password, char **hash_out, struct tq_err
  */
 tq_rc tq_auth_token_new(char **token_out, uint8_t hash_out[32], struct tq_err *err);
 void tq_auth_token_hash(const char *token, size_t len, uint8_t hash_out[32]);
+
+/*
+ * The name a partner's permissions are kept under in the store ("partner:NAME"), into out;
+ * false when partner is empty or the name does not fit. The same writer as the server's.
+ */
+bool tq_access_partner_key(const char *partner, char *out, size_t out_size);
 
 #endif

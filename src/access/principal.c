@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "access/access.h"
+#include "tansiq/access.h"
 
 #define NO_COLLECTION "00000000-0000-0000-0000-000000000000"
 
@@ -63,6 +64,14 @@ bool tq__access_principal_key(const struct tq__principal *p, char *out, size_t o
         memcpy(out, b.ptr, b.len + 1);
     tq_buf_cleanup(&b);
     return ok;
+}
+
+bool tq_access_partner_key(const char *partner, char *out, size_t out_size)
+{
+    struct tq__principal p;
+
+    return tq__principal_set(&p, TQ_PRINCIPAL_PARTNER, partner) &&
+           tq__access_principal_key(&p, out, out_size);
 }
 
 tq_rc tq__access_perm(struct tq_store *store, const struct tq__principal *p,

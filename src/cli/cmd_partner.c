@@ -31,9 +31,7 @@ static void print_time(FILE *f, int64_t us)
 /* The principal a partner's permissions are granted to: "partner:NAME". */
 static tq_rc perm_name(const char *partner, char *out, size_t size, struct tq_err *err)
 {
-    int n = snprintf(out, size, "partner:%s", partner);
-
-    if (n < 0 || (size_t)n >= size)
+    if (!tq_access_partner_key(partner, out, size))
         return tq_err_set(err, TQ_EINVAL, "partner name too long");
     return TQ_OK;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "policy/policy.h"
+#include "tansiq/access.h"
 
 /* ---- TLP and names -------------------------------------------------------------------- */
 
@@ -744,7 +745,8 @@ tq_rc tq_policy_partner_grant(struct tq_store *store, const char *partner,
         return rc;
     if (!collection_id)
         return tq_err_set(err, TQ_EINVAL, "policy: no collection");
-    snprintf(who, sizeof(who), "partner:%s", partner);
+    if (!tq_access_partner_key(partner, who, sizeof(who)))
+        return tq_err_set(err, TQ_EINVAL, "policy: partner name too long");
     return rewrite(store, &ch, strcmp(collection_id, "*") == 0 ? NULL : collection_id, err);
 }
 
