@@ -6,6 +6,7 @@
 #   make sanitize   the same tests built with ASan + UBSan
 #   make fuzz       libFuzzer targets (clang), each run for FUZZ_SECONDS
 #   make bench      benchmarks with their reference figures
+#   make bench-compare REF=...  import, TAXII GET and policy filter against REF, same run
 #   make lint       clang-format check + tools/checksrc + include-graph check
 #   make format     clang-format in place
 #   make config     which optional parts (TQ_HAVE_ICU, TQ_HAVE_GEOS, TQ_HAVE_POSTGRES) are on
@@ -66,7 +67,7 @@ UNITS    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 REPLAYS  := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/replay_%)
 BENCHES  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all run test unit integration replay sanitize fuzz bench lint format clean deps demo-data \
+.PHONY: all run test unit integration replay sanitize fuzz bench bench-compare lint format clean deps demo-data \
         config
 
 all: $(TANSIQ) $(UNITS) $(REPLAYS) $(BENCHES)
@@ -120,6 +121,10 @@ fuzz:
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/bench.sh $(BUILD)
+
+# Import, TAXII GET and the policy filter against another commit in the same run (REF=HEAD~1).
+bench-compare: deps
+	@scripts/bench-compare.sh $(or $(REF),HEAD~1)
 
 lint:
 	@tools/lint.sh
