@@ -320,136 +320,193 @@ void tq_proof_build_info_cleanup(struct tq_proof_build_info *info)
     info->cosigners = NULL;
 }
 
+/* One proof on its way: what each step found for the next, and the blocks formatted so far. */
+struct build_ctx {
+    struct tq_store *store;
+    struct tq_audit_log *log;
+    const struct tq_note_signer *signer;
+    const char *object_id;
+    const char *partner;
+    const char *collection_id; /* NULL: every collection */
+    struct tq_note_verifier log_key;
+    struct tq_collection *cols;
+    size_t n_cols;
+    struct versions vs;
+    struct leaf_set set;
+    struct ckpt_pick pick;
+    struct tq_merkle_proof *proof;
+    char *fresh; /* a checkpoint signed now, for leaves no cosigned one covers */
+    uint64_t fresh_size;
+    struct tq_buf extra, blocks;
+    struct tq_proof_build_info res;
+};
+
+/* The stored versions of the object, in the one collection given or in all. */
+static tq_rc find_versions(struct build_ctx *b, struct tq_err *err)
+{
+    tq_rc rc;
+
+    if (b->collection_id) {
+        rc = collect_versions(b->store, b->collection_id, b->object_id, &b->vs, err);
+    } else {
+        rc = tq_store_collection_list(b->store, &b->cols, &b->n_cols, err);
+        for (size_t i = 0; rc == TQ_OK && i < b->n_cols; i++)
+            rc = collect_versions(b->store, b->cols[i].id, b->object_id, &b->vs, err);
+    }
+    if (rc)
+        return rc;
+    if (b->vs.n == 0)
+        return tq_err_set(err, TQ_ENOTFOUND, "proof: no version of %s is stored%s%s", b->object_id,
+                          b->collection_id ? " in collection " : "",
+                          b->collection_id ? b->collection_id : "");
+    return TQ_OK;
+}
+
+/* The leaves about the versions that show the partner was given the object, in log order. */
+static tq_rc find_leaves_given(struct build_ctx *b, struct tq_err *err)
+{
+    tq_rc rc;
+
+    /* The reads queued before now are in the log when a proof is asked for. */
+    rc = tq_audit_flush(b->log, err);
+    for (size_t i = 0; rc == TQ_OK && i < b->vs.n; i++)
+        rc = version_leaves(b->store, b->object_id, b->partner, &b->vs.v[i], &b->set, err);
+    if (rc)
+        return rc;
+    if (b->set.n == 0)
+        return tq_err_set(err, TQ_ENOTFOUND, "proof: the log shows no release of %s to %s",
+                          b->object_id, b->partner);
+    qsort(b->set.v, b->set.n, sizeof(*b->set.v), chosen_cmp);
+    return TQ_OK;
+}
+
+/*
+ * The checkpoints: the largest cosigned one covering the first leaf, for every leaf it
+ * covers; a new one for the leaves no cosigned checkpoint covers yet.
+ */
+static tq_rc pick_checkpoints(struct build_ctx *b, struct tq_err *err)
+{
+    tq_rc rc;
+
+    rc = tq_audit_sync(b->log, err);
+    if (rc)
+        return rc;
+    b->pick.log = b->log;
+    b->pick.log_key = &b->log_key;
+    b->pick.tree_size = tq_audit_size(b->log);
+    rc = tq_store_audit_checkpoints(b->store, b->set.v[0].idx + 1, ckpt_cb, &b->pick, err);
+    if (rc)
+        return rc;
+    if (!b->pick.note || b->set.v[b->set.n - 1].idx >= b->pick.size) {
+        rc = sign_fresh(b->log, b->signer, &b->fresh, &b->fresh_size, err);
+        if (rc)
+            return rc;
+    }
+    b->res.cosigned = b->fresh == NULL;
+    b->res.checkpoint_size = b->fresh ? b->fresh_size : b->pick.size;
+    b->res.cosigners = b->pick.note ? cosigner_names(b->pick.note, &b->log_key) : NULL;
+    return TQ_OK;
+}
+
+/* Append the block of leaf c to b->blocks and count it in b->res. */
+static tq_rc format_block(struct build_ctx *b, const struct chosen *c, struct tq_err *err)
+{
+    struct tq_proof_block blk = {0};
+    bool cosigned = b->pick.note && c->idx < b->pick.size;
+    tq_rc rc;
+
+    rc = tq_audit_inclusion(b->log, c->idx, cosigned ? b->pick.size : b->fresh_size, b->proof, err);
+    if (rc)
+        return rc;
+    tq_buf_reset(&b->extra);
+    rc = tq_buf_append(&b->extra, c->salt, sizeof(c->salt));
+    if (rc == TQ_OK)
+        rc = tq_buf_append_c(&b->extra, c->record);
+    if (rc)
+        return tq_err_set(err, rc, "proof: leaf %" PRIu64 ": record too large", c->idx);
+    blk.has_extra = true;
+    blk.extra = (const uint8_t *)b->extra.ptr;
+    blk.extra_len = b->extra.len;
+    blk.index = c->idx;
+    blk.hashes = (const uint8_t(*)[TQ_MERKLE_HASH_BYTES])b->proof->hash;
+    blk.n_hashes = b->proof->n;
+    blk.checkpoint = tq_str_c(cosigned ? b->pick.note : b->fresh);
+    b->res.n_uncosigned += !cosigned;
+    rc = tq_proof_block_format(&blk, &b->blocks, err);
+    if (rc)
+        return rc;
+    b->res.n_stored += strcmp(c->kind, "stored") == 0;
+    b->res.n_released += strcmp(c->kind, "released") == 0;
+    b->res.n_withdrawn += strcmp(c->kind, "withdrawn") == 0;
+    b->res.n_read += strcmp(c->kind, "read") == 0;
+    return TQ_OK;
+}
+
+/* One block per leaf, in log order. */
+static tq_rc format_blocks(struct build_ctx *b, struct tq_err *err)
+{
+    tq_rc rc = TQ_OK;
+
+    b->proof = tq_xcalloc(1, sizeof(*b->proof));
+    for (size_t i = 0; rc == TQ_OK && i < b->set.n; i++)
+        rc = format_block(b, &b->set.v[i], err);
+    if (rc)
+        return rc;
+    b->res.n_leaves = b->set.n;
+    return TQ_OK;
+}
+
 tq_rc tq_proof_build(struct tq_store *store, struct tq_audit_log *log,
                      const struct tq_note_signer *signer, const char *object_id,
                      const char *partner, const char *collection_id, struct tq_buf *out,
                      struct tq_proof_build_info *info, struct tq_err *err)
 {
-    struct tq_proof_build_info res = {0};
-    struct tq_collection *cols = NULL;
-    struct versions vs = {0};
-    struct leaf_set set = {0};
-    struct tq_note_verifier log_key;
-    struct ckpt_pick pick = {0};
-    struct tq_merkle_proof *proof = NULL;
-    char *fresh = NULL; /* a checkpoint signed now, for leaves no cosigned one covers */
-    uint64_t fresh_size = 0;
-    struct tq_buf extra, blocks;
-    size_t n_cols = 0, i;
+    struct build_ctx b = {.store = store,
+                          .log = log,
+                          .signer = signer,
+                          .object_id = object_id,
+                          .partner = partner,
+                          .collection_id = collection_id};
     tq_rc rc;
 
-    tq_buf_init(&extra, TQ_PROOF_EXTRA_MAX);
-    tq_buf_init(&blocks, TQ_PROOF_FILE_MAX);
+    tq_buf_init(&b.extra, TQ_PROOF_EXTRA_MAX);
+    tq_buf_init(&b.blocks, TQ_PROOF_FILE_MAX);
     if (!store || !log || !signer || !object_id || !partner || !out) {
         rc = tq_err_set(err, TQ_EINVAL, "proof: store, log, signer, object and partner needed");
         goto out;
     }
-    tq_note_signer_verifier(signer, &log_key);
+    tq_note_signer_verifier(signer, &b.log_key);
 
-    /* The stored versions of the object. */
-    if (collection_id) {
-        rc = collect_versions(store, collection_id, object_id, &vs, err);
-    } else {
-        rc = tq_store_collection_list(store, &cols, &n_cols, err);
-        for (i = 0; rc == TQ_OK && i < n_cols; i++)
-            rc = collect_versions(store, cols[i].id, object_id, &vs, err);
-    }
+    rc = find_versions(&b, err);
     if (rc)
         goto out;
-    if (vs.n == 0) {
-        rc = tq_err_set(err, TQ_ENOTFOUND, "proof: no version of %s is stored%s%s", object_id,
-                        collection_id ? " in collection " : "", collection_id ? collection_id : "");
-        goto out;
-    }
-    /* The reads queued before now are in the log when a proof is asked for. */
-    rc = tq_audit_flush(log, err);
-    for (i = 0; rc == TQ_OK && i < vs.n; i++)
-        rc = version_leaves(store, object_id, partner, &vs.v[i], &set, err);
+    rc = find_leaves_given(&b, err);
     if (rc)
         goto out;
-    if (set.n == 0) {
-        rc = tq_err_set(err, TQ_ENOTFOUND, "proof: the log shows no release of %s to %s", object_id,
-                        partner);
-        goto out;
-    }
-    qsort(set.v, set.n, sizeof(*set.v), chosen_cmp);
-
-    /*
-     * The checkpoints: the largest cosigned one covering the first leaf, for every leaf it
-     * covers; a new one for the leaves no cosigned checkpoint covers yet.
-     */
-    rc = tq_audit_sync(log, err);
+    rc = pick_checkpoints(&b, err);
     if (rc)
         goto out;
-    pick.log = log;
-    pick.log_key = &log_key;
-    pick.tree_size = tq_audit_size(log);
-    rc = tq_store_audit_checkpoints(store, set.v[0].idx + 1, ckpt_cb, &pick, err);
+    rc = format_blocks(&b, err);
     if (rc)
         goto out;
-    if (!pick.note || set.v[set.n - 1].idx >= pick.size) {
-        rc = sign_fresh(log, signer, &fresh, &fresh_size, err);
-        if (rc)
-            goto out;
-    }
-    res.cosigned = fresh == NULL;
-    res.checkpoint_size = fresh ? fresh_size : pick.size;
-    res.cosigners = pick.note ? cosigner_names(pick.note, &log_key) : NULL;
-
-    /* One block per leaf, in log order. */
-    proof = tq_xcalloc(1, sizeof(*proof));
-    for (i = 0; i < set.n; i++) {
-        const struct chosen *c = &set.v[i];
-        struct tq_proof_block b = {0};
-
-        bool cosigned = pick.note && c->idx < pick.size;
-
-        rc = tq_audit_inclusion(log, c->idx, cosigned ? pick.size : fresh_size, proof, err);
-        if (rc)
-            goto out;
-        tq_buf_reset(&extra);
-        rc = tq_buf_append(&extra, c->salt, sizeof(c->salt));
-        if (rc == TQ_OK)
-            rc = tq_buf_append_c(&extra, c->record);
-        if (rc) {
-            rc = tq_err_set(err, rc, "proof: leaf %" PRIu64 ": record too large", c->idx);
-            goto out;
-        }
-        b.has_extra = true;
-        b.extra = (const uint8_t *)extra.ptr;
-        b.extra_len = extra.len;
-        b.index = c->idx;
-        b.hashes = (const uint8_t(*)[TQ_MERKLE_HASH_BYTES])proof->hash;
-        b.n_hashes = proof->n;
-        b.checkpoint = tq_str_c(cosigned ? pick.note : fresh);
-        res.n_uncosigned += !cosigned;
-        rc = tq_proof_block_format(&b, &blocks, err);
-        if (rc)
-            goto out;
-        res.n_stored += strcmp(c->kind, "stored") == 0;
-        res.n_released += strcmp(c->kind, "released") == 0;
-        res.n_withdrawn += strcmp(c->kind, "withdrawn") == 0;
-        res.n_read += strcmp(c->kind, "read") == 0;
-    }
-    res.n_leaves = set.n;
-    rc = tq_buf_append(out, blocks.ptr, blocks.len);
+    rc = tq_buf_append(out, b.blocks.ptr, b.blocks.len);
     if (rc) {
         rc = tq_err_set(err, rc, "proof: output buffer limit");
         goto out;
     }
     if (info) {
-        *info = res;
-        res.cosigners = NULL;
+        *info = b.res;
+        b.res.cosigners = NULL;
     }
 out:
-    tq_proof_build_info_cleanup(&res);
-    tq_free(proof);
-    tq_free(pick.note);
-    tq_free(fresh);
-    leaf_set_cleanup(&set);
-    tq_free(vs.v);
-    tq_collection_list_free(cols, n_cols);
-    tq_buf_cleanup(&blocks);
-    tq_buf_cleanup(&extra);
+    tq_proof_build_info_cleanup(&b.res);
+    tq_free(b.proof);
+    tq_free(b.pick.note);
+    tq_free(b.fresh);
+    leaf_set_cleanup(&b.set);
+    tq_free(b.vs.v);
+    tq_collection_list_free(b.cols, b.n_cols);
+    tq_buf_cleanup(&b.blocks);
+    tq_buf_cleanup(&b.extra);
     return rc;
 }

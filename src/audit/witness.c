@@ -305,154 +305,270 @@ static bool open_refusal(tq_rc rc, int *status)
     }
 }
 
-tq_rc tq_witness_add_checkpoint(struct tq_store *store, const struct tq_note_signer *cosigner,
-                                struct tq_str body, uint64_t now_s, struct tq_witness_answer *out,
-                                struct tq_err *err)
-{
-    struct tq_witness_request *req = NULL;
-    struct tq_note *pre = NULL, *note = NULL;
+/* One add-checkpoint request on its way to an answer: what each step found for the next. */
+struct add_ctx {
+    struct tq_store *store;
+    struct tq_witness_answer *out;
+    struct tq_witness_request *req;
+    struct tq_note *pre;  /* the checkpoint as parsed before its log's key is known */
+    struct tq_note *note; /* the checkpoint as opened with the log's key */
     struct tq_checkpoint cp;
     struct tq_witness_log wl;
-    struct tq_store_witness state, next;
-    struct tq_str pv[TQ_MERKLE_PROOF_MAX];
-    struct tq_buf state_note, line;
-    struct tq_err why = {0};
-    uint8_t empty[TQ_MERKLE_HASH_BYTES];
-    char reason[REASON_MAX], origin[TQ_STORE_ORIGIN_MAX];
-    bool have_state = false, inconsistent = false, advance = false;
-    uint64_t size, current = 0;
-    int status = 0;
-    size_t i;
-    tq_rc rc;
+    struct tq_store_witness state; /* the state cosigned last; zeroes when there is none */
+    bool have_state;
+    bool inconsistent; /* the log cannot extend the state; reason says how */
+    bool advance;      /* cosigning moves the state to the checkpoint */
+    uint64_t size;     /* the checkpoint's */
+    char reason[REASON_MAX];
+    char origin[TQ_STORE_ORIGIN_MAX];
+    struct tq_err why; /* the detail of the last failure, quoted in refusals */
+};
 
-    if (!store || !cosigner || !out)
-        return tq_err_set(err, TQ_EINVAL, "witness: no store, cosigner or answer");
+/* Clear the previous answer: no status yet, so a refusal is the first status set. */
+static void answer_reset(struct tq_witness_answer *out)
+{
     out->status = 0;
     out->size = 0;
     out->alarm = false;
     out->alarm_id = 0;
     tq_buf_reset(&out->body);
-    memset(&state, 0, sizeof(state));
-    tq_buf_init(&state_note, TQ_NOTE_MAX_BYTES);
-    tq_buf_init(&line, ANSWER_MAX);
-    req = tq_xcalloc(1, sizeof(*req));
+}
 
-    /* 400: the body and the checkpoint's shape; the origin is read before any key is known. */
-    rc = tq_witness_request_parse(body, req, &why);
+/* 400: the body and the checkpoint's shape; the origin is read before any key is known. */
+static void parse_request(struct add_ctx *c, struct tq_str body)
+{
+    tq_rc rc;
+
+    rc = tq_witness_request_parse(body, c->req, &c->why);
     if (rc) {
-        refuse(out, 400, "malformed request: %s", why.msg);
-        rc = TQ_OK;
-        goto out;
+        refuse(c->out, 400, "malformed request: %s", c->why.msg);
+        return;
     }
-    rc = tq_note_parse(req->checkpoint, &pre, &why);
+    rc = tq_note_parse(c->req->checkpoint, &c->pre, &c->why);
     if (rc == TQ_OK)
-        rc = tq_checkpoint_parse(pre->text, &cp, &why);
-    if (rc) {
-        refuse(out, 400, "malformed checkpoint: %s", why.msg);
-        rc = TQ_OK;
-        goto out;
-    }
-    /* 404: no partner's log has this origin. */
-    rc = tq_witness_log_find(store, cp.origin, &wl, &why);
+        rc = tq_checkpoint_parse(c->pre->text, &c->cp, &c->why);
+    if (rc)
+        refuse(c->out, 400, "malformed checkpoint: %s", c->why.msg);
+}
+
+/* 404: no partner's log has this origin. */
+static tq_rc find_log(struct add_ctx *c, struct tq_err *err)
+{
+    tq_rc rc;
+
+    rc = tq_witness_log_find(c->store, c->cp.origin, &c->wl, &c->why);
     if (rc == TQ_ENOTFOUND) {
-        refuse(out, 404, "unknown log origin");
-        rc = TQ_OK;
-        goto out;
+        refuse(c->out, 404, "unknown log origin");
+        return TQ_OK;
     }
-    if (rc) {
-        tq_err_set(err, rc, "%s", why.msg);
-        goto out;
-    }
-    /* 403: the log's own key must have signed; other lines are ignored. */
-    rc = tq_checkpoint_open(req->checkpoint, tq_str_c(wl.origin), &wl.log_key, NULL, 0, &note, &cp,
-                            &why);
+    if (rc)
+        tq_err_set(err, rc, "%s", c->why.msg);
+    return rc;
+}
+
+/* 403: the log's own key must have signed; other lines are ignored. */
+static tq_rc open_checkpoint(struct add_ctx *c, struct tq_err *err)
+{
+    int status = 0;
+    tq_rc rc;
+
+    rc = tq_checkpoint_open(c->req->checkpoint, tq_str_c(c->wl.origin), &c->wl.log_key, NULL, 0,
+                            &c->note, &c->cp, &c->why);
     if (rc && open_refusal(rc, &status)) {
-        refuse(out, status, "%s: %s",
+        refuse(c->out, status, "%s: %s",
                status == 403 ? "no valid signature by the log's key" : "malformed checkpoint",
-               why.msg);
-        rc = TQ_OK;
-        goto out;
+               c->why.msg);
+        return TQ_OK;
     }
     if (rc) {
-        tq_err_set(err, rc, "%s", why.msg);
-        goto out;
+        tq_err_set(err, rc, "%s", c->why.msg);
+        return rc;
     }
-    size = cp.size;
-    snprintf(origin, sizeof(origin), "%s", wl.origin);
+    c->size = c->cp.size;
+    snprintf(c->origin, sizeof(c->origin), "%s", c->wl.origin);
+    return TQ_OK;
+}
 
-    rc = tq_store_witness_get(store, wl.origin, &state, &why);
+/* The state cosigned last for the origin, or zeroes when it was never cosigned. */
+static tq_rc read_state(struct add_ctx *c, struct tq_err *err)
+{
+    tq_rc rc;
+
+    rc = tq_store_witness_get(c->store, c->wl.origin, &c->state, &c->why);
     if (rc == TQ_OK)
-        have_state = true;
+        c->have_state = true;
     if (rc == TQ_ENOTFOUND) {
-        memset(&state, 0, sizeof(state)); /* never cosigned: size 0, trust on first use */
+        memset(&c->state, 0, sizeof(c->state)); /* never cosigned: size 0, trust on first use */
         rc = TQ_OK;
     }
-    if (rc) {
-        tq_err_set(err, rc, "%s", why.msg);
-        goto out;
-    }
+    if (rc)
+        tq_err_set(err, rc, "%s", c->why.msg);
+    return rc;
+}
 
-    /*
-     * The log signed this checkpoint. When it cannot extend the state, that is evidence of an
-     * inconsistent log whatever the request's old size says, so it is kept before any status.
-     */
-    if (have_state && size < state.size) {
-        inconsistent = true;
-        reason_format(reason,
+/*
+ * The log signed this checkpoint. When it cannot extend the state, that is evidence of an
+ * inconsistent log whatever the request's old size says, so it is kept before any status.
+ */
+static void find_inconsistency(struct add_ctx *c)
+{
+    if (c->have_state && c->size < c->state.size) {
+        c->inconsistent = true;
+        reason_format(c->reason,
                       "rollback: the log signed a checkpoint of %" PRIu64
                       " leaves after this node cosigned one of %" PRIu64,
-                      size, state.size);
-    } else if (have_state && size == state.size && memcmp(cp.root, state.root, 32) != 0) {
-        inconsistent = true;
-        reason_format(reason,
+                      c->size, c->state.size);
+    } else if (c->have_state && c->size == c->state.size &&
+               memcmp(c->cp.root, c->state.root, 32) != 0) {
+        c->inconsistent = true;
+        reason_format(c->reason,
                       "fork: the log signed a checkpoint of %" PRIu64
                       " leaves with another root than the one this node cosigned",
-                      size);
+                      c->size);
     }
+}
 
-    if (req->old_size > size) {
-        refuse(out, 400, "old size %" PRIu64 " is above the checkpoint's size %" PRIu64,
-               req->old_size, size);
-    } else if (req->old_size != state.size) {
-        conflict(out, state.size);
-    } else if (have_state && size == state.size && memcmp(cp.root, state.root, 32) != 0) {
-        /* c2sp.org/tlog-witness: the old size is the checkpoint's, the roots differ: 409. */
-        conflict(out, state.size);
-    } else if (state.size == 0) {
-        /* From the empty tree any tree extends; only the proof's form can be wrong. */
-        tq_merkle_empty_root(empty);
-        if (req->proof.n != 0)
-            refuse(out, 422, "a consistency proof from size 0 must be empty");
-        else if (size == 0 && memcmp(cp.root, empty, sizeof(empty)) != 0)
-            refuse(out, 422, "a checkpoint of 0 leaves must carry the empty tree's root");
-        else
-            advance = !(have_state && size == 0);
-    } else {
-        for (i = 0; i < req->proof.n; i++)
-            pv[i] = (struct tq_str){(const char *)req->proof.hash[i], TQ_MERKLE_HASH_BYTES};
-        rc = tq_merkle_verify_consistency(
-            state.size, size, pv, req->proof.n,
-            (struct tq_str){(const char *)state.root, TQ_MERKLE_HASH_BYTES},
-            (struct tq_str){(const char *)cp.root, TQ_MERKLE_HASH_BYTES}, &why);
-        if (rc == TQ_OK) {
-            advance = size > state.size; /* the same checkpoint again: cosigned, unchanged */
-        } else {
-            refuse(out, 422,
-                   "the consistency proof from %" PRIu64 " to %" PRIu64
-                   " leaves does not verify: %s",
-                   state.size, size, why.msg);
-            if (size > state.size && !inconsistent) {
-                inconsistent = true;
-                reason_format(reason,
-                              "inconsistent: the consistency proof from the %" PRIu64
-                              " leaves cosigned to the %" PRIu64 " offered does not verify: %s",
-                              state.size, size, why.msg);
-            }
-            rc = TQ_OK;
-        }
+/* From the empty tree any tree extends; only the proof's form can be wrong. */
+static void check_from_empty(struct add_ctx *c)
+{
+    uint8_t empty[TQ_MERKLE_HASH_BYTES];
+
+    tq_merkle_empty_root(empty);
+    if (c->req->proof.n != 0)
+        refuse(c->out, 422, "a consistency proof from size 0 must be empty");
+    else if (c->size == 0 && memcmp(c->cp.root, empty, sizeof(empty)) != 0)
+        refuse(c->out, 422, "a checkpoint of 0 leaves must carry the empty tree's root");
+    else
+        c->advance = !(c->have_state && c->size == 0);
+}
+
+/* 422 unless the request's consistency proof leads from the state's root to the checkpoint's. */
+static void check_consistency(struct add_ctx *c)
+{
+    struct tq_str pv[TQ_MERKLE_PROOF_MAX];
+    size_t i;
+    tq_rc rc;
+
+    for (i = 0; i < c->req->proof.n; i++)
+        pv[i] = (struct tq_str){(const char *)c->req->proof.hash[i], TQ_MERKLE_HASH_BYTES};
+    rc = tq_merkle_verify_consistency(
+        c->state.size, c->size, pv, c->req->proof.n,
+        (struct tq_str){(const char *)c->state.root, TQ_MERKLE_HASH_BYTES},
+        (struct tq_str){(const char *)c->cp.root, TQ_MERKLE_HASH_BYTES}, &c->why);
+    if (rc == TQ_OK) {
+        c->advance = c->size > c->state.size; /* the same checkpoint again: cosigned, unchanged */
+        return;
     }
-    if (inconsistent) {
-        rc = alarm(store, &wl, &state, req, size, reason, out, err);
+    refuse(c->out, 422,
+           "the consistency proof from %" PRIu64 " to %" PRIu64 " leaves does not verify: %s",
+           c->state.size, c->size, c->why.msg);
+    if (c->size > c->state.size && !c->inconsistent) {
+        c->inconsistent = true;
+        reason_format(c->reason,
+                      "inconsistent: the consistency proof from the %" PRIu64
+                      " leaves cosigned to the %" PRIu64 " offered does not verify: %s",
+                      c->state.size, c->size, c->why.msg);
+    }
+}
+
+/* The request against the state: 400 or 409 on the old size, else the proof's verdict. */
+static void check_against_state(struct add_ctx *c)
+{
+    if (c->req->old_size > c->size) {
+        refuse(c->out, 400, "old size %" PRIu64 " is above the checkpoint's size %" PRIu64,
+               c->req->old_size, c->size);
+    } else if (c->req->old_size != c->state.size) {
+        conflict(c->out, c->state.size);
+    } else if (c->have_state && c->size == c->state.size &&
+               memcmp(c->cp.root, c->state.root, 32) != 0) {
+        /* c2sp.org/tlog-witness: the old size is the checkpoint's, the roots differ: 409. */
+        conflict(c->out, c->state.size);
+    } else if (c->state.size == 0) {
+        check_from_empty(c);
+    } else {
+        check_consistency(c);
+    }
+}
+
+/*
+ * Make the cosigned state_note the origin's state, by compare and swap on the size read. A state
+ * another request moved since answers 409 with its size, and TQ_OK.
+ */
+static tq_rc advance_state(struct add_ctx *c, const struct tq_buf *state_note, struct tq_err *err)
+{
+    struct tq_store_witness next;
+    uint64_t current = 0;
+    tq_rc rc;
+
+    memset(&next, 0, sizeof(next));
+    snprintf(next.origin, sizeof(next.origin), "%s", c->origin);
+    snprintf(next.partner, sizeof(next.partner), "%s", c->wl.partner);
+    next.size = c->size;
+    memcpy(next.root, c->cp.root, sizeof(next.root));
+    next.note = state_note->ptr;
+    rc = tq_store_witness_advance(c->store, &next, c->state.size, &current, err);
+    if (rc == TQ_ECONFLICT) {
+        /* Another request moved the state since it was read: the caller retries from it. */
+        conflict(c->out, current);
+        return TQ_OK;
+    }
+    if (rc)
+        return rc;
+    tq_log(TQ_LOG_INFO, "witness: cosigned partner=%s origin=%s size=%" PRIu64 " from=%" PRIu64,
+           c->wl.partner, c->origin, c->size, c->state.size);
+    return TQ_OK;
+}
+
+/* 200: the checkpoint's size and the cosignature line. */
+static tq_rc answer_cosigned(struct tq_witness_answer *out, uint64_t size,
+                             const struct tq_buf *line, struct tq_err *err)
+{
+    tq_rc rc;
+
+    out->status = 200;
+    out->size = size;
+    tq_buf_reset(&out->body);
+    rc = tq_buf_append(&out->body, line->ptr, line->len);
+    if (rc)
+        rc = tq_err_set(err, rc, "witness: cosignature line does not fit");
+    return rc;
+}
+
+tq_rc tq_witness_add_checkpoint(struct tq_store *store, const struct tq_note_signer *cosigner,
+                                struct tq_str body, uint64_t now_s, struct tq_witness_answer *out,
+                                struct tq_err *err)
+{
+    struct add_ctx c;
+    struct tq_buf state_note, line;
+    tq_rc rc = TQ_OK;
+
+    if (!store || !cosigner || !out)
+        return tq_err_set(err, TQ_EINVAL, "witness: no store, cosigner or answer");
+    answer_reset(out);
+    memset(&c, 0, sizeof(c));
+    c.store = store;
+    c.out = out;
+    tq_buf_init(&state_note, TQ_NOTE_MAX_BYTES);
+    tq_buf_init(&line, ANSWER_MAX);
+    c.req = tq_xcalloc(1, sizeof(*c.req));
+
+    /* Each step either answers (out->status) and ends the request, or hands on to the next. */
+    parse_request(&c, body);
+    if (out->status)
+        goto out;
+    rc = find_log(&c, err);
+    if (rc || out->status)
+        goto out;
+    rc = open_checkpoint(&c, err);
+    if (rc || out->status)
+        goto out;
+    rc = read_state(&c, err);
+    if (rc)
+        goto out;
+    find_inconsistency(&c);
+    check_against_state(&c);
+    if (c.inconsistent) {
+        rc = alarm(store, &c.wl, &c.state, c.req, c.size, c.reason, out, err);
         if (rc)
             goto out;
     }
@@ -460,40 +576,21 @@ tq_rc tq_witness_add_checkpoint(struct tq_store *store, const struct tq_note_sig
         goto out; /* refused: nothing but the alarm was written */
 
     /* 200: cosign, and make the new state durable before the cosignature leaves. */
-    rc = cosign(note, &wl, cosigner, now_s, &state_note, &line, err);
+    rc = cosign(c.note, &c.wl, cosigner, now_s, &state_note, &line, err);
     if (rc)
         goto out;
-    if (advance) {
-        memset(&next, 0, sizeof(next));
-        snprintf(next.origin, sizeof(next.origin), "%s", origin);
-        snprintf(next.partner, sizeof(next.partner), "%s", wl.partner);
-        next.size = size;
-        memcpy(next.root, cp.root, sizeof(next.root));
-        next.note = state_note.ptr;
-        rc = tq_store_witness_advance(store, &next, state.size, &current, err);
-        if (rc == TQ_ECONFLICT) {
-            /* Another request moved the state since it was read: the caller retries from it. */
-            conflict(out, current);
-            rc = TQ_OK;
+    if (c.advance) {
+        rc = advance_state(&c, &state_note, err);
+        if (rc || out->status)
             goto out;
-        }
-        if (rc)
-            goto out;
-        tq_log(TQ_LOG_INFO, "witness: cosigned partner=%s origin=%s size=%" PRIu64 " from=%" PRIu64,
-               wl.partner, origin, size, state.size);
     }
-    out->status = 200;
-    out->size = size;
-    tq_buf_reset(&out->body);
-    rc = tq_buf_append(&out->body, line.ptr, line.len);
-    if (rc)
-        rc = tq_err_set(err, rc, "witness: cosignature line does not fit");
+    rc = answer_cosigned(out, c.size, &line, err);
 out:
-    tq_note_free(pre);
-    tq_note_free(note);
-    tq_store_witness_cleanup(&state);
+    tq_note_free(c.pre);
+    tq_note_free(c.note);
+    tq_store_witness_cleanup(&c.state);
     tq_buf_cleanup(&state_note);
     tq_buf_cleanup(&line);
-    tq_free(req);
+    tq_free(c.req);
     return rc;
 }
