@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
@@ -69,6 +70,42 @@ static inline void cert_sha256(const char *pem, uint8_t out[32])
     OPENSSL_free(der);
     X509_free(x);
     BIO_free(bio);
+}
+
+/* curl write callback appending to the struct tq_buf in ud. */
+static inline size_t fixture_collect(char *p, size_t size, size_t n, void *ud)
+{
+    return tq_buf_append(ud, p, size * n) ? 0 : size * n;
+}
+
+/*
+ * GET url over HTTPS trusting only the certificates in cafile; resolve (may be NULL) maps host
+ * names to addresses (CURLOPT_RESOLVE). The body goes to body (may be NULL: discarded), the
+ * status to *status (0 when no answer came). What curl_easy_perform returns.
+ */
+static inline CURLcode fixture_https_get(const char *url, const char *cafile,
+                                         struct curl_slist *resolve, long *status,
+                                         struct tq_buf *body)
+{
+    CURL *c = curl_easy_init();
+    struct tq_buf sink;
+    CURLcode cc;
+
+    assert_non_null(c);
+    tq_buf_init(&sink, 1u << 20);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_RESOLVE, resolve);
+    curl_easy_setopt(c, CURLOPT_CAINFO, cafile);
+    curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fixture_collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, body ? body : &sink);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    cc = curl_easy_perform(c);
+    *status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+    curl_easy_cleanup(c);
+    tq_buf_cleanup(&sink);
+    return cc;
 }
 
 /* Indicator n at version_us, with canonical JSON, for tests that store objects directly. */

@@ -61,29 +61,11 @@ static int teardown(void **state)
     return 0;
 }
 
-static size_t collect(char *p, size_t size, size_t n, void *ud)
-{
-    struct tq_buf *b = ud;
-
-    return tq_buf_append(b, p, size * n) ? 0 : size * n;
-}
-
 /* GET url, trusting only the node's own certificate; the status into *status, body into b. */
 static void get(const char *url, const char *cert, long *status, struct tq_buf *b)
 {
-    CURL *c = curl_easy_init();
-
-    assert_non_null(c);
     tq_buf_init(b, 1u << 20);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CAINFO, cert);
-    curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-    assert_int_equal(curl_easy_perform(c), CURLE_OK);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-    curl_easy_cleanup(c);
+    assert_int_equal(fixture_https_get(url, cert, NULL, status, b), CURLE_OK);
 }
 
 static void config_parts_from_file_and_environment(void **state)
