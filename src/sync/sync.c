@@ -928,6 +928,54 @@ static void resolve_options(const struct tq_sync_options *in, struct tq_sync_opt
         o->backoff_max_ms = o->backoff_ms;
 }
 
+/*
+ * Sync each readable collection the partner lists, one after the other, logging a line for each.
+ * A collection that fails does not stop the others, except for the failures that would fail
+ * them all. Returns the first failure, with its detail in err, or TQ_OK.
+ */
+static tq_rc sync_collections(struct run *r, const struct tq_client_collection *colls,
+                              size_t n_colls, struct tq_err *err)
+{
+    struct tq_err cerr = {0};
+    tq_rc first = TQ_OK;
+
+    for (size_t i = 0; i < n_colls; i++) {
+        struct tq_sync_collection_stats *cs;
+        struct coll c = {0};
+
+        if (!colls[i].can_read)
+            continue;
+        if (!tq_uuid_valid(tq_str_c(colls[i].id))) {
+            tq_log(TQ_LOG_WARN, "sync: partner=%s collection %zu: id is not a UUID, skipped",
+                   r->partner, i);
+            continue;
+        }
+        tq__sync_local_id(r->partner, colls[i].id, c.local_id);
+        cs = coll_stats(r, colls[i].id, c.local_id);
+        c.remote_id = cs->remote_id;
+        c.remote = &colls[i];
+        c.cs = cs;
+        tq_err_clear(&cerr);
+        cs->rc = sync_collection(r, &colls[i], &c, &cerr);
+        tq_log(cs->rc ? TQ_LOG_WARN : TQ_LOG_INFO,
+               "sync: partner=%s remote_collection=%s listed=%" PRIu64 " fetched=%" PRIu64
+               " stored=%" PRIu64 " present=%" PRIu64 " refused=%" PRIu64 " invalid=%" PRIu64
+               " withdrawn=%" PRIu64 " full=%d complete=%d rc=%s%s%s",
+               r->partner, cs->remote_id, cs->listed, cs->fetched, cs->stored, cs->present,
+               cs->refused, cs->invalid, cs->withdrawn, cs->full, cs->complete, tq_rc_name(cs->rc),
+               cs->rc ? ": " : "", cs->rc ? cerr.msg : "");
+        if (cs->rc && first == TQ_OK) {
+            first = cs->rc;
+            if (err)
+                *err = cerr;
+        }
+        /* A TLS failure or a cancellation would fail every other collection the same way. */
+        if (cs->rc == TQ_ETLS || (cs->rc == TQ_EBUSY && cancelled(r)))
+            break;
+    }
+    return first;
+}
+
 tq_rc tq_sync_partner(struct tq_store *store, const char *cert_path, const char *key_path,
                       const char *partner, const struct tq_sync_options *opts,
                       struct tq_sync_stats *stats, struct tq_err *err)
@@ -993,40 +1041,7 @@ tq_rc tq_sync_partner(struct tq_store *store, const char *cert_path, const char 
     rc = request(&r, &rq, err);
     if (rc)
         goto out;
-    for (size_t i = 0; i < n_colls; i++) {
-        struct tq_sync_collection_stats *cs;
-        struct coll c = {0};
-
-        if (!colls[i].can_read)
-            continue;
-        if (!tq_uuid_valid(tq_str_c(colls[i].id))) {
-            tq_log(TQ_LOG_WARN, "sync: partner=%s collection %zu: id is not a UUID, skipped",
-                   partner, i);
-            continue;
-        }
-        tq__sync_local_id(partner, colls[i].id, c.local_id);
-        cs = coll_stats(&r, colls[i].id, c.local_id);
-        c.remote_id = cs->remote_id;
-        c.remote = &colls[i];
-        c.cs = cs;
-        tq_err_clear(&cerr);
-        cs->rc = sync_collection(&r, &colls[i], &c, &cerr);
-        tq_log(cs->rc ? TQ_LOG_WARN : TQ_LOG_INFO,
-               "sync: partner=%s remote_collection=%s listed=%" PRIu64 " fetched=%" PRIu64
-               " stored=%" PRIu64 " present=%" PRIu64 " refused=%" PRIu64 " invalid=%" PRIu64
-               " withdrawn=%" PRIu64 " full=%d complete=%d rc=%s%s%s",
-               partner, cs->remote_id, cs->listed, cs->fetched, cs->stored, cs->present,
-               cs->refused, cs->invalid, cs->withdrawn, cs->full, cs->complete, tq_rc_name(cs->rc),
-               cs->rc ? ": " : "", cs->rc ? cerr.msg : "");
-        if (cs->rc && first == TQ_OK) {
-            first = cs->rc;
-            if (err)
-                *err = cerr;
-        }
-        /* A TLS failure or a cancellation would fail every other collection the same way. */
-        if (cs->rc == TQ_ETLS || (cs->rc == TQ_EBUSY && cancelled(&r)))
-            break;
-    }
+    first = sync_collections(&r, colls, n_colls, err);
     if (first != TQ_ETLS && !cancelled(&r)) {
         tq_err_clear(&cerr);
         rc = withdraw_revoked(&r, colls, n_colls, &cerr);

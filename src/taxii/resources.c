@@ -582,6 +582,92 @@ static const struct tq_stix_problem *first_error(const struct tq_stix_batch *b, 
     return NULL;
 }
 
+/* The successes list of a status: the objects stored, or found already present. */
+static void write_successes(struct jw *w, const struct tq_stix_object *good, size_t n_good,
+                            const enum tq_put_result *results, const int64_t *added)
+{
+    size_t k;
+
+    for (k = 0; k < n_good; k++) {
+        const struct tq_stix_object *o = &good[k];
+        if (k)
+            jw_raw(w, ",");
+        jw_raw(w, "{\"id\":");
+        jw_str(w, o->id);
+        jw_raw(w, ",\"version\":");
+        jw_time(w, o->version_us >= 0 ? o->version_us : added[k], o->version_us >= 0);
+        jw_raw(w, results[k] == TQ_PUT_PRESENT ? ",\"message\":\"already present\"}"
+                                               : ",\"message\":\"stored\"}");
+    }
+}
+
+/* The failures list of a status: each refused object with the first error found in it. */
+static void write_failures(struct jw *w, const struct tq_stix_batch *batch,
+                           struct json_object *objs)
+{
+    size_t i, k = 0;
+
+    for (i = 0; i < batch->n; i++) {
+        const struct tq_stix_problem *p;
+        const char *id, *version;
+        if (batch->items[i].ok)
+            continue;
+        failed_identity(objs, i, &id, &version);
+        p = first_error(batch, i);
+        if (k++)
+            jw_raw(w, ",");
+        jw_raw(w, "{\"id\":");
+        jw_str(w, id);
+        jw_raw(w, ",\"version\":");
+        jw_str(w, version);
+        jw_raw(w, ",\"message\":");
+        if (p && p->property && p->property[0]) {
+            struct tq_buf m;
+            tq_buf_init(&m, 2048);
+            if (tq_buf_printf(&m, "%s: %s", p->property, p->reason ? p->reason : "invalid") ==
+                TQ_OK)
+                jw_str(w, m.ptr);
+            else
+                jw_str(w, "invalid STIX object");
+            tq_buf_cleanup(&m);
+        } else {
+            jw_str(w, p && p->reason ? p->reason : "invalid STIX object");
+        }
+        jw_raw(w, "}");
+    }
+}
+
+/*
+ * The TAXII status resource of a completed POST, written through w (its sticky error tells
+ * whether it is whole). good, results and added are the n_good objects given to
+ * tq_ingest_put and what it answered for each; objs is the envelope's list the batch was read
+ * from.
+ */
+static void write_status(struct jw *w, const char *status_id, int64_t received_us,
+                         const struct tq_stix_batch *batch, struct json_object *objs,
+                         const struct tq_stix_object *good, size_t n_good,
+                         const enum tq_put_result *results, const int64_t *added)
+{
+    char ts[TQ_TIME_STR_MAX];
+
+    tq_time_format(received_us, ts);
+    jw_raw(w, "{\"id\":\"");
+    jw_raw(w, status_id);
+    jw_raw(w, "\",\"status\":\"complete\",\"request_timestamp\":\"");
+    jw_raw(w, ts);
+    jw_raw(w, "\",\"total_count\":");
+    jw_u64(w, batch->n);
+    jw_raw(w, ",\"success_count\":");
+    jw_u64(w, n_good);
+    jw_raw(w, ",\"successes\":[");
+    write_successes(w, good, n_good, results, added);
+    jw_raw(w, "],\"failure_count\":");
+    jw_u64(w, batch->n - n_good);
+    jw_raw(w, ",\"failures\":[");
+    write_failures(w, batch, objs);
+    jw_raw(w, "],\"pending_count\":0,\"pendings\":[]}");
+}
+
 static void handle_post(const struct tq_taxii_ctx *ctx, const struct tq_taxii_req *req,
                         struct tq_taxii_resp *resp)
 {
@@ -593,8 +679,8 @@ static void handle_post(const struct tq_taxii_ctx *ctx, const struct tq_taxii_re
     struct tq_stix_object *good = NULL;
     enum tq_put_result *results = NULL;
     int64_t *added = NULL;
-    size_t i, n_good = 0, k;
-    char status_id[37], ts[TQ_TIME_STR_MAX];
+    size_t i, n_good = 0;
+    char status_id[37];
     bool r, wr;
     tq_rc rc;
 
@@ -632,60 +718,7 @@ static void handle_post(const struct tq_taxii_ctx *ctx, const struct tq_taxii_re
     }
 
     tq_uuid4(status_id);
-    tq_time_format(req->received_us, ts);
-    jw_raw(&w, "{\"id\":\"");
-    jw_raw(&w, status_id);
-    jw_raw(&w, "\",\"status\":\"complete\",\"request_timestamp\":\"");
-    jw_raw(&w, ts);
-    jw_raw(&w, "\",\"total_count\":");
-    jw_u64(&w, batch->n);
-    jw_raw(&w, ",\"success_count\":");
-    jw_u64(&w, n_good);
-    jw_raw(&w, ",\"successes\":[");
-    for (k = 0; k < n_good; k++) {
-        const struct tq_stix_object *o = &good[k];
-        if (k)
-            jw_raw(&w, ",");
-        jw_raw(&w, "{\"id\":");
-        jw_str(&w, o->id);
-        jw_raw(&w, ",\"version\":");
-        jw_time(&w, o->version_us >= 0 ? o->version_us : added[k], o->version_us >= 0);
-        jw_raw(&w, results[k] == TQ_PUT_PRESENT ? ",\"message\":\"already present\"}"
-                                                : ",\"message\":\"stored\"}");
-    }
-    jw_raw(&w, "],\"failure_count\":");
-    jw_u64(&w, batch->n - n_good);
-    jw_raw(&w, ",\"failures\":[");
-    k = 0;
-    for (i = 0; i < batch->n; i++) {
-        const struct tq_stix_problem *p;
-        const char *id, *version;
-        if (batch->items[i].ok)
-            continue;
-        failed_identity(objs, i, &id, &version);
-        p = first_error(batch, i);
-        if (k++)
-            jw_raw(&w, ",");
-        jw_raw(&w, "{\"id\":");
-        jw_str(&w, id);
-        jw_raw(&w, ",\"version\":");
-        jw_str(&w, version);
-        jw_raw(&w, ",\"message\":");
-        if (p && p->property && p->property[0]) {
-            struct tq_buf m;
-            tq_buf_init(&m, 2048);
-            if (tq_buf_printf(&m, "%s: %s", p->property, p->reason ? p->reason : "invalid") ==
-                TQ_OK)
-                jw_str(&w, m.ptr);
-            else
-                jw_str(&w, "invalid STIX object");
-            tq_buf_cleanup(&m);
-        } else {
-            jw_str(&w, p && p->reason ? p->reason : "invalid STIX object");
-        }
-        jw_raw(&w, "}");
-    }
-    jw_raw(&w, "],\"pending_count\":0,\"pendings\":[]}");
+    write_status(&w, status_id, req->received_us, batch, objs, good, n_good, results, added);
     rc = w.rc;
     if (rc)
         goto out;
