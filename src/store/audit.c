@@ -67,23 +67,15 @@ tq_rc tq__engine_audit_size(struct tq_store *store, uint64_t *size, struct tq_er
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;
-    struct tq__stmt *st = NULL;
+    int64_t n = 0;
     tq_rc rc;
-    int src;
 
     rc = tq__store_conn_get(s, &c, err);
     if (rc)
         return rc;
-    rc = tq__store_stmt_get(c, ST_AUDIT_SIZE, &st, err);
-    if (rc)
-        goto out;
-    src = tq__db_step(st);
-    if (src == TQ__DB_ROW)
-        *size = (uint64_t)tq__db_col_int64(st, 0);
-    else
-        rc = tq__store_fail(err, c->db, src, "read audit size");
-out:
-    tq__store_stmt_done(st);
+    rc = tq__store_read_int64(c, ST_AUDIT_SIZE, NULL, 0, &n, NULL, "read audit size", err);
+    if (rc == TQ_OK)
+        *size = (uint64_t)n;
     tq__store_conn_put(s, c);
     return rc;
 }
@@ -194,9 +186,8 @@ tq_rc tq__engine_audit_checkpoint_put(struct tq_store *store, uint64_t size, con
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;
-    struct tq__stmt *st = NULL;
+    int64_t newest = 0;
     tq_rc rc;
-    int src;
 
     rc = tq__store_conn_get(s, &c, err);
     if (rc)
@@ -205,18 +196,11 @@ tq_rc tq__engine_audit_checkpoint_put(struct tq_store *store, uint64_t size, con
     if (rc)
         goto out;
     /* The latest never moves back, also against a signer in another process. */
-    rc = tq__store_stmt_get(c, ST_CKPT_MAX, &st, err);
-    if (rc == TQ_OK) {
-        src = tq__db_step(st);
-        if (src != TQ__DB_ROW)
-            rc = tq__store_fail(err, c->db, src, "read checkpoints");
-        else if (tq__db_col_int64(st, 0) > (int64_t)size)
-            rc = tq_err_set(err, TQ_ECONFLICT,
-                            "store: a checkpoint of %lld leaves is newer than this one (%" PRIu64
-                            ")",
-                            (long long)tq__db_col_int64(st, 0), size);
-        tq__store_stmt_done(st);
-    }
+    rc = tq__store_read_int64(c, ST_CKPT_MAX, NULL, 0, &newest, NULL, "read checkpoints", err);
+    if (rc == TQ_OK && newest > (int64_t)size)
+        rc = tq_err_set(err, TQ_ECONFLICT,
+                        "store: a checkpoint of %lld leaves is newer than this one (%" PRIu64 ")",
+                        (long long)newest, size);
     if (rc == TQ_OK)
         rc = tq__store_run(
             c, ST_CKPT_INSERT,
@@ -351,11 +335,9 @@ tq_rc tq__engine_audit_checkpoint_update(struct tq_store *store, uint64_t size, 
     struct tq__engine *s = tq__engine_of(store);
     struct tq_err ignored = {0};
     struct tq__conn *c = NULL;
-    struct tq__stmt *st = NULL;
     char *kept = NULL, *latest = NULL;
-    bool same = false, is_latest = false;
+    bool same = false, is_latest = false, found = false;
     tq_rc rc;
-    int src;
 
     rc = tq__store_conn_get(s, &c, err);
     if (rc)
@@ -363,19 +345,10 @@ tq_rc tq__engine_audit_checkpoint_update(struct tq_store *store, uint64_t size, 
     rc = tq__store_write_begin(s, c, err);
     if (rc)
         goto out;
-    rc = tq__store_stmt_get(c, ST_CKPT_GET, &st, err);
-    if (rc == TQ_OK) {
-        tq__db_bind_int64(st, 1, (int64_t)size);
-        src = tq__db_step(st);
-        if (src == TQ__DB_ROW)
-            kept = tq__store_column_dup(st, 0);
-        else if (src == TQ__DB_DONE)
-            rc = tq_err_set(err, TQ_ENOTFOUND, "store: no checkpoint of %" PRIu64 " leaves kept",
-                            size);
-        else
-            rc = tq__store_fail(err, c->db, src, "read checkpoint");
-        tq__store_stmt_done(st);
-    }
+    rc = tq__store_read_text(c, ST_CKPT_GET, TQ__ARGS(TQ__ARG_INT((int64_t)size)), &kept, &found,
+                             "read checkpoint", err);
+    if (rc == TQ_OK && !found)
+        rc = tq_err_set(err, TQ_ENOTFOUND, "store: no checkpoint of %" PRIu64 " leaves kept", size);
     if (rc == TQ_OK)
         rc = tq__store_note_same_text(kept, note, &same, err);
     if (rc == TQ_OK && !same)
@@ -389,16 +362,8 @@ tq_rc tq__engine_audit_checkpoint_update(struct tq_store *store, uint64_t size, 
                            "update checkpoint", NULL, err);
     /* The latest follows when it is this checkpoint (an unreadable latest is left alone). */
     if (rc == TQ_OK)
-        rc = tq__store_stmt_get(c, ST_META_GET, &st, err);
-    if (rc == TQ_OK) {
-        tq__store_bind_text(st, 1, TQ__STORE_META_CHECKPOINT);
-        src = tq__db_step(st);
-        if (src == TQ__DB_ROW)
-            latest = tq__store_column_dup(st, 0);
-        else if (src != TQ__DB_DONE)
-            rc = tq__store_fail(err, c->db, src, "read latest checkpoint");
-        tq__store_stmt_done(st);
-    }
+        rc = tq__store_read_text(c, ST_META_GET, TQ__ARGS(TQ__ARG_TEXT(TQ__STORE_META_CHECKPOINT)),
+                                 &latest, &found, "read latest checkpoint", err);
     if (rc == TQ_OK && latest &&
         tq__store_note_same_text(kept, latest, &is_latest, &ignored) == TQ_OK && is_latest)
         rc = tq__store_run(c, ST_META_SET,
@@ -650,10 +615,10 @@ tq_rc tq__engine_witness_advance(struct tq_store *store, const struct tq_store_w
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;
-    struct tq__stmt *st = NULL;
     uint64_t cur = 0;
+    int64_t size = 0;
+    bool found = false;
     tq_rc rc;
-    int src;
 
     rc = tq__store_conn_get(s, &c, err);
     if (rc)
@@ -661,16 +626,9 @@ tq_rc tq__engine_witness_advance(struct tq_store *store, const struct tq_store_w
     rc = tq__store_write_begin(s, c, err);
     if (rc)
         goto out;
-    rc = tq__store_stmt_get(c, ST_WITNESS_SIZE, &st, err);
-    if (rc == TQ_OK) {
-        tq__store_bind_text(st, 1, next->origin);
-        src = tq__db_step(st);
-        if (src == TQ__DB_ROW)
-            cur = (uint64_t)tq__db_col_int64(st, 0);
-        else if (src != TQ__DB_DONE)
-            rc = tq__store_fail(err, c->db, src, "read witness state");
-        tq__store_stmt_done(st);
-    }
+    rc = tq__store_read_int64(c, ST_WITNESS_SIZE, TQ__ARGS(TQ__ARG_TEXT(next->origin)), &size,
+                              &found, "read witness state", err);
+    cur = (uint64_t)size;
     if (rc == TQ_OK && cur != old_size) {
         rc = tq_err_set(err, TQ_ECONFLICT,
                         "store: the witness state of '%.64s' is at size %" PRIu64 ", not %" PRIu64,

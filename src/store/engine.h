@@ -142,6 +142,14 @@ tq_rc tq__store_lookup_key(struct tq__conn *c, enum tq__stmt_id id, const char *
 tq_rc tq__store_lookup_text(struct tq__engine *s, enum tq__stmt_id id, const void *key, int key_len,
                             bool key_blob, char **out, const char *what, struct tq_err *err);
 tq_rc tq__store_partner_pid(struct tq__conn *c, const char *name, int64_t *pid, struct tq_err *err);
+tq_rc tq__store_read_int64(struct tq__conn *c, enum tq__stmt_id id,
+                           const struct tq__store_arg *args, size_t n, int64_t *out, bool *found,
+                           const char *what, struct tq_err *err);
+tq_rc tq__store_read_row(struct tq__conn *c, enum tq__stmt_id id, const struct tq__store_arg *args,
+                         size_t n, void (*fill)(struct tq__stmt *st, void *out), void *out,
+                         bool *found, const char *what, struct tq_err *err);
+tq_rc tq__store_read_text(struct tq__conn *c, enum tq__stmt_id id, const struct tq__store_arg *args,
+                          size_t n, char **out, bool *found, const char *what, struct tq_err *err);
 tq_rc tq__store_row_get(struct tq__engine *s, enum tq__stmt_id id, const char *key, int64_t num,
                         void (*fill)(struct tq__stmt *st, void *out), void *out, const char *what,
                         struct tq_err *err);

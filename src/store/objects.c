@@ -642,10 +642,9 @@ tq_rc tq__engine_count(struct tq_store *store, const char *collection_id, uint64
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;
-    struct tq__stmt *st = NULL;
-    int64_t cid = 0;
+    struct tq__store_arg arg;
+    int64_t cid = 0, n = 0;
     tq_rc rc;
-    int src;
 
     rc = tq__store_conn_get(s, &c, err);
     if (rc)
@@ -655,18 +654,12 @@ tq_rc tq__engine_count(struct tq_store *store, const char *collection_id, uint64
         if (rc)
             goto out;
     }
-    rc = tq__store_stmt_get(c, collection_id ? ST_COUNT_COLL : ST_COUNT_ALL, &st, err);
-    if (rc)
-        goto out;
-    if (collection_id)
-        tq__db_bind_int64(st, 1, cid);
-    src = tq__db_step(st);
-    if (src == TQ__DB_ROW)
-        *count = (uint64_t)tq__db_col_int64(st, 0);
-    else
-        rc = tq__store_fail(err, c->db, src, "count objects");
+    arg = TQ__ARG_INT(cid);
+    rc = tq__store_read_int64(c, collection_id ? ST_COUNT_COLL : ST_COUNT_ALL, &arg,
+                              collection_id ? 1 : 0, &n, NULL, "count objects", err);
+    if (rc == TQ_OK)
+        *count = (uint64_t)n;
 out:
-    tq__store_stmt_done(st);
     tq__store_conn_put(s, c);
     return rc;
 }
