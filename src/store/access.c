@@ -12,24 +12,9 @@
 tq_rc tq__engine_user_put(struct tq_store *store, const char *name, const char *pwhash,
                           struct tq_err *err)
 {
-    struct tq__engine *s = tq__engine_of(store);
-    struct tq__conn *c = NULL;
-    struct tq__stmt *st = NULL;
-    tq_rc rc;
-
-    rc = tq__store_conn_get(s, &c, err);
-    if (rc)
-        return rc;
-    rc = tq__store_stmt_get(c, ST_USER_PUT, &st, err);
-    if (rc)
-        goto out;
-    tq__store_bind_text(st, 1, name);
-    tq__store_bind_text(st, 2, pwhash);
-    rc = tq__store_step_write(s, c, st, "write user", NULL, err);
-out:
-    tq__store_stmt_done(st);
-    tq__store_conn_put(s, c);
-    return rc;
+    return tq__store_write(tq__engine_of(store), ST_USER_PUT,
+                           TQ__ARGS(TQ__ARG_TEXT(name), TQ__ARG_TEXT(pwhash)), "write user", NULL,
+                           err);
 }
 
 tq_rc tq__engine_user_get(struct tq_store *store, const char *name, char **pwhash_out,
@@ -41,25 +26,14 @@ tq_rc tq__engine_user_get(struct tq_store *store, const char *name, char **pwhas
 
 tq_rc tq__engine_user_delete(struct tq_store *store, const char *name, struct tq_err *err)
 {
-    struct tq__engine *s = tq__engine_of(store);
-    struct tq__conn *c = NULL;
-    struct tq__stmt *st = NULL;
+    struct tq__store_result res;
     tq_rc rc;
 
-    rc = tq__store_conn_get(s, &c, err);
-    if (rc)
-        return rc;
-    rc = tq__store_stmt_get(c, ST_USER_DELETE, &st, err);
-    if (rc)
-        goto out;
-    tq__store_bind_text(st, 1, name);
     /* Tokens and permissions go with the user (ON DELETE CASCADE). */
-    rc = tq__store_step_write(s, c, st, "delete user", NULL, err);
-    if (rc == TQ_OK && tq__db_changes(c->db) == 0)
+    rc = tq__store_write(tq__engine_of(store), ST_USER_DELETE, TQ__ARGS(TQ__ARG_TEXT(name)),
+                         "delete user", &res, err);
+    if (rc == TQ_OK && res.changes == 0)
         rc = tq_err_set(err, TQ_ENOTFOUND, "store: no user '%.64s'", name);
-out:
-    tq__store_stmt_done(st);
-    tq__store_conn_put(s, c);
     return rc;
 }
 
@@ -85,30 +59,17 @@ tq_rc tq__engine_user_list(struct tq_store *store, char ***names_out, size_t *n_
 tq_rc tq__engine_token_add(struct tq_store *store, const char *user, const uint8_t hash[32],
                            const char *label, struct tq_err *err)
 {
-    struct tq__engine *s = tq__engine_of(store);
-    struct tq__conn *c = NULL;
-    struct tq__stmt *st = NULL;
+    struct tq__store_result res;
     tq_rc rc;
-    int src;
 
-    rc = tq__store_conn_get(s, &c, err);
-    if (rc)
-        return rc;
-    rc = tq__store_stmt_get(c, ST_TOKEN_ADD, &st, err);
-    if (rc)
-        goto out;
-    tq__db_bind_blob(st, 1, hash, 32);
-    tq__store_bind_text(st, 2, user);
-    tq__store_bind_text(st, 3, label);
-    tq__db_bind_int64(st, 4, tq_time_now_us());
-    rc = tq__store_step_write(s, c, st, "add token", &src, err);
-    if (rc && src == TQ__DB_FOREIGN_KEY)
+    rc = tq__store_write(tq__engine_of(store), ST_TOKEN_ADD,
+                         TQ__ARGS(TQ__ARG_BLOB(hash, 32), TQ__ARG_TEXT(user), TQ__ARG_TEXT(label),
+                                  TQ__ARG_INT(tq_time_now_us())),
+                         "add token", &res, err);
+    if (rc && res.src == TQ__DB_FOREIGN_KEY)
         rc = tq_err_set(err, TQ_ENOTFOUND, "store: no user '%.64s'", user);
-    else if (rc && tq__store_is_duplicate(src))
+    else if (rc && tq__store_is_duplicate(res.src))
         rc = tq_err_set(err, TQ_EEXIST, "store: token already registered");
-out:
-    tq__store_stmt_done(st);
-    tq__store_conn_put(s, c);
     return rc;
 }
 
@@ -159,11 +120,10 @@ tq_rc tq__engine_perm_set(struct tq_store *store, const char *user, const char *
                           bool can_read, bool can_write, struct tq_err *err)
 {
     struct tq__engine *s = tq__engine_of(store);
+    struct tq__store_result res;
     struct tq__conn *c = NULL;
-    struct tq__stmt *st = NULL;
     char key[37];
     tq_rc rc;
-    int src;
 
     rc = tq__store_conn_get(s, &c, err);
     if (rc)
@@ -171,18 +131,13 @@ tq_rc tq__engine_perm_set(struct tq_store *store, const char *user, const char *
     rc = tq__store_perm_collection_key(c, collection_id, true, key, err);
     if (rc)
         goto out;
-    rc = tq__store_stmt_get(c, ST_PERM_SET, &st, err);
-    if (rc)
-        goto out;
-    tq__store_bind_text(st, 1, user);
-    tq__store_bind_text(st, 2, key);
-    tq__db_bind_int64(st, 3, can_read);
-    tq__db_bind_int64(st, 4, can_write);
-    rc = tq__store_step_write(s, c, st, "set permission", &src, err);
-    if (rc && (src == TQ__DB_FOREIGN_KEY || src == TQ__DB_REFUSED))
+    rc = tq__store_write_on(s, c, ST_PERM_SET,
+                            TQ__ARGS(TQ__ARG_TEXT(user), TQ__ARG_TEXT(key), TQ__ARG_INT(can_read),
+                                     TQ__ARG_INT(can_write)),
+                            "set permission", &res, err);
+    if (rc && (res.src == TQ__DB_FOREIGN_KEY || res.src == TQ__DB_REFUSED))
         rc = tq_err_set(err, TQ_ENOTFOUND, "store: no user or partner '%.64s'", user);
 out:
-    tq__store_stmt_done(st);
     tq__store_conn_put(s, c);
     return rc;
 }

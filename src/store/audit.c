@@ -18,10 +18,8 @@ tq_rc tq__store_audit_insert(struct tq__conn *c, const struct tq_store_audit_eve
                              struct tq_err *err)
 {
     struct tq_leaf leaf;
-    struct tq__stmt *st = NULL;
     struct tq_buf rec;
     tq_rc rc;
-    int src;
 
     memset(&leaf, 0, sizeof(leaf));
     tq_buf_init(&rec, 1u << 20);
@@ -30,21 +28,14 @@ tq_rc tq__store_audit_insert(struct tq__conn *c, const struct tq_store_audit_eve
         goto out;
     tq_leaf_make(rec.ptr, rec.len, &leaf);
 
-    rc = tq__store_stmt_get(c, ST_AUDIT_INSERT, &st, err);
-    if (rc)
-        goto out;
-    tq__db_bind_text(st, 1, ev->kind, -1);
-    tq__db_bind_int64(st, 2, ev->at_us);
-    tq__store_bind_text(st, 3, ev->partner);
-    tq__db_bind_blob(st, 4, leaf.salt, sizeof(leaf.salt));
-    tq__db_bind_text(st, 5, rec.ptr, (int)rec.len);
-    tq__db_bind_blob(st, 6, leaf.commitment, sizeof(leaf.commitment));
-    tq__db_bind_blob(st, 7, leaf.leaf_hash, sizeof(leaf.leaf_hash));
-    src = tq__db_step(st);
-    if (src != TQ__DB_DONE)
-        rc = tq__store_fail(err, c->db, src, "append audit leaf");
+    rc = tq__store_run(
+        c, ST_AUDIT_INSERT,
+        TQ__ARGS(TQ__ARG_TEXT(ev->kind), TQ__ARG_INT(ev->at_us), TQ__ARG_TEXT(ev->partner),
+                 TQ__ARG_BLOB(leaf.salt, sizeof(leaf.salt)), TQ__ARG_TEXTN(rec.ptr, (int)rec.len),
+                 TQ__ARG_BLOB(leaf.commitment, sizeof(leaf.commitment)),
+                 TQ__ARG_BLOB(leaf.leaf_hash, sizeof(leaf.leaf_hash))),
+        "append audit leaf", NULL, err);
 out:
-    tq__store_stmt_done(st);
     tq_leaf_cleanup(&leaf);
     tq_buf_cleanup(&rec);
     return rc;
@@ -76,23 +67,15 @@ tq_rc tq__engine_audit_size(struct tq_store *store, uint64_t *size, struct tq_er
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;
-    struct tq__stmt *st = NULL;
+    int64_t n = 0;
     tq_rc rc;
-    int src;
 
     rc = tq__store_conn_get(s, &c, err);
     if (rc)
         return rc;
-    rc = tq__store_stmt_get(c, ST_AUDIT_SIZE, &st, err);
-    if (rc)
-        goto out;
-    src = tq__db_step(st);
-    if (src == TQ__DB_ROW)
-        *size = (uint64_t)tq__db_col_int64(st, 0);
-    else
-        rc = tq__store_fail(err, c->db, src, "read audit size");
-out:
-    tq__store_stmt_done(st);
+    rc = tq__store_read_int64(c, ST_AUDIT_SIZE, NULL, 0, &n, NULL, "read audit size", err);
+    if (rc == TQ_OK)
+        *size = (uint64_t)n;
     tq__store_conn_put(s, c);
     return rc;
 }
@@ -203,9 +186,8 @@ tq_rc tq__engine_audit_checkpoint_put(struct tq_store *store, uint64_t size, con
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;
-    struct tq__stmt *st = NULL;
+    int64_t newest = 0;
     tq_rc rc;
-    int src;
 
     rc = tq__store_conn_get(s, &c, err);
     if (rc)
@@ -214,39 +196,20 @@ tq_rc tq__engine_audit_checkpoint_put(struct tq_store *store, uint64_t size, con
     if (rc)
         goto out;
     /* The latest never moves back, also against a signer in another process. */
-    rc = tq__store_stmt_get(c, ST_CKPT_MAX, &st, err);
-    if (rc == TQ_OK) {
-        src = tq__db_step(st);
-        if (src != TQ__DB_ROW)
-            rc = tq__store_fail(err, c->db, src, "read checkpoints");
-        else if (tq__db_col_int64(st, 0) > (int64_t)size)
-            rc = tq_err_set(err, TQ_ECONFLICT,
-                            "store: a checkpoint of %lld leaves is newer than this one (%" PRIu64
-                            ")",
-                            (long long)tq__db_col_int64(st, 0), size);
-        tq__store_stmt_done(st);
-    }
+    rc = tq__store_read_int64(c, ST_CKPT_MAX, NULL, 0, &newest, NULL, "read checkpoints", err);
+    if (rc == TQ_OK && newest > (int64_t)size)
+        rc = tq_err_set(err, TQ_ECONFLICT,
+                        "store: a checkpoint of %lld leaves is newer than this one (%" PRIu64 ")",
+                        (long long)newest, size);
     if (rc == TQ_OK)
-        rc = tq__store_stmt_get(c, ST_CKPT_INSERT, &st, err);
-    if (rc == TQ_OK) {
-        tq__db_bind_int64(st, 1, (int64_t)size);
-        tq__db_bind_int64(st, 2, tq_time_now_us());
-        tq__db_bind_text(st, 3, note, -1);
-        src = tq__db_step(st);
-        if (src != TQ__DB_DONE)
-            rc = tq__store_fail(err, c->db, src, "keep checkpoint");
-        tq__store_stmt_done(st);
-    }
+        rc = tq__store_run(
+            c, ST_CKPT_INSERT,
+            TQ__ARGS(TQ__ARG_INT((int64_t)size), TQ__ARG_INT(tq_time_now_us()), TQ__ARG_TEXT(note)),
+            "keep checkpoint", NULL, err);
     if (rc == TQ_OK)
-        rc = tq__store_stmt_get(c, ST_META_SET, &st, err);
-    if (rc == TQ_OK) {
-        tq__store_bind_text(st, 1, TQ__STORE_META_CHECKPOINT);
-        tq__store_bind_text(st, 2, note);
-        src = tq__db_step(st);
-        if (src != TQ__DB_DONE)
-            rc = tq__store_fail(err, c->db, src, "keep latest checkpoint");
-        tq__store_stmt_done(st);
-    }
+        rc = tq__store_run(c, ST_META_SET,
+                           TQ__ARGS(TQ__ARG_TEXT(TQ__STORE_META_CHECKPOINT), TQ__ARG_TEXT(note)),
+                           "keep latest checkpoint", NULL, err);
     rc = tq__store_write_end(s, c, rc, err);
 out:
     tq__store_conn_put(s, c);
@@ -372,11 +335,9 @@ tq_rc tq__engine_audit_checkpoint_update(struct tq_store *store, uint64_t size, 
     struct tq__engine *s = tq__engine_of(store);
     struct tq_err ignored = {0};
     struct tq__conn *c = NULL;
-    struct tq__stmt *st = NULL;
     char *kept = NULL, *latest = NULL;
-    bool same = false, is_latest = false;
+    bool same = false, is_latest = false, found = false;
     tq_rc rc;
-    int src;
 
     rc = tq__store_conn_get(s, &c, err);
     if (rc)
@@ -384,19 +345,10 @@ tq_rc tq__engine_audit_checkpoint_update(struct tq_store *store, uint64_t size, 
     rc = tq__store_write_begin(s, c, err);
     if (rc)
         goto out;
-    rc = tq__store_stmt_get(c, ST_CKPT_GET, &st, err);
-    if (rc == TQ_OK) {
-        tq__db_bind_int64(st, 1, (int64_t)size);
-        src = tq__db_step(st);
-        if (src == TQ__DB_ROW)
-            kept = tq__store_column_dup(st, 0);
-        else if (src == TQ__DB_DONE)
-            rc = tq_err_set(err, TQ_ENOTFOUND, "store: no checkpoint of %" PRIu64 " leaves kept",
-                            size);
-        else
-            rc = tq__store_fail(err, c->db, src, "read checkpoint");
-        tq__store_stmt_done(st);
-    }
+    rc = tq__store_read_text(c, ST_CKPT_GET, TQ__ARGS(TQ__ARG_INT((int64_t)size)), &kept, &found,
+                             "read checkpoint", err);
+    if (rc == TQ_OK && !found)
+        rc = tq_err_set(err, TQ_ENOTFOUND, "store: no checkpoint of %" PRIu64 " leaves kept", size);
     if (rc == TQ_OK)
         rc = tq__store_note_same_text(kept, note, &same, err);
     if (rc == TQ_OK && !same)
@@ -405,39 +357,18 @@ tq_rc tq__engine_audit_checkpoint_update(struct tq_store *store, uint64_t size, 
                         " leaves (only signatures may be added)",
                         size);
     if (rc == TQ_OK)
-        rc = tq__store_stmt_get(c, ST_CKPT_UPDATE, &st, err);
-    if (rc == TQ_OK) {
-        tq__db_bind_int64(st, 1, (int64_t)size);
-        tq__db_bind_text(st, 2, note, -1);
-        src = tq__db_step(st);
-        if (src != TQ__DB_DONE)
-            rc = tq__store_fail(err, c->db, src, "update checkpoint");
-        tq__store_stmt_done(st);
-    }
+        rc = tq__store_run(c, ST_CKPT_UPDATE,
+                           TQ__ARGS(TQ__ARG_INT((int64_t)size), TQ__ARG_TEXT(note)),
+                           "update checkpoint", NULL, err);
     /* The latest follows when it is this checkpoint (an unreadable latest is left alone). */
     if (rc == TQ_OK)
-        rc = tq__store_stmt_get(c, ST_META_GET, &st, err);
-    if (rc == TQ_OK) {
-        tq__store_bind_text(st, 1, TQ__STORE_META_CHECKPOINT);
-        src = tq__db_step(st);
-        if (src == TQ__DB_ROW)
-            latest = tq__store_column_dup(st, 0);
-        else if (src != TQ__DB_DONE)
-            rc = tq__store_fail(err, c->db, src, "read latest checkpoint");
-        tq__store_stmt_done(st);
-    }
+        rc = tq__store_read_text(c, ST_META_GET, TQ__ARGS(TQ__ARG_TEXT(TQ__STORE_META_CHECKPOINT)),
+                                 &latest, &found, "read latest checkpoint", err);
     if (rc == TQ_OK && latest &&
-        tq__store_note_same_text(kept, latest, &is_latest, &ignored) == TQ_OK && is_latest) {
-        rc = tq__store_stmt_get(c, ST_META_SET, &st, err);
-        if (rc == TQ_OK) {
-            tq__store_bind_text(st, 1, TQ__STORE_META_CHECKPOINT);
-            tq__store_bind_text(st, 2, note);
-            src = tq__db_step(st);
-            if (src != TQ__DB_DONE)
-                rc = tq__store_fail(err, c->db, src, "update latest checkpoint");
-            tq__store_stmt_done(st);
-        }
-    }
+        tq__store_note_same_text(kept, latest, &is_latest, &ignored) == TQ_OK && is_latest)
+        rc = tq__store_run(c, ST_META_SET,
+                           TQ__ARGS(TQ__ARG_TEXT(TQ__STORE_META_CHECKPOINT), TQ__ARG_TEXT(note)),
+                           "update latest checkpoint", NULL, err);
     rc = tq__store_write_end(s, c, rc, err);
 out:
     tq_free(kept);
@@ -561,10 +492,8 @@ tq_rc tq__engine_receipts_put(struct tq_store *store, const char *partner,
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;
-    struct tq__stmt *st = NULL;
     int64_t now = tq_time_now_us();
     tq_rc rc;
-    int src;
 
     rc = tq__store_conn_get(s, &c, err);
     if (rc)
@@ -572,22 +501,15 @@ tq_rc tq__engine_receipts_put(struct tq_store *store, const char *partner,
     rc = tq__store_write_begin(s, c, err);
     if (rc)
         goto out;
-    rc = tq__store_stmt_get(c, ST_RECEIPT_PUT, &st, err);
     for (size_t i = 0; rc == TQ_OK && i < n; i++) {
         const struct tq_store_audit_entry *e = &entries[i];
 
-        tq__store_bind_text(st, 1, partner);
-        tq__db_bind_int64(st, 2, (int64_t)e->idx);
-        tq__store_bind_text(st, 3, e->kind);
-        tq__db_bind_blob(st, 4, e->salt, 32);
-        tq__store_bind_text(st, 5, e->record);
-        tq__db_bind_blob(st, 6, e->leaf_hash, 32);
-        tq__db_bind_int64(st, 7, (int64_t)checkpoint_size);
-        tq__db_bind_int64(st, 8, now);
-        src = tq__db_step(st);
-        if (src != TQ__DB_DONE)
-            rc = tq__store_fail(err, c->db, src, "keep receipt");
-        tq__store_stmt_done(st);
+        rc = tq__store_run(c, ST_RECEIPT_PUT,
+                           TQ__ARGS(TQ__ARG_TEXT(partner), TQ__ARG_INT((int64_t)e->idx),
+                                    TQ__ARG_TEXT(e->kind), TQ__ARG_BLOB(e->salt, 32),
+                                    TQ__ARG_TEXT(e->record), TQ__ARG_BLOB(e->leaf_hash, 32),
+                                    TQ__ARG_INT((int64_t)checkpoint_size), TQ__ARG_INT(now)),
+                           "keep receipt", NULL, err);
     }
     rc = tq__store_write_end(s, c, rc, err);
 out:
@@ -693,10 +615,10 @@ tq_rc tq__engine_witness_advance(struct tq_store *store, const struct tq_store_w
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;
-    struct tq__stmt *st = NULL;
     uint64_t cur = 0;
+    int64_t size = 0;
+    bool found = false;
     tq_rc rc;
-    int src;
 
     rc = tq__store_conn_get(s, &c, err);
     if (rc)
@@ -704,16 +626,9 @@ tq_rc tq__engine_witness_advance(struct tq_store *store, const struct tq_store_w
     rc = tq__store_write_begin(s, c, err);
     if (rc)
         goto out;
-    rc = tq__store_stmt_get(c, ST_WITNESS_SIZE, &st, err);
-    if (rc == TQ_OK) {
-        tq__store_bind_text(st, 1, next->origin);
-        src = tq__db_step(st);
-        if (src == TQ__DB_ROW)
-            cur = (uint64_t)tq__db_col_int64(st, 0);
-        else if (src != TQ__DB_DONE)
-            rc = tq__store_fail(err, c->db, src, "read witness state");
-        tq__store_stmt_done(st);
-    }
+    rc = tq__store_read_int64(c, ST_WITNESS_SIZE, TQ__ARGS(TQ__ARG_TEXT(next->origin)), &size,
+                              &found, "read witness state", err);
+    cur = (uint64_t)size;
     if (rc == TQ_OK && cur != old_size) {
         rc = tq_err_set(err, TQ_ECONFLICT,
                         "store: the witness state of '%.64s' is at size %" PRIu64 ", not %" PRIu64,
@@ -722,19 +637,12 @@ tq_rc tq__engine_witness_advance(struct tq_store *store, const struct tq_store_w
             *current = cur;
     }
     if (rc == TQ_OK)
-        rc = tq__store_stmt_get(c, ST_WITNESS_PUT, &st, err);
-    if (rc == TQ_OK) {
-        tq__store_bind_text(st, 1, next->origin);
-        tq__store_bind_text(st, 2, next->partner);
-        tq__db_bind_int64(st, 3, (int64_t)next->size);
-        tq__db_bind_blob(st, 4, next->root, 32);
-        tq__store_bind_text(st, 5, next->note);
-        tq__db_bind_int64(st, 6, next->at_us ? next->at_us : tq_time_now_us());
-        src = tq__db_step(st);
-        if (src != TQ__DB_DONE)
-            rc = tq__store_fail(err, c->db, src, "write witness state");
-        tq__store_stmt_done(st);
-    }
+        rc = tq__store_run(c, ST_WITNESS_PUT,
+                           TQ__ARGS(TQ__ARG_TEXT(next->origin), TQ__ARG_TEXT(next->partner),
+                                    TQ__ARG_INT((int64_t)next->size), TQ__ARG_BLOB(next->root, 32),
+                                    TQ__ARG_TEXT(next->note),
+                                    TQ__ARG_INT(next->at_us ? next->at_us : tq_time_now_us())),
+                           "write witness state", NULL, err);
     rc = tq__store_write_end(s, c, rc, err);
 out:
     tq__store_conn_put(s, c);
@@ -757,32 +665,18 @@ tq_rc tq__engine_witness_list(struct tq_store *store, struct tq_store_witness **
 tq_rc tq__engine_alarm_add(struct tq_store *store, const struct tq_store_alarm *a, int64_t *id_out,
                            struct tq_err *err)
 {
-    struct tq__engine *s = tq__engine_of(store);
-    struct tq__conn *c = NULL;
-    struct tq__stmt *st = NULL;
+    struct tq__store_result res;
     tq_rc rc;
 
-    rc = tq__store_conn_get(s, &c, err);
-    if (rc)
-        return rc;
-    rc = tq__store_stmt_get(c, ST_ALARM_ADD, &st, err);
-    if (rc)
-        goto out;
-    tq__db_bind_int64(st, 1, tq_time_now_us());
-    tq__store_bind_text(st, 2, a->partner);
-    tq__store_bind_text(st, 3, a->origin);
-    tq__store_bind_text(st, 4, a->reason);
-    tq__store_bind_text(st, 5, a->old_note);
-    tq__store_bind_text(st, 6, a->new_note);
-    tq__store_bind_text(st, 7, a->proof);
-    tq__db_bind_int64(st, 8, TQ_STORE_ALARMS_PER_ORIGIN);
-    rc = tq__store_step_write(s, c, st, "keep alarm", NULL, err);
-    /* The connection is still ours: the rowid is the one this insert assigned, if it did. */
+    rc = tq__store_write(tq__engine_of(store), ST_ALARM_ADD,
+                         TQ__ARGS(TQ__ARG_INT(tq_time_now_us()), TQ__ARG_TEXT(a->partner),
+                                  TQ__ARG_TEXT(a->origin), TQ__ARG_TEXT(a->reason),
+                                  TQ__ARG_TEXT(a->old_note), TQ__ARG_TEXT(a->new_note),
+                                  TQ__ARG_TEXT(a->proof), TQ__ARG_INT(TQ_STORE_ALARMS_PER_ORIGIN)),
+                         "keep alarm", &res, err);
+    /* Read on the insert's connection: the rowid is the one this insert assigned, if it did. */
     if (rc == TQ_OK && id_out)
-        *id_out = tq__db_changes(c->db) > 0 ? tq__db_last_insert_id(c->db) : 0;
-out:
-    tq__store_stmt_done(st);
-    tq__store_conn_put(s, c);
+        *id_out = res.changes > 0 ? res.last_id : 0;
     return rc;
 }
 

@@ -195,20 +195,67 @@ tq_rc tq__store_dyn_get(struct tq__conn *c, const char *sql, struct tq__stmt **o
     return TQ_OK;
 }
 
-/* Run a statement that returns no rows (INSERT, UPDATE, ...), then reset it. */
-tq_rc tq__store_run_simple(struct tq__conn *c, enum tq__stmt_id id, const char *what,
-                           struct tq_err *err)
+/* Bind args to st's parameters 1..n (struct tq__store_arg). */
+void tq__store_bind_args(struct tq__stmt *st, const struct tq__store_arg *args, size_t n)
+{
+    size_t k;
+
+    for (k = 0; k < n; k++) {
+        const struct tq__store_arg *a = &args[k];
+
+        switch (a->kind) {
+        case TQ__ARGK_INT:
+            tq__db_bind_int64(st, (int)k + 1, a->i);
+            break;
+        case TQ__ARGK_TEXT: /* a NULL text is SQL NULL, as with tq__store_bind_text */
+            if (a->p)
+                tq__db_bind_text(st, (int)k + 1, a->p, a->len);
+            else
+                tq__db_bind_null(st, (int)k + 1);
+            break;
+        case TQ__ARGK_BLOB:
+            tq__db_bind_blob(st, (int)k + 1, a->p, a->len);
+            break;
+        case TQ__ARGK_NULL:
+            tq__db_bind_null(st, (int)k + 1);
+            break;
+        }
+    }
+}
+
+static void result_set(struct tq__store_result *res, struct tq__conn *c, int src)
+{
+    if (!res)
+        return;
+    res->src = src;
+    if (src == TQ__DB_DONE) {
+        res->changes = tq__db_changes(c->db);
+        res->last_id = tq__db_last_insert_id(c->db);
+    }
+}
+
+/*
+ * Run fixed statement id bound to args, a statement that returns no rows (INSERT, UPDATE, ...),
+ * on c inside whatever transaction c has open, then reset it. A step that does not finish is a
+ * failure described with what; res (may be NULL) receives the step's code and effect.
+ */
+tq_rc tq__store_run(struct tq__conn *c, enum tq__stmt_id id, const struct tq__store_arg *args,
+                    size_t n, const char *what, struct tq__store_result *res, struct tq_err *err)
 {
     struct tq__stmt *st = NULL;
     tq_rc rc;
     int src;
 
+    if (res)
+        *res = (struct tq__store_result){.src = TQ__DB_OK};
     rc = tq__store_stmt_get(c, id, &st, err);
     if (rc)
         return rc;
+    tq__store_bind_args(st, args, n);
     src = tq__db_step(st);
     if (src != TQ__DB_DONE)
         rc = tq__store_fail(err, c->db, src, what);
+    result_set(res, c, src);
     tq__store_stmt_done(st);
     return rc;
 }
@@ -403,38 +450,13 @@ bool tq__store_is_duplicate(int src)
 }
 
 /*
- * Resolve a collection UUID or alias to its key and, when last_date_added is wanted, its
- * date_added clock. Only writers read the clock, so that read goes through ST_COLL_LOCK, which
- * locks the collection row where the driver's write lock does not already cover it.
+ * Step fixed statement id bound to args once on c: on a row fill(st, out) reads it (column
+ * memory is valid only inside fill) and *found is true; without a row *found is false, or, when
+ * found is NULL, a row was due and its absence is a failure like any other code (what).
  */
-tq_rc tq__store_collection_resolve(struct tq__conn *c, const char *id_or_alias, int64_t *cid,
-                                   int64_t *last_date_added, struct tq_err *err)
-{
-    struct tq__stmt *st = NULL;
-    tq_rc rc;
-    int src;
-
-    rc = tq__store_stmt_get(c, last_date_added ? ST_COLL_LOCK : ST_COLL_RESOLVE, &st, err);
-    if (rc)
-        return rc;
-    tq__store_bind_text(st, 1, id_or_alias);
-    src = tq__db_step(st);
-    if (src == TQ__DB_ROW) {
-        *cid = tq__db_col_int64(st, 0);
-        if (last_date_added)
-            *last_date_added = tq__db_col_int64(st, 1);
-    } else if (src == TQ__DB_DONE) {
-        rc = tq_err_set(err, TQ_ENOTFOUND, "store: no collection '%.64s'", id_or_alias);
-    } else {
-        rc = tq__store_fail(err, c->db, src, "resolve collection");
-    }
-    tq__store_stmt_done(st);
-    return rc;
-}
-
-/* The integer key of a name through a one-column statement; TQ_ENOTFOUND when absent. */
-tq_rc tq__store_lookup_key(struct tq__conn *c, enum tq__stmt_id id, const char *name, int64_t *key,
-                           const char *what, struct tq_err *err)
+tq_rc tq__store_read_row(struct tq__conn *c, enum tq__stmt_id id, const struct tq__store_arg *args,
+                         size_t n, void (*fill)(struct tq__stmt *st, void *out), void *out,
+                         bool *found, const char *what, struct tq_err *err)
 {
     struct tq__stmt *st = NULL;
     tq_rc rc;
@@ -443,15 +465,81 @@ tq_rc tq__store_lookup_key(struct tq__conn *c, enum tq__stmt_id id, const char *
     rc = tq__store_stmt_get(c, id, &st, err);
     if (rc)
         return rc;
-    tq__store_bind_text(st, 1, name);
+    tq__store_bind_args(st, args, n);
     src = tq__db_step(st);
     if (src == TQ__DB_ROW)
-        *key = tq__db_col_int64(st, 0);
-    else if (src == TQ__DB_DONE)
-        rc = tq_err_set(err, TQ_ENOTFOUND, "store: no %s '%.64s'", what, name);
-    else
+        fill(st, out);
+    if (found && (src == TQ__DB_ROW || src == TQ__DB_DONE))
+        *found = src == TQ__DB_ROW;
+    else if (src != TQ__DB_ROW)
         rc = tq__store_fail(err, c->db, src, what);
     tq__store_stmt_done(st);
+    return rc;
+}
+
+static void int64_from_row(struct tq__stmt *st, void *out)
+{
+    *(int64_t *)out = tq__db_col_int64(st, 0);
+}
+
+/* tq__store_read_row of the first column as an integer; *out is left alone without a row. */
+tq_rc tq__store_read_int64(struct tq__conn *c, enum tq__stmt_id id,
+                           const struct tq__store_arg *args, size_t n, int64_t *out, bool *found,
+                           const char *what, struct tq_err *err)
+{
+    return tq__store_read_row(c, id, args, n, int64_from_row, out, found, what, err);
+}
+
+/* tq__store_read_row of the first column as an owned copy (NULL for SQL NULL). */
+tq_rc tq__store_read_text(struct tq__conn *c, enum tq__stmt_id id, const struct tq__store_arg *args,
+                          size_t n, char **out, bool *found, const char *what, struct tq_err *err)
+{
+    return tq__store_read_row(c, id, args, n, tq__store_text_from_row, out, found, what, err);
+}
+
+/*
+ * Resolve a collection UUID or alias to its key and, when last_date_added is wanted, its
+ * date_added clock. Only writers read the clock, so that read goes through ST_COLL_LOCK, which
+ * locks the collection row where the driver's write lock does not already cover it.
+ */
+struct coll_key {
+    int64_t *cid, *last_date_added;
+};
+
+static void coll_key_from_row(struct tq__stmt *st, void *out)
+{
+    struct coll_key *k = out;
+
+    *k->cid = tq__db_col_int64(st, 0);
+    if (k->last_date_added)
+        *k->last_date_added = tq__db_col_int64(st, 1);
+}
+
+tq_rc tq__store_collection_resolve(struct tq__conn *c, const char *id_or_alias, int64_t *cid,
+                                   int64_t *last_date_added, struct tq_err *err)
+{
+    struct coll_key k = {cid, last_date_added};
+    bool found = false;
+    tq_rc rc;
+
+    rc = tq__store_read_row(c, last_date_added ? ST_COLL_LOCK : ST_COLL_RESOLVE,
+                            TQ__ARGS(TQ__ARG_TEXT(id_or_alias)), coll_key_from_row, &k, &found,
+                            "resolve collection", err);
+    if (rc == TQ_OK && !found)
+        rc = tq_err_set(err, TQ_ENOTFOUND, "store: no collection '%.64s'", id_or_alias);
+    return rc;
+}
+
+/* The integer key of a name through a one-column statement; TQ_ENOTFOUND when absent. */
+tq_rc tq__store_lookup_key(struct tq__conn *c, enum tq__stmt_id id, const char *name, int64_t *key,
+                           const char *what, struct tq_err *err)
+{
+    bool found = false;
+    tq_rc rc;
+
+    rc = tq__store_read_int64(c, id, TQ__ARGS(TQ__ARG_TEXT(name)), key, &found, what, err);
+    if (rc == TQ_OK && !found)
+        rc = tq_err_set(err, TQ_ENOTFOUND, "store: no %s '%.64s'", what, name);
     return rc;
 }
 
@@ -464,31 +552,19 @@ tq_rc tq__store_row_get(struct tq__engine *s, enum tq__stmt_id id, const char *k
                         void (*fill)(struct tq__stmt *st, void *out), void *out, const char *what,
                         struct tq_err *err)
 {
+    struct tq__store_arg arg = key ? TQ__ARG_TEXT(key) : TQ__ARG_INT(num);
     struct tq__conn *c = NULL;
-    struct tq__stmt *st = NULL;
+    bool found = false;
     tq_rc rc;
-    int src;
 
     rc = tq__store_conn_get(s, &c, err);
     if (rc)
         return rc;
-    rc = tq__store_stmt_get(c, id, &st, err);
-    if (rc == TQ_OK) {
-        if (key)
-            tq__store_bind_text(st, 1, key);
-        else
-            tq__db_bind_int64(st, 1, num);
-        src = tq__db_step(st);
-        if (src == TQ__DB_ROW)
-            fill(st, out);
-        else if (src == TQ__DB_DONE && key)
-            rc = tq_err_set(err, TQ_ENOTFOUND, "store: no %s '%.64s'", what, key);
-        else if (src == TQ__DB_DONE)
-            rc = tq_err_set(err, TQ_ENOTFOUND, "store: no %s %" PRId64, what, num);
-        else
-            rc = tq__store_fail(err, c->db, src, what);
-    }
-    tq__store_stmt_done(st);
+    rc = tq__store_read_row(c, id, &arg, 1, fill, out, &found, what, err);
+    if (rc == TQ_OK && !found && key)
+        rc = tq_err_set(err, TQ_ENOTFOUND, "store: no %s '%.64s'", what, key);
+    else if (rc == TQ_OK && !found)
+        rc = tq_err_set(err, TQ_ENOTFOUND, "store: no %s %" PRId64, what, num);
     tq__store_conn_put(s, c);
     return rc;
 }
@@ -499,28 +575,52 @@ void tq__store_text_from_row(struct tq__stmt *st, void *out)
 }
 
 /*
- * Run one bound single-statement write as its own IMMEDIATE transaction, so that it waits for
- * other writers through the busy handler instead of failing on a stale read snapshot. On
- * failure err is set and *src_out (may be NULL) receives the SQLite code for finer mapping.
+ * Run fixed statement id bound to args, a single-statement write, on c as its own IMMEDIATE
+ * transaction, so that it waits for other writers instead of failing on a stale read snapshot.
+ * On failure err is set (what describes the step); res (may be NULL) receives the step's code,
+ * for a finer mapping, and its effect, read while c is still the caller's.
  */
-tq_rc tq__store_step_write(struct tq__engine *s, struct tq__conn *c, struct tq__stmt *st,
-                           const char *what, int *src_out, struct tq_err *err)
+tq_rc tq__store_write_on(struct tq__engine *s, struct tq__conn *c, enum tq__stmt_id id,
+                         const struct tq__store_arg *args, size_t n, const char *what,
+                         struct tq__store_result *res, struct tq_err *err)
 {
+    struct tq__stmt *st = NULL;
     tq_rc rc;
     int src;
 
-    if (src_out)
-        *src_out = TQ__DB_OK;
-    rc = tq__store_write_begin(s, c, err);
+    if (res)
+        *res = (struct tq__store_result){.src = TQ__DB_OK};
+    rc = tq__store_stmt_get(c, id, &st, err);
     if (rc)
         return rc;
+    tq__store_bind_args(st, args, n);
+    rc = tq__store_write_begin(s, c, err);
+    if (rc)
+        goto out;
     src = tq__db_step(st);
-    if (src_out)
-        *src_out = src;
     if (src != TQ__DB_DONE)
         rc = tq__store_fail(err, c->db, src, what);
     tq__db_reset(st);
-    return tq__store_write_end(s, c, rc, err);
+    rc = tq__store_write_end(s, c, rc, err);
+    result_set(res, c, src);
+out:
+    tq__store_stmt_done(st);
+    return rc;
+}
+
+/* tq__store_write_on with a connection borrowed for the call. */
+tq_rc tq__store_write(struct tq__engine *s, enum tq__stmt_id id, const struct tq__store_arg *args,
+                      size_t n, const char *what, struct tq__store_result *res, struct tq_err *err)
+{
+    struct tq__conn *c = NULL;
+    tq_rc rc;
+
+    rc = tq__store_conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = tq__store_write_on(s, c, id, args, n, what, res, err);
+    tq__store_conn_put(s, c);
+    return rc;
 }
 
 /*
@@ -571,26 +671,6 @@ out:
     return rc;
 }
 
-/* Run a fixed statement bound to (collection key, object id) that returns no rows. */
-tq_rc tq__store_run_simple_bound_obj(struct tq__conn *c, enum tq__stmt_id id, int64_t cid,
-                                     const char *oid, struct tq_err *err)
-{
-    struct tq__stmt *st = NULL;
-    tq_rc rc;
-    int src;
-
-    rc = tq__store_stmt_get(c, id, &st, err);
-    if (rc)
-        return rc;
-    tq__db_bind_int64(st, 1, cid);
-    tq__db_bind_text(st, 2, oid, -1);
-    src = tq__db_step(st);
-    if (src != TQ__DB_DONE)
-        rc = tq__store_fail(err, c->db, src, "update version flags");
-    tq__store_stmt_done(st);
-    return rc;
-}
-
 /* Append a new string to a growing array. */
 void tq__store_vec_push(char ***v, size_t n, size_t *cap, char *s)
 {
@@ -618,30 +698,17 @@ tq_rc tq__store_partner_pid(struct tq__conn *c, const char *name, int64_t *pid, 
 tq_rc tq__store_lookup_text(struct tq__engine *s, enum tq__stmt_id id, const void *key, int key_len,
                             bool key_blob, char **out, const char *what, struct tq_err *err)
 {
+    struct tq__store_arg arg = key_blob ? TQ__ARG_BLOB(key, key_len) : TQ__ARG_TEXTN(key, key_len);
     struct tq__conn *c = NULL;
-    struct tq__stmt *st = NULL;
+    bool found = false;
     tq_rc rc;
-    int src;
 
     rc = tq__store_conn_get(s, &c, err);
     if (rc)
         return rc;
-    rc = tq__store_stmt_get(c, id, &st, err);
-    if (rc)
-        goto out;
-    if (key_blob)
-        tq__db_bind_blob(st, 1, key, key_len);
-    else
-        tq__db_bind_text(st, 1, key, key_len);
-    src = tq__db_step(st);
-    if (src == TQ__DB_ROW)
-        *out = tq__store_column_dup(st, 0);
-    else if (src == TQ__DB_DONE)
+    rc = tq__store_read_text(c, id, &arg, 1, out, &found, what, err);
+    if (rc == TQ_OK && !found)
         rc = tq_err_set(err, TQ_ENOTFOUND, "store: no such %s", what);
-    else
-        rc = tq__store_fail(err, c->db, src, what);
-out:
-    tq__store_stmt_done(st);
     tq__store_conn_put(s, c);
     return rc;
 }
@@ -668,49 +735,6 @@ tq_rc tq__store_collect_names(struct tq__conn *c, struct tq__stmt *st, char ***o
     *out = v;
     *n_out = n;
     return TQ_OK;
-}
-
-/* Run a fixed statement bound to integers (a, b) that returns no rows; *changes may be NULL. */
-tq_rc tq__store_run_ints(struct tq__conn *c, enum tq__stmt_id id, int n_ints, int64_t a, int64_t b,
-                         int *changes, const char *what, struct tq_err *err)
-{
-    struct tq__stmt *st = NULL;
-    tq_rc rc;
-    int src;
-
-    rc = tq__store_stmt_get(c, id, &st, err);
-    if (rc)
-        return rc;
-    if (n_ints > 0)
-        tq__db_bind_int64(st, 1, a);
-    if (n_ints > 1)
-        tq__db_bind_int64(st, 2, b);
-    src = tq__db_step(st);
-    if (src != TQ__DB_DONE)
-        rc = tq__store_fail(err, c->db, src, what);
-    else if (changes)
-        *changes = tq__db_changes(c->db);
-    tq__store_stmt_done(st);
-    return rc;
-}
-
-/* Run a fixed statement bound to one text value that returns no rows. */
-tq_rc tq__store_run_simple_text(struct tq__conn *c, enum tq__stmt_id id, const char *text,
-                                const char *what, struct tq_err *err)
-{
-    struct tq__stmt *st = NULL;
-    tq_rc rc;
-    int src;
-
-    rc = tq__store_stmt_get(c, id, &st, err);
-    if (rc)
-        return rc;
-    tq__store_bind_text(st, 1, text);
-    src = tq__db_step(st);
-    if (src != TQ__DB_DONE)
-        rc = tq__store_fail(err, c->db, src, what);
-    tq__store_stmt_done(st);
-    return rc;
 }
 
 const char *tq__store_dup_or_null(const char *s)

@@ -72,6 +72,41 @@ struct tq__store_view {
     int64_t last_added;
 };
 
+/*
+ * One value bound to a statement parameter, in placeholder order: TQ__ARG_INT(v),
+ * TQ__ARG_TEXT(s) (NULL binds SQL NULL), TQ__ARG_TEXTN(s, n), TQ__ARG_BLOB(p, n) and
+ * TQ__ARG_NULL. Text and blobs are borrowed until the statement has run. TQ__ARGS(...) expands
+ * to the array and its length, the two parameters the helpers below take (or NULL, 0).
+ */
+enum tq__arg_kind { TQ__ARGK_NULL, TQ__ARGK_INT, TQ__ARGK_TEXT, TQ__ARGK_BLOB };
+
+struct tq__store_arg {
+    enum tq__arg_kind kind;
+    int64_t i;
+    const void *p;
+    int len; /* bytes of text (-1: up to the NUL) or of a blob */
+};
+
+#define TQ__ARG_NULL ((struct tq__store_arg){.kind = TQ__ARGK_NULL})
+#define TQ__ARG_INT(v) ((struct tq__store_arg){.kind = TQ__ARGK_INT, .i = (v)})
+#define TQ__ARG_TEXT(s) ((struct tq__store_arg){.kind = TQ__ARGK_TEXT, .p = (s), .len = -1})
+#define TQ__ARG_TEXTN(s, n) ((struct tq__store_arg){.kind = TQ__ARGK_TEXT, .p = (s), .len = (n)})
+#define TQ__ARG_BLOB(b, n) ((struct tq__store_arg){.kind = TQ__ARGK_BLOB, .p = (b), .len = (n)})
+#define TQ__ARGS(...)                                                                              \
+    (const struct tq__store_arg[]){__VA_ARGS__},                                                   \
+        sizeof((const struct tq__store_arg[]){__VA_ARGS__}) / sizeof(struct tq__store_arg)
+
+/*
+ * What running a statement left behind, for a caller that maps driver codes or needs the
+ * effect: the code of the step (TQ__DB_OK when it never ran), and after a successful step the
+ * rows it changed and the key of the last row inserted.
+ */
+struct tq__store_result {
+    int src;
+    int64_t changes;
+    int64_t last_id;
+};
+
 static inline struct tq__engine *tq__engine_of(struct tq_store *store)
 {
     return (struct tq__engine *)store;
@@ -82,6 +117,7 @@ tq_rc tq__store_exec(struct tq__conn *c, const char *sql, const char *what, stru
 
 tq_rc tq__store_audit_insert(struct tq__conn *c, const struct tq_store_audit_event *ev,
                              struct tq_err *err);
+void tq__store_bind_args(struct tq__stmt *st, const struct tq__store_arg *args, size_t n);
 void tq__store_bind_str(struct tq__stmt *st, int i, struct tq_str s);
 void tq__store_bind_text(struct tq__stmt *st, int i, const char *s);
 tq_rc tq__store_collect_names(struct tq__conn *c, struct tq__stmt *st, char ***out, size_t *n_out,
@@ -106,24 +142,29 @@ tq_rc tq__store_lookup_key(struct tq__conn *c, enum tq__stmt_id id, const char *
 tq_rc tq__store_lookup_text(struct tq__engine *s, enum tq__stmt_id id, const void *key, int key_len,
                             bool key_blob, char **out, const char *what, struct tq_err *err);
 tq_rc tq__store_partner_pid(struct tq__conn *c, const char *name, int64_t *pid, struct tq_err *err);
+tq_rc tq__store_read_int64(struct tq__conn *c, enum tq__stmt_id id,
+                           const struct tq__store_arg *args, size_t n, int64_t *out, bool *found,
+                           const char *what, struct tq_err *err);
+tq_rc tq__store_read_row(struct tq__conn *c, enum tq__stmt_id id, const struct tq__store_arg *args,
+                         size_t n, void (*fill)(struct tq__stmt *st, void *out), void *out,
+                         bool *found, const char *what, struct tq_err *err);
+tq_rc tq__store_read_text(struct tq__conn *c, enum tq__stmt_id id, const struct tq__store_arg *args,
+                          size_t n, char **out, bool *found, const char *what, struct tq_err *err);
 tq_rc tq__store_row_get(struct tq__engine *s, enum tq__stmt_id id, const char *key, int64_t num,
                         void (*fill)(struct tq__stmt *st, void *out), void *out, const char *what,
                         struct tq_err *err);
-tq_rc tq__store_run_ints(struct tq__conn *c, enum tq__stmt_id id, int n_ints, int64_t a, int64_t b,
-                         int *changes, const char *what, struct tq_err *err);
-tq_rc tq__store_run_simple(struct tq__conn *c, enum tq__stmt_id id, const char *what,
-                           struct tq_err *err);
-tq_rc tq__store_run_simple_bound_obj(struct tq__conn *c, enum tq__stmt_id id, int64_t cid,
-                                     const char *oid, struct tq_err *err);
-tq_rc tq__store_run_simple_text(struct tq__conn *c, enum tq__stmt_id id, const char *text,
-                                const char *what, struct tq_err *err);
-tq_rc tq__store_step_write(struct tq__engine *s, struct tq__conn *c, struct tq__stmt *st,
-                           const char *what, int *src_out, struct tq_err *err);
+tq_rc tq__store_run(struct tq__conn *c, enum tq__stmt_id id, const struct tq__store_arg *args,
+                    size_t n, const char *what, struct tq__store_result *res, struct tq_err *err);
 void tq__store_stmt_done(struct tq__stmt *st);
 tq_rc tq__store_stmt_get(struct tq__conn *c, enum tq__stmt_id id, struct tq__stmt **out,
                          struct tq_err *err);
 void tq__store_text_from_row(struct tq__stmt *st, void *out);
 void tq__store_vec_push(char ***v, size_t n, size_t *cap, char *s);
+tq_rc tq__store_write(struct tq__engine *s, enum tq__stmt_id id, const struct tq__store_arg *args,
+                      size_t n, const char *what, struct tq__store_result *res, struct tq_err *err);
+tq_rc tq__store_write_on(struct tq__engine *s, struct tq__conn *c, enum tq__stmt_id id,
+                         const struct tq__store_arg *args, size_t n, const char *what,
+                         struct tq__store_result *res, struct tq_err *err);
 tq_rc tq__store_write_begin(struct tq__engine *s, struct tq__conn *c, struct tq_err *err);
 tq_rc tq__store_write_end(struct tq__engine *s, struct tq__conn *c, tq_rc rc, struct tq_err *err);
 tq_rc tq__store_insert_facts(struct tq__conn *c, int64_t cid, int64_t da,

@@ -16,28 +16,15 @@
 tq_rc tq__engine_collection_add(struct tq_store *store, const struct tq_collection *coll,
                                 struct tq_err *err)
 {
-    struct tq__engine *s = tq__engine_of(store);
-    struct tq__conn *c = NULL;
-    struct tq__stmt *st = NULL;
+    struct tq__store_result res;
     tq_rc rc;
-    int src;
 
-    rc = tq__store_conn_get(s, &c, err);
-    if (rc)
-        return rc;
-    rc = tq__store_stmt_get(c, ST_COLL_ADD, &st, err);
-    if (rc)
-        goto out;
-    tq__store_bind_text(st, 1, coll->id);
-    tq__store_bind_text(st, 2, coll->alias);
-    tq__store_bind_text(st, 3, coll->title);
-    tq__store_bind_text(st, 4, coll->description);
-    rc = tq__store_step_write(s, c, st, "add collection", &src, err);
-    if (rc && tq__store_is_duplicate(src))
+    rc = tq__store_write(tq__engine_of(store), ST_COLL_ADD,
+                         TQ__ARGS(TQ__ARG_TEXT(coll->id), TQ__ARG_TEXT(coll->alias),
+                                  TQ__ARG_TEXT(coll->title), TQ__ARG_TEXT(coll->description)),
+                         "add collection", &res, err);
+    if (rc && tq__store_is_duplicate(res.src))
         rc = tq_err_set(err, TQ_EEXIST, "store: collection id or alias already taken");
-out:
-    tq__store_stmt_done(st);
-    tq__store_conn_put(s, c);
     return rc;
 }
 
@@ -143,12 +130,14 @@ static tq_rc put_one(struct tq__conn *c, int64_t cid, const struct tq_stix_objec
     is_first = !has || o->version_us < vmin;
     is_last = !has || o->version_us > vmax;
     if (has && is_first) {
-        rc = tq__store_run_simple_bound_obj(c, ST_OBJ_CLEAR_FIRST, cid, o->id, err);
+        rc = tq__store_run(c, ST_OBJ_CLEAR_FIRST, TQ__ARGS(TQ__ARG_INT(cid), TQ__ARG_TEXT(o->id)),
+                           "update version flags", NULL, err);
         if (rc)
             goto out;
     }
     if (has && is_last) {
-        rc = tq__store_run_simple_bound_obj(c, ST_OBJ_CLEAR_LAST, cid, o->id, err);
+        rc = tq__store_run(c, ST_OBJ_CLEAR_LAST, TQ__ARGS(TQ__ARG_INT(cid), TQ__ARG_TEXT(o->id)),
+                           "update version flags", NULL, err);
         if (rc)
             goto out;
     }
@@ -200,7 +189,6 @@ tq_rc tq__engine_put_ex(struct tq_store *store, const char *collection_id,
     static const struct tq_store_facts local = {0};
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;
-    struct tq__stmt *st = NULL;
     struct tq__store_view v = {0};
     struct tq_store_audit_event ev = {0};
     struct tq__store_audit_put ap = {0};
@@ -211,7 +199,6 @@ tq_rc tq__engine_put_ex(struct tq_store *store, const char *collection_id,
     bool had = false;
     size_t i;
     tq_rc rc;
-    int src;
 
     for (i = 0; i < n; i++) {
         rc = check_object(&objs[i], i, err);
@@ -268,19 +255,13 @@ tq_rc tq__engine_put_ex(struct tq_store *store, const char *collection_id,
         if (rc == TQ_OK && decide)
             rc = tq__store_release_version(c, &v, cid, da, f, !had, decide, ud, &ap, err);
         if (rc == TQ_OK && decide && had)
-            rc = tq__store_run_simple_bound_obj(c, ST_REL_REFLAG, cid, objs[i].id, err);
+            rc = tq__store_run(c, ST_REL_REFLAG,
+                               TQ__ARGS(TQ__ARG_INT(cid), TQ__ARG_TEXT(objs[i].id)),
+                               "update version flags", NULL, err);
     }
-    if (rc == TQ_OK && last_da != last_da_before) {
-        rc = tq__store_stmt_get(c, ST_COLL_SET_LAST, &st, err);
-        if (rc == TQ_OK) {
-            tq__db_bind_int64(st, 1, cid);
-            tq__db_bind_int64(st, 2, last_da);
-            src = tq__db_step(st);
-            if (src != TQ__DB_DONE)
-                rc = tq__store_fail(err, c->db, src, "update last date_added");
-            tq__store_stmt_done(st);
-        }
-    }
+    if (rc == TQ_OK && last_da != last_da_before)
+        rc = tq__store_run(c, ST_COLL_SET_LAST, TQ__ARGS(TQ__ARG_INT(cid), TQ__ARG_INT(last_da)),
+                           "update last date_added", NULL, err);
     rc = tq__store_write_end(s, c, rc, err);
 out:
     tq__store_view_cleanup(&v);
@@ -640,10 +621,12 @@ tq_rc tq__engine_del(struct tq_store *store, const struct tq_store_query *q, siz
                         q->object_id);
     /* The survivors' oldest and newest may have changed. */
     if (rc == TQ_OK)
-        rc = tq__store_run_simple_bound_obj(c, ST_OBJ_REFLAG, cid, q->object_id, err);
+        rc = tq__store_run(c, ST_OBJ_REFLAG, TQ__ARGS(TQ__ARG_INT(cid), TQ__ARG_TEXT(q->object_id)),
+                           "update version flags", NULL, err);
     /* The versions each partner sees may have lost their first or last one too. */
     if (rc == TQ_OK)
-        rc = tq__store_run_simple_bound_obj(c, ST_REL_REFLAG, cid, q->object_id, err);
+        rc = tq__store_run(c, ST_REL_REFLAG, TQ__ARGS(TQ__ARG_INT(cid), TQ__ARG_TEXT(q->object_id)),
+                           "update version flags", NULL, err);
     rc = tq__store_write_end(s, c, rc, err);
     if (rc == TQ_OK)
         *deleted = n;
@@ -659,10 +642,9 @@ tq_rc tq__engine_count(struct tq_store *store, const char *collection_id, uint64
 {
     struct tq__engine *s = tq__engine_of(store);
     struct tq__conn *c = NULL;
-    struct tq__stmt *st = NULL;
-    int64_t cid = 0;
+    struct tq__store_arg arg;
+    int64_t cid = 0, n = 0;
     tq_rc rc;
-    int src;
 
     rc = tq__store_conn_get(s, &c, err);
     if (rc)
@@ -672,18 +654,12 @@ tq_rc tq__engine_count(struct tq_store *store, const char *collection_id, uint64
         if (rc)
             goto out;
     }
-    rc = tq__store_stmt_get(c, collection_id ? ST_COUNT_COLL : ST_COUNT_ALL, &st, err);
-    if (rc)
-        goto out;
-    if (collection_id)
-        tq__db_bind_int64(st, 1, cid);
-    src = tq__db_step(st);
-    if (src == TQ__DB_ROW)
-        *count = (uint64_t)tq__db_col_int64(st, 0);
-    else
-        rc = tq__store_fail(err, c->db, src, "count objects");
+    arg = TQ__ARG_INT(cid);
+    rc = tq__store_read_int64(c, collection_id ? ST_COUNT_COLL : ST_COUNT_ALL, &arg,
+                              collection_id ? 1 : 0, &n, NULL, "count objects", err);
+    if (rc == TQ_OK)
+        *count = (uint64_t)n;
 out:
-    tq__store_stmt_done(st);
     tq__store_conn_put(s, c);
     return rc;
 }

@@ -205,30 +205,15 @@ tq_rc tq__store_insert_facts(struct tq__conn *c, int64_t cid, int64_t da,
                              const struct tq_store_facts *f, const uint8_t sha256[32],
                              struct tq_err *err)
 {
-    struct tq__stmt *st = NULL;
-    tq_rc rc;
-    int src;
-
-    rc = tq__store_stmt_get(c, ST_FACTS_INSERT, &st, err);
-    if (rc)
-        return rc;
-    tq__db_bind_int64(st, 1, cid);
-    tq__db_bind_int64(st, 2, da);
-    tq__db_bind_int64(st, 3, f->tlp);
-    tq__db_bind_int64(st, 4, f->no_further_sharing);
-    tq__store_bind_text(st, 5, f->release_to); /* "" (an audience of no one) differs from NULL */
-    tq__store_bind_text(st, 6, f->origin);
-    tq__store_bind_text(st, 7, f->remote_collection);
-    tq__db_bind_int64(st, 8, f->received_us);
-    tq__db_bind_blob(st, 9, sha256, 32);
-    tq__store_bind_text(st, 10, f->restrict_to);
-    tq__store_bind_text(st, 11, f->pending);
-    tq__store_bind_text(st, 12, f->not_understood);
-    src = tq__db_step(st);
-    if (src != TQ__DB_DONE)
-        rc = tq__store_fail(err, c->db, src, "write release facts");
-    tq__store_stmt_done(st);
-    return rc;
+    /* release_to "" (an audience of no one) differs from NULL. */
+    return tq__store_run(c, ST_FACTS_INSERT,
+                         TQ__ARGS(TQ__ARG_INT(cid), TQ__ARG_INT(da), TQ__ARG_INT(f->tlp),
+                                  TQ__ARG_INT(f->no_further_sharing), TQ__ARG_TEXT(f->release_to),
+                                  TQ__ARG_TEXT(f->origin), TQ__ARG_TEXT(f->remote_collection),
+                                  TQ__ARG_INT(f->received_us), TQ__ARG_BLOB(sha256, 32),
+                                  TQ__ARG_TEXT(f->restrict_to), TQ__ARG_TEXT(f->pending),
+                                  TQ__ARG_TEXT(f->not_understood)),
+                         "write release facts", NULL, err);
 }
 
 tq_rc tq__engine_collection_policy_get(struct tq_store *store, const char *collection_id,
@@ -269,85 +254,58 @@ out:
 
 static tq_rc change_partner_put(struct tq__conn *c, const struct tq_partner *p, struct tq_err *err)
 {
-    struct tq__stmt *st = NULL;
+    struct tq__store_result res;
     tq_rc rc;
-    int src;
 
-    rc = tq__store_stmt_get(c, ST_PARTNER_UPSERT, &st, err);
-    if (rc)
-        return rc;
-    tq__store_bind_text(st, 1, p->name);
-    tq__store_bind_text(st, 2, p->taxii_url);
-    tq__store_bind_text(st, 3, p->cert_pem);
-    if (tq_is_zero(p->cert_sha256, 32))
-        tq__db_bind_null(st, 4);
-    else
-        tq__db_bind_blob(st, 4, p->cert_sha256, 32);
-    tq__store_bind_text(st, 5, p->sign_pubkey);
-    tq__db_bind_int64(st, 6, p->added_us ? p->added_us : tq_time_now_us());
-    src = tq__db_step(st);
-    if (tq__store_is_duplicate(src))
+    rc = tq__store_run(
+        c, ST_PARTNER_UPSERT,
+        TQ__ARGS(TQ__ARG_TEXT(p->name), TQ__ARG_TEXT(p->taxii_url), TQ__ARG_TEXT(p->cert_pem),
+                 tq_is_zero(p->cert_sha256, 32) ? TQ__ARG_NULL : TQ__ARG_BLOB(p->cert_sha256, 32),
+                 TQ__ARG_TEXT(p->sign_pubkey),
+                 TQ__ARG_INT(p->added_us ? p->added_us : tq_time_now_us())),
+        "write partner", &res, err);
+    if (rc && tq__store_is_duplicate(res.src))
         rc = tq_err_set(err, TQ_EEXIST, "store: certificate already pinned for another partner");
-    else if (src != TQ__DB_DONE)
-        rc = tq__store_fail(err, c->db, src, "write partner");
-    tq__store_stmt_done(st);
     return rc;
 }
 
 /* A grant of read (is_member) on a collection or "*" to a principal; never write for partners. */
 static tq_rc change_perm(struct tq__conn *c, const struct tq_store_change *ch, struct tq_err *err)
 {
-    struct tq__stmt *st = NULL;
+    struct tq__store_result res;
     char key[37];
     tq_rc rc;
-    int src;
 
     rc = tq__store_perm_collection_key(c, ch->collection_id, true, key, err);
-    if (rc == TQ_OK)
-        rc = tq__store_stmt_get(c, ST_PERM_SET, &st, err);
     if (rc)
         return rc;
-    tq__store_bind_text(st, 1, ch->name);
-    tq__store_bind_text(st, 2, key);
-    tq__db_bind_int64(st, 3, ch->is_member);
-    tq__db_bind_int64(st, 4, 0);
-    src = tq__db_step(st);
-    if (src == TQ__DB_FOREIGN_KEY || src == TQ__DB_REFUSED || src == TQ__DB_CONSTRAINT)
+    rc = tq__store_run(c, ST_PERM_SET,
+                       TQ__ARGS(TQ__ARG_TEXT(ch->name), TQ__ARG_TEXT(key),
+                                TQ__ARG_INT(ch->is_member), TQ__ARG_INT(0)),
+                       "set permission", &res, err);
+    if (rc && (res.src == TQ__DB_FOREIGN_KEY || res.src == TQ__DB_REFUSED ||
+               res.src == TQ__DB_CONSTRAINT))
         rc = tq_err_set(err, TQ_ENOTFOUND, "store: no user or partner '%.64s'", ch->name);
-    else if (src != TQ__DB_DONE)
-        rc = tq__store_fail(err, c->db, src, "set permission");
-    tq__store_stmt_done(st);
     return rc;
 }
 
 /* New facts for stored versions of one collection (a marking they were waiting for arrived). */
 static tq_rc change_facts(struct tq__conn *c, const struct tq_store_change *ch, struct tq_err *err)
 {
-    struct tq__stmt *st = NULL;
     int64_t cid = 0;
     tq_rc rc;
-    int src;
 
     rc = tq__store_collection_resolve(c, ch->collection_id, &cid, NULL, err);
-    if (rc == TQ_OK)
-        rc = tq__store_stmt_get(c, ST_FACTS_UPDATE, &st, err);
     for (size_t i = 0; rc == TQ_OK && i < ch->n_facts; i++) {
         const struct tq_store_facts *f = &ch->facts[i];
 
-        tq__db_bind_int64(st, 1, cid);
-        tq__db_bind_int64(st, 2, ch->facts_at[i]);
-        tq__db_bind_int64(st, 3, f->tlp);
-        tq__db_bind_int64(st, 4, f->no_further_sharing);
-        tq__store_bind_text(st, 5, f->release_to);
-        tq__store_bind_text(st, 6, f->restrict_to);
-        tq__store_bind_text(st, 7, f->pending);
-        tq__store_bind_text(st, 8, f->not_understood);
-        src = tq__db_step(st);
-        if (src != TQ__DB_DONE)
-            rc = tq__store_fail(err, c->db, src, "update release facts");
-        tq__db_reset(st);
+        rc = tq__store_run(c, ST_FACTS_UPDATE,
+                           TQ__ARGS(TQ__ARG_INT(cid), TQ__ARG_INT(ch->facts_at[i]),
+                                    TQ__ARG_INT(f->tlp), TQ__ARG_INT(f->no_further_sharing),
+                                    TQ__ARG_TEXT(f->release_to), TQ__ARG_TEXT(f->restrict_to),
+                                    TQ__ARG_TEXT(f->pending), TQ__ARG_TEXT(f->not_understood)),
+                           "update release facts", NULL, err);
     }
-    tq__store_stmt_done(st);
     return rc;
 }
 
@@ -358,11 +316,9 @@ static tq_rc change_facts(struct tq__conn *c, const struct tq_store_change *ch, 
  */
 static tq_rc change_apply(struct tq__conn *c, const struct tq_store_change *ch, struct tq_err *err)
 {
+    struct tq__store_result res = {0};
     int64_t gid = 0, pid = 0, cid = 0;
-    int changes = 0;
-    struct tq__stmt *st = NULL;
     tq_rc rc = TQ_OK;
-    int src;
 
     switch (ch->kind) {
     case TQ_CHANGE_NONE:
@@ -373,57 +329,48 @@ static tq_rc change_apply(struct tq__conn *c, const struct tq_store_change *ch, 
         /* Memberships and release rows go with the partner (ON DELETE CASCADE). */
         rc = tq__store_partner_pid(c, ch->name, &pid, err);
         if (rc == TQ_OK)
-            rc = tq__store_run_simple_text(c, ST_PARTNER_DELETE, ch->name, "delete partner", err);
+            rc = tq__store_run(c, ST_PARTNER_DELETE, TQ__ARGS(TQ__ARG_TEXT(ch->name)),
+                               "delete partner", NULL, err);
         return rc;
     case TQ_CHANGE_GROUP_ADD:
-        rc = tq__store_stmt_get(c, ST_GROUP_ADD, &st, err);
-        if (rc)
-            return rc;
-        tq__store_bind_text(st, 1, ch->name);
-        src = tq__db_step(st);
-        if (tq__store_is_duplicate(src))
+        rc = tq__store_run(c, ST_GROUP_ADD, TQ__ARGS(TQ__ARG_TEXT(ch->name)), "add group", &res,
+                           err);
+        if (rc && tq__store_is_duplicate(res.src))
             rc = tq_err_set(err, TQ_EEXIST, "store: group '%.64s' exists", ch->name);
-        else if (src != TQ__DB_DONE)
-            rc = tq__store_fail(err, c->db, src, "add group");
-        tq__store_stmt_done(st);
         return rc;
     case TQ_CHANGE_GROUP_DELETE:
         rc = tq__store_lookup_key(c, ST_GROUP_GID, ch->name, &gid, "group", err);
         if (rc == TQ_OK)
-            rc = tq__store_run_ints(c, ST_REL_DEL_GROUP, 1, gid, 0, NULL, "drop group releases",
-                                    err);
+            rc = tq__store_run(c, ST_REL_DEL_GROUP, TQ__ARGS(TQ__ARG_INT(gid)),
+                               "drop group releases", NULL, err);
         if (rc == TQ_OK)
-            rc = tq__store_run_ints(c, ST_GROUP_DELETE, 1, gid, 0, NULL, "delete group", err);
+            rc = tq__store_run(c, ST_GROUP_DELETE, TQ__ARGS(TQ__ARG_INT(gid)), "delete group", NULL,
+                               err);
         return rc;
     case TQ_CHANGE_MEMBER_SET:
         rc = tq__store_lookup_key(c, ST_GROUP_GID, ch->name, &gid, "group", err);
         if (rc == TQ_OK)
             rc = tq__store_partner_pid(c, ch->member, &pid, err);
         if (rc == TQ_OK)
-            rc = tq__store_run_ints(c, ch->is_member ? ST_MEMBER_ADD : ST_MEMBER_DELETE, 2, gid,
-                                    pid, &changes, "set group member", err);
-        if (rc == TQ_OK && !ch->is_member && changes)
-            rc = tq__store_run_ints(c, ST_REL_DEL_PARTNER, 1, pid, 0, NULL, "drop partner releases",
-                                    err);
+            rc = tq__store_run(c, ch->is_member ? ST_MEMBER_ADD : ST_MEMBER_DELETE,
+                               TQ__ARGS(TQ__ARG_INT(gid), TQ__ARG_INT(pid)), "set group member",
+                               &res, err);
+        if (rc == TQ_OK && !ch->is_member && res.changes)
+            rc = tq__store_run(c, ST_REL_DEL_PARTNER, TQ__ARGS(TQ__ARG_INT(pid)),
+                               "drop partner releases", NULL, err);
         return rc;
     case TQ_CHANGE_COLLECTION_POLICY:
         rc = tq__store_collection_resolve(c, ch->collection_id, &cid, NULL, err);
-        if (rc)
-            return rc;
-        rc = tq__store_stmt_get(c, ST_CPOL_SET, &st, err);
-        if (rc)
-            return rc;
-        tq__db_bind_int64(st, 1, cid);
-        tq__db_bind_int64(st, 2, ch->policy->default_tlp);
-        tq__store_bind_text(
-            st, 3, ch->policy->audience && *ch->policy->audience ? ch->policy->audience : NULL);
-        src = tq__db_step(st);
-        if (src != TQ__DB_DONE)
-            rc = tq__store_fail(err, c->db, src, "write collection policy");
-        tq__store_stmt_done(st);
         if (rc == TQ_OK)
-            rc = tq__store_run_ints(c, ST_REL_DEL_COLL, 1, cid, 0, NULL, "drop collection releases",
-                                    err);
+            rc = tq__store_run(c, ST_CPOL_SET,
+                               TQ__ARGS(TQ__ARG_INT(cid), TQ__ARG_INT(ch->policy->default_tlp),
+                                        TQ__ARG_TEXT(ch->policy->audience && *ch->policy->audience
+                                                         ? ch->policy->audience
+                                                         : NULL)),
+                               "write collection policy", NULL, err);
+        if (rc == TQ_OK)
+            rc = tq__store_run(c, ST_REL_DEL_COLL, TQ__ARGS(TQ__ARG_INT(cid)),
+                               "drop collection releases", NULL, err);
         return rc;
     case TQ_CHANGE_PERM_SET:
         return change_perm(c, ch, err);
@@ -483,8 +430,8 @@ static tq_rc rewrite_collection(struct tq__conn *c, struct tq__store_view *v, in
         rc = tq__store_collection_resolve(c, uuid, &cid, &last_before, err);
     v->last_added = last_before;
     if (rc == TQ_OK)
-        rc = tq__store_run_ints(c, ST_REL_DEL_COLL, 1, cid, 0, NULL, "drop collection releases",
-                                err);
+        rc = tq__store_run(c, ST_REL_DEL_COLL, TQ__ARGS(TQ__ARG_INT(cid)),
+                           "drop collection releases", NULL, err);
     if (rc == TQ_OK)
         rc = tq__store_stmt_get(c, ST_VERSIONS_COLL, &st, err);
     if (rc)
@@ -503,7 +450,8 @@ static tq_rc rewrite_collection(struct tq__conn *c, struct tq__store_view *v, in
         }
         if (!prev || strcmp(prev, id) != 0) {
             if (prev && versions > 1)
-                rc = tq__store_run_simple_bound_obj(c, ST_REL_REFLAG, cid, prev, err);
+                rc = tq__store_run(c, ST_REL_REFLAG, TQ__ARGS(TQ__ARG_INT(cid), TQ__ARG_TEXT(prev)),
+                                   "update version flags", NULL, err);
             tq_free(prev);
             prev = tq_xstrdup(id);
             versions = 0;
@@ -520,11 +468,13 @@ static tq_rc rewrite_collection(struct tq__conn *c, struct tq__store_view *v, in
         rc = tq__store_fail(err, c->db, src, "read release facts");
     tq__store_stmt_done(st);
     if (rc == TQ_OK && prev && versions > 1)
-        rc = tq__store_run_simple_bound_obj(c, ST_REL_REFLAG, cid, prev, err);
+        rc = tq__store_run(c, ST_REL_REFLAG, TQ__ARGS(TQ__ARG_INT(cid), TQ__ARG_TEXT(prev)),
+                           "update version flags", NULL, err);
     tq_free(prev);
     if (rc == TQ_OK && v->last_added != last_before)
-        rc = tq__store_run_ints(c, ST_COLL_SET_LAST, 2, cid, v->last_added, NULL,
-                                "update last date_added", err);
+        rc = tq__store_run(c, ST_COLL_SET_LAST,
+                           TQ__ARGS(TQ__ARG_INT(cid), TQ__ARG_INT(v->last_added)),
+                           "update last date_added", NULL, err);
     return rc;
 }
 
@@ -600,38 +550,44 @@ static tq_rc rel_copy(struct tq__conn *c, const struct tq_store_change *ch, bool
     tq_rc rc;
 
     *track = false;
-    rc = tq__store_run_simple(c, ST_REL_SNAP_CLEAR, what, err);
+    rc = tq__store_run(c, ST_REL_SNAP_CLEAR, NULL, 0, what, NULL, err);
     if (rc)
         return rc;
     if (rewrite) {
         *track = true;
         if (!collection_id)
-            return tq__store_run_simple(c, ST_REL_SNAP_ALL, what, err);
-        rc = tq__store_run_simple_text(c, ST_REL_SNAP_COLL, collection_id, what, err);
+            return tq__store_run(c, ST_REL_SNAP_ALL, NULL, 0, what, NULL, err);
+        rc = tq__store_run(c, ST_REL_SNAP_COLL, TQ__ARGS(TQ__ARG_TEXT(collection_id)), what, NULL,
+                           err);
         if (rc)
             return rc;
     }
     switch (ch->kind) {
     case TQ_CHANGE_PARTNER_DELETE:
         *track = true;
-        return tq__store_run_simple_text(c, ST_REL_SNAP_PARTNER, ch->name, what, err);
+        return tq__store_run(c, ST_REL_SNAP_PARTNER, TQ__ARGS(TQ__ARG_TEXT(ch->name)), what, NULL,
+                             err);
     case TQ_CHANGE_MEMBER_SET:
         if (ch->is_member)
             return TQ_OK;
         *track = true;
-        return tq__store_run_simple_text(c, ST_REL_SNAP_PARTNER, ch->member, what, err);
+        return tq__store_run(c, ST_REL_SNAP_PARTNER, TQ__ARGS(TQ__ARG_TEXT(ch->member)), what, NULL,
+                             err);
     case TQ_CHANGE_GROUP_DELETE:
         *track = true;
-        return tq__store_run_simple_text(c, ST_REL_SNAP_GROUP, ch->name, what, err);
+        return tq__store_run(c, ST_REL_SNAP_GROUP, TQ__ARGS(TQ__ARG_TEXT(ch->name)), what, NULL,
+                             err);
     case TQ_CHANGE_COLLECTION_POLICY:
     case TQ_CHANGE_FACTS:
         *track = true;
-        return tq__store_run_simple_text(c, ST_REL_SNAP_COLL, ch->collection_id, what, err);
+        return tq__store_run(c, ST_REL_SNAP_COLL, TQ__ARGS(TQ__ARG_TEXT(ch->collection_id)), what,
+                             NULL, err);
     case TQ_CHANGE_PERM_SET:
         *track = true;
         return strcmp(ch->collection_id, "*") == 0
-                   ? tq__store_run_simple(c, ST_REL_SNAP_ALL, what, err)
-                   : tq__store_run_simple_text(c, ST_REL_SNAP_COLL, ch->collection_id, what, err);
+                   ? tq__store_run(c, ST_REL_SNAP_ALL, NULL, 0, what, NULL, err)
+                   : tq__store_run(c, ST_REL_SNAP_COLL, TQ__ARGS(TQ__ARG_TEXT(ch->collection_id)),
+                                   what, NULL, err);
     case TQ_CHANGE_NONE:
     case TQ_CHANGE_PARTNER_PUT:
     case TQ_CHANGE_GROUP_ADD:
@@ -700,7 +656,7 @@ static tq_rc rel_log(struct tq__conn *c, bool rewrite, int64_t cid, int64_t at_u
         rc = rel_log_rows(c, cid >= 0 ? ST_REL_ADDED_COLL : ST_REL_ADDED_ALL, cid, "released",
                           at_us, err);
     if (rc == TQ_OK)
-        rc = tq__store_run_simple(c, ST_REL_SNAP_CLEAR, "clear release copy", err);
+        rc = tq__store_run(c, ST_REL_SNAP_CLEAR, NULL, 0, "clear release copy", NULL, err);
     return rc;
 }
 
@@ -778,7 +734,7 @@ tq_rc tq__engine_release_view_get(struct tq_store *store, const char *collection
     if (rc)
         return rc;
     /* One read transaction, so that partners, members and the default agree. */
-    rc = tq__store_run_simple(c, ST_BEGIN, "begin read", err);
+    rc = tq__store_run(c, ST_BEGIN, NULL, 0, "begin read", NULL, err);
     if (rc == TQ_OK)
         rc = tq__store_collection_resolve(c, collection_id, &cid, NULL, err);
     if (rc == TQ_OK)
@@ -814,7 +770,7 @@ tq_rc tq__engine_version_info_get(struct tq_store *store, const char *collection
     rc = tq__store_conn_get(s, &c, err);
     if (rc)
         return rc;
-    rc = tq__store_run_simple(c, ST_BEGIN, "begin read", err);
+    rc = tq__store_run(c, ST_BEGIN, NULL, 0, "begin read", NULL, err);
     if (rc == TQ_OK)
         rc = tq__store_collection_resolve(c, collection_id, &cid, NULL, err);
     if (rc == TQ_OK)

@@ -12,29 +12,17 @@ tq_rc tq__engine_status_put(struct tq_store *store, const char *status_id, const
                             int64_t created_us, const char *json, size_t json_len,
                             struct tq_err *err)
 {
-    struct tq__engine *s = tq__engine_of(store);
-    struct tq__conn *c = NULL;
-    struct tq__stmt *st = NULL;
+    struct tq__store_result res;
     tq_rc rc;
 
     if (json_len > (size_t)INT32_MAX)
         return tq_err_set(err, TQ_ETOOBIG, "store: status resource too large");
-    rc = tq__store_conn_get(s, &c, err);
-    if (rc)
-        return rc;
-    rc = tq__store_stmt_get(c, ST_STATUS_PUT, &st, err);
-    if (rc)
-        goto out;
-    tq__store_bind_text(st, 1, status_id);
-    tq__store_bind_text(st, 2, owner);
-    tq__db_bind_int64(st, 3, created_us);
-    tq__db_bind_text(st, 4, json, (int)json_len);
-    rc = tq__store_step_write(s, c, st, "write status", NULL, err);
-    if (rc == TQ_OK && tq__db_changes(c->db) == 0) /* the id exists under another owner */
+    rc = tq__store_write(tq__engine_of(store), ST_STATUS_PUT,
+                         TQ__ARGS(TQ__ARG_TEXT(status_id), TQ__ARG_TEXT(owner),
+                                  TQ__ARG_INT(created_us), TQ__ARG_TEXTN(json, (int)json_len)),
+                         "write status", &res, err);
+    if (rc == TQ_OK && res.changes == 0) /* the id exists under another owner */
         rc = tq_err_set(err, TQ_EEXIST, "store: status id already in use");
-out:
-    tq__store_stmt_done(st);
-    tq__store_conn_put(s, c);
     return rc;
 }
 
@@ -75,21 +63,6 @@ out:
 
 tq_rc tq__engine_status_purge(struct tq_store *store, int64_t older_than_us, struct tq_err *err)
 {
-    struct tq__engine *s = tq__engine_of(store);
-    struct tq__conn *c = NULL;
-    struct tq__stmt *st = NULL;
-    tq_rc rc;
-
-    rc = tq__store_conn_get(s, &c, err);
-    if (rc)
-        return rc;
-    rc = tq__store_stmt_get(c, ST_STATUS_PURGE, &st, err);
-    if (rc)
-        goto out;
-    tq__db_bind_int64(st, 1, older_than_us);
-    rc = tq__store_step_write(s, c, st, "purge status", NULL, err);
-out:
-    tq__store_stmt_done(st);
-    tq__store_conn_put(s, c);
-    return rc;
+    return tq__store_write(tq__engine_of(store), ST_STATUS_PURGE,
+                           TQ__ARGS(TQ__ARG_INT(older_than_us)), "purge status", NULL, err);
 }
