@@ -193,9 +193,8 @@ static void san_list(gnutls_x509_crt_t crt, char *out, size_t cap)
             if (len == 4)
                 snprintf(ip, sizeof(ip), "%u.%u.%u.%u", v[0], v[1], v[2], v[3]);
             else
-                snprintf(ip, sizeof(ip), "%s", memcmp(v, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16)
-                                                   ? "other-v6"
-                                                   : "::1");
+                snprintf(ip, sizeof(ip), "%s",
+                         memcmp(v, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) ? "other-v6" : "::1");
             used += (size_t)snprintf(out + used, cap - used, "%sIP:%s", i ? "," : "", ip);
         }
         assert_true(used < cap);
@@ -210,14 +209,12 @@ static void certificate_names_host_and_loopback(void **state)
     size_t len = sizeof(buf);
 
     assert_int_equal(gnutls_x509_crt_get_version(crt), 3);
-    assert_int_equal(gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, buf,
-                                                   &len),
-                     0);
+    assert_int_equal(
+        gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, buf, &len), 0);
     assert_string_equal(buf, HOST);
     len = sizeof(buf);
-    assert_int_equal(gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_ORGANIZATION_NAME, 0, 0,
-                                                   buf, &len),
-                     0);
+    assert_int_equal(
+        gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_ORGANIZATION_NAME, 0, 0, buf, &len), 0);
     assert_string_equal(buf, "tansiq");
     san_list(crt, sans, sizeof(sans));
     assert_string_equal(sans, "DNS:" HOST ",DNS:localhost,IP:127.0.0.1,IP:::1");
@@ -399,8 +396,7 @@ static void check_refuses_corrupt_files(void **state)
     write_text(bad_key, key, strlen(key) / 2);
     assert_int_equal(tq__node_tls_check(f->cert, bad_key, &err), TQ_ETLS);
     assert_non_null(strstr(err.msg, "not a PEM private key"));
-    write_text(bad_key, "-----BEGIN PRIVATE KEY-----\nnot base64\n-----END PRIVATE KEY-----\n",
-               65);
+    write_text(bad_key, "-----BEGIN PRIVATE KEY-----\nnot base64\n-----END PRIVATE KEY-----\n", 65);
     assert_int_equal(tq__node_tls_check(f->cert, bad_key, &err), TQ_ETLS);
     assert_int_equal(tq__node_tls_check(f->cert, "/nonexistent/key.pem", &err), TQ_ETLS);
     assert_int_equal(tq__node_tls_check(f->cert, f->cert, &err), TQ_ETLS);
