@@ -377,112 +377,102 @@ out:
     return rc;
 }
 
-struct find_page {
-    const struct tq_store_audit_query *q;
-    int64_t at, idx; /* resume strictly after (at, idx) */
+/*
+ * A keyset walk over audit leaves, a page at a time. After each page both cursors move past its
+ * last row; each statement binds the one it uses.
+ */
+struct entry_walk {
+    const struct tq_store_audit_query *q; /* find: the query */
+    const char *partner;                  /* partner leaves: whose */
+    int64_t at, idx;                      /* find: resume strictly after (at, idx) */
+    int64_t from, below;                  /* partner leaves: the next page starts at from */
     struct tq_store_audit_entry rows[CB_PAGE_ROWS];
 };
 
 static void find_page_bind(struct tq__stmt *st, void *ud)
 {
-    struct find_page *pg = ud;
+    struct entry_walk *w = ud;
 
-    tq__db_bind_int64(st, 1, pg->at);
-    tq__db_bind_int64(st, 2, pg->idx);
-    tq__db_bind_int64(st, 3, pg->q->at_max_us ? pg->q->at_max_us : INT64_MAX);
-    tq__store_bind_text(st, 4, pg->q->kind);
-    tq__store_bind_text(st, 5, pg->q->partner);
+    tq__db_bind_int64(st, 1, w->at);
+    tq__db_bind_int64(st, 2, w->idx);
+    tq__db_bind_int64(st, 3, w->q->at_max_us ? w->q->at_max_us : INT64_MAX);
+    tq__store_bind_text(st, 4, w->q->kind);
+    tq__store_bind_text(st, 5, w->q->partner);
     tq__db_bind_int64(st, 6, CB_PAGE_ROWS);
 }
 
-static tq_rc find_page_row(struct tq__stmt *st, size_t i, void *ud, struct tq_err *err)
+static void partner_page_bind(struct tq__stmt *st, void *ud)
 {
-    struct find_page *pg = ud;
+    struct entry_walk *w = ud;
 
-    return entry_from_row(st, 1, (uint64_t)tq__db_col_int64(st, 0), &pg->rows[i], err);
+    tq__store_bind_text(st, 1, w->partner);
+    tq__db_bind_int64(st, 2, w->from);
+    tq__db_bind_int64(st, 3, w->below);
+    tq__db_bind_int64(st, 4, CB_PAGE_ROWS);
 }
 
-/*
- * Leaves matching q in (at_us, idx) order, a page at a time (keyset on (at_us, idx)), handed
- * to cb with no connection borrowed.
- */
-tq_rc tq__engine_audit_find(struct tq_store *store, const struct tq_store_audit_query *q,
-                            tq_store_audit_entry_cb cb, void *ud, struct tq_err *err)
+static tq_rc entry_page_row(struct tq__stmt *st, size_t i, void *ud, struct tq_err *err)
 {
-    struct find_page *pg = tq_xcalloc(1, sizeof(*pg));
-    struct page_read p = {ST_AUDIT_FIND, find_page_bind, find_page_row, pg, "find audit leaves"};
+    struct entry_walk *w = ud;
+
+    return entry_from_row(st, 1, (uint64_t)tq__db_col_int64(st, 0), &w->rows[i], err);
+}
+
+/* Hand every leaf of the walk to cb, a page at a time, with no connection borrowed. */
+static tq_rc walk_entries(struct tq_store *store, const struct page_read *p, struct entry_walk *w,
+                          tq_store_audit_entry_cb cb, void *ud, struct tq_err *err)
+{
     bool stop = false;
     size_t got, i;
     tq_rc rc;
 
-    pg->q = q;
-    pg->at = q->at_min_us;
-    pg->idx = -1;
     do {
-        rc = page_read(tq__engine_of(store), &p, &got, err);
-        if (got > 0) { /* the cursor, read before cleanup clears the rows */
-            pg->at = pg->rows[got - 1].at_us;
-            pg->idx = (int64_t)pg->rows[got - 1].idx;
+        rc = page_read(tq__engine_of(store), p, &got, err);
+        if (got > 0) { /* the cursors, read before cleanup clears the rows */
+            w->at = w->rows[got - 1].at_us;
+            w->idx = (int64_t)w->rows[got - 1].idx;
+            w->from = w->idx + 1;
         }
         for (i = 0; i < got; i++) {
             if (rc == TQ_OK && !stop)
-                stop = !cb(ud, &pg->rows[i]);
-            tq_store_audit_entry_cleanup(&pg->rows[i]);
+                stop = !cb(ud, &w->rows[i]);
+            tq_store_audit_entry_cleanup(&w->rows[i]);
         }
     } while (rc == TQ_OK && !stop && got == CB_PAGE_ROWS);
-    tq_free(pg);
     return rc;
 }
 
-struct partner_page {
-    const char *partner;
-    int64_t from, below; /* the next page starts at from */
-    struct tq_store_audit_entry rows[CB_PAGE_ROWS];
-};
-
-static void partner_page_bind(struct tq__stmt *st, void *ud)
+/* Leaves matching q in (at_us, idx) order (keyset on (at_us, idx)). */
+tq_rc tq__engine_audit_find(struct tq_store *store, const struct tq_store_audit_query *q,
+                            tq_store_audit_entry_cb cb, void *ud, struct tq_err *err)
 {
-    struct partner_page *pg = ud;
+    struct entry_walk *w = tq_xcalloc(1, sizeof(*w));
+    struct page_read p = {ST_AUDIT_FIND, find_page_bind, entry_page_row, w, "find audit leaves"};
+    tq_rc rc;
 
-    tq__store_bind_text(st, 1, pg->partner);
-    tq__db_bind_int64(st, 2, pg->from);
-    tq__db_bind_int64(st, 3, pg->below);
-    tq__db_bind_int64(st, 4, CB_PAGE_ROWS);
+    w->q = q;
+    w->at = q->at_min_us;
+    w->idx = -1;
+    rc = walk_entries(store, &p, w, cb, ud, err);
+    tq_free(w);
+    return rc;
 }
 
-static tq_rc partner_page_row(struct tq__stmt *st, size_t i, void *ud, struct tq_err *err)
-{
-    struct partner_page *pg = ud;
-
-    return entry_from_row(st, 1, (uint64_t)tq__db_col_int64(st, 0), &pg->rows[i], err);
-}
-
-/* Leaves naming partner with idx in [from, below), in idx order, a page at a time. */
+/* Leaves naming partner with idx in [from, below), in idx order. */
 tq_rc tq__engine_audit_partner_leaves(struct tq_store *store, const char *partner, uint64_t from,
                                       uint64_t below, tq_store_audit_entry_cb cb, void *ud,
                                       struct tq_err *err)
 {
-    struct partner_page *pg = tq_xcalloc(1, sizeof(*pg));
-    struct page_read p = {ST_AUDIT_PARTNER, partner_page_bind, partner_page_row, pg,
+    struct entry_walk *w = tq_xcalloc(1, sizeof(*w));
+    struct page_read p = {ST_AUDIT_PARTNER, partner_page_bind, entry_page_row, w,
                           "read a partner's audit leaves"};
-    bool stop = false;
-    size_t got, i;
     tq_rc rc;
 
-    pg->partner = partner;
-    pg->from = (int64_t)from;
-    pg->below = below > INT64_MAX ? INT64_MAX : (int64_t)below;
-    do {
-        rc = page_read(tq__engine_of(store), &p, &got, err);
-        if (got > 0)
-            pg->from = (int64_t)pg->rows[got - 1].idx + 1;
-        for (i = 0; i < got; i++) {
-            if (rc == TQ_OK && !stop)
-                stop = !cb(ud, &pg->rows[i]);
-            tq_store_audit_entry_cleanup(&pg->rows[i]);
-        }
-    } while (rc == TQ_OK && !stop && got == CB_PAGE_ROWS);
-    tq_free(pg);
+    w->partner = partner;
+    w->from = (int64_t)from;
+    w->below = below > INT64_MAX ? INT64_MAX : (int64_t)below;
+    rc = walk_entries(store, &p, w, cb, ud, err);
+    tq_free(w);
     return rc;
 }
 
