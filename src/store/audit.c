@@ -231,6 +231,11 @@ struct page_read {
     tq_rc (*row)(struct tq__stmt *st, size_t i, void *ud, struct tq_err *err);
     void *ud;
     const char *what;
+    /* For page_walk: move the keyset cursor past a full page of got rows (false: none
+     * follows); hand row i to the caller (false: stop); free what row i holds. */
+    bool (*advance)(void *ud, size_t got);
+    bool (*deliver)(void *ud, size_t i);
+    void (*release)(void *ud, size_t i);
 };
 
 static tq_rc page_read(struct tq__engine *s, const struct page_read *p, size_t *got,
@@ -264,9 +269,31 @@ static tq_rc page_read(struct tq__engine *s, const struct page_read *p, size_t *
     return rc;
 }
 
+/* Every page of p, each delivered row by row and released, until the end or deliver says stop. */
+static tq_rc page_walk(struct tq_store *store, const struct page_read *p, struct tq_err *err)
+{
+    bool stop = false, more;
+    size_t got, i;
+    tq_rc rc;
+
+    do {
+        rc = page_read(tq__engine_of(store), p, &got, err);
+        /* the cursor, read before release clears the rows */
+        more = rc == TQ_OK && got == CB_PAGE_ROWS && p->advance(p->ud, got);
+        for (i = 0; i < got; i++) {
+            if (rc == TQ_OK && !stop)
+                stop = !p->deliver(p->ud, i);
+            p->release(p->ud, i);
+        }
+    } while (more && !stop);
+    return rc;
+}
+
 struct ckpt_page {
     uint64_t min_size;
     int64_t upper; /* inclusive bound of the next page */
+    tq_store_checkpoint_cb cb;
+    void *cb_ud;
     struct {
         uint64_t size;
         int64_t at_us;
@@ -294,30 +321,47 @@ static tq_rc ckpt_page_row(struct tq__stmt *st, size_t i, void *ud, struct tq_er
     return TQ_OK;
 }
 
+static bool ckpt_page_advance(void *ud, size_t got)
+{
+    struct ckpt_page *pg = ud;
+
+    if (pg->rows[got - 1].size == 0)
+        return false;
+    pg->upper = (int64_t)pg->rows[got - 1].size - 1;
+    return true;
+}
+
+static bool ckpt_page_deliver(void *ud, size_t i)
+{
+    struct ckpt_page *pg = ud;
+
+    return pg->cb(pg->cb_ud, pg->rows[i].size, pg->rows[i].at_us,
+                  pg->rows[i].note ? pg->rows[i].note : "");
+}
+
+static void ckpt_page_release(void *ud, size_t i)
+{
+    struct ckpt_page *pg = ud;
+
+    tq_free(pg->rows[i].note);
+    pg->rows[i].note = NULL;
+}
+
 /* Kept checkpoints of size >= min_size, largest first, a page at a time. */
 tq_rc tq__engine_audit_checkpoints(struct tq_store *store, uint64_t min_size,
                                    tq_store_checkpoint_cb cb, void *ud, struct tq_err *err)
 {
     struct ckpt_page *pg = tq_xcalloc(1, sizeof(*pg));
-    struct page_read p = {ST_CKPT_LIST, ckpt_page_bind, ckpt_page_row, pg, "read checkpoints"};
-    bool stop = false;
-    size_t got, i;
+    struct page_read p = {
+        ST_CKPT_LIST,       ckpt_page_bind,    ckpt_page_row,     pg,
+        "read checkpoints", ckpt_page_advance, ckpt_page_deliver, ckpt_page_release};
     tq_rc rc;
 
     pg->min_size = min_size;
     pg->upper = INT64_MAX;
-    do {
-        rc = page_read(tq__engine_of(store), &p, &got, err);
-        for (i = 0; i < got; i++) {
-            if (rc == TQ_OK && !stop)
-                stop = !cb(ud, pg->rows[i].size, pg->rows[i].at_us,
-                           pg->rows[i].note ? pg->rows[i].note : "");
-            tq_free(pg->rows[i].note);
-        }
-        if (rc || got < CB_PAGE_ROWS || pg->rows[got - 1].size == 0)
-            break;
-        pg->upper = (int64_t)pg->rows[got - 1].size - 1;
-    } while (!stop);
+    pg->cb = cb;
+    pg->cb_ud = ud;
+    rc = page_walk(store, &p, err);
     tq_free(pg);
     return rc;
 }
@@ -386,6 +430,8 @@ struct entry_walk {
     const char *partner;                  /* partner leaves: whose */
     int64_t at, idx;                      /* find: resume strictly after (at, idx) */
     int64_t from, below;                  /* partner leaves: the next page starts at from */
+    tq_store_audit_entry_cb cb;
+    void *cb_ud;
     struct tq_store_audit_entry rows[CB_PAGE_ROWS];
 };
 
@@ -418,28 +464,46 @@ static tq_rc entry_page_row(struct tq__stmt *st, size_t i, void *ud, struct tq_e
     return entry_from_row(st, 1, (uint64_t)tq__db_col_int64(st, 0), &w->rows[i], err);
 }
 
-/* Hand every leaf of the walk to cb, a page at a time, with no connection borrowed. */
-static tq_rc walk_entries(struct tq_store *store, const struct page_read *p, struct entry_walk *w,
-                          tq_store_audit_entry_cb cb, void *ud, struct tq_err *err)
+static bool entry_page_advance(void *ud, size_t got)
 {
-    bool stop = false;
-    size_t got, i;
-    tq_rc rc;
+    struct entry_walk *w = ud;
 
-    do {
-        rc = page_read(tq__engine_of(store), p, &got, err);
-        if (got > 0) { /* the cursors, read before cleanup clears the rows */
-            w->at = w->rows[got - 1].at_us;
-            w->idx = (int64_t)w->rows[got - 1].idx;
-            w->from = w->idx + 1;
-        }
-        for (i = 0; i < got; i++) {
-            if (rc == TQ_OK && !stop)
-                stop = !cb(ud, &w->rows[i]);
-            tq_store_audit_entry_cleanup(&w->rows[i]);
-        }
-    } while (rc == TQ_OK && !stop && got == CB_PAGE_ROWS);
-    return rc;
+    w->at = w->rows[got - 1].at_us;
+    w->idx = (int64_t)w->rows[got - 1].idx;
+    w->from = w->idx + 1;
+    return true;
+}
+
+static bool entry_page_deliver(void *ud, size_t i)
+{
+    struct entry_walk *w = ud;
+
+    return w->cb(w->cb_ud, &w->rows[i]);
+}
+
+static void entry_page_release(void *ud, size_t i)
+{
+    tq_store_audit_entry_cleanup(&((struct entry_walk *)ud)->rows[i]);
+}
+
+/* Hand every leaf of the walk to cb, a page at a time, with no connection borrowed. */
+static tq_rc walk_entries(struct tq_store *store, enum tq__stmt_id id,
+                          void (*bind)(struct tq__stmt *st, void *ud), const char *what,
+                          struct entry_walk *w, tq_store_audit_entry_cb cb, void *ud,
+                          struct tq_err *err)
+{
+    struct page_read p = {id,
+                          bind,
+                          entry_page_row,
+                          w,
+                          what,
+                          entry_page_advance,
+                          entry_page_deliver,
+                          entry_page_release};
+
+    w->cb = cb;
+    w->cb_ud = ud;
+    return page_walk(store, &p, err);
 }
 
 /* Leaves matching q in (at_us, idx) order (keyset on (at_us, idx)). */
@@ -447,13 +511,12 @@ tq_rc tq__engine_audit_find(struct tq_store *store, const struct tq_store_audit_
                             tq_store_audit_entry_cb cb, void *ud, struct tq_err *err)
 {
     struct entry_walk *w = tq_xcalloc(1, sizeof(*w));
-    struct page_read p = {ST_AUDIT_FIND, find_page_bind, entry_page_row, w, "find audit leaves"};
     tq_rc rc;
 
     w->q = q;
     w->at = q->at_min_us;
     w->idx = -1;
-    rc = walk_entries(store, &p, w, cb, ud, err);
+    rc = walk_entries(store, ST_AUDIT_FIND, find_page_bind, "find audit leaves", w, cb, ud, err);
     tq_free(w);
     return rc;
 }
@@ -464,14 +527,13 @@ tq_rc tq__engine_audit_partner_leaves(struct tq_store *store, const char *partne
                                       struct tq_err *err)
 {
     struct entry_walk *w = tq_xcalloc(1, sizeof(*w));
-    struct page_read p = {ST_AUDIT_PARTNER, partner_page_bind, entry_page_row, w,
-                          "read a partner's audit leaves"};
     tq_rc rc;
 
     w->partner = partner;
     w->from = (int64_t)from;
     w->below = below > INT64_MAX ? INT64_MAX : (int64_t)below;
-    rc = walk_entries(store, &p, w, cb, ud, err);
+    rc = walk_entries(store, ST_AUDIT_PARTNER, partner_page_bind, "read a partner's audit leaves",
+                      w, cb, ud, err);
     tq_free(w);
     return rc;
 }
@@ -511,6 +573,8 @@ struct receipt_page {
     const char *partner;             /* NULL: every partner */
     char after_partner[TQ_NAME_MAX]; /* resume strictly after (after_partner, after_idx) */
     int64_t after_idx;
+    tq_store_receipt_cb cb;
+    void *cb_ud;
     struct tq_store_receipt rows[CB_PAGE_ROWS];
 };
 
@@ -546,31 +610,42 @@ static tq_rc receipt_page_row(struct tq__stmt *st, size_t i, void *ud, struct tq
     return TQ_OK;
 }
 
+static bool receipt_page_advance(void *ud, size_t got)
+{
+    struct receipt_page *pg = ud;
+
+    memcpy(pg->after_partner, pg->rows[got - 1].partner, sizeof(pg->after_partner));
+    pg->after_idx = (int64_t)pg->rows[got - 1].idx;
+    return true;
+}
+
+static bool receipt_page_deliver(void *ud, size_t i)
+{
+    struct receipt_page *pg = ud;
+
+    return pg->cb(pg->cb_ud, &pg->rows[i]);
+}
+
+static void receipt_page_release(void *ud, size_t i)
+{
+    tq_store_receipt_cleanup(&((struct receipt_page *)ud)->rows[i]);
+}
+
 /* Receipts in (partner, idx) order, a page at a time (keyset on (partner, idx)). */
 tq_rc tq__engine_receipts_find(struct tq_store *store, const char *partner, tq_store_receipt_cb cb,
                                void *ud, struct tq_err *err)
 {
     struct receipt_page *pg = tq_xcalloc(1, sizeof(*pg));
-    struct page_read p = {ST_RECEIPT_LIST, receipt_page_bind, receipt_page_row, pg,
-                          "read receipts"};
-    bool stop = false;
-    size_t got, i;
+    struct page_read p = {
+        ST_RECEIPT_LIST, receipt_page_bind,    receipt_page_row,     pg,
+        "read receipts", receipt_page_advance, receipt_page_deliver, receipt_page_release};
     tq_rc rc;
 
     pg->partner = partner;
     pg->after_idx = -1;
-    do {
-        rc = page_read(tq__engine_of(store), &p, &got, err);
-        if (got > 0) {
-            memcpy(pg->after_partner, pg->rows[got - 1].partner, sizeof(pg->after_partner));
-            pg->after_idx = (int64_t)pg->rows[got - 1].idx;
-        }
-        for (i = 0; i < got; i++) {
-            if (rc == TQ_OK && !stop)
-                stop = !cb(ud, &pg->rows[i]);
-            tq_store_receipt_cleanup(&pg->rows[i]);
-        }
-    } while (rc == TQ_OK && !stop && got == CB_PAGE_ROWS);
+    pg->cb = cb;
+    pg->cb_ud = ud;
+    rc = page_walk(store, &p, err);
     tq_free(pg);
     return rc;
 }
