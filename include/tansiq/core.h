@@ -34,6 +34,8 @@ bool tq_str_starts_with(struct tq_str s, const char *prefix);
  * malformed: overlong forms, encoded surrogates and code points above U+10FFFF are refused.
  */
 size_t tq_utf8_len(const unsigned char *p, size_t i, size_t n);
+/* True when [s, s + n) is well-formed UTF-8 throughout (tq_utf8_len's rules). */
+bool tq_utf8_valid(const char *s, size_t n);
 /*
  * A decimal number as transparency-log formats write sizes and indices: digits only, no sign,
  * no leading zero (but "0" itself), at most 2^64 - 1. False otherwise, *out untouched.

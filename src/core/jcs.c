@@ -65,31 +65,13 @@ static tq_rc put(struct jcs *j, const void *p, size_t n)
 
 /* ---- strings ------------------------------------------------------------------------------ */
 
-static bool utf8_valid(const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-
-    while (i < n) {
-        size_t len = 1;
-
-        if (p[i] >= 0x80) {
-            len = tq_utf8_len(p, i, n);
-            if (!len)
-                return false;
-        }
-        i += len;
-    }
-    return true;
-}
-
 /*
  * RFC 8785 section 3.2.2.2 escapes '"', '\\' and U+0000..U+001F only, with the short forms and
  * lower-case \u00xx: exactly what tq_buf_append_json_str writes. JCS adds the UTF-8 check.
  */
 static tq_rc put_string(struct jcs *j, const char *s, size_t n)
 {
-    if (!utf8_valid(s, n))
+    if (!tq_utf8_valid(s, n))
         return tq_err_set(j->err, TQ_EINVAL, "string is not valid UTF-8: cannot canonicalise");
     return put_result(j, tq_buf_append_json_str(j->out, s, n));
 }
@@ -295,7 +277,7 @@ static tq_rc put_object(struct jcs *j, struct json_object *v, int depth)
     {
         struct member m = {.key = key, .len = strlen(key), .val = val};
 
-        if (!utf8_valid(m.key, m.len)) {
+        if (!tq_utf8_valid(m.key, m.len)) {
             rc = tq_err_set(j->err, TQ_EINVAL, "member name is not valid UTF-8");
             goto out;
         }

@@ -74,6 +74,24 @@ size_t tq_utf8_len(const unsigned char *p, size_t i, size_t n)
     return len;
 }
 
+bool tq_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+
+    while (i < n) {
+        size_t len = 1;
+
+        if (p[i] >= 0x80) {
+            len = tq_utf8_len(p, i, n);
+            if (!len)
+                return false;
+        }
+        i += len;
+    }
+    return true;
+}
+
 bool tq_str_to_u64(struct tq_str s, uint64_t *out)
 {
     uint64_t v = 0;

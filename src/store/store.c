@@ -665,6 +665,11 @@ static tq_rc check_event(const struct tq_store_audit_event *ev, struct tq_err *e
 
     if (!ev || !audit_name_ok(ev->kind, TQ_STORE_AUDIT_KIND_MAX, true))
         return tq_err_set(err, TQ_EINVAL, "store: audit event kind missing or malformed");
+    /* Its own members are written as they are: text that is not UTF-8 has no canonical form. */
+    if ((ev->collection && !tq_utf8_valid(ev->collection, strlen(ev->collection))) ||
+        (ev->object && !tq_utf8_valid(ev->object, strlen(ev->object))) ||
+        (ev->partner && !tq_utf8_valid(ev->partner, strlen(ev->partner))))
+        return tq_err_set(err, TQ_EINVAL, "store: an audit event member is not UTF-8");
     if (in_list(ev->kind, object_kinds, sizeof(object_kinds) / sizeof(object_kinds[0])) &&
         (!ev->collection || (!ev->object && !ev->n_added)))
         return tq_err_set(err, TQ_EINVAL, "store: a '%s' event needs a collection and an object",

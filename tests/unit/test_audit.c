@@ -504,6 +504,21 @@ static void events_of_other_kinds(void **state)
         bad = ev;
         bad.kind = "released";
         assert_int_equal(tq_audit_append_event(log, &bad, &err), TQ_EINVAL);
+        /* Text that is not UTF-8 has no canonical form: refused in a field and in a member. */
+        {
+            const struct tq_store_audit_field raw[] = {{"query", "caf\xe9"}};
+            bad = ev;
+            bad.fields = raw;
+            bad.n_fields = 1;
+            assert_int_equal(tq_audit_append_event(log, &bad, &err), TQ_EINVAL);
+            bad = ev;
+            bad.n_fields = 0;
+            bad.partner = "alpha\xc0\xaf";
+            assert_int_equal(tq_audit_append_event(log, &bad, &err), TQ_EINVAL);
+            bad.partner = "alpha";
+            bad.collection = "\xed\xa0\x80";
+            assert_int_equal(tq_audit_append_event(log, &bad, &err), TQ_EINVAL);
+        }
     }
     assert_int_equal(audit_size(f->store), 1);
     tq_audit_log_close(log);
