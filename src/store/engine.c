@@ -584,28 +584,15 @@ tq_rc tq__store_write_on(struct tq__engine *s, struct tq__conn *c, enum tq__stmt
                          const struct tq__store_arg *args, size_t n, const char *what,
                          struct tq__store_result *res, struct tq_err *err)
 {
-    struct tq__stmt *st = NULL;
     tq_rc rc;
-    int src;
 
     if (res)
         *res = (struct tq__store_result){.src = TQ__DB_OK};
-    rc = tq__store_stmt_get(c, id, &st, err);
-    if (rc)
-        return rc;
-    tq__store_bind_args(st, args, n);
     rc = tq__store_write_begin(s, c, err);
     if (rc)
-        goto out;
-    src = tq__db_step(st);
-    if (src != TQ__DB_DONE)
-        rc = tq__store_fail(err, c->db, src, what);
-    tq__db_reset(st);
-    rc = tq__store_write_end(s, c, rc, err);
-    result_set(res, c, src);
-out:
-    tq__store_stmt_done(st);
-    return rc;
+        return rc;
+    rc = tq__store_run(c, id, args, n, what, res, err);
+    return tq__store_write_end(s, c, rc, err);
 }
 
 /* tq__store_write_on with a connection borrowed for the call. */
