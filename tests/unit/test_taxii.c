@@ -199,6 +199,39 @@ static void filters_ignore_unknown_fields(void **state)
     assert_int_equal(parse("limit=3", ALL_FILTERS, &f), TQ_OK);
     assert_string_equal(f.ignored, "");
     tq__taxii_filter_cleanup(&f);
+    /* The name is percent-decoded before it is judged; other cases of "match" are not filters. */
+    assert_int_equal(parse("match%5Bsource_ref%5D=x&MATCH[type]=x", ALL_FILTERS, &f), TQ_OK);
+    assert_string_equal(f.ignored, "source_ref");
+    assert_int_equal(f.n_types, 0);
+    tq__taxii_filter_cleanup(&f);
+    assert_int_equal(parse("match%5BSource_ref%5D=x", ALL_FILTERS, &f), TQ_EINVAL);
+    assert_int_equal(parse("match[a%00b]=x", ALL_FILTERS, &f), TQ_EINVAL);
+    assert_int_equal(parse("match[a]b]=x", ALL_FILTERS, &f), TQ_EINVAL);
+    /* A field of 250 characters is a field; 251 is malformed. */
+    {
+        char q[300], *p = q;
+        p += sprintf(p, "match[");
+        memset(p, 'a', 251);
+        p[251] = '\0';
+        strcat(q, "]=x");
+        assert_int_equal(parse(q, ALL_FILTERS, &f), TQ_EINVAL);
+        memmove(q + 6, q + 7, strlen(q + 7) + 1);
+        assert_int_equal(parse(q, ALL_FILTERS, &f), TQ_OK);
+        tq__taxii_filter_cleanup(&f);
+    }
+    /* However many fields are ignored, the list stays in bounds and says it was cut. */
+    {
+        struct tq_buf q;
+        tq_buf_init(&q, 1 << 16);
+        for (int i = 0; i < 60; i++)
+            assert_int_equal(tq_buf_printf(&q, "%smatch[field_%02d]=x", i ? "&" : "", i), TQ_OK);
+        assert_int_equal(parse(q.ptr, ALL_FILTERS, &f), TQ_OK);
+        assert_true(strlen(f.ignored) < sizeof(f.ignored));
+        assert_non_null(strstr(f.ignored, "field_00,field_01"));
+        assert_string_equal(f.ignored + strlen(f.ignored) - 4, ",...");
+        tq__taxii_filter_cleanup(&f);
+        tq_buf_cleanup(&q);
+    }
 }
 
 static void filters_follow_endpoint(void **state)
