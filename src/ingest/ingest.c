@@ -75,26 +75,24 @@ tq_rc tq_ingest_put(struct tq_store *store, const char *collection_id,
     size_t k, count;
     tq_rc rc;
 
+    /* The hooks as they are now, copied so that a hook may add or remove hooks without
+     * deadlocking, and so that the arrays they read exist whatever is added meanwhile. */
     pthread_mutex_lock(&hooks_mu);
-    count = n_hooks;
+    count = n ? n_hooks : 0;
+    for (k = 0; k < count; k++) {
+        fns[k] = after_commit[k].fn;
+        uds[k] = after_commit[k].ud;
+    }
     pthread_mutex_unlock(&hooks_mu);
-    if (count && n) { /* the hooks are told what was stored, whether the caller asks or not */
+    if (count) { /* the hooks are told what was stored, whether the caller asks or not */
         if (!res)
             res = tq_xcalloc(n, sizeof(*res));
         if (!added)
             added = tq_xcalloc(n, sizeof(*added));
     }
     rc = tq_policy_put(store, collection_id, objs, n, origin, res, added, err);
-    if (rc == TQ_OK && count && n) {
+    if (rc == TQ_OK && count) {
         c = (struct tq_ingest_commit){store, collection_id, origin, objs, res, added, n};
-        /* Copy the list so that a hook may add or remove hooks without deadlocking. */
-        pthread_mutex_lock(&hooks_mu);
-        count = n_hooks;
-        for (k = 0; k < count; k++) {
-            fns[k] = after_commit[k].fn;
-            uds[k] = after_commit[k].ud;
-        }
-        pthread_mutex_unlock(&hooks_mu);
         for (k = 0; k < count; k++)
             fns[k](uds[k], &c);
     }
