@@ -36,8 +36,9 @@ struct tq_ingest_commit {
 
 /*
  * An after-commit hook: called after every committed tq_ingest_put, in the caller's thread, in
- * the order the hooks were added. It must not fail the put (the objects are stored and
- * acknowledged): what it cannot do it logs, or queues for later.
+ * the order the hooks were added (a hook added during a put is called from the next one). It
+ * must not fail the put (the objects are stored and acknowledged): what it cannot do it logs,
+ * or queues for later.
  */
 typedef void (*tq_ingest_hook_fn)(void *ud, const struct tq_ingest_commit *c);
 

@@ -118,6 +118,23 @@ void tq_node_bundle_cleanup(struct tq_node_bundle *b)
 }
 
 /* Member key of obj as a new string into *out; NULL when absent or null and optional. */
+/*
+ * The text is shown to the officer who reads the fingerprint aloud: a control character (a
+ * newline, an escape sequence) could print a line that is not the bundle's, so none is read,
+ * except line ends in the certificate's PEM (lines).
+ */
+static bool printable(const char *s, size_t len, bool lines)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c < 0x20 && !(lines && (c == '\n' || c == '\r'))) || c == 0x7f)
+            return false;
+        if (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] < 0xa0) /* C1: U+0080-U+009F */
+            return false;
+    }
+    return tq_utf8_valid(s, len);
+}
+
 static tq_rc member(struct json_object *obj, const char *key, bool optional, char **out,
                     struct tq_err *err)
 {
@@ -131,6 +148,9 @@ static tq_rc member(struct json_object *obj, const char *key, bool optional, cha
     }
     if (!json_object_is_type(v, json_type_string))
         return tq_err_set(err, TQ_EINVAL, "the bundle's \"%s\" is not a string", key);
+    if (!printable(json_object_get_string(v), (size_t)json_object_get_string_len(v),
+                   strcmp(key, "cert_pem") == 0))
+        return tq_err_set(err, TQ_EINVAL, "the bundle's \"%s\" holds a control character", key);
     *out = tq_xstrdup(json_object_get_string(v));
     return TQ_OK;
 }

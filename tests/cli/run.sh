@@ -184,6 +184,17 @@ json.dump(b, open(sys.argv[2], "w"))
 PY2
 check "partner add --from refuses a changed bundle" status_is 2 "$TQ" partner add evil --from "$WORK/tampered.bundle" --home "$H"
 check "the refusal says the signature does not verify" bash -c "'$TQ' partner add evil --from '$WORK/tampered.bundle' --home '$H' 2>&1 | grep -q 'signature does not verify'"
+# A title or URL that would print a line of its own (a forged fingerprint) is refused before
+# anything is shown, whoever signed the bundle; a NUL or a C1 escape likewise.
+for bad in 'x\ncertificate sha256 00' 'x\u001b[2K' 'x\u0000y' 'x\u009bA'; do
+  python3 - "$WORK/p.bundle" "$WORK/ctl.bundle" "$bad" <<'PY2'
+import json, sys
+b = json.load(open(sys.argv[1]))
+b["title"] = json.loads('"' + sys.argv[3] + '"')
+json.dump(b, open(sys.argv[2], "w"))
+PY2
+  check "partner add --from refuses a title with a control character ($bad)" bash -c "'$TQ' partner add evil --from '$WORK/ctl.bundle' --home '$H' 2>&1 | grep -q 'control character'"
+done
 check "partner add --from refuses --cert with it" status_is 2 "$TQ" partner add evil --from "$WORK/p.bundle" --cert "$WORK/p.pem" --home "$H"
 check "partner set --url changes the URL" bash -c "'$TQ' partner set damascus --url https://127.0.0.1:10 --home '$H' && '$TQ' partner list --home '$H' | grep -q '^damascus  *https://127.0.0.1:10 '"
 check "partner set --url: unknown partner" status_is 3 "$TQ" partner set nobody --url https://x --home "$H"
