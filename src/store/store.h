@@ -183,4 +183,8 @@ void tq__store_facts_cleanup(struct tq_store_facts *f);
 tq_rc tq__store_sqlite_open(const char *path, const struct tq_store_options *opt,
                             struct tq_store **out, struct tq_err *err);
 
+/* The same on the PostgreSQL driver at a libpq URI; TQ_ENOTSUP in a build without libpq. */
+tq_rc tq__store_postgres_open(const char *uri, const struct tq_store_options *opt,
+                              struct tq_store **out, struct tq_err *err);
+
 #endif
