@@ -50,6 +50,14 @@ tq_rc tq_store_open(const char *uri, const struct tq_store_options *opt, struct 
                     struct tq_err *err);
 void tq_store_close(struct tq_store *store); /* NULL is a no-op */
 
+/*
+ * True when the store takes no writes: opened read-only (a replica on a PostgreSQL hot standby),
+ * or a SQLite store whose disk was full at open. Its writes fail with TQ_EREADONLY (TQ_ENOSPACE
+ * for the full disk), and what must be logged before it is served (a partner's read) is not
+ * served from it.
+ */
+bool tq_store_read_only(struct tq_store *store);
+
 /* ---- key/value node metadata ---------------------------------------------------------- */
 
 /* *value_out is a new string (tq_free) on TQ_OK; TQ_ENOTFOUND when the key is absent. */

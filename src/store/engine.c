@@ -357,6 +357,11 @@ static tq_rc schema_ensure(struct tq__engine *s, struct tq__conn *c, struct tq_e
     return rc;
 }
 
+bool tq__engine_read_only(struct tq_store *store)
+{
+    return tq__engine_of(store)->target.read_only;
+}
+
 void tq__engine_close(struct tq_store *store)
 {
     struct tq__engine *s = tq__engine_of(store);

@@ -63,9 +63,9 @@ struct pg_db {
     unsigned next_name;               /* statement names s1, s2, ... of this connection */
     bool in_txn;                      /* last known: a transaction is open */
     int64_t changes;
-    int last_code;    /* the last failure's SQLSTATE as five base-36 digits, 0 when none */
-    char *last_msg;   /* its message, owned */
-    char **dealloc;   /* names of finalized statements to DEALLOCATE when idle */
+    int last_code;  /* the last failure's SQLSTATE as five base-36 digits, 0 when none */
+    char *last_msg; /* its message, owned */
+    char **dealloc; /* names of finalized statements to DEALLOCATE when idle */
     size_t n_dealloc;
 };
 

@@ -72,11 +72,11 @@ static const char schema_objects[] =
     ");"
     "CREATE TABLE tokens("
     "  hash " HASH("hash") " PRIMARY KEY,"
-    "  \"user\" " T " NOT NULL REFERENCES users(name) ON DELETE CASCADE,"
-    "  label " T ","
-    "  created bigint NOT NULL"
-    ");"
-    "CREATE INDEX tokens_user ON tokens(\"user\");";
+                           "  \"user\" " T " NOT NULL REFERENCES users(name) ON DELETE CASCADE,"
+                           "  label " T ","
+                           "  created bigint NOT NULL"
+                           ");"
+                           "CREATE INDEX tokens_user ON tokens(\"user\");";
 
 static const char schema_releases[] =
     "CREATE TABLE partners("
@@ -101,8 +101,7 @@ static const char schema_releases[] =
     "CREATE TABLE collection_policy("
     "  collection bigint PRIMARY KEY REFERENCES collections(cid) ON DELETE CASCADE,"
     "  default_tlp bigint NOT NULL,"
-    "  audience " T
-    ");"
+    "  audience " T ");"
     "CREATE TABLE facts("
     "  collection bigint NOT NULL,"
     "  date_added_us bigint NOT NULL,"
@@ -169,50 +168,55 @@ static const char schema_audit[] =
     "  kind " T " NOT NULL,"
     "  at_us bigint NOT NULL,"
     "  partner " T ","
-    "  salt " HASH("salt") ","
-    "  record " T " NOT NULL,"
-    "  commitment " HASH("commitment") ","
-    "  leaf_hash " HASH("leaf_hash") ""
-    ");"
-    "CREATE INDEX audit_leaves_at ON audit_leaves(at_us, idx);"
-    "CREATE INDEX audit_leaves_partner ON audit_leaves(partner, idx) WHERE partner IS NOT NULL;"
-    /* A size is signed once: two checkpoints of one size cannot both be kept. */
-    "CREATE TABLE audit_checkpoints("
-    "  size bigint PRIMARY KEY,"
-    "  at_us bigint NOT NULL,"
-    "  note " T " NOT NULL"
-    ");";
+    "  salt " HASH(
+        "salt") ","
+                "  record " T " NOT NULL,"
+                "  commitment " HASH(
+                    "commitment") ","
+                                  "  leaf_hash " HASH(
+                                      "leaf_hash") ""
+                                                   ");"
+                                                   "CREATE INDEX audit_leaves_at ON "
+                                                   "audit_leaves(at_us, idx);"
+                                                   "CREATE INDEX audit_leaves_partner ON "
+                                                   "audit_leaves(partner, idx) WHERE partner IS "
+                                                   "NOT NULL;"
+                                                   /* A size is signed once: two checkpoints of one
+                                                      size cannot both be kept. */
+                                                   "CREATE TABLE audit_checkpoints("
+                                                   "  size bigint PRIMARY KEY,"
+                                                   "  at_us bigint NOT NULL,"
+                                                   "  note " T " NOT NULL"
+                                                   ");";
 
-static const char schema_witness[] =
-    "CREATE TABLE witness("
-    "  origin " T " PRIMARY KEY,"
-    "  partner " T " NOT NULL,"
-    "  size bigint NOT NULL,"
-    "  root " HASH("root") ","
-    "  note " T " NOT NULL,"
-    "  at_us bigint NOT NULL"
-    ");"
-    "CREATE TABLE audit_alarms("
-    "  id " KEY ","
-    "  at_us bigint NOT NULL,"
-    "  partner " T " NOT NULL,"
-    "  origin " T " NOT NULL,"
-    "  reason " T " NOT NULL,"
-    "  old_note " T ","
-    "  new_note " T " NOT NULL,"
-    "  proof " T
-    ");"
-    "CREATE TABLE audit_receipts("
-    "  partner " T " NOT NULL,"
-    "  idx bigint NOT NULL,"
-    "  kind " T " NOT NULL,"
-    "  salt bytea NOT NULL,"
-    "  record " T " NOT NULL,"
-    "  leaf_hash bytea NOT NULL,"
-    "  checkpoint_size bigint NOT NULL,"
-    "  at_us bigint NOT NULL,"
-    "  PRIMARY KEY (partner, idx)"
-    ");";
+static const char schema_witness[] = "CREATE TABLE witness("
+                                     "  origin " T " PRIMARY KEY,"
+                                     "  partner " T " NOT NULL,"
+                                     "  size bigint NOT NULL,"
+                                     "  root " HASH("root") ","
+                                                            "  note " T " NOT NULL,"
+                                                            "  at_us bigint NOT NULL"
+                                                            ");"
+                                                            "CREATE TABLE audit_alarms("
+                                                            "  id " KEY ","
+                                                            "  at_us bigint NOT NULL,"
+                                                            "  partner " T " NOT NULL,"
+                                                            "  origin " T " NOT NULL,"
+                                                            "  reason " T " NOT NULL,"
+                                                            "  old_note " T ","
+                                                            "  new_note " T " NOT NULL,"
+                                                            "  proof " T ");"
+                                                            "CREATE TABLE audit_receipts("
+                                                            "  partner " T " NOT NULL,"
+                                                            "  idx bigint NOT NULL,"
+                                                            "  kind " T " NOT NULL,"
+                                                            "  salt bytea NOT NULL,"
+                                                            "  record " T " NOT NULL,"
+                                                            "  leaf_hash bytea NOT NULL,"
+                                                            "  checkpoint_size bigint NOT NULL,"
+                                                            "  at_us bigint NOT NULL,"
+                                                            "  PRIMARY KEY (partner, idx)"
+                                                            ");";
 
 /* migrations[v] brings a database from schema version v to v + 1. */
 const char *const tq__store_postgres_migrations[] = {schema_objects, schema_releases, schema_perms,
@@ -440,9 +444,9 @@ const char *const tq__store_postgres_sql[ST__COUNT] = {
                  "UNION ALL SELECT cid FROM collections WHERE alias = ?1 LIMIT 1)" REL_SNAP_END,
     [ST_REL_SNAP_PARTNER] =
         REL_SNAP " WHERE r.pid = (SELECT pid FROM partners WHERE name = ?1)" REL_SNAP_END,
-    [ST_REL_SNAP_GROUP] = REL_SNAP " WHERE r.pid IN (SELECT m.pid FROM group_members m "
-                                   "JOIN sharing_groups g ON g.gid = m.gid WHERE g.name = ?1)"
-                                   REL_SNAP_END,
+    [ST_REL_SNAP_GROUP] =
+        REL_SNAP " WHERE r.pid IN (SELECT m.pid FROM group_members m "
+                 "JOIN sharing_groups g ON g.gid = m.gid WHERE g.name = ?1)" REL_SNAP_END,
     [ST_REL_WITHDRAWN] =
         "SELECT b.partner, c.id, o.id, o.version_us, f.sha256 FROM pg_temp.rel_before b "
         "JOIN collections c ON c.cid = b.collection JOIN objects o ON o.collection = b.collection "

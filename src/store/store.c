@@ -62,6 +62,11 @@ tq_rc tq_store_open(const char *uri, const struct tq_store_options *opt, struct 
     return tq__store_sqlite_open(path, &o, out, err);
 }
 
+bool tq_store_read_only(struct tq_store *store)
+{
+    return store && tq__engine_read_only(store);
+}
+
 void tq_store_close(struct tq_store *store)
 {
     if (!store)

@@ -30,6 +30,7 @@ enum tq__store_names {
  */
 
 void tq__engine_close(struct tq_store *store);
+bool tq__engine_read_only(struct tq_store *store);
 
 tq_rc tq__engine_meta_get(struct tq_store *store, const char *key, char **value_out,
                           struct tq_err *err);

@@ -72,7 +72,8 @@ static inline void backend_pg_admin(bool create, const char *dbname)
     char sql[256];
     PGresult *r;
 
-    snprintf(sql, sizeof(sql), create ? "CREATE DATABASE %s" : "DROP DATABASE IF EXISTS %s WITH (FORCE)", dbname);
+    snprintf(sql, sizeof(sql),
+             create ? "CREATE DATABASE %s" : "DROP DATABASE IF EXISTS %s WITH (FORCE)", dbname);
     r = PQexec(c, sql);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         fprintf(stderr, "test cluster: %s: %s", sql, PQresultErrorMessage(r));
@@ -159,8 +160,7 @@ static inline int backend_exec(const char *dir, const char *target, const char *
         backend_dbname(dir, name, sizeof(name));
         c = backend_pg_connect(name);
         r = PQexec(c, pg_sql);
-        rc = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK ? 0
-                                                                                           : -1;
+        rc = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK ? 0 : -1;
         if (rc == 0 && out) {
             if (PQntuples(r) > 0)
                 snprintf(out, n, "%s", PQgetvalue(r, 0, 0));
