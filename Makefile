@@ -89,7 +89,7 @@ $(LIB): $(LIB_OBJ)
 $(TANSIQ): $(CLI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS_ALL)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/fixture.h $(LIB)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/fixture.h tests/unit/backend.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $< $(LIB) -lcmocka $(LDLIBS_ALL)
 

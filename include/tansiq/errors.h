@@ -35,7 +35,8 @@
     X(ECONFIG, 19, 500, "configuration error")                                                     \
     X(ETLS, 20, 500, "TLS failure")                                                                \
     X(EBUSY, 21, 503, "service busy")                                                              \
-    X(ENOSPACE, 22, 507, "insufficient storage: the node is read-only")
+    X(ENOSPACE, 22, 507, "insufficient storage: the node is read-only")                            \
+    X(EREADONLY, 23, 503, "read-only replica: writes go to the primary")
 
 typedef enum tq_rc {
 #define X(name, num, status, msg) TQ_##name = num,

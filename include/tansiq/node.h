@@ -5,7 +5,8 @@
  *
  * Layout of a home (mode 0700):
  *   tansiq.conf        settings, "name = value" lines (see tq_node_config_help)
- *   store.db           the SQLite store (plus its -wal and -shm files)
+ *   store.db           the SQLite store (plus its -wal and -shm files), unless tansiq.conf
+ *                      names another store ("store = postgresql://...")
  *   tls/cert.pem       the server certificate (self-signed at init unless one was given)
  *   tls/key.pem        its private key, mode 0600
  *   identity.key       the node's Ed25519 signing key (libsodium secret key), mode 0600
@@ -30,6 +31,11 @@ struct tq_node_init_opts {
     const char *hostname; /* certificate subject and SAN; default "localhost" */
     const char *cert_pem; /* existing certificate chain to install instead of a new one */
     const char *key_pem;  /* its private key (required with cert_pem) */
+    /*
+     * The store: NULL for store.db in the home, or a PostgreSQL URI of an existing, empty
+     * database (written to tansiq.conf as "store = URI").
+     */
+    const char *store;
 };
 
 /*
@@ -48,6 +54,17 @@ bool tq_node_exists(const char *dir);
  * tq_node_init creates a store). Warns when the home or its key files are readable by others.
  */
 tq_rc tq_node_open(const char *dir, struct tq_node **out, struct tq_err *err);
+
+struct tq_node_open_opts {
+    /* Open the store read-only: a replica on a PostgreSQL hot standby (writes: TQ_EREADONLY). */
+    bool read_only;
+    /* The store to open instead of the one tansiq.conf names (NULL: that one). */
+    const char *store;
+};
+
+/* tq_node_open with options (NULL: as tq_node_open). */
+tq_rc tq_node_open_ex(const char *dir, const struct tq_node_open_opts *opts, struct tq_node **out,
+                      struct tq_err *err);
 
 /*
  * For a process that holds the node's keys for long (serve): no core dumps (RLIMIT_CORE 0, and
@@ -139,6 +156,18 @@ struct tq_node_audit_config {
     const char *log_origin; /* origin of the checkpoints; NULL or "": from the certificate */
 };
 
+/* The store part: where the node's store is and how it is reached. */
+struct tq_node_store_config {
+    /*
+     * A SQLite file (relative to the home, default store.db) or a PostgreSQL URI
+     * ("postgresql://..."; the password in a password file, never in the URI).
+     */
+    const char *uri;
+    unsigned pool;                 /* connections per process */
+    unsigned statement_timeout_ms; /* PostgreSQL: the server's limit per statement */
+    unsigned lock_timeout_ms;      /* PostgreSQL: the longest wait for a lock */
+};
+
 /* The identity part: what the node says about itself to partners. */
 struct tq_node_identity_config {
     const char *url; /* where partners reach it (https://HOST:PORT); NULL or "": not said */
@@ -148,10 +177,11 @@ struct tq_node_identity_config {
  * A node's configuration, the target of tansiq.conf and TANSIQ_<NAME> variables. Each module
  * with settings has its part; the setting names stay flat (tansiq --help-config). The http part
  * is the server's own configuration: the runtime fills in what is not a setting (certificate
- * paths, audit log, signers) when it starts the server. The store has no settings yet.
+ * paths, audit log, signers) when it starts the server.
  */
 struct tq_node_config {
     struct tq_server_config http;            /* listen address, limits, title, api root */
+    struct tq_node_store_config store;       /* store, store_pool, store_*_timeout_ms */
     struct tq_node_sync_config sync;         /* sync_interval_s */
     struct tq_node_audit_config audit;       /* log_origin */
     struct tq_node_identity_config identity; /* url */

@@ -2,10 +2,11 @@
  *
  * tansiq/store.h - the storage interface.
  *
- * One interface, several backends behind an ops struct: SQLite (embedded default, WAL mode)
- * today, PostgreSQL next. The store keeps object versions keyed by (collection, id, version)
- * with a server-assigned date_added that is unique and strictly increasing per collection, the
- * canonical JSON as it will be served, TAXII status resources, users, tokens and permissions.
+ * One interface, two backends under one engine: SQLite (embedded default, WAL mode) and
+ * PostgreSQL (larger deployments, several serve processes on one database). The store keeps object
+ * versions keyed by (collection, id, version) with a server-assigned date_added that is unique and
+ * strictly increasing per collection, the canonical JSON as it will be served, TAXII status
+ * resources, users, tokens and permissions.
  *
  * Thread rule: a struct tq_store may be used from any number of threads at once; each call
  * takes a connection from the store's pool for its duration.
@@ -30,11 +31,17 @@ struct tq_store_options {
      * TQ_ECONFIG instead of a fresh, empty store. Everything but `tansiq init` opens this way.
      */
     bool must_exist;
+    /* A database server's limits (PostgreSQL): per statement, and per wait for a lock (the
+     * node's write lock among them); 0 takes the defaults, 60 s and 10 s. */
+    unsigned statement_timeout_ms;
+    unsigned lock_timeout_ms;
 };
 
 /*
  * Open (creating when missing, unless opt->must_exist) the store at uri: a file path or
- * "sqlite:PATH" for SQLite, "postgres://..." once that backend exists (TQ_ENOTSUP until then).
+ * "sqlite:PATH" for SQLite, a libpq URI "postgresql://..." (or "postgres://...") for PostgreSQL
+ * (TQ_ENOTSUP in a build without libpq; the database must exist, and the URI may not hold a
+ * password: libpq reads it from passfile= or PGPASSFILE).
  * Creates or migrates the schema. A SQLite store's files are created 0600, and tightened to
  * 0600 when found looser (they hold password and token hashes and the cursor key). On TQ_OK
  * *out is owned by the caller (tq_store_close).
@@ -42,6 +49,14 @@ struct tq_store_options {
 tq_rc tq_store_open(const char *uri, const struct tq_store_options *opt, struct tq_store **out,
                     struct tq_err *err);
 void tq_store_close(struct tq_store *store); /* NULL is a no-op */
+
+/*
+ * True when the store takes no writes: opened read-only (a replica on a PostgreSQL hot standby),
+ * or a SQLite store whose disk was full at open. Its writes fail with TQ_EREADONLY (TQ_ENOSPACE
+ * for the full disk), and what must be logged before it is served (a partner's read) is not
+ * served from it.
+ */
+bool tq_store_read_only(struct tq_store *store);
 
 /* ---- key/value node metadata ---------------------------------------------------------- */
 

@@ -608,8 +608,9 @@ tq_rc tq_audit_checkpoint_fresh(struct tq_audit_log *log, const struct tq_note_s
             tq_free(latest);
             latest = NULL;
             rc = latest_covered(log, &latest, &size, err);
-        } else if (rc == TQ_ENOSPACE && latest) {
-            /* A read-only store (full disk): the latest kept one is still the log's word. */
+        } else if ((rc == TQ_ENOSPACE || rc == TQ_EREADONLY) && latest) {
+            /* A read-only store (full disk, replica): the latest kept one is still the log's
+             * word. */
             tq_log(TQ_LOG_WARN,
                    "audit: store read-only: serving the checkpoint of %" PRIu64
                    " leaves without signing a newer one",

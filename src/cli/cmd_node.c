@@ -15,7 +15,8 @@ static int run_init(struct cli_ctx *c)
     struct tq_node_init_opts opts = {.title = cli_opt(c, "title"),
                                      .hostname = cli_opt(c, "hostname"),
                                      .cert_pem = cli_opt(c, "cert"),
-                                     .key_pem = cli_opt(c, "key")};
+                                     .key_pem = cli_opt(c, "key"),
+                                     .store = cli_opt(c, "store")};
     struct tq_err err = {0};
     tq_rc rc;
 
@@ -34,12 +35,12 @@ static int run_init(struct cli_ctx *c)
     return CLI_OK;
 }
 
-static const struct cli_opt init_opts[] = {
-    {"title", true}, {"hostname", true}, {"cert", true}, {"key", true}, {NULL, false}};
+static const struct cli_opt init_opts[] = {{"title", true}, {"hostname", true}, {"cert", true},
+                                           {"key", true},   {"store", true},    {NULL, false}};
 
 static const struct cli_cmd init_cmds[] = {{
     .synopsis = "init [--home DIR] [--title TITLE] [--hostname NAME]\n"
-                "                   [--cert CERT.pem --key KEY.pem]",
+                "                   [--cert CERT.pem --key KEY.pem] [--store URI]",
     .opts = init_opts,
     .run = run_init,
 }};
@@ -47,9 +48,13 @@ static const struct cli_cmd init_cmds[] = {{
 const struct cli_family cli_init = {
     .name = "init",
     .summary = "create a node's home: store, TLS certificate, identity key",
-    .help = "Create a node's home: configuration, SQLite store with the default collection\n"
+    .help = "Create a node's home: configuration, store with the default collection\n"
             "'shared', a TLS certificate (self-signed for NAME, default localhost, unless\n"
-            "--cert/--key are given) and the node's Ed25519 identity key.\n",
+            "--cert/--key are given) and the node's Ed25519 identity key. The store is\n"
+            "DIR/store.db (SQLite) unless --store names a PostgreSQL database that exists\n"
+            "and is empty: postgresql://[USER@]HOST[:PORT]/DB[?sslmode=verify-full&...];\n"
+            "the password goes in a password file (passfile= or PGPASSFILE), never in\n"
+            "the URI. The URI is kept in DIR/tansiq.conf as 'store = URI'.\n",
     .cmds = init_cmds,
     .n_cmds = 1,
 };
@@ -97,7 +102,7 @@ static int run_serve(struct cli_ctx *c)
     char *listen = NULL;
     long threads = -1;
     char *end;
-    int status;
+    int status = CLI_OK;
     tq_rc rc;
 
     if (threads_arg) {
@@ -111,9 +116,16 @@ static int run_serve(struct cli_ctx *c)
         listen = tq_xstrdup(cli_opt(c, "listen"));
     /* Before any key is read: a dump of this process would carry the TLS and identity keys. */
     tq_node_protect_process();
-    status = cli_open_node(&c->common, &node);
-    if (status)
-        goto out;
+    {
+        struct tq_node_open_opts oo = {.read_only = cli_has(c, "read-only"),
+                                       .store = cli_opt(c, "store")};
+
+        rc = tq_node_open_ex(c->common.home, &oo, &node, &err);
+        if (rc) {
+            status = cli_fail("cannot open the node", rc, &err);
+            goto out;
+        }
+    }
     rc = tq_node_config_load(node, &cfg, &err);
     if (rc) {
         status = cli_fail("configuration", rc, &err);
@@ -152,12 +164,13 @@ out:
     return status;
 }
 
-static const struct cli_opt serve_opts[] = {
-    {"listen", true}, {"plain-http", false}, {"threads", true}, {NULL, false}};
+static const struct cli_opt serve_opts[] = {{"listen", true},  {"plain-http", false},
+                                            {"threads", true}, {"read-only", false},
+                                            {"store", true},   {NULL, false}};
 
 static const struct cli_cmd serve_cmds[] = {{
     .synopsis = "serve [--home DIR] [--listen ADDR:PORT] [--plain-http]\n"
-                "                    [--threads N]",
+                "                    [--threads N] [--read-only] [--store URI]",
     .opts = serve_opts,
     .run = run_serve,
 }};
@@ -167,7 +180,11 @@ const struct cli_family cli_serve = {
     .summary = "run the TAXII 2.1 server",
     .help = "Serve TAXII 2.1 over HTTPS (the certificate in DIR/tls). --plain-http serves\n"
             "plain HTTP instead and is refused unless ADDR is a loopback address.\n"
-            "Port 0 picks a free port; the chosen URL is printed on standard output.\n",
+            "Port 0 picks a free port; the chosen URL is printed on standard output.\n"
+            "Several serve processes on one PostgreSQL store are one node. --read-only\n"
+            "serves from a replica (--store: a PostgreSQL hot standby): TAXII reads of\n"
+            "users, the log's tiles and checkpoints; writes, partners' reads (which are\n"
+            "logged) and sync go to the primary.\n",
     .cmds = serve_cmds,
     .n_cmds = 1,
 };

@@ -48,6 +48,13 @@ static const struct opt options[] = {
      "seconds between two heartbeats on the event stream GET /events/"},
     {"status_retention_h", OPT_UINT, "24", 24, 24 * 365, CFG(http.status_retention_h),
      "hours a TAXII status resource is kept (at least 24)"},
+    {"store", OPT_STR, "store.db", 0, 0, CFG(store.uri),
+     "the store: a SQLite file (relative to the home) or a postgresql:// URI (no password)"},
+    {"store_pool", OPT_UINT, "8", 1, 256, CFG(store.pool), "database connections per process"},
+    {"store_statement_timeout_ms", OPT_UINT, "60000", 100, 3600000, CFG(store.statement_timeout_ms),
+     "PostgreSQL: longest a statement may run, milliseconds"},
+    {"store_lock_timeout_ms", OPT_UINT, "10000", 100, 600000, CFG(store.lock_timeout_ms),
+     "PostgreSQL: longest wait for a lock (the node's write lock), milliseconds"},
     {"sync_interval_s", OPT_UINT, "0", 0, 7 * 24 * 3600, CFG(sync.interval_s),
      "tansiq serve pulls every partner this often, seconds (0: only 'tansiq sync')"},
     {"log_origin", OPT_STR, "", 0, 0, CFG(audit.log_origin),
@@ -152,6 +159,10 @@ void tq__node_config_defaults(struct tq_node_config *cfg)
     cfg->http.max_connections = 1024;
     cfg->http.max_connections_per_ip = 256;
     cfg->http.status_retention_h = 24;
+    cfg->store.uri = "store.db";
+    cfg->store.pool = 8;
+    cfg->store.statement_timeout_ms = 60000;
+    cfg->store.lock_timeout_ms = 10000;
 }
 
 static struct tq_str trim(const char *p, size_t len)

@@ -202,6 +202,17 @@ static tq_rc store_bind(struct tq_store *store, const char *dir, struct tq_err *
     return rc;
 }
 
+/*
+ * The store a setting names: a URI ("postgresql://...", "sqlite:...") or an absolute path as it
+ * is, a relative path inside the home. NULL when too long.
+ */
+static char *store_target(const char *dir, const char *setting)
+{
+    if (strstr(setting, "://") || setting[0] == '/' || strncmp(setting, "sqlite:", 7) == 0)
+        return tq_xstrdup(setting);
+    return path_join(dir, setting);
+}
+
 tq_rc tq_node_init(const char *dir, const struct tq_node_init_opts *opts, struct tq_err *err)
 {
     struct tq_node_init_opts none = {0};
@@ -224,6 +235,8 @@ tq_rc tq_node_init(const char *dir, const struct tq_node_init_opts *opts, struct
         return tq_err_set(err, TQ_EEXIST, "%s already holds a tansiq node", dir);
     if (!opts->cert_pem != !opts->key_pem)
         return tq_err_set(err, TQ_EINVAL, "--cert and --key must be given together");
+    if (opts->store && (!*opts->store || strpbrk(opts->store, "\r\n")))
+        return tq_err_set(err, TQ_EINVAL, "--store: expected a file or a postgresql:// URI");
     tq_buf_init(&conf, TQ_NODE_CONF_MAX);
     rc = make_dir(dir, err);
     if (rc)
@@ -231,7 +244,7 @@ tq_rc tq_node_init(const char *dir, const struct tq_node_init_opts *opts, struct
     tls_dir = path_join(dir, "tls");
     cert = path_join(dir, "tls/cert.pem");
     key = path_join(dir, "tls/key.pem");
-    db = path_join(dir, "store.db");
+    db = store_target(dir, opts->store ? opts->store : "store.db");
     conf_path = path_join(dir, "tansiq.conf");
     if (!tls_dir || !cert || !key || !db || !conf_path) {
         rc = tq_err_set(err, TQ_EINVAL, "home path too long");
@@ -279,6 +292,8 @@ tq_rc tq_node_init(const char *dir, const struct tq_node_init_opts *opts, struct
     rc = tq__node_config_sample(&conf);
     if (!rc && opts->title)
         rc = tq_buf_printf(&conf, "\ntitle = %s\n", opts->title);
+    if (!rc && opts->store)
+        rc = tq_buf_printf(&conf, "\nstore = %s\n", opts->store);
     if (rc) {
         rc = tq_err_set(err, rc, "configuration too large");
         goto out;
@@ -338,7 +353,14 @@ void tq_node_protect_process(void)
 
 tq_rc tq_node_open(const char *dir, struct tq_node **out, struct tq_err *err)
 {
+    return tq_node_open_ex(dir, NULL, out, err);
+}
+
+tq_rc tq_node_open_ex(const char *dir, const struct tq_node_open_opts *opts, struct tq_node **out,
+                      struct tq_err *err)
+{
     struct tq_store_options so = {.must_exist = true};
+    struct tq_node_config cfg;
     struct tq_node *node;
     char *db;
     tq_rc rc;
@@ -352,8 +374,19 @@ tq_rc tq_node_open(const char *dir, struct tq_node **out, struct tq_err *err)
     node->home = tq_xstrdup(dir);
     node->cert_path = path_join(dir, "tls/cert.pem");
     node->key_path = path_join(dir, "tls/key.pem");
-    db = path_join(dir, "store.db");
-    rc = tq_store_open(db, &so, &node->store, err);
+    /* The store is a setting (store = ..., TANSIQ_STORE), read before the store is opened. */
+    rc = tq_node_config_load(node, &cfg, err);
+    if (rc) {
+        tq_node_close(node);
+        return rc;
+    }
+    so.read_only = opts && opts->read_only;
+    so.pool_size = cfg.store.pool;
+    so.statement_timeout_ms = cfg.store.statement_timeout_ms;
+    so.lock_timeout_ms = cfg.store.lock_timeout_ms;
+    db = store_target(dir, opts && opts->store ? opts->store : cfg.store.uri);
+    rc = db ? tq_store_open(db, &so, &node->store, err)
+            : tq_err_set(err, TQ_ECONFIG, "store: path too long");
     tq_free(db);
     if (rc == TQ_OK)
         rc = store_bind(node->store, dir, err);

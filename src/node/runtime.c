@@ -76,8 +76,10 @@ tq_rc tq_node_runtime_start(struct tq_node *node, const struct tq_node_config *c
         rc = failed(err, rc, "cannot start the server");
         goto fail;
     }
-    rc = tq__node_sync_loop_start(node, cfg->sync.interval_s, rt->audit, &rt->log_signer,
-                                  &rt->witness_signer, &rt->sync, err);
+    if (tq_store_read_only(node->store) && cfg->sync.interval_s)
+        tq_log(TQ_LOG_INFO, "node: read-only store: partners are pulled by the primary");
+    rc = tq__node_sync_loop_start(node, tq_store_read_only(node->store) ? 0 : cfg->sync.interval_s,
+                                  rt->audit, &rt->log_signer, &rt->witness_signer, &rt->sync, err);
     if (rc)
         goto fail;
     *out = rt;

@@ -730,18 +730,24 @@ tq_rc tq__engine_witness_list(struct tq_store *store, struct tq_store_witness **
 tq_rc tq__engine_alarm_add(struct tq_store *store, const struct tq_store_alarm *a, int64_t *id_out,
                            struct tq_err *err)
 {
+    struct tq__engine *s = tq__engine_of(store);
     struct tq__store_result res;
+    struct tq__conn *c = NULL;
     tq_rc rc;
 
-    rc = tq__store_write(tq__engine_of(store), ST_ALARM_ADD,
-                         TQ__ARGS(TQ__ARG_INT(tq_time_now_us()), TQ__ARG_TEXT(a->partner),
-                                  TQ__ARG_TEXT(a->origin), TQ__ARG_TEXT(a->reason),
-                                  TQ__ARG_TEXT(a->old_note), TQ__ARG_TEXT(a->new_note),
-                                  TQ__ARG_TEXT(a->proof), TQ__ARG_INT(TQ_STORE_ALARMS_PER_ORIGIN)),
-                         "keep alarm", &res, err);
-    /* Read on the insert's connection: the rowid is the one this insert assigned, if it did. */
+    rc = tq__store_conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = tq__store_write_on(
+        s, c, ST_ALARM_ADD,
+        TQ__ARGS(TQ__ARG_INT(tq_time_now_us()), TQ__ARG_TEXT(a->partner), TQ__ARG_TEXT(a->origin),
+                 TQ__ARG_TEXT(a->reason), TQ__ARG_TEXT(a->old_note), TQ__ARG_TEXT(a->new_note),
+                 TQ__ARG_TEXT(a->proof), TQ__ARG_INT(TQ_STORE_ALARMS_PER_ORIGIN)),
+        "keep alarm", &res, err);
+    /* Read on the insert's connection: the key is the one this insert assigned, if it did. */
     if (rc == TQ_OK && id_out)
-        *id_out = res.changes > 0 ? res.last_id : 0;
+        *id_out = res.changes > 0 ? tq__db_last_insert_id(c->db) : 0;
+    tq__store_conn_put(s, c);
     return rc;
 }
 

@@ -39,6 +39,7 @@ enum tq__db_rc {
     TQ__DB_FOREIGN_KEY, /* foreign key violation */
     TQ__DB_REFUSED,     /* refused by a trigger */
     TQ__DB_CONSTRAINT,  /* another constraint failure without detail */
+    TQ__DB_READONLY,    /* a write on a read-only connection (a hot standby) */
     TQ__DB_ERROR,       /* anything else */
 };
 
@@ -154,8 +155,10 @@ struct tq__stmt {
 
 /* Where and how the engine opens a store; the driver reads it and sets nothing but disk_full. */
 struct tq__store_target {
-    const char *path; /* the driver's own address: a file for SQLite */
+    const char *path; /* the driver's own address: a file for SQLite, a URI for PostgreSQL */
     bool read_only;
+    unsigned statement_timeout_ms; /* a server's limit per statement (0: the driver's default) */
+    unsigned lock_timeout_ms;      /* the longest wait for a lock (0: the driver's default) */
     bool must_exist;
     bool disk_full; /* opened read-only because the disk had no room */
 };
@@ -177,6 +180,13 @@ struct tq__store_driver {
     const char *const *sql;        /* [ST__COUNT]: the text of each statement id */
     const char *const *migrations; /* migrations[v] takes the schema from v to v + 1 */
     const struct tq__store_dialect *dialect; /* fragments of built queries */
+    /*
+     * Run by the driver on every new (or re-established) connection to a writable store,
+     * outside any transaction: the connection's temporary tables (rel_before, the copy of
+     * release rows a configuration change is compared with), which a rollback then never drops
+     * under the statements prepared against them.
+     */
+    const char *session_sql;
 
     /* Before the first connection: create, check or tighten what the target needs. */
     tq_rc (*target_prepare)(const struct tq__store_target *t, struct tq_err *err);
@@ -223,7 +233,8 @@ struct tq__store_driver {
 
 /*
  * Report a failure of a driver call: the driver's classification mapped to a tq_rc (busy ->
- * TQ_EBUSY, out of memory -> TQ_ENOMEM, disk full -> TQ_ENOSPACE, anything else -> TQ_ESTORE),
+ * TQ_EBUSY, out of memory -> TQ_ENOMEM, disk full -> TQ_ENOSPACE, a write on a read-only server
+ * -> TQ_EREADONLY, anything else -> TQ_ESTORE),
  * the detail "<driver>: <what>: <message> (code <native code>)" in err. db may be NULL. The one
  * mapping of database failures, in engine.c, for the engine and drivers alike.
  */
@@ -239,6 +250,14 @@ extern const struct tq__store_driver tq__store_sqlite;
 extern const char *const tq__store_sqlite_sql[];
 extern const char *const tq__store_sqlite_migrations[];
 extern const struct tq__store_dialect tq__store_sqlite_dialect;
+extern const char tq__store_sqlite_session_sql[];
+
+/* The PostgreSQL driver: primitives in postgres.c, SQL text in postgres_sql.c. */
+extern const struct tq__store_driver tq__store_postgres;
+extern const char *const tq__store_postgres_sql[];
+extern const char *const tq__store_postgres_migrations[];
+extern const struct tq__store_dialect tq__store_postgres_dialect;
+extern const char tq__store_postgres_session_sql[];
 
 /* ---- calls through a statement's driver, for the engine -------------------------------- */
 

@@ -40,6 +40,9 @@ tq_rc tq__store_fail(struct tq_err *err, struct tq__db *db, int src, const char 
     case TQ__DB_FULL:
         rc = TQ_ENOSPACE;
         break;
+    case TQ__DB_READONLY:
+        rc = TQ_EREADONLY;
+        break;
     default:
         rc = TQ_ESTORE;
         break;
@@ -228,10 +231,8 @@ static void result_set(struct tq__store_result *res, struct tq__conn *c, int src
     if (!res)
         return;
     res->src = src;
-    if (src == TQ__DB_DONE) {
+    if (src == TQ__DB_DONE)
         res->changes = tq__db_changes(c->db);
-        res->last_id = tq__db_last_insert_id(c->db);
-    }
 }
 
 /*
@@ -272,6 +273,10 @@ tq_rc tq__store_write_begin(struct tq__engine *s, struct tq__conn *c, struct tq_
                           "%s: the disk of %s is full: the node is "
                           "read-only until it has room and restarts",
                           s->drv->name, s->target.path);
+    if (s->target.read_only)
+        return tq_err_set(err, TQ_EREADONLY,
+                          "%s: the store is open read-only (a replica): writes go to the primary",
+                          s->drv->name);
     pthread_mutex_lock(&s->write_mu);
     src = s->drv->begin_write(c->db);
     if (src == TQ__DB_OK || src == TQ__DB_DONE)
@@ -352,6 +357,11 @@ static tq_rc schema_ensure(struct tq__engine *s, struct tq__conn *c, struct tq_e
     return rc;
 }
 
+bool tq__engine_read_only(struct tq_store *store)
+{
+    return tq__engine_of(store)->target.read_only;
+}
+
 void tq__engine_close(struct tq_store *store)
 {
     struct tq__engine *s = tq__engine_of(store);
@@ -384,6 +394,8 @@ tq_rc tq__store_engine_open(const struct tq__store_driver *drv, const char *targ
     s->target.path = tq_xstrdup(target);
     s->target.read_only = opt->read_only;
     s->target.must_exist = opt->must_exist;
+    s->target.statement_timeout_ms = opt->statement_timeout_ms;
+    s->target.lock_timeout_ms = opt->lock_timeout_ms;
     s->pool_size = opt->pool_size ? opt->pool_size : TQ_STORE_POOL_DEFAULT;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);

@@ -30,7 +30,6 @@ struct tq__conn {
     struct tq__stmt *stmts[ST__COUNT];
     struct dyn_stmt dyn[DYN_CACHE];
     uint64_t clock;
-    bool has_rel_before; /* temp.rel_before exists on this connection */
     struct tq__conn *next_free;
 };
 
@@ -99,12 +98,12 @@ struct tq__store_arg {
 /*
  * What running a statement left behind, for a caller that maps driver codes or needs the
  * effect: the code of the step (TQ__DB_OK when it never ran), and after a successful step the
- * rows it changed and the key of the last row inserted.
+ * rows it changed. The key an insert assigned is the driver's last_insert_id, read on the same
+ * connection by the one caller that needs it (a round trip on some servers).
  */
 struct tq__store_result {
     int src;
     int64_t changes;
-    int64_t last_id;
 };
 
 static inline struct tq__engine *tq__engine_of(struct tq_store *store)

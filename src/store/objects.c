@@ -361,7 +361,7 @@ static void sb_versions(struct sql_build *b, const struct tq_store_query *q, uns
         sep = " OR ";
     }
     if (!*sep)
-        sb_add(b, "0"); /* TIMES with no time: store.c refuses it, but never match all */
+        sb_add(b, "1 = 0"); /* TIMES with no time: store.c refuses it, but never match all */
     sb_add(b, ")");
 }
 

@@ -512,32 +512,6 @@ static tq_rc collection_keys(struct tq__conn *c, int64_t **cids, char ***uuids, 
 }
 
 /*
- * The copy of release rows a change is compared with, one per connection. It lives in the
- * connection's temp schema, created outside any transaction so that a rollback never drops it
- * under the statements prepared against it.
- */
-static tq_rc rel_copy_ensure(struct tq__conn *c, struct tq_err *err)
-{
-    tq_rc rc;
-
-    if (c->has_rel_before)
-        return TQ_OK;
-    rc = tq__store_exec(c,
-                        "CREATE TEMP TABLE IF NOT EXISTS rel_before("
-                        "  pid INTEGER NOT NULL,"
-                        "  partner TEXT NOT NULL,"
-                        "  collection INTEGER NOT NULL,"
-                        "  date_added_us INTEGER NOT NULL,"
-                        "  added_us INTEGER NOT NULL,"
-                        "  PRIMARY KEY (pid, collection, date_added_us)"
-                        ") WITHOUT ROWID",
-                        "create release copy", err);
-    if (rc == TQ_OK)
-        c->has_rel_before = true;
-    return rc;
-}
-
-/*
  * Inside the open write transaction, before ch is applied: copy the release rows that applying
  * ch and then (rewrite) deciding collection_id (NULL: every collection) again may remove. Rows
  * outside that scope cannot change, and a rewrite only adds rows inside it. *track is false
@@ -682,9 +656,6 @@ tq_rc tq__engine_release_rewrite(struct tq_store *store, const struct tq_store_c
     rc = tq__store_conn_get(s, &c, err);
     if (rc)
         return rc;
-    rc = rel_copy_ensure(c, err);
-    if (rc)
-        goto out;
     rc = tq__store_write_begin(s, c, err);
     if (rc)
         goto out;

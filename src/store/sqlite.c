@@ -194,6 +194,8 @@ static tq_rc drv_open(const struct tq__store_target *t, struct tq__db **out, str
     if (!t->read_only) {
         /* Persistent in the file once set; repeating it costs one lock round trip. */
         rc = open_exec(d, "PRAGMA journal_mode = WAL;", "enable WAL", err);
+        if (rc == TQ_OK)
+            rc = open_exec(d, tq__store_sqlite.session_sql, "create temporary tables", err);
         if (rc)
             goto out;
     }
@@ -423,6 +425,7 @@ const struct tq__store_driver tq__store_sqlite = {
     .sql = tq__store_sqlite_sql,
     .migrations = tq__store_sqlite_migrations,
     .dialect = &tq__store_sqlite_dialect,
+    .session_sql = tq__store_sqlite_session_sql,
     .target_prepare = drv_target_prepare,
     .target_full = drv_target_full,
     .open = drv_open,

@@ -537,6 +537,16 @@ const char *const tq__store_sqlite_sql[ST__COUNT] = {
                       "FROM audit_alarms ORDER BY id",
 };
 
+/* The copy of release rows a configuration change is compared with (releases.c). */
+const char tq__store_sqlite_session_sql[] = "CREATE TEMP TABLE IF NOT EXISTS rel_before("
+                                            "  pid INTEGER NOT NULL,"
+                                            "  partner TEXT NOT NULL,"
+                                            "  collection INTEGER NOT NULL,"
+                                            "  date_added_us INTEGER NOT NULL,"
+                                            "  added_us INTEGER NOT NULL,"
+                                            "  PRIMARY KEY (pid, collection, date_added_us)"
+                                            ") WITHOUT ROWID";
+
 /* ---- dialect -------------------------------------------------------------------------- */
 
 /*

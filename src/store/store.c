@@ -4,8 +4,9 @@
  *
  * The functions here are thin: they refuse what the engine could not accept (NULL arguments, a
  * zero page limit, a delete without an object id) and call the engine's entry point of the
- * same name (store/store.h). The URI chooses the driver the engine runs on; only SQLite exists
- * today, and "postgres://" URIs are answered with TQ_ENOTSUP until that driver is built in.
+ * same name (store/store.h). The URI chooses the driver the engine runs on: "postgresql://" and
+ * "postgres://" the PostgreSQL driver (TQ_ENOTSUP in a build without libpq), anything else a
+ * SQLite file.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -39,7 +40,7 @@ tq_rc tq_store_open(const char *uri, const struct tq_store_options *opt, struct 
         o.pool_size = TQ_STORE_POOL_DEFAULT;
 
     if (has_prefix(uri, "postgres://") || has_prefix(uri, "postgresql://"))
-        return tq_err_set(err, TQ_ENOTSUP, "store: the PostgreSQL backend is not built in");
+        return tq__store_postgres_open(uri, &o, out, err);
 
     path = uri;
     if (has_prefix(uri, "sqlite:")) {
@@ -59,6 +60,11 @@ tq_rc tq_store_open(const char *uri, const struct tq_store_options *opt, struct 
     if (strcmp(path, ":memory:") == 0)
         return tq_err_set(err, TQ_EINVAL, "store: in-memory databases are not supported");
     return tq__store_sqlite_open(path, &o, out, err);
+}
+
+bool tq_store_read_only(struct tq_store *store)
+{
+    return store && tq__engine_read_only(store);
 }
 
 void tq_store_close(struct tq_store *store)

@@ -30,6 +30,7 @@ enum tq__store_names {
  */
 
 void tq__engine_close(struct tq_store *store);
+bool tq__engine_read_only(struct tq_store *store);
 
 tq_rc tq__engine_meta_get(struct tq_store *store, const char *key, char **value_out,
                           struct tq_err *err);
@@ -182,5 +183,9 @@ void tq__store_facts_cleanup(struct tq_store_facts *f);
  */
 tq_rc tq__store_sqlite_open(const char *path, const struct tq_store_options *opt,
                             struct tq_store **out, struct tq_err *err);
+
+/* The same on the PostgreSQL driver at a libpq URI; TQ_ENOTSUP in a build without libpq. */
+tq_rc tq__store_postgres_open(const char *uri, const struct tq_store_options *opt,
+                              struct tq_store **out, struct tq_err *err);
 
 #endif

@@ -451,6 +451,14 @@ static void handle_query(const struct tq_taxii_ctx *ctx, const struct tq_taxii_r
     memcpy(resp->ignored, f.ignored, sizeof(resp->ignored));
 
     p.log_reads = tq__principal_partner(&req->who) && ctx->audit && route != TQ_ROUTE_MANIFEST;
+    /* A partner's read is logged before it counts as served; a store that cannot log it (a
+     * replica, a full disk) does not serve it: partners read from the primary. */
+    if (p.log_reads && tq_store_read_only(ctx->store)) {
+        rc = tq_err_set(&err, TQ_EREADONLY,
+                        "this node is read-only and cannot log a partner's read: "
+                        "read from its primary");
+        goto out;
+    }
     list_key = route == TQ_ROUTE_VERSIONS ? "{\"versions\":[" : "{\"objects\":[";
     jw_raw(&p.w, list_key);
     memset(&info, 0, sizeof(info));

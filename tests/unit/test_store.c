@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * tests/unit/test_store.c - unit tests of the store (SQLite backend).
+ * tests/unit/test_store.c - the store contract, on SQLite and (TQ_TEST_STORE=postgres) PostgreSQL.
  *
  * Every public store function, every TAXII filter alone and combined, keyset pagination against
  * a brute-force model on random data (seed printed; TQ_TEST_SEED replays one), date_added
@@ -8,8 +8,10 @@
  * imports in a loop and is killed with SIGKILL at a random moment, after which every
  * acknowledged batch must be present and PRAGMA integrity_check must pass.
  *
- * Each test works in its own temporary directory and removes it. Run one test by name with
- * `test_store NAME` (a cmocka filter pattern).
+ * Each test works in its own temporary directory (and, on PostgreSQL, its own database) and
+ * removes it (tests/unit/backend.h). A few tests are of the SQLite driver alone (WAL, PRAGMA
+ * user_version migrations); they are named when the suite runs on PostgreSQL. Run one test by
+ * name with `test_store NAME` (a cmocka filter pattern).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -31,6 +33,7 @@
 
 #include "tansiq/note.h"
 #include "tansiq/store.h"
+#include "backend.h"
 #include "fixture.h"
 
 /* ---- helpers -------------------------------------------------------------------------- */
@@ -40,7 +43,7 @@
 
 struct fixture {
     char dir[64];
-    char path[96];
+    char path[256]; /* the store's URI */
     struct tq_store *store;
 };
 
@@ -95,7 +98,7 @@ static int setup(void **state)
     struct fixture *f = tq_xcalloc(1, sizeof(*f));
 
     tmpdir_make(f->dir);
-    snprintf(f->path, sizeof(f->path), "%s/store.db", f->dir);
+    backend_target(f->dir, f->path, sizeof(f->path));
     f->store = open_store(f->path, 4);
     add_collection(f->store, COLL_ID, "main", "Main collection");
     *state = f;
@@ -107,6 +110,7 @@ static int teardown(void **state)
     struct fixture *f = *state;
 
     tq_store_close(f->store);
+    backend_target_drop(f->dir);
     tmpdir_remove(f->dir);
     tq_free(f);
     return 0;
@@ -235,16 +239,59 @@ static struct tq_store_query base_query(void)
 
 /* ---- open, URI forms, schema version -------------------------------------------------- */
 
+/*
+ * PostgreSQL URIs are refused before any connection when the build lacks libpq, when libpq
+ * cannot read them, or when they hold a password (which would show in ps, the configuration
+ * and logs: it belongs in a password file).
+ */
+static void open_postgres_uri_refusals(void **state)
+{
+    struct tq_store *s = NULL;
+    struct tq_err err = {0};
+
+    (void)state;
+#if TQ_HAVE_POSTGRES
+    assert_int_equal(tq_store_open("postgresql://u:secret@db/tansiq", NULL, &s, &err), TQ_ECONFIG);
+    assert_non_null(strstr(err.msg, "password"));
+    assert_null(strstr(err.msg, "secret"));
+    assert_int_equal(tq_store_open("postgres://db/tansiq?password=secret", NULL, &s, &err),
+                     TQ_ECONFIG);
+    assert_null(strstr(err.msg, "secret"));
+    assert_int_equal(tq_store_open("postgresql://db/tansiq?nonsense=1", NULL, &s, &err),
+                     TQ_ECONFIG);
+#else
+    assert_int_equal(tq_store_open("postgres://db/tansiq", NULL, &s, &err), TQ_ENOTSUP);
+    assert_int_equal(tq_store_open("postgresql://db/tansiq", NULL, &s, &err), TQ_ENOTSUP);
+#endif
+    assert_null(s);
+}
+
+/* A store opened read-only (a replica) reads, and refuses writes with TQ_EREADONLY. */
+static void open_read_only_refuses_writes(void **state)
+{
+    struct fixture *f = *state;
+    struct tq_store_options ro = {.read_only = true, .must_exist = true};
+    struct tq_store *s = NULL;
+    struct tq_err err = {0};
+    char *v = NULL;
+
+    assert_int_equal(tq_store_meta_set(f->store, "node", "alpha", &err), TQ_OK);
+    assert_int_equal(tq_store_open(f->path, &ro, &s, &err), TQ_OK);
+    assert_int_equal(tq_store_meta_get(s, "node", &v, &err), TQ_OK);
+    assert_string_equal(v, "alpha");
+    tq_free(v);
+    assert_int_equal(tq_store_meta_set(s, "node", "beta", &err), TQ_EREADONLY);
+    tq_store_close(s);
+}
+
 static void open_uri_forms(void **state)
 {
     struct fixture *f = *state;
     struct tq_store *s = NULL;
     struct tq_err err = {0};
-    char uri[128], *v = NULL;
+    char uri[300], *v = NULL;
     sqlite3 *db;
 
-    assert_int_equal(tq_store_open("postgres://db/tansiq", NULL, &s, &err), TQ_ENOTSUP);
-    assert_int_equal(tq_store_open("postgresql://db/tansiq", NULL, &s, &err), TQ_ENOTSUP);
     assert_int_equal(tq_store_open("ftp://x/y", NULL, &s, &err), TQ_EINVAL);
     assert_int_equal(tq_store_open("", NULL, &s, &err), TQ_EINVAL);
     assert_int_equal(tq_store_open("sqlite:", NULL, &s, &err), TQ_EINVAL);
@@ -265,19 +312,6 @@ static void open_uri_forms(void **state)
     assert_int_equal(tq_store_open(uri, NULL, &s, &err), TQ_OK);
     tq_store_close(s);
     s = NULL;
-
-    /* A read-only store reads and refuses writes. */
-    {
-        struct tq_store_options ro = {.read_only = true};
-
-        assert_int_equal(tq_store_open(f->path, &ro, &s, &err), TQ_OK);
-        v = NULL;
-        assert_int_equal(tq_store_meta_get(s, "node", &v, &err), TQ_OK);
-        tq_free(v);
-        assert_int_equal(tq_store_meta_set(s, "node", "beta", &err), TQ_ESTORE);
-        tq_store_close(s);
-        s = NULL;
-    }
 
     /* A database from a newer build is refused, not silently used. */
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
@@ -429,20 +463,23 @@ static void put_is_atomic_on_backend_failure(void **state)
     struct tq_stix_object o[3];
     struct tq_err err = {0};
     uint64_t count = 0;
-    sqlite3 *db;
     size_t i;
 
     /*
      * A trigger makes the third insert fail inside the transaction: the first two must not
-     * survive, and the error must come back as TQ_ESTORE with SQLite's message.
+     * survive, and the error must come back as TQ_ESTORE with the database's message.
      */
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db,
+    assert_int_equal(backend_exec(f->dir, f->path,
                                   "CREATE TRIGGER t_fail BEFORE INSERT ON objects "
                                   "WHEN NEW.type = 'malware' BEGIN "
                                   "SELECT RAISE(ABORT, 'injected failure'); END",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+                                  "CREATE FUNCTION t_fail() RETURNS trigger LANGUAGE plpgsql AS "
+                                  "$$ BEGIN IF NEW.type = 'malware' THEN "
+                                  "RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END $$;"
+                                  "CREATE TRIGGER t_fail BEFORE INSERT ON objects "
+                                  "FOR EACH ROW EXECUTE FUNCTION t_fail()",
+                                  NULL, 0),
+                     0);
     obj_make(&o[0], "indicator", 1, 10, NULL);
     obj_make(&o[1], "indicator", 2, 10, NULL);
     obj_make(&o[2], "malware", 3, 10, NULL);
@@ -451,8 +488,9 @@ static void put_is_atomic_on_backend_failure(void **state)
     assert_non_null(strstr(err.msg, "injected failure"));
     assert_int_equal(tq_store_count(f->store, COLL_ID, &count, &err), TQ_OK);
     assert_int_equal(count, 0);
-    assert_int_equal(sqlite3_exec(db, "DROP TRIGGER t_fail", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    assert_int_equal(backend_exec(f->dir, f->path, "DROP TRIGGER t_fail",
+                                  "DROP TRIGGER t_fail ON objects", NULL, 0),
+                     0);
     assert_int_equal(tq_store_put(f->store, COLL_ID, o, 3, NULL, NULL, &err), TQ_OK);
     assert_int_equal(tq_store_count(f->store, COLL_ID, &count, &err), TQ_OK);
     assert_int_equal(count, 3);
@@ -1191,7 +1229,6 @@ static void date_added_monotonic_across_reopen(void **state)
     struct fixture *f = *state;
     int64_t da1 = 0, da2 = 0, future = tq_time_now_us() + 3600ll * 1000000;
     char sql[160];
-    sqlite3 *db;
 
     assert_int_equal(put1(f->store, COLL_ID, "indicator", 1, 1, NULL, &da1), TQ_OK);
     tq_store_close(f->store);
@@ -1204,10 +1241,8 @@ static void date_added_monotonic_across_reopen(void **state)
      * node's clock would leave it): date_added keeps increasing by one microsecond.
      */
     tq_store_close(f->store);
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
     snprintf(sql, sizeof(sql), "UPDATE collections SET last_date_added = %" PRId64, future);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    assert_int_equal(backend_exec(f->dir, f->path, sql, sql, NULL, 0), 0);
     f->store = open_store(f->path, 2);
     assert_int_equal(put1(f->store, COLL_ID, "indicator", 3, 1, NULL, &da1), TQ_OK);
     assert_int_equal(da1, future + 1);
@@ -1390,11 +1425,14 @@ static void crash_child(const char *path, int fd)
     _exit(0);
 }
 
+/* SQLite's own check of the file (a PostgreSQL server checks its pages itself). */
 static void integrity_ok(const char *path)
 {
     sqlite3 *db;
     sqlite3_stmt *st;
 
+    if (backend_pg())
+        return;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -1412,7 +1450,7 @@ static void crash_kill9_keeps_acknowledged(void **state)
     (void)f;
     rng_state = test_seed();
     for (round = 0; round < 3; round++) {
-        char dir[64], path[96], oid[TQ_STIX_ID_MAX];
+        char dir[64], path[256], oid[TQ_STIX_ID_MAX];
         int fds[2], status = 0;
         uint32_t b, max_acked = 0, acked = 0;
         size_t wait_acks = 1 + rnd_below(25);
@@ -1424,7 +1462,7 @@ static void crash_kill9_keeps_acknowledged(void **state)
         pid_t pid;
 
         tmpdir_make(dir);
-        snprintf(path, sizeof(path), "%s/store.db", dir);
+        backend_target(dir, path, sizeof(path));
         assert_int_equal(pipe(fds), 0);
         pid = fork();
         assert_true(pid >= 0);
@@ -1475,6 +1513,7 @@ static void crash_kill9_keeps_acknowledged(void **state)
                       round, max_acked + 1, count);
         tq_store_close(s);
         integrity_ok(path);
+        backend_target_drop(dir);
         tmpdir_remove(dir);
         tq_free(c);
     }
@@ -1600,17 +1639,11 @@ static void audit_checkpoints_iterate_and_update(void **state)
     tq_free(other);
     /* The kept row holds the cosigned note. */
     {
-        sqlite3 *db;
-        sqlite3_stmt *st;
+        static const char sql[] = "SELECT note FROM audit_checkpoints WHERE size = 5";
+        char kept[4096];
 
-        assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-        assert_int_equal(sqlite3_prepare_v2(db, "SELECT note FROM audit_checkpoints WHERE size = 5",
-                                            -1, &st, NULL),
-                         SQLITE_OK);
-        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-        assert_string_equal((const char *)sqlite3_column_text(st, 0), c5);
-        sqlite3_finalize(st);
-        sqlite3_close(db);
+        assert_int_equal(backend_exec(f->dir, f->path, sql, sql, kept, sizeof(kept)), 0);
+        assert_string_equal(kept, c5);
     }
     tq_free(c70);
     tq_free(c5);
@@ -1932,9 +1965,10 @@ static void migrate_v3_to_v5(void **state)
 
 int main(int argc, char **argv)
 {
+    /* The store contract: every backend. */
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(open_uri_forms, setup, teardown),
-        cmocka_unit_test_setup_teardown(open_sets_wal_and_schema, setup, teardown),
+        cmocka_unit_test_setup_teardown(open_postgres_uri_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(open_read_only_refuses_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(meta_get_set, setup, teardown),
         cmocka_unit_test_setup_teardown(collections_add_get_list, setup, teardown),
         cmocka_unit_test_setup_teardown(put_stored_and_present, setup, teardown),
@@ -1956,10 +1990,24 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(witness_state_compare_and_swap, setup, teardown),
         cmocka_unit_test_setup_teardown(witness_state_race, setup, teardown),
         cmocka_unit_test_setup_teardown(alarms_round_trip, setup, teardown),
+    };
+    /* The SQLite driver's own: its file format, WAL and PRAGMA user_version migrations. */
+    const struct CMUnitTest sqlite_tests[] = {
+        cmocka_unit_test_setup_teardown(open_uri_forms, setup, teardown),
+        cmocka_unit_test_setup_teardown(open_sets_wal_and_schema, setup, teardown),
         cmocka_unit_test_setup_teardown(migrate_v3_to_v5, setup, teardown),
     };
+    int failed;
 
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
+    failed = cmocka_run_group_tests_name(
+        backend_pg() ? "store contract [postgres]" : "store contract", tests, NULL, NULL);
+    if (backend_pg()) {
+        print_message("not run on postgres (SQLite driver tests): open_uri_forms, "
+                      "open_sets_wal_and_schema, migrate_v3_to_v5\n");
+        return failed;
+    }
+    return failed + cmocka_run_group_tests_name("store sqlite driver", sqlite_tests, NULL, NULL);
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
