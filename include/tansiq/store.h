@@ -545,6 +545,16 @@ tq_rc tq_store_audit_entry(struct tq_store *store, uint64_t idx, struct tq_store
  */
 tq_rc tq_store_audit_checkpoint_put(struct tq_store *store, uint64_t size, const char *note,
                                     struct tq_err *err);
+/*
+ * Run fn(ud, err) holding the store's signer lock: one process at a time, of every process on
+ * the store, integrates the log's tree and signs a checkpoint. On PostgreSQL it is a session
+ * advisory lock on a connection of its own, so a process that dies while holding it releases
+ * it with its session and another takes over; on SQLite, a flock on a file beside the database
+ * ("<file>-lock2"), which the kernel releases with a process that dies.
+ * Returns fn's result, or TQ_EBUSY when the lock was not had within the lock timeout.
+ */
+tq_rc tq_store_signer_run(struct tq_store *store, tq_rc (*fn)(void *ud, struct tq_err *err),
+                          void *ud, struct tq_err *err);
 /* The latest signed checkpoint's note text; TQ_ENOTFOUND when none was signed. */
 tq_rc tq_store_audit_checkpoint_get(struct tq_store *store, char **note_out, struct tq_err *err);
 

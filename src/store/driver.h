@@ -196,6 +196,12 @@ struct tq__store_driver {
     tq_rc (*open)(const struct tq__store_target *t, struct tq__db **out, struct tq_err *err);
     void (*close)(struct tq__db *db); /* NULL is a no-op */
 
+    /*
+     * Take (or release) a lock named by key that other processes on the database see and that
+     * outlives transactions but not the connection (optional: NULL where the process's own
+     * mutex is enough). Taking waits up to the lock timeout (TQ__DB_BUSY).
+     */
+    enum tq__db_rc (*session_lock)(struct tq__db *db, int key, bool take);
     /* Begin a write: the database's (or at least every collection's) write lock. */
     enum tq__db_rc (*begin_write)(struct tq__db *db);
     enum tq__db_rc (*commit)(struct tq__db *db);

@@ -48,6 +48,9 @@ struct tq__engine {
      * are still excluded by the database lock.
      */
     pthread_mutex_t write_mu;
+    /* The signer lock: this process's part, and the connection that holds the database's. */
+    pthread_mutex_t signer_mu;
+    struct tq__db *signer_db;
 };
 
 /* What put_ex tells tq__store_release_version so that each release row gets its leaf. */

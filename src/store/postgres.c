@@ -359,6 +359,32 @@ static enum tq__db_rc drv_begin_write(struct tq__db *db)
     return r;
 }
 
+/* A session advisory lock of the node's lock class (the write lock is WRITE_LOCK_ID). */
+static enum tq__db_rc drv_session_lock(struct tq__db *db, int key, bool take)
+{
+    struct pg_db *d = db_of(db);
+    char sql[96];
+    enum tq__db_rc r;
+
+    if (!take) {
+        if (PQstatus(d->conn) != CONNECTION_OK)
+            return TQ__DB_OK; /* gone with the session */
+        snprintf(sql, sizeof(sql), "SELECT pg_advisory_unlock(%d, %d)", WRITE_LOCK_CLASS, key);
+        return run_text(d, sql);
+    }
+    r = session_ensure(d);
+    if (r != TQ__DB_OK)
+        return r;
+    snprintf(sql, sizeof(sql), "SELECT pg_advisory_lock(%d, %d)", WRITE_LOCK_CLASS, key);
+    r = run_text(d, sql);
+    if (r == TQ__DB_BUSY && PQstatus(d->conn) != CONNECTION_OK) {
+        r = session_ensure(d); /* the session died while idle: once more on a new one */
+        if (r == TQ__DB_OK)
+            r = run_text(d, sql);
+    }
+    return r;
+}
+
 static enum tq__db_rc drv_commit(struct tq__db *db)
 {
     struct pg_db *d = db_of(db);
@@ -804,6 +830,7 @@ const struct tq__store_driver tq__store_postgres = {
     .target_full = NULL,
     .open = drv_open,
     .close = drv_close,
+    .session_lock = drv_session_lock,
     .begin_write = drv_begin_write,
     .commit = drv_commit,
     .rollback = drv_rollback,

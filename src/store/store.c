@@ -113,6 +113,14 @@ void tq_collection_list_free(struct tq_collection *v, size_t n)
             return tq_err_set(err, TQ_EINVAL, "store: missing %s", (what));                        \
     } while (0)
 
+tq_rc tq_store_signer_run(struct tq_store *store, tq_rc (*fn)(void *ud, struct tq_err *err),
+                          void *ud, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(fn, "function");
+    return tq__engine_signer_run(store, fn, ud, err);
+}
+
 tq_rc tq_store_meta_get(struct tq_store *store, const char *key, char **value_out,
                         struct tq_err *err)
 {

@@ -31,6 +31,8 @@ enum tq__store_names {
 
 void tq__engine_close(struct tq_store *store);
 bool tq__engine_read_only(struct tq_store *store);
+tq_rc tq__engine_signer_run(struct tq_store *store, tq_rc (*fn)(void *ud, struct tq_err *err),
+                            void *ud, struct tq_err *err);
 
 tq_rc tq__engine_meta_get(struct tq_store *store, const char *key, char **value_out,
                           struct tq_err *err);

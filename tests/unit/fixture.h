@@ -25,7 +25,7 @@
 static inline void tmpdir_remove(const char *dir)
 {
     static const char *const suffixes[] = {"/store.db", "/store.db-wal", "/store.db-shm",
-                                           "/store.db-journal"};
+                                           "/store.db-journal", "/store.db-lock2"};
     char p[128];
     size_t i;
 
