@@ -443,7 +443,7 @@ static enum tq__db_rc drv_schema_version(struct tq__db *db, int *version)
         if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
             r = fail(d, res);
         else
-            *version = atoi(PQgetvalue(res, 0, 0));
+            *version = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
     }
     PQclear(res);
     note_state(d);
@@ -470,7 +470,7 @@ static enum tq__db_rc drv_schema_version_set(struct tq__db *db, int version)
 static char *placeholders(const char *sql, int *n_params)
 {
     size_t len = strlen(sql);
-    char *out = tq_xmalloc(len * 6 + 1), *o = out; /* "?" -> "$1024" at most */
+    char *out = tq_xmalloc(len * 8 + 1), *o = out; /* "?" -> "$NNNNNN" at most */
     char quote = 0;
     int next = 0, max = 0;
     long n;
@@ -490,9 +490,11 @@ static char *placeholders(const char *sql, int *n_params)
             } else {
                 n = ++next;
             }
+            if (n < 1 || n > 999999)
+                n = 999999; /* refused by the caller (MAX_PARAMS), and still fits below */
             if (n > max)
                 max = (int)n;
-            o += sprintf(o, "$%ld", n);
+            o += snprintf(o, 8, "$%ld", n);
         } else {
             *o++ = *p;
         }
