@@ -184,26 +184,36 @@ static tq_rc count_rows(struct copy *cp, struct tq__conn *c, const struct tq__st
     return rc;
 }
 
-/* Refuse a destination that holds any row but node metadata, before anything is written. */
-static tq_rc destination_empty(struct copy *cp, struct tq_err *err)
+/*
+ * Count every table's rows in the destination. Before the copy (copied NULL) every table but
+ * meta must be empty: TQ_EEXIST otherwise, before anything is written. After it, every table
+ * must hold what was copied into it, meta at least that: TQ_EINTEGRITY otherwise.
+ */
+static tq_rc check_counts(struct copy *cp, const uint64_t *copied, struct tq_err *err)
 {
     uint64_t n = 0;
     tq_rc rc;
 
     for (size_t i = 0; i < tq__store_copy_n_tables; i++) {
         const struct tq__store_copy_table *t = &tq__store_copy_tables[i];
+        uint64_t want = copied ? copied[i] : 0;
 
-        if (t->merge)
+        if (t->merge && !copied)
             continue;
         rc = count_rows(cp, cp->dst, t, &n, err);
         if (rc)
             return rc;
-        if (n)
+        if (!copied && n)
             return tq_err_set(err, TQ_EEXIST,
                               "store: the destination is not empty (%" PRIu64
                               " rows in table %s): copy into a new SQLite file or an empty "
                               "database",
                               n, t->name);
+        if (t->merge ? n < want : n != want)
+            return tq_err_set(err, TQ_EINTEGRITY,
+                              "store: copy: table %s holds %" PRIu64
+                              " rows in the copy but %" PRIu64 " in the source",
+                              t->name, n, want);
     }
     return TQ_OK;
 }
@@ -275,27 +285,6 @@ out:
     return rc;
 }
 
-/* Every table holds as many rows in the destination as were copied (meta: at least as many). */
-static tq_rc verify_counts(struct copy *cp, struct tq_err *err)
-{
-    uint64_t n = 0;
-    tq_rc rc;
-
-    for (size_t i = 0; i < tq__store_copy_n_tables; i++) {
-        const struct tq__store_copy_table *t = &tq__store_copy_tables[i];
-
-        rc = count_rows(cp, cp->dst, t, &n, err);
-        if (rc)
-            return rc;
-        if (t->merge ? n < cp->rows[i] : n != cp->rows[i])
-            return tq_err_set(err, TQ_EINTEGRITY,
-                              "store: copy: table %s holds %" PRIu64
-                              " rows in the copy but %" PRIu64 " in the source",
-                              t->name, n, cp->rows[i]);
-    }
-    return TQ_OK;
-}
-
 /*
  * The audit log's leaf hashes, read as the log reads them to rebuild its tree, are the same in
  * both stores, leaf for leaf: the copy has the same root at every size, so every checkpoint and
@@ -346,7 +335,7 @@ tq_rc tq__engine_copy(struct tq_store *from, struct tq_store *to, tq_store_copy_
         rc = tq__store_write_begin(st, cp.dst, err);
     if (rc)
         goto out;
-    rc = destination_empty(&cp, err);
+    rc = check_counts(&cp, NULL, err);
     for (size_t i = 0; rc == TQ_OK && i < tq__store_copy_n_tables; i++) {
         const char *name = tq__store_copy_tables[i].name;
 
@@ -364,7 +353,7 @@ tq_rc tq__engine_copy(struct tq_store *from, struct tq_store *to, tq_store_copy_
             rc = tq__store_fail(err, cp.dst->db, src, "finish copy");
     }
     if (rc == TQ_OK)
-        rc = verify_counts(&cp, err);
+        rc = check_counts(&cp, cp.rows, err);
     if (rc == TQ_OK)
         rc = verify_leaves(&cp, err);
     rc = tq__store_write_end(st, cp.dst, rc, err);

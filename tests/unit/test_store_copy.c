@@ -45,16 +45,6 @@ struct fixture {
     struct tq_note_signer signer, cosigner;
 };
 
-static struct tq_store *open_store(const char *path)
-{
-    struct tq_store *s = NULL;
-    struct tq_err err = {0};
-
-    if (tq_store_open(path, NULL, &s, &err))
-        fail_msg("open %s: %s", path, err.msg);
-    return s;
-}
-
 static int setup(void **state)
 {
     struct fixture *f = tq_xcalloc(1, sizeof(*f));
@@ -66,8 +56,8 @@ static int setup(void **state)
     snprintf(f->src, sizeof(f->src), "%s/src.db", f->dir);
     snprintf(f->dst, sizeof(f->dst), "%s/dst.db", f->dir);
     snprintf(f->back, sizeof(f->back), "%s/back.db", f->dir);
-    f->from = open_store(f->src);
-    f->to = open_store(f->dst);
+    f->from = fixture_store_open(f->src);
+    f->to = fixture_store_open(f->dst);
     memset(seed, 7, sizeof(seed));
     assert_int_equal(
         tq_note_signer_from_seed(tq_str_c(ORIGIN), TQ_NOTE_ALG_ED25519, seed, &f->signer, &err),
@@ -115,6 +105,21 @@ static void sql_exec(const char *path, const char *sql)
     sqlite3_close(db);
 }
 
+/* A statement on db; fails the test when SQLite refuses it. */
+static sqlite3_stmt *sql_prepare(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    return st;
+}
+
+/* The tables of a store's schema, by name. */
+#define SCHEMA_TABLES                                                                              \
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "            \
+    "ORDER BY name"
+
 /* Append one value of a row, typed, so that NULL, '' and 0 and a blob all differ. */
 static void dump_value(struct tq_buf *b, sqlite3_stmt *st, int i)
 {
@@ -160,11 +165,7 @@ static char *dump(const char *path, bool meta)
 
     tq_buf_init(&b, 1u << 28);
     tq_buf_init(&sql, 1u << 12);
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT name FROM sqlite_master WHERE type = 'table' AND "
-                                        "name NOT LIKE 'sqlite_%' ORDER BY name",
-                                        -1, &tables, NULL),
-                     SQLITE_OK);
+    tables = sql_prepare(db, SCHEMA_TABLES);
     while (sqlite3_step(tables) == SQLITE_ROW) {
         const char *t = (const char *)sqlite3_column_text(tables, 0);
         int ncol;
@@ -173,13 +174,13 @@ static char *dump(const char *path, bool meta)
             continue;
         tq_buf_reset(&sql);
         tq_buf_printf(&sql, "SELECT * FROM \"%s\"", t);
-        assert_int_equal(sqlite3_prepare_v2(db, sql.ptr, -1, &st, NULL), SQLITE_OK);
+        st = sql_prepare(db, sql.ptr);
         ncol = sqlite3_column_count(st);
         sqlite3_finalize(st);
         tq_buf_append_c(&sql, " ORDER BY 1");
         for (int i = 2; i <= ncol; i++)
             tq_buf_printf(&sql, ", %d", i);
-        assert_int_equal(sqlite3_prepare_v2(db, sql.ptr, -1, &st, NULL), SQLITE_OK);
+        st = sql_prepare(db, sql.ptr);
         tq_buf_printf(&b, "[%s]\n", t);
         while (sqlite3_step(st) == SQLITE_ROW) {
             for (int i = 0; i < ncol; i++) {
@@ -212,7 +213,7 @@ static uint64_t sql_count(const char *path, const char *sql)
     sqlite3_stmt *st = NULL;
     uint64_t n;
 
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    st = sql_prepare(db, sql);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     n = (uint64_t)sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
@@ -221,16 +222,6 @@ static uint64_t sql_count(const char *path, const char *sql)
 }
 
 /* ---- a populated node store ------------------------------------------------------------ */
-
-/* Release to every partner whose name starts with one of the letters in ud. */
-static tq_rc decide_letters(void *ud, const struct tq_store_release_view *view,
-                            const struct tq_store_facts *facts, bool *released)
-{
-    (void)facts;
-    for (size_t i = 0; i < view->n_partners; i++)
-        released[i] = strchr(ud, view->partners[i][0]) != NULL;
-    return TQ_OK;
-}
 
 static void put(struct tq_store *s, const char *coll, unsigned first, unsigned n,
                 int64_t version_us, const struct tq_store_facts *facts, const char *letters)
@@ -245,8 +236,8 @@ static void put(struct tq_store *s, const char *coll, unsigned first, unsigned n
         if (facts)
             fv[i] = *facts;
     }
-    rc = tq_store_put_ex(s, coll, o, facts ? fv : NULL, n, decide_letters, (void *)letters, NULL,
-                         NULL, &err);
+    rc = tq_store_put_ex(s, coll, o, facts ? fv : NULL, n, fixture_decide_letters, (void *)letters,
+                         NULL, NULL, &err);
     for (unsigned i = 0; i < n; i++)
         tq_free(o[i].json);
     tq_free(o);
@@ -380,7 +371,8 @@ static void populate(struct fixture *f, struct tq_store *s)
     put(s, COLL_B, 3, 2, 4000000, NULL, "bc");
     t1 = sign(f, s);
     /* A configuration change: bravo leaves g1, releases are decided again (withdrawn leaves). */
-    must(tq_store_release_rewrite(s, &drop, NULL, decide_letters, "a", &err), &err, "rewrite");
+    must(tq_store_release_rewrite(s, &drop, NULL, fixture_decide_letters, "a", &err), &err,
+         "rewrite");
     must(tq_store_audit_append(s, &login, 1, &err), &err, "audit event");
     put(s, COLL_A, 200, 4, 5000000, NULL, "a");
     t2 = sign(f, s);
@@ -592,11 +584,7 @@ static void copy_list_covers_schema(void **state)
     char sql[256];
     size_t n_tables = 0;
 
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT name FROM sqlite_master WHERE type = 'table' "
-                                        "AND name NOT LIKE 'sqlite_%' ORDER BY name",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
+    st = sql_prepare(db, SCHEMA_TABLES);
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(st, 0);
         size_t ti = list_index(name);
@@ -606,7 +594,7 @@ static void copy_list_covers_schema(void **state)
         seen[ti] = true;
         n_tables++;
         snprintf(sql, sizeof(sql), "PRAGMA table_info(\"%s\")", name);
-        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &cols, NULL), SQLITE_OK);
+        cols = sql_prepare(db, sql);
         while (sqlite3_step(cols) == SQLITE_ROW) {
             const char *col = (const char *)sqlite3_column_text(cols, 1);
             const char *decl = (const char *)sqlite3_column_text(cols, 2);
@@ -629,7 +617,7 @@ static void copy_list_covers_schema(void **state)
         assert_int_equal(c, t->n_cols);
         /* Parents first: what a foreign key points at is copied before. */
         snprintf(sql, sizeof(sql), "PRAGMA foreign_key_list(\"%s\")", name);
-        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &cols, NULL), SQLITE_OK);
+        cols = sql_prepare(db, sql);
         while (sqlite3_step(cols) == SQLITE_ROW) {
             const char *parent = (const char *)sqlite3_column_text(cols, 2);
 
@@ -645,11 +633,8 @@ static void copy_list_covers_schema(void **state)
             fail_msg("the copy's list names %s, which the schema lacks",
                      tq__store_copy_tables[i].name);
     /* A trigger that checks an insert (perms: its principal) reads tables copied before. */
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT tbl_name, sql FROM sqlite_master WHERE type = "
-                                        "'trigger' AND sql LIKE '%BEFORE INSERT%'",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
+    st = sql_prepare(db, "SELECT tbl_name, sql FROM sqlite_master WHERE type = "
+                         "'trigger' AND sql LIKE '%BEFORE INSERT%'");
     while (sqlite3_step(st) == SQLITE_ROW) {
         size_t ti = list_index((const char *)sqlite3_column_text(st, 0));
         const char *text = (const char *)sqlite3_column_text(st, 1);
@@ -737,7 +722,7 @@ static void copy_refuses_a_destination_with_rows(void **state)
     /* Metadata alone is no obstacle: the source's values win, the destination's others stay. */
     tq_store_close(f->to);
     unlink(f->back);
-    f->to = open_store(f->back);
+    f->to = fixture_store_open(f->back);
     must(tq_store_meta_set(f->to, "node.identity_key", "other-key", &err), &err, "meta");
     must(tq_store_meta_set(f->to, "destination.only", "kept", &err), &err, "meta");
     must(tq_store_copy(f->from, f->to, NULL, NULL, &err), &err, "copy over metadata");
@@ -748,6 +733,27 @@ static void copy_refuses_a_destination_with_rows(void **state)
     assert_string_equal(v, "kept");
     tq_free(v);
     assert_same_rows(f->src, f->back, false);
+}
+
+/*
+ * Copy with a trigger of the destination's database in the way (created, then dropped): the copy
+ * fails with want, err naming what, and the destination's rows are still empty.
+ */
+static void copy_fails_with_trigger(struct fixture *f, const char *trigger, const char *name,
+                                    tq_rc want, const char *what, const char *empty)
+{
+    struct tq_err err = {0};
+    char drop[64], *now;
+
+    sql_exec(f->dst, trigger);
+    assert_int_equal(tq_store_copy(f->from, f->to, NULL, NULL, &err), want);
+    if (!strstr(err.msg, what))
+        fail_msg("'%s' does not name %s", err.msg, what);
+    now = dump(f->dst, true);
+    assert_string_equal(now, empty);
+    tq_free(now);
+    snprintf(drop, sizeof(drop), "DROP TRIGGER %s", name);
+    sql_exec(f->dst, drop);
 }
 
 /* A copy stopped after any table, or failing in the middle of one, leaves nothing behind. */
@@ -769,32 +775,21 @@ static void copy_failure_leaves_destination_empty(void **state)
         tq_free(now);
     }
     /* The destination's database refuses a row in the middle of the audit log. */
-    sql_exec(f->dst, "CREATE TRIGGER fail_leaf BEFORE INSERT ON audit_leaves WHEN new.idx = 5 "
-                     "BEGIN SELECT RAISE(ABORT, 'forced failure'); END");
-    assert_int_equal(tq_store_copy(f->from, f->to, NULL, NULL, &err), TQ_ESTORE);
-    assert_non_null(strstr(err.msg, "audit_leaves"));
-    now = dump(f->dst, true);
-    assert_string_equal(now, empty);
-    tq_free(now);
-    sql_exec(f->dst, "DROP TRIGGER fail_leaf");
+    copy_fails_with_trigger(f,
+                            "CREATE TRIGGER fail_leaf BEFORE INSERT ON audit_leaves WHEN "
+                            "new.idx = 5 BEGIN SELECT RAISE(ABORT, 'forced failure'); END",
+                            "fail_leaf", TQ_ESTORE, "audit_leaves", empty);
     /* Verification: a leaf hash changed on the way fails the copy, nothing is kept... */
-    sql_exec(f->dst, "CREATE TRIGGER bad_leaf AFTER INSERT ON audit_leaves WHEN new.idx = 7 "
-                     "BEGIN UPDATE audit_leaves SET leaf_hash = zeroblob(32) WHERE idx = 7; END");
-    assert_int_equal(tq_store_copy(f->from, f->to, NULL, NULL, &err), TQ_EINTEGRITY);
-    assert_non_null(strstr(err.msg, "leaf 0"));
-    now = dump(f->dst, true);
-    assert_string_equal(now, empty);
-    tq_free(now);
-    sql_exec(f->dst, "DROP TRIGGER bad_leaf");
+    copy_fails_with_trigger(f,
+                            "CREATE TRIGGER bad_leaf AFTER INSERT ON audit_leaves WHEN new.idx = 7 "
+                            "BEGIN UPDATE audit_leaves SET leaf_hash = zeroblob(32) "
+                            "WHERE idx = 7; END",
+                            "bad_leaf", TQ_EINTEGRITY, "leaf 0", empty);
     /* ... and so does a row count that differs (a row more in a table copied before). */
-    sql_exec(f->dst, "CREATE TRIGGER extra_row AFTER INSERT ON users WHEN new.name = 'bob' "
-                     "BEGIN INSERT INTO status VALUES ('extra', 'x', 0, '{}'); END");
-    assert_int_equal(tq_store_copy(f->from, f->to, NULL, NULL, &err), TQ_EINTEGRITY);
-    assert_non_null(strstr(err.msg, "table status"));
-    now = dump(f->dst, true);
-    assert_string_equal(now, empty);
-    tq_free(now);
-    sql_exec(f->dst, "DROP TRIGGER extra_row");
+    copy_fails_with_trigger(f,
+                            "CREATE TRIGGER extra_row AFTER INSERT ON users WHEN new.name = 'bob' "
+                            "BEGIN INSERT INTO status VALUES ('extra', 'x', 0, '{}'); END",
+                            "extra_row", TQ_EINTEGRITY, "table status", empty);
     /* Left empty, the destination takes the copy. */
     must(tq_store_copy(f->from, f->to, NULL, NULL, &err), &err, "copy after failures");
     assert_same_rows(f->src, f->dst, true);
@@ -811,7 +806,7 @@ static void copy_reads_one_snapshot(void **state)
 
     populate(f, f->from);
     before = dump(f->src, true);
-    p.writer = open_store(f->src); /* another handle: the copy holds a connection of from */
+    p.writer = fixture_store_open(f->src); /* another handle: the copy holds a connection of from */
     must(tq_store_copy(f->from, f->to, on_table, &p, &err), &err, "copy while writing");
     tq_store_close(p.writer);
     assert_int_equal(sql_count(f->src, "SELECT count(*) FROM objects WHERE id LIKE "
@@ -847,7 +842,7 @@ static void copy_through_postgres(void **state)
     must(tq_store_open(uri, &opt, &pg, &err), &err, "open the PostgreSQL destination");
     must(tq_store_copy(f->from, pg, NULL, NULL, &err), &err, "copy SQLite -> PostgreSQL");
     assert_same_log(f, f->from, pg);
-    back = open_store(f->back);
+    back = fixture_store_open(f->back);
     must(tq_store_copy(pg, back, NULL, NULL, &err), &err, "copy PostgreSQL -> SQLite");
     tq_store_close(back);
     tq_store_close(pg);
