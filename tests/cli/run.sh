@@ -6,18 +6,12 @@
 set -uo pipefail
 BUILD=${1:-build}
 cd "$(dirname "$0")/../.."
+. tests/serve.sh
 TQ=$PWD/$BUILD/tansiq
 DATA=${TANSIQ_TESTDATA:-$(cd .. && pwd)/shared/data}
 WORK=$(mktemp -d)
 srv_pid=
-cleanup() {
-  if [[ -n $srv_pid ]]; then
-    kill "$srv_pid" 2>/dev/null
-    wait "$srv_pid" 2>/dev/null
-  fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap 'serve_stop; rm -rf "$WORK"' EXIT
 H=$WORK/home
 passed=0
 failed=0
@@ -180,19 +174,9 @@ check "the copy's log: same size, root and checkpoint" bash -c "'$TQ' log show -
 check "a proof from the copy verifies with the same key" bash -c "'$TQ' log proof $PID --partner damascus --home '$H2' 2>/dev/null | '$TQ' verify - --key '$VKEY' >/dev/null"
 TLOGCHECK=${TLOGCHECK:-$(cd .. && pwd)/shared/tools/tlogcheck.py}
 if [[ -f $TLOGCHECK ]] && python3 -c 'import cryptography' 2>/dev/null; then
-  "$TQ" serve --home "$H2" --listen 127.0.0.1:0 >"$WORK/serve.out" 2>"$WORK/serve.err" &
-  srv_pid=$!
-  URL=
-  for _ in $(seq 1 100); do
-    URL=$(head -1 "$WORK/serve.out" 2>/dev/null)
-    [[ -n $URL ]] && break
-    kill -0 "$srv_pid" 2>/dev/null || break
-    sleep 0.1
-  done
+  serve_start "$TQ" "$H2" "$WORK/serve"
   check "the copy serves its log (tlogcheck, --old: the checkpoint signed before the copy)" python3 "$TLOGCHECK" "${URL%/taxii2/}/log/" "$VKEY" --old "$WORK/before.checkpoint"
-  kill "$srv_pid" 2>/dev/null
-  wait "$srv_pid" 2>/dev/null
-  srv_pid=
+  serve_stop
 else
   skipped=$((skipped + 1))
   echo "skip tlogcheck of the copy: no $TLOGCHECK or no python3 cryptography"
