@@ -235,6 +235,14 @@ struct tq__store_driver {
     int64_t (*last_insert_id)(struct tq__db *db); /* key of the last inserted row */
     /* The native code and message of the last failure on db. */
     int (*last_error)(struct tq__db *db, const char **msg);
+
+    /*
+     * Optional (NULL: nothing to do). Called by tq_store_copy inside its write transaction on
+     * the destination, after every row was written with the keys it had in the source: bring
+     * whatever hands out new keys (PostgreSQL's identity sequences) past the keys copied, so
+     * that the next row inserted without a key does not collide with a copied one.
+     */
+    enum tq__db_rc (*copy_finish)(struct tq__db *db);
 };
 
 /*

@@ -119,6 +119,8 @@ tq_rc tq__store_exec(struct tq__conn *c, const char *sql, const char *what, stru
 
 tq_rc tq__store_audit_insert(struct tq__conn *c, const struct tq_store_audit_event *ev,
                              struct tq_err *err);
+tq_rc tq__store_audit_hashes_on(struct tq__conn *c, enum tq_store_audit_column which, uint64_t from,
+                                size_t n, uint8_t (*out)[32], size_t *n_out, struct tq_err *err);
 void tq__store_bind_args(struct tq__stmt *st, const struct tq__store_arg *args, size_t n);
 void tq__store_bind_str(struct tq__stmt *st, int i, struct tq_str s);
 void tq__store_bind_text(struct tq__stmt *st, int i, const char *s);

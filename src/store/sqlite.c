@@ -496,6 +496,8 @@ const struct tq__store_driver tq__store_sqlite = {
     .changes = drv_changes,
     .last_insert_id = drv_last_insert_id,
     .last_error = drv_last_error,
+    /* A copied INTEGER PRIMARY KEY is the rowid itself: the next one follows it already. */
+    .copy_finish = NULL,
 };
 
 tq_rc tq__store_sqlite_open(const char *path, const struct tq_store_options *opt,

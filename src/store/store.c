@@ -1095,3 +1095,16 @@ tq_rc tq_store_alarm_list(struct tq_store *store, struct tq_store_alarm **out, s
     CHECK_ARG(out && n, "output");
     return tq__engine_alarm_list(store, out, n, err);
 }
+
+/* ---- copying a store ------------------------------------------------------------------ */
+
+tq_rc tq_store_copy(struct tq_store *from, struct tq_store *to, tq_store_copy_cb cb, void *ud,
+                    struct tq_err *err)
+{
+    if (!from || !to)
+        return tq_err_set(err, TQ_EINVAL, "store: no store");
+    /* One pool would lend both connections, and the copy would read what it writes. */
+    if (from == to)
+        return tq_err_set(err, TQ_EINVAL, "store: a store cannot be copied into itself");
+    return tq__engine_copy(from, to, cb, ud, err);
+}
