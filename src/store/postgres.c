@@ -822,6 +822,31 @@ static int64_t drv_last_insert_id(struct tq__db *db)
     return id;
 }
 
+/*
+ * After a copy wrote keys of its own into the identity columns: move each sequence past the
+ * largest key, so that the next row the node adds takes a new one.
+ */
+static enum tq__db_rc drv_copy_finish(struct tq__db *db)
+{
+    static const char *const keys[][2] = {{"collections", "cid"},
+                                          {"objects", "rid"},
+                                          {"partners", "pid"},
+                                          {"sharing_groups", "gid"},
+                                          {"audit_alarms", "id"}};
+    struct pg_db *d = db_of(db);
+    enum tq__db_rc r = TQ__DB_OK;
+    char sql[256];
+
+    for (size_t i = 0; r == TQ__DB_OK && i < sizeof(keys) / sizeof(keys[0]); i++) {
+        snprintf(sql, sizeof(sql),
+                 "SELECT setval(pg_get_serial_sequence('%s', '%s'), "
+                 "coalesce(max(%s), 0) + 1, false) FROM %s",
+                 keys[i][0], keys[i][1], keys[i][1], keys[i][0]);
+        r = run_text(d, sql);
+    }
+    return r;
+}
+
 const struct tq__store_driver tq__store_postgres = {
     .name = "postgres",
     .sql = tq__store_postgres_sql,
@@ -856,6 +881,7 @@ const struct tq__store_driver tq__store_postgres = {
     .changes = drv_changes,
     .last_insert_id = drv_last_insert_id,
     .last_error = drv_last_error,
+    .copy_finish = drv_copy_finish,
 };
 
 tq_rc tq__store_postgres_open(const char *uri, const struct tq_store_options *opt,
