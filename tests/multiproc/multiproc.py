@@ -884,6 +884,24 @@ def replica(node, never):
     check(f"{label}: a partner's read (mutual TLS) is served by the primary and refused by the "
           "replica with 503", partner_reads)
 
+    def witness_request():
+        # c2sp.org/tlog-witness: the partner asks the node to cosign its first checkpoint. The
+        # replica cannot keep the new witness state: 503; the primary cosigns.
+        note_text = run(TQ, "log", "checkpoint", "--home", phome).stdout
+        body = ("old 0\n\n" + note_text).encode()
+        anon = Client(node, auth=False)
+        st, _, data = anon.request(r, "POST", "/log/add-checkpoint", body)
+        st2, _, data2 = anon.request(a, "POST", "/log/add-checkpoint", body)
+        anon.close()
+        if st != 503:
+            return f"the replica answers {st} {data[:200]!r}"
+        if st2 != 200:
+            return f"the primary answers {st2} {data2[:200]!r}"
+        return None
+
+    check(f"{label}: a partner's add-checkpoint (a witness write) gets 503 on the replica, 200 on "
+          "the primary", witness_request)
+
     def replica_log():
         st, _, data = cli.request(r, "GET", "/log/checkpoint")
         if st != 200:
