@@ -815,33 +815,40 @@ def replica(node, never):
     st, _, data = cli.request(a, "POST", coll, json.dumps({"objects": [fresh]}).encode())
     if st != 202:
         bad(f"{label}: POST on the primary", f"{st} {data[:200]!r}")
+    status_id = json.loads(data).get("id") if st == 202 else None
 
     def replicated():
         end = time.time() + REPLICA_WAIT_S
         while time.time() < end:
             st, _, data = cli.request(r, "GET", f"{coll}{fresh['id']}/")
             if st == 200 and fresh["id"] in data.decode():
-                return None
+                break
             if st not in (200, 404):
                 return f"{st} {data[:200]!r}"
             time.sleep(0.2)
-        return f"not on the replica after {REPLICA_WAIT_S} s"
-
-    check(f"{label}: an object posted on the primary is read on the replica (within "
-          f"{REPLICA_WAIT_S} s)", replicated)
-
-    def same_reads():
-        prim, _ = walk(cli, [a, b], node.coll, "manifest")
-        rep, _ = walk(cli, [r], node.coll, "manifest")
-        mixed, _ = walk(cli, [a, r], node.coll, "manifest", limit=25)
-        if rep != prim:
-            return f"the replica lists {len(rep)} versions, the primary {len(prim)}"
-        if mixed != prim:
-            return "pages alternating primary and replica (with each other's cursors) differ"
+        else:
+            return f"not on the replica after {REPLICA_WAIT_S} s"
+        st, _, data = cli.request(r, "GET", f"/api/status/{status_id}/")
+        if st != 200 or fresh["id"] not in data.decode():
+            return f"the POST's status resource on the replica: {st} {data[:200]!r}"
         return None
 
-    check(f"{label}: the replica pages what the primary has, same date_added; cursors of one "
-          "work on the other", same_reads)
+    check(f"{label}: an object posted on the primary is read on the replica (within "
+          f"{REPLICA_WAIT_S} s), and the POST's status resource", replicated)
+
+    def same_reads():
+        for endpoint in ("objects", "manifest"):
+            prim, _ = walk(cli, [a, b], node.coll, endpoint)
+            rep, _ = walk(cli, [r], node.coll, endpoint)
+            mixed, _ = walk(cli, [a, r], node.coll, endpoint, limit=25)
+            if rep != prim:
+                return f"{endpoint}: the replica lists {len(rep)} versions, the primary {len(prim)}"
+            if mixed != prim:
+                return f"{endpoint}: pages alternating primary and replica (each other's cursors) differ"
+        return None
+
+    check(f"{label}: the replica pages the objects and manifest the primary has, same date_added; "
+          "cursors of one work on the other", same_reads)
 
     def refused_post():
         obj = indicator("indicator--" + str(uuid.uuid4()), "replica", 8, "2024-03-04T05:06:07.000Z")

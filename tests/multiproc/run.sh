@@ -42,11 +42,14 @@ cleanup() {
       fi
     done <"$WORK/pids"
   fi
+  # A server that would not stop keeps the directory (pg.sh said why).
+  local d stopped=1
   if [[ -n $pg_dir ]]; then
-    [[ ! -f $pg_dir-standby/data/postmaster.pid ]] || "$PG" stop "$pg_dir-standby" >/dev/null 2>&1 || true
-    [[ ! -f $pg_dir/data/postmaster.pid ]] || "$PG" stop "$pg_dir" >/dev/null 2>&1 || true
+    for d in "$pg_dir-standby" "$pg_dir"; do
+      [[ ! -f $d/data/postmaster.pid ]] || "$PG" stop "$d" >/dev/null || stopped=0
+    done
   fi
-  [[ -z $WORK ]] || rm -rf "$WORK"
+  if [[ -n $WORK ]] && ((stopped)); then rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
@@ -87,8 +90,11 @@ while IFS= read -r line; do
   "multiproc.py exit "*) rc=${line#multiproc.py exit } ;;
   *) echo "$line" ;;
   esac
-done < <(python3 -u "$HERE/multiproc.py" "$TANSIQ" "$WORK" "$PG" "$pg_dir" "$TLOGCHECK" 2>&1
-  echo "multiproc.py exit $?")
+done < <(
+  set +e # the status is a line of the output, whatever it is
+  python3 -u "$HERE/multiproc.py" "$TANSIQ" "$WORK" "$PG" "$pg_dir" "$TLOGCHECK" 2>&1
+  echo "multiproc.py exit $?"
+)
 if [[ $rc != 0 || $done_seen != 1 ]]; then
   bad "multiproc.py" "did not finish (exit ${rc:-?})"
 fi
