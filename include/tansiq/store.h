@@ -545,6 +545,16 @@ tq_rc tq_store_audit_entry(struct tq_store *store, uint64_t idx, struct tq_store
  */
 tq_rc tq_store_audit_checkpoint_put(struct tq_store *store, uint64_t size, const char *note,
                                     struct tq_err *err);
+/*
+ * Run fn(ud, err) holding the store's signer lock: one process at a time, of every process on
+ * the store, integrates the log's tree and signs a checkpoint. On PostgreSQL it is a session
+ * advisory lock on a connection of its own, so a process that dies while holding it releases
+ * it with its session and another takes over; on SQLite, a flock on a file beside the database
+ * ("<file>-lock2"), which the kernel releases with a process that dies.
+ * Returns fn's result, or TQ_EBUSY when the lock was not had within the lock timeout.
+ */
+tq_rc tq_store_signer_run(struct tq_store *store, tq_rc (*fn)(void *ud, struct tq_err *err),
+                          void *ud, struct tq_err *err);
 /* The latest signed checkpoint's note text; TQ_ENOTFOUND when none was signed. */
 tq_rc tq_store_audit_checkpoint_get(struct tq_store *store, char **note_out, struct tq_err *err);
 
@@ -723,5 +733,32 @@ tq_rc tq_store_perm_set(struct tq_store *store, const char *user, const char *co
 /* Unknown pairs give false/false with TQ_OK. */
 tq_rc tq_store_perm_get(struct tq_store *store, const char *user, const char *collection_id,
                         bool *can_read, bool *can_write, struct tq_err *err);
+
+/* ---- copying a store (moving a node between backends) --------------------------------- */
+
+/*
+ * Called by tq_store_copy after each table is copied, with the table's name and the number of
+ * rows copied into it. Any return other than TQ_OK stops the copy, which returns that code with
+ * nothing written. It runs while the copy holds a connection of each store and the
+ * destination's write lock: it must not call either store.
+ */
+typedef tq_rc (*tq_store_copy_cb)(void *ud, const char *table, uint64_t rows);
+
+/*
+ * Copy every row of every table of from into to, whatever their backends (a new SQLite file, an
+ * empty PostgreSQL database), keys and all, so that the copy holds the same node: the same
+ * audit log (same leaves, root, checkpoints and cosignatures), partners, releases, users and
+ * metadata. from is read in one read transaction (a consistent snapshot, also while a node
+ * serves from it); to is written in one write transaction, so a failed copy leaves it as it
+ * was. cb (may be NULL) reports progress per table.
+ *
+ * to must hold no rows but node metadata: TQ_EEXIST otherwise, with nothing written. Metadata
+ * keys present in both take from's values (they carry the node's identity binding). Before
+ * committing, the row count of every table and every audit leaf hash are compared between the
+ * two: TQ_EINTEGRITY when they differ, with nothing written. TQ_EINVAL when from is to. Store
+ * failures as they come (TQ_ESTORE, TQ_EBUSY, TQ_ENOSPACE, ...), with nothing written.
+ */
+tq_rc tq_store_copy(struct tq_store *from, struct tq_store *to, tq_store_copy_cb cb, void *ud,
+                    struct tq_err *err);
 
 #endif

@@ -12,8 +12,10 @@
  *
  * Reads reach the log through a queue that one thread writes out in a single transaction every
  * flush_interval_ms or flush_max reads; a checkpoint writes the queue first, so it covers every
- * read acknowledged before it. tree_mu guards the tree, sign_mu makes checkpoints one at a time,
- * q_mu guards the queue. Lock order: sign_mu, then tree_mu; q_mu is always taken last and
+ * read acknowledged before it. tree_mu guards the tree, sign_mu makes checkpoints one at a time
+ * in this process and the store's signer lock (tq_store_signer_run) one at a time among every
+ * process of the node (several serve processes on one PostgreSQL database); q_mu guards the
+ * queue. Lock order: sign_mu, the signer lock, then tree_mu; q_mu is always taken last and
  * released before any other lock is taken.
  */
 #include <inttypes.h>
@@ -492,10 +494,19 @@ out:
     return rc;
 }
 
-/* Sign a checkpoint of the whole synced tree; called with sign_mu held. */
-static tq_rc sign_locked(struct tq_audit_log *log, const struct tq_note_signer *signer,
-                         char **note_out, struct tq_err *err)
+struct sign_args {
+    struct tq_audit_log *log;
+    const struct tq_note_signer *signer;
+    char **note_out;
+};
+
+/* Sign a checkpoint of the whole synced tree, holding the store's signer lock. */
+static tq_rc sign_now(void *ud, struct tq_err *err)
 {
+    struct sign_args *a = ud;
+    struct tq_audit_log *log = a->log;
+    const struct tq_note_signer *signer = a->signer;
+    char **note_out = a->note_out;
     uint8_t root[TQ_MERKLE_HASH_BYTES];
     struct tq_checkpoint cp = {0};
     struct tq_note *note = NULL;
@@ -551,6 +562,18 @@ out:
     tq_buf_cleanup(&text);
     tq_buf_cleanup(&signed_text);
     return rc;
+}
+
+/*
+ * Sign under the store's signer lock (one process of the node at a time), called with sign_mu
+ * held (one thread of this process at a time).
+ */
+static tq_rc sign_locked(struct tq_audit_log *log, const struct tq_note_signer *signer,
+                         char **note_out, struct tq_err *err)
+{
+    struct sign_args a = {log, signer, note_out};
+
+    return tq_store_signer_run(log->store, sign_now, &a, err);
 }
 
 tq_rc tq_audit_checkpoint_sign(struct tq_audit_log *log, const struct tq_note_signer *signer,

@@ -80,24 +80,23 @@ tq_rc tq__engine_audit_size(struct tq_store *store, uint64_t *size, struct tq_er
     return rc;
 }
 
-tq_rc tq__engine_audit_hashes(struct tq_store *store, enum tq_store_audit_column which,
-                              uint64_t from, size_t n, uint8_t (*out)[32], size_t *n_out,
-                              struct tq_err *err)
+/*
+ * The 32-byte hashes (which column) of leaves [from, from + n) read on c, inside whatever
+ * transaction c has open, into out; *n_out receives how many exist. TQ_EINTEGRITY when idx has
+ * a gap or a hash is not 32 bytes.
+ */
+tq_rc tq__store_audit_hashes_on(struct tq__conn *c, enum tq_store_audit_column which, uint64_t from,
+                                size_t n, uint8_t (*out)[32], size_t *n_out, struct tq_err *err)
 {
-    struct tq__engine *s = tq__engine_of(store);
-    struct tq__conn *c = NULL;
     struct tq__stmt *st = NULL;
     size_t got = 0;
     tq_rc rc;
     int src;
 
-    rc = tq__store_conn_get(s, &c, err);
-    if (rc)
-        return rc;
     rc = tq__store_stmt_get(
         c, which == TQ_AUDIT_COMMITMENT ? ST_AUDIT_COMMITMENTS : ST_AUDIT_LEAVES, &st, err);
     if (rc)
-        goto out;
+        return rc;
     tq__db_bind_int64(st, 1, (int64_t)from);
     tq__db_bind_int64(st, 2, (int64_t)n);
     for (;;) {
@@ -120,6 +119,21 @@ tq_rc tq__engine_audit_hashes(struct tq_store *store, enum tq_store_audit_column
     *n_out = got;
 out:
     tq__store_stmt_done(st);
+    return rc;
+}
+
+tq_rc tq__engine_audit_hashes(struct tq_store *store, enum tq_store_audit_column which,
+                              uint64_t from, size_t n, uint8_t (*out)[32], size_t *n_out,
+                              struct tq_err *err)
+{
+    struct tq__engine *s = tq__engine_of(store);
+    struct tq__conn *c = NULL;
+    tq_rc rc;
+
+    rc = tq__store_conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = tq__store_audit_hashes_on(c, which, from, n, out, n_out, err);
     tq__store_conn_put(s, c);
     return rc;
 }

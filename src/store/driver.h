@@ -196,6 +196,12 @@ struct tq__store_driver {
     tq_rc (*open)(const struct tq__store_target *t, struct tq__db **out, struct tq_err *err);
     void (*close)(struct tq__db *db); /* NULL is a no-op */
 
+    /*
+     * Take (or release) a lock named by key that other processes on the database see and that
+     * outlives transactions but not the connection (optional: NULL where the process's own
+     * mutex is enough). Taking waits up to the lock timeout (TQ__DB_BUSY).
+     */
+    enum tq__db_rc (*session_lock)(struct tq__db *db, int key, bool take);
     /* Begin a write: the database's (or at least every collection's) write lock. */
     enum tq__db_rc (*begin_write)(struct tq__db *db);
     enum tq__db_rc (*commit)(struct tq__db *db);
@@ -229,6 +235,14 @@ struct tq__store_driver {
     int64_t (*last_insert_id)(struct tq__db *db); /* key of the last inserted row */
     /* The native code and message of the last failure on db. */
     int (*last_error)(struct tq__db *db, const char **msg);
+
+    /*
+     * Optional (NULL: nothing to do). Called by tq_store_copy inside its write transaction on
+     * the destination, after every row was written with the keys it had in the source: bring
+     * whatever hands out new keys (PostgreSQL's identity sequences) past the keys copied, so
+     * that the next row inserted without a key does not collide with a copied one.
+     */
+    enum tq__db_rc (*copy_finish)(struct tq__db *db);
 };
 
 /*

@@ -301,6 +301,39 @@ tq_rc tq__store_write_end(struct tq__engine *s, struct tq__conn *c, tq_rc rc, st
     return rc;
 }
 
+/* ---- the signer lock ------------------------------------------------------------------ */
+
+#define SIGNER_LOCK_KEY 2
+
+tq_rc tq__engine_signer_run(struct tq_store *store, tq_rc (*fn)(void *ud, struct tq_err *err),
+                            void *ud, struct tq_err *err)
+{
+    struct tq__engine *s = tq__engine_of(store);
+    tq_rc rc = TQ_OK;
+    int src;
+
+    pthread_mutex_lock(&s->signer_mu);
+    if (s->drv->session_lock) {
+        if (!s->signer_db)
+            rc = s->drv->open(&s->target, &s->signer_db, err);
+        if (rc == TQ_OK) {
+            src = s->drv->session_lock(s->signer_db, SIGNER_LOCK_KEY, true);
+            if (src != TQ__DB_OK)
+                rc = tq__store_fail(err, s->signer_db, src, "take the signer lock");
+        }
+        if (rc) {
+            pthread_mutex_unlock(&s->signer_mu);
+            return rc;
+        }
+    }
+    rc = fn(ud, err);
+    /* A session lost meanwhile took the lock with it; the next take re-establishes it. */
+    if (s->drv->session_lock)
+        s->drv->session_lock(s->signer_db, SIGNER_LOCK_KEY, false);
+    pthread_mutex_unlock(&s->signer_mu);
+    return rc;
+}
+
 /* ---- open, schema and close ----------------------------------------------------------- */
 
 static tq_rc read_schema_version(struct tq__conn *c, int *out, struct tq_err *err)
@@ -373,9 +406,12 @@ void tq__engine_close(struct tq_store *store)
         s->free_list = c->next_free;
         conn_close(c);
     }
+    if (s->signer_db)
+        s->drv->close(s->signer_db);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->write_mu);
+    pthread_mutex_destroy(&s->signer_mu);
     tq_free((char *)s->target.path);
     tq_free(s);
 }
@@ -400,6 +436,7 @@ tq_rc tq__store_engine_open(const struct tq__store_driver *drv, const char *targ
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     pthread_mutex_init(&s->write_mu, NULL);
+    pthread_mutex_init(&s->signer_mu, NULL);
 
     rc = drv->target_prepare(&s->target, err);
     if (rc == TQ_OK)

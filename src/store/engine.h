@@ -48,6 +48,9 @@ struct tq__engine {
      * are still excluded by the database lock.
      */
     pthread_mutex_t write_mu;
+    /* The signer lock: this process's part, and the connection that holds the database's. */
+    pthread_mutex_t signer_mu;
+    struct tq__db *signer_db;
 };
 
 /* What put_ex tells tq__store_release_version so that each release row gets its leaf. */
@@ -116,6 +119,8 @@ tq_rc tq__store_exec(struct tq__conn *c, const char *sql, const char *what, stru
 
 tq_rc tq__store_audit_insert(struct tq__conn *c, const struct tq_store_audit_event *ev,
                              struct tq_err *err);
+tq_rc tq__store_audit_hashes_on(struct tq__conn *c, enum tq_store_audit_column which, uint64_t from,
+                                size_t n, uint8_t (*out)[32], size_t *n_out, struct tq_err *err);
 void tq__store_bind_args(struct tq__stmt *st, const struct tq__store_arg *args, size_t n);
 void tq__store_bind_str(struct tq__stmt *st, int i, struct tq_str s);
 void tq__store_bind_text(struct tq__stmt *st, int i, const char *s);

@@ -359,6 +359,32 @@ static enum tq__db_rc drv_begin_write(struct tq__db *db)
     return r;
 }
 
+/* A session advisory lock of the node's lock class (the write lock is WRITE_LOCK_ID). */
+static enum tq__db_rc drv_session_lock(struct tq__db *db, int key, bool take)
+{
+    struct pg_db *d = db_of(db);
+    char sql[96];
+    enum tq__db_rc r;
+
+    if (!take) {
+        if (PQstatus(d->conn) != CONNECTION_OK)
+            return TQ__DB_OK; /* gone with the session */
+        snprintf(sql, sizeof(sql), "SELECT pg_advisory_unlock(%d, %d)", WRITE_LOCK_CLASS, key);
+        return run_text(d, sql);
+    }
+    r = session_ensure(d);
+    if (r != TQ__DB_OK)
+        return r;
+    snprintf(sql, sizeof(sql), "SELECT pg_advisory_lock(%d, %d)", WRITE_LOCK_CLASS, key);
+    r = run_text(d, sql);
+    if (r == TQ__DB_BUSY && PQstatus(d->conn) != CONNECTION_OK) {
+        r = session_ensure(d); /* the session died while idle: once more on a new one */
+        if (r == TQ__DB_OK)
+            r = run_text(d, sql);
+    }
+    return r;
+}
+
 static enum tq__db_rc drv_commit(struct tq__db *db)
 {
     struct pg_db *d = db_of(db);
@@ -417,7 +443,7 @@ static enum tq__db_rc drv_schema_version(struct tq__db *db, int *version)
         if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
             r = fail(d, res);
         else
-            *version = atoi(PQgetvalue(res, 0, 0));
+            *version = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
     }
     PQclear(res);
     note_state(d);
@@ -444,7 +470,7 @@ static enum tq__db_rc drv_schema_version_set(struct tq__db *db, int version)
 static char *placeholders(const char *sql, int *n_params)
 {
     size_t len = strlen(sql);
-    char *out = tq_xmalloc(len * 6 + 1), *o = out; /* "?" -> "$1024" at most */
+    char *out = tq_xmalloc(len * 8 + 1), *o = out; /* "?" -> "$NNNNNN" at most */
     char quote = 0;
     int next = 0, max = 0;
     long n;
@@ -464,9 +490,11 @@ static char *placeholders(const char *sql, int *n_params)
             } else {
                 n = ++next;
             }
+            if (n < 1 || n > 999999)
+                n = 999999; /* refused by the caller (MAX_PARAMS), and still fits below */
             if (n > max)
                 max = (int)n;
-            o += sprintf(o, "$%ld", n);
+            o += snprintf(o, 8, "$%ld", n);
         } else {
             *o++ = *p;
         }
@@ -794,6 +822,31 @@ static int64_t drv_last_insert_id(struct tq__db *db)
     return id;
 }
 
+/*
+ * After a copy wrote keys of its own into the identity columns: move each sequence past the
+ * largest key, so that the next row the node adds takes a new one.
+ */
+static enum tq__db_rc drv_copy_finish(struct tq__db *db)
+{
+    static const char *const keys[][2] = {{"collections", "cid"},
+                                          {"objects", "rid"},
+                                          {"partners", "pid"},
+                                          {"sharing_groups", "gid"},
+                                          {"audit_alarms", "id"}};
+    struct pg_db *d = db_of(db);
+    enum tq__db_rc r = TQ__DB_OK;
+    char sql[256];
+
+    for (size_t i = 0; r == TQ__DB_OK && i < sizeof(keys) / sizeof(keys[0]); i++) {
+        snprintf(sql, sizeof(sql),
+                 "SELECT setval(pg_get_serial_sequence('%s', '%s'), "
+                 "coalesce(max(%s), 0) + 1, false) FROM %s",
+                 keys[i][0], keys[i][1], keys[i][1], keys[i][0]);
+        r = run_text(d, sql);
+    }
+    return r;
+}
+
 const struct tq__store_driver tq__store_postgres = {
     .name = "postgres",
     .sql = tq__store_postgres_sql,
@@ -804,6 +857,7 @@ const struct tq__store_driver tq__store_postgres = {
     .target_full = NULL,
     .open = drv_open,
     .close = drv_close,
+    .session_lock = drv_session_lock,
     .begin_write = drv_begin_write,
     .commit = drv_commit,
     .rollback = drv_rollback,
@@ -827,6 +881,7 @@ const struct tq__store_driver tq__store_postgres = {
     .changes = drv_changes,
     .last_insert_id = drv_last_insert_id,
     .last_error = drv_last_error,
+    .copy_finish = drv_copy_finish,
 };
 
 tq_rc tq__store_postgres_open(const char *uri, const struct tq_store_options *opt,

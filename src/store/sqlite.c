@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -28,7 +29,9 @@ struct sqlite_db {
     sqlite3 *db;
     sqlite3_stmt *begin_write; /* BEGIN IMMEDIATE, prepared on first use */
     sqlite3_stmt *commit;
-    int last_code; /* the native code of the last failure */
+    int last_code;    /* the native code of the last failure */
+    const char *path; /* the engine's target path, for the signer lock file */
+    int lock_fd;      /* the signer lock file, -1 until first used */
 };
 
 struct sqlite_stmt {
@@ -116,6 +119,8 @@ static void drv_close(struct tq__db *db)
     sqlite3_finalize(d->begin_write);
     sqlite3_finalize(d->commit);
     sqlite3_close(d->db);
+    if (d->lock_fd >= 0)
+        close(d->lock_fd);
     tq_free(d);
 }
 
@@ -169,6 +174,8 @@ static tq_rc drv_open(const struct tq__store_target *t, struct tq__db **out, str
     tq_rc rc;
 
     d->base.drv = &tq__store_sqlite;
+    d->path = t->path;
+    d->lock_fd = -1;
     flags |= t->read_only    ? SQLITE_OPEN_READONLY
              : t->must_exist ? SQLITE_OPEN_READWRITE
                              : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
@@ -279,6 +286,41 @@ static enum tq__db_rc run_own(struct sqlite_db *d, sqlite3_stmt **st, const char
     src = sqlite3_step(*st);
     sqlite3_reset(*st);
     return src == SQLITE_DONE ? TQ__DB_OK : result(d, src);
+}
+
+/*
+ * A lock every process on the database sees: flock on "<database>-lock<key>" beside it (an
+ * open file description of this connection's own, so two stores of one process exclude each
+ * other too), released by the kernel when the process dies. Waits like the busy timeout.
+ */
+static enum tq__db_rc drv_session_lock(struct tq__db *db, int key, bool take)
+{
+    struct sqlite_db *d = db_of(db);
+    char path[4096];
+    int waited_ms = 0;
+
+    if (!take) {
+        if (d->lock_fd >= 0)
+            flock(d->lock_fd, LOCK_UN);
+        return TQ__DB_OK;
+    }
+    if (d->lock_fd < 0) {
+        snprintf(path, sizeof(path), "%s-lock%d", d->path, key);
+        d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (d->lock_fd < 0) {
+            d->last_code = SQLITE_CANTOPEN;
+            return TQ__DB_ERROR;
+        }
+    }
+    while (flock(d->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        if ((errno != EWOULDBLOCK && errno != EINTR) || waited_ms >= BUSY_TIMEOUT_MS) {
+            d->last_code = SQLITE_BUSY;
+            return TQ__DB_BUSY;
+        }
+        usleep(5000);
+        waited_ms += 5;
+    }
+    return TQ__DB_OK;
 }
 
 /* BEGIN IMMEDIATE takes the database's write lock, which covers every collection. */
@@ -430,6 +472,7 @@ const struct tq__store_driver tq__store_sqlite = {
     .target_full = drv_target_full,
     .open = drv_open,
     .close = drv_close,
+    .session_lock = drv_session_lock,
     .begin_write = drv_begin_write,
     .commit = drv_commit,
     .rollback = drv_rollback,
@@ -453,6 +496,8 @@ const struct tq__store_driver tq__store_sqlite = {
     .changes = drv_changes,
     .last_insert_id = drv_last_insert_id,
     .last_error = drv_last_error,
+    /* A copied INTEGER PRIMARY KEY is the rowid itself: the next one follows it already. */
+    .copy_finish = NULL,
 };
 
 tq_rc tq__store_sqlite_open(const char *path, const struct tq_store_options *opt,

@@ -113,6 +113,14 @@ void tq_collection_list_free(struct tq_collection *v, size_t n)
             return tq_err_set(err, TQ_EINVAL, "store: missing %s", (what));                        \
     } while (0)
 
+tq_rc tq_store_signer_run(struct tq_store *store, tq_rc (*fn)(void *ud, struct tq_err *err),
+                          void *ud, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(fn, "function");
+    return tq__engine_signer_run(store, fn, ud, err);
+}
+
 tq_rc tq_store_meta_get(struct tq_store *store, const char *key, char **value_out,
                         struct tq_err *err)
 {
@@ -1086,4 +1094,17 @@ tq_rc tq_store_alarm_list(struct tq_store *store, struct tq_store_alarm **out, s
     CHECK_STORE(store);
     CHECK_ARG(out && n, "output");
     return tq__engine_alarm_list(store, out, n, err);
+}
+
+/* ---- copying a store ------------------------------------------------------------------ */
+
+tq_rc tq_store_copy(struct tq_store *from, struct tq_store *to, tq_store_copy_cb cb, void *ud,
+                    struct tq_err *err)
+{
+    if (!from || !to)
+        return tq_err_set(err, TQ_EINVAL, "store: no store");
+    /* One pool would lend both connections, and the copy would read what it writes. */
+    if (from == to)
+        return tq_err_set(err, TQ_EINVAL, "store: a store cannot be copied into itself");
+    return tq__engine_copy(from, to, cb, ud, err);
 }

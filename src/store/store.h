@@ -31,6 +31,8 @@ enum tq__store_names {
 
 void tq__engine_close(struct tq_store *store);
 bool tq__engine_read_only(struct tq_store *store);
+tq_rc tq__engine_signer_run(struct tq_store *store, tq_rc (*fn)(void *ud, struct tq_err *err),
+                            void *ud, struct tq_err *err);
 
 tq_rc tq__engine_meta_get(struct tq_store *store, const char *key, char **value_out,
                           struct tq_err *err);
@@ -138,6 +140,45 @@ tq_rc tq__engine_alarm_add(struct tq_store *store, const struct tq_store_alarm *
                            struct tq_err *err);
 tq_rc tq__engine_alarm_list(struct tq_store *store, struct tq_store_alarm **out, size_t *n,
                             struct tq_err *err);
+
+/*
+ * Copy every table of from into the empty to (tq_store_copy; from != to, both non-NULL), in
+ * copy.c.
+ */
+tq_rc tq__engine_copy(struct tq_store *from, struct tq_store *to, tq_store_copy_cb cb, void *ud,
+                      struct tq_err *err);
+
+/* How tq_store_copy moves a column's values: read and bound as this kind. */
+enum tq__store_copy_kind {
+    TQ__COPY_INT,
+    TQ__COPY_TEXT,
+    TQ__COPY_BLOB,
+};
+
+struct tq__store_copy_column {
+    const char *name;
+    enum tq__store_copy_kind kind;
+};
+
+/*
+ * A table as tq_store_copy copies it: every column, the primary key first (n_key columns, the
+ * order rows are read in). merge: rows the destination has already are replaced (meta, through
+ * ST_META_SET), and the table need not be empty.
+ */
+struct tq__store_copy_table {
+    const char *name;
+    const struct tq__store_copy_column *cols;
+    size_t n_cols;
+    size_t n_key;
+    bool merge;
+};
+
+/*
+ * Every table of the schema, parents before children (copy.c). Exported for the test that
+ * compares it with the schema, so that a table or column added later cannot be left out.
+ */
+extern const struct tq__store_copy_table tq__store_copy_tables[];
+extern const size_t tq__store_copy_n_tables;
 
 /*
  * Whether two signed notes have the same text (everything before the last blank line, as

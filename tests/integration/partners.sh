@@ -19,6 +19,7 @@ TANSIQ=$1
 W=$2
 # shellcheck source=tests/lib/store.sh
 . "$(dirname "$0")/../lib/store.sh"
+. "$(dirname "$0")/../serve.sh"
 mkdir -p "$W"
 A=$W/baghdad
 B=$W/damascus
@@ -26,13 +27,7 @@ C=$W/stranger
 TAXII='application/taxii+json;version=2.1'
 srv_pid=
 
-cleanup() {
-  if [[ -n $srv_pid ]]; then
-    kill "$srv_pid" 2>/dev/null
-    wait "$srv_pid" 2>/dev/null
-  fi
-}
-trap cleanup EXIT
+trap serve_stop EXIT
 
 ok() { echo "ok   partners: $1"; }
 bad() { echo "FAIL partners: $1${2:+: $2}"; }
@@ -105,14 +100,7 @@ rc=$?
 if ((rc == 1)); then ok "explain: withheld (exit 1)"; else bad "explain: withheld (exit 1)" "exit $rc: $(cat "$W/ex.out")"; fi
 
 # ---- A serves; B, C and nobody knock ---------------------------------------------------------
-"$TANSIQ" serve --home "$A" --listen 127.0.0.1:0 >"$W/serve.out" 2>"$W/serve.err" &
-srv_pid=$!
-URL=
-for _ in $(seq 1 100); do
-  URL=$(head -1 "$W/serve.out" 2>/dev/null)
-  [[ -n $URL ]] && break
-  sleep 0.1
-done
+serve_start "$TANSIQ" "$A" "$W/serve"
 if [[ -z $URL ]]; then bad "serve" "$(cat "$W/serve.err")"; echo "partners: done"; exit 0; fi
 BASE=${URL%/taxii2/}
 BORDER=$("$TANSIQ" collection list --home "$A" 2>/dev/null | awk '$2 == "border" {print $1}')
@@ -258,9 +246,7 @@ code=$(get "$B" "$OBJS" "$W/x1")
 if [[ $code == 401 ]]; then ok "removed partner refused"; else bad "removed partner refused" "$code"; fi
 
 if grep -qE 'BEGIN (EC )?PRIVATE KEY|analyst-pw' "$W/serve.err"; then bad "no secrets in the log"; else ok "no secrets in the log"; fi
-kill "$srv_pid" 2>/dev/null
-wait "$srv_pid" 2>/dev/null
-srv_pid=
+serve_stop
 if grep -qE 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$W/serve.err"; then
   bad "clean shutdown" "$(grep -A5 -E 'Sanitizer|runtime error:' "$W/serve.err" | head -10)"
 else

@@ -15,6 +15,7 @@
 set -uo pipefail
 BUILD=${1:-build}
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../serve.sh"
 ROOT=$(cd "$HERE/../.." && pwd)
 BUILD=$(cd "$ROOT" && cd "$BUILD" && pwd)
 TANSIQ=$BUILD/tansiq
@@ -29,10 +30,7 @@ srv_pid=
 WORK=$(mktemp -d /tmp/tq-integ-XXXXXX)
 
 cleanup() {
-  if [[ -n $srv_pid ]]; then
-    kill "$srv_pid" 2>/dev/null
-    wait "$srv_pid" 2>/dev/null
-  fi
+  serve_stop
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -77,15 +75,7 @@ READONLY=$(coll_id readonly)
 # ---- the server --------------------------------------------------------------------------
 export TANSIQ_CONN_TIMEOUT_S=${TANSIQ_CONN_TIMEOUT_S:-3}
 export TANSIQ_EVENTS_HEARTBEAT_S=${TANSIQ_EVENTS_HEARTBEAT_S:-1} # extra.py reads two heartbeats
-"$TANSIQ" serve --home "$H" --listen 127.0.0.1:0 >"$WORK/serve.out" 2>"$WORK/serve.err" &
-srv_pid=$!
-URL=
-for _ in $(seq 1 100); do
-  URL=$(head -1 "$WORK/serve.out" 2>/dev/null)
-  [[ -n $URL ]] && break
-  kill -0 "$srv_pid" 2>/dev/null || break
-  sleep 0.1
-done
+serve_start "$TANSIQ" "$H" "$WORK/serve"
 if [[ -z $URL ]]; then
   echo "server did not start:"
   cat "$WORK/serve.err"
@@ -268,9 +258,7 @@ else
 fi
 
 # A clean stop; under the sanitizers the log then holds any leak or error report.
-kill "$srv_pid" 2>/dev/null
-wait "$srv_pid" 2>/dev/null
-srv_pid=
+serve_stop
 if grep -qE 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$WORK/serve.err"; then
   bad "clean shutdown" "sanitizer report in the server log:"
   grep -A20 -E 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$WORK/serve.err" | head -40

@@ -20,12 +20,13 @@
 
 #include "tansiq/core.h"
 #include "tansiq/stix.h"
+#include "tansiq/store.h"
 
 /* Remove a temporary store directory: the database, its WAL, shared memory and journal. */
 static inline void tmpdir_remove(const char *dir)
 {
     static const char *const suffixes[] = {"/store.db", "/store.db-wal", "/store.db-shm",
-                                           "/store.db-journal"};
+                                           "/store.db-journal", "/store.db-lock2"};
     char p[128];
     size_t i;
 
@@ -106,6 +107,30 @@ static inline CURLcode fixture_https_get(const char *url, const char *cafile,
     curl_easy_cleanup(c);
     tq_buf_cleanup(&sink);
     return cc;
+}
+
+/* The store at path, created when missing; fails the test when it cannot be opened. */
+static inline struct tq_store *fixture_store_open(const char *path)
+{
+    struct tq_store *s = NULL;
+    struct tq_err err = {0};
+
+    if (tq_store_open(path, NULL, &s, &err))
+        fail_msg("open %s: %s", path, err.msg);
+    return s;
+}
+
+/* A release decision: every partner whose name starts with one of the letters in ud ("" =
+ * nobody). */
+static inline tq_rc fixture_decide_letters(void *ud, const struct tq_store_release_view *view,
+                                           const struct tq_store_facts *facts, bool *released)
+{
+    const char *letters = ud;
+
+    (void)facts;
+    for (size_t i = 0; i < view->n_partners; i++)
+        released[i] = strchr(letters, view->partners[i][0]) != NULL;
+    return TQ_OK;
 }
 
 /* Indicator n at version_us, with canonical JSON, for tests that store objects directly. */

@@ -33,16 +33,6 @@ struct fixture {
     struct tq_store *store;
 };
 
-static struct tq_store *open_store(const char *path)
-{
-    struct tq_store *s = NULL;
-    struct tq_err err = {0};
-
-    if (tq_store_open(path, NULL, &s, &err))
-        fail_msg("open %s: %s", path, err.msg);
-    return s;
-}
-
 static void add_partner(struct tq_store *s, const char *name)
 {
     struct tq_partner p = {0};
@@ -76,7 +66,7 @@ static int setup(void **state)
     snprintf(f->dir, sizeof(f->dir), "/tmp/tq-audit-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
     snprintf(f->path, sizeof(f->path), "%s/store.db", f->dir);
-    f->store = open_store(f->path);
+    f->store = fixture_store_open(f->path);
     store_setup(f->store);
     *state = f;
     return 0;
@@ -90,19 +80,6 @@ static int teardown(void **state)
     tmpdir_remove(f->dir);
     tq_free(f);
     return 0;
-}
-
-/* Release to every partner whose name starts with one of the letters in ud ("" = nobody). */
-static tq_rc decide_letters(void *ud, const struct tq_store_release_view *view,
-                            const struct tq_store_facts *facts, bool *released)
-{
-    const char *letters = ud;
-    size_t i;
-
-    (void)facts;
-    for (i = 0; i < view->n_partners; i++)
-        released[i] = strchr(letters, view->partners[i][0]) != NULL;
-    return TQ_OK;
 }
 
 static tq_rc decide_fail(void *ud, const struct tq_store_release_view *view,
@@ -182,14 +159,14 @@ static void leaves_with_puts_and_releases(void **state)
 
     assert_int_equal(audit_size(f->store), 0);
     /* 3 new versions released to alpha only: 3 stored + 3 released leaves. */
-    assert_int_equal(put_n(f->store, 0, 3, 1000000, decide_letters, "a"), TQ_OK);
+    assert_int_equal(put_n(f->store, 0, 3, 1000000, fixture_decide_letters, "a"), TQ_OK);
     n = audit_size(f->store);
     assert_int_equal(n, 6);
     /* The same versions again change nothing, so they log nothing. */
-    assert_int_equal(put_n(f->store, 0, 3, 1000000, decide_letters, "ab"), TQ_OK);
+    assert_int_equal(put_n(f->store, 0, 3, 1000000, fixture_decide_letters, "ab"), TQ_OK);
     assert_int_equal(audit_size(f->store), 6);
     /* A new version released to both: 1 stored + 2 released. */
-    assert_int_equal(put_n(f->store, 0, 1, 2000000, decide_letters, "ab"), TQ_OK);
+    assert_int_equal(put_n(f->store, 0, 1, 2000000, fixture_decide_letters, "ab"), TQ_OK);
     assert_int_equal(audit_size(f->store), 9);
 
     fixture_indicator(&o, 0, 2000000);
@@ -229,7 +206,7 @@ static void failed_put_writes_no_leaf(void **state)
     struct tq_stix_object o;
     struct tq_err err = {0};
 
-    assert_int_equal(put_n(f->store, 0, 2, 1000000, decide_letters, "ab"), TQ_OK);
+    assert_int_equal(put_n(f->store, 0, 2, 1000000, fixture_decide_letters, "ab"), TQ_OK);
     assert_int_equal(audit_size(f->store), 6);
     /* The decision fails after the versions were inserted: everything is rolled back. */
     assert_int_not_equal(put_n(f->store, 10, 3, 1000000, decide_fail, NULL), TQ_OK);
@@ -251,7 +228,7 @@ static void rebuild_gives_same_root(void **state)
     uint8_t r1[32], r2[32], r3[32];
     uint64_t n;
 
-    assert_int_equal(put_n(f->store, 0, 300, 1000000, decide_letters, "b"), TQ_OK);
+    assert_int_equal(put_n(f->store, 0, 300, 1000000, fixture_decide_letters, "b"), TQ_OK);
     assert_int_equal(tq_audit_log_open(f->store, &opt, &log, &err), TQ_OK);
     n = tq_audit_size(log);
     assert_int_equal(n, 600);
@@ -264,7 +241,7 @@ static void rebuild_gives_same_root(void **state)
     tq_audit_log_close(log);
 
     tq_store_close(f->store);
-    f->store = open_store(f->path);
+    f->store = fixture_store_open(f->path);
     assert_int_equal(tq_audit_log_open(f->store, &opt, &log, &err), TQ_OK);
     assert_int_equal(tq_audit_size(log), n);
     assert_int_equal(tq_audit_root(log, n, r2, &err), TQ_OK);
@@ -302,13 +279,13 @@ static void checkpoints_verify_and_are_consistent(void **state)
 
     assert_int_equal(tq_audit_log_open(f->store, &opt, &log, &err), TQ_OK);
     assert_int_equal(tq_audit_checkpoint_latest(log, &latest, &err), TQ_ENOTFOUND);
-    assert_int_equal(put_n(f->store, 0, 7, 1000000, decide_letters, "a"), TQ_OK);
+    assert_int_equal(put_n(f->store, 0, 7, 1000000, fixture_decide_letters, "a"), TQ_OK);
     assert_int_equal(tq_audit_checkpoint_sign(log, &signer, &t1, &err), TQ_OK);
     assert_int_equal(
         tq_checkpoint_open(tq_str_c(t1), tq_str_c(origin), &v, NULL, 0, &n1, &cp1, &err), TQ_OK);
     assert_int_equal(cp1.size, 14);
 
-    assert_int_equal(put_n(f->store, 100, 300, 1000000, decide_letters, "ab"), TQ_OK);
+    assert_int_equal(put_n(f->store, 100, 300, 1000000, fixture_decide_letters, "ab"), TQ_OK);
     assert_int_equal(tq_audit_checkpoint_sign(log, &signer, &t2, &err), TQ_OK);
     assert_int_equal(
         tq_checkpoint_open(tq_str_c(t2), tq_str_c(origin), &v, NULL, 0, &n2, &cp2, &err), TQ_OK);
@@ -535,7 +512,7 @@ static void tiles_and_entries(void **state)
     uint8_t lh[32];
     uint64_t n;
 
-    assert_int_equal(put_n(f->store, 0, 150, 1000000, decide_letters, "a"), TQ_OK);
+    assert_int_equal(put_n(f->store, 0, 150, 1000000, fixture_decide_letters, "a"), TQ_OK);
     assert_int_equal(tq_audit_log_open(f->store, &opt, &log, &err), TQ_OK);
     n = tq_audit_size(log);
     assert_int_equal(n, 300);
@@ -602,7 +579,7 @@ static void checkpoint_of_another_process(void **state)
     struct fixture *f = *state;
     struct tq_audit_options opt = {.no_thread = true};
     struct tq_audit_log *srv = NULL, *other = NULL;
-    struct tq_store *other_store = open_store(f->path);
+    struct tq_store *other_store = fixture_store_open(f->path);
     struct tq_note_signer signer;
     struct tq_err err = {0};
     uint8_t seed[32], root[32], table[32];
@@ -620,7 +597,7 @@ static void checkpoint_of_another_process(void **state)
     assert_int_equal(tq_audit_checkpoint_size(srv, &size, &err), TQ_ENOTFOUND);
 
     /* The other process stores and signs; the server has signed nothing and synced nothing. */
-    assert_int_equal(put_n(other_store, 0, 5, 1000000, decide_letters, "a"), TQ_OK);
+    assert_int_equal(put_n(other_store, 0, 5, 1000000, fixture_decide_letters, "a"), TQ_OK);
     assert_int_equal(tq_audit_checkpoint_sign(other, &signer, &t1, &err), TQ_OK);
     assert_int_equal(tq_audit_size(srv), 0);
     assert_int_equal(tq_audit_checkpoint_size(srv, &size, &err), TQ_OK);
@@ -634,13 +611,13 @@ static void checkpoint_of_another_process(void **state)
 
     /* The server signs one of its own; within its interval the other signs a larger one, which
      * the server serves (not its own) with every tile of it, level 1 included. */
-    assert_int_equal(put_n(f->store, 10, 1, 1000000, decide_letters, "a"), TQ_OK);
+    assert_int_equal(put_n(f->store, 10, 1, 1000000, fixture_decide_letters, "a"), TQ_OK);
     assert_int_equal(tq_audit_checkpoint_fresh(srv, &signer, 60000, &served, &err), TQ_OK);
     assert_int_equal(tq_audit_checkpoint_size(srv, &own, &err), TQ_OK);
     assert_int_equal(own, 12);
     tq_free(served);
     served = NULL;
-    assert_int_equal(put_n(other_store, 100, 150, 1000000, decide_letters, "a"), TQ_OK);
+    assert_int_equal(put_n(other_store, 100, 150, 1000000, fixture_decide_letters, "a"), TQ_OK);
     assert_int_equal(tq_audit_checkpoint_sign(other, &signer, &t2, &err), TQ_OK);
     assert_int_equal(tq_audit_checkpoint_fresh(srv, &signer, 60000, &served, &err), TQ_OK);
     assert_string_equal(served, t2);
@@ -759,7 +736,7 @@ static void release_rewrites_are_logged(void **state)
     int64_t t0;
 
     /* 3 versions released to alpha: 3 stored + 3 released leaves. */
-    assert_int_equal(put_n(f->store, 0, 3, 1000000, decide_letters, "a"), TQ_OK);
+    assert_int_equal(put_n(f->store, 0, 3, 1000000, fixture_decide_letters, "a"), TQ_OK);
     assert_int_equal(tq_audit_log_open(f->store, &opt, &log, &err), TQ_OK);
     n = audit_size(f->store);
     assert_int_equal(n, 6);
@@ -835,7 +812,7 @@ static void release_rewrites_are_logged(void **state)
         expect_leaves(f->store, n, want, 3, t0, tq_time_now_us());
     }
     n += 3;
-    assert_int_equal(put_n(f->store, 0, 1, 2000000, decide_letters, "b"), TQ_OK);
+    assert_int_equal(put_n(f->store, 0, 1, 2000000, fixture_decide_letters, "b"), TQ_OK);
     n += 2; /* stored + released to bravo */
     assert_int_equal(audit_size(f->store), n);
     t0 = tq_time_now_us();
@@ -872,7 +849,7 @@ static void crash_child(const char *path, int fd)
     if (tq_store_open(path, NULL, &s, &err))
         _exit(2);
     for (b = 0; b < 100000; b++) {
-        if (put_n(s, b * CRASH_BATCH, CRASH_BATCH, 1000000, decide_letters, "ab"))
+        if (put_n(s, b * CRASH_BATCH, CRASH_BATCH, 1000000, fixture_decide_letters, "ab"))
             _exit(3);
         if (write(fd, &b, sizeof(b)) != (ssize_t)sizeof(b))
             _exit(4);
@@ -923,7 +900,7 @@ static void crash_kill9_log_verifies(void **state)
     assert_true(acked > 0);
 
     tq_store_close(f->store);
-    f->store = open_store(f->path);
+    f->store = fixture_store_open(f->path);
     n = audit_size(f->store);
     /* Whole puts only: 3 leaves a version, every acknowledged batch present. */
     assert_int_equal(n % (3 * CRASH_BATCH), 0);

@@ -71,18 +71,6 @@ static const char *obj_id(unsigned n)
     return id;
 }
 
-/* Release to every partner whose name starts with one of the letters in ud ("" = nobody). */
-static tq_rc decide_letters(void *ud, const struct tq_store_release_view *view,
-                            const struct tq_store_facts *facts, bool *released)
-{
-    const char *letters = ud;
-
-    (void)facts;
-    for (size_t i = 0; i < view->n_partners; i++)
-        released[i] = strchr(letters, view->partners[i][0]) != NULL;
-    return TQ_OK;
-}
-
 /* Store object n at version_us in coll, released to the partners named by letters. */
 static int64_t put_one(struct tq_store *s, const char *coll, unsigned n, int64_t version_us,
                        const char *letters)
@@ -92,7 +80,8 @@ static int64_t put_one(struct tq_store *s, const char *coll, unsigned n, int64_t
     int64_t added = 0;
 
     fixture_indicator(&o, n, version_us);
-    if (tq_store_put_ex(s, coll, &o, NULL, 1, decide_letters, (void *)letters, NULL, &added, &err))
+    if (tq_store_put_ex(s, coll, &o, NULL, 1, fixture_decide_letters, (void *)letters, NULL, &added,
+                        &err))
         fail_msg("put: %s", err.msg);
     tq_free(o.json);
     return added;
@@ -1087,8 +1076,9 @@ static void build_after_release_rewrite(void **state)
     size_t seen = 0;
 
     /* Everything in the collection now goes to bravo only: alpha's releases are withdrawn. */
-    assert_int_equal(tq_store_release_rewrite(f->store, NULL, COLL_ID, decide_letters, "b", &err),
-                     TQ_OK);
+    assert_int_equal(
+        tq_store_release_rewrite(f->store, NULL, COLL_ID, fixture_decide_letters, "b", &err),
+        TQ_OK);
     tq_buf_init(&b, TQ_PROOF_FILE_MAX);
     assert_int_equal(build(f, 0, "alpha", NULL, &b, &info), TQ_OK);
     assert_int_equal(info.n_stored, 1);

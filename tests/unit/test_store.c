@@ -1963,6 +1963,100 @@ static void migrate_v3_to_v5(void **state)
     sqlite3_close(db);
 }
 
+/* ---- the signer lock ------------------------------------------------------------------ */
+
+struct signer_probe {
+    struct tq_store *store;
+    int64_t start_us, end_us;
+    int64_t hold_us;
+    tq_rc rc;
+};
+
+static tq_rc signer_hold(void *ud, struct tq_err *err)
+{
+    struct signer_probe *p = ud;
+
+    (void)err;
+    p->start_us = tq_time_mono_us();
+    usleep((useconds_t)p->hold_us);
+    p->end_us = tq_time_mono_us();
+    return TQ_OK;
+}
+
+static int signer_pipe_fd = -1;
+
+/* Inside the lock: say so on the pipe, then hold it until killed. */
+static tq_rc signer_tell_and_wait(void *ud, struct tq_err *err)
+{
+    (void)ud;
+    (void)err;
+    if (write(signer_pipe_fd, "x", 1) != 1)
+        _exit(5);
+    sleep(60);
+    return TQ_OK;
+}
+
+static void *signer_thread(void *arg)
+{
+    struct signer_probe *p = arg;
+    struct tq_err err = {0};
+
+    p->rc = tq_store_signer_run(p->store, signer_hold, p, &err);
+    return NULL;
+}
+
+/*
+ * Two stores on one database (as two processes would hold them) never hold the signer lock at
+ * once; and a process killed while holding it releases it, so another takes over.
+ */
+static void signer_lock_excludes_and_survives_kill(void **state)
+{
+    struct fixture *f = *state;
+    struct signer_probe a = {.hold_us = 300000}, b = {.hold_us = 1000};
+    struct tq_err err = {0};
+    pthread_t ta, tb;
+    int fds[2], status = 0;
+    char c = 0;
+    pid_t pid;
+
+    a.store = f->store;
+    b.store = open_store(f->path, 2);
+    assert_int_equal(pthread_create(&ta, NULL, signer_thread, &a), 0);
+    usleep(50000);
+    assert_int_equal(pthread_create(&tb, NULL, signer_thread, &b), 0);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    assert_int_equal(a.rc, TQ_OK);
+    assert_int_equal(b.rc, TQ_OK);
+    assert_true(b.start_us >= a.end_us);
+    tq_store_close(b.store);
+
+    /* A child takes the lock and is killed holding it. */
+    assert_int_equal(pipe(fds), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct tq_store *s = NULL;
+
+        close(fds[0]);
+        signer_pipe_fd = fds[1];
+        if (tq_store_open(f->path, NULL, &s, &err))
+            _exit(2);
+        tq_store_signer_run(s, signer_tell_and_wait, NULL, &err);
+        _exit(3);
+    }
+    close(fds[1]);
+    assert_int_equal(read(fds[0], &c, 1), 1); /* the child holds the lock now */
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    assert_true(WIFSIGNALED(status));
+    close(fds[0]);
+    b.store = open_store(f->path, 2);
+    b.rc = tq_store_signer_run(b.store, signer_hold, &b, &err);
+    assert_int_equal(b.rc, TQ_OK);
+    tq_store_close(b.store);
+}
+
 int main(int argc, char **argv)
 {
     /* The store contract: every backend. */
@@ -1990,6 +2084,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(witness_state_compare_and_swap, setup, teardown),
         cmocka_unit_test_setup_teardown(witness_state_race, setup, teardown),
         cmocka_unit_test_setup_teardown(alarms_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(signer_lock_excludes_and_survives_kill, setup, teardown),
     };
     /* The SQLite driver's own: its file format, WAL and PRAGMA user_version migrations. */
     const struct CMUnitTest sqlite_tests[] = {
