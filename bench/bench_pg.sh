@@ -51,6 +51,7 @@ fail() {
   echo "bench_pg: $*"
   exit 1
 }
+((BIG_N > SEED_N && BIG_N % SEED_N == 0)) || fail "BENCH_PG_BIG=$BIG_N is not a multiple of $SEED_N above it"
 for tool in wrk curl python3 sqlite3; do
   command -v "$tool" >/dev/null || skip "$tool is not installed"
 done
@@ -70,7 +71,7 @@ chmod 711 "$WORK"
 "$ROOT/scripts/pg.sh" start "$PG" >/dev/null 2>"$WORK/pg.err" ||
   fail "PostgreSQL did not start: $(tail -3 "$WORK/pg.err")"
 URI=$("$ROOT/scripts/pg.sh" createdb "$PG" bench)
-psql_q() { "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 "$URI" "$@"; }
+PSQL=("$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 "$URI")
 
 if ! "$TANSIQ" init --home "$PH" --store "$URI" >/dev/null 2>"$WORK/init.err"; then
   grep -q "not built in" "$WORK/init.err" && skip "this build has no PostgreSQL driver (TQ_HAVE_POSTGRES=0)"
@@ -115,9 +116,7 @@ for h in "$SQ" "$PH"; do
 done
 COPIES=$(((BIG_N - SEED_N) / SEED_N))
 
-# shellcheck disable=SC2317 # run by timed
-load_sqlite() {
-  sqlite3 -bail "$SQ/store.db" >/dev/null <<SQL
+cat >"$WORK/load_sqlite.sql" <<SQL
 PRAGMA journal_mode = DELETE;
 PRAGMA synchronous = OFF;
 BEGIN IMMEDIATE;
@@ -139,11 +138,8 @@ WHERE alias = 'big';
 COMMIT;
 PRAGMA journal_mode = WAL;
 SQL
-}
 
-# shellcheck disable=SC2317 # run by timed
-load_postgres() {
-  psql_q >/dev/null <<SQL
+cat >"$WORK/load_postgres.sql" <<SQL
 BEGIN;
 CREATE TEMP TABLE seed AS
   SELECT row_number() OVER (ORDER BY date_added_us) - 1 AS k, id, version_us, type, spec_version, json
@@ -162,33 +158,37 @@ WHERE alias = 'big';
 COMMIT;
 VACUUM ANALYZE objects;
 SQL
-}
 
-# timed NAME FUNCTION: run FUNCTION, write its wall time in seconds to $WORK/NAME.s.
-timed() {
-  local t0
-  t0=$(date +%s%N)
-  "$2" 2>"$WORK/$1.err" || return 1
-  awk -v d=$(($(date +%s%N) - t0)) 'BEGIN { printf "%.1f", d / 1e9 }' >"$WORK/$1.s"
-}
-timed load_sqlite load_sqlite &
+# Both loads at once, each client our own child (in pids[], so an interrupted bench stops it);
+# each one's wall time is taken when it is seen gone (every 0.1 s).
+t0=$(date +%s%N)
+sqlite3 -bail "$SQ/store.db" <"$WORK/load_sqlite.sql" >/dev/null 2>"$WORK/load_sqlite.err" &
 sq_load=$!
-timed load_postgres load_postgres &
+"${PSQL[@]}" -f "$WORK/load_postgres.sql" >/dev/null 2>"$WORK/load_postgres.err" &
 pg_load=$!
+pids+=("$sq_load" "$pg_load")
+sq_load_s=
+pg_load_s=
+secs_since() { awk -v d=$(($(date +%s%N) - $1)) 'BEGIN { printf "%.1f", d / 1e9 }'; }
+while [[ -z $sq_load_s || -z $pg_load_s ]]; do
+  sleep 0.1
+  [[ -n $sq_load_s ]] || kill -0 "$sq_load" 2>/dev/null || sq_load_s=$(secs_since "$t0")
+  [[ -n $pg_load_s ]] || kill -0 "$pg_load" 2>/dev/null || pg_load_s=$(secs_since "$t0")
+done
 wait "$sq_load" || fail "bulk load on SQLite failed: $(tail -3 "$WORK/load_sqlite.err")"
 wait "$pg_load" || fail "bulk load on PostgreSQL failed: $(tail -3 "$WORK/load_postgres.err")"
 count_sql="SELECT count(*) FROM objects WHERE collection = (SELECT cid FROM collections WHERE alias = 'big')"
 n_sq=$(sqlite3 "$SQ/store.db" "$count_sql")
-n_pg=$(psql_q -c "$count_sql")
+n_pg=$("${PSQL[@]}" -c "$count_sql")
 [[ $n_sq == "$BIG_N" && $n_pg == "$BIG_N" ]] ||
   fail "'big' holds $n_sq objects on SQLite and $n_pg on PostgreSQL, not $BIG_N"
-echo "load $BIG_N objects: tansiq import would take ~$((BIG_N / (pg_rate > 0 ? pg_rate : 1))) s on postgresql and ~$((BIG_N / (sq_rate > 0 ? sq_rate : 1))) s on sqlite at the rates above, so $SEED_N go through tansiq import and $((BIG_N - SEED_N)) are bulk-inserted with SQL (both at once): postgresql $(cat "$WORK/load_postgres.s") s, sqlite $(cat "$WORK/load_sqlite.s") s"
+echo "load $BIG_N objects: tansiq import would take ~$((BIG_N / (pg_rate > 0 ? pg_rate : 1))) s on postgresql and ~$((BIG_N / (sq_rate > 0 ? sq_rate : 1))) s on sqlite at the rates above, so $SEED_N go through tansiq import and $((BIG_N - SEED_N)) are bulk-inserted with SQL (both at once): postgresql $pg_load_s s, sqlite $sq_load_s s"
 
 # The page from the middle of 'big': added_after the date_added of its 500,000th object.
 middle_sql="SELECT date_added_us FROM objects WHERE collection = (SELECT cid FROM collections WHERE alias = 'big') ORDER BY date_added_us LIMIT 1 OFFSET $((BIG_N / 2 - 1))"
 rfc3339() { printf '%s.%06dZ' "$(date -u -d "@$(($1 / 1000000))" +%Y-%m-%dT%H:%M:%S)" $(($1 % 1000000)); }
 mid_sq=$(rfc3339 "$(sqlite3 "$SQ/store.db" "$middle_sql")")
-mid_pg=$(rfc3339 "$(psql_q -c "$middle_sql")")
+mid_pg=$(rfc3339 "$("${PSQL[@]}" -c "$middle_sql")")
 
 # ---- 2. TAXII GET pages per second ---------------------------------------------------------
 S1=$(bench_serve "$SQ" --plain-http)

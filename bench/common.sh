@@ -7,7 +7,8 @@
 # (a temporary directory), AUTH and ACCEPT (the headers of a TAXII request by the bench user),
 # defines the helpers below, and traps EXIT to stop every PID in pids[] (and those written to
 # $WORK/server.pids by servers started in subshells), then run the functions named in
-# exit_hooks[] (a bench's own clean-up, such as stopping its database server), and remove WORK.
+# exit_hooks[] (a bench's own clean-up, such as stopping its database server), and remove WORK;
+# SIGINT and SIGTERM exit through that trap too.
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "$ROOT" && cd "${1:-build}" && pwd)
 TANSIQ=$BUILD/tansiq
@@ -38,6 +39,8 @@ bench_cleanup() {
   rm -rf "$WORK"
 }
 trap bench_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # bench_home NAME [HOME [INIT ARG...]]: a home at HOME (default $WORK/home; H is set to it),
 # made by `tansiq init` with the INIT ARGs (--store URI, ...), with the bench user (bench_user);
