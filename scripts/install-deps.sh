@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Install the Debian 12 packages tansiq needs to build, test and benchmark, when missing.
 # Runs apt-get update at most once per invocation; does nothing when all are present.
+#
+# PostgreSQL: libpq-dev builds the store driver (TQ_HAVE_POSTGRES), postgresql-15 and
+# postgresql-client-15 give the server and client binaries under /usr/lib/postgresql/15/bin
+# that scripts/pg.sh runs for the tests' own throwaway clusters. Debian's package also creates
+# (and, where an init system runs, starts) a system cluster 15/main on port 5432; nothing here
+# uses it, and the tests never depend on it.
 set -euo pipefail
 
 PKGS=(
   build-essential pkg-config clang clang-format libclang-rt-14-dev
   libjson-c-dev libmicrohttpd-dev libsodium-dev libsqlite3-dev libssl-dev libgnutls28-dev
-  libcurl4-openssl-dev libcmocka-dev zlib1g-dev
+  libcurl4-openssl-dev libcmocka-dev zlib1g-dev libpq-dev
   sqlite3 openssl curl python3 python3-cryptography wrk nginx-light procps
+  postgresql-15 postgresql-client-15
 )
 
 missing=()

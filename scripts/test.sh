@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # Run the whole suite against one build directory: unit tests (cmocka), fuzz-corpus replay and
 # the integration suite. Ends with the line "N passed, N failed" and exits non-zero on failure.
+#
+# PostgreSQL: when the build has the driver (TQ_HAVE_POSTGRES, from the environment or `make
+# config`), one throwaway cluster (scripts/pg.sh) runs for the whole suite and its place is
+# exported to every test (TQ_TEST_PG_*); test_store runs again with TQ_TEST_STORE=postgres,
+# the integration suite again on PostgreSQL, the federation suite again on PostgreSQL and mixed
+# (docs/internals/testing.md). A cluster that does not start, or a build without libpq, is a
+# failure: the PostgreSQL store is not optional for the project.
 set -uo pipefail
 BUILD=${1:-build}
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
+ROOT=$PWD
 export TANSIQ_TESTDATA=${TANSIQ_TESTDATA:-$(cd .. && pwd)/shared/data}
 [[ -d $TANSIQ_TESTDATA ]] || echo "note: no test data at $TANSIQ_TESTDATA; data-driven cases will report as skipped"
 if [[ $BUILD == build-san ]]; then
@@ -15,11 +23,51 @@ fi
 passed=0
 failed=0
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+pg_dir=
+cleanup() {
+  rm -f "$log"
+  # a server that would not stop keeps its directory (pg.sh said why)
+  if [[ -n $pg_dir ]] &&
+    { [[ ! -f $pg_dir/data/postmaster.pid ]] || scripts/pg.sh stop "$pg_dir" >/dev/null; }; then
+    rm -rf "$pg_dir"
+  fi
+}
+trap cleanup EXIT
 
-for t in "$BUILD"/tests/test_*; do
-  [[ -x $t ]] || continue
-  "$t" >"$log" 2>&1
+# ---- the PostgreSQL cluster every suite shares ----------------------------------------------
+have_pg=${TQ_HAVE_POSTGRES:-$(make -s --no-print-directory config 2>/dev/null |
+  sed -n 's/.*TQ_HAVE_POSTGRES=\([01]\).*/\1/p')}
+pg_ok=0
+if [[ $have_pg != 1 ]]; then
+  echo "FAIL postgres: the PostgreSQL runs were not done: this build lacks libpq (TQ_HAVE_POSTGRES=${have_pg:-?}; scripts/install-deps.sh installs libpq-dev)"
+  failed=$((failed + 1))
+else
+  # the server user (postgres, when run as root) must be able to enter the directory
+  pg_dir=$(mktemp -d /tmp/tq-testpg-XXXXXX)
+  if scripts/pg.sh start "$pg_dir" >"$log" 2>&1; then
+    pg_ok=1
+    export TQ_TEST_PG_DIR=$pg_dir
+    export TQ_TEST_PG_HOST=$pg_dir
+    TQ_TEST_PG_PORT=$(sed -n 's/^PGPORT=//p' "$pg_dir/env")
+    export TQ_TEST_PG_PORT
+    export TQ_TEST_PG_SCRIPT=$ROOT/scripts/pg.sh
+    echo "ok   postgres: a test cluster on $pg_dir/.s.PGSQL.$TQ_TEST_PG_PORT"
+  else
+    echo "FAIL postgres: the test cluster did not start, so no PostgreSQL run was done"
+    tail -30 "$log"
+    failed=$((failed + 1))
+  fi
+fi
+
+# unit BINARY [STORE]: one cmocka binary, with TQ_TEST_STORE=STORE when given.
+unit() {
+  local t=$1 store=${2:-} label rc p f t0=$SECONDS
+  label=$(basename "$t")${store:+ [$store]}
+  if [[ -n $store ]]; then
+    TQ_TEST_STORE=$store "$t" >"$log" 2>&1
+  else
+    "$t" >"$log" 2>&1
+  fi
   rc=$?
   p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
   f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
@@ -29,12 +77,36 @@ for t in "$BUILD"/tests/test_*; do
   passed=$((passed + p))
   failed=$((failed + f))
   if ((rc != 0)); then
-    echo "FAIL unit $(basename "$t")"
+    echo "FAIL unit $label"
     tail -40 "$log"
   else
-    echo "ok   unit $(basename "$t"): $p tests"
+    echo "ok   unit $label: $p tests$(took "$t0")"
   fi
+}
+
+# took T0: " (N s)" when the step took a second or more since T0.
+took() {
+  local s=$((SECONDS - $1))
+  ((s < 1)) || echo " ($s s)"
+}
+
+# Unit tests that also run on PostgreSQL (they read TQ_TEST_STORE and TQ_TEST_PG_*).
+PG_UNITS=(test_store)
+
+for t in "$BUILD"/tests/test_*; do
+  [[ -x $t ]] || continue
+  unit "$t"
 done
+if ((pg_ok)); then
+  for u in "${PG_UNITS[@]}"; do
+    if [[ -x $BUILD/tests/$u ]]; then
+      unit "$BUILD/tests/$u" postgres
+    else
+      echo "FAIL unit $u [postgres]: no $BUILD/tests/$u"
+      failed=$((failed + 1))
+    fi
+  done
+fi
 
 for r in "$BUILD"/fuzz/replay_*; do
   [[ -x $r ]] || continue
@@ -55,9 +127,15 @@ for r in "$BUILD"/fuzz/replay_*; do
   fi
 done
 
-for suite in tests/incgraph/run.sh tests/cli/run.sh tests/node/run.sh tests/integration/run.sh tests/federation/run.sh; do
-  [[ -x $suite ]] || continue
-  "$suite" "$BUILD" >"$log" 2>&1
+# suite SCRIPT [STORE]: one suite, with TQ_TEST_STORE=STORE when given.
+suite() {
+  local script=$1 store=${2:-} label rc line p f t0=$SECONDS
+  label=$script${store:+ [$store]}
+  if [[ -n $store ]]; then
+    TQ_TEST_STORE=$store "$script" "$BUILD" >"$log" 2>&1
+  else
+    "$script" "$BUILD" >"$log" 2>&1
+  fi
   rc=$?
   line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
   p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
@@ -68,12 +146,23 @@ for suite in tests/incgraph/run.sh tests/cli/run.sh tests/node/run.sh tests/inte
   passed=$((passed + p))
   failed=$((failed + f))
   if ((rc != 0)); then
-    echo "FAIL $suite"
+    echo "FAIL $label"
     tail -60 "$log"
   else
-    echo "ok   $suite: $line"
+    echo "ok   $label: $line$(took "$t0")"
   fi
+}
+
+for s in tests/incgraph/run.sh tests/cli/run.sh tests/node/run.sh tests/pg/run.sh \
+  tests/integration/run.sh tests/federation/run.sh; do
+  [[ -x $s ]] || continue
+  suite "$s"
 done
+if ((pg_ok)); then
+  suite tests/integration/run.sh postgres
+  suite tests/federation/run.sh postgres
+  suite tests/federation/run.sh mixed
+fi
 
 echo "$passed passed, $failed failed"
 ((failed == 0))

@@ -236,13 +236,60 @@ def keys_of(node):
     return show["vkey"], show["wkey"]
 
 
+class PgStore:
+    """The sqlite3 calls rewrite_log makes, through psql on a node's PostgreSQL store: each ?
+    becomes a literal (bytes and str as hex), a SELECT returns its one text column."""
+
+    def __init__(self, uri):
+        self.psql = [os.path.join(os.environ.get("TQ_PG_BIN", "/usr/lib/postgresql/15/bin"),
+                                  "psql"), "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", uri]
+        self.stmts = []
+
+    @staticmethod
+    def literal(v):
+        if isinstance(v, bytes):
+            return f"'\\x{v.hex()}'::bytea"
+        if isinstance(v, str):
+            return f"convert_from('\\x{v.encode().hex()}'::bytea, 'UTF8')"
+        return str(int(v))
+
+    def execute(self, q, params=()):
+        parts = q.split("?")
+        q = parts[0] + "".join(self.literal(v) + rest for v, rest in zip(params, parts[1:]))
+        if not q.startswith("SELECT"):
+            self.stmts.append(q)
+            return self
+        q = f"SELECT encode(convert_to(t.c::text, 'UTF8'), 'hex') FROM ({q}) AS t(c)"
+        self.row = (bytes.fromhex(self.run(q).strip()).decode(),)
+        return self
+
+    def fetchone(self):
+        return self.row
+
+    def run(self, q):
+        p = subprocess.run(self.psql + ["-c", q], capture_output=True, text=True, timeout=60)
+        if p.returncode != 0:
+            raise RuntimeError(f"psql: {p.stderr.strip()[-500:]}")
+        return p.stdout
+
+    def commit(self):
+        self.run(";\n".join(self.stmts))  # one -c: one transaction
+        self.stmts = []
+
+    def close(self):
+        pass
+
+
 def rewrite_log(node, how):
     """Rewrite node's log as a dishonest operator would: change or drop leaf 2, recompute the
     leaf hashes, forget every checkpoint signed before, and serve the result signed afresh."""
     import hashlib
     import sqlite3
     node.stop()
-    db = sqlite3.connect(os.path.join(node.home, "store.db"))
+    if node.store:
+        db = PgStore(node.store)
+    else:
+        db = sqlite3.connect(os.path.join(node.home, "store.db"))
     k = 2
     if how == "change":
         salt = os.urandom(32)

@@ -4,7 +4,8 @@
 # loopback (each with its own home, certificate and identity key), the command line, TAXII
 # requests as an analyst (Basic auth) or as a partner node (mutual TLS with the partner's own
 # certificate), partner registration, posting objects, paged reads and audit-log openings.
-# Python 3 standard library only.
+# TQ_TEST_STORE=postgres puts every node's store on PostgreSQL, mixed every other one
+# (store_args; docs/internals/testing.md). Python 3 standard library only.
 import base64
 import http.client
 import json
@@ -40,6 +41,33 @@ TLP_ORDER = ["clear", "green", "amber", "amber+strict", "red"]
 # every official TLP id (lower case) -> its TLP 2.0 level
 OFFICIAL = {v: k for k, v in TLP.items()}
 OFFICIAL.update({v: TLP1_AS_2[k] for k, v in TLP1.items()})
+
+
+_store_nodes = 0
+
+
+def store_args():
+    """The arguments that give the next node `tansiq init` makes its store, as TQ_TEST_STORE
+    says: [] for SQLite (sqlite or unset), ["--store", URI] of a new empty database on the
+    cluster in TQ_TEST_PG_DIR for postgres, and mixed alternates, PostgreSQL first."""
+    global _store_nodes
+    mode = os.environ.get("TQ_TEST_STORE") or "sqlite"
+    if mode not in ("sqlite", "postgres", "mixed"):
+        raise RuntimeError(f"TQ_TEST_STORE={mode}: expected sqlite, postgres or mixed")
+    n = _store_nodes
+    _store_nodes += 1
+    if mode == "sqlite" or (mode == "mixed" and n % 2):
+        return []
+    pg_dir = os.environ.get("TQ_TEST_PG_DIR")
+    if not pg_dir:
+        raise RuntimeError(f"TQ_TEST_STORE={mode} needs a running cluster in TQ_TEST_PG_DIR "
+                           "(scripts/pg.sh start DIR)")
+    pg_sh = os.environ.get("TQ_TEST_PG_SCRIPT") or os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "pg.sh")
+    p = subprocess.run([pg_sh, "createdb", pg_dir], capture_output=True, text=True, timeout=60)
+    if p.returncode != 0 or not p.stdout.startswith("postgresql://"):
+        raise RuntimeError(f"pg.sh createdb: exit {p.returncode}: {p.stderr.strip()[-500:]}")
+    return ["--store", p.stdout.strip()]
 
 
 def run(tq, *args, home=None, stdin=None, ok=True):
@@ -108,7 +136,9 @@ class Node:
         self.proc = None
         self.port = None
         self._ctx = {}
-        self.run("init", "--title", f"{name} node")
+        store = store_args()
+        self.store = store[1] if store else None  # the PostgreSQL URI, None for SQLite
+        self.run("init", "--title", f"{name} node", *store)
         self.run("user", "add", "analyst", "--password-stdin", "--read=*", "--write=*",
                  stdin="analyst-pw\n")
         self.cert = os.path.join(self.home, "tls", "cert.pem")

@@ -20,6 +20,8 @@ TANSIQ=$1
 W=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
 TLOGCHECK=${TLOGCHECK:-$HERE/../../../shared/tools/tlogcheck.py}
+# shellcheck source=tests/lib/store.sh
+. "$HERE/../lib/store.sh"
 mkdir -p "$W"
 pids=()
 finished=0
@@ -187,8 +189,8 @@ vkey_of() {
 
 # ---- one node: checkpoints signed by `tansiq log checkpoint` ---------------------------------
 H=$W/node
-if ! q init --home "$H"; then
-  bad "init" "$(cat "$W/cmd.err")"
+if ! tq_init q init --home "$H" 2>"$W/init.err"; then
+  bad "init" "$(cat "$W/init.err" "$W/cmd.err" 2>/dev/null)"
   finished=1
   exit 0
 fi
@@ -242,7 +244,7 @@ if [[ $code == 404 ]]; then ok "a tile beyond the checkpoint: 404"; else bad "ti
 A=$W/baghdad
 B=$W/damascus
 for h in "$A" "$B"; do
-  q init --home "$h" || bad "init $h" "$(cat "$W/cmd.err")"
+  tq_init q init --home "$h" 2>"$W/init.err" || bad "init $h" "$(cat "$W/init.err" "$W/cmd.err" 2>/dev/null)"
   q collection add "Border incidents" --alias border --home "$h"
   q group add iq-sy --home "$h"
   q collection policy border --tlp green --audience group:iq-sy --home "$h"

@@ -17,6 +17,8 @@
 set -uo pipefail
 TANSIQ=$1
 W=$2
+# shellcheck source=tests/lib/store.sh
+. "$(dirname "$0")/../lib/store.sh"
 . "$(dirname "$0")/../serve.sh"
 mkdir -p "$W"
 A=$W/baghdad
@@ -32,7 +34,8 @@ bad() { echo "FAIL partners: $1${2:+: $2}"; }
 q() { "$TANSIQ" "$@" >"$W/cmd.out" 2>"$W/cmd.err"; }
 
 for h in "$A" "$B" "$C"; do
-  q init --home "$h" || { bad "init" "$(cat "$W/cmd.err")"; echo "partners: done"; exit 0; }
+  tq_init q init --home "$h" 2>"$W/init.err" ||
+    { bad "init" "$(cat "$W/init.err" "$W/cmd.err" 2>/dev/null)"; echo "partners: done"; exit 0; }
 done
 
 # ---- the officers exchange identities ------------------------------------------------------
@@ -154,7 +157,7 @@ if [[ $code == 200 ]] && jq_py 'assert len(j["objects"]) == 2' "$W/man"; then ok
 sleep 1.1
 curl -sk "$BASE/log/checkpoint" >/dev/null
 if command -v sqlite3 >/dev/null; then
-  nread=$(sqlite3 "$A/store.db" "SELECT count(*) FROM audit_leaves WHERE kind = 'read' AND partner = 'damascus' AND record LIKE '{\"added\":[%],\"collection\":%'" 2>&1)
+  nread=$(tq_store_sql "$A" "SELECT count(*) FROM audit_leaves WHERE kind = 'read' AND partner = 'damascus' AND record LIKE '{\"added\":[%],\"collection\":%'" 2>&1)
   if [[ $nread == 3 ]]; then ok "partner reads logged in the audit log (3 responses)"; else
     bad "partner reads logged in the audit log" "$nread"; fi
 else
@@ -215,8 +218,9 @@ if command -v sqlite3 >/dev/null; then
   PORT=${BASE##*:}
   kill "$srv_pid" 2>/dev/null
   wait "$srv_pid" 2>/dev/null
-  sqlite3 "$A/store.db" "UPDATE audit_leaves SET leaf_hash = randomblob(32) WHERE idx = 1;
-    DELETE FROM audit_checkpoints; DELETE FROM meta WHERE k = 'audit.checkpoint';" 2>"$W/sql.err" ||
+  forget="DELETE FROM audit_checkpoints; DELETE FROM meta WHERE k = 'audit.checkpoint';"
+  tq_store_sql "$A" "UPDATE audit_leaves SET leaf_hash = randomblob(32) WHERE idx = 1; $forget" \
+    "UPDATE audit_leaves SET leaf_hash = sha256(random()::text::bytea) WHERE idx = 1; $forget" 2>"$W/sql.err" ||
     bad "rewrite a leaf" "$(cat "$W/sql.err")"
   : >"$W/serve.out"
   "$TANSIQ" serve --home "$A" --listen "127.0.0.1:$PORT" >"$W/serve.out" 2>"$W/serve.err" &

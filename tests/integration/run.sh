@@ -10,6 +10,7 @@
 # ATT&CK round trip), the independent probe in ../shared/tools when the test data is there, and
 # partners.sh: two more nodes exchanging over mutual TLS, and a stranger's certificate.
 # auditlog.sh: the audit log served at /log/, checked with tools/tlogcheck.py.
+# TQ_TEST_STORE=postgres puts every node's store on PostgreSQL (tests/lib/store.sh).
 # Ends with "N passed, N failed" and exits non-zero on any failure.
 set -uo pipefail
 BUILD=${1:-build}
@@ -20,6 +21,8 @@ BUILD=$(cd "$ROOT" && cd "$BUILD" && pwd)
 TANSIQ=$BUILD/tansiq
 TESTDATA=${TANSIQ_TESTDATA:-$ROOT/../shared/data}
 PROBE=${TAXII_PROBE:-$ROOT/../shared/tools/taxii_probe.py}
+# shellcheck source=tests/lib/store.sh
+. "$ROOT/tests/lib/store.sh"
 passed=0
 failed=0
 skipped=0
@@ -43,7 +46,12 @@ fi
 
 # ---- a home with users, collections and a token ------------------------------------------
 H=$WORK/home
-"$TANSIQ" init --home "$H" >/dev/null 2>&1 || { echo "init failed"; echo "0 passed, 1 failed"; exit 1; }
+if ! tq_init "$TANSIQ" init --home "$H" >"$WORK/init.out" 2>&1; then
+  echo "init failed:"
+  cat "$WORK/init.out"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
 "$TANSIQ" collection add "Secret stuff" --alias secret --home "$H" >/dev/null 2>&1
 "$TANSIQ" collection add "Probe" --alias probe --home "$H" >/dev/null 2>&1
 "$TANSIQ" collection add "Roundtrip" --alias roundtrip --home "$H" >/dev/null 2>&1

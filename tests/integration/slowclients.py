@@ -28,6 +28,9 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "federation"))
+from fedlib import store_args  # noqa: E402  (TQ_TEST_STORE: the node's store)
+
 TQ, WORK = sys.argv[1], sys.argv[2]
 MAX_CONNS = 60
 TIMEOUT_S = 6
@@ -57,7 +60,11 @@ def run(*args, stdin=None):
 
 home = os.path.join(WORK, "home")
 os.makedirs(WORK, exist_ok=True)
-run("init", "--home", home)
+p = run("init", "--home", home, *store_args())
+if p.returncode != 0:
+    bad("init", p.stderr.strip()[-500:])
+    print("slowclients: done", flush=True)
+    sys.exit(1)
 run("user", "add", "slow", "--password-stdin", "--home", home, stdin="slow-pw\n")
 AUTH = "Basic " + base64.b64encode(b"slow:slow-pw").decode()
 env = dict(os.environ, TANSIQ_MAX_CONNECTIONS=str(MAX_CONNS), TANSIQ_CONN_TIMEOUT_S=str(TIMEOUT_S))
