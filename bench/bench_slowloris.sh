@@ -51,17 +51,9 @@ start_server() { # $1: extra args; sets BASE, PORT and SPID, the server's log in
   BASE=${url%/taxii2/}
   PORT=${BASE##*:}
 }
-AUTH="Authorization: Basic $(printf 'bench:bench-pw' | base64)"
-ACCEPT="Accept: application/taxii+json;version=2.1"
 
 run_wrk() { # prints "REQS P99MS ERRORS"
-  local out rps p99 errs non2xx
-  out=$(wrk -t2 -c64 -d"${SECS}s" --timeout 10s --latency -H "$AUTH" -H "$ACCEPT" "$BASE$PAGE" 2>&1)
-  rps=$(awk '/^Requests\/sec/ {printf "%d", $2}' <<<"$out")
-  p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; printf "%.1f", v}' <<<"$out")
-  errs=$(awk '/Socket errors/ {gsub(/,/,""); print $4+$6+$8+$10}' <<<"$out")
-  non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
-  echo "${rps:-0} ${p99:-0} $((${errs:-0} + ${non2xx:-0}))"
+  bench_wrk 2 64 "$SECS" "$BASE$PAGE"
 }
 
 cat >"$WORK/attack.py" <<'EOF'

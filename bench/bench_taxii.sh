@@ -32,23 +32,12 @@ bench_home bench_taxii
   { echo "bench_taxii: import failed"; exit 1; }
 
 start_server() { # $1: extra args; prints the base URL
-  local out=$WORK/serve.$RANDOM
   # shellcheck disable=SC2086
-  "$TANSIQ" serve --home "$H" --listen 127.0.0.1:0 $1 >"$out" 2>"$out.err" &
-  echo $! >>"$WORK/server.pids"
-  local url=
-  for _ in $(seq 1 100); do
-    url=$(head -1 "$out" 2>/dev/null)
-    [[ -n $url ]] && break
-    sleep 0.1
-  done
-  echo "${url%/taxii2/}"
+  bench_serve "$H" $1
 }
 
 BASE=$(start_server --plain-http)
 [[ -n $BASE ]] || { echo "bench_taxii: server did not start"; exit 1; }
-AUTH="Authorization: Basic $(printf 'bench:bench-pw' | base64)"
-ACCEPT="Accept: application/taxii+json;version=2.1"
 PAGE=/api/collections/shared/objects/?limit=100
 mkdir -p "$WORK/www" "$WORK/ngx"
 # nginx workers may run as an unprivileged user: let them reach the page (the home stays 0700).
@@ -113,16 +102,7 @@ NGX=http://127.0.0.1:$NPORT/page.json
 cmp -s <(curl -s "$NGX") "$WORK/www/page.json" || { echo "bench_taxii: nginx serves other bytes"; exit 1; }
 
 run_wrk() { # $1 conns, $2 secs, $3 url, extra args...; prints "REQS P99MS ERRORS"
-  local c=$1 s=$2 url=$3
-  shift 3
-  local out
-  out=$(wrk -t2 -c"$c" -d"${s}s" --timeout 10s --latency -H "$AUTH" -H "$ACCEPT" "$@" "$url" 2>&1)
-  local rps p99 errs non2xx
-  rps=$(awk '/^Requests\/sec/ {printf "%d", $2}' <<<"$out")
-  p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; printf "%.1f", v}' <<<"$out")
-  errs=$(awk '/Socket errors/ {gsub(/,/,""); print $4+$6+$8+$10}' <<<"$out")
-  non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
-  echo "${rps:-0} ${p99:-0} $((${errs:-0} + ${non2xx:-0}))"
+  bench_wrk 2 "$@"
 }
 
 echo "page: $BYTES bytes, 100 objects; wrk -t2, ${SECS}s, 64 connections, plain HTTP"
