@@ -14,10 +14,11 @@
 #              home; nothing acknowledged is lost, the log has no gap and verifies
 #   restart    the same while the PostgreSQL server restarts (fast, then immediate); the serve
 #              processes re-establish their sessions without being restarted
-#   replica    `serve --read-only` on a hot standby: a user's reads equal the primary's, a POST
-#              is refused (503) and not stored, a partner's read is refused (mutual TLS as a
-#              registered partner), the log and its tiles verify; also a replica of a node
-#              whose primary never served
+#   replica    `serve --read-only` on a hot standby beside two primary processes: a user's
+#              reads (objects, manifest, a status resource) equal the primary's, cursors cross
+#              over, a POST is refused (503) and not stored, a partner's read (mutual TLS as a
+#              registered partner) and a partner's add-checkpoint are refused (503), the log and
+#              its tiles verify; also a replica of a node whose primary never served
 #
 # The log checks, for each scenario: every checkpoint note served by any process during the run
 # is collected; each is signed by the node's key, sizes never go down (per process and in the
@@ -53,16 +54,12 @@ PER_ENVELOPE = 5  # objects per envelope: 4 new, and a new version of one of the
 ENVELOPE_DEADLINE_S = 90  # a POST retried for longer than this has failed
 REPLICA_WAIT_S = 30
 
-failures = 0
-
 
 def ok(name):
     print(f"ok   {name}", flush=True)
 
 
 def bad(name, why):
-    global failures
-    failures += 1
     print(f"FAIL {name}: {why}", flush=True)
 
 
@@ -300,7 +297,6 @@ class Load:
         self.acked = set()  # (id, version_us)
         self.sent = set()
         self.errors = []
-        self.retries = 0
         self.statuses = {}  # status or error class -> count, of the retried answers
         self.envelopes_done = 0
         self.total = THREADS * ENVELOPES
@@ -371,7 +367,6 @@ class Load:
                 with self.mu:
                     self.errors.append(f"{srv.name}: {st} {data[:200]!r}")
             with self.mu:
-                self.retries += 1
                 key = what or str(st)
                 self.statuses[key] = self.statuses.get(key, 0) + 1
             if time.time() > end:

@@ -30,6 +30,7 @@ finish() {
   exit 0
 }
 
+# shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
   local pid
   # multiproc.py stops its servers; these are the ones it could not (it was killed), by PID,
