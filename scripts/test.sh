@@ -7,7 +7,8 @@
 # exported to every test (TQ_TEST_PG_*); test_store runs again with TQ_TEST_STORE=postgres,
 # the integration suite again on PostgreSQL, the federation suite again on PostgreSQL and mixed
 # (docs/internals/testing.md). A cluster that does not start, or a build without libpq, is a
-# failure: the PostgreSQL store is not optional for the project.
+# failure: the PostgreSQL store is not optional for the project. tests/multiproc (several serve
+# processes of one node, faults, a replica) starts a cluster of its own.
 set -uo pipefail
 BUILD=${1:-build}
 cd "$(dirname "$0")/.." || exit 1
@@ -153,8 +154,10 @@ suite() {
   fi
 }
 
+# tests/multiproc is always on PostgreSQL, on a cluster of its own (it restarts it): without
+# the driver it fails by itself.
 for s in tests/incgraph/run.sh tests/cli/run.sh tests/node/run.sh tests/pg/run.sh \
-  tests/integration/run.sh tests/federation/run.sh; do
+  tests/integration/run.sh tests/federation/run.sh tests/multiproc/run.sh; do
   [[ -x $s ]] || continue
   suite "$s"
 done

@@ -181,9 +181,11 @@ static void add_complete(struct tq__http_req *rq, struct tq__http_resp *resp)
     rc = tq_witness_add_checkpoint(store, witness, body, (uint64_t)(tq_time_now_us() / 1000000),
                                    &ans, &err);
     if (rc) {
+        /* The status of rc: a replica cannot keep the state (503, as every write there), nor a
+         * store that is restarting (busy, 503: the partner asks again). */
         tq_witness_answer_cleanup(&ans);
         tq_log(TQ_LOG_ERROR, "http: add-checkpoint rc=%s: %s", tq_rc_name(rc), err.msg);
-        log_text(resp, 500, tq_rc_str(rc));
+        log_text(resp, (unsigned)tq_rc_http_status(rc), tq_rc_str(rc));
         return;
     }
     tq_log(TQ_LOG_DEBUG, "http: add-checkpoint status=%d size=%" PRIu64 " alarm=%d", ans.status,

@@ -50,8 +50,9 @@ tq_rc tq__taxii_cursor_key_load(struct tq_store *store, uint8_t key[32], struct 
         key_to_hex(key, hex);
         rc = tq_store_meta_set(store, META_KEY, hex, err);
         sodium_memzero(hex, sizeof(hex));
-        if (rc == TQ_ENOSPACE) {
-            /* A read-only store (full disk): cursors of this run do not outlive it. */
+        if (rc == TQ_ENOSPACE || rc == TQ_EREADONLY) {
+            /* A read-only store (full disk, or a replica whose primary never served, so no key
+             * was made yet): cursors of this run do not outlive it, nor reach other processes. */
             tq_log(TQ_LOG_WARN, "taxii: read-only store: next cursors are valid until restart");
             tq_err_clear(err);
             rc = TQ_OK;

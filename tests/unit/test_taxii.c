@@ -469,6 +469,31 @@ static int teardown_store(void **state)
     return 0;
 }
 
+/*
+ * A read-only store (a replica on a hot standby whose primary never served, so no cursor key was
+ * made yet) still gives a key: its own, valid until restart, so that `serve --read-only` starts.
+ * Once the primary has made the shared key, the replica reads that one.
+ */
+static void cursor_key_of_a_read_only_store(void **state)
+{
+    struct fixture *fx = *state;
+    struct tq_store_options ro = {.read_only = true, .must_exist = true};
+    struct tq_store *primary = NULL, *replica = NULL;
+    struct tq_err err = {0};
+    uint8_t own[32], shared[32], read[32];
+    char path[160];
+
+    snprintf(path, sizeof(path), "%s/replica.db", fx->dir);
+    assert_int_equal(tq_store_open(path, NULL, &primary, &err), TQ_OK);
+    assert_int_equal(tq_store_open(path, &ro, &replica, &err), TQ_OK);
+    assert_int_equal(tq__taxii_cursor_key_load(replica, own, &err), TQ_OK);
+    assert_int_equal(tq__taxii_cursor_key_load(primary, shared, &err), TQ_OK);
+    assert_int_equal(tq__taxii_cursor_key_load(replica, read, &err), TQ_OK);
+    assert_memory_equal(read, shared, sizeof(shared));
+    tq_store_close(replica);
+    tq_store_close(primary);
+}
+
 /* Run one request as a user (or, when user is "partner:NAME", as that partner node) and
  * return the parsed body (caller puts it). */
 static struct json_object *call(struct fixture *fx, enum tq_taxii_method m, const char *user,
@@ -900,6 +925,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(pct_decode_edges),
         cmocka_unit_test(cursor_roundtrip_and_forgery),
         cmocka_unit_test(error_resources),
+        cmocka_unit_test_setup_teardown(cursor_key_of_a_read_only_store, setup_store,
+                                        teardown_store),
         cmocka_unit_test_setup_teardown(discovery_and_root, setup_store, teardown_store),
         cmocka_unit_test_setup_teardown(collections_by_permission, setup_store, teardown_store),
         cmocka_unit_test_setup_teardown(post_then_page, setup_store, teardown_store),
