@@ -69,10 +69,9 @@ unit() {
     "$t" >"$log" 2>&1
   fi
   rc=$?
-  p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
-  f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
-  p=${p:-0}
-  f=${f:-0}
+  # a binary may run several groups: each ends with its own PASSED and FAILED counts
+  p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{ n += $1 } END { print n + 0 }')
+  f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{ n += $1 } END { print n + 0 }')
   if ((rc != 0 && f == 0)); then f=1; fi
   passed=$((passed + p))
   failed=$((failed + f))
