@@ -28,12 +28,15 @@
 # socket, which only local processes can open).
 #
 # The script only ever stops the server whose postmaster.pid is in DIR/data, through pg_ctl.
-# Binaries from TQ_PG_BIN (default /usr/lib/postgresql/15/bin).
+# Binaries from TQ_PG_BIN (default /usr/lib/postgresql/15/bin). fsync is on, as in production,
+# unless TQ_PG_FSYNC=off when the cluster is made (scripts/test.sh: a cluster thrown away after
+# the run loses nothing to it but on a machine crash).
 set -euo pipefail
 
 PGBIN=${TQ_PG_BIN:-/usr/lib/postgresql/15/bin}
 SERVER_USER=${TQ_PG_USER:-postgres}
 MAX_CONNECTIONS=${TQ_PG_MAX_CONNECTIONS:-200}
+FSYNC=${TQ_PG_FSYNC:-on}
 WAIT_S=${TQ_PG_WAIT_S:-60}
 ME=$(id -un)
 PROG=${0##*/}
@@ -145,7 +148,7 @@ max_wal_senders = 10
 max_replication_slots = 10
 wal_keep_size = '128MB'
 hot_standby = on
-fsync = on
+fsync = $FSYNC
 synchronous_commit = on
 dynamic_shared_memory_type = mmap
 logging_collector = off
@@ -221,6 +224,7 @@ cmd_start() {
   dir=$(abs "$1")
   port=${2:-${TQ_PG_PORT:-5433}}
   port_ok "$port"
+  [[ $FSYNC == on || $FSYNC == off ]] || die "TQ_PG_FSYNC is on or off, not '$FSYNC'"
   need_bin initdb pg_ctl postgres pg_isready
   ensure_server_user
   prepare_dir "$dir"

@@ -5,8 +5,9 @@
 # PostgreSQL: when the build has the driver (TQ_HAVE_POSTGRES, from the environment or `make
 # config`), one throwaway cluster (scripts/pg.sh) runs for the whole suite and its place is
 # exported to every test (TQ_TEST_PG_*); test_store and test_store_copy run again with
-# TQ_TEST_STORE=postgres, the integration suite again on PostgreSQL, and (not under the
-# sanitizers) the federation suite again on PostgreSQL and mixed (docs/internals/testing.md). A cluster that does not start, or a build without libpq, is a
+# TQ_TEST_STORE=postgres, the integration suite again on PostgreSQL and, outside the sanitizer
+# build, the federation suite again on PostgreSQL and mixed, those two side by side
+# (docs/internals/testing.md). A cluster that does not start, or a build without libpq, is a
 # failure: the PostgreSQL store is not optional for the project. tests/multiproc (several serve
 # processes of one node, faults, a replica) starts a cluster of its own.
 set -uo pipefail
@@ -23,10 +24,16 @@ fi
 
 passed=0
 failed=0
-log=$(mktemp)
+logs=$(mktemp -d)
+log=$logs/log
 pg_dir=
+bg_groups=()
 cleanup() {
-  rm -f "$log"
+  local g
+  for g in "${bg_groups[@]}"; do
+    kill -TERM -- "-$g" 2>/dev/null
+  done
+  rm -rf "$logs"
   # a server that would not stop keeps its directory (pg.sh said why)
   if [[ -n $pg_dir ]] &&
     { [[ ! -f $pg_dir/data/postmaster.pid ]] || scripts/pg.sh stop "$pg_dir" >/dev/null; }; then
@@ -44,8 +51,9 @@ if [[ $have_pg != 1 ]]; then
   failed=$((failed + 1))
 else
   # the server user (postgres, when run as root) must be able to enter the directory
+  # fsync off: the cluster is thrown away, and only a machine crash would lose what it wrote
   pg_dir=$(mktemp -d /tmp/tq-testpg-XXXXXX)
-  if scripts/pg.sh start "$pg_dir" >"$log" 2>&1; then
+  if TQ_PG_FSYNC=off scripts/pg.sh start "$pg_dir" >"$log" 2>&1; then
     pg_ok=1
     export TQ_TEST_PG_DIR=$pg_dir
     export TQ_TEST_PG_HOST=$pg_dir
@@ -60,15 +68,16 @@ else
   fi
 fi
 
-# unit BINARY [STORE]: one cmocka binary, with TQ_TEST_STORE=STORE when given.
+# took SECONDS: " (N s)" when a step took a second or more.
+took() {
+  (($1 < 1)) || echo " ($1 s)"
+}
+
+# unit BINARY [STORE]: one cmocka binary, with TQ_TEST_STORE=STORE (default sqlite).
 unit() {
   local t=$1 store=${2:-} label rc p f t0=$SECONDS
   label=$(basename "$t")${store:+ [$store]}
-  if [[ -n $store ]]; then
-    TQ_TEST_STORE=$store "$t" >"$log" 2>&1
-  else
-    "$t" >"$log" 2>&1
-  fi
+  TQ_TEST_STORE=${store:-sqlite} "$t" >"$log" 2>&1
   rc=$?
   # a binary may run several groups: each ends with its own PASSED and FAILED counts
   p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{ n += $1 } END { print n + 0 }')
@@ -80,14 +89,8 @@ unit() {
     echo "FAIL unit $label"
     tail -40 "$log"
   else
-    echo "ok   unit $label: $p tests$(took "$t0")"
+    echo "ok   unit $label: $p tests$(took $((SECONDS - t0)))"
   fi
-}
-
-# took T0: " (N s)" when the step took a second or more since T0.
-took() {
-  local s=$((SECONDS - $1))
-  ((s < 1)) || echo " ($s s)"
 }
 
 # Unit tests that also run on PostgreSQL (they read TQ_TEST_STORE and TQ_TEST_PG_*).
@@ -127,17 +130,11 @@ for r in "$BUILD"/fuzz/replay_*; do
   fi
 done
 
-# suite SCRIPT [STORE]: one suite, with TQ_TEST_STORE=STORE when given.
-suite() {
-  local script=$1 store=${2:-} label rc line p f t0=$SECONDS
-  label=$script${store:+ [$store]}
-  if [[ -n $store ]]; then
-    TQ_TEST_STORE=$store "$script" "$BUILD" >"$log" 2>&1
-  else
-    "$script" "$BUILD" >"$log" 2>&1
-  fi
-  rc=$?
-  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+# count LABEL OUT RC SECONDS: add up the "N passed, N failed" line of a suite's output OUT
+# (exit status RC) and print the result.
+count() {
+  local label=$1 out=$2 rc=$3 secs=$4 line p f
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -1)
   p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
   f=$(echo "$line" | sed -n 's/^[0-9]* passed, \([0-9]*\) failed.*/\1/p')
   p=${p:-0}
@@ -147,10 +144,44 @@ suite() {
   failed=$((failed + f))
   if ((rc != 0)); then
     echo "FAIL $label"
-    tail -60 "$log"
+    # the failed checks first (they may be far from the end), then how the suite ended
+    grep -E '^(FAIL|not ok)' "$out" | head -20 | sed 's/^/  | /'
+    tail -60 "$out"
   else
-    echo "ok   $label: $line$(took "$t0")"
+    echo "ok   $label: $line$(took "$secs")"
   fi
+}
+
+# suite SCRIPT [STORE]: one suite, with TQ_TEST_STORE=STORE (default sqlite).
+suite() {
+  local t0=$SECONDS rc
+  TQ_TEST_STORE=${2:-sqlite} "$1" "$BUILD" >"$log" 2>&1
+  rc=$?
+  count "$1${2:+ [$2]}" "$log" "$rc" $((SECONDS - t0))
+}
+
+# suite_bg SCRIPT STORE OUT [NAME=VALUE...]: the suite started in the background, in a process
+# group of its own (stopped on exit if still running), with TQ_TEST_STORE=STORE and the
+# variables given; its output goes to OUT, its exit status and seconds to OUT.rc.
+suite_bg() {
+  local script=$1 store=$2 out=$3
+  shift 3
+  set -m
+  (
+    t0=$SECONDS
+    env TQ_TEST_STORE="$store" "$@" "$script" "$BUILD" >"$out" 2>&1
+    echo "$? $((SECONDS - t0))" >"$out.rc"
+  ) &
+  bg_groups+=($!)
+  set +m
+}
+
+# suite_wait LABEL OUT: wait for the background suites, then count the one that wrote OUT.
+suite_wait() {
+  local rc secs
+  wait "${bg_groups[@]}"
+  read -r rc secs <"$2.rc" 2>/dev/null || { rc=1; secs=0; }
+  count "$1" "$2" "$rc" "$secs"
 }
 
 # tests/multiproc is always on PostgreSQL, on a cluster of its own (it restarts it): without
@@ -162,13 +193,17 @@ for s in tests/incgraph/run.sh tests/cli/run.sh tests/node/run.sh tests/pg/run.s
 done
 if ((pg_ok)); then
   suite tests/integration/run.sh postgres
-  # fail_closed.py's three seeds are most of a federation run, and several times slower on
-  # PostgreSQL: each PostgreSQL run takes one seed of its own (TQ_FC_SEEDS, when set, wins).
-  # Under the sanitizers (build-san) the federation runs on PostgreSQL are left to `make test`:
-  # they exercise the same driver code as the runs above, at several times the cost.
+  # The two federation runs go side by side: they wait on the server far more than they
+  # compute. fail_closed.py's three seeds are most of a federation run, and several times
+  # slower on PostgreSQL: each run takes one seed of its own (TQ_FC_SEEDS, when set, wins).
+  # Under the sanitizers (build-san) they are left to `make test`: they exercise the same
+  # driver code as the runs above, at several times the cost.
   if [[ $BUILD != build-san ]]; then
-    TQ_FC_SEEDS=${TQ_FC_SEEDS:-1} suite tests/federation/run.sh postgres
-    TQ_FC_SEEDS=${TQ_FC_SEEDS:-2} suite tests/federation/run.sh mixed
+    suite_bg tests/federation/run.sh postgres "$logs/fed-postgres" TQ_FC_SEEDS="${TQ_FC_SEEDS:-1}"
+    suite_bg tests/federation/run.sh mixed "$logs/fed-mixed" TQ_FC_SEEDS="${TQ_FC_SEEDS:-2}"
+    suite_wait "tests/federation/run.sh [postgres]" "$logs/fed-postgres"
+    suite_wait "tests/federation/run.sh [mixed]" "$logs/fed-mixed"
+    bg_groups=()
   else
     echo "note: federation on PostgreSQL and mixed: run by make test, not under the sanitizers"
   fi

@@ -78,6 +78,8 @@ if [[ $("$PG" psql "$P" -At -c 'SHOW listen_addresses') == "" ]]; then
 else
   bad "no TCP listener" "$("$PG" psql "$P" -At -c 'SHOW listen_addresses' 2>&1)"
 fi
+got=$("$PG" psql "$P" -At -c 'SHOW fsync' 2>&1)
+if [[ $got == on ]]; then ok "fsync on by default"; else bad "fsync on by default" "$got"; fi
 got=$("$PG" psql "$P" -At -c 'SELECT rolsuper FROM pg_roles WHERE rolname = current_user' 2>&1)
 if [[ $got == t ]]; then ok "the invoking user is the superuser"; else bad "superuser" "$got"; fi
 if ((EUID == 0)); then
