@@ -159,6 +159,15 @@ static enum tq__db_rc fail(struct pg_db *d, const PGresult *res)
     return classify(state);
 }
 
+/* A failure the driver found itself (no server answer to read it from). */
+static enum tq__db_rc fail_local(struct pg_db *d, const char *msg, enum tq__db_rc r)
+{
+    tq_free(d->last_msg);
+    d->last_msg = tq_xstrdup(msg);
+    d->last_code = -1;
+    return r;
+}
+
 static int drv_last_error(struct tq__db *db, const char **msg)
 {
     struct pg_db *d = db_of(db);
@@ -222,12 +231,8 @@ static enum tq__db_rc session_ensure(struct pg_db *d)
 {
     if (PQstatus(d->conn) == CONNECTION_OK)
         return TQ__DB_OK;
-    if (d->in_txn) {
-        tq_free(d->last_msg);
-        d->last_msg = tq_xstrdup("the server connection was lost inside a transaction");
-        d->last_code = -1;
-        return TQ__DB_BUSY;
-    }
+    if (d->in_txn)
+        return fail_local(d, "the server connection was lost inside a transaction", TQ__DB_BUSY);
     PQreset(d->conn);
     if (PQstatus(d->conn) != CONNECTION_OK)
         return fail(d, NULL);
@@ -395,10 +400,7 @@ static enum tq__db_rc drv_commit(struct tq__db *db)
         r = fail(d, res);
     } else if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
         /* COMMIT of a failed transaction rolls it back and says so. */
-        tq_free(d->last_msg);
-        d->last_msg = tq_xstrdup("the transaction had failed and was rolled back");
-        d->last_code = -1;
-        r = TQ__DB_ERROR;
+        r = fail_local(d, "the transaction had failed and was rolled back", TQ__DB_ERROR);
     }
     PQclear(res);
     note_state(d);
@@ -513,10 +515,7 @@ static enum tq__db_rc drv_prepare(struct tq__db *db, const char *sql, struct tq_
 
     if (n > MAX_PARAMS) {
         tq_free(text);
-        tq_free(d->last_msg);
-        d->last_msg = tq_xstrdup("too many parameters");
-        d->last_code = -1;
-        return TQ__DB_ERROR;
+        return fail_local(d, "too many parameters", TQ__DB_ERROR);
     }
     s = tq_xcalloc(1, sizeof(*s));
     s->base.drv = &tq__store_postgres;
