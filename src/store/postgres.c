@@ -35,8 +35,6 @@
 
 #if TQ_HAVE_POSTGRES
 
-#include <endian.h>
-
 #include <libpq-fe.h>
 
 /* Type OIDs of the results the engine reads (pg_type.dat). */
@@ -723,57 +721,57 @@ static bool drv_col_is_null(struct tq__stmt *st, int i)
     return !col_ok(s, i) || PQgetisnull(s->res, s->row, i);
 }
 
+/* The width in bytes of a binary integer result (a boolean is one byte), 0 for other types. */
+static int int_width(Oid type)
+{
+    switch (type) {
+    case OID_INT8:
+        return 8;
+    case OID_INT4:
+        return 4;
+    case OID_INT2:
+        return 2;
+    case OID_BOOL:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 static int64_t drv_col_int64(struct tq__stmt *st, int i)
 {
     struct pg_stmt *s = st_of(st);
     const unsigned char *v;
-    int len;
+    int len, width;
 
     if (drv_col_is_null(st, i))
         return 0;
     v = (const unsigned char *)PQgetvalue(s->res, s->row, i);
     len = PQgetlength(s->res, s->row, i);
-    switch (PQftype(s->res, i)) {
-    case OID_INT8:
-        if (len == 8) {
-            uint64_t u;
-
-            memcpy(&u, v, 8);
-            return (int64_t)be64toh(u);
-        }
-        return 0;
-    case OID_INT4:
-        if (len == 4) {
-            uint32_t u;
-
-            memcpy(&u, v, 4);
-            return (int32_t)be32toh(u);
-        }
-        return 0;
-    case OID_INT2:
-        if (len == 2) {
-            uint16_t u;
-
-            memcpy(&u, v, 2);
-            return (int16_t)be16toh(u);
-        }
-        return 0;
-    case OID_BOOL:
+    width = int_width(PQftype(s->res, i));
+    if (width == 1)
         return len == 1 && v[0] != 0;
-    default:
-        return strtoll((const char *)v, NULL, 10); /* text holding a number */
+    if (width > 1) {
+        uint64_t u = 0;
+
+        if (len != width)
+            return 0;
+        for (int k = 0; k < width; k++)
+            u = u << 8 | v[k];
+        if (width < 8 && (v[0] & 0x80))
+            u |= ~(uint64_t)0 << (8 * width); /* sign-extend a shorter integer */
+        return (int64_t)u;
     }
+    return strtoll((const char *)v, NULL, 10); /* text holding a number */
 }
 
 static const char *drv_col_text(struct tq__stmt *st, int i)
 {
     struct pg_stmt *s = st_of(st);
-    Oid type;
 
     if (drv_col_is_null(st, i))
         return NULL;
-    type = PQftype(s->res, i);
-    if (type == OID_INT8 || type == OID_INT4 || type == OID_INT2 || type == OID_BOOL) {
+    if (int_width(PQftype(s->res, i))) {
         snprintf(s->num, sizeof(s->num), "%" PRId64, drv_col_int64(st, i));
         return s->num;
     }
@@ -792,12 +790,10 @@ static const void *drv_col_blob(struct tq__stmt *st, int i)
 static int drv_col_bytes(struct tq__stmt *st, int i)
 {
     struct pg_stmt *s = st_of(st);
-    Oid type;
 
     if (drv_col_is_null(st, i))
         return 0;
-    type = PQftype(s->res, i);
-    if (type == OID_INT8 || type == OID_INT4 || type == OID_INT2 || type == OID_BOOL)
+    if (int_width(PQftype(s->res, i)))
         return (int)strlen(drv_col_text(st, i));
     return PQgetlength(s->res, s->row, i);
 }
