@@ -259,6 +259,18 @@ static void open_postgres_uri_refusals(void **state)
     assert_null(strstr(err.msg, "secret"));
     assert_int_equal(tq_store_open("postgresql://db/tansiq?nonsense=1", NULL, &s, &err),
                      TQ_ECONFIG);
+    /* The same password in the other forms a URI allows: percent-encoded, another letter case
+     * of the key (not a libpq key: refused as unknown), repeated, behind a passfile. */
+    assert_int_equal(tq_store_open("postgresql://u:%73ecret@db/tansiq", NULL, &s, &err),
+                     TQ_ECONFIG);
+    assert_null(strstr(err.msg, "secret"));
+    assert_int_equal(tq_store_open("postgresql://db/tansiq?PASSWORD=secret", NULL, &s, &err),
+                     TQ_ECONFIG);
+    assert_null(strstr(err.msg, "secret"));
+    assert_int_equal(
+        tq_store_open("postgresql://db/tansiq?passfile=/x&password=secret", NULL, &s, &err),
+        TQ_ECONFIG);
+    assert_null(strstr(err.msg, "secret"));
 #else
     assert_int_equal(tq_store_open("postgres://db/tansiq", NULL, &s, &err), TQ_ENOTSUP);
     assert_int_equal(tq_store_open("postgresql://db/tansiq", NULL, &s, &err), TQ_ENOTSUP);
