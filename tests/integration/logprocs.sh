@@ -126,13 +126,33 @@ for t in range((size + 255) // 256):
 print(size, fetched)
 EOF
 
+# settle PREFIX: fetch the checkpoint until two fetches more than the server's signing interval
+# (1 s) apart agree. A server that answered reads since the latest checkpoint signs a newer one
+# on a fetch, but not within a second of its last signature; so without this, the fetch of
+# tiles.py may be served the cosigned checkpoint and the one of tlogcheck a newer one.
+settle() {
+  local prev= cur
+  for _ in $(seq 1 10); do
+    cur=$(curl -sk "${1}checkpoint")
+    [[ -n $cur && $cur == "$prev" ]] && return 0
+    prev=$cur
+    sleep 1.2
+  done
+  return 1
+}
+
 # check NAME PREFIX [VKEY [WKEY [COSIGNED]]]: the served checkpoint and every tile it needs,
-# then tlogcheck (with --witness WKEY when given; when COSIGNED is given too, only if the served
-# size is COSIGNED: a server that answered reads since signs a newer checkpoint of its own, which
-# no partner cosigned yet). Leaves the size in $SIZE and the note in $W/served.checkpoint.
+# then tlogcheck (with --witness WKEY when given; when COSIGNED is given too, the checkpoint is
+# settled first and the witness asked for only if the served size is COSIGNED: a server that
+# answered reads since signs a newer checkpoint of its own, which no partner cosigned yet).
+# Leaves the size in $SIZE and the note in $W/served.checkpoint.
 check() {
   local name=$1 prefix=$2 vkey=${3:-} wkey=${4:-} cosigned=${5:-} out
   SIZE=
+  if [[ -n $cosigned ]] && ! settle "$prefix"; then
+    bad "$name" "the served checkpoint did not settle"
+    return 1
+  fi
   if ! out=$(python3 "$W/tiles.py" "$prefix" "$W/served.checkpoint" 2>&1); then
     bad "$name" "$out"
     return 1
