@@ -7,6 +7,9 @@
 # that scripts/pg.sh runs for the tests' own throwaway clusters. Debian's package also creates
 # (and, where an init system runs, starts) a system cluster 15/main on port 5432; nothing here
 # uses it, and the tests never depend on it.
+#
+# Geography: libgeos-dev gives GEOS's C API (TQ_HAVE_GEOS: boundaries, tagging, the border
+# line); postgresql-15-postgis-3 gives PostGIS, the spatial index of a node on PostgreSQL.
 set -euo pipefail
 
 PKGS=(
@@ -14,7 +17,7 @@ PKGS=(
   libjson-c-dev libmicrohttpd-dev libsodium-dev libsqlite3-dev libssl-dev libgnutls28-dev
   libcurl4-openssl-dev libcmocka-dev zlib1g-dev libpq-dev
   sqlite3 openssl curl python3 python3-cryptography wrk nginx-light procps
-  postgresql-15 postgresql-client-15
+  postgresql-15 postgresql-client-15 libgeos-dev postgresql-15-postgis-3
 )
 
 missing=()

@@ -8,8 +8,9 @@
 #   0  core                      errors, buffers, strings, strict JSON + JCS, base64, hex, time
 #   1  tlog  stix                pure transparency-log formats; STIX 2.1 validation
 #   2  store                     the store engine and its drivers (uses tlog's note parsing)
-#   3  audit  access  screen  geo  the node's log and witness; principals, credentials and
-#                                collection checks; names and matching; boundaries
+#   3  audit  access  screen  geo  correl  the node's log and witness; principals, credentials
+#                                and collection checks; names and matching; boundaries, tagging,
+#                                hotspots and event files; observables and their normal forms
 #   4  policy  psi               release decisions; private set intersection
 #   5  ingest  alerts            the one write door and its after-commit hooks; alert rules
 #   6  taxii  web                TAXII resources and client; the dashboard's API (both write
@@ -19,7 +20,7 @@
 #   9  tansiq                    the umbrella header include/tansiq/tansiq.h
 #  10  cli                       the `tansiq` command
 #
-# screen, geo, access, psi, alerts and web have no code yet; their ranks are where the design
+# screen, psi and web have no code yet; their ranks are where the design
 # puts them, so that the first file of each is checked from the start.
 #
 # Each public header include/tansiq/<h>.h belongs to the module named for it in `header`
@@ -34,7 +35,7 @@ cd "$root" || exit 2
 declare -A rank=([core]=0
                  [tlog]=1 [stix]=1
                  [store]=2
-                 [audit]=3 [access]=3 [screen]=3 [geo]=3
+                 [audit]=3 [access]=3 [screen]=3 [geo]=3 [correl]=3
                  [policy]=4 [psi]=4
                  [ingest]=5 [alerts]=5
                  [taxii]=6 [web]=6
@@ -54,6 +55,9 @@ declare -A header=([errors]=core [core]=core [json]=core
                    [server]=http
                    [sync]=sync
                    [access]=access
+                   [geo]=geo [hotspot]=geo [events]=geo
+                   [correl]=correl
+                   [alerts]=alerts
                    [node]=node [runtime]=node
                    [tansiq]=tansiq)
 
