@@ -47,7 +47,7 @@ declare -A rank=([core]=0
 declare -A header=([errors]=core [core]=core [json]=core
                    [merkle]=tlog [note]=tlog [proof]=tlog [tlog]=tlog [leaf]=tlog
                    [stix]=stix
-                   [store]=store
+                   [store]=store [monitor_store]=store
                    [audit]=audit [witness]=audit
                    [policy]=policy
                    [ingest]=ingest
