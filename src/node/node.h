@@ -13,6 +13,7 @@
 struct tq_node {
     char *home;
     struct tq_store *store;
+    struct tq_monitor *monitor; /* border monitoring, fed by the ingest after-commit hook */
     char *cert_path;
     char *key_path;
     char **strings; /* configuration strings that tq_node_config borrows */
