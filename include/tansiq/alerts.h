@@ -57,6 +57,9 @@ void tq_monitor_on_commit(struct tq_monitor *m, const char *collection_id, const
 /* Tag one point with the loaded units; TQ_ENOTFOUND when none are loaded. */
 tq_rc tq_monitor_tag(struct tq_monitor *m, double lon, double lat, struct tq_geo_tag *out,
                      struct tq_err *err);
+/* The tagging of one point in words, or as a JSON object with json. */
+tq_rc tq_monitor_tag_describe(struct tq_monitor *m, double lon, double lat, bool json,
+                              struct tq_buf *out, struct tq_err *err);
 /* True when units are loaded. */
 bool tq_monitor_has_geo(struct tq_monitor *m);
 /* The units and the border as GeoJSON (tq_geo_index_units_geojson / _border_geojson);
@@ -85,6 +88,26 @@ typedef void (*tq_monitor_alert_fn)(void *ud, int64_t id);
 tq_rc tq_monitor_subscribe(struct tq_monitor *m, tq_monitor_alert_fn fn, void *ud,
                            struct tq_err *err);
 void tq_monitor_unsubscribe(struct tq_monitor *m, tq_monitor_alert_fn fn, void *ud);
+
+/* ---- incidents as GeoJSON ------------------------------------------------------------ */
+
+struct tq_incidents_page {
+    size_t n;   /* features written */
+    bool more;  /* more follow: resume after next_at_us, next_iid */
+    int64_t next_at_us, next_iid;
+};
+
+/*
+ * One page of tq_store_incidents as a GeoJSON FeatureCollection (RFC 7946) into out: a Point
+ * feature per incident, whose id is the STIX id and whose properties are collection, kind,
+ * time, where_prec, country, adm1_pcode, adm1_en, adm1_ar, border_km, source (the partner,
+ * null for local), nearest and swapped (the tagging's flags), and with q->with_json the STIX
+ * object itself under "stix". With fc false only the features are written, comma-separated
+ * (to join pages into one collection).
+ */
+tq_rc tq_incidents_geojson(struct tq_store *store, const struct tq_store_incident_query *q,
+                           bool fc, struct tq_buf *out, struct tq_incidents_page *page,
+                           struct tq_err *err);
 
 /* ---- rules ------------------------------------------------------------------------------ */
 

@@ -53,6 +53,15 @@ struct tq_monitor {
     size_t n_subs;
 };
 
+static void json_kv(struct tq_buf *b, const char *key, const char *val, bool first)
+{
+    tq_buf_printf(b, "%s\"%s\":", first ? "" : ",", key);
+    if (val)
+        tq_buf_append_json_str(b, val, strlen(val));
+    else
+        tq_buf_append_c(b, "null");
+}
+
 /* ---- loading ---------------------------------------------------------------------------- */
 
 static tq_rc load_geo(struct tq_store *store, struct tq_geo_index **out, struct tq_err *err)
@@ -221,6 +230,41 @@ tq_rc tq_monitor_tag(struct tq_monitor *m, double lon, double lat, struct tq_geo
     return rc;
 }
 
+tq_rc tq_monitor_tag_describe(struct tq_monitor *m, double lon, double lat, bool json,
+                              struct tq_buf *out, struct tq_err *err)
+{
+    struct tq_geo_tag t;
+    tq_rc rc;
+
+    if (!m || !out)
+        return tq_err_set(err, TQ_EINVAL, "monitor: none");
+    pthread_rwlock_rdlock(&m->lock);
+    if (m->geo)
+        rc = tq_geo_tag(m->geo, lon, lat, &t, err);
+    else
+        rc = tq_err_set(err, TQ_ENOTFOUND, "monitor: no administrative units loaded");
+    if (rc == TQ_OK && json) {
+        tq_buf_printf(out, "{\"lon\":%.7f,\"lat\":%.7f", t.lon, t.lat);
+        json_kv(out, "country", t.country_pcode, false);
+        json_kv(out, "adm1_pcode", t.pcode, false);
+        json_kv(out, "adm1_en", t.name_en, false);
+        json_kv(out, "adm1_ar", t.name_ar, false);
+        tq_buf_printf(out, ",\"border_km\":%.3f,\"nearest\":%s,\"outside\":%s,\"swapped\":%s}",
+                      t.border_km, t.flags & TQ_GEO_NEAREST ? "true" : "false",
+                      t.flags & TQ_GEO_OUTSIDE ? "true" : "false",
+                      t.flags & TQ_GEO_SWAPPED ? "true" : "false");
+    } else if (rc == TQ_OK) {
+        tq_buf_printf(out, "%s %s (%s / %s), %.1f km from the border%s%s%s",
+                      t.country_pcode ? t.country_pcode : "-", t.pcode ? t.pcode : "-",
+                      t.name_en ? t.name_en : "-", t.name_ar ? t.name_ar : "-", t.border_km,
+                      t.flags & TQ_GEO_NEAREST ? ", the nearest unit (outside every polygon)" : "",
+                      t.flags & TQ_GEO_OUTSIDE ? ", outside every unit" : "",
+                      t.flags & TQ_GEO_SWAPPED ? ", latitude and longitude swapped" : "");
+    }
+    pthread_rwlock_unlock(&m->lock);
+    return rc;
+}
+
 tq_rc tq_monitor_geo_geojson(struct tq_monitor *m, bool border, double simplify_km,
                              struct tq_buf *out, struct tq_err *err)
 {
@@ -311,15 +355,6 @@ static bool raise_alert(struct tq_monitor *m, const struct tq__rule *r, const ch
         m->subs[i].fn(m->subs[i].ud, id);
     pthread_mutex_unlock(&m->sub_mu);
     return true;
-}
-
-static void json_kv(struct tq_buf *b, const char *key, const char *val, bool first)
-{
-    tq_buf_printf(b, "%s\"%s\":", first ? "" : ",", key);
-    if (val)
-        tq_buf_append_json_str(b, val, strlen(val));
-    else
-        tq_buf_append_c(b, "null");
 }
 
 /* ---- incidents -------------------------------------------------------------------------- */
