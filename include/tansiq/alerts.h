@@ -41,8 +41,15 @@ tq_rc tq_monitor_open(struct tq_store *store, const struct tq_monitor_options *o
                       struct tq_monitor **out, struct tq_err *err);
 void tq_monitor_close(struct tq_monitor *m); /* NULL is a no-op */
 
-/* Read the units and rules again (after `tansiq geo import` or `alert add` elsewhere). */
+/* Read the units and rules again. */
 tq_rc tq_monitor_reload(struct tq_monitor *m, struct tq_err *err);
+/*
+ * Say that the units or the rules changed (after `geo import`, `alert add`): this monitor
+ * reloads them, and those of the node's other processes do at their next tq_monitor_refresh.
+ */
+tq_rc tq_monitor_changed(struct tq_monitor *m, struct tq_err *err);
+/* Reload when another process said a change since the last load; one small read otherwise. */
+tq_rc tq_monitor_refresh(struct tq_monitor *m, struct tq_err *err);
 
 /*
  * After a committed put of n objects into collection_id (origin: the partner they came from,

@@ -51,7 +51,20 @@ struct tq_monitor {
     pthread_mutex_t sub_mu;
     struct sub subs[SUBS_MAX];
     size_t n_subs;
+    char generation[32]; /* the store's monitor.generation at the last load */
 };
+
+#define META_GENERATION "monitor.generation"
+
+static void read_generation(struct tq_store *store, char out[32])
+{
+    char *v = NULL;
+
+    out[0] = '\0';
+    if (tq_store_meta_get(store, META_GENERATION, &v, NULL) == TQ_OK)
+        snprintf(out, 32, "%s", v);
+    tq_free(v);
+}
 
 static void json_kv(struct tq_buf *b, const char *key, const char *val, bool first)
 {
@@ -142,6 +155,7 @@ tq_rc tq_monitor_reload(struct tq_monitor *m, struct tq_err *err)
 
     if (!m)
         return tq_err_set(err, TQ_EINVAL, "monitor: none");
+    read_generation(m->store, m->generation);
     rc = load_geo(m->store, &geo, err);
     if (rc == TQ_OK)
         rc = load_rules(m->store, &rules, &n_rules, err);
@@ -159,6 +173,28 @@ tq_rc tq_monitor_reload(struct tq_monitor *m, struct tq_err *err)
     tq_geo_index_free(old);
     tq_free(old_rules);
     return TQ_OK;
+}
+
+tq_rc tq_monitor_changed(struct tq_monitor *m, struct tq_err *err)
+{
+    char now[32];
+    tq_rc rc;
+
+    if (!m)
+        return tq_err_set(err, TQ_EINVAL, "monitor: none");
+    snprintf(now, sizeof(now), "%" PRId64, tq_time_now_us());
+    rc = tq_store_meta_set(m->store, META_GENERATION, now, err);
+    return rc ? rc : tq_monitor_reload(m, err);
+}
+
+tq_rc tq_monitor_refresh(struct tq_monitor *m, struct tq_err *err)
+{
+    char gen[32];
+
+    if (!m)
+        return tq_err_set(err, TQ_EINVAL, "monitor: none");
+    read_generation(m->store, gen);
+    return strcmp(gen, m->generation) == 0 ? TQ_OK : tq_monitor_reload(m, err);
 }
 
 tq_rc tq_monitor_open(struct tq_store *store, const struct tq_monitor_options *opt,

@@ -72,7 +72,7 @@ static int run_geo_import(struct cli_ctx *c)
     }
     rc = tq_store_geo_units_put(tq_node_store(c->node), su, n, &err);
     if (rc == TQ_OK)
-        rc = tq_monitor_reload(mon, &err);
+        rc = tq_monitor_changed(mon, &err);
     if (rc == TQ_OK)
         rc = tq_monitor_retag(mon, &retagged, &err);
     if (rc) {

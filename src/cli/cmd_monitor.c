@@ -289,6 +289,8 @@ static int run_alert_add(struct cli_ctx *c)
     r.enabled = true;
     rc = tq_store_alert_rule_add(tq_node_store(c->node), &r, &id, &err);
     tq_free(canon);
+    if (rc == TQ_OK)
+        rc = tq_monitor_changed(tq_node_monitor(c->node), &err);
     if (rc)
         return cli_fail("alert add", rc, &err);
     printf("%s\n", c->argv[0]);
@@ -329,6 +331,8 @@ static int run_alert_remove(struct cli_ctx *c)
     struct tq_err err = {0};
     tq_rc rc = tq_store_alert_rule_delete(tq_node_store(c->node), c->argv[0], &err);
 
+    if (rc == TQ_OK)
+        rc = tq_monitor_changed(tq_node_monitor(c->node), &err);
     return rc ? cli_fail("alert remove", rc, &err) : CLI_OK;
 }
 

@@ -41,6 +41,15 @@ tq_rc tq__node_identity_sign(struct tq_node *node, const void *msg, size_t len, 
                              struct tq_err *err);
 
 /*
+ * The border monitor's job in a running node (monitor_loop.c): refreshes units and rules every
+ * two seconds, evaluates hotspot and corridor rules every scan_s. *out NULL when monitor is.
+ */
+struct tq_node_monitor_loop;
+tq_rc tq__node_monitor_loop_start(struct tq_monitor *monitor, unsigned scan_s,
+                                  struct tq_node_monitor_loop **out, struct tq_err *err);
+void tq__node_monitor_loop_stop(struct tq_node_monitor_loop *l);
+
+/*
  * The periodic sync of a running node (sync_loop.c). With interval_s 0, *out is NULL and nothing
  * runs. audit and both signers are borrowed until tq__node_sync_loop_stop; they turn witnessing
  * on. TQ_EIO when the thread cannot be created.
