@@ -7,8 +7,9 @@
  * two grid steps apart (neighbours, or one cold cell between them, since a route does not
  * light every cell it crosses) and when their hot periods overlap or are less than one window
  * apart. Linked cells form a candidate (union-find); a candidate is a corridor when it has at
- * least min_corridor_cells cells AND its cells turned hot over at least one window length:
- * a one-off burst lights its cells together and is not a corridor, however large. The
+ * least min_corridor_cells cells, its cells turned hot over at least one window length (a
+ * one-off burst lights its cells together and is not a corridor, however large), and the
+ * order in which they turned hot follows their place along the chain. The
  * direction is the principal axis of the cells' centres (on the grid's km projection),
  * oriented so that it points from the cells that were hot first to those hot last.
  */
@@ -20,6 +21,11 @@
 
 #define EARTH_KM 6371.0088
 #define DEG (M_PI / 180.0)
+/*
+ * The least correlation between a cell's place along the axis and the window it turned hot
+ * in: below it the cells did not light up in order (a chain of unrelated bursts, say).
+ */
+#define MIN_GROWTH_CORR 0.5
 
 tq_rc tq__hot_corridors(const struct tq_hot_options *o, const int64_t *ids, size_t ncell,
                         const uint32_t *prefix, size_t nslot, size_t e0, size_t nwin,
@@ -105,7 +111,8 @@ static bool make_corridor(const struct tq_hot_options *o, struct hcell *g, size_
                           const uint32_t *prefix, size_t nslot, size_t e0, size_t nwin,
                           const uint8_t *hot, int64_t end_us, size_t m, struct tq_corridor *cr)
 {
-    double mx = 0, my = 0, sxx = 0, sxy = 0, syy = 0, st = 0, mt = 0, th, ux, uy, lo, hi;
+    double mx = 0, my = 0, sxx = 0, sxy = 0, syy = 0, st = 0, saa = 0, stt = 0, mt = 0, th, ux, uy,
+           lo, hi;
     size_t i, w, fmin = SIZE_MAX, fmax = 0, lmax = 0, row = nslot + 1;
 
     for (i = 0; i < k; i++) {
@@ -129,8 +136,16 @@ static bool make_corridor(const struct tq_hot_options *o, struct hcell *g, size_
     th = 0.5 * atan2(2 * sxy, sxx - syy);
     ux = cos(th);
     uy = sin(th);
-    for (i = 0; i < k; i++)
-        st += ((g[i].x - mx) * ux + (g[i].y - my) * uy) * ((double)g[i].first - mt);
+    for (i = 0; i < k; i++) {
+        double a = (g[i].x - mx) * ux + (g[i].y - my) * uy, dt = (double)g[i].first - mt;
+
+        st += a * dt;
+        saa += a * a;
+        stt += dt * dt;
+    }
+    /* A route grows along its axis: the time a cell turned hot must follow its place on it. */
+    if (fabs(st) < MIN_GROWTH_CORR * sqrt(saa * stt))
+        return false;
     if (st < 0) {
         ux = -ux;
         uy = -uy;
