@@ -42,10 +42,10 @@ const char *tq_correl_kind_name(enum tq_correl_kind k);
 /* The kind whose tq_correl_kind_name is s (exactly); false otherwise, *out untouched. */
 bool tq_correl_kind_parse(const char *s, enum tq_correl_kind *out);
 
-#define TQ_CORREL_VALUE_MAX 256        /* a normal form is at most 255 bytes and its NUL */
-#define TQ_CORREL_INPUT_MAX 1024       /* longer inputs are refused before any work */
-#define TQ_CORREL_PER_OBJECT_MAX 1024  /* distinct values tq_correl_extract returns */
-#define TQ_CORREL_PATTERN_MAX 65536    /* longer indicator patterns are skipped */
+#define TQ_CORREL_VALUE_MAX 256       /* a normal form is at most 255 bytes and its NUL */
+#define TQ_CORREL_INPUT_MAX 1024      /* longer inputs are refused before any work */
+#define TQ_CORREL_PER_OBJECT_MAX 1024 /* distinct values tq_correl_extract returns */
+#define TQ_CORREL_PATTERN_MAX 65536   /* longer indicator patterns are skipped */
 
 struct tq_correl_value {
     enum tq_correl_kind kind;

@@ -58,8 +58,8 @@ static void add_member(struct collector *c, struct json_object *obj, const char 
         add(c, k, json_object_get_string(s), (size_t)json_object_get_string_len(s), &v);
 }
 
-static void emit_literal(void *ctx, const enum tq_correl_kind *kinds, size_t n_kinds,
-                         const char *s, size_t len)
+static void emit_literal(void *ctx, const enum tq_correl_kind *kinds, size_t n_kinds, const char *s,
+                         size_t len)
 {
     struct tq_correl_value v;
 
@@ -155,8 +155,8 @@ static void add_names(struct collector *c, struct json_object *obj, bool aliases
         struct tq_correl_value v;
 
         if (json_object_is_type(s, json_type_string))
-            add(c, TQ_CORREL_NAME, json_object_get_string(s),
-                (size_t)json_object_get_string_len(s), &v);
+            add(c, TQ_CORREL_NAME, json_object_get_string(s), (size_t)json_object_get_string_len(s),
+                &v);
     }
 }
 

@@ -573,7 +573,8 @@ static bool ip_norm(bool v6, const char *in, size_t len, struct tq_correl_value 
         size_t blen = len - (size_t)(bits - in);
 
         /* Only a host prefix names one address; other CIDR blocks are ranges, not values. */
-        if (!(v6 ? blen == 3 && memcmp(bits, "128", 3) == 0 : blen == 2 && memcmp(bits, "32", 2) == 0))
+        if (!(v6 ? blen == 3 && memcmp(bits, "128", 3) == 0
+                 : blen == 2 && memcmp(bits, "32", 2) == 0))
             return false;
         len = (size_t)(slash - in);
     }
@@ -609,9 +610,8 @@ bool tq__correl_hash_kind(const char *name, size_t len, enum tq_correl_kind *out
         const char *name;
         enum tq_correl_kind kind;
     } names[] = {
-        {"MD5", TQ_CORREL_MD5},         {"SHA-1", TQ_CORREL_SHA1},
-        {"SHA1", TQ_CORREL_SHA1},       {"SHA-256", TQ_CORREL_SHA256},
-        {"SHA256", TQ_CORREL_SHA256},   {"SHA-512", TQ_CORREL_SHA512},
+        {"MD5", TQ_CORREL_MD5},        {"SHA-1", TQ_CORREL_SHA1},    {"SHA1", TQ_CORREL_SHA1},
+        {"SHA-256", TQ_CORREL_SHA256}, {"SHA256", TQ_CORREL_SHA256}, {"SHA-512", TQ_CORREL_SHA512},
         {"SHA512", TQ_CORREL_SHA512},
     };
 
@@ -626,7 +626,10 @@ bool tq__correl_hash_kind(const char *name, size_t len, enum tq_correl_kind *out
 static bool hash_norm(enum tq_correl_kind k, const char *in, size_t len,
                       struct tq_correl_value *out)
 {
-    size_t want = k == TQ_CORREL_MD5 ? 32 : k == TQ_CORREL_SHA1 ? 40 : k == TQ_CORREL_SHA256 ? 64 : 128;
+    size_t want = k == TQ_CORREL_MD5      ? 32
+                  : k == TQ_CORREL_SHA1   ? 40
+                  : k == TQ_CORREL_SHA256 ? 64
+                                          : 128;
     char buf[129];
 
     if (len != want)
@@ -720,9 +723,9 @@ bool tq_correl_normalise_any(const char *in, size_t len, const struct tq_correl_
      * without region is not taken for a plate; name takes whatever is left.
      */
     static const enum tq_correl_kind order[] = {
-        TQ_CORREL_EMAIL,  TQ_CORREL_IPV4,   TQ_CORREL_IPV6,   TQ_CORREL_WALLET,
-        TQ_CORREL_MD5,    TQ_CORREL_SHA1,   TQ_CORREL_SHA256, TQ_CORREL_SHA512,
-        TQ_CORREL_PHONE,  TQ_CORREL_DOMAIN, TQ_CORREL_PLATE,  TQ_CORREL_NAME,
+        TQ_CORREL_EMAIL, TQ_CORREL_IPV4,   TQ_CORREL_IPV6,   TQ_CORREL_WALLET,
+        TQ_CORREL_MD5,   TQ_CORREL_SHA1,   TQ_CORREL_SHA256, TQ_CORREL_SHA512,
+        TQ_CORREL_PHONE, TQ_CORREL_DOMAIN, TQ_CORREL_PLATE,  TQ_CORREL_NAME,
     };
 
     for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)

@@ -20,10 +20,10 @@
 
 enum tok_kind {
     T_END,
-    T_PATH,  /* text: the path with quotes removed and list indexes written [*] */
-    T_STR,   /* text: the decoded literal */
-    T_EQ,    /* = */
-    T_WORD,  /* text: a keyword or number */
+    T_PATH, /* text: the path with quotes removed and list indexes written [*] */
+    T_STR,  /* text: the decoded literal */
+    T_EQ,   /* = */
+    T_WORD, /* text: a keyword or number */
     T_LPAREN,
     T_RPAREN,
     T_COMMA,
@@ -44,8 +44,8 @@ struct lexer {
 
 static bool ident_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
 }
 
 static void tok_put(struct tok *t, const char *s, size_t n, size_t cap)
@@ -204,8 +204,7 @@ static const struct path_kinds path_table[] = {
     {"domain-name:resolves_to_refs[*].value", {TQ_CORREL_IPV4, TQ_CORREL_IPV6}, 2},
 };
 
-static bool path_kind(const char *path, size_t len, const enum tq_correl_kind **kinds,
-                      size_t *n)
+static bool path_kind(const char *path, size_t len, const enum tq_correl_kind **kinds, size_t *n)
 {
     static const enum tq_correl_kind wallet = TQ_CORREL_WALLET;
     static const enum tq_correl_kind hash_kinds[] = {

@@ -50,8 +50,7 @@ static void check_norm(enum tq_correl_kind k, const char *in, const struct tq_co
 }
 
 /* in must be refused as kind k, and *out left untouched. */
-static void check_refused(enum tq_correl_kind k, const char *in,
-                          const struct tq_correl_options *o)
+static void check_refused(enum tq_correl_kind k, const char *in, const struct tq_correl_options *o)
 {
     struct tq_correl_value v;
 
@@ -102,7 +101,10 @@ static void phones(void **state)
         "+\xdb\xb9\xdb\xb6\xdb\xb3\xdb\xb9\xdb\xb4\xdb\xb4\xdb\xb1\xdb\xb2\xdb\xb3\xdb\xb4\xdb\xb5"
         "\xdb\xb6",
         "\xe2\x80\x8e+963 944 123 456\xe2\x80\x8f",
-        "  +963\xc2\xa0" "944\xc2\xa0" "123\xc2\xa0" "456  ",
+        "  +963\xc2\xa0"
+        "944\xc2\xa0"
+        "123\xc2\xa0"
+        "456  ",
     };
 
     (void)state;
@@ -272,8 +274,8 @@ static void phone_property(void **state)
                 fail_msg("seed %llu iter %d form %d: '%s' gave '%s', expected '%s'",
                          (unsigned long long)seed, iter, form, text, v.value, want);
             /* normalise_any reads it the same way */
-            if (!tq_correl_normalise_any(text, strlen(text), &o, &v) ||
-                v.kind != TQ_CORREL_PHONE || strcmp(v.value, want) != 0)
+            if (!tq_correl_normalise_any(text, strlen(text), &o, &v) || v.kind != TQ_CORREL_PHONE ||
+                strcmp(v.value, want) != 0)
                 fail_msg("seed %llu iter %d form %d: any('%s') differs", (unsigned long long)seed,
                          iter, form, text);
             forms++;
@@ -288,8 +290,8 @@ static void phone_property(void **state)
             assert_string_not_equal(v.value, want);
         }
     }
-    print_message("phone property: seed %llu, %zu formatted numbers\n",
-                  (unsigned long long)seed, forms);
+    print_message("phone property: seed %llu, %zu formatted numbers\n", (unsigned long long)seed,
+                  forms);
 }
 
 /* ---- plate ----------------------------------------------------------------------------- */
@@ -303,14 +305,26 @@ static void plates(void **state)
     check_norm(TQ_CORREL_PLATE, "\xd9\xa1\xd9\xa2\xd9\xa3\xd9\xa4\xd9\xa5 bgd", NULL, "12345BGD");
     check_norm(TQ_CORREL_PLATE, "\xdb\xb1\xdb\xb2\xdb\xb3\xdb\xb4\xdb\xb5/BGD", NULL, "12345BGD");
     /* Arabic letters stay letters; direction marks, tatweel and spaces go. */
-    check_norm(TQ_CORREL_PLATE, "\xd8\xa8 12345", NULL, "\xd8\xa8" "12345");
-    check_norm(TQ_CORREL_PLATE, "\xe2\x80\x8f\xd8\xa8\xd9\x80 - 12345", NULL, "\xd8\xa8" "12345");
+    check_norm(TQ_CORREL_PLATE, "\xd8\xa8 12345", NULL,
+               "\xd8\xa8"
+               "12345");
+    check_norm(TQ_CORREL_PLATE, "\xe2\x80\x8f\xd8\xa8\xd9\x80 - 12345", NULL,
+               "\xd8\xa8"
+               "12345");
     /* Persian keheh and Farsi yeh read as kaf and yeh. */
-    check_norm(TQ_CORREL_PLATE, "\xda\xa9 123", NULL, "\xd9\x83" "123");
-    check_norm(TQ_CORREL_PLATE, "\xdb\x8c 123", NULL, "\xd9\x8a" "123");
+    check_norm(TQ_CORREL_PLATE, "\xda\xa9 123", NULL,
+               "\xd9\x83"
+               "123");
+    check_norm(TQ_CORREL_PLATE, "\xdb\x8c 123", NULL,
+               "\xd9\x8a"
+               "123");
     /* Decomposed alef + hamza above composes (NFC) to U+0623. */
-    check_norm(TQ_CORREL_PLATE, "\xd8\xa7\xd9\x94 777", NULL, "\xd8\xa3" "777");
-    check_norm(TQ_CORREL_PLATE, "\xd8\xa3 777", NULL, "\xd8\xa3" "777");
+    check_norm(TQ_CORREL_PLATE, "\xd8\xa7\xd9\x94 777", NULL,
+               "\xd8\xa3"
+               "777");
+    check_norm(TQ_CORREL_PLATE, "\xd8\xa3 777", NULL,
+               "\xd8\xa3"
+               "777");
     /* A country prefix is kept, upper-cased. */
     check_norm(TQ_CORREL_PLATE, "iq:12345 bgd", NULL, "IQ:12345BGD");
     check_norm(TQ_CORREL_PLATE, "12345", NULL, "12345");
@@ -379,9 +393,8 @@ static void wallets(void **state)
                "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4");
     check_norm(TQ_CORREL_WALLET, "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", NULL,
                "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4");
-    check_norm(TQ_CORREL_WALLET,
-               "bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqzk5jj0", NULL,
-               "bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqzk5jj0");
+    check_norm(TQ_CORREL_WALLET, "bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqzk5jj0",
+               NULL, "bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqzk5jj0");
     check_refused(TQ_CORREL_WALLET, "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t5", NULL);
     check_refused(TQ_CORREL_WALLET, "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3T4", NULL);
     check_refused(TQ_CORREL_WALLET, "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kemeawh", NULL);
@@ -416,9 +429,9 @@ static void wallets(void **state)
 static void emails(void **state)
 {
     static const char *const same[] = {
-        "ali.hassan@example.com",   " Ali.Hassan@Example.COM ", "mailto:ali.hassan@example.com",
-        "MAILTO:Ali.Hassan@example.com?subject=hi", "<ali.hassan@example.com>",
-        "ali.hassan@example.com.",
+        "ali.hassan@example.com",        " Ali.Hassan@Example.COM ",
+        "mailto:ali.hassan@example.com", "MAILTO:Ali.Hassan@example.com?subject=hi",
+        "<ali.hassan@example.com>",      "ali.hassan@example.com.",
     };
 
     (void)state;
@@ -509,8 +522,8 @@ static void hashes(void **state)
     check_refused(TQ_CORREL_MD5, "d41d8cd98f00b204e9800998ecf8427g", NULL);
     check_refused(TQ_CORREL_SHA1, "d41d8cd98f00b204e9800998ecf8427e", NULL);
     check_refused(TQ_CORREL_SHA256, "da39a3ee5e6b4b0d3255bfef95601890afd80709", NULL);
-    check_refused(TQ_CORREL_SHA512, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-                  NULL);
+    check_refused(TQ_CORREL_SHA512,
+                  "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", NULL);
 }
 
 static void names(void **state)
@@ -557,7 +570,9 @@ static void guess_kind(void **state)
         {"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", TQ_CORREL_WALLET,
          "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed"},
         {"12345 BGD", TQ_CORREL_PLATE, "12345BGD"},
-        {"\xd8\xa8 12345", TQ_CORREL_PLATE, "\xd8\xa8" "12345"},
+        {"\xd8\xa8 12345", TQ_CORREL_PLATE,
+         "\xd8\xa8"
+         "12345"},
         {"Abu Bakr", TQ_CORREL_NAME, "abu bakr"},
         {"1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb", TQ_CORREL_NAME,
          "1a1zp1ep5qgefi2dmptftl5slmv7divfnb"},
@@ -631,8 +646,9 @@ static void check_extract(const char *json, const char *const *want)
 static void extract_scos(void **state)
 {
     (void)state;
-    check_extract("{\"type\":\"phone-number\",\"id\":\"phone-number--1\",\"value\":\"0944 123 456\"}",
-                  WANT("phone:+963944123456"));
+    check_extract(
+        "{\"type\":\"phone-number\",\"id\":\"phone-number--1\",\"value\":\"0944 123 456\"}",
+        WANT("phone:+963944123456"));
     check_extract("{\"type\":\"vehicle-plate\",\"value\":\"12345 bgd\",\"country\":\"iq\"}",
                   WANT("plate:12345BGD", "plate:IQ:12345BGD"));
     check_extract("{\"type\":\"vehicle-plate\",\"value\":\"12345 bgd\",\"country\":\"Iraq\"}",
@@ -645,27 +661,31 @@ static void extract_scos(void **state)
     check_extract("{\"type\":\"ipv6-addr\",\"value\":\"2001:DB8::7\"}", WANT("ipv6:2001:db8::7"));
     check_extract("{\"type\":\"ipv6-addr\",\"value\":\"::ffff:198.51.100.7\"}",
                   WANT("ipv4:198.51.100.7"));
-    check_extract("{\"type\":\"email-addr\",\"value\":\"Ali@Example.com\",\"display_name\":\"Ali\"}",
-                  WANT("email:ali@example.com"));
+    check_extract(
+        "{\"type\":\"email-addr\",\"value\":\"Ali@Example.com\",\"display_name\":\"Ali\"}",
+        WANT("email:ali@example.com"));
     check_extract("{\"type\":\"domain-name\",\"value\":\"Example.org.\"}",
                   WANT("domain:example.org"));
-    check_extract("{\"type\":\"file\",\"name\":\"a.exe\",\"hashes\":{"
-                  "\"SHA-256\":\"E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855\","
-                  "\"MD5\":\"D41D8CD98F00B204E9800998ECF8427E\","
-                  "\"SHA1\":\"da39a3ee5e6b4b0d3255bfef95601890afd80709\","
-                  "\"SHA3-256\":\"a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a\","
-                  "\"SSDEEP\":\"3:AXGBicFlgVNhBGcL6wCrFQEv:AXGHsNhxLsr2C\","
-                  "\"SHA-512\":\"short\"}}",
-                  WANT("md5:d41d8cd98f00b204e9800998ecf8427e",
-                       "sha1:da39a3ee5e6b4b0d3255bfef95601890afd80709",
-                       "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
-    check_extract("{\"type\":\"cryptocurrency-wallet\",\"value\":\"1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa\"}",
-                  WANT("wallet:1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"));
+    check_extract(
+        "{\"type\":\"file\",\"name\":\"a.exe\",\"hashes\":{"
+        "\"SHA-256\":\"E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855\","
+        "\"MD5\":\"D41D8CD98F00B204E9800998ECF8427E\","
+        "\"SHA1\":\"da39a3ee5e6b4b0d3255bfef95601890afd80709\","
+        "\"SHA3-256\":\"a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a\","
+        "\"SSDEEP\":\"3:AXGBicFlgVNhBGcL6wCrFQEv:AXGHsNhxLsr2C\","
+        "\"SHA-512\":\"short\"}}",
+        WANT("md5:d41d8cd98f00b204e9800998ecf8427e",
+             "sha1:da39a3ee5e6b4b0d3255bfef95601890afd80709",
+             "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+    check_extract(
+        "{\"type\":\"cryptocurrency-wallet\",\"value\":\"1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa\"}",
+        WANT("wallet:1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"));
     check_extract("{\"type\":\"cryptocurrency-wallet\","
                   "\"address\":\"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed\"}",
                   WANT("wallet:0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed"));
-    check_extract("{\"type\":\"x-crypto-wallet\",\"value\":\"bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4\"}",
-                  WANT("wallet:bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"));
+    check_extract(
+        "{\"type\":\"x-crypto-wallet\",\"value\":\"bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4\"}",
+        WANT("wallet:bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"));
     check_extract("{\"type\":\"x-acme-thing\",\"value\":\"hello world\"}", NONE);
     check_extract("{\"type\":\"url\",\"value\":\"http://example.com/\"}", NONE);
     check_extract("{\"type\":\"user-account\",\"user_id\":\"ali@example.com\"}", NONE);
@@ -691,18 +711,17 @@ static void extract_sdos(void **state)
                   WANT("name:group a"));
     check_extract("{\"type\":\"identity\",\"name\":\"X\",\"aliases\":[\"Y\"]}", WANT("name:x"));
     check_extract("{\"type\":\"malware\",\"name\":\"Agent\",\"is_family\":true}", NONE);
-    check_extract(
-        "{\"type\":\"observed-data\",\"number_observed\":1,\"objects\":{"
-        "\"0\":{\"type\":\"ipv4-addr\",\"value\":\"203.0.113.9\"},"
-        "\"1\":{\"type\":\"phone-number\",\"value\":\"+963 944 123 456\"},"
-        "\"2\":{\"type\":\"email-message\",\"from_ref\":\"3\"},"
-        "\"3\":{\"type\":\"email-addr\",\"value\":\"x@example.com\"},"
-        "\"4\":{\"type\":\"ipv4-addr\",\"value\":\"203.0.113.9/32\"},"
-        "\"5\":{\"type\":\"observed-data\",\"objects\":{\"0\":{\"type\":\"ipv4-addr\","
-        "\"value\":\"10.9.9.9\"}}},"
-        "\"6\":{\"type\":\"threat-actor\",\"name\":\"Nested\"},"
-        "\"7\":\"not an object\"}}",
-        WANT("phone:+963944123456", "email:x@example.com", "ipv4:203.0.113.9"));
+    check_extract("{\"type\":\"observed-data\",\"number_observed\":1,\"objects\":{"
+                  "\"0\":{\"type\":\"ipv4-addr\",\"value\":\"203.0.113.9\"},"
+                  "\"1\":{\"type\":\"phone-number\",\"value\":\"+963 944 123 456\"},"
+                  "\"2\":{\"type\":\"email-message\",\"from_ref\":\"3\"},"
+                  "\"3\":{\"type\":\"email-addr\",\"value\":\"x@example.com\"},"
+                  "\"4\":{\"type\":\"ipv4-addr\",\"value\":\"203.0.113.9/32\"},"
+                  "\"5\":{\"type\":\"observed-data\",\"objects\":{\"0\":{\"type\":\"ipv4-addr\","
+                  "\"value\":\"10.9.9.9\"}}},"
+                  "\"6\":{\"type\":\"threat-actor\",\"name\":\"Nested\"},"
+                  "\"7\":\"not an object\"}}",
+                  WANT("phone:+963944123456", "email:x@example.com", "ipv4:203.0.113.9"));
 }
 
 static void extract_patterns(void **state)
@@ -738,14 +757,14 @@ static void extract_patterns(void **state)
                   "AND x509-certificate:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e' AND "
                   "network-traffic:dst_port = 443]\"}",
                   NONE);
-    check_extract("{\"type\":\"indicator\",\"pattern\":"
-                  "\"([network-traffic:dst_ref.value = '2001:db8::5' AND "
-                  "network-traffic:src_ref.value = '192.0.2.5'] FOLLOWEDBY "
-                  "[phone-number:value = '+963 944 123 456' AND vehicle-plate:value = '12345 bgd'"
-                  "]) WITHIN 600 SECONDS START t'2024-01-01T00:00:00Z' STOP "
-                  "t'2024-02-01T00:00:00Z'\"}",
-                  WANT("phone:+963944123456", "plate:12345BGD", "ipv4:192.0.2.5",
-                       "ipv6:2001:db8::5"));
+    check_extract(
+        "{\"type\":\"indicator\",\"pattern\":"
+        "\"([network-traffic:dst_ref.value = '2001:db8::5' AND "
+        "network-traffic:src_ref.value = '192.0.2.5'] FOLLOWEDBY "
+        "[phone-number:value = '+963 944 123 456' AND vehicle-plate:value = '12345 bgd'"
+        "]) WITHIN 600 SECONDS START t'2024-01-01T00:00:00Z' STOP "
+        "t'2024-02-01T00:00:00Z'\"}",
+        WANT("phone:+963944123456", "plate:12345BGD", "ipv4:192.0.2.5", "ipv6:2001:db8::5"));
     check_extract("{\"type\":\"indicator\",\"pattern\":"
                   "\"[x-wallet:address = '1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa' AND "
                   "x-note:value = 'hello' AND cryptocurrency-wallet:value = 'bad']\"}",
@@ -771,12 +790,13 @@ static void extract_dedup_and_order(void **state)
 {
     (void)state;
     /* Different spellings of one value are one row; the order is by kind, then value. */
-    check_extract("{\"type\":\"indicator\",\"pattern\":"
-                  "\"[domain-name:value = 'b.example.com' OR ipv4-addr:value = '10.0.0.9' OR "
-                  "domain-name:value = 'A.example.com' OR domain-name:value = 'B.EXAMPLE.COM.' OR "
-                  "phone-number:value IN ('+963944123456', '00963 944 123 456', '0944-123-456')]\"}",
-                  WANT("phone:+963944123456", "ipv4:10.0.0.9", "domain:a.example.com",
-                       "domain:b.example.com"));
+    check_extract(
+        "{\"type\":\"indicator\",\"pattern\":"
+        "\"[domain-name:value = 'b.example.com' OR ipv4-addr:value = '10.0.0.9' OR "
+        "domain-name:value = 'A.example.com' OR domain-name:value = 'B.EXAMPLE.COM.' OR "
+        "phone-number:value IN ('+963944123456', '00963 944 123 456', '0944-123-456')]\"}",
+        WANT("phone:+963944123456", "ipv4:10.0.0.9", "domain:a.example.com",
+             "domain:b.example.com"));
     /* Member order does not change the result. */
     check_extract("{\"type\":\"file\",\"hashes\":{\"MD5\":\"d41d8cd98f00b204e9800998ecf8427e\","
                   "\"SHA-1\":\"da39a3ee5e6b4b0d3255bfef95601890afd80709\"}}",
