@@ -385,7 +385,7 @@ static bool plate_body(const char *in, size_t len, char *buf, size_t cap, size_t
 
     *n_digits = *n_letters = 0;
     while (i < len) {
-        uint32_t c, l;
+        uint32_t c;
         int v;
 
         if (!tq__correl_utf8_next(in, len, &i, &c))
@@ -397,8 +397,8 @@ static bool plate_body(const char *in, size_t len, char *buf, size_t cap, size_t
         } else if (c < 0x80 && is_alpha((char)c)) {
             c = (uint32_t)upper((char)c);
             (*n_letters)++;
-        } else if ((l = plate_letter(c)) != 0) {
-            c = l;
+        } else if (plate_letter(c) != 0) {
+            c = plate_letter(c);
             (*n_letters)++;
         } else if (c >= 0x653 && c <= 0x655) {
             uint32_t comp = nc ? compose_arabic(chars[nc - 1], c) : 0;

@@ -25,6 +25,8 @@
 #include "correl/correl.h"
 #include "tansiq/json.h"
 
+#define NBSP "\xc2\xa0" /* U+00A0 */
+
 static const struct tq_correl_options opt_sy = {.default_region = "SY"};
 static const struct tq_correl_options opt_iq = {.default_region = "IQ"};
 static const struct tq_correl_options opt_jo = {.default_region = "JO"};
@@ -101,10 +103,7 @@ static void phones(void **state)
         "+\xdb\xb9\xdb\xb6\xdb\xb3\xdb\xb9\xdb\xb4\xdb\xb4\xdb\xb1\xdb\xb2\xdb\xb3\xdb\xb4\xdb\xb5"
         "\xdb\xb6",
         "\xe2\x80\x8e+963 944 123 456\xe2\x80\x8f",
-        "  +963\xc2\xa0"
-        "944\xc2\xa0"
-        "123\xc2\xa0"
-        "456  ",
+        "  +963" NBSP "944" NBSP "123" NBSP "456  ",
     };
 
     (void)state;
@@ -296,38 +295,39 @@ static void phone_property(void **state)
 
 /* ---- plate ----------------------------------------------------------------------------- */
 
+/* Arabic letters as UTF-8, so that the cases below read as plates. */
+#define AR_BEH "\xd8\xa8"
+#define AR_KAF "\xd9\x83"
+#define AR_YEH "\xd9\x8a"
+#define AR_ALEF_HAMZA "\xd8\xa3"
+
 static void plates(void **state)
 {
+    static const struct {
+        const char *in, *want;
+    } same[] = {
+        {"12345 BGD", "12345BGD"},
+        {"12345-bgd", "12345BGD"},
+        {" 12 345 . b g d ", "12345BGD"},
+        {"\xd9\xa1\xd9\xa2\xd9\xa3\xd9\xa4\xd9\xa5 bgd", "12345BGD"},
+        {"\xdb\xb1\xdb\xb2\xdb\xb3\xdb\xb4\xdb\xb5/BGD", "12345BGD"},
+        /* Arabic letters stay letters; direction marks, tatweel and spaces go. */
+        {AR_BEH " 12345", AR_BEH "12345"},
+        {"\xe2\x80\x8f" AR_BEH "\xd9\x80 - 12345", AR_BEH "12345"},
+        /* Persian keheh and Farsi yeh read as kaf and yeh. */
+        {"\xda\xa9 123", AR_KAF "123"},
+        {"\xdb\x8c 123", AR_YEH "123"},
+        /* Decomposed alef + hamza above composes (NFC) to U+0623. */
+        {"\xd8\xa7\xd9\x94 777", AR_ALEF_HAMZA "777"},
+        {AR_ALEF_HAMZA " 777", AR_ALEF_HAMZA "777"},
+        /* A country prefix is kept, upper-cased. */
+        {"iq:12345 bgd", "IQ:12345BGD"},
+        {"12345", "12345"},
+    };
+
     (void)state;
-    check_norm(TQ_CORREL_PLATE, "12345 BGD", NULL, "12345BGD");
-    check_norm(TQ_CORREL_PLATE, "12345-bgd", NULL, "12345BGD");
-    check_norm(TQ_CORREL_PLATE, " 12 345 . b g d ", NULL, "12345BGD");
-    check_norm(TQ_CORREL_PLATE, "\xd9\xa1\xd9\xa2\xd9\xa3\xd9\xa4\xd9\xa5 bgd", NULL, "12345BGD");
-    check_norm(TQ_CORREL_PLATE, "\xdb\xb1\xdb\xb2\xdb\xb3\xdb\xb4\xdb\xb5/BGD", NULL, "12345BGD");
-    /* Arabic letters stay letters; direction marks, tatweel and spaces go. */
-    check_norm(TQ_CORREL_PLATE, "\xd8\xa8 12345", NULL,
-               "\xd8\xa8"
-               "12345");
-    check_norm(TQ_CORREL_PLATE, "\xe2\x80\x8f\xd8\xa8\xd9\x80 - 12345", NULL,
-               "\xd8\xa8"
-               "12345");
-    /* Persian keheh and Farsi yeh read as kaf and yeh. */
-    check_norm(TQ_CORREL_PLATE, "\xda\xa9 123", NULL,
-               "\xd9\x83"
-               "123");
-    check_norm(TQ_CORREL_PLATE, "\xdb\x8c 123", NULL,
-               "\xd9\x8a"
-               "123");
-    /* Decomposed alef + hamza above composes (NFC) to U+0623. */
-    check_norm(TQ_CORREL_PLATE, "\xd8\xa7\xd9\x94 777", NULL,
-               "\xd8\xa3"
-               "777");
-    check_norm(TQ_CORREL_PLATE, "\xd8\xa3 777", NULL,
-               "\xd8\xa3"
-               "777");
-    /* A country prefix is kept, upper-cased. */
-    check_norm(TQ_CORREL_PLATE, "iq:12345 bgd", NULL, "IQ:12345BGD");
-    check_norm(TQ_CORREL_PLATE, "12345", NULL, "12345");
+    for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++)
+        check_norm(TQ_CORREL_PLATE, same[i].in, NULL, same[i].want);
 
     /* Near misses and junk. */
     check_norm(TQ_CORREL_PLATE, "12346 BGD", NULL, "12346BGD");
@@ -570,9 +570,7 @@ static void guess_kind(void **state)
         {"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", TQ_CORREL_WALLET,
          "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed"},
         {"12345 BGD", TQ_CORREL_PLATE, "12345BGD"},
-        {"\xd8\xa8 12345", TQ_CORREL_PLATE,
-         "\xd8\xa8"
-         "12345"},
+        {AR_BEH " 12345", TQ_CORREL_PLATE, AR_BEH "12345"},
         {"Abu Bakr", TQ_CORREL_NAME, "abu bakr"},
         {"1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb", TQ_CORREL_NAME,
          "1a1zp1ep5qgefi2dmptftl5slmv7divfnb"},
