@@ -543,9 +543,11 @@ static tq_rc parse_csv(struct ctx *x, struct tq_str text, size_t max_bytes)
         for (size_t k = 0; k < 5 && spec[i].names[k] && idx[spec[i].col] < 0; k++)
             idx[spec[i].col] = tq_csv_column(csv, spec[i].names[k]);
         if (spec[i].required && idx[spec[i].col] < 0) {
+            size_t line = tq_csv_header(csv)->line;
+
             tq_csv_free(csv);
             return tq_err_set(x->err, TQ_EINVAL, "events: line %zu: no '%s' column in the header",
-                              tq_csv_header(csv)->line, spec[i].names[0]);
+                              line, spec[i].names[0]);
         }
     }
     memset(&s, 0, sizeof(s));

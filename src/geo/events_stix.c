@@ -21,9 +21,10 @@
 #include "tansiq/events.h"
 #include "tansiq/stix.h"
 
-/* The namespace of incident ids made from "<source>:<source_id>" or an event's content. */
+/* The namespace of incident ids made from "<source>:<source_id>" or an event's content:
+ * 7faf620b-7336-488d-ad8d-4110fe210594, fixed for good (changing it changes every id). */
 static const uint8_t ns_tansiq[16] = {0x7f, 0xaf, 0x62, 0x0b, 0x73, 0x36, 0x48, 0x8d,
-                                      0xa4, 0x11, 0x0f, 0xe2, 0x10, 0x59, 0x47, 0x94};
+                                      0xad, 0x8d, 0x41, 0x10, 0xfe, 0x21, 0x05, 0x94};
 /* STIX 2.1 section 2.9: the namespace of deterministic SCO ids, 00abedb4-aa42-466c-9c01-... */
 static const uint8_t ns_stix[16] = {0x00, 0xab, 0xed, 0xb4, 0xaa, 0x42, 0x46, 0x6c,
                                     0x9c, 0x01, 0xfe, 0xd2, 0x33, 0x15, 0xa9, 0xb7};
