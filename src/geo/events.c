@@ -553,7 +553,10 @@ static tq_rc parse_csv(struct ctx *x, struct tq_str text, size_t max_bytes)
     memset(&s, 0, sizeof(s));
     tq_buf_init(&s.b, text.len + 4 * C_N + 4096);
     tq_buf_init(&s.desc, 2 * TQ_CSV_MAX_FIELD_BYTES + 8);
-    while ((rc = tq_csv_next(csv, &row, x->err)) == TQ_OK) {
+    for (;;) {
+        rc = tq_csv_next(csv, &row, x->err);
+        if (rc)
+            break;
         if (first && is_hxl(&row)) {
             first = false;
             continue;
@@ -624,13 +627,16 @@ static tq_rc geojson_feature(struct ctx *x, struct json_object *f, size_t line)
     char name[48], idbuf[32];
 
     x->repaired = false;
-    if (!json_object_is_type(f, json_type_object) || !(type = jstr(f, "type")) ||
-        strcmp(type, "Feature") != 0) {
+    type = json_object_is_type(f, json_type_object) ? jstr(f, "type") : NULL;
+    if (!type || strcmp(type, "Feature") != 0) {
         skip(x, line, "not a GeoJSON Feature: skipped");
         return TQ_OK;
     }
-    if (!json_object_object_get_ex(f, "geometry", &geom) ||
-        !json_object_is_type(geom, json_type_object) || !(type = jstr(geom, "type"))) {
+    type = json_object_object_get_ex(f, "geometry", &geom) &&
+                   json_object_is_type(geom, json_type_object)
+               ? jstr(geom, "type")
+               : NULL;
+    if (!type) {
         skip(x, line, "feature without a geometry: skipped");
         return TQ_OK;
     }
@@ -737,8 +743,8 @@ static tq_rc parse_geojson(struct ctx *x, struct tq_str text)
     rc = tq_json_parse(text, &root, x->err);
     if (rc)
         return rc;
-    if (!json_object_is_type(root, json_type_object) || !(type = jstr(root, "type")) ||
-        strcmp(type, "FeatureCollection") != 0 ||
+    type = json_object_is_type(root, json_type_object) ? jstr(root, "type") : NULL;
+    if (!type || strcmp(type, "FeatureCollection") != 0 ||
         !json_object_object_get_ex(root, "features", &features) ||
         !json_object_is_type(features, json_type_array)) {
         json_object_put(root);
