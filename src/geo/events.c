@@ -544,10 +544,15 @@ static tq_rc parse_csv(struct ctx *x, struct tq_str text, size_t max_bytes)
             idx[spec[i].col] = tq_csv_column(csv, spec[i].names[k]);
         if (spec[i].required && idx[spec[i].col] < 0) {
             size_t line = tq_csv_header(csv)->line;
+            char names[96] = "";
 
+            for (size_t k = 1; k < 5 && spec[i].names[k]; k++)
+                (void)snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+                               k == 1 ? " (or " : ", ", spec[i].names[k]);
             tq_csv_free(csv);
-            return tq_err_set(x->err, TQ_EINVAL, "events: line %zu: no '%s' column in the header",
-                              line, spec[i].names[0]);
+            return tq_err_set(x->err, TQ_EINVAL,
+                              "events: line %zu: no '%s' column%s%s in the header", line,
+                              spec[i].names[0], names, names[0] ? ")" : "");
         }
     }
     memset(&s, 0, sizeof(s));

@@ -48,9 +48,16 @@ static void uuid5(const uint8_t ns[16], const void *name, size_t len, char out[3
                    hex + 20);
 }
 
-/* The shortest of %.1g .. %.17g that reads back as v (finite). */
+/*
+ * v (finite) as JSON: an integer when it is one below 2^53 (120000, not 1.2e+05), else the
+ * shortest of %.1g .. %.17g that reads back as v.
+ */
 static void fmt_double(double v, char out[32])
 {
+    if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+        (void)snprintf(out, 32, "%.0f", v);
+        return;
+    }
     for (int p = 1; p <= 17; p++) {
         (void)snprintf(out, 32, "%.*g", p, v);
         if (strtod(out, NULL) == v)
