@@ -21,7 +21,7 @@
 struct json_object;
 
 /* The identity that authored the extension-definitions (fixed on every node). */
-#define TQ_EVENTS_IDENTITY "identity--730bf4e9-8d74-44e2-897a-b2a67e8d692e"
+#define TQ_EVENTS_IDENTITY "identity--5a0c7e1b-3d2f-4b6a-8c9e-1f2a3b4c5d6e"
 /* property-extension: kind, latitude, longitude, where_prec, date_prec, start, end,
  * fatalities, reported_adm1, reported_adm2, country. */
 #define TQ_EXT_INCIDENT "extension-definition--f1fc3882-b2d1-4d3a-b4a8-12bad3930960"

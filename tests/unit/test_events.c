@@ -252,7 +252,7 @@ static void definitions_validate(void **state)
                          TQ_EXT_PLATE};
 
     (void)state;
-    assert_int_equal(strlen(d), 5650);
+    assert_int_equal(strlen(d), 5546);
     assert_true(d == tq_events_definitions_json());
     assert_true(stix_ok(d, strlen(d), true));
     assert_int_equal(tq_json_parse(tq_str_c(d), &arr, &err), TQ_OK);
