@@ -101,7 +101,7 @@ tq_rc tq_geo_index_border_geojson(const struct tq_geo_index *ix, struct tq_buf *
 #else
 
 #define DEG (0.017453292519943295)
-#define GRID_MAX_SIDE 1024 /* fine grid cells along the longer side */
+#define GRID_MAX_SIDE 2048 /* fine grid cells along the longer side */
 #define DGRID_FACTOR 4     /* distance-grid cell = 4 x 4 fine cells */
 #define CHUNK 16           /* border segments per chunk for building the distance grid */
 #define CELL_SLOW (-1)     /* fine cell: ask GEOS */
@@ -131,6 +131,11 @@ struct seg {
     double x1, y1, x2, y2;
 };
 
+struct useg {
+    double x1, y1, x2, y2;
+    size_t unit;
+};
+
 struct tq_geo_index {
     struct unit *units;
     size_t n_units, n_answer;
@@ -150,6 +155,11 @@ struct tq_geo_index {
     double gx0, gy0, gcell; /* fine grid origin and cell size, degrees */
     int gw, gh;
     int32_t *cells;
+
+    struct useg *usegs; /* unit boundary segments, for the nearest unit */
+    size_t n_usegs;
+    uint32_t *uoff; /* dw * dh + 1 offsets into uidx: the segments touching each bucket */
+    uint32_t *uidx;
 
     double dcell; /* distance grid: same origin */
     int dw, dh;
@@ -215,6 +225,9 @@ void tq_geo_index_free(struct tq_geo_index *ix)
     tq_free(ix->dcos);
     tq_free(ix->doff);
     tq_free(ix->dsegs);
+    tq_free(ix->usegs);
+    tq_free(ix->uoff);
+    tq_free(ix->uidx);
     tq_free(ix);
 }
 
@@ -248,20 +261,16 @@ static void km_to_deg(double km, double lat, double *dlon, double *dlat)
 
 /*
  * The unit covering (x, y): the lowest-numbered answering unit that intersects the point, so a
- * point on a shared boundary gets one answer whatever the tree's order. With nearest set, a
- * point in no unit gets the closest unit within the tolerance. Returns the unit index or -1;
- * *near_km is the distance for a nearest answer, else 0.
+ * point on a shared boundary gets one answer whatever the tree's order. Returns the unit index
+ * or -1.
  */
-static long locate_geos(const struct tq_geo_index *ix, struct tq__geo_ctx *c, double x, double y,
-                        bool nearest, double *near_km)
+static long locate_geos(const struct tq_geo_index *ix, struct tq__geo_ctx *c, double x, double y)
 {
     struct hits h = {.ix_units = ix->units};
-    GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(c->h, x, y), *box = NULL;
+    GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(c->h, x, y);
     long best = -1;
-    double best_km = DBL_MAX, dlon, dlat;
     size_t i;
 
-    *near_km = 0;
     if (!pt)
         return -1;
     GEOSSTRtree_query_r(c->h, ix->tree, pt, hit, &h);
@@ -269,34 +278,6 @@ static long locate_geos(const struct tq_geo_index *ix, struct tq__geo_ctx *c, do
         if ((best < 0 || (long)h.idx[i] < best) &&
             GEOSPreparedIntersects_r(c->h, ix->units[h.idx[i]].prep, pt) == 1)
             best = (long)h.idx[i];
-    if (best >= 0 || !nearest)
-        goto out;
-    km_to_deg(ix->tol_km, y, &dlon, &dlat);
-    box = GEOSGeom_createRectangle_r(c->h, x - dlon, y - dlat, x + dlon, y + dlat);
-    if (!box)
-        goto out;
-    h.n = 0;
-    GEOSSTRtree_query_r(c->h, ix->tree, box, hit, &h);
-    for (i = 0; i < h.n; i++) {
-        GEOSCoordSequence *np = GEOSPreparedNearestPoints_r(c->h, ix->units[h.idx[i]].prep, pt);
-        double nx, ny, km;
-
-        if (!np)
-            continue;
-        if (GEOSCoordSeq_getXY_r(c->h, np, 0, &nx, &ny)) {
-            km = tq__geo_haversine_km(x, y, nx, ny);
-            if (km <= ix->tol_km && (km < best_km || (km == best_km && (long)h.idx[i] < best))) {
-                best_km = km;
-                best = (long)h.idx[i];
-            }
-        }
-        GEOSCoordSeq_destroy_r(c->h, np);
-    }
-    if (best >= 0)
-        *near_km = best_km;
-out:
-    if (box)
-        GEOSGeom_destroy_r(c->h, box);
     GEOSGeom_destroy_r(c->h, pt);
     tq_free(h.idx);
     return best;
@@ -728,6 +709,9 @@ static void build_grid(struct tq_geo_index *ix, struct tq__geo_ctx *c)
     ix->gw = (int)ceil(w / ix->gcell) + 1;
     ix->gh = (int)ceil(h / ix->gcell) + 1;
     n = (size_t)ix->gw * (size_t)ix->gh;
+    ix->dcell = ix->gcell * DGRID_FACTOR;
+    ix->dw = (ix->gw + DGRID_FACTOR - 1) / DGRID_FACTOR;
+    ix->dh = (ix->gh + DGRID_FACTOR - 1) / DGRID_FACTOR;
     m.touched = tq_xcalloc(n, 1);
     for (i = 0; i < ix->n_units; i++)
         if (ix->units[i].answers)
@@ -746,7 +730,6 @@ static void build_grid(struct tq_geo_index *ix, struct tq__geo_ctx *c)
 
         for (x = 0; x < ix->gw; x++) {
             size_t k = (size_t)y * (size_t)ix->gw + (size_t)x;
-            double nk;
 
             if (m.touched[k]) {
                 ix->cells[k] = CELL_SLOW;
@@ -756,7 +739,7 @@ static void build_grid(struct tq_geo_index *ix, struct tq__geo_ctx *c)
             /* Untouched neighbours in a row share their answer: no boundary separates them. */
             if (!in_run) {
                 run_unit = locate_geos(ix, c, ix->gx0 + (x + 0.5) * ix->gcell,
-                                       ix->gy0 + (y + 0.5) * ix->gcell, false, &nk);
+                                       ix->gy0 + (y + 0.5) * ix->gcell);
                 in_run = true;
             }
             ix->cells[k] = run_unit >= 0 ? (int32_t)run_unit : near[k] ? CELL_SLOW : CELL_FAR;
@@ -868,9 +851,6 @@ static tq_rc build_dgrid(struct tq_geo_index *ix, struct tq_err *err)
             ch[k].y1 = fmax(ch[k].y1, fmax(s->y1, s->y2));
         }
     }
-    ix->dcell = ix->gcell * DGRID_FACTOR;
-    ix->dw = (ix->gw + DGRID_FACTOR - 1) / DGRID_FACTOR;
-    ix->dh = (ix->gh + DGRID_FACTOR - 1) / DGRID_FACTOR;
     n_cells = (size_t)ix->dw * (size_t)ix->dh;
     ix->dcos = tq_xmalloc((size_t)ix->dh * sizeof(*ix->dcos));
     ix->doff = tq_xmalloc((n_cells + 1) * sizeof(*ix->doff));
@@ -931,6 +911,130 @@ static tq_rc build_dgrid(struct tq_geo_index *ix, struct tq_err *err)
     return TQ_OK;
 }
 
+/* ---- building: buckets of unit boundary segments, for the nearest unit --------------- */
+
+struct usegv {
+    struct useg *v;
+    size_t n, cap, unit;
+};
+
+static void add_useg(void *arg, double x0, double y0, double x1, double y1)
+{
+    struct usegv *s = arg;
+
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 1024;
+        s->v = tq_xrealloc(s->v, s->cap * sizeof(*s->v));
+    }
+    s->v[s->n++] = (struct useg){x0, y0, x1, y1, s->unit};
+}
+
+/* Distance-grid cells covered by the segment's box (widened by a hair), clamped. */
+static void useg_cells(const struct tq_geo_index *ix, const struct useg *s, long *cx0, long *cy0,
+                       long *cx1, long *cy1)
+{
+    double eps = ix->dcell * 1e-6;
+
+    *cx0 = (long)floor((fmin(s->x1, s->x2) - eps - ix->gx0) / ix->dcell);
+    *cx1 = (long)floor((fmax(s->x1, s->x2) + eps - ix->gx0) / ix->dcell);
+    *cy0 = (long)floor((fmin(s->y1, s->y2) - eps - ix->gy0) / ix->dcell);
+    *cy1 = (long)floor((fmax(s->y1, s->y2) + eps - ix->gy0) / ix->dcell);
+    *cx0 = *cx0 < 0 ? 0 : *cx0;
+    *cy0 = *cy0 < 0 ? 0 : *cy0;
+    *cx1 = *cx1 >= ix->dw ? ix->dw - 1 : *cx1;
+    *cy1 = *cy1 >= ix->dh ? ix->dh - 1 : *cy1;
+}
+
+/*
+ * Each unit boundary segment listed in every bucket (distance-grid cell) its box covers. GEOS
+ * 3.11's prepared nearest-points query is not indexed (a scan of the polygon's vertices, about
+ * 50 us per point on a governorate), which made points just outside the units the slowest of
+ * all; a bucket search over the few cells within the tolerance replaces it.
+ */
+static tq_rc build_buckets(struct tq_geo_index *ix, struct tq__geo_ctx *c, struct tq_err *err)
+{
+    struct usegv sv = {0};
+    size_t n_cells = (size_t)ix->dw * (size_t)ix->dh, i, total = 0;
+    long cx0, cy0, cx1, cy1, x, y;
+    uint32_t *fillp;
+
+    for (i = 0; i < ix->n_units; i++) {
+        if (!ix->units[i].answers)
+            continue;
+        sv.unit = i;
+        each_segment(c, ix->units[i].g, add_useg, &sv);
+    }
+    ix->usegs = sv.v;
+    ix->n_usegs = sv.n;
+    ix->uoff = tq_xcalloc(n_cells + 1, sizeof(*ix->uoff));
+    for (i = 0; i < sv.n; i++) {
+        useg_cells(ix, &sv.v[i], &cx0, &cy0, &cx1, &cy1);
+        total += (size_t)(cx1 - cx0 + 1) * (size_t)(cy1 - cy0 + 1);
+        if (total > MAX_CANDIDATES)
+            return tq_err_set(err, TQ_ETOOBIG, "geo: unit segment buckets beyond %zu entries",
+                              MAX_CANDIDATES);
+        for (y = cy0; y <= cy1; y++)
+            for (x = cx0; x <= cx1; x++)
+                ix->uoff[(size_t)y * (size_t)ix->dw + (size_t)x + 1]++;
+    }
+    for (i = 0; i < n_cells; i++)
+        ix->uoff[i + 1] += ix->uoff[i];
+    ix->uidx = tq_xmalloc((total ? total : 1) * sizeof(*ix->uidx));
+    fillp = tq_xcalloc(n_cells ? n_cells : 1, sizeof(*fillp));
+    for (i = 0; i < sv.n; i++) {
+        useg_cells(ix, &sv.v[i], &cx0, &cy0, &cx1, &cy1);
+        for (y = cy0; y <= cy1; y++)
+            for (x = cx0; x <= cx1; x++) {
+                size_t k = (size_t)y * (size_t)ix->dw + (size_t)x;
+
+                ix->uidx[ix->uoff[k] + fillp[k]++] = (uint32_t)i;
+            }
+    }
+    tq_free(fillp);
+    return TQ_OK;
+}
+
+/* The answering unit nearest to (x, y) within the tolerance, or -1; *km its distance. */
+static long nearest_unit(const struct tq_geo_index *ix, double x, double y, double *km)
+{
+    double dlon, dlat, cs = cos(fmin(fabs(y), 89.9) * DEG), best = DBL_MAX, bt = 0, t, d2;
+    const struct useg *bs = NULL;
+    long cx0, cy0, cx1, cy1, cx, cy;
+    const uint32_t *p, *end;
+
+    km_to_deg(ix->tol_km, y, &dlon, &dlat);
+    cx0 = (long)floor((x - dlon - ix->gx0) / ix->dcell);
+    cx1 = (long)floor((x + dlon - ix->gx0) / ix->dcell);
+    cy0 = (long)floor((y - dlat - ix->gy0) / ix->dcell);
+    cy1 = (long)floor((y + dlat - ix->gy0) / ix->dcell);
+    cx0 = cx0 < 0 ? 0 : cx0;
+    cy0 = cy0 < 0 ? 0 : cy0;
+    cx1 = cx1 >= ix->dw ? ix->dw - 1 : cx1;
+    cy1 = cy1 >= ix->dh ? ix->dh - 1 : cy1;
+    for (cy = cy0; cy <= cy1; cy++)
+        for (cx = cx0; cx <= cx1; cx++) {
+            size_t k = (size_t)cy * (size_t)ix->dw + (size_t)cx;
+
+            end = ix->uidx + ix->uoff[k + 1];
+            for (p = ix->uidx + ix->uoff[k]; p < end; p++) {
+                const struct useg *u = &ix->usegs[*p];
+                struct seg s = {u->x1, u->y1, u->x2, u->y2};
+
+                d2 = seg_d2(x, y, &s, cs, &t);
+                if (d2 < best || (d2 == best && bs && u->unit < bs->unit)) {
+                    best = d2;
+                    bt = t;
+                    bs = u;
+                }
+            }
+        }
+    if (!bs)
+        return -1;
+    *km = tq__geo_haversine_km(x, y, bs->x1 + bt * (bs->x2 - bs->x1),
+                               bs->y1 + bt * (bs->y2 - bs->y1));
+    return *km <= ix->tol_km ? (long)bs->unit : -1;
+}
+
 /* ---- build ------------------------------------------------------------------------------ */
 
 tq_rc tq_geo_index_build(const struct tq_geo_unit *units, size_t n,
@@ -939,7 +1043,7 @@ tq_rc tq_geo_index_build(const struct tq_geo_unit *units, size_t n,
 {
     struct tq__geo_ctx *c = tq__geo_ctx();
     struct tq_geo_index *ix;
-    double tol = opt ? opt->tolerance_km : 0, nk;
+    double tol = opt ? opt->tolerance_km : 0;
     size_t i;
     tq_rc rc;
 
@@ -990,13 +1094,16 @@ tq_rc tq_geo_index_build(const struct tq_geo_unit *units, size_t n,
             GEOSGeom_destroy_r(c->h, pt);
         }
     }
-    locate_geos(ix, c, 0, 0, true, &nk); /* the STRtree also builds itself on first query */
+    locate_geos(ix, c, 0, 0); /* the STRtree also builds itself on first query */
     rc = build_border(ix, c, err);
     if (rc)
         goto fail;
     if (ix->border_prep)
         border_geos(ix, c, 0, 0);
     build_grid(ix, c);
+    rc = build_buckets(ix, c, err);
+    if (rc)
+        goto fail;
     rc = build_dgrid(ix, err);
     if (rc)
         goto fail;
@@ -1081,8 +1188,13 @@ static void locate(const struct tq_geo_index *ix, double x, double y, struct tq_
         fill(ix, -1, x, y, TQ_GEO_OUTSIDE, 0, t);
         return;
     }
-    u = locate_geos(ix, tq__geo_ctx(), x, y, true, &nk);
-    fill(ix, u, x, y, u < 0 ? TQ_GEO_OUTSIDE : nk > 0 ? TQ_GEO_NEAREST : TQ_GEO_INSIDE, nk, t);
+    u = locate_geos(ix, tq__geo_ctx(), x, y);
+    if (u >= 0) {
+        fill(ix, u, x, y, TQ_GEO_INSIDE, 0, t);
+        return;
+    }
+    u = nearest_unit(ix, x, y, &nk);
+    fill(ix, u, x, y, u < 0 ? TQ_GEO_OUTSIDE : TQ_GEO_NEAREST, u < 0 ? 0 : nk, t);
 }
 
 static bool in_range(double lon, double lat)
