@@ -59,22 +59,15 @@ static double hav(double lon1, double lat1, double lon2, double lat2)
 
 /* AA: [0,1] x [0,1] in two governorates; BB east of it: its west edge is at 1.009 (a 1 km
    gap) south of 0.5 and at 0.995 (a 0.55 km overlap) north of it. AA's west edge is a coast. */
-static const char fixture[] = "{\"type\":\"FeatureCollection\",\"features\":[" FEAT(
-    AA("AA01", "South"),
-    POLY(
-        "[[0,0],[1,0],[1,0.5],[0,0.5],[0,0]]")) "," FEAT(AA("AA02", "North"),
-                                                         POLY(
-                                                             "[[0,0.5],[1,0.5],[1,1],[0,1],[0,0.5]"
-                                                             "]")) "," FEAT("{\"ADM0_PCODE\":"
-                                                                            "\"BB\",\"ADM0_EN\":"
-                                                                            "\"Bland\",\"ADM1_"
-                                                                            "PCODE\":\"BB01\","
-                                                                            "\"ADM1_EN\":\"East\"}",
-                                                                            POLY("[[1.009,0],[2,0],"
-                                                                                 "[2,1],[0.995,1],["
-                                                                                 "0.995,0.5],[1."
-                                                                                 "009,0.5],[1.009,"
-                                                                                 "0]]")) "]}";
+/* clang-format off */
+static const char fixture[] =
+    "{\"type\":\"FeatureCollection\",\"features\":["
+    FEAT(AA("AA01", "South"), POLY("[[0,0],[1,0],[1,0.5],[0,0.5],[0,0]]")) ","
+    FEAT(AA("AA02", "North"), POLY("[[0,0.5],[1,0.5],[1,1],[0,1],[0,0.5]]")) ","
+    FEAT("{\"ADM0_PCODE\":\"BB\",\"ADM0_EN\":\"Bland\",\"ADM1_PCODE\":\"BB01\","
+         "\"ADM1_EN\":\"East\"}",
+         POLY("[[1.009,0],[2,0],[2,1],[0.995,1],[0.995,0.5],[1.009,0.5],[1.009,0]]")) "]}";
+/* clang-format on */
 
 static struct tq_geo_index *fixture_index(void)
 {
@@ -240,27 +233,17 @@ static void fixture_swapped_and_errors(void **state)
 
 static void parse_repair_and_skip(void **state)
 {
-    static const char
-        in[] =
-            "{\"type\":\"FeatureCollection\",\"features\":[" FEAT(AA("AA09", "Bowtie"), POLY("[[0,"
-                                                                                             "0],["
-                                                                                             "1,1],"
-                                                                                             "[1,0]"
-                                                                                             ",[0,"
-                                                                                             "1],["
-                                                                                             "0,0]"
-                                                                                             "]")) "," FEAT(AA("AA08", "Line"), "{\"type\":\"LineString\",\"coordinates\":[[0,0],[1,1]]}") "," FEAT(
-                "{\"name\":\"no fields\"}",
-                POLY("[[0,0],[1,0],[1,1],[0,0]]")) "," FEAT(AA("AA07", "Nothing"),
-                                                            "null") "," FEAT("{\"ADM0_PCODE\":"
-                                                                             "\"AA\",\"ADM0_EN\":"
-                                                                             "\"Aland\",\"ADM1_"
-                                                                             "PCODE\":null}",
-                                                                             "{\"type\":"
-                                                                             "\"MultiPolygon\","
-                                                                             "\"coordinates\":[[[["
-                                                                             "0,0],[2,0],[2,2],[0,"
-                                                                             "2],[0,0]]]]}") "]}";
+    /* clang-format off */
+    static const char in[] =
+        "{\"type\":\"FeatureCollection\",\"features\":["
+        FEAT(AA("AA09", "Bowtie"), POLY("[[0,0],[1,1],[1,0],[0,1],[0,0]]")) ","
+        FEAT(AA("AA08", "Line"), "{\"type\":\"LineString\",\"coordinates\":[[0,0],[1,1]]}") ","
+        FEAT("{\"name\":\"no fields\"}", POLY("[[0,0],[1,0],[1,1],[0,0]]")) ","
+        FEAT(AA("AA07", "Nothing"), "null") ","
+        FEAT("{\"ADM0_PCODE\":\"AA\",\"ADM0_EN\":\"Aland\",\"ADM1_PCODE\":null}",
+             "{\"type\":\"MultiPolygon\",\"coordinates\":[[[[0,0],[2,0],[2,2],[0,2],[0,0]]]]}")
+        "]}";
+    /* clang-format on */
     struct tq_geo_unit *u = NULL;
     struct tq_geo_parse_report rep;
     struct tq_geo_index *ix = NULL;
