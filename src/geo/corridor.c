@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "geo/hot.h"
 #include "tansiq/hotspot.h"
 
 #define EARTH_KM 6371.0088
@@ -26,11 +27,6 @@
  * in: below it the cells did not light up in order (a chain of unrelated bursts, say).
  */
 #define MIN_GROWTH_CORR 0.5
-
-tq_rc tq__hot_corridors(const struct tq_hot_options *o, const int64_t *ids, size_t ncell,
-                        const uint32_t *prefix, size_t nslot, size_t e0, size_t nwin,
-                        const uint8_t *hot, int64_t end_us, struct tq_hot_result *r,
-                        struct tq_err *err);
 
 /* A cell hot at least once: its dense index and first and last hot window. */
 struct hcell {

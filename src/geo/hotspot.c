@@ -24,13 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "geo/hot.h"
 #include "tansiq/hotspot.h"
-
-/* Defined in corridor.c: links the hot (cell, window) pairs into corridors (see there). */
-tq_rc tq__hot_corridors(const struct tq_hot_options *o, const int64_t *ids, size_t ncell,
-                        const uint32_t *prefix, size_t nslot, size_t e0, size_t nwin,
-                        const uint8_t *hot, int64_t end_us, struct tq_hot_result *r,
-                        struct tq_err *err);
 
 #define DAY_US ((int64_t)86400 * 1000000)
 #define EMPTY UINT32_MAX
