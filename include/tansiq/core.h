@@ -198,4 +198,60 @@ tq_rc tq_file_read_text(const char *path, size_t max_bytes, char **out, struct t
 tq_rc tq_file_write_atomic(const char *path, const void *data, size_t len, int mode,
                            struct tq_err *err);
 
+/* ---- CSV ------------------------------------------------------------------------------ */
+
+/*
+ * A streaming reader of delimited text (RFC 4180 with real-world tolerance; core.md, "CSV"):
+ * quoted fields with doubled quotes and embedded newlines, CRLF, LF or a lone CR as the row
+ * end, a UTF-8 BOM skipped, the delimiter sniffed from the header line among ',' ';' TAB '|'
+ * (or given), blank lines skipped. The first row is the header; tq_csv_column finds a column by
+ * name, ASCII case-insensitively. A quote inside an unquoted field is kept as a character;
+ * anything but the delimiter or a row end after a closing quote, an unterminated quote and a
+ * NUL byte are errors (TQ_EINVAL, "csv: line N: ..."). A row whose field count differs from
+ * the header's is an error too, unless allow_ragged is set: then it is returned as it is and
+ * the caller decides (never padded here, since a shifted column would read as a wrong value).
+ */
+#define TQ_CSV_MAX_FIELD_BYTES (64u << 10) /* default limit of one field */
+#define TQ_CSV_MAX_COLUMNS 1024            /* default limit of fields in a row */
+#define TQ_CSV_MAX_BYTES (256u << 20)      /* default limit of the whole text */
+
+struct tq_csv_options {
+    char delimiter;         /* 0: sniff from the header line */
+    bool allow_ragged;      /* return rows whose field count differs from the header's */
+    size_t max_field_bytes; /* 0: TQ_CSV_MAX_FIELD_BYTES */
+    size_t max_columns;     /* 0: TQ_CSV_MAX_COLUMNS */
+    size_t max_bytes;       /* 0: TQ_CSV_MAX_BYTES */
+};
+
+/* One row; fields (unquoted, unescaped) are borrowed until the next tq_csv_next or free. */
+struct tq_csv_row {
+    size_t line; /* 1-based line where the row starts (the BOM does not count) */
+    size_t n;    /* number of fields */
+    const struct tq_str *fields;
+};
+
+struct tq_csv;
+
+/*
+ * Start reading text (borrowed; must outlive the reader) and read its header row. On TQ_OK
+ * *out is owned by the caller (tq_csv_free). TQ_ETOOBIG when text is longer than max_bytes or
+ * the header breaks a limit, TQ_EINVAL for an empty text or a malformed header (err names the
+ * line). The delimiter used is tq_csv_delimiter's.
+ */
+tq_rc tq_csv_new(struct tq_str text, const struct tq_csv_options *o, struct tq_csv **out,
+                 struct tq_err *err);
+void tq_csv_free(struct tq_csv *c); /* NULL is a no-op */
+/*
+ * The next data row into *row. TQ_OK with a row, TQ_ENOTFOUND at the end of the text,
+ * TQ_EINVAL or TQ_ETOOBIG (a field or the column count over its limit) with the line in err;
+ * after an error the reader stays at the end.
+ */
+tq_rc tq_csv_next(struct tq_csv *c, struct tq_csv_row *row, struct tq_err *err);
+/* The header row (borrowed for the reader's life). */
+const struct tq_csv_row *tq_csv_header(const struct tq_csv *c);
+/* Index of the first header column named name, ASCII case-insensitive, surrounding spaces
+ * ignored; -1 when there is none. */
+int tq_csv_column(const struct tq_csv *c, const char *name);
+char tq_csv_delimiter(const struct tq_csv *c);
+
 #endif
