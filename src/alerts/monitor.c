@@ -33,7 +33,6 @@
 #define HITS_PER_VALUE 16   /* other versions looked at per value and commit */
 #define HOT_PAGE 10000      /* incidents read per page for a hotspot run */
 #define HOT_EVENTS_MAX ((size_t)20000000)
-#define DAY_US ((int64_t)86400 * 1000000)
 
 struct sub {
     tq_monitor_alert_fn fn;
@@ -703,16 +702,8 @@ tq_rc tq_monitor_retag(struct tq_monitor *m, size_t *n, struct tq_err *err)
 
 void tq_monitor_hot_defaults(struct tq_hot_options *o)
 {
-    memset(o, 0, sizeof(*o));
-    o->grid.kind = TQ_GRID_HEX;
-    o->grid.cell_km = 10;
-    o->grid.lat0 = 34.5;
-    o->window_us = 7 * DAY_US;
-    o->step_us = DAY_US;
-    o->baseline_windows = 8;
-    o->fdr_q = 0.05;
-    o->min_count = 3;
-    o->min_corridor_cells = 4;
+    /* 10 km hexagons on a projection centred on the Syria-Iraq border region. */
+    tq_hot_options_default(o, (struct tq_grid){.kind = TQ_GRID_HEX, .cell_km = 10, .lat0 = 34.5});
 }
 
 /* The incidents a run reads: points and times, and each one's collection (interned). */
