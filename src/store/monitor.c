@@ -96,15 +96,14 @@ tq_rc tq__engine_geo_units_put(struct tq_store *store, const struct tq_store_geo
     if (rc)
         goto out;
     for (size_t i = 0; rc == TQ_OK && i < n; i++)
-        rc = tq__store_run(
-            c, ST_UNIT_PUT,
-            TQ__ARGS(TQ__ARG_TEXT(u[i].pcode), TQ__ARG_INT(u[i].level),
-                     TQ__ARG_TEXT(u[i].country_pcode), TQ__ARG_TEXT(u[i].country_en),
-                     TQ__ARG_TEXT(u[i].country_ar), TQ__ARG_TEXT(u[i].name_en),
-                     TQ__ARG_TEXT(u[i].name_ar), TQ__ARG_TEXT(u[i].geometry),
-                     TQ__ARG_INT(u[i].repaired ? 1 : 0), TQ__ARG_TEXT(u[i].source),
-                     TQ__ARG_INT(u[i].loaded_us ? u[i].loaded_us : now)),
-            "write administrative unit", NULL, err);
+        rc = tq__store_run(c, ST_UNIT_PUT,
+                           TQ__ARGS(TQ__ARG_TEXT(u[i].pcode), TQ__ARG_INT(u[i].level),
+                                    TQ__ARG_TEXT(u[i].country_pcode), TQ__ARG_TEXT(u[i].country_en),
+                                    TQ__ARG_TEXT(u[i].country_ar), TQ__ARG_TEXT(u[i].name_en),
+                                    TQ__ARG_TEXT(u[i].name_ar), TQ__ARG_TEXT(u[i].geometry),
+                                    TQ__ARG_INT(u[i].repaired ? 1 : 0), TQ__ARG_TEXT(u[i].source),
+                                    TQ__ARG_INT(u[i].loaded_us ? u[i].loaded_us : now)),
+                           "write administrative unit", NULL, err);
     rc = tq__store_write_end(s, c, rc, err);
 out:
     tq__store_conn_put(s, c);
@@ -146,9 +145,9 @@ tq_rc tq__engine_geo_units_delete(struct tq_store *store, const char *country_pc
     struct tq__store_result res;
     tq_rc rc;
 
-    rc = tq__store_write(tq__engine_of(store), ST_UNIT_DELETE,
-                         TQ__ARGS(TQ__ARG_TEXT(country_pcode)), "delete administrative units",
-                         &res, err);
+    rc =
+        tq__store_write(tq__engine_of(store), ST_UNIT_DELETE, TQ__ARGS(TQ__ARG_TEXT(country_pcode)),
+                        "delete administrative units", &res, err);
     if (rc == TQ_OK && deleted)
         *deleted = (size_t)res.changes;
     return rc;
@@ -257,15 +256,15 @@ tq_rc tq__engine_incident_put(struct tq_store *store, const struct tq_store_inci
     struct tq__store_result res;
     tq_rc rc;
 
-    rc = tq__store_write(
-        tq__engine_of(store), ST_INCIDENT_PUT,
-        TQ__ARGS(TQ__ARG_TEXT(inc->collection_id), TQ__ARG_INT(inc->date_added_us),
-                 TQ__ARG_TEXT(inc->kind), TQ__ARG_INT(inc->at_us), TQ__ARG_INT(inc->lon_e7),
-                 TQ__ARG_INT(inc->lat_e7), TQ__ARG_INT(inc->where_prec), TQ__ARG_TEXT(inc->country),
-                 TQ__ARG_TEXT(inc->adm1_pcode), TQ__ARG_TEXT(inc->adm1_en),
-                 TQ__ARG_TEXT(inc->adm1_ar), TQ__ARG_INT(inc->border_m),
-                 TQ__ARG_INT((int64_t)inc->tag_flags)),
-        "write incident", &res, err);
+    rc = tq__store_write(tq__engine_of(store), ST_INCIDENT_PUT,
+                         TQ__ARGS(TQ__ARG_TEXT(inc->collection_id), TQ__ARG_INT(inc->date_added_us),
+                                  TQ__ARG_TEXT(inc->kind), TQ__ARG_INT(inc->at_us),
+                                  TQ__ARG_INT(inc->lon_e7), TQ__ARG_INT(inc->lat_e7),
+                                  TQ__ARG_INT(inc->where_prec), TQ__ARG_TEXT(inc->country),
+                                  TQ__ARG_TEXT(inc->adm1_pcode), TQ__ARG_TEXT(inc->adm1_en),
+                                  TQ__ARG_TEXT(inc->adm1_ar), TQ__ARG_INT(inc->border_m),
+                                  TQ__ARG_INT((int64_t)inc->tag_flags)),
+                         "write incident", &res, err);
     if (rc == TQ_OK && res.changes == 0)
         rc = tq_err_set(err, TQ_ENOTFOUND, "store: no version added at %" PRId64 " in '%.64s'",
                         inc->date_added_us, inc->collection_id);
@@ -298,19 +297,18 @@ tq_rc tq__engine_incidents(struct tq_store *store, const struct tq_store_inciden
     if (rc)
         goto out;
     tq__store_bind_args(
-        st,
-        TQ__ARGS(TQ__ARG_INT(ra.mode), TQ__ARG_TEXT(ra.key), TQ__ARG_INT(ra.pid),
-                 TQ__ARG_INT(q->since_us ? q->since_us : INT64_MIN),
-                 TQ__ARG_INT(q->until_us ? q->until_us : INT64_MAX), TQ__ARG_TEXT(q->kind),
-                 TQ__ARG_TEXT(q->adm1_pcode), TQ__ARG_INT(origin_mode),
-                 TQ__ARG_TEXT(origin_mode == 2 ? q->origin : NULL),
-                 TQ__ARG_INT(q->has_cursor ? q->cursor_at_us : INT64_MAX),
-                 TQ__ARG_INT(q->has_cursor ? q->cursor_iid : INT64_MAX),
-                 TQ__ARG_INT(q->has_bbox ? q->min_lon_e7 : INT32_MIN),
-                 TQ__ARG_INT(q->has_bbox ? q->min_lat_e7 : INT32_MIN),
-                 TQ__ARG_INT(q->has_bbox ? q->max_lon_e7 : INT32_MAX),
-                 TQ__ARG_INT(q->has_bbox ? q->max_lat_e7 : INT32_MAX),
-                 TQ__ARG_INT(q->with_json ? 1 : 0), TQ__ARG_INT((int64_t)q->limit + 1)));
+        st, TQ__ARGS(TQ__ARG_INT(ra.mode), TQ__ARG_TEXT(ra.key), TQ__ARG_INT(ra.pid),
+                     TQ__ARG_INT(q->since_us ? q->since_us : INT64_MIN),
+                     TQ__ARG_INT(q->until_us ? q->until_us : INT64_MAX), TQ__ARG_TEXT(q->kind),
+                     TQ__ARG_TEXT(q->adm1_pcode), TQ__ARG_INT(origin_mode),
+                     TQ__ARG_TEXT(origin_mode == 2 ? q->origin : NULL),
+                     TQ__ARG_INT(q->has_cursor ? q->cursor_at_us : INT64_MAX),
+                     TQ__ARG_INT(q->has_cursor ? q->cursor_iid : INT64_MAX),
+                     TQ__ARG_INT(q->has_bbox ? q->min_lon_e7 : INT32_MIN),
+                     TQ__ARG_INT(q->has_bbox ? q->min_lat_e7 : INT32_MIN),
+                     TQ__ARG_INT(q->has_bbox ? q->max_lon_e7 : INT32_MAX),
+                     TQ__ARG_INT(q->has_bbox ? q->max_lat_e7 : INT32_MAX),
+                     TQ__ARG_INT(q->with_json ? 1 : 0), TQ__ARG_INT((int64_t)q->limit + 1)));
     rc = collect_rows(c, st, q->limit + 1, sizeof(*rows), inc_row, (void **)&rows, &n,
                       "read incidents", err);
 out:
@@ -460,7 +458,8 @@ tq_rc tq__engine_correl_put(struct tq_store *store, const char *collection_id,
         rc = tq_err_set(err, TQ_ENOTFOUND, "store: no version added at %" PRId64 " in '%.64s'",
                         date_added_us, collection_id);
     if (rc == TQ_OK)
-        rc = tq__store_run(c, ST_CORREL_CLEAR, TQ__ARGS(TQ__ARG_INT(cid), TQ__ARG_INT(date_added_us)),
+        rc = tq__store_run(c, ST_CORREL_CLEAR,
+                           TQ__ARGS(TQ__ARG_INT(cid), TQ__ARG_INT(date_added_us)),
                            "clear occurrences", NULL, err);
     for (size_t i = 0; rc == TQ_OK && i < n; i++)
         rc = tq__store_run(c, ST_CORREL_ADD,
@@ -760,9 +759,9 @@ tq_rc tq__engine_alerts(struct tq_store *store, const struct tq_store_alert_quer
     rc = tq__store_stmt_get(c, q->newest_first ? ST_ALERTS_DESC : ST_ALERTS_ASC, &st, err);
     if (rc)
         goto out;
-    tq__store_bind_args(st, TQ__ARGS(TQ__ARG_INT(ra.mode), TQ__ARG_TEXT(ra.key),
-                                     TQ__ARG_INT(bound), TQ__ARG_INT(q->unacked_only ? 1 : 0),
-                                     TQ__ARG_TEXT(q->kind), TQ__ARG_INT((int64_t)q->limit + 1)));
+    tq__store_bind_args(st, TQ__ARGS(TQ__ARG_INT(ra.mode), TQ__ARG_TEXT(ra.key), TQ__ARG_INT(bound),
+                                     TQ__ARG_INT(q->unacked_only ? 1 : 0), TQ__ARG_TEXT(q->kind),
+                                     TQ__ARG_INT((int64_t)q->limit + 1)));
     rc = collect_rows(c, st, q->limit + 1, sizeof(*rows), alert_row, (void **)&rows, &n,
                       "read alerts", err);
     for (size_t i = 0; rc == TQ_OK && i < n && i < q->limit; i++)
@@ -797,19 +796,19 @@ tq_rc tq__engine_alert_ack(struct tq_store *store, const struct tq_store_reader 
     rc = tq__store_write_begin(s, c, err);
     if (rc)
         goto out;
-    rc = tq__store_read_int64(
-        c, ST_ALERT_STATE, TQ__ARGS(TQ__ARG_INT(ra.mode), TQ__ARG_TEXT(ra.key), TQ__ARG_INT(id)),
-        &acked, &found, "read alert", err);
+    rc = tq__store_read_int64(c, ST_ALERT_STATE,
+                              TQ__ARGS(TQ__ARG_INT(ra.mode), TQ__ARG_TEXT(ra.key), TQ__ARG_INT(id)),
+                              &acked, &found, "read alert", err);
     /* An alert the reader may not see answers exactly like a missing one. */
     if (rc == TQ_OK && !found)
         rc = tq_err_set(err, TQ_ENOTFOUND, "store: no alert %" PRId64, id);
     else if (rc == TQ_OK && acked)
         rc = tq_err_set(err, TQ_EEXIST, "store: alert %" PRId64 " is already acknowledged", id);
     if (rc == TQ_OK)
-        rc = tq__store_run(c, ST_ALERT_ACK,
-                           TQ__ARGS(TQ__ARG_INT(id), TQ__ARG_TEXT(user),
-                                    TQ__ARG_INT(tq_time_now_us())),
-                           "acknowledge alert", NULL, err);
+        rc = tq__store_run(
+            c, ST_ALERT_ACK,
+            TQ__ARGS(TQ__ARG_INT(id), TQ__ARG_TEXT(user), TQ__ARG_INT(tq_time_now_us())),
+            "acknowledge alert", NULL, err);
     rc = tq__store_write_end(s, c, rc, err);
 out:
     tq__store_conn_put(s, c);
