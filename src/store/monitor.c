@@ -226,9 +226,12 @@ static tq_rc collect_rows(struct tq__conn *c, struct tq__stmt *st, size_t max, s
 {
     char *v = NULL;
     size_t n = 0, cap = 0;
-    int src;
+    int src = TQ__DB_DONE;
 
-    while (n < max && (src = tq__db_step(st)) == TQ__DB_ROW) {
+    while (n < max) {
+        src = tq__db_step(st);
+        if (src != TQ__DB_ROW)
+            break;
         v = grow(v, n, &cap, elem_size);
         from_row(st, v + n * elem_size);
         n++;
@@ -719,9 +722,13 @@ static tq_rc alert_collections(struct tq__conn *c, struct tq_store_alert *a, str
     if (rc)
         return rc;
     tq__db_bind_int64(st, 1, a->id);
-    while ((src = tq__db_step(st)) == TQ__DB_ROW)
+    for (;;) {
+        src = tq__db_step(st);
+        if (src != TQ__DB_ROW)
+            break;
         if (a->n_collections < TQ_ALERT_COLLECTIONS_MAX)
             a->collections[a->n_collections++] = tq__store_column_dup(st, 0);
+    }
     if (src != TQ__DB_DONE)
         rc = tq__store_fail(err, c->db, src, "read alert collections");
     tq__store_stmt_done(st);

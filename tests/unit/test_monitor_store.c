@@ -187,12 +187,24 @@ static void units_put_replace_list_delete(void **state)
 {
     struct fixture *f = *state;
     struct tq_store_geo_unit u[3] = {
-        {.level = 0, .pcode = "IQ", .country_pcode = "IQ", .country_en = "Iraq",
-         .geometry = "{\"type\":\"Polygon\"}", .loaded_us = 5},
-        {.level = 1, .pcode = "IQ01", .country_pcode = "IQ", .name_en = "Anbar",
+        {.level = 0,
+         .pcode = "IQ",
+         .country_pcode = "IQ",
+         .country_en = "Iraq",
+         .geometry = "{\"type\":\"Polygon\"}",
+         .loaded_us = 5},
+        {.level = 1,
+         .pcode = "IQ01",
+         .country_pcode = "IQ",
+         .name_en = "Anbar",
          .name_ar = "\xd8\xa7\xd9\x84\xd8\xa3\xd9\x86\xd8\xa8\xd8\xa7\xd8\xb1",
-         .geometry = "{}", .repaired = true, .source = "iq.geojson"},
-        {.level = 1, .pcode = "SY01", .country_pcode = "SY", .name_en = "Damascus",
+         .geometry = "{}",
+         .repaired = true,
+         .source = "iq.geojson"},
+        {.level = 1,
+         .pcode = "SY01",
+         .country_pcode = "SY",
+         .name_en = "Damascus",
          .geometry = "{}"},
     };
     struct tq_store_geo_unit *v = NULL;
@@ -227,9 +239,9 @@ static void units_put_replace_list_delete(void **state)
     tq_store_geo_units_free(v, n);
     must(tq_store_geo_units_delete(f->store, NULL, &deleted, &err), &err, "delete all");
     assert_int_equal(deleted, 1);
-    assert_int_equal(tq_store_geo_units_put(f->store, &(struct tq_store_geo_unit){.pcode = "X"}, 1,
-                                            &err),
-                     TQ_EINVAL);
+    assert_int_equal(
+        tq_store_geo_units_put(f->store, &(struct tq_store_geo_unit){.pcode = "X"}, 1, &err),
+        TQ_EINVAL);
 }
 
 /* ---- incidents ------------------------------------------------------------------------ */
@@ -484,16 +496,18 @@ static void delete_cascades(void **state)
                      2);
     must(tq_store_delete(f->store, &dq, &deleted, &err), &err, "delete");
     assert_int_equal(deleted, 1);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM incidents", "SELECT count(*) FROM incidents"),
-                     1);
+    assert_int_equal(
+        count_rows(f, "SELECT count(*) FROM incidents", "SELECT count(*) FROM incidents"), 1);
     assert_int_equal(count_rows(f, "SELECT count(*) FROM incidents_rtree",
                                 "SELECT count(*) FROM incidents WHERE geom IS NOT NULL"),
                      1);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM incidents_rtree WHERE id = (SELECT iid "
-                                   "FROM incidents)",
+    assert_int_equal(count_rows(f,
+                                "SELECT count(*) FROM incidents_rtree WHERE id = (SELECT iid "
+                                "FROM incidents)",
                                 "SELECT count(*) FROM incidents"),
                      1);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM correl", "SELECT count(*) FROM correl"), 1);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM correl", "SELECT count(*) FROM correl"),
+                     1);
 }
 
 /* Sightings a find delivered. */
@@ -585,8 +599,8 @@ static void correl_many_occurrences(void **state)
     for (unsigned b = 0; b < N / BATCH; b++) {
         for (unsigned k = 0; k < BATCH; k++)
             fixture_indicator(&o[k], b * BATCH + k, 1000);
-        must(tq_store_put_ex(f->store, COLL_ID, o, NULL, BATCH, NULL, NULL, NULL,
-                             &da[b * BATCH], &err),
+        must(tq_store_put_ex(f->store, COLL_ID, o, NULL, BATCH, NULL, NULL, NULL, &da[b * BATCH],
+                             &err),
              &err, "put");
         for (unsigned k = 0; k < BATCH; k++)
             tq_free(o[k].json);
@@ -665,8 +679,8 @@ static tq_rc on_alert(void *ud, const struct tq_store_alert *a)
     return TQ_OK;
 }
 
-static size_t alerts(struct tq_store *s, const struct tq_store_alert_query *q,
-                     struct alerts_got *g, bool *more)
+static size_t alerts(struct tq_store *s, const struct tq_store_alert_query *q, struct alerts_got *g,
+                     bool *more)
 {
     struct tq_err err = {0};
 
@@ -860,9 +874,9 @@ static void migrate_v5_to_v6(void **state)
         assert_int_equal(sqlite3_step(st), SQLITE_ROW);
         assert_int_equal(sqlite3_column_int(st, 0), TQ_STORE_SCHEMA_VERSION);
         sqlite3_finalize(st);
-        assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM incidents_rtree", -1, &st,
-                                            NULL),
-                         SQLITE_OK);
+        assert_int_equal(
+            sqlite3_prepare_v2(db, "SELECT count(*) FROM incidents_rtree", -1, &st, NULL),
+            SQLITE_OK);
         assert_int_equal(sqlite3_step(st), SQLITE_ROW);
         assert_int_equal(sqlite3_column_int(st, 0), 1);
         sqlite3_finalize(st);
