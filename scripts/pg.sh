@@ -7,7 +7,8 @@
 #   scripts/pg.sh stop DIR                   fast shutdown (immediate if that times out)
 #   scripts/pg.sh restart DIR [fast|immediate]  restart in place (fault tests)
 #   scripts/pg.sh status DIR                 exit 0 when the server of DIR accepts connections
-#   scripts/pg.sh createdb DIR [NAME]        a new empty database; prints its tansiq store URI
+#   scripts/pg.sh createdb DIR [NAME]        a new empty database (PostGIS installed, from
+#                                            template1); prints its tansiq store URI
 #   scripts/pg.sh dropdb DIR NAME            drop it (after its clients are gone)
 #   scripts/pg.sh uri DIR NAME               the store URI of database NAME, nothing created
 #   scripts/pg.sh standby DIR STANDBYDIR [PORT]  pg_basebackup -R of DIR's server, started as a
@@ -225,7 +226,7 @@ cmd_start() {
   port=${2:-${TQ_PG_PORT:-5433}}
   port_ok "$port"
   [[ $FSYNC == on || $FSYNC == off ]] || die "TQ_PG_FSYNC is on or off, not '$FSYNC'"
-  need_bin initdb pg_ctl postgres pg_isready
+  need_bin initdb pg_ctl postgres pg_isready psql
   ensure_server_user
   prepare_dir "$dir"
   if [[ -f $dir/env ]] && server_pid "$dir" >/dev/null; then
@@ -260,7 +261,19 @@ cmd_start() {
     die "the server in $dir did not start"
   fi
   write_env "$dir" "$port"
+  ((created == 0)) || postgis_template "$dir" "$port"
   cat "$dir/env"
+}
+
+# postgis_template DIR PORT: PostGIS in template1 of a new cluster, so that every database made
+# from it (CREATE DATABASE, createdb) has it already and the store's migration need not run the
+# extension's long script again for each of the many databases tests make.
+postgis_template() {
+  if ! "$PGBIN/psql" -X -q -h "$1" -p "$2" -U "$ME" -d template1 -v ON_ERROR_STOP=1 \
+    -c 'CREATE EXTENSION IF NOT EXISTS postgis' >"$1/postgis.log" 2>&1; then
+    echo "$PROG: no PostGIS in $1 (install postgresql-15-postgis-3; scripts/install-deps.sh): stores on this cluster will not open" >&2
+    cat "$1/postgis.log" >&2
+  fi
 }
 
 cmd_stop() {
@@ -329,7 +342,7 @@ cmd_createdb() {
     name=tq_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
   fi
   dbname_ok "$name"
-  "$PGBIN/createdb" -h "$dir" -p "$PORT" -U "$SUPER" -w -T template0 -E UTF8 "$name" ||
+  "$PGBIN/createdb" -h "$dir" -p "$PORT" -U "$SUPER" -w -T template1 -E UTF8 "$name" ||
     die "createdb $name failed on the server in $dir"
   uri_of "$dir" "$name" "$PORT"
 }

@@ -38,7 +38,7 @@ struct tq_store_reader {
 /* ---- administrative units ------------------------------------------------------------- */
 
 struct tq_store_geo_unit {
-    int level; /* 0 a country outline, 1 a governorate */
+    int level;   /* 0 a country outline, 1 a governorate */
     char *pcode; /* the key: a unit's P-code (a level-0 unit: the country's) */
     char *country_pcode, *country_en, *country_ar;
     char *name_en, *name_ar;
@@ -67,7 +67,7 @@ tq_rc tq_store_geo_units_delete(struct tq_store *store, const char *country_pcod
 /* One located object version: an incident on the map. Strings borrowed (a row handed to a
  * callback) or the caller's (a put). */
 struct tq_store_incident {
-    int64_t iid; /* assigned by the store; the paging key with at_us */
+    int64_t iid;               /* assigned by the store; the paging key with at_us */
     const char *collection_id; /* UUID */
     int64_t date_added_us;     /* the version's, in its collection */
     const char *object_id;     /* read back only */
@@ -96,11 +96,11 @@ struct tq_store_incident_query {
     const struct tq_store_reader *reader; /* NULL: the node */
     bool has_bbox;
     int32_t min_lon_e7, min_lat_e7, max_lon_e7, max_lat_e7; /* inclusive */
-    int64_t since_us, until_us; /* at_us in [since, until); 0: open */
-    const char *kind;           /* NULL: any */
-    const char *adm1_pcode;     /* NULL: any */
-    const char *origin;         /* NULL: any; "" local only; else that partner's */
-    bool has_cursor;            /* resume strictly after (cursor_at_us, cursor_iid) */
+    int64_t since_us, until_us;                             /* at_us in [since, until); 0: open */
+    const char *kind;                                       /* NULL: any */
+    const char *adm1_pcode;                                 /* NULL: any */
+    const char *origin; /* NULL: any; "" local only; else that partner's */
+    bool has_cursor;    /* resume strictly after (cursor_at_us, cursor_iid) */
     int64_t cursor_at_us, cursor_iid;
     size_t limit; /* rows per page, 1..TQ_STORE_INCIDENTS_PAGE_MAX */
     bool with_json;
@@ -137,9 +137,8 @@ struct tq_store_occurrence {
  * Keep the occurrences of one stored version (replacing what it had), in one transaction.
  * TQ_ENOTFOUND when no such version is stored.
  */
-tq_rc tq_store_correl_put(struct tq_store *store, const char *collection_id,
-                          int64_t date_added_us, const struct tq_store_occurrence *occ, size_t n,
-                          struct tq_err *err);
+tq_rc tq_store_correl_put(struct tq_store *store, const char *collection_id, int64_t date_added_us,
+                          const struct tq_store_occurrence *occ, size_t n, struct tq_err *err);
 
 /* One version that mentions a value; strings borrowed for the callback. */
 struct tq_store_sighting {

@@ -138,6 +138,32 @@ enum tq__stmt_id {
     ST_WITNESS_LIST,
     ST_ALARM_ADD,
     ST_ALARM_LIST,
+    /* border monitoring (monitor.c) */
+    ST_UNIT_PUT,
+    ST_UNIT_LIST,
+    ST_UNIT_DELETE,
+    ST_INCIDENT_PUT,
+    ST_INCIDENTS,      /* newest first, walking the (at_us, iid) index */
+    ST_INCIDENTS_BBOX, /* the same, driven by the spatial index */
+    ST_INCIDENTS_ADM1, /* the same, driven by the (adm1_pcode, at_us) index */
+    ST_INCIDENT_PAGE,  /* every row in iid order, for retagging */
+    ST_INCIDENT_RETAG,
+    ST_VERSION_EXISTS,
+    ST_CORREL_CLEAR,
+    ST_CORREL_ADD,
+    ST_CORREL_FIND,
+    ST_RULE_NEXT_ID,
+    ST_RULE_ADD,
+    ST_RULE_LIST,
+    ST_RULE_DELETE,
+    ST_ALERT_NEXT_ID,
+    ST_ALERT_ADD,
+    ST_ALERT_COLL_ADD,
+    ST_ALERTS_ASC,
+    ST_ALERTS_DESC,
+    ST_ALERT_COLLS,
+    ST_ALERT_STATE, /* acked_us of an alert the reader may see */
+    ST_ALERT_ACK,
     ST__COUNT
 };
 

@@ -218,9 +218,99 @@ static const char schema_witness[] = "CREATE TABLE witness("
                                                             "  PRIMARY KEY (partner, idx)"
                                                             ");";
 
+/*
+ * Version 6: border monitoring (the tables of sqlite_sql.c's version 6). The bounding box uses
+ * PostGIS: geom is generated from the integer coordinates (so that every insert, update and
+ * tq_store_copy sets it without naming it) and indexed with GiST. PostGIS must be installed
+ * on the server; CREATE EXTENSION needs a role allowed to create it (else a DBA runs it once,
+ * docs/internals/store.md). Keys are assigned by the engine (max + 1 under the write lock), so
+ * no identity sequence is added for tq_store_copy to move.
+ */
+static const char schema_monitor[] =
+    "DO $$ BEGIN"
+    "  IF NOT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'postgis') THEN"
+    "    RAISE EXCEPTION '" TQ__STORE_NO_POSTGIS "';"
+    "  END IF; END $$;"
+    "CREATE EXTENSION IF NOT EXISTS postgis;"
+    "CREATE TABLE geo_units("
+    "  pcode " T " PRIMARY KEY,"
+    "  level bigint NOT NULL,"
+    "  country_pcode " T " NOT NULL,"
+    "  country_en " T ","
+    "  country_ar " T ","
+    "  name_en " T ","
+    "  name_ar " T ","
+    "  geometry " T " NOT NULL,"
+    "  repaired boolean NOT NULL,"
+    "  source " T ","
+    "  loaded_us bigint NOT NULL"
+    ");"
+    "CREATE INDEX geo_units_country ON geo_units(country_pcode);"
+    "CREATE TABLE incidents("
+    "  iid bigint PRIMARY KEY,"
+    "  collection bigint NOT NULL,"
+    "  date_added_us bigint NOT NULL,"
+    "  kind " T " NOT NULL,"
+    "  at_us bigint NOT NULL,"
+    "  lon_e7 bigint NOT NULL,"
+    "  lat_e7 bigint NOT NULL,"
+    "  where_prec bigint NOT NULL,"
+    "  country " T ","
+    "  adm1_pcode " T ","
+    "  adm1_en " T ","
+    "  adm1_ar " T ","
+    "  border_m bigint NOT NULL,"
+    "  tag_flags bigint NOT NULL,"
+    "  geom geometry(Point, 4326) GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint("
+    "    lon_e7::float8 / 10000000.0::float8, lat_e7::float8 / 10000000.0::float8), 4326)) STORED,"
+    "  UNIQUE (collection, date_added_us),"
+    "  FOREIGN KEY (collection, date_added_us) REFERENCES objects(collection, date_added_us)"
+    "    ON DELETE CASCADE"
+    ");"
+    "CREATE INDEX incidents_at ON incidents(at_us, iid);"
+    "CREATE INDEX incidents_adm1 ON incidents(adm1_pcode, at_us, iid);"
+    "CREATE INDEX incidents_geom ON incidents USING gist (geom);"
+    "CREATE TABLE correl("
+    "  kind bigint NOT NULL,"
+    "  value " T " NOT NULL,"
+    "  date_added_us bigint NOT NULL,"
+    "  collection bigint NOT NULL,"
+    "  PRIMARY KEY (kind, value, date_added_us, collection),"
+    "  FOREIGN KEY (collection, date_added_us) REFERENCES objects(collection, date_added_us)"
+    "    ON DELETE CASCADE"
+    ");"
+    "CREATE INDEX correl_version ON correl(collection, date_added_us);"
+    "CREATE TABLE alert_rules("
+    "  id bigint PRIMARY KEY,"
+    "  name " T " NOT NULL UNIQUE,"
+    "  kind " T " NOT NULL,"
+    "  params " T " NOT NULL,"
+    "  created_by " T ","
+    "  created_us bigint NOT NULL,"
+    "  enabled boolean NOT NULL"
+    ");"
+    "CREATE TABLE alerts("
+    "  id bigint PRIMARY KEY,"
+    "  rule " T " NOT NULL,"
+    "  kind " T " NOT NULL,"
+    "  at_us bigint NOT NULL,"
+    "  title " T " NOT NULL,"
+    "  detail " T " NOT NULL,"
+    "  dedup " T " UNIQUE,"
+    "  acked_by " T ","
+    "  acked_us bigint NOT NULL DEFAULT 0"
+    ");"
+    "CREATE INDEX alerts_kind ON alerts(kind, id);"
+    "CREATE TABLE alert_collections("
+    "  alert bigint NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,"
+    "  collection_uuid " T " NOT NULL,"
+    "  PRIMARY KEY (alert, collection_uuid)"
+    ");"
+    "CREATE INDEX objects_marking ON objects(lower(id)) WHERE type = 'marking-definition';";
+
 /* migrations[v] brings a database from schema version v to v + 1. */
-const char *const tq__store_postgres_migrations[] = {schema_objects, schema_releases, schema_perms,
-                                                     schema_audit, schema_witness};
+const char *const tq__store_postgres_migrations[] = {
+    schema_objects, schema_releases, schema_perms, schema_audit, schema_witness, schema_monitor};
 
 static_assert(sizeof(tq__store_postgres_migrations) / sizeof(tq__store_postgres_migrations[0]) ==
                   TQ_STORE_SCHEMA_VERSION,
@@ -262,6 +352,46 @@ const char tq__store_postgres_session_sql[] = "SET client_min_messages = warning
     "SELECT cid, last_date_added FROM collections WHERE id = ?1 "                                  \
     "UNION ALL SELECT cid, last_date_added FROM collections WHERE alias = ?1 LIMIT 1"
 #define WITNESS_COLS "origin, partner, size, root, note, at_us"
+
+/* Border monitoring: see sqlite_sql.c for the parameters; PostgreSQL casts them. */
+#define MON_VISIBLE(t)                                                                             \
+    "((?1::int < 2 AND o.is_last) OR (?1::int = 2 AND EXISTS (SELECT 1 FROM releases r "           \
+    "WHERE r.pid = ?3::bigint AND r.collection = " t ".collection AND r.date_added_us = " t        \
+    ".date_added_us AND r.vis_last))) AND (?1::int = 0 OR EXISTS (SELECT 1 FROM perms p "          \
+    "WHERE p.\"user\" = ?2::text AND p.collection IN (c.id, '*') AND p.can_read))"
+#define ALERT_VISIBLE                                                                              \
+    "(?1::int = 0 OR (?1::int = 1 AND NOT EXISTS (SELECT 1 FROM alert_collections ac "             \
+    "WHERE ac.alert = a.id AND NOT EXISTS (SELECT 1 FROM perms p WHERE p.\"user\" = ?2::text "     \
+    "AND p.collection IN (ac.collection_uuid, '*') AND p.can_read))))"
+#define INC_COLS                                                                                   \
+    "SELECT i.iid, c.id, i.date_added_us, o.id, o.version_us, i.kind, i.at_us, i.lon_e7, "         \
+    "i.lat_e7, i.where_prec, i.country, i.adm1_pcode, i.adm1_en, i.adm1_ar, i.border_m, "          \
+    "i.tag_flags, f.origin, "
+#define INC_JOIN                                                                                   \
+    " JOIN objects o ON o.collection = i.collection AND o.date_added_us = i.date_added_us "        \
+    "JOIN collections c ON c.cid = i.collection LEFT JOIN facts f "                                \
+    "ON f.collection = i.collection AND f.date_added_us = i.date_added_us"
+#define INC_FILTER                                                                                 \
+    " AND i.at_us >= ?4::bigint AND i.at_us < ?5::bigint "                                         \
+    "AND (?6::text IS NULL OR i.kind = ?6::text) "                                                 \
+    "AND (?7::text IS NULL OR i.adm1_pcode = ?7::text) AND (?8::int = 0 OR (?8::int = 1 "          \
+    "AND f.origin IS NULL) OR (?8::int = 2 AND f.origin = ?9::text)) "                             \
+    "AND (i.at_us, i.iid) < (?10::bigint, ?11::bigint) "                                           \
+    "AND i.lon_e7 BETWEEN ?12::bigint AND ?14::bigint "                                            \
+    "AND i.lat_e7 BETWEEN ?13::bigint AND ?15::bigint AND " MON_VISIBLE(                           \
+        "i") " ORDER BY i.at_us DESC, i.iid DESC LIMIT ?17"
+#define INC_JSON "CASE WHEN ?16::int <> 0 THEN o.json END"
+/* A coordinate bound in degrees, computed as the generated geom column computes its own. */
+#define DEG(n) "?" n "::bigint::float8 / 10000000.0::float8"
+#define ALERT_COLS                                                                                 \
+    "SELECT a.id, a.rule, a.kind, a.at_us, a.title, a.detail, a.dedup, a.acked_by, a.acked_us "    \
+    "FROM alerts a"
+#define ALERT_FILTER                                                                               \
+    " AND (?4::int = 0 OR a.acked_us = 0) AND (?5::text IS NULL OR a.kind = ?5::text) "            \
+    "AND " ALERT_VISIBLE
+#define UNIT_COLS                                                                                  \
+    "pcode, level, country_pcode, country_en, country_ar, name_en, name_ar, geometry, repaired, "  \
+    "source, loaded_us"
 
 const char *const tq__store_postgres_sql[ST__COUNT] = {
     /* A read sees one snapshot; a hot standby allows REPEATABLE READ. */
@@ -396,13 +526,11 @@ const char *const tq__store_postgres_sql[ST__COUNT] = {
     [ST_MARKING_GET] = "SELECT o.json, o.collection = ?1, f.sha256, "
                        "(SELECT count(DISTINCT f2.sha256) FROM objects o2 JOIN facts f2 "
                        "ON f2.collection = o2.collection AND f2.date_added_us = o2.date_added_us "
-                       "WHERE o2.collection IN (SELECT cid FROM collections) "
-                       "AND o2.type = 'marking-definition' AND lower(o2.id) = lower(?2) "
+                       "WHERE o2.type = 'marking-definition' AND lower(o2.id) = lower(?2) "
                        "AND f2.origin IS NOT DISTINCT FROM ?3::text) FROM objects o "
                        "LEFT JOIN facts f "
                        "ON f.collection = o.collection AND f.date_added_us = o.date_added_us "
-                       "WHERE o.collection IN (SELECT cid FROM collections) "
-                       "AND o.type = 'marking-definition' AND lower(o.id) = lower(?2) "
+                       "WHERE o.type = 'marking-definition' AND lower(o.id) = lower(?2) "
                        "AND f.origin IS NOT DISTINCT FROM ?3::text "
                        "ORDER BY o.collection = ?1 DESC, o.version_us DESC LIMIT 1",
     [ST_AUDIT_INSERT] = "INSERT INTO audit_leaves(idx, kind, at_us, partner, salt, record, "
@@ -470,6 +598,70 @@ const char *const tq__store_postgres_sql[ST__COUNT] = {
                      "?8::bigint",
     [ST_ALARM_LIST] = "SELECT id, at_us, partner, origin, reason, old_note, new_note, proof "
                       "FROM audit_alarms ORDER BY id",
+    [ST_UNIT_PUT] = "INSERT INTO geo_units(" UNIT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+                    "?9, ?10, ?11) ON CONFLICT(pcode) DO UPDATE SET level = excluded.level, "
+                    "country_pcode = excluded.country_pcode, country_en = excluded.country_en, "
+                    "country_ar = excluded.country_ar, name_en = excluded.name_en, "
+                    "name_ar = excluded.name_ar, geometry = excluded.geometry, "
+                    "repaired = excluded.repaired, source = excluded.source, "
+                    "loaded_us = excluded.loaded_us",
+    [ST_UNIT_LIST] = "SELECT " UNIT_COLS " FROM geo_units ORDER BY pcode",
+    [ST_UNIT_DELETE] = "DELETE FROM geo_units WHERE ?1::text IS NULL OR country_pcode = ?1::text",
+    /* The key is max + 1: every write holds the node's write lock. */
+    [ST_INCIDENT_PUT] =
+        "INSERT INTO incidents(iid, collection, date_added_us, kind, at_us, lon_e7, lat_e7, "
+        "where_prec, country, adm1_pcode, adm1_en, adm1_ar, border_m, tag_flags) "
+        "SELECT (SELECT coalesce(max(iid), 0) + 1 FROM incidents), o.collection, "
+        "o.date_added_us, ?3::text, ?4::bigint, ?5::bigint, ?6::bigint, ?7::bigint, ?8::text, "
+        "?9::text, ?10::text, ?11::text, ?12::bigint, ?13::bigint FROM objects o "
+        "WHERE o.collection = (SELECT cid FROM collections WHERE id = ?1::text) "
+        "AND o.date_added_us = ?2::bigint ON CONFLICT(collection, date_added_us) DO UPDATE SET "
+        "kind = excluded.kind, at_us = excluded.at_us, lon_e7 = excluded.lon_e7, "
+        "lat_e7 = excluded.lat_e7, where_prec = excluded.where_prec, country = excluded.country, "
+        "adm1_pcode = excluded.adm1_pcode, adm1_en = excluded.adm1_en, "
+        "adm1_ar = excluded.adm1_ar, border_m = excluded.border_m, tag_flags = excluded.tag_flags",
+    [ST_INCIDENTS] = INC_COLS INC_JSON " FROM incidents i" INC_JOIN " WHERE true" INC_FILTER,
+    [ST_INCIDENTS_BBOX] =
+        INC_COLS INC_JSON " FROM incidents i" INC_JOIN " WHERE i.geom && ST_MakeEnvelope(" DEG(
+            "12") ", " DEG("13") ", " DEG("14") ", " DEG("15") ", 4326)" INC_FILTER,
+    [ST_INCIDENTS_ADM1] =
+        INC_COLS INC_JSON " FROM incidents i" INC_JOIN " WHERE i.adm1_pcode = ?7::text" INC_FILTER,
+    [ST_INCIDENT_PAGE] =
+        INC_COLS "NULL FROM incidents i" INC_JOIN " WHERE i.iid > ?1 ORDER BY i.iid LIMIT ?2",
+    [ST_INCIDENT_RETAG] = "UPDATE incidents SET country = ?2, adm1_pcode = ?3, adm1_en = ?4, "
+                          "adm1_ar = ?5, border_m = ?6, tag_flags = ?7 WHERE iid = ?1",
+    [ST_VERSION_EXISTS] = "SELECT o.collection FROM objects o WHERE o.collection = "
+                          "(SELECT cid FROM collections WHERE id = ?1) AND o.date_added_us = ?2",
+    [ST_CORREL_CLEAR] = "DELETE FROM correl WHERE collection = ?1 AND date_added_us = ?2",
+    [ST_CORREL_ADD] = "INSERT INTO correl(kind, value, date_added_us, collection) "
+                      "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+    [ST_CORREL_FIND] =
+        "SELECT c.id, o.id, o.type, o.version_us, o.date_added_us, f.origin FROM correl k "
+        "JOIN objects o ON o.collection = k.collection AND o.date_added_us = k.date_added_us "
+        "JOIN collections c ON c.cid = k.collection LEFT JOIN facts f "
+        "ON f.collection = k.collection AND f.date_added_us = k.date_added_us "
+        "WHERE k.kind = ?4::bigint AND k.value = ?5::text AND " MON_VISIBLE(
+            "k") " ORDER BY k.date_added_us DESC, k.collection DESC LIMIT ?6",
+    [ST_RULE_NEXT_ID] = "SELECT coalesce(max(id), 0) + 1 FROM alert_rules",
+    [ST_RULE_ADD] = "INSERT INTO alert_rules(id, name, kind, params, created_by, created_us, "
+                    "enabled) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_RULE_LIST] = "SELECT id, name, kind, params, created_by, created_us, enabled "
+                     "FROM alert_rules ORDER BY name",
+    [ST_RULE_DELETE] = "DELETE FROM alert_rules WHERE name = ?1",
+    [ST_ALERT_NEXT_ID] = "SELECT coalesce(max(id), 0) + 1 FROM alerts",
+    [ST_ALERT_ADD] = "INSERT INTO alerts(id, rule, kind, at_us, title, detail, dedup, acked_by, "
+                     "acked_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, 0) "
+                     "ON CONFLICT(dedup) DO NOTHING",
+    [ST_ALERT_COLL_ADD] = "INSERT INTO alert_collections(alert, collection_uuid) VALUES (?1, ?2) "
+                          "ON CONFLICT DO NOTHING",
+    [ST_ALERTS_ASC] = ALERT_COLS " WHERE a.id > ?3::bigint" ALERT_FILTER " ORDER BY a.id LIMIT ?6",
+    [ST_ALERTS_DESC] =
+        ALERT_COLS " WHERE a.id < ?3::bigint" ALERT_FILTER " ORDER BY a.id DESC LIMIT ?6",
+    [ST_ALERT_COLLS] = "SELECT collection_uuid FROM alert_collections WHERE alert = ?1 "
+                       "ORDER BY collection_uuid",
+    [ST_ALERT_STATE] = "SELECT a.acked_us FROM alerts a WHERE a.id = ?3::bigint AND " ALERT_VISIBLE,
+    [ST_ALERT_ACK] = "UPDATE alerts SET acked_by = ?2, acked_us = ?3 WHERE id = ?1 "
+                     "AND acked_us = 0",
 };
 
 /* ---- dialect -------------------------------------------------------------------------- */

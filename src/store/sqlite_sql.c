@@ -283,9 +283,104 @@ static const char schema_v5[] =
     "ALTER TABLE releases_v5 RENAME TO releases;"
     "CREATE INDEX releases_version ON releases(collection, date_added_us);";
 
+/*
+ * Version 6: border monitoring. geo_units holds the administrative boundaries (GeoJSON text,
+ * read by the geo module). incidents holds one located version per row, keyed by iid (the
+ * paging key with at_us) and cascading from its object version like facts and releases; the
+ * R*Tree incidents_rtree, keyed by iid and kept in step by triggers (an ON DELETE CASCADE from
+ * objects fires the delete trigger too), answers bounding boxes over the integer 1e-7 degree
+ * coordinates exactly. correl is the correlation index: its key (kind, value, date_added_us,
+ * collection) is the order a lookup answers in, so a page of a value's newest occurrences is
+ * one range scan, however many there are. alert_rules, alerts and alert_collections keep the
+ * monitoring rules and what they raised. objects_marking serves the marking lookup by id in any
+ * letter case without walking every marking-definition.
+ */
+static const char schema_v6[] =
+    "CREATE TABLE geo_units("
+    "  pcode TEXT PRIMARY KEY,"
+    "  level INTEGER NOT NULL,"
+    "  country_pcode TEXT NOT NULL,"
+    "  country_en TEXT,"
+    "  country_ar TEXT,"
+    "  name_en TEXT,"
+    "  name_ar TEXT,"
+    "  geometry TEXT NOT NULL,"
+    "  repaired INTEGER NOT NULL,"
+    "  source TEXT,"
+    "  loaded_us INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX geo_units_country ON geo_units(country_pcode);"
+    "CREATE TABLE incidents("
+    "  iid INTEGER PRIMARY KEY,"
+    "  collection INTEGER NOT NULL,"
+    "  date_added_us INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  at_us INTEGER NOT NULL,"
+    "  lon_e7 INTEGER NOT NULL,"
+    "  lat_e7 INTEGER NOT NULL,"
+    "  where_prec INTEGER NOT NULL,"
+    "  country TEXT,"
+    "  adm1_pcode TEXT,"
+    "  adm1_en TEXT,"
+    "  adm1_ar TEXT,"
+    "  border_m INTEGER NOT NULL,"
+    "  tag_flags INTEGER NOT NULL,"
+    "  UNIQUE (collection, date_added_us),"
+    "  FOREIGN KEY (collection, date_added_us) REFERENCES objects(collection, date_added_us)"
+    "    ON DELETE CASCADE"
+    ");"
+    "CREATE INDEX incidents_at ON incidents(at_us, iid);"
+    "CREATE INDEX incidents_adm1 ON incidents(adm1_pcode, at_us, iid);"
+    "CREATE VIRTUAL TABLE incidents_rtree USING rtree_i32(id, min_lon, max_lon, min_lat, max_lat);"
+    "CREATE TRIGGER incidents_rtree_insert AFTER INSERT ON incidents BEGIN "
+    "  INSERT INTO incidents_rtree(id, min_lon, max_lon, min_lat, max_lat) "
+    "  VALUES (new.iid, new.lon_e7, new.lon_e7, new.lat_e7, new.lat_e7); END;"
+    "CREATE TRIGGER incidents_rtree_update AFTER UPDATE OF lon_e7, lat_e7 ON incidents BEGIN "
+    "  UPDATE incidents_rtree SET min_lon = new.lon_e7, max_lon = new.lon_e7, "
+    "  min_lat = new.lat_e7, max_lat = new.lat_e7 WHERE id = new.iid; END;"
+    "CREATE TRIGGER incidents_rtree_delete AFTER DELETE ON incidents BEGIN "
+    "  DELETE FROM incidents_rtree WHERE id = old.iid; END;"
+    "CREATE TABLE correl("
+    "  kind INTEGER NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  date_added_us INTEGER NOT NULL,"
+    "  collection INTEGER NOT NULL,"
+    "  PRIMARY KEY (kind, value, date_added_us, collection),"
+    "  FOREIGN KEY (collection, date_added_us) REFERENCES objects(collection, date_added_us)"
+    "    ON DELETE CASCADE"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX correl_version ON correl(collection, date_added_us);"
+    "CREATE TABLE alert_rules("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  kind TEXT NOT NULL,"
+    "  params TEXT NOT NULL,"
+    "  created_by TEXT,"
+    "  created_us INTEGER NOT NULL,"
+    "  enabled INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE alerts("
+    "  id INTEGER PRIMARY KEY,"
+    "  rule TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  at_us INTEGER NOT NULL,"
+    "  title TEXT NOT NULL,"
+    "  detail TEXT NOT NULL,"
+    "  dedup TEXT UNIQUE,"
+    "  acked_by TEXT,"
+    "  acked_us INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE INDEX alerts_kind ON alerts(kind, id);"
+    "CREATE TABLE alert_collections("
+    "  alert INTEGER NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,"
+    "  collection_uuid TEXT NOT NULL,"
+    "  PRIMARY KEY (alert, collection_uuid)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX objects_marking ON objects(lower(id)) WHERE type = 'marking-definition';";
+
 /* migrations[v] brings a database from user_version v to v + 1. */
-const char *const tq__store_sqlite_migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4,
-                                                   schema_v5};
+const char *const tq__store_sqlite_migrations[] = {schema_v1, schema_v2, schema_v3,
+                                                   schema_v4, schema_v5, schema_v6};
 
 static_assert(sizeof(tq__store_sqlite_migrations) / sizeof(tq__store_sqlite_migrations[0]) ==
                   TQ_STORE_SCHEMA_VERSION,
@@ -322,6 +417,54 @@ static_assert(sizeof(tq__store_sqlite_migrations) / sizeof(tq__store_sqlite_migr
     "UNION ALL SELECT cid, last_date_added FROM collections WHERE alias = ?1 LIMIT 1"
 /* The columns of a witness row, in the order witness_from_row reads them. */
 #define WITNESS_COLS "origin, partner, size, root, note, at_us"
+
+/*
+ * Border monitoring: who may see a version of an incident or an occurrence (alias t, with o its
+ * object version and c its collection). ?1 is the reader (0 the node, 1 a user, 2 a partner),
+ * ?2 its permission key, ?3 the partner's key: the node and users see each object's latest
+ * version (is_last), a partner the latest one released to it (vis_last, its releases row, as
+ * a TAXII page with match[version]=last); anyone but the node needs read on the collection.
+ */
+#define MON_VISIBLE(t)                                                                             \
+    "((?1 < 2 AND o.is_last) OR (?1 = 2 AND EXISTS (SELECT 1 FROM releases r "                     \
+    "WHERE r.pid = ?3 AND r.collection = " t ".collection AND r.date_added_us = " t                \
+    ".date_added_us AND r.vis_last))) AND (?1 = 0 OR EXISTS (SELECT 1 FROM perms p "               \
+    "WHERE p.user = ?2 AND p.collection IN (c.id, '*') AND p.can_read))"
+/* An alert is seen by a reader who may read every collection it names; never by a partner. */
+#define ALERT_VISIBLE                                                                              \
+    "(?1 = 0 OR (?1 = 1 AND NOT EXISTS (SELECT 1 FROM alert_collections ac "                       \
+    "WHERE ac.alert = a.id AND NOT EXISTS (SELECT 1 FROM perms p WHERE p.user = ?2 "               \
+    "AND p.collection IN (ac.collection_uuid, '*') AND p.can_read))))"
+/* An incident row as monitor.c reads it (inc_from_row), json last. */
+#define INC_COLS                                                                                   \
+    "SELECT i.iid, c.id, i.date_added_us, o.id, o.version_us, i.kind, i.at_us, i.lon_e7, "         \
+    "i.lat_e7, i.where_prec, i.country, i.adm1_pcode, i.adm1_en, i.adm1_ar, i.border_m, "          \
+    "i.tag_flags, f.origin, "
+/* The rest of a row: its version, collection and facts, the incident driving the join. */
+#define INC_JOIN                                                                                   \
+    " CROSS JOIN objects o ON o.collection = i.collection AND o.date_added_us = i.date_added_us "  \
+    "CROSS JOIN collections c ON c.cid = i.collection LEFT JOIN facts f "                          \
+    "ON f.collection = i.collection AND f.date_added_us = i.date_added_us"
+/*
+ * The filters of tq_store_incidents: ?4/?5 the at_us range, ?6 kind, ?7 adm1, ?8 origin (0
+ * any, 1 local, 2 partner ?9), ?10/?11 the cursor, ?12..?15 the box (the whole plane without
+ * one), ?16 with_json, ?17 limit.
+ */
+#define INC_FILTER                                                                                 \
+    " AND i.at_us >= ?4 AND i.at_us < ?5 AND (?6 IS NULL OR i.kind = ?6) "                         \
+    "AND (?7 IS NULL OR i.adm1_pcode = ?7) AND (?8 = 0 OR (?8 = 1 AND f.origin IS NULL) "          \
+    "OR (?8 = 2 AND f.origin = ?9)) AND (i.at_us, i.iid) < (?10, ?11) "                            \
+    "AND i.lon_e7 BETWEEN ?12 AND ?14 AND i.lat_e7 BETWEEN ?13 AND ?15 AND " MON_VISIBLE(          \
+        "i") " ORDER BY i.at_us DESC, i.iid DESC LIMIT ?17"
+#define INC_JSON "CASE WHEN ?16 THEN o.json END"
+#define ALERT_COLS                                                                                 \
+    "SELECT a.id, a.rule, a.kind, a.at_us, a.title, a.detail, a.dedup, a.acked_by, a.acked_us "    \
+    "FROM alerts a"
+#define ALERT_FILTER                                                                               \
+    " AND (?4 = 0 OR a.acked_us = 0) AND (?5 IS NULL OR a.kind = ?5) AND " ALERT_VISIBLE
+#define UNIT_COLS                                                                                  \
+    "pcode, level, country_pcode, country_en, country_ar, name_en, name_ar, geometry, repaired, "  \
+    "source, loaded_us"
 
 const char *const tq__store_sqlite_sql[ST__COUNT] = {
     [ST_BEGIN] = "BEGIN",
@@ -460,18 +603,16 @@ const char *const tq__store_sqlite_sql[ST__COUNT] = {
                           "WHERE r.collection = ?1 AND r.date_added_us = ?2 ORDER BY p.name",
     /*
      * A marking-definition by id in any letter case, of one provenance (?3: the partner it was
-     * received from, NULL for local), from collection ?1 first. The type index keeps this to
-     * the marking-definitions of each collection.
+     * received from, NULL for local), from collection ?1 first. The partial index
+     * objects_marking (lower(id) of marking-definitions) finds its few versions directly.
      */
     [ST_MARKING_GET] = "SELECT o.json, o.collection = ?1, f.sha256, "
                        "(SELECT count(DISTINCT f2.sha256) FROM objects o2 JOIN facts f2 "
                        "ON f2.collection = o2.collection AND f2.date_added_us = o2.date_added_us "
-                       "WHERE o2.collection IN (SELECT cid FROM collections) "
-                       "AND o2.type = 'marking-definition' AND lower(o2.id) = lower(?2) "
+                       "WHERE o2.type = 'marking-definition' AND lower(o2.id) = lower(?2) "
                        "AND f2.origin IS ?3) FROM objects o LEFT JOIN facts f "
                        "ON f.collection = o.collection AND f.date_added_us = o.date_added_us "
-                       "WHERE o.collection IN (SELECT cid FROM collections) "
-                       "AND o.type = 'marking-definition' AND lower(o.id) = lower(?2) "
+                       "WHERE o.type = 'marking-definition' AND lower(o.id) = lower(?2) "
                        "AND f.origin IS ?3 "
                        "ORDER BY o.collection = ?1 DESC, o.version_us DESC LIMIT 1",
     [ST_AUDIT_INSERT] = "INSERT INTO audit_leaves(idx, kind, at_us, partner, salt, record, "
@@ -535,6 +676,70 @@ const char *const tq__store_sqlite_sql[ST__COUNT] = {
                      "WHERE (SELECT count(*) FROM audit_alarms WHERE origin = ?3) < ?8",
     [ST_ALARM_LIST] = "SELECT id, at_us, partner, origin, reason, old_note, new_note, proof "
                       "FROM audit_alarms ORDER BY id",
+    [ST_UNIT_PUT] = "INSERT INTO geo_units(" UNIT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+                    "?9, ?10, ?11) ON CONFLICT(pcode) DO UPDATE SET level = excluded.level, "
+                    "country_pcode = excluded.country_pcode, country_en = excluded.country_en, "
+                    "country_ar = excluded.country_ar, name_en = excluded.name_en, "
+                    "name_ar = excluded.name_ar, geometry = excluded.geometry, "
+                    "repaired = excluded.repaired, source = excluded.source, "
+                    "loaded_us = excluded.loaded_us",
+    [ST_UNIT_LIST] = "SELECT " UNIT_COLS " FROM geo_units ORDER BY pcode",
+    [ST_UNIT_DELETE] = "DELETE FROM geo_units WHERE ?1 IS NULL OR country_pcode = ?1",
+    /* WHERE before ON CONFLICT: SQLite would read the ON as a join's. */
+    [ST_INCIDENT_PUT] =
+        "INSERT INTO incidents(iid, collection, date_added_us, kind, at_us, lon_e7, lat_e7, "
+        "where_prec, country, adm1_pcode, adm1_en, adm1_ar, border_m, tag_flags) "
+        "SELECT NULL, o.collection, o.date_added_us, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+        "?13 FROM objects o WHERE o.collection = (SELECT cid FROM collections WHERE id = ?1) "
+        "AND o.date_added_us = ?2 ON CONFLICT(collection, date_added_us) DO UPDATE SET "
+        "kind = excluded.kind, at_us = excluded.at_us, lon_e7 = excluded.lon_e7, "
+        "lat_e7 = excluded.lat_e7, where_prec = excluded.where_prec, country = excluded.country, "
+        "adm1_pcode = excluded.adm1_pcode, adm1_en = excluded.adm1_en, "
+        "adm1_ar = excluded.adm1_ar, border_m = excluded.border_m, tag_flags = excluded.tag_flags",
+    [ST_INCIDENTS] = INC_COLS INC_JSON " FROM incidents i" INC_JOIN " WHERE 1" INC_FILTER,
+    /* The R*Tree drives: only the incidents inside the box are read, then sorted. */
+    [ST_INCIDENTS_BBOX] =
+        INC_COLS INC_JSON " FROM incidents_rtree t CROSS JOIN incidents i "
+                          "ON i.iid = t.id" INC_JOIN " WHERE t.min_lon <= ?14 AND "
+                          "t.max_lon >= ?12 AND t.min_lat <= ?15 AND t.max_lat >= ?13" INC_FILTER,
+    [ST_INCIDENTS_ADM1] =
+        INC_COLS INC_JSON " FROM incidents i" INC_JOIN " WHERE i.adm1_pcode = ?7" INC_FILTER,
+    [ST_INCIDENT_PAGE] =
+        INC_COLS "NULL FROM incidents i" INC_JOIN " WHERE i.iid > ?1 ORDER BY i.iid LIMIT ?2",
+    [ST_INCIDENT_RETAG] = "UPDATE incidents SET country = ?2, adm1_pcode = ?3, adm1_en = ?4, "
+                          "adm1_ar = ?5, border_m = ?6, tag_flags = ?7 WHERE iid = ?1",
+    [ST_VERSION_EXISTS] = "SELECT o.collection FROM objects o WHERE o.collection = "
+                          "(SELECT cid FROM collections WHERE id = ?1) AND o.date_added_us = ?2",
+    [ST_CORREL_CLEAR] = "DELETE FROM correl WHERE collection = ?1 AND date_added_us = ?2",
+    [ST_CORREL_ADD] = "INSERT INTO correl(kind, value, date_added_us, collection) "
+                      "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+    /* One range scan of correl's key, newest first, each row checked as it comes. */
+    [ST_CORREL_FIND] =
+        "SELECT c.id, o.id, o.type, o.version_us, o.date_added_us, f.origin FROM correl k "
+        "CROSS JOIN objects o ON o.collection = k.collection AND o.date_added_us = "
+        "k.date_added_us CROSS JOIN collections c ON c.cid = k.collection LEFT JOIN facts f "
+        "ON f.collection = k.collection AND f.date_added_us = k.date_added_us "
+        "WHERE k.kind = ?4 AND k.value = ?5 AND " MON_VISIBLE(
+            "k") " ORDER BY k.date_added_us DESC, k.collection DESC LIMIT ?6",
+    [ST_RULE_NEXT_ID] = "SELECT coalesce(max(id), 0) + 1 FROM alert_rules",
+    [ST_RULE_ADD] = "INSERT INTO alert_rules(id, name, kind, params, created_by, created_us, "
+                    "enabled) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_RULE_LIST] = "SELECT id, name, kind, params, created_by, created_us, enabled "
+                     "FROM alert_rules ORDER BY name",
+    [ST_RULE_DELETE] = "DELETE FROM alert_rules WHERE name = ?1",
+    [ST_ALERT_NEXT_ID] = "SELECT coalesce(max(id), 0) + 1 FROM alerts",
+    [ST_ALERT_ADD] = "INSERT INTO alerts(id, rule, kind, at_us, title, detail, dedup, acked_by, "
+                     "acked_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, 0) "
+                     "ON CONFLICT(dedup) DO NOTHING",
+    [ST_ALERT_COLL_ADD] = "INSERT INTO alert_collections(alert, collection_uuid) VALUES (?1, ?2) "
+                          "ON CONFLICT DO NOTHING",
+    [ST_ALERTS_ASC] = ALERT_COLS " WHERE a.id > ?3" ALERT_FILTER " ORDER BY a.id LIMIT ?6",
+    [ST_ALERTS_DESC] = ALERT_COLS " WHERE a.id < ?3" ALERT_FILTER " ORDER BY a.id DESC LIMIT ?6",
+    [ST_ALERT_COLLS] = "SELECT collection_uuid FROM alert_collections WHERE alert = ?1 "
+                       "ORDER BY collection_uuid",
+    [ST_ALERT_STATE] = "SELECT a.acked_us FROM alerts a WHERE a.id = ?3 AND " ALERT_VISIBLE,
+    [ST_ALERT_ACK] = "UPDATE alerts SET acked_by = ?2, acked_us = ?3 WHERE id = ?1 "
+                     "AND acked_us = 0",
 };
 
 /* The copy of release rows a configuration change is compared with (releases.c). */

@@ -39,8 +39,14 @@ tq_rc tq_store_open(const char *uri, const struct tq_store_options *opt, struct 
     if (o.pool_size == 0)
         o.pool_size = TQ_STORE_POOL_DEFAULT;
 
-    if (has_prefix(uri, "postgres://") || has_prefix(uri, "postgresql://"))
-        return tq__store_postgres_open(uri, &o, out, err);
+    if (has_prefix(uri, "postgres://") || has_prefix(uri, "postgresql://")) {
+        tq_rc rc = tq__store_postgres_open(uri, &o, out, err);
+
+        /* The monitoring migration's own refusal: the server lacks PostGIS, a setup matter. */
+        if (rc == TQ_ESTORE && err && strstr(err->msg, TQ__STORE_NO_POSTGIS))
+            rc = err->rc = TQ_ECONFIG;
+        return rc;
+    }
 
     path = uri;
     if (has_prefix(uri, "sqlite:")) {
@@ -1094,6 +1100,166 @@ tq_rc tq_store_alarm_list(struct tq_store *store, struct tq_store_alarm **out, s
     CHECK_STORE(store);
     CHECK_ARG(out && n, "output");
     return tq__engine_alarm_list(store, out, n, err);
+}
+
+/* ---- border monitoring ---------------------------------------------------------------- */
+
+/* A reader other than the node names its permission key (and a partner its name). */
+static bool reader_ok(const struct tq_store_reader *r)
+{
+    return !r || (r->perm_key && *r->perm_key && (!r->partner || *r->partner));
+}
+
+/* The longest text a monitoring row may carry (a unit's geometry may be large). */
+#define MONITOR_TEXT_MAX (64u << 20)
+
+static bool text_fits(const char *s)
+{
+    return !s || strlen(s) <= MONITOR_TEXT_MAX;
+}
+
+tq_rc tq_store_geo_units_put(struct tq_store *store, const struct tq_store_geo_unit *u, size_t n,
+                             struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(u || n == 0, "units");
+    for (size_t i = 0; i < n; i++) {
+        CHECK_ARG(u[i].pcode && *u[i].pcode && u[i].country_pcode && *u[i].country_pcode,
+                  "unit P-code or country P-code");
+        CHECK_ARG(u[i].geometry && text_fits(u[i].geometry), "unit geometry");
+    }
+    return tq__engine_geo_units_put(store, u, n, err);
+}
+
+tq_rc tq_store_geo_units_list(struct tq_store *store, struct tq_store_geo_unit **out, size_t *n,
+                              struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(out && n, "output");
+    return tq__engine_geo_units_list(store, out, n, err);
+}
+
+tq_rc tq_store_geo_units_delete(struct tq_store *store, const char *country_pcode, size_t *deleted,
+                                struct tq_err *err)
+{
+    CHECK_STORE(store);
+    return tq__engine_geo_units_delete(store, country_pcode, deleted, err);
+}
+
+tq_rc tq_store_incident_put(struct tq_store *store, const struct tq_store_incident *inc,
+                            struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(inc && inc->collection_id, "incident or its collection");
+    CHECK_ARG(fixed_str_ok(inc->kind, sizeof(inc->kind)) && inc->kind[0], "incident kind");
+    if (inc->lon_e7 < -1800000000 || inc->lon_e7 > 1800000000 || inc->lat_e7 < -900000000 ||
+        inc->lat_e7 > 900000000)
+        return tq_err_set(err, TQ_EINVAL, "store: incident point outside the globe");
+    return tq__engine_incident_put(store, inc, err);
+}
+
+tq_rc tq_store_incidents(struct tq_store *store, const struct tq_store_incident_query *q,
+                         tq_store_incident_cb cb, void *ud, bool *more, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(q && cb && more, "query, callback or output");
+    CHECK_ARG(reader_ok(q->reader), "reader's permission key");
+    if (q->limit < 1 || q->limit > TQ_STORE_INCIDENTS_PAGE_MAX)
+        return tq_err_set(err, TQ_EINVAL, "store: incident page limit must be 1..%d",
+                          TQ_STORE_INCIDENTS_PAGE_MAX);
+    if (q->has_bbox && (q->min_lon_e7 > q->max_lon_e7 || q->min_lat_e7 > q->max_lat_e7))
+        return tq_err_set(err, TQ_EINVAL, "store: bounding box with min above max");
+    return tq__engine_incidents(store, q, cb, ud, more, err);
+}
+
+tq_rc tq_store_incidents_retag(struct tq_store *store, tq_store_retag_fn fn, void *ud,
+                               size_t *retagged, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(fn, "function");
+    return tq__engine_incidents_retag(store, fn, ud, retagged, err);
+}
+
+tq_rc tq_store_correl_put(struct tq_store *store, const char *collection_id, int64_t date_added_us,
+                          const struct tq_store_occurrence *occ, size_t n, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(collection_id && (occ || n == 0), "collection or occurrences");
+    for (size_t i = 0; i < n; i++)
+        CHECK_ARG(occ[i].value && text_fits(occ[i].value), "occurrence value");
+    return tq__engine_correl_put(store, collection_id, date_added_us, occ, n, err);
+}
+
+tq_rc tq_store_correl_find(struct tq_store *store, const struct tq_store_reader *reader, int kind,
+                           const char *value, size_t limit, tq_store_sighting_cb cb, void *ud,
+                           bool *more, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(value && cb && more, "value, callback or output");
+    CHECK_ARG(reader_ok(reader), "reader's permission key");
+    if (limit < 1 || limit > TQ_STORE_INCIDENTS_PAGE_MAX)
+        return tq_err_set(err, TQ_EINVAL, "store: correlation page limit must be 1..%d",
+                          TQ_STORE_INCIDENTS_PAGE_MAX);
+    return tq__engine_correl_find(store, reader, kind, value, limit, cb, ud, more, err);
+}
+
+tq_rc tq_store_alert_rule_add(struct tq_store *store, const struct tq_store_alert_rule *r,
+                              int64_t *id_out, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(r && r->name && *r->name && r->kind && *r->kind && r->params,
+              "rule name, kind or parameters");
+    return tq__engine_alert_rule_add(store, r, id_out, err);
+}
+
+tq_rc tq_store_alert_rule_list(struct tq_store *store, struct tq_store_alert_rule **out, size_t *n,
+                               struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(out && n, "output");
+    return tq__engine_alert_rule_list(store, out, n, err);
+}
+
+tq_rc tq_store_alert_rule_delete(struct tq_store *store, const char *name, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(name, "rule name");
+    return tq__engine_alert_rule_delete(store, name, err);
+}
+
+tq_rc tq_store_alert_add(struct tq_store *store, const struct tq_store_alert *a, int64_t *id_out,
+                         struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(a && a->rule && a->kind && a->title && a->detail,
+              "alert rule, kind, title or detail");
+    if (a->n_collections > TQ_ALERT_COLLECTIONS_MAX)
+        return tq_err_set(err, TQ_EINVAL, "store: an alert names at most %d collections",
+                          TQ_ALERT_COLLECTIONS_MAX);
+    for (size_t i = 0; i < a->n_collections; i++)
+        CHECK_ARG(a->collections[i] && *a->collections[i], "alert collection");
+    return tq__engine_alert_add(store, a, id_out, err);
+}
+
+tq_rc tq_store_alerts(struct tq_store *store, const struct tq_store_alert_query *q,
+                      tq_store_alert_cb cb, void *ud, bool *more, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(q && cb && more, "query, callback or output");
+    CHECK_ARG(reader_ok(q->reader), "reader's permission key");
+    if (q->limit < 1 || q->limit > TQ_STORE_INCIDENTS_PAGE_MAX)
+        return tq_err_set(err, TQ_EINVAL, "store: alert page limit must be 1..%d",
+                          TQ_STORE_INCIDENTS_PAGE_MAX);
+    return tq__engine_alerts(store, q, cb, ud, more, err);
+}
+
+tq_rc tq_store_alert_ack(struct tq_store *store, const struct tq_store_reader *reader, int64_t id,
+                         const char *user, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(user && *user, "user");
+    CHECK_ARG(reader_ok(reader), "reader's permission key");
+    return tq__engine_alert_ack(store, reader, id, user, err);
 }
 
 /* ---- copying a store ------------------------------------------------------------------ */

@@ -14,6 +14,7 @@
 #ifndef TQ_STORE_INTERNAL_H
 #define TQ_STORE_INTERNAL_H
 
+#include "tansiq/monitor_store.h"
 #include "tansiq/store.h"
 
 /* Which list names_list returns. */
@@ -141,6 +142,37 @@ tq_rc tq__engine_alarm_add(struct tq_store *store, const struct tq_store_alarm *
 tq_rc tq__engine_alarm_list(struct tq_store *store, struct tq_store_alarm **out, size_t *n,
                             struct tq_err *err);
 
+/* Border monitoring (monitor.c), tansiq/monitor_store.h. */
+tq_rc tq__engine_geo_units_put(struct tq_store *store, const struct tq_store_geo_unit *u, size_t n,
+                               struct tq_err *err);
+tq_rc tq__engine_geo_units_list(struct tq_store *store, struct tq_store_geo_unit **out, size_t *n,
+                                struct tq_err *err);
+tq_rc tq__engine_geo_units_delete(struct tq_store *store, const char *country_pcode,
+                                  size_t *deleted, struct tq_err *err);
+tq_rc tq__engine_incident_put(struct tq_store *store, const struct tq_store_incident *inc,
+                              struct tq_err *err);
+tq_rc tq__engine_incidents(struct tq_store *store, const struct tq_store_incident_query *q,
+                           tq_store_incident_cb cb, void *ud, bool *more, struct tq_err *err);
+tq_rc tq__engine_incidents_retag(struct tq_store *store, tq_store_retag_fn fn, void *ud,
+                                 size_t *retagged, struct tq_err *err);
+tq_rc tq__engine_correl_put(struct tq_store *store, const char *collection_id,
+                            int64_t date_added_us, const struct tq_store_occurrence *occ, size_t n,
+                            struct tq_err *err);
+tq_rc tq__engine_correl_find(struct tq_store *store, const struct tq_store_reader *reader, int kind,
+                             const char *value, size_t limit, tq_store_sighting_cb cb, void *ud,
+                             bool *more, struct tq_err *err);
+tq_rc tq__engine_alert_rule_add(struct tq_store *store, const struct tq_store_alert_rule *r,
+                                int64_t *id_out, struct tq_err *err);
+tq_rc tq__engine_alert_rule_list(struct tq_store *store, struct tq_store_alert_rule **out,
+                                 size_t *n, struct tq_err *err);
+tq_rc tq__engine_alert_rule_delete(struct tq_store *store, const char *name, struct tq_err *err);
+tq_rc tq__engine_alert_add(struct tq_store *store, const struct tq_store_alert *a, int64_t *id_out,
+                           struct tq_err *err);
+tq_rc tq__engine_alerts(struct tq_store *store, const struct tq_store_alert_query *q,
+                        tq_store_alert_cb cb, void *ud, bool *more, struct tq_err *err);
+tq_rc tq__engine_alert_ack(struct tq_store *store, const struct tq_store_reader *reader, int64_t id,
+                           const char *user, struct tq_err *err);
+
 /*
  * Copy every table of from into the empty to (tq_store_copy; from != to, both non-NULL), in
  * copy.c.
@@ -210,7 +242,15 @@ struct tq_store {
 };
 
 /* The schema version this build writes (PRAGMA user_version for SQLite). */
-#define TQ_STORE_SCHEMA_VERSION 5
+#define TQ_STORE_SCHEMA_VERSION 6
+
+/*
+ * The start of the message of PostgreSQL's version 6 migration on a server without PostGIS,
+ * which tq_store_open reports as TQ_ECONFIG (the package to install is named in it).
+ */
+#define TQ__STORE_NO_POSTGIS                                                                       \
+    "PostGIS is not installed on this server: install the package postgresql-15-postgis-3 "        \
+    "(or the PostGIS package of the server version), then open the store again"
 
 /* Free the strings of facts filled by the engine (every member owned). */
 void tq__store_facts_cleanup(struct tq_store_facts *f);
