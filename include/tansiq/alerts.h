@@ -99,8 +99,8 @@ void tq_monitor_unsubscribe(struct tq_monitor *m, tq_monitor_alert_fn fn, void *
 /* ---- incidents as GeoJSON ------------------------------------------------------------ */
 
 struct tq_incidents_page {
-    size_t n;   /* features written */
-    bool more;  /* more follow: resume after next_at_us, next_iid */
+    size_t n;  /* features written */
+    bool more; /* more follow: resume after next_at_us, next_iid */
     int64_t next_at_us, next_iid;
 };
 
@@ -112,9 +112,8 @@ struct tq_incidents_page {
  * object itself under "stix". With fc false only the features are written, comma-separated
  * (to join pages into one collection).
  */
-tq_rc tq_incidents_geojson(struct tq_store *store, const struct tq_store_incident_query *q,
-                           bool fc, struct tq_buf *out, struct tq_incidents_page *page,
-                           struct tq_err *err);
+tq_rc tq_incidents_geojson(struct tq_store *store, const struct tq_store_incident_query *q, bool fc,
+                           struct tq_buf *out, struct tq_incidents_page *page, struct tq_err *err);
 
 /* ---- rules ------------------------------------------------------------------------------ */
 

@@ -27,9 +27,9 @@ struct tq__rule {
     int64_t id;
     char name[128];
     enum tq__rule_kind kind;
-    int64_t within_m;                                           /* border */
-    char pcode[32];                                             /* governorate */
-    char kinds[TQ__RULE_LIST_MAX][TQ_INCIDENT_KIND_MAX];        /* incident kinds; none: any */
+    int64_t within_m;                                    /* border */
+    char pcode[32];                                      /* governorate */
+    char kinds[TQ__RULE_LIST_MAX][TQ_INCIDENT_KIND_MAX]; /* incident kinds; none: any */
     size_t n_kinds;
     unsigned values; /* correlation: bit (1 << enum tq_correl_kind) per kind */
     double cell_km;  /* hotspot, corridor */

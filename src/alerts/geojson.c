@@ -64,9 +64,8 @@ static tq_rc feature(void *ud, const struct tq_store_incident *r)
     return TQ_OK;
 }
 
-tq_rc tq_incidents_geojson(struct tq_store *store, const struct tq_store_incident_query *q,
-                           bool fc, struct tq_buf *out, struct tq_incidents_page *page,
-                           struct tq_err *err)
+tq_rc tq_incidents_geojson(struct tq_store *store, const struct tq_store_incident_query *q, bool fc,
+                           struct tq_buf *out, struct tq_incidents_page *page, struct tq_err *err)
 {
     struct writer w = {out, page, TQ_OK};
     tq_rc rc;

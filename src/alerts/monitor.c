@@ -30,8 +30,8 @@
 #include "alerts/alerts.h"
 
 #define SUBS_MAX 8
-#define HITS_PER_VALUE 16   /* other versions looked at per value and commit */
-#define HOT_PAGE 10000      /* incidents read per page for a hotspot run */
+#define HITS_PER_VALUE 16 /* other versions looked at per value and commit */
+#define HOT_PAGE 10000    /* incidents read per page for a hotspot run */
 #define HOT_EVENTS_MAX ((size_t)20000000)
 
 struct sub {
@@ -101,8 +101,10 @@ static tq_rc load_geo(struct tq_store *store, struct tq_geo_index **out, struct 
     }
     rc = tq_geo_index_build(gu, n, NULL, out, err);
     if (rc == TQ_ENOTSUP) {
-        tq_log(TQ_LOG_WARN, "monitor: %zu administrative units kept, but this build has no "
-                            "GEOS: incidents are kept untagged", n);
+        tq_log(TQ_LOG_WARN,
+               "monitor: %zu administrative units kept, but this build has no "
+               "GEOS: incidents are kept untagged",
+               n);
         tq_err_clear(err);
         rc = TQ_OK;
     }
@@ -538,7 +540,8 @@ static void correl_alerts(struct tq_monitor *m, const struct tq__rule *r,
         const char *a = h->object_id, *b = s->object_id;
 
         snprintf(title, sizeof(title), "%s %s seen by %s and by %s", tq_correl_kind_name(v->kind),
-                 v->value, h->origin ? h->origin : "this node", s->origin ? s->origin : "this node");
+                 v->value, h->origin ? h->origin : "this node",
+                 s->origin ? s->origin : "this node");
         tq_buf_init(&detail, 8192);
         tq_buf_append_c(&detail, "{");
         json_kv(&detail, "value_kind", tq_correl_kind_name(v->kind), true);
@@ -600,8 +603,8 @@ static void keep_occurrences(struct tq_monitor *m, const char *coll, const char 
 
             if (!(r->values & (1u << vals[i].kind)))
                 continue;
-            if (tq_store_correl_find(m->store, NULL, (int)vals[i].kind, vals[i].value, 64,
-                                     hit_cb, &h, &more, &err) == TQ_OK)
+            if (tq_store_correl_find(m->store, NULL, (int)vals[i].kind, vals[i].value, 64, hit_cb,
+                                     &h, &more, &err) == TQ_OK)
                 correl_alerts(m, r, &vals[i], &h);
             else
                 tq_log(TQ_LOG_WARN, "monitor: correlation of %s: %s", o->id, err.msg);
@@ -620,9 +623,19 @@ out:
 static bool correl_type(const char *type)
 {
     static const char *const types[] = {
-        "phone-number", "vehicle-plate", "ipv4-addr",     "ipv6-addr",    "email-addr",
-        "domain-name",  "file",          "indicator",     "observed-data", "identity",
-        "threat-actor", "intrusion-set", "cryptocurrency-wallet",
+        "phone-number",
+        "vehicle-plate",
+        "ipv4-addr",
+        "ipv6-addr",
+        "email-addr",
+        "domain-name",
+        "file",
+        "indicator",
+        "observed-data",
+        "identity",
+        "threat-actor",
+        "intrusion-set",
+        "cryptocurrency-wallet",
     };
 
     if (strncmp(type, "x-", 2) == 0)
@@ -673,16 +686,16 @@ void tq_monitor_on_commit(struct tq_monitor *m, const char *collection_id, const
 
 /* ---- retagging -------------------------------------------------------------------------- */
 
-static tq_rc retag_fn(void *ud, const struct tq_store_incident *row,
-                      struct tq_store_incident *next, bool *changed)
+static tq_rc retag_fn(void *ud, const struct tq_store_incident *row, struct tq_store_incident *next,
+                      bool *changed)
 {
     struct tq_monitor *m = ud;
 
     *next = *row;
     tag_incident(m, next, row->lon_e7 / 1e7, row->lat_e7 / 1e7);
     *changed = next->border_m != row->border_m || next->tag_flags != row->tag_flags ||
-               !same_origin(next->adm1_pcode, row->adm1_pcode) ||
-               next->lon_e7 != row->lon_e7 || next->lat_e7 != row->lat_e7;
+               !same_origin(next->adm1_pcode, row->adm1_pcode) || next->lon_e7 != row->lon_e7 ||
+               next->lat_e7 != row->lat_e7;
     return TQ_OK;
 }
 
@@ -820,8 +833,7 @@ tq_rc tq_monitor_hotspots(struct tq_monitor *m, const struct tq_store_reader *re
 
 /* The collections of the incidents that fall in cells (any window of the run). */
 static size_t cells_collections(const struct hot_load *l, const struct tq_grid *g,
-                                const int64_t *cells, size_t n_cells, const char **out,
-                                size_t max)
+                                const int64_t *cells, size_t n_cells, const char **out, size_t max)
 {
     bool *seen = tq_xcalloc(l->n_colls ? l->n_colls : 1, sizeof(*seen));
     size_t k = 0;
@@ -844,8 +856,7 @@ static size_t cells_collections(const struct hot_load *l, const struct tq_grid *
     return k;
 }
 
-static void scan_rule(struct tq_monitor *m, const struct tq__rule *r, int64_t now,
-                      size_t *raised)
+static void scan_rule(struct tq_monitor *m, const struct tq__rule *r, int64_t now, size_t *raised)
 {
     struct tq_hot_options o;
     struct tq_hot_result *res = NULL;

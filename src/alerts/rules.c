@@ -16,8 +16,8 @@
 #define PARAMS_MAX 4096
 
 static const char *const kind_names[] = {
-    [TQ__RULE_BORDER] = "border",   [TQ__RULE_GOVERNORATE] = "governorate",
-    [TQ__RULE_HOTSPOT] = "hotspot", [TQ__RULE_CORRIDOR] = "corridor",
+    [TQ__RULE_BORDER] = "border",      [TQ__RULE_GOVERNORATE] = "governorate",
+    [TQ__RULE_HOTSPOT] = "hotspot",    [TQ__RULE_CORRIDOR] = "corridor",
     [TQ__RULE_CORREL] = "correlation", [TQ__RULE_SCREENING] = "screening",
 };
 
@@ -69,8 +69,8 @@ static tq_rc read_list(json_object *params, const char *key, bool values, struct
     return TQ_OK;
 }
 
-static tq_rc read_number(json_object *params, const char *key, bool required, double lo,
-                         double hi, double *out, struct tq_err *err)
+static tq_rc read_number(json_object *params, const char *key, bool required, double lo, double hi,
+                         double *out, struct tq_err *err)
 {
     json_object *v;
     double d;
@@ -130,8 +130,7 @@ static tq_rc check_keys(json_object *params, enum tq__rule_kind k, struct tq_err
     return TQ_OK;
 }
 
-tq_rc tq__rule_compile(const char *kind, const char *params, struct tq__rule *r,
-                       struct tq_err *err)
+tq_rc tq__rule_compile(const char *kind, const char *params, struct tq__rule *r, struct tq_err *err)
 {
     json_object *p = NULL;
     double d = 0;
@@ -240,8 +239,8 @@ tq_rc tq_alert_json(const struct tq_store_alert *a, struct tq_buf *out, struct t
     if (rc == TQ_OK)
         rc = tq_buf_printf(out, ",\"time\":\"%s\",\"title\":", at);
     if (rc == TQ_OK)
-        rc = tq_buf_append_json_str(out, a->title ? a->title : "",
-                                    strlen(a->title ? a->title : ""));
+        rc =
+            tq_buf_append_json_str(out, a->title ? a->title : "", strlen(a->title ? a->title : ""));
     /* detail was written by this node as a JSON object; anything else is replaced. */
     if (rc == TQ_OK)
         rc = tq_buf_printf(out, ",\"detail\":%s",

@@ -121,8 +121,8 @@ static int run_geo_list(struct cli_ctx *c)
             printf(",\"repaired\":%s}", u[i].repaired ? "true" : "false");
         } else {
             printf("%-10s %-4s %-6s %-28s %s\n", u[i].pcode, u[i].level ? "adm1" : "adm0",
-                   u[i].country_pcode ? u[i].country_pcode : "-",
-                   u[i].name_en ? u[i].name_en : "-", u[i].name_ar ? u[i].name_ar : "");
+                   u[i].country_pcode ? u[i].country_pcode : "-", u[i].name_en ? u[i].name_en : "-",
+                   u[i].name_ar ? u[i].name_ar : "");
         }
     }
     if (c->common.json)
@@ -170,10 +170,13 @@ static int run_geo_tag(struct cli_ctx *c)
     return rc ? cli_fail("geo tag", rc, &err) : CLI_OK;
 }
 
-static const struct cli_opt geo_import_opts[] = {
-    {"country-pcode-field", true}, {"country-en-field", true}, {"country-ar-field", true},
-    {"pcode-field", true},         {"name-en-field", true},    {"name-ar-field", true},
-    {NULL, false}};
+static const struct cli_opt geo_import_opts[] = {{"country-pcode-field", true},
+                                                 {"country-en-field", true},
+                                                 {"country-ar-field", true},
+                                                 {"pcode-field", true},
+                                                 {"name-en-field", true},
+                                                 {"name-ar-field", true},
+                                                 {NULL, false}};
 static const struct cli_opt none_opts[] = {{NULL, false}};
 
 static const struct cli_cmd geo_cmds[] = {
@@ -190,8 +193,7 @@ static const struct cli_cmd geo_cmds[] = {
     {"list", "geo list", none_opts, 0, 0, CLI_NODE, "The units kept, by P-code.\n", NULL,
      run_geo_list},
     {"border", "geo border", none_opts, 0, 0, CLI_NODE,
-     "The international border between the loaded countries, as GeoJSON.\n", NULL,
-     run_geo_border},
+     "The international border between the loaded countries, as GeoJSON.\n", NULL, run_geo_border},
     {"tag", "geo tag LAT LON", none_opts, 2, 2, CLI_NODE,
      "The country, governorate and border distance of one point.\n", NULL, run_geo_tag},
 };

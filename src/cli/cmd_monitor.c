@@ -417,16 +417,16 @@ static int run_alert_scan(struct cli_ctx *c)
     return CLI_OK;
 }
 
-static const struct cli_opt incidents_opts[] = {
-    {"bbox", true}, {"since", true}, {"until", true}, {"kind", true}, {"adm1", true},
-    {"source", true}, {"limit", true}, {"stix", false}, {NULL, false}};
+static const struct cli_opt incidents_opts[] = {{"bbox", true},  {"since", true}, {"until", true},
+                                                {"kind", true},  {"adm1", true},  {"source", true},
+                                                {"limit", true}, {"stix", false}, {NULL, false}};
 static const struct cli_opt hotspots_opts[] = {
     {"cell-km", true}, {"square", false}, {"at", true}, {"all-windows", false}, {NULL, false}};
 static const struct cli_opt correlate_opts[] = {{"kind", true}, {"region", true}, {NULL, false}};
 static const struct cli_opt alert_add_opts[] = {
-    {"kind", true},          {"params", true},     {"within-km", true}, {"pcode", true},
-    {"incident-kind", true}, {"value-kind", true}, {"cell-km", true},   {"list", true},
-    {NULL, false}};
+    {"kind", true},    {"params", true},        {"within-km", true},
+    {"pcode", true},   {"incident-kind", true}, {"value-kind", true},
+    {"cell-km", true}, {"list", true},          {NULL, false}};
 static const struct cli_opt alert_list_opts[] = {
     {"unacked", false}, {"kind", true}, {"limit", true}, {NULL, false}};
 static const struct cli_opt alert_ack_opts[] = {{"as", true}, {NULL, false}};
@@ -451,8 +451,8 @@ const struct cli_family cli_incidents = {
 };
 
 static const struct cli_cmd hotspots_cmds[] = {
-    {NULL, "hotspots [--cell-km N] [--square] [--at TIME] [--all-windows] [--json]",
-     hotspots_opts, 0, 0, CLI_NODE, NULL, NULL, run_hotspots},
+    {NULL, "hotspots [--cell-km N] [--square] [--at TIME] [--all-windows] [--json]", hotspots_opts,
+     0, 0, CLI_NODE, NULL, NULL, run_hotspots},
 };
 
 const struct cli_family cli_hotspots = {
@@ -467,8 +467,9 @@ const struct cli_family cli_hotspots = {
 };
 
 static const struct cli_cmd correlate_cmds[] = {
-    {NULL, "correlate VALUE [--kind phone|plate|wallet|email|ipv4|ipv6|domain|md5|sha1|...]\n"
-           " [--region CC] [--json]",
+    {NULL,
+     "correlate VALUE [--kind phone|plate|wallet|email|ipv4|ipv6|domain|md5|sha1|...]\n"
+     " [--region CC] [--json]",
      correlate_opts, 1, 1, CLI_NODE, NULL, NULL, run_correlate},
 };
 

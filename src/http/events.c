@@ -42,11 +42,11 @@ struct stream {
     struct tq__http_events *ev;
     struct MHD_Connection *conn;
     struct stream *prev, *next;
-    uint64_t sent;       /* the tick whose heartbeat went out last */
-    uint64_t alert_seen; /* the alert generation read last */
-    bool suspended;      /* by its content reader, until the ticker resumes it */
-    bool more;           /* alerts remain after the last read */
-    int64_t last_id;     /* the last alert sent */
+    uint64_t sent;                   /* the tick whose heartbeat went out last */
+    uint64_t alert_seen;             /* the alert generation read last */
+    bool suspended;                  /* by its content reader, until the ticker resumes it */
+    bool more;                       /* alerts remain after the last read */
+    int64_t last_id;                 /* the last alert sent */
     char key[TQ_AUTH_USER_MAX + 16]; /* the user's permission key: what it may see */
     struct tq_buf pending;           /* bytes produced, not yet handed out */
     size_t off;

@@ -43,13 +43,20 @@ static bool params_parse(struct tq_str q, struct params *p, const char **why)
         const char *name;
         size_t off;
     } fields[] = {
-        {"bbox", offsetof(struct params, bbox)},       {"since", offsetof(struct params, since)},
-        {"until", offsetof(struct params, until)},     {"kind", offsetof(struct params, kind)},
-        {"adm1", offsetof(struct params, adm1)},       {"source", offsetof(struct params, source)},
-        {"limit", offsetof(struct params, limit)},     {"next", offsetof(struct params, next)},
-        {"value", offsetof(struct params, value)},     {"after", offsetof(struct params, after)},
-        {"before", offsetof(struct params, before)},   {"cell_km", offsetof(struct params, cell_km)},
-        {"at", offsetof(struct params, at)},           {"simplify_km", offsetof(struct params, simplify)},
+        {"bbox", offsetof(struct params, bbox)},
+        {"since", offsetof(struct params, since)},
+        {"until", offsetof(struct params, until)},
+        {"kind", offsetof(struct params, kind)},
+        {"adm1", offsetof(struct params, adm1)},
+        {"source", offsetof(struct params, source)},
+        {"limit", offsetof(struct params, limit)},
+        {"next", offsetof(struct params, next)},
+        {"value", offsetof(struct params, value)},
+        {"after", offsetof(struct params, after)},
+        {"before", offsetof(struct params, before)},
+        {"cell_km", offsetof(struct params, cell_km)},
+        {"at", offsetof(struct params, at)},
+        {"simplify_km", offsetof(struct params, simplify)},
     };
     size_t start = 0;
 
@@ -213,8 +220,7 @@ static bool parse_bbox(const char *s, struct tq_store_incident_query *q)
             return false;
         p = end + 1;
     }
-    if (!(v[0] >= -180 && v[2] <= 180 && v[1] >= -90 && v[3] <= 90 && v[0] <= v[2] &&
-          v[1] <= v[3]))
+    if (!(v[0] >= -180 && v[2] <= 180 && v[1] >= -90 && v[3] <= 90 && v[0] <= v[2] && v[1] <= v[3]))
         return false;
     q->has_bbox = true;
     q->min_lon_e7 = (int32_t)(v[0] * 1e7);
@@ -449,8 +455,8 @@ static void get_correlate(struct tq__http_req *rq, const struct params *p, const
     tq_buf_printf(&b, "{\"kind\":\"%s\",\"value\":", tq_correl_kind_name(v.kind));
     tq_buf_append_json_str(&b, v.value, strlen(v.value));
     tq_buf_append_c(&b, ",\"seen\":[");
-    rc = tq_store_correl_find(rq->srv->taxii.store, &w->r, (int)v.kind, v.value, 1000, seen_row,
-                              &o, &more, &err);
+    rc = tq_store_correl_find(rq->srv->taxii.store, &w->r, (int)v.kind, v.value, 1000, seen_row, &o,
+                              &more, &err);
     tq_buf_printf(&b, "],\"more\":%s}", more ? "true" : "false");
     if (rc)
         answer_rc(resp, rc, &err);
