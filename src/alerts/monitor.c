@@ -386,7 +386,7 @@ static bool raise_alert(struct tq_monitor *m, const struct tq__rule *r, const ch
     }
     if (id == 0)
         return false;
-    tq_log(TQ_LOG_INFO, "monitor: alert %" PRId64 " rule=%s", id, r->name);
+    tq_log(TQ_LOG_DEBUG, "monitor: alert %" PRId64 " rule=%s", id, r->name);
     pthread_mutex_lock(&m->sub_mu);
     for (size_t i = 0; i < m->n_subs; i++)
         m->subs[i].fn(m->subs[i].ud, id);

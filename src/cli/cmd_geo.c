@@ -225,8 +225,7 @@ static void ev_problem(void *ud, size_t line, const char *what)
     struct ev_ctx *x = ud;
 
     x->problems++;
-    if (!x->quiet)
-        fprintf(stderr, "%s:%zu: %s\n", x->file, line, what);
+    fprintf(stderr, "%s:%zu: %s\n", x->file, line, what);
 }
 
 static tq_rc ev_one(void *ud, const struct tq_event *e)
@@ -242,8 +241,7 @@ static tq_rc ev_one(void *ud, const struct tq_event *e)
         fixed.lon = t.lon;
         fixed.lat = t.lat;
         x->swapped++;
-        if (!x->quiet)
-            fprintf(stderr,
+        fprintf(stderr,
                     "%s:%zu: latitude and longitude swapped (%.5f, %.5f lies outside every "
                     "unit, its swap inside %s): stored as %.5f N %.5f E\n",
                     x->file, e->line, e->lat, e->lon, "a loaded unit", t.lat, t.lon);
