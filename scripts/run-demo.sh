@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # `make run`: a tansiq node on loopback with demo data.
 # Initialises ./tansiq-home once (or $TANSIQ_HOME), creates the demo user, loads the demo
-# bundle, then serves HTTPS on 127.0.0.1:${TANSIQ_PORT:-8443} until interrupted.
+# bundle, the demo boundaries (approximate governorates on both sides of the Syria-Iraq border)
+# and sixteen weeks of generated incidents with an emerging smuggling corridor, sets alert
+# rules and evaluates them, shows the tagged incidents, the corridor and the alerts, then serves
+# HTTPS on 127.0.0.1:${TANSIQ_PORT:-8443} until interrupted.
 set -euo pipefail
 TANSIQ=${1:-build/tansiq}
 cd "$(dirname "$0")/.."
@@ -14,7 +17,27 @@ if [[ ! -f $HOME_DIR/tansiq.conf ]]; then
   "$TANSIQ" init --home "$HOME_DIR" --title "tansiq demo node (Al-Qaim coordination centre)"
   printf '%s\n' "$PASSWORD" | "$TANSIQ" user add "$USER_NAME" --password-stdin --read='*' --write='*' --home "$HOME_DIR"
   "$TANSIQ" import --home "$HOME_DIR" demo/border-demo.json
+  "$TANSIQ" geo import demo/border-units.geojson --home "$HOME_DIR" >/dev/null
+  "$TANSIQ" alert add seizure-near-border --kind border --within-km 10 --incident-kind seizure \
+    --home "$HOME_DIR" >/dev/null
+  "$TANSIQ" alert add corridor --kind corridor --home "$HOME_DIR" >/dev/null
+  "$TANSIQ" alert add same-phone-or-plate --kind correlation --home "$HOME_DIR" >/dev/null
+  events=$(mktemp /tmp/tansiq-demo-events-XXXXXX.csv)
+  python3 scripts/demo-events.py "$events" 2>/dev/null
+  "$TANSIQ" events import "$events" --format csv --home "$HOME_DIR"
+  rm -f "$events"
+  "$TANSIQ" alert scan --home "$HOME_DIR" >/dev/null
 fi
+
+echo
+echo "== incidents, tagged with governorate and distance to the border (newest 8)"
+"$TANSIQ" incidents --limit 8 --home "$HOME_DIR"
+echo
+echo "== hotspots and corridors"
+"$TANSIQ" hotspots --home "$HOME_DIR"
+echo
+echo "== alerts (newest 8)"
+"$TANSIQ" alert list --limit 8 --home "$HOME_DIR"
 
 cat <<MSG
 
@@ -22,6 +45,9 @@ tansiq demo node
   TAXII discovery : https://127.0.0.1:$PORT/taxii2/
   collections     : https://127.0.0.1:$PORT/api/collections/
   audit log       : https://127.0.0.1:$PORT/log/checkpoint   (C2SP tlog-tiles under /log/)
+  incidents       : https://127.0.0.1:$PORT/json/incidents   (GeoJSON; also /json/hotspots,
+                    /json/alerts, /json/correlate?value=..., /json/geo/border)
+  live alerts     : https://127.0.0.1:$PORT/events/   (Server-Sent Events)
   user / password : $USER_NAME / $PASSWORD   (self-signed certificate: use curl -k)
   try             : curl -k -u $USER_NAME:$PASSWORD -H 'Accept: application/taxii+json;version=2.1' \\
                       'https://127.0.0.1:$PORT/api/collections/'

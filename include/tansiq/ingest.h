@@ -42,7 +42,8 @@ struct tq_ingest_commit {
  */
 typedef void (*tq_ingest_hook_fn)(void *ud, const struct tq_ingest_commit *c);
 
-/* Add a hook for every store in the process (at most 8); remove it with the same fn and ud. */
+/* Add a hook for every store in the process (at most 64: one per open node and a few); remove it
+ * with the same fn and ud. */
 tq_rc tq_ingest_hook_add(tq_ingest_hook_fn fn, void *ud, struct tq_err *err);
 void tq_ingest_hook_remove(tq_ingest_hook_fn fn, void *ud);
 

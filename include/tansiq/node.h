@@ -25,6 +25,7 @@
 #include "tansiq/store.h"
 
 struct tq_node;
+struct tq_monitor;
 
 struct tq_node_init_opts {
     const char *title;    /* node title shown in discovery; default "tansiq node" */
@@ -74,6 +75,8 @@ tq_rc tq_node_open_ex(const char *dir, const struct tq_node_open_opts *opts, str
 void tq_node_protect_process(void);
 void tq_node_close(struct tq_node *node); /* NULL is a no-op */
 
+/* The node's border monitor, borrowed for the node's lifetime (tansiq/alerts.h). */
+struct tq_monitor *tq_node_monitor(struct tq_node *node);
 /* The node's store, borrowed for the node's lifetime. */
 struct tq_store *tq_node_store(struct tq_node *node);
 /* The node's home directory path, borrowed. */
@@ -151,6 +154,12 @@ struct tq_node_sync_config {
     unsigned interval_s; /* pull every partner this often; 0: only `tansiq sync` */
 };
 
+/* The monitor part: border monitoring (tansiq/alerts.h). */
+struct tq_node_monitor_config {
+    const char *phone_region; /* country of national phone numbers ("IQ", "SY"); "": none */
+    unsigned scan_interval_s; /* tansiq serve evaluates hotspot and corridor rules this often */
+};
+
 /* The audit part: the node's Merkle log. */
 struct tq_node_audit_config {
     const char *log_origin; /* origin of the checkpoints; NULL or "": from the certificate */
@@ -185,6 +194,7 @@ struct tq_node_config {
     struct tq_node_sync_config sync;         /* sync_interval_s */
     struct tq_node_audit_config audit;       /* log_origin */
     struct tq_node_identity_config identity; /* url */
+    struct tq_node_monitor_config monitor;   /* phone_region, monitor_scan_interval_s */
 };
 
 /*

@@ -19,6 +19,7 @@
 struct tq_server;
 struct tq_audit_log;
 struct tq_note_signer;
+struct tq_monitor;
 
 struct tq_server_config {
     const char *listen_addr;         /* numeric IPv4/IPv6 address; default "127.0.0.1" */
@@ -45,6 +46,11 @@ struct tq_server_config {
      */
     const struct tq_note_signer *witness_signer;
     unsigned events_heartbeat_s; /* seconds between heartbeats on GET /events/; 0 = 15 */
+    /*
+     * Border monitoring (tansiq/alerts.h), borrowed: the JSON API under /json/ and alerts on
+     * GET /events/. NULL: /json/ answers 404 and the event stream carries heartbeats only.
+     */
+    struct tq_monitor *monitor;
 };
 
 /* Start serving store (borrowed; must outlive the server). *out owned by the caller. */

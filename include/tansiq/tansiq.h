@@ -21,6 +21,12 @@
 #include "tansiq/merkle.h"
 #include "tansiq/note.h"
 #include "tansiq/tlog.h"
+#include "tansiq/monitor_store.h"
+#include "tansiq/geo.h"
+#include "tansiq/hotspot.h"
+#include "tansiq/events.h"
+#include "tansiq/correl.h"
+#include "tansiq/alerts.h"
 
 #define TQ_VERSION "0.1.0"
 

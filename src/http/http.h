@@ -311,6 +311,7 @@ extern const struct tq__http_route tq__http_route_log_openings;
 extern const struct tq__http_route tq__http_route_log_add;
 extern const struct tq__http_route tq__http_route_log;
 extern const struct tq__http_route tq__http_route_events;
+extern const struct tq__http_route tq__http_route_json; /* the node's JSON API (json_api.c) */
 
 /* ---- the server ------------------------------------------------------------------------- */
 
@@ -336,6 +337,7 @@ struct tq_server {
     _Atomic int64_t last_purge_us;
     struct tq__http_gov *gov;       /* connection admission, deadlines and shedding */
     struct tq__http_events *events; /* the event streams */
+    struct tq_monitor *monitor;     /* borrowed; NULL: no /json/, no alerts on /events/ */
     bool raw_framing; /* the library lays the header block out as framing_error expects */
     const struct tq__http_route *routes[TQ_HTTP_ROUTES_MAX];
     size_t n_routes;
@@ -369,6 +371,9 @@ bool tq__http_openings_from(const char *query, uint64_t *from);
 /* The streams' hub and its ticker thread; heartbeat_s between two heartbeats. */
 struct tq__http_events *tq__http_events_new(unsigned heartbeat_s);
 tq_rc tq__http_events_start(struct tq__http_events *ev, struct tq_err *err);
+/* Carry the alerts of monitor (may be NULL: heartbeats only), read from store. */
+tq_rc tq__http_events_attach(struct tq__http_events *ev, struct tq_store *store,
+                             struct tq_monitor *monitor, struct tq_err *err);
 /*
  * End every stream: wake the suspended ones, which then finish, and refuse new ones. Called
  * before the daemon stops, which may not stop with suspended connections.

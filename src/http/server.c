@@ -570,6 +570,7 @@ static void routes_init(struct tq_server *srv)
         srv->routes[srv->n_routes++] = &tq__http_route_log;
     }
     srv->routes[srv->n_routes++] = &tq__http_route_events;
+    srv->routes[srv->n_routes++] = &tq__http_route_json;
     srv->routes[srv->n_routes++] = &tq__http_route_taxii;
 }
 
@@ -695,7 +696,10 @@ tq_rc tq_server_start(struct tq_store *store, const struct tq_server_config *cfg
                         addr, (unsigned)cfg->port);
         goto fail;
     }
+    srv->monitor = cfg->monitor;
     rc = tq__http_gov_start(srv->gov, err);
+    if (!rc)
+        rc = tq__http_events_attach(srv->events, store, cfg->monitor, err);
     if (!rc)
         rc = tq__http_events_start(srv->events, err);
     if (rc)

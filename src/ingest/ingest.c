@@ -19,7 +19,7 @@
 #include "tansiq/policy.h"
 
 #define QUEUE_DEPTH 2
-#define HOOKS_MAX 8
+#define HOOKS_MAX 64 /* one per open node, and a few more */
 
 /* ---- the door --------------------------------------------------------------------------- */
 

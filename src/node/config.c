@@ -59,6 +59,10 @@ static const struct opt options[] = {
      "tansiq serve pulls every partner this often, seconds (0: only 'tansiq sync')"},
     {"log_origin", OPT_STR, "", 0, 0, CFG(audit.log_origin),
      "origin of the audit log's checkpoints (empty: tansiq/ and the certificate's hash)"},
+    {"phone_region", OPT_STR, "", 0, 0, CFG(monitor.phone_region),
+     "country (IQ, SY, JO) of phone numbers written without a country code, for correlation"},
+    {"monitor_scan_interval_s", OPT_UINT, "300", 10, 24 * 3600, CFG(monitor.scan_interval_s),
+     "tansiq serve evaluates the hotspot and corridor alert rules this often, seconds"},
     {"url", OPT_STR, "", 0, 0, CFG(identity.url),
      "URL partners reach this node at (https://HOST:PORT), put in 'tansiq identity --export'"},
 };

@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "node/node.h"
+#include "tansiq/alerts.h"
 #include "tansiq/ingest.h"
 #include "tansiq/policy.h"
 
@@ -356,6 +357,35 @@ tq_rc tq_node_open(const char *dir, struct tq_node **out, struct tq_err *err)
     return tq_node_open_ex(dir, NULL, out, err);
 }
 
+/* Every committed put into this node's store goes past its monitor. */
+static void monitor_hook(void *ud, const struct tq_ingest_commit *c)
+{
+    struct tq_node *node = ud;
+
+    if (c->store != node->store)
+        return;
+    tq_monitor_on_commit(node->monitor, c->collection_id, c->origin ? c->origin->partner : NULL,
+                         c->objs, c->results, c->date_added_us, c->n);
+}
+
+static tq_rc monitor_start(struct tq_node *node, const struct tq_node_config *cfg,
+                           struct tq_err *err)
+{
+    struct tq_monitor_options mo = {0};
+    tq_rc rc;
+
+    if (cfg->monitor.phone_region && *cfg->monitor.phone_region)
+        mo.phone_region = cfg->monitor.phone_region;
+    rc = tq_monitor_open(node->store, &mo, &node->monitor, err);
+    if (rc == TQ_OK)
+        rc = tq_ingest_hook_add(monitor_hook, node, err);
+    if (rc) {
+        tq_monitor_close(node->monitor);
+        node->monitor = NULL;
+    }
+    return rc;
+}
+
 tq_rc tq_node_open_ex(const char *dir, const struct tq_node_open_opts *opts, struct tq_node **out,
                       struct tq_err *err)
 {
@@ -390,6 +420,8 @@ tq_rc tq_node_open_ex(const char *dir, const struct tq_node_open_opts *opts, str
     tq_free(db);
     if (rc == TQ_OK)
         rc = store_bind(node->store, dir, err);
+    if (rc == TQ_OK)
+        rc = monitor_start(node, &cfg, err);
     if (rc) {
         tq_node_close(node);
         return rc;
@@ -402,6 +434,10 @@ void tq_node_close(struct tq_node *node)
 {
     if (!node)
         return;
+    if (node->monitor) {
+        tq_ingest_hook_remove(monitor_hook, node);
+        tq_monitor_close(node->monitor);
+    }
     tq_store_close(node->store);
     for (size_t i = 0; i < node->n_strings; i++)
         tq_free(node->strings[i]);
@@ -410,6 +446,11 @@ void tq_node_close(struct tq_node *node)
     tq_free(node->cert_path);
     tq_free(node->key_path);
     tq_free(node);
+}
+
+struct tq_monitor *tq_node_monitor(struct tq_node *node)
+{
+    return node->monitor;
 }
 
 struct tq_store *tq_node_store(struct tq_node *node)

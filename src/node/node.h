@@ -13,6 +13,7 @@
 struct tq_node {
     char *home;
     struct tq_store *store;
+    struct tq_monitor *monitor; /* border monitoring, fed by the ingest after-commit hook */
     char *cert_path;
     char *key_path;
     char **strings; /* configuration strings that tq_node_config borrows */
@@ -38,6 +39,15 @@ void tq__node_config_defaults(struct tq_node_config *cfg);
 /* Sign msg with the node's identity key (Ed25519, detached); the key is wiped after use. */
 tq_rc tq__node_identity_sign(struct tq_node *node, const void *msg, size_t len, uint8_t sig[64],
                              struct tq_err *err);
+
+/*
+ * The border monitor's job in a running node (monitor_loop.c): refreshes units and rules every
+ * two seconds, evaluates hotspot and corridor rules every scan_s. *out NULL when monitor is.
+ */
+struct tq_node_monitor_loop;
+tq_rc tq__node_monitor_loop_start(struct tq_monitor *monitor, unsigned scan_s,
+                                  struct tq_node_monitor_loop **out, struct tq_err *err);
+void tq__node_monitor_loop_stop(struct tq_node_monitor_loop *l);
 
 /*
  * The periodic sync of a running node (sync_loop.c). With interval_s 0, *out is NULL and nothing

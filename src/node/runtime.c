@@ -6,7 +6,7 @@
  * witness's cosignatures), the audit log, the HTTP server and the sync loop, and stops them in
  * the reverse order; a failure part-way stops what was started. Each part is borrowed by the
  * next (the server and the sync loop both use the audit log and the signers), so the runtime is
- * the one owner. The alert bus and background jobs will start here too.
+ * the one owner. The border monitor's job (monitor_loop.c) starts last and stops first.
  */
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +24,7 @@ struct tq_node_runtime {
     struct tq_audit_log *audit;
     struct tq_server *server;
     struct tq_node_sync_loop *sync;
+    struct tq_node_monitor_loop *monitor;
 };
 
 /* Put what in front of err's detail ("what: detail"), as the command line reports it. */
@@ -71,6 +72,7 @@ tq_rc tq_node_runtime_start(struct tq_node *node, const struct tq_node_config *c
     rt->http.audit = rt->audit;
     rt->http.log_signer = &rt->log_signer;
     rt->http.witness_signer = &rt->witness_signer;
+    rt->http.monitor = node->monitor;
     rc = tq_server_start(node->store, &rt->http, &rt->server, err);
     if (rc) {
         rc = failed(err, rc, "cannot start the server");
@@ -80,6 +82,9 @@ tq_rc tq_node_runtime_start(struct tq_node *node, const struct tq_node_config *c
         tq_log(TQ_LOG_INFO, "node: read-only store: partners are pulled by the primary");
     rc = tq__node_sync_loop_start(node, tq_store_read_only(node->store) ? 0 : cfg->sync.interval_s,
                                   rt->audit, &rt->log_signer, &rt->witness_signer, &rt->sync, err);
+    if (rc == TQ_OK && !tq_store_read_only(node->store))
+        rc = tq__node_monitor_loop_start(node->monitor, cfg->monitor.scan_interval_s, &rt->monitor,
+                                         err);
     if (rc)
         goto fail;
     *out = rt;
@@ -107,6 +112,7 @@ void tq_node_runtime_stop(struct tq_node_runtime *rt)
 {
     if (!rt)
         return;
+    tq__node_monitor_loop_stop(rt->monitor);
     tq__node_sync_loop_stop(rt->sync);
     tq_server_stop(rt->server);
     tq_audit_log_close(rt->audit); /* after the server: writes the reads still queued */

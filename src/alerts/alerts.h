@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * alerts/alerts.h - internals of the monitor: compiled alert rules (internal to src/alerts).
+ */
+#ifndef TQ_ALERTS_ALERTS_H
+#define TQ_ALERTS_ALERTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tansiq/alerts.h"
+
+enum tq__rule_kind {
+    TQ__RULE_NONE = 0,
+    TQ__RULE_BORDER,
+    TQ__RULE_GOVERNORATE,
+    TQ__RULE_HOTSPOT,
+    TQ__RULE_CORRIDOR,
+    TQ__RULE_CORREL,
+    TQ__RULE_SCREENING,
+};
+
+#define TQ__RULE_LIST_MAX 16
+
+/* A rule's parameters, read once. */
+struct tq__rule {
+    int64_t id;
+    char name[128];
+    enum tq__rule_kind kind;
+    int64_t within_m;                                    /* border */
+    char pcode[32];                                      /* governorate */
+    char kinds[TQ__RULE_LIST_MAX][TQ_INCIDENT_KIND_MAX]; /* incident kinds; none: any */
+    size_t n_kinds;
+    unsigned values; /* correlation: bit (1 << enum tq_correl_kind) per kind */
+    double cell_km;  /* hotspot, corridor */
+    char list[128];  /* screening */
+    double min_score;
+};
+
+/* Read a rule's kind and parameters (JSON text) into r; TQ_EINVAL with the reason. */
+tq_rc tq__rule_compile(const char *kind, const char *params, struct tq__rule *r,
+                       struct tq_err *err);
+/* True when an incident of kind falls under r's "kinds" (none given: every kind). */
+bool tq__rule_kind_matches(const struct tq__rule *r, const char *kind);
+
+#endif

@@ -1,0 +1,950 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * alerts/monitor.c - the monitor: after each committed put, the incidents of the new versions
+ * are tagged (geo) and kept, their observable values are kept as occurrences (correl), and the
+ * incident and correlation rules raise alerts; on request, hotspot and corridor rules are
+ * evaluated over every kept incident.
+ *
+ * The administrative units live in the store; the monitor builds the spatial index from them
+ * at open and at reload, and swaps it under a write lock while taggers hold the read lock (the
+ * strings of a tag are the index's, so a tag is used only under that lock).
+ *
+ * Alerts reveal the content of the versions they are about, so each names the collections of
+ * those versions, and a reader sees it only when it may read every one (the store filters).
+ * A correlation hit is raised on the node that holds both versions: a partner's version is here
+ * only when the partner released it to this node, so each side is alerted with exactly what it
+ * was given.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "tansiq/correl.h"
+#include "tansiq/events.h"
+#include "tansiq/json.h"
+#include "alerts/alerts.h"
+
+#define SUBS_MAX 8
+#define HITS_PER_VALUE 16 /* other versions looked at per value and commit */
+#define HOT_PAGE 10000    /* incidents read per page for a hotspot run */
+#define HOT_EVENTS_MAX ((size_t)20000000)
+
+struct sub {
+    tq_monitor_alert_fn fn;
+    void *ud;
+};
+
+struct tq_monitor {
+    struct tq_store *store;
+    struct tq_correl_options correl;
+    char region[8];
+    pthread_rwlock_t lock; /* geo and rules */
+    struct tq_geo_index *geo;
+    struct tq__rule *rules;
+    size_t n_rules;
+    pthread_mutex_t sub_mu;
+    struct sub subs[SUBS_MAX];
+    size_t n_subs;
+    char generation[32]; /* the store's monitor.generation at the last load */
+};
+
+#define META_GENERATION "monitor.generation"
+
+static void read_generation(struct tq_store *store, char out[32])
+{
+    char *v = NULL;
+
+    out[0] = '\0';
+    if (tq_store_meta_get(store, META_GENERATION, &v, NULL) == TQ_OK)
+        snprintf(out, 32, "%s", v);
+    tq_free(v);
+}
+
+static void json_kv(struct tq_buf *b, const char *key, const char *val, bool first)
+{
+    tq_buf_printf(b, "%s\"%s\":", first ? "" : ",", key);
+    if (val)
+        tq_buf_append_json_str(b, val, strlen(val));
+    else
+        tq_buf_append_c(b, "null");
+}
+
+/* ---- loading ---------------------------------------------------------------------------- */
+
+static tq_rc load_geo(struct tq_store *store, struct tq_geo_index **out, struct tq_err *err)
+{
+    struct tq_store_geo_unit *su = NULL;
+    struct tq_geo_unit *gu = NULL;
+    size_t n = 0;
+    tq_rc rc;
+
+    *out = NULL;
+    rc = tq_store_geo_units_list(store, &su, &n, err);
+    if (rc || n == 0)
+        goto out;
+    gu = tq_xcalloc(n, sizeof(*gu));
+    for (size_t i = 0; i < n; i++) { /* borrowed: the index copies what it keeps */
+        gu[i].level = su[i].level;
+        gu[i].country_pcode = su[i].country_pcode;
+        gu[i].country_en = su[i].country_en;
+        gu[i].country_ar = su[i].country_ar;
+        gu[i].pcode = su[i].pcode;
+        gu[i].name_en = su[i].name_en;
+        gu[i].name_ar = su[i].name_ar;
+        gu[i].geometry = su[i].geometry;
+        gu[i].repaired = su[i].repaired;
+    }
+    rc = tq_geo_index_build(gu, n, NULL, out, err);
+    if (rc == TQ_ENOTSUP) {
+        tq_log(TQ_LOG_WARN,
+               "monitor: %zu administrative units kept, but this build has no "
+               "GEOS: incidents are kept untagged",
+               n);
+        tq_err_clear(err);
+        rc = TQ_OK;
+    }
+out:
+    tq_free(gu);
+    tq_store_geo_units_free(su, n);
+    return rc;
+}
+
+static tq_rc load_rules(struct tq_store *store, struct tq__rule **out, size_t *n_out,
+                        struct tq_err *err)
+{
+    struct tq_store_alert_rule *r = NULL;
+    struct tq__rule *c;
+    size_t n = 0, k = 0;
+    tq_rc rc;
+
+    *out = NULL;
+    *n_out = 0;
+    rc = tq_store_alert_rule_list(store, &r, &n, err);
+    if (rc)
+        return rc;
+    c = tq_xcalloc(n ? n : 1, sizeof(*c));
+    for (size_t i = 0; i < n; i++) {
+        struct tq_err e = {0};
+
+        if (!r[i].enabled)
+            continue;
+        if (tq__rule_compile(r[i].kind, r[i].params, &c[k], &e) != TQ_OK) {
+            tq_log(TQ_LOG_WARN, "monitor: alert rule %s skipped: %s", r[i].name, e.msg);
+            continue;
+        }
+        c[k].id = r[i].id;
+        snprintf(c[k].name, sizeof(c[k].name), "%s", r[i].name);
+        k++;
+    }
+    tq_store_alert_rules_free(r, n);
+    *out = c;
+    *n_out = k;
+    return TQ_OK;
+}
+
+tq_rc tq_monitor_reload(struct tq_monitor *m, struct tq_err *err)
+{
+    struct tq_geo_index *geo = NULL, *old;
+    struct tq__rule *rules = NULL, *old_rules;
+    size_t n_rules = 0;
+    tq_rc rc;
+
+    if (!m)
+        return tq_err_set(err, TQ_EINVAL, "monitor: none");
+    read_generation(m->store, m->generation);
+    rc = load_geo(m->store, &geo, err);
+    if (rc == TQ_OK)
+        rc = load_rules(m->store, &rules, &n_rules, err);
+    if (rc) {
+        tq_geo_index_free(geo);
+        return rc;
+    }
+    pthread_rwlock_wrlock(&m->lock);
+    old = m->geo;
+    old_rules = m->rules;
+    m->geo = geo;
+    m->rules = rules;
+    m->n_rules = n_rules;
+    pthread_rwlock_unlock(&m->lock);
+    tq_geo_index_free(old);
+    tq_free(old_rules);
+    return TQ_OK;
+}
+
+tq_rc tq_monitor_changed(struct tq_monitor *m, struct tq_err *err)
+{
+    char now[32];
+    tq_rc rc;
+
+    if (!m)
+        return tq_err_set(err, TQ_EINVAL, "monitor: none");
+    snprintf(now, sizeof(now), "%" PRId64, tq_time_now_us());
+    rc = tq_store_meta_set(m->store, META_GENERATION, now, err);
+    return rc ? rc : tq_monitor_reload(m, err);
+}
+
+tq_rc tq_monitor_refresh(struct tq_monitor *m, struct tq_err *err)
+{
+    char gen[32];
+
+    if (!m)
+        return tq_err_set(err, TQ_EINVAL, "monitor: none");
+    read_generation(m->store, gen);
+    return strcmp(gen, m->generation) == 0 ? TQ_OK : tq_monitor_reload(m, err);
+}
+
+tq_rc tq_monitor_open(struct tq_store *store, const struct tq_monitor_options *opt,
+                      struct tq_monitor **out, struct tq_err *err)
+{
+    struct tq_monitor *m;
+    tq_rc rc;
+
+    if (!store || !out)
+        return tq_err_set(err, TQ_EINVAL, "monitor: no store");
+    m = tq_xcalloc(1, sizeof(*m));
+    m->store = store;
+    if (opt && opt->phone_region) {
+        snprintf(m->region, sizeof(m->region), "%s", opt->phone_region);
+        m->correl.default_region = m->region;
+    }
+    pthread_rwlock_init(&m->lock, NULL);
+    pthread_mutex_init(&m->sub_mu, NULL);
+    rc = tq_monitor_reload(m, err);
+    if (rc) {
+        tq_monitor_close(m);
+        return rc;
+    }
+    *out = m;
+    return TQ_OK;
+}
+
+void tq_monitor_close(struct tq_monitor *m)
+{
+    if (!m)
+        return;
+    tq_geo_index_free(m->geo);
+    tq_free(m->rules);
+    pthread_rwlock_destroy(&m->lock);
+    pthread_mutex_destroy(&m->sub_mu);
+    tq_free(m);
+}
+
+bool tq_monitor_has_geo(struct tq_monitor *m)
+{
+    bool has;
+
+    if (!m)
+        return false;
+    pthread_rwlock_rdlock(&m->lock);
+    has = m->geo != NULL;
+    pthread_rwlock_unlock(&m->lock);
+    return has;
+}
+
+tq_rc tq_monitor_tag(struct tq_monitor *m, double lon, double lat, struct tq_geo_tag *out,
+                     struct tq_err *err)
+{
+    tq_rc rc;
+
+    if (!m || !out)
+        return tq_err_set(err, TQ_EINVAL, "monitor: none");
+    pthread_rwlock_rdlock(&m->lock);
+    if (m->geo)
+        rc = tq_geo_tag(m->geo, lon, lat, out, err);
+    else
+        rc = tq_err_set(err, TQ_ENOTFOUND, "monitor: no administrative units loaded");
+    /* The strings of out are the index's: callers here use only the point and flags. */
+    if (rc == TQ_OK) {
+        out->country_pcode = out->country_en = out->country_ar = NULL;
+        out->pcode = out->name_en = out->name_ar = NULL;
+    }
+    pthread_rwlock_unlock(&m->lock);
+    return rc;
+}
+
+tq_rc tq_monitor_tag_describe(struct tq_monitor *m, double lon, double lat, bool json,
+                              struct tq_buf *out, struct tq_err *err)
+{
+    struct tq_geo_tag t;
+    tq_rc rc;
+
+    if (!m || !out)
+        return tq_err_set(err, TQ_EINVAL, "monitor: none");
+    pthread_rwlock_rdlock(&m->lock);
+    if (m->geo)
+        rc = tq_geo_tag(m->geo, lon, lat, &t, err);
+    else
+        rc = tq_err_set(err, TQ_ENOTFOUND, "monitor: no administrative units loaded");
+    if (rc == TQ_OK && json) {
+        tq_buf_printf(out, "{\"lon\":%.7f,\"lat\":%.7f", t.lon, t.lat);
+        json_kv(out, "country", t.country_pcode, false);
+        json_kv(out, "adm1_pcode", t.pcode, false);
+        json_kv(out, "adm1_en", t.name_en, false);
+        json_kv(out, "adm1_ar", t.name_ar, false);
+        tq_buf_printf(out, ",\"border_km\":%.3f,\"nearest\":%s,\"outside\":%s,\"swapped\":%s}",
+                      t.border_km, t.flags & TQ_GEO_NEAREST ? "true" : "false",
+                      t.flags & TQ_GEO_OUTSIDE ? "true" : "false",
+                      t.flags & TQ_GEO_SWAPPED ? "true" : "false");
+    } else if (rc == TQ_OK) {
+        tq_buf_printf(out, "%s %s (%s / %s), %.1f km from the border%s%s%s",
+                      t.country_pcode ? t.country_pcode : "-", t.pcode ? t.pcode : "-",
+                      t.name_en ? t.name_en : "-", t.name_ar ? t.name_ar : "-", t.border_km,
+                      t.flags & TQ_GEO_NEAREST ? ", the nearest unit (outside every polygon)" : "",
+                      t.flags & TQ_GEO_OUTSIDE ? ", outside every unit" : "",
+                      t.flags & TQ_GEO_SWAPPED ? ", latitude and longitude swapped" : "");
+    }
+    pthread_rwlock_unlock(&m->lock);
+    return rc;
+}
+
+tq_rc tq_monitor_geo_geojson(struct tq_monitor *m, bool border, double simplify_km,
+                             struct tq_buf *out, struct tq_err *err)
+{
+    tq_rc rc;
+
+    if (!m || !out)
+        return tq_err_set(err, TQ_EINVAL, "monitor: none");
+    pthread_rwlock_rdlock(&m->lock);
+    if (!m->geo)
+        rc = tq_err_set(err, TQ_ENOTFOUND, "monitor: no administrative units loaded");
+    else if (border)
+        rc = tq_geo_index_border_geojson(m->geo, out, err);
+    else
+        rc = tq_geo_index_units_geojson(m->geo, simplify_km, out, err);
+    pthread_rwlock_unlock(&m->lock);
+    return rc;
+}
+
+/* ---- subscribers and raising ------------------------------------------------------------ */
+
+tq_rc tq_monitor_subscribe(struct tq_monitor *m, tq_monitor_alert_fn fn, void *ud,
+                           struct tq_err *err)
+{
+    tq_rc rc = TQ_OK;
+
+    if (!m || !fn)
+        return tq_err_set(err, TQ_EINVAL, "monitor: no subscriber");
+    pthread_mutex_lock(&m->sub_mu);
+    if (m->n_subs == SUBS_MAX)
+        rc = tq_err_set(err, TQ_ETOOBIG, "monitor: at most %d subscribers", SUBS_MAX);
+    else
+        m->subs[m->n_subs++] = (struct sub){fn, ud};
+    pthread_mutex_unlock(&m->sub_mu);
+    return rc;
+}
+
+void tq_monitor_unsubscribe(struct tq_monitor *m, tq_monitor_alert_fn fn, void *ud)
+{
+    if (!m)
+        return;
+    pthread_mutex_lock(&m->sub_mu);
+    for (size_t i = 0; i < m->n_subs; i++)
+        if (m->subs[i].fn == fn && m->subs[i].ud == ud) {
+            m->subs[i] = m->subs[--m->n_subs];
+            break;
+        }
+    pthread_mutex_unlock(&m->sub_mu);
+}
+
+/* Keep an alert and tell this process's subscribers; true when it is new. */
+static bool raise_alert(struct tq_monitor *m, const struct tq__rule *r, const char *title,
+                        const struct tq_buf *detail, const char *const *colls, size_t n_colls,
+                        const char *dedup)
+{
+    struct tq_store_alert a = {0};
+    struct tq_err err = {0};
+    int64_t id = 0;
+
+    if (n_colls > TQ_ALERT_COLLECTIONS_MAX) {
+        tq_log(TQ_LOG_WARN,
+               "monitor: rule %s: an alert over %zu collections is not raised (at most %d): "
+               "no reader could be shown only what it may see",
+               r->name, n_colls, TQ_ALERT_COLLECTIONS_MAX);
+        return false;
+    }
+    a.rule = (char *)r->name;
+    a.kind = (char *)(r->kind == TQ__RULE_BORDER        ? "border"
+                      : r->kind == TQ__RULE_GOVERNORATE ? "governorate"
+                      : r->kind == TQ__RULE_HOTSPOT     ? "hotspot"
+                      : r->kind == TQ__RULE_CORRIDOR    ? "corridor"
+                      : r->kind == TQ__RULE_CORREL      ? "correlation"
+                                                        : "screening");
+    a.title = (char *)title;
+    a.detail = detail->ptr;
+    for (size_t i = 0; i < n_colls; i++)
+        a.collections[i] = (char *)colls[i];
+    a.n_collections = n_colls;
+    a.dedup = (char *)dedup;
+    if (tq_store_alert_add(m->store, &a, &id, &err) != TQ_OK) {
+        tq_log(TQ_LOG_WARN, "monitor: rule %s: alert not kept: %s", r->name, err.msg);
+        return false;
+    }
+    if (id == 0)
+        return false;
+    tq_log(TQ_LOG_DEBUG, "monitor: alert %" PRId64 " rule=%s", id, r->name);
+    pthread_mutex_lock(&m->sub_mu);
+    for (size_t i = 0; i < m->n_subs; i++)
+        m->subs[i].fn(m->subs[i].ud, id);
+    pthread_mutex_unlock(&m->sub_mu);
+    return true;
+}
+
+/* ---- incidents -------------------------------------------------------------------------- */
+
+static void incident_rules(struct tq_monitor *m, const struct tq_store_incident *inc,
+                           const char *object_id, const char *origin)
+{
+    char title[512], dedup[512];
+    struct tq_buf detail;
+    const char *coll = inc->collection_id;
+
+    for (size_t i = 0; i < m->n_rules; i++) {
+        const struct tq__rule *r = &m->rules[i];
+        bool hit;
+
+        if (r->kind == TQ__RULE_BORDER)
+            hit = inc->border_m >= 0 && inc->border_m <= r->within_m;
+        else if (r->kind == TQ__RULE_GOVERNORATE)
+            hit = inc->adm1_pcode && strcmp(inc->adm1_pcode, r->pcode) == 0;
+        else
+            continue;
+        if (!hit || !tq__rule_kind_matches(r, inc->kind))
+            continue;
+        if (r->kind == TQ__RULE_BORDER)
+            snprintf(title, sizeof(title), "%s %.1f km from the border%s%s%s%s%s", inc->kind,
+                     (double)inc->border_m / 1000.0, inc->adm1_en ? ", " : "",
+                     inc->adm1_en ? inc->adm1_en : "", inc->adm1_pcode ? " (" : "",
+                     inc->adm1_pcode ? inc->adm1_pcode : "", inc->adm1_pcode ? ")" : "");
+        else
+            snprintf(title, sizeof(title), "%s in %s (%s)", inc->kind,
+                     inc->adm1_en ? inc->adm1_en : r->pcode, r->pcode);
+        tq_buf_init(&detail, 8192);
+        tq_buf_append_c(&detail, "{");
+        json_kv(&detail, "object", object_id, true);
+        json_kv(&detail, "collection", coll, false);
+        json_kv(&detail, "incident_kind", inc->kind, false);
+        json_kv(&detail, "origin", origin, false);
+        json_kv(&detail, "country", inc->country, false);
+        json_kv(&detail, "adm1_pcode", inc->adm1_pcode, false);
+        json_kv(&detail, "adm1_en", inc->adm1_en, false);
+        json_kv(&detail, "adm1_ar", inc->adm1_ar, false);
+        tq_buf_printf(&detail, ",\"lon\":%.7f,\"lat\":%.7f", inc->lon_e7 / 1e7, inc->lat_e7 / 1e7);
+        if (inc->border_m >= 0)
+            tq_buf_printf(&detail, ",\"border_km\":%.3f", (double)inc->border_m / 1000.0);
+        tq_buf_append_c(&detail, "}");
+        snprintf(dedup, sizeof(dedup), "rule:%" PRId64 ":%s:%s", r->id, coll, object_id);
+        raise_alert(m, r, title, &detail, &coll, 1, dedup);
+        tq_buf_cleanup(&detail);
+    }
+}
+
+/* Fill inc's tagging from the index; called with the read lock held (strings borrowed). */
+static void tag_incident(struct tq_monitor *m, struct tq_store_incident *inc, double lon,
+                         double lat)
+{
+    struct tq_geo_tag t;
+    struct tq_err err = {0};
+
+    inc->lon_e7 = (int32_t)llround(lon * 1e7);
+    inc->lat_e7 = (int32_t)llround(lat * 1e7);
+    inc->border_m = -1;
+    inc->tag_flags = 0;
+    inc->country = inc->adm1_pcode = inc->adm1_en = inc->adm1_ar = NULL;
+    if (!m->geo)
+        return;
+    if (tq_geo_tag(m->geo, lon, lat, &t, &err) != TQ_OK) {
+        inc->tag_flags = TQ_GEO_OUTSIDE;
+        return;
+    }
+    if (t.flags & TQ_GEO_SWAPPED) { /* the documented repair: the point as it must have been */
+        inc->lon_e7 = (int32_t)llround(t.lon * 1e7);
+        inc->lat_e7 = (int32_t)llround(t.lat * 1e7);
+    }
+    inc->country = t.country_pcode;
+    inc->adm1_pcode = t.pcode;
+    inc->adm1_en = t.name_en;
+    inc->adm1_ar = t.name_ar;
+    inc->border_m = isfinite(t.border_km) ? (int64_t)llround(t.border_km * 1000) : -1;
+    inc->tag_flags = t.flags;
+}
+
+static void keep_incident(struct tq_monitor *m, const char *coll, const char *origin,
+                          const struct tq_stix_object *o, int64_t da,
+                          const struct tq_event_point *pt)
+{
+    struct tq_store_incident inc = {0};
+    struct tq_err err = {0};
+
+    inc.collection_id = coll;
+    inc.date_added_us = da;
+    snprintf(inc.kind, sizeof(inc.kind), "%s", pt->kind);
+    inc.at_us = pt->start_us;
+    inc.where_prec = pt->where_prec;
+    pthread_rwlock_rdlock(&m->lock);
+    tag_incident(m, &inc, pt->lon, pt->lat);
+    if (tq_store_incident_put(m->store, &inc, &err) != TQ_OK)
+        tq_log(TQ_LOG_WARN, "monitor: incident %s not kept: %s", o->id, err.msg);
+    else
+        incident_rules(m, &inc, o->id, origin);
+    pthread_rwlock_unlock(&m->lock);
+}
+
+/* ---- correlation ------------------------------------------------------------------------ */
+
+struct hits {
+    const char *coll, *object_id, *origin;
+    struct tq_store_sighting other[HITS_PER_VALUE];
+    char *strings[HITS_PER_VALUE][3];
+    size_t n;
+};
+
+static bool same_origin(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static tq_rc hit_cb(void *ud, const struct tq_store_sighting *s)
+{
+    struct hits *h = ud;
+
+    if (h->n == HITS_PER_VALUE)
+        return TQ_OK;
+    if (same_origin(s->origin, h->origin))
+        return TQ_OK; /* the same side's own reports: not a cross-partner hit */
+    h->other[h->n] = *s;
+    h->strings[h->n][0] = tq_xstrdup(s->collection_id);
+    h->strings[h->n][1] = tq_xstrdup(s->object_id);
+    h->strings[h->n][2] = s->origin ? tq_xstrdup(s->origin) : NULL;
+    h->other[h->n].collection_id = h->strings[h->n][0];
+    h->other[h->n].object_id = h->strings[h->n][1];
+    h->other[h->n].origin = h->strings[h->n][2];
+    h->other[h->n].type = NULL;
+    h->n++;
+    return TQ_OK;
+}
+
+static void correl_alerts(struct tq_monitor *m, const struct tq__rule *r,
+                          const struct tq_correl_value *v, struct hits *h)
+{
+    char title[768], dedup[768];
+    struct tq_buf detail;
+
+    for (size_t i = 0; i < h->n; i++) {
+        const struct tq_store_sighting *s = &h->other[i];
+        const char *colls[2] = {h->coll, s->collection_id};
+        const char *a = h->object_id, *b = s->object_id;
+
+        snprintf(title, sizeof(title), "%s %s seen by %s and by %s", tq_correl_kind_name(v->kind),
+                 v->value, h->origin ? h->origin : "this node",
+                 s->origin ? s->origin : "this node");
+        tq_buf_init(&detail, 8192);
+        tq_buf_append_c(&detail, "{");
+        json_kv(&detail, "value_kind", tq_correl_kind_name(v->kind), true);
+        json_kv(&detail, "value", v->value, false);
+        tq_buf_append_c(&detail, ",\"objects\":[{");
+        json_kv(&detail, "id", h->object_id, true);
+        json_kv(&detail, "collection", h->coll, false);
+        json_kv(&detail, "origin", h->origin, false);
+        tq_buf_append_c(&detail, "},{");
+        json_kv(&detail, "id", s->object_id, true);
+        json_kv(&detail, "collection", s->collection_id, false);
+        json_kv(&detail, "origin", s->origin, false);
+        tq_buf_append_c(&detail, "}]}");
+        if (strcmp(a, b) > 0) { /* one alert per pair, whichever arrived second */
+            const char *t = a;
+            a = b;
+            b = t;
+        }
+        snprintf(dedup, sizeof(dedup), "correl:%" PRId64 ":%s:%s:%s:%s", r->id,
+                 tq_correl_kind_name(v->kind), v->value, a, b);
+        raise_alert(m, r, title, &detail, colls, colls[0] && strcmp(colls[0], colls[1]) ? 2 : 1,
+                    dedup);
+        tq_buf_cleanup(&detail);
+    }
+}
+
+static void keep_occurrences(struct tq_monitor *m, const char *coll, const char *origin,
+                             const struct tq_stix_object *o, int64_t da, json_object *jo)
+{
+    struct tq_correl_value *vals = NULL;
+    struct tq_store_occurrence *occ;
+    struct tq_err err = {0};
+    size_t n = 0;
+
+    if (tq_correl_extract(jo, &m->correl, &vals, &n, &err) != TQ_OK) {
+        tq_log(TQ_LOG_WARN, "monitor: values of %s not indexed: %s", o->id, err.msg);
+        return;
+    }
+    if (n == 0) {
+        tq_free(vals);
+        return;
+    }
+    occ = tq_xcalloc(n, sizeof(*occ));
+    for (size_t i = 0; i < n; i++)
+        occ[i] = (struct tq_store_occurrence){(int)vals[i].kind, vals[i].value};
+    if (tq_store_correl_put(m->store, coll, da, occ, n, &err) != TQ_OK) {
+        tq_log(TQ_LOG_WARN, "monitor: values of %s not indexed: %s", o->id, err.msg);
+        goto out;
+    }
+    pthread_rwlock_rdlock(&m->lock);
+    for (size_t k = 0; k < m->n_rules; k++) {
+        const struct tq__rule *r = &m->rules[k];
+
+        if (r->kind != TQ__RULE_CORREL)
+            continue;
+        for (size_t i = 0; i < n; i++) {
+            struct hits h = {.coll = coll, .object_id = o->id, .origin = origin};
+            bool more = false;
+
+            if (!(r->values & (1u << vals[i].kind)))
+                continue;
+            if (tq_store_correl_find(m->store, NULL, (int)vals[i].kind, vals[i].value, 64, hit_cb,
+                                     &h, &more, &err) == TQ_OK)
+                correl_alerts(m, r, &vals[i], &h);
+            else
+                tq_log(TQ_LOG_WARN, "monitor: correlation of %s: %s", o->id, err.msg);
+            for (size_t j = 0; j < h.n; j++)
+                for (int s = 0; s < 3; s++)
+                    tq_free(h.strings[j][s]);
+        }
+    }
+    pthread_rwlock_unlock(&m->lock);
+out:
+    tq_free(occ);
+    tq_free(vals);
+}
+
+/* Types whose versions may hold observable values (tq_correl_extract reads them). */
+static bool correl_type(const char *type)
+{
+    static const char *const types[] = {
+        "phone-number",
+        "vehicle-plate",
+        "ipv4-addr",
+        "ipv6-addr",
+        "email-addr",
+        "domain-name",
+        "file",
+        "indicator",
+        "observed-data",
+        "identity",
+        "threat-actor",
+        "intrusion-set",
+        "cryptocurrency-wallet",
+    };
+
+    if (strncmp(type, "x-", 2) == 0)
+        return true;
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+        if (strcmp(type, types[i]) == 0)
+            return true;
+    return false;
+}
+
+static bool point_type(const struct tq_stix_object *o)
+{
+    return (strcmp(o->type, "incident") == 0 || strcmp(o->type, "sighting") == 0 ||
+            strcmp(o->type, "observed-data") == 0) &&
+           strstr(o->json, TQ_EXT_INCIDENT) != NULL;
+}
+
+void tq_monitor_on_commit(struct tq_monitor *m, const char *collection_id, const char *origin,
+                          const struct tq_stix_object *objs, const enum tq_put_result *results,
+                          const int64_t *date_added_us, size_t n)
+{
+    if (!m || !collection_id || !objs || !date_added_us)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        const struct tq_stix_object *o = &objs[i];
+        bool point, correl;
+        json_object *jo = NULL;
+        struct tq_err err = {0};
+        struct tq_event_point pt;
+
+        if (results && results[i] != TQ_PUT_STORED)
+            continue;
+        point = point_type(o);
+        correl = correl_type(o->type);
+        if (!point && !correl)
+            continue;
+        if (tq_json_parse((struct tq_str){o->json, o->json_len}, &jo, &err) != TQ_OK) {
+            tq_log(TQ_LOG_WARN, "monitor: %s not read: %s", o->id, err.msg);
+            continue;
+        }
+        if (point && tq_event_point_of(jo, &pt))
+            keep_incident(m, collection_id, origin, o, date_added_us[i], &pt);
+        if (correl)
+            keep_occurrences(m, collection_id, origin, o, date_added_us[i], jo);
+        json_object_put(jo);
+    }
+}
+
+/* ---- retagging -------------------------------------------------------------------------- */
+
+static tq_rc retag_fn(void *ud, const struct tq_store_incident *row, struct tq_store_incident *next,
+                      bool *changed)
+{
+    struct tq_monitor *m = ud;
+
+    *next = *row;
+    tag_incident(m, next, row->lon_e7 / 1e7, row->lat_e7 / 1e7);
+    *changed = next->border_m != row->border_m || next->tag_flags != row->tag_flags ||
+               !same_origin(next->adm1_pcode, row->adm1_pcode) || next->lon_e7 != row->lon_e7 ||
+               next->lat_e7 != row->lat_e7;
+    return TQ_OK;
+}
+
+tq_rc tq_monitor_retag(struct tq_monitor *m, size_t *n, struct tq_err *err)
+{
+    tq_rc rc;
+
+    if (!m)
+        return tq_err_set(err, TQ_EINVAL, "monitor: none");
+    pthread_rwlock_rdlock(&m->lock);
+    rc = tq_store_incidents_retag(m->store, retag_fn, m, n, err);
+    pthread_rwlock_unlock(&m->lock);
+    return rc;
+}
+
+/* ---- hotspots and corridors ------------------------------------------------------------- */
+
+void tq_monitor_hot_defaults(struct tq_hot_options *o)
+{
+    /* 10 km hexagons on a projection centred on the Syria-Iraq border region. */
+    tq_hot_options_default(o, (struct tq_grid){.kind = TQ_GRID_HEX, .cell_km = 10, .lat0 = 34.5});
+}
+
+/* The incidents a run reads: points and times, and each one's collection (interned). */
+struct hot_load {
+    struct tq_hot_event *ev;
+    uint16_t *coll; /* index into colls */
+    size_t n, cap;
+    char **colls;
+    size_t n_colls;
+    int64_t last_at, last_iid;
+    bool too_many;
+};
+
+static tq_rc hot_row(void *ud, const struct tq_store_incident *row)
+{
+    struct hot_load *l = ud;
+    size_t c;
+
+    l->last_at = row->at_us;
+    l->last_iid = row->iid;
+    if (l->n == HOT_EVENTS_MAX) {
+        l->too_many = true;
+        return TQ_OK;
+    }
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 4096;
+        l->ev = tq_xrealloc(l->ev, l->cap * sizeof(*l->ev));
+        l->coll = tq_xrealloc(l->coll, l->cap * sizeof(*l->coll));
+    }
+    for (c = 0; c < l->n_colls; c++)
+        if (strcmp(l->colls[c], row->collection_id) == 0)
+            break;
+    if (c == l->n_colls) {
+        if (l->n_colls == UINT16_MAX)
+            return tq_err_set(NULL, TQ_ETOOBIG, "too many collections");
+        l->colls = tq_xrealloc(l->colls, (l->n_colls + 1) * sizeof(*l->colls));
+        l->colls[l->n_colls++] = tq_xstrdup(row->collection_id);
+    }
+    l->ev[l->n] = (struct tq_hot_event){row->lon_e7 / 1e7, row->lat_e7 / 1e7, row->at_us};
+    l->coll[l->n] = (uint16_t)c;
+    l->n++;
+    return TQ_OK;
+}
+
+static void hot_load_cleanup(struct hot_load *l)
+{
+    for (size_t i = 0; i < l->n_colls; i++)
+        tq_free(l->colls[i]);
+    tq_free(l->colls);
+    tq_free(l->ev);
+    tq_free(l->coll);
+    memset(l, 0, sizeof(*l));
+}
+
+static tq_rc hot_read(struct tq_monitor *m, const struct tq_store_reader *reader, int64_t since,
+                      int64_t until, struct hot_load *l, struct tq_err *err)
+{
+    struct tq_store_incident_query q = {0};
+    bool more = true;
+    tq_rc rc = TQ_OK;
+
+    q.reader = reader;
+    q.since_us = since;
+    q.until_us = until;
+    q.limit = HOT_PAGE;
+    while (rc == TQ_OK && more && !l->too_many) {
+        rc = tq_store_incidents(m->store, &q, hot_row, l, &more, err);
+        q.has_cursor = true;
+        q.cursor_at_us = l->last_at;
+        q.cursor_iid = l->last_iid;
+    }
+    if (rc == TQ_OK && l->too_many)
+        rc = tq_err_set(err, TQ_ETOOBIG, "monitor: more than %zu incidents in the period",
+                        HOT_EVENTS_MAX);
+    return rc;
+}
+
+static tq_rc hot_run(struct tq_monitor *m, const struct tq_store_reader *reader,
+                     const struct tq_hot_options *opt, struct hot_load *l,
+                     struct tq_hot_result **out, struct tq_err *err)
+{
+    struct tq_hot_options o;
+    int64_t since;
+    tq_rc rc;
+
+    if (opt)
+        o = *opt;
+    else
+        tq_monitor_hot_defaults(&o);
+    if (o.end_us == 0)
+        o.end_us = tq_time_now_us();
+    /* Only the windows analysed and their baselines are read. */
+    since = o.end_us - o.window_us * (int64_t)(o.baseline_windows + 2) -
+            o.step_us * (int64_t)(o.baseline_windows + 2);
+    rc = hot_read(m, reader, since, o.end_us, l, err);
+    if (rc == TQ_OK)
+        rc = tq_hotspot_run(l->ev, l->n, &o, out, err);
+    return rc;
+}
+
+tq_rc tq_monitor_hotspots(struct tq_monitor *m, const struct tq_store_reader *reader,
+                          const struct tq_hot_options *o, struct tq_hot_result **out,
+                          struct tq_err *err)
+{
+    struct hot_load l = {0};
+    tq_rc rc;
+
+    if (!m || !out)
+        return tq_err_set(err, TQ_EINVAL, "monitor: none");
+    rc = hot_run(m, reader, o, &l, out, err);
+    hot_load_cleanup(&l);
+    return rc;
+}
+
+/* The collections of the incidents that fall in cells (any window of the run). */
+static size_t cells_collections(const struct hot_load *l, const struct tq_grid *g,
+                                const int64_t *cells, size_t n_cells, const char **out, size_t max)
+{
+    bool *seen = tq_xcalloc(l->n_colls ? l->n_colls : 1, sizeof(*seen));
+    size_t k = 0;
+
+    for (size_t i = 0; i < l->n; i++) {
+        int64_t c = tq_grid_cell(g, l->ev[i].lon, l->ev[i].lat);
+
+        if (seen[l->coll[i]])
+            continue;
+        for (size_t j = 0; j < n_cells; j++)
+            if (cells[j] == c) {
+                seen[l->coll[i]] = true;
+                if (k < max)
+                    out[k] = l->colls[l->coll[i]];
+                k++;
+                break;
+            }
+    }
+    tq_free(seen);
+    return k;
+}
+
+static void scan_rule(struct tq_monitor *m, const struct tq__rule *r, int64_t now, size_t *raised)
+{
+    struct tq_hot_options o;
+    struct tq_hot_result *res = NULL;
+    struct hot_load l = {0};
+    struct tq_err err = {0};
+    const char *colls[TQ_ALERT_COLLECTIONS_MAX + 1];
+    char title[256], dedup[256], at[TQ_TIME_STR_MAX];
+    struct tq_buf detail;
+    double lon, lat;
+
+    tq_monitor_hot_defaults(&o);
+    o.grid.cell_km = r->cell_km > 0 ? r->cell_km : o.grid.cell_km;
+    o.end_us = now;
+    if (hot_run(m, NULL, &o, &l, &res, &err) != TQ_OK) {
+        tq_log(TQ_LOG_WARN, "monitor: rule %s not evaluated: %s", r->name, err.msg);
+        goto out;
+    }
+    tq_buf_init(&detail, 1 << 20);
+    if (r->kind == TQ__RULE_HOTSPOT) {
+        for (size_t i = 0; i < res->n_cells; i++) {
+            const struct tq_hot_cell *c = &res->cells[i];
+            size_t nc;
+
+            if (!c->hot || c->window_end_us != res->cells[res->n_cells - 1].window_end_us)
+                continue; /* the latest window's */
+            nc = cells_collections(&l, &o.grid, &c->cell, 1, colls, TQ_ALERT_COLLECTIONS_MAX);
+            tq_grid_center(&o.grid, c->cell, &lon, &lat);
+            tq_time_format(c->window_end_us, at);
+            snprintf(title, sizeof(title),
+                     "hot cell at %.3f N %.3f E: %u incidents, %.1f expected (window to %s)", lat,
+                     lon, c->count, c->expected, at);
+            tq_buf_reset(&detail);
+            tq_buf_printf(&detail,
+                          "{\"cell\":%" PRId64 ",\"cell_km\":%g,\"lon\":%.5f,\"lat\":%.5f,"
+                          "\"count\":%u,\"expected\":%.3f,\"z\":%.3f,\"p\":%.3g,"
+                          "\"window_end\":\"%s\"}",
+                          c->cell, o.grid.cell_km, lon, lat, c->count, c->expected, c->z, c->p, at);
+            snprintf(dedup, sizeof(dedup), "hot:%" PRId64 ":%g:%" PRId64 ":%" PRId64, r->id,
+                     o.grid.cell_km, c->cell, c->window_end_us);
+            if (raise_alert(m, r, title, &detail, colls, nc, dedup) && raised)
+                (*raised)++;
+        }
+    } else {
+        for (size_t i = 0; i < res->n_corridors; i++) {
+            const struct tq_corridor *c = &res->corridors[i];
+            size_t nc = cells_collections(&l, &o.grid, c->cells, c->n_cells, colls,
+                                          TQ_ALERT_COLLECTIONS_MAX);
+
+            tq_time_format(c->first_us, at);
+            snprintf(title, sizeof(title),
+                     "corridor of %zu cells, %.0f km, heading %.0f degrees, since %s", c->n_cells,
+                     c->length_km, c->direction_deg, at);
+            tq_buf_reset(&detail);
+            tq_buf_printf(&detail,
+                          "{\"cells\":%zu,\"cell_km\":%g,\"length_km\":%.1f,"
+                          "\"direction_deg\":%.1f,\"first\":\"%s\"}",
+                          c->n_cells, o.grid.cell_km, c->length_km, c->direction_deg, at);
+            /* One alert per corridor: named by where and when it started. */
+            snprintf(dedup, sizeof(dedup), "corridor:%" PRId64 ":%g:%" PRId64 ":%" PRId64, r->id,
+                     o.grid.cell_km, c->n_cells ? c->cells[0] : 0, c->first_us);
+            if (raise_alert(m, r, title, &detail, colls, nc, dedup) && raised)
+                (*raised)++;
+        }
+    }
+    tq_buf_cleanup(&detail);
+out:
+    tq_hot_result_free(res);
+    hot_load_cleanup(&l);
+}
+
+tq_rc tq_monitor_scan(struct tq_monitor *m, int64_t now_us, size_t *raised, struct tq_err *err)
+{
+    struct tq__rule *rules;
+    size_t n;
+
+    if (!m)
+        return tq_err_set(err, TQ_EINVAL, "monitor: none");
+    if (raised)
+        *raised = 0;
+    /* A copy of the rules: a run may take a while and must not hold the lock meanwhile. */
+    pthread_rwlock_rdlock(&m->lock);
+    n = m->n_rules;
+    rules = tq_xcalloc(n ? n : 1, sizeof(*rules));
+    memcpy(rules, m->rules, n * sizeof(*rules));
+    pthread_rwlock_unlock(&m->lock);
+    for (size_t i = 0; i < n; i++)
+        if (rules[i].kind == TQ__RULE_HOTSPOT || rules[i].kind == TQ__RULE_CORRIDOR)
+            scan_rule(m, &rules[i], now_us ? now_us : tq_time_now_us(), raised);
+    tq_free(rules);
+    return TQ_OK;
+}
