@@ -242,9 +242,9 @@ static tq_rc ev_one(void *ud, const struct tq_event *e)
         fixed.lat = t.lat;
         x->swapped++;
         fprintf(stderr,
-                    "%s:%zu: latitude and longitude swapped (%.5f, %.5f lies outside every "
-                    "unit, its swap inside %s): stored as %.5f N %.5f E\n",
-                    x->file, e->line, e->lat, e->lon, "a loaded unit", t.lat, t.lon);
+                "%s:%zu: latitude and longitude swapped: %.5f, %.5f lies outside every unit "
+                "and its swap inside one; stored as %.5f N %.5f E\n",
+                x->file, e->line, e->lat, e->lon, t.lat, t.lon);
     }
     if (x->n)
         tq_buf_append_c(&x->bundle, ",");
