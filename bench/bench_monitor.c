@@ -83,8 +83,8 @@ static void exec(sqlite3 *db, const char *sql)
         die(sql, msg ? msg : "?");
 }
 
-static const char *const PCODES[] = {"SY08", "SY09", "SY04", "IQG15", "IQG01",
-                                     "IQG16", "IQG08", "IQG10"};
+static const char *const PCODES[] = {"SY08",  "SY09",  "SY04",  "IQG15",
+                                     "IQG01", "IQG16", "IQG08", "IQG10"};
 static const char *const KINDS[] = {"attack", "clash", "seizure", "crossing", "sighting"};
 
 /*
@@ -145,8 +145,8 @@ static uint64_t fill(const char *path, uint64_t n, uint64_t distinct, char coll_
         const char *pc = PCODES[rnd() % 8];
 
         snprintf(id, sizeof(id), "incident--%08" PRIx64 "-0000-4000-8000-%012" PRIx64, i, i);
-        snprintf(json, sizeof(json), "{\"id\":\"%s\",\"spec_version\":\"2.1\",\"type\":\"incident\"}",
-                 id);
+        snprintf(json, sizeof(json),
+                 "{\"id\":\"%s\",\"spec_version\":\"2.1\",\"type\":\"incident\"}", id);
         sqlite3_bind_int64(obj, 1, cid);
         sqlite3_bind_text(obj, 2, id, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(obj, 3, da);
@@ -278,8 +278,7 @@ int main(void)
 
     if (n < 1000)
         n = 1000;
-    printf("filling %" PRIu64 " incident versions with %d values each ...\n", n,
-           VALUES_PER_OBJECT);
+    printf("filling %" PRIu64 " incident versions with %d values each ...\n", n, VALUES_PER_OBJECT);
     t = now_s();
     pairs = fill(path, n, distinct, cid);
     printf("  filled in %.1f s\n", now_s() - t);
