@@ -312,6 +312,8 @@ extern const struct tq__http_route tq__http_route_log_add;
 extern const struct tq__http_route tq__http_route_log;
 extern const struct tq__http_route tq__http_route_events;
 extern const struct tq__http_route tq__http_route_json; /* the node's JSON API (json_api.c) */
+/* Whether a /json/ query string parses (percent-decoding, known names, flags); *why when not. */
+bool tq__http_json_query_check(struct tq_str query, const char **why);
 
 /* ---- the server ------------------------------------------------------------------------- */
 

@@ -122,6 +122,13 @@ static bool params_parse(struct tq_str q, struct params *p, const char **why)
     return true;
 }
 
+bool tq__http_json_query_check(struct tq_str query, const char **why)
+{
+    struct params p;
+
+    return params_parse(query, &p, why);
+}
+
 static bool num_i64(const char *s, int64_t lo, int64_t hi, int64_t *out)
 {
     char *end;

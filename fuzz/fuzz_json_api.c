@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * fuzz/fuzz_json_api.c - the query strings of the node's JSON API (/json/...), straight from
+ * the network: percent-decoding, parameter names, flags and lengths. A query either parses or
+ * is refused with a reason; nothing else may happen.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "http/http.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *why = NULL;
+
+    if (!tq__http_json_query_check((struct tq_str){(const char *)data, size}, &why) && !why)
+        abort(); /* a refusal always says why */
+    return 0;
+}
