@@ -806,11 +806,18 @@ static tq_rc hot_run(struct tq_monitor *m, const struct tq_store_reader *reader,
         o = *opt;
     else
         tq_monitor_hot_defaults(&o);
+    /* Windows end on whole steps (days by default, UTC): two runs on one day see the same
+     * windows, so that a hot cell or a corridor keeps its name (its alert's dedup key). */
     if (o.end_us == 0)
         o.end_us = tq_time_now_us();
-    /* Only the windows analysed and their baselines are read. */
-    since = o.end_us - o.window_us * (int64_t)(o.baseline_windows + 2) -
-            o.step_us * (int64_t)(o.baseline_windows + 2);
+    if (o.step_us > 0 && o.end_us % o.step_us)
+        o.end_us += o.step_us - o.end_us % o.step_us;
+    /*
+     * The windows tested are those with a full baseline in what is read: reading twice the
+     * baseline (and a window) tests the last baseline_windows windows, so that a corridor
+     * growing over weeks is seen growing, each window against the weeks before it.
+     */
+    since = o.end_us - o.window_us * (int64_t)(2 * o.baseline_windows + 2);
     rc = hot_read(m, reader, since, o.end_us, l, err);
     if (rc == TQ_OK)
         rc = tq_hotspot_run(l->ev, l->n, &o, out, err);
@@ -856,6 +863,16 @@ static size_t cells_collections(const struct hot_load *l, const struct tq_grid *
     return k;
 }
 
+/* Whether cell was hot in the window ending at end_us. */
+static bool hot_before(const struct tq_hot_result *res, int64_t cell, int64_t end_us)
+{
+    for (size_t i = 0; i < res->n_cells; i++)
+        if (res->cells[i].cell == cell && res->cells[i].window_end_us == end_us &&
+            res->cells[i].hot)
+            return true;
+    return false;
+}
+
 static void scan_rule(struct tq_monitor *m, const struct tq__rule *r, int64_t now, size_t *raised)
 {
     struct tq_hot_options o;
@@ -880,8 +897,9 @@ static void scan_rule(struct tq_monitor *m, const struct tq__rule *r, int64_t no
             const struct tq_hot_cell *c = &res->cells[i];
             size_t nc;
 
-            if (!c->hot || c->window_end_us != res->cells[res->n_cells - 1].window_end_us)
-                continue; /* the latest window's */
+            if (!c->hot || c->window_end_us != res->cells[res->n_cells - 1].window_end_us ||
+                hot_before(res, c->cell, c->window_end_us - o.step_us))
+                continue; /* the latest window's, newly hot: appearing, not staying */
             nc = cells_collections(&l, &o.grid, &c->cell, 1, colls, TQ_ALERT_COLLECTIONS_MAX);
             tq_grid_center(&o.grid, c->cell, &lon, &lat);
             tq_time_format(c->window_end_us, at);
