@@ -74,6 +74,14 @@ bool tq_monitor_has_geo(struct tq_monitor *m);
 tq_rc tq_monitor_geo_geojson(struct tq_monitor *m, bool border, double simplify_km,
                              struct tq_buf *out, struct tq_err *err);
 
+/*
+ * Keep n administrative units parsed from source (tq_geo_units_parse), replacing those of the
+ * same P-code, then reload them here and in the node's other processes (tq_monitor_changed)
+ * and tag every kept incident again; *retagged (may be NULL) receives how many changed.
+ */
+tq_rc tq_monitor_geo_import(struct tq_monitor *m, const struct tq_geo_unit *units, size_t n,
+                            const char *source, size_t *retagged, struct tq_err *err);
+
 /* Tag every kept incident again with the loaded units; *n receives how many changed. */
 tq_rc tq_monitor_retag(struct tq_monitor *m, size_t *n, struct tq_err *err);
 
@@ -112,6 +120,12 @@ struct tq_incidents_page {
  * object itself under "stix". With fc false only the features are written, comma-separated
  * (to join pages into one collection).
  */
+/*
+ * "W,S,E,N" in degrees (west, south, east, north; WGS 84) into q's box; false (q unchanged)
+ * for anything else: four numbers, in range, west <= east, south <= north.
+ */
+bool tq_incidents_bbox_parse(const char *s, struct tq_store_incident_query *q);
+
 tq_rc tq_incidents_geojson(struct tq_store *store, const struct tq_store_incident_query *q, bool fc,
                            struct tq_buf *out, struct tq_incidents_page *page, struct tq_err *err);
 

@@ -5,6 +5,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alerts/alerts.h"
@@ -62,6 +63,28 @@ static tq_rc feature(void *ud, const struct tq_store_incident *r)
     w->page->next_at_us = r->at_us;
     w->page->next_iid = r->iid;
     return TQ_OK;
+}
+
+bool tq_incidents_bbox_parse(const char *s, struct tq_store_incident_query *q)
+{
+    double v[4];
+    const char *p = s;
+    char *end;
+
+    for (int i = 0; i < 4; i++) {
+        v[i] = strtod(p, &end);
+        if (end == p || (i < 3 && *end != ',') || (i == 3 && *end))
+            return false;
+        p = end + 1;
+    }
+    if (!(v[0] >= -180 && v[2] <= 180 && v[1] >= -90 && v[3] <= 90 && v[0] <= v[2] && v[1] <= v[3]))
+        return false;
+    q->has_bbox = true;
+    q->min_lon_e7 = (int32_t)(v[0] * 1e7);
+    q->min_lat_e7 = (int32_t)(v[1] * 1e7);
+    q->max_lon_e7 = (int32_t)(v[2] * 1e7);
+    q->max_lat_e7 = (int32_t)(v[3] * 1e7);
+    return true;
 }
 
 tq_rc tq_incidents_geojson(struct tq_store *store, const struct tq_store_incident_query *q, bool fc,

@@ -684,6 +684,37 @@ void tq_monitor_on_commit(struct tq_monitor *m, const char *collection_id, const
     }
 }
 
+tq_rc tq_monitor_geo_import(struct tq_monitor *m, const struct tq_geo_unit *units, size_t n,
+                            const char *source, size_t *retagged, struct tq_err *err)
+{
+    struct tq_store_geo_unit *su;
+    tq_rc rc;
+
+    if (!m || (!units && n))
+        return tq_err_set(err, TQ_EINVAL, "monitor: no units");
+    su = tq_xcalloc(n ? n : 1, sizeof(*su));
+    for (size_t i = 0; i < n; i++) /* borrowed from units for the put */
+        su[i] = (struct tq_store_geo_unit){
+            .level = units[i].level,
+            .pcode = units[i].pcode,
+            .country_pcode = units[i].country_pcode,
+            .country_en = units[i].country_en,
+            .country_ar = units[i].country_ar,
+            .name_en = units[i].name_en,
+            .name_ar = units[i].name_ar,
+            .geometry = units[i].geometry,
+            .repaired = units[i].repaired,
+            .source = (char *)source,
+        };
+    rc = tq_store_geo_units_put(m->store, su, n, err);
+    tq_free(su);
+    if (rc == TQ_OK)
+        rc = tq_monitor_changed(m, err);
+    if (rc == TQ_OK)
+        rc = tq_monitor_retag(m, retagged, err);
+    return rc;
+}
+
 /* ---- retagging -------------------------------------------------------------------------- */
 
 static tq_rc retag_fn(void *ud, const struct tq_store_incident *row, struct tq_store_incident *next,

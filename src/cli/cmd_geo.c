@@ -37,7 +37,6 @@ static int run_geo_import(struct cli_ctx *c)
     };
     struct tq_geo_parse_report rep = {0};
     struct tq_geo_unit *units = NULL;
-    struct tq_store_geo_unit *su = NULL;
     struct tq_monitor *mon = tq_node_monitor(c->node);
     struct tq_err err = {0};
     struct tq_buf text;
@@ -58,24 +57,7 @@ static int run_geo_import(struct cli_ctx *c)
         tq_geo_units_free(units, n);
         return CLI_REFUSED;
     }
-    su = tq_xcalloc(n, sizeof(*su));
-    for (size_t i = 0; i < n; i++) { /* borrowed from units */
-        su[i].level = units[i].level;
-        su[i].pcode = units[i].pcode;
-        su[i].country_pcode = units[i].country_pcode;
-        su[i].country_en = units[i].country_en;
-        su[i].country_ar = units[i].country_ar;
-        su[i].name_en = units[i].name_en;
-        su[i].name_ar = units[i].name_ar;
-        su[i].geometry = units[i].geometry;
-        su[i].repaired = units[i].repaired;
-        su[i].source = c->argv[0];
-    }
-    rc = tq_store_geo_units_put(tq_node_store(c->node), su, n, &err);
-    if (rc == TQ_OK)
-        rc = tq_monitor_changed(mon, &err);
-    if (rc == TQ_OK)
-        rc = tq_monitor_retag(mon, &retagged, &err);
+    rc = tq_monitor_geo_import(mon, units, n, c->argv[0], &retagged, &err);
     if (rc) {
         status = cli_fail("geo import", rc, &err);
     } else if (c->common.json) {
@@ -91,7 +73,6 @@ static int run_geo_import(struct cli_ctx *c)
                "tagged again\n",
                n, rep.features, rep.repaired, rep.skipped, retagged);
     }
-    tq_free(su);
     tq_geo_units_free(units, n);
     return status;
 }

@@ -22,29 +22,6 @@ static bool parse_time(const char *s, int64_t *out)
     return s && tq_time_parse(tq_str_c(s), out, NULL) == TQ_OK;
 }
 
-/* "W,S,E,N" in degrees into 1e-7 degree bounds. */
-static bool parse_bbox(const char *s, struct tq_store_incident_query *q)
-{
-    double v[4];
-    char *end;
-    const char *p = s;
-
-    for (int i = 0; i < 4; i++) {
-        v[i] = strtod(p, &end);
-        if (end == p || (i < 3 && *end != ',') || (i == 3 && *end))
-            return false;
-        p = end + 1;
-    }
-    if (v[0] < -180 || v[2] > 180 || v[1] < -90 || v[3] > 90 || v[0] > v[2] || v[1] > v[3])
-        return false;
-    q->has_bbox = true;
-    q->min_lon_e7 = (int32_t)(v[0] * 1e7);
-    q->min_lat_e7 = (int32_t)(v[1] * 1e7);
-    q->max_lon_e7 = (int32_t)(v[2] * 1e7);
-    q->max_lat_e7 = (int32_t)(v[3] * 1e7);
-    return true;
-}
-
 struct inc_text {
     size_t n;
     int64_t last_at, last_iid;
@@ -79,7 +56,7 @@ static int run_incidents(struct cli_ctx *c)
     bool more = false;
     tq_rc rc = TQ_OK;
 
-    if ((cli_has(c, "bbox") && !parse_bbox(cli_opt(c, "bbox"), &q)) ||
+    if ((cli_has(c, "bbox") && !tq_incidents_bbox_parse(cli_opt(c, "bbox"), &q)) ||
         (cli_has(c, "since") && !parse_time(cli_opt(c, "since"), &q.since_us)) ||
         (cli_has(c, "until") && !parse_time(cli_opt(c, "until"), &q.until_us)) || max == 0)
         return cli_usage(c);

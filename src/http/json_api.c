@@ -215,28 +215,6 @@ static void answer_rc(struct tq__http_resp *resp, tq_rc rc, const struct tq_err 
 
 /* ---- the endpoints ---------------------------------------------------------------------- */
 
-static bool parse_bbox(const char *s, struct tq_store_incident_query *q)
-{
-    double v[4];
-    char *end;
-    const char *p = s;
-
-    for (int i = 0; i < 4; i++) {
-        v[i] = strtod(p, &end);
-        if (end == p || (i < 3 && *end != ',') || (i == 3 && *end))
-            return false;
-        p = end + 1;
-    }
-    if (!(v[0] >= -180 && v[2] <= 180 && v[1] >= -90 && v[3] <= 90 && v[0] <= v[2] && v[1] <= v[3]))
-        return false;
-    q->has_bbox = true;
-    q->min_lon_e7 = (int32_t)(v[0] * 1e7);
-    q->min_lat_e7 = (int32_t)(v[1] * 1e7);
-    q->max_lon_e7 = (int32_t)(v[2] * 1e7);
-    q->max_lat_e7 = (int32_t)(v[3] * 1e7);
-    return true;
-}
-
 static void get_incidents(struct tq__http_req *rq, const struct params *p, const struct who *w,
                           struct tq__http_resp *resp)
 {
@@ -248,8 +226,8 @@ static void get_incidents(struct tq__http_req *rq, const struct params *p, const
     tq_rc rc;
 
     q.reader = &w->r;
-    if ((p->bbox[0] && !parse_bbox(p->bbox, &q)) || !time_param(p->since, &q.since_us) ||
-        !time_param(p->until, &q.until_us) ||
+    if ((p->bbox[0] && !tq_incidents_bbox_parse(p->bbox, &q)) ||
+        !time_param(p->since, &q.since_us) || !time_param(p->until, &q.until_us) ||
         (p->limit[0] && !num_i64(p->limit, 1, 1000, &limit))) {
         answer_error(resp, 400, "bad bbox (W,S,E,N), since, until or limit (1..1000)");
         return;
