@@ -146,6 +146,7 @@ enum tq__stmt_id {
     ST_INCIDENTS,           /* newest first, walking the (at_us, iid) index */
     ST_INCIDENTS_BBOX,      /* the same, driven by the spatial index */
     ST_INCIDENTS_BOX_COUNT, /* incidents in a box, counted up to a bound (which plan) */
+    ST_READER_ANY,          /* whether a principal may read any collection at all */
     ST_INCIDENTS_ADM1,      /* the same, driven by the (adm1_pcode, at_us) index */
     ST_INCIDENT_PAGE,       /* every row in iid order, for retagging */
     ST_INCIDENT_RETAG,

@@ -37,14 +37,23 @@ static tq_rc reader_resolve(struct tq__conn *c, const struct tq_store_reader *r,
 {
     tq_rc rc;
 
+    int64_t one = 0;
+    bool any = false;
+
     *out = (struct reader_args){.mode = READ_NODE, .pid = -1};
     *none = false;
     if (!r)
         return TQ_OK;
     out->key = r->perm_key;
     out->mode = r->partner ? READ_PARTNER : READ_USER;
-    if (!r->partner)
-        return TQ_OK;
+    /* A reader who may read nothing at all is answered at once, rather than by a walk of every
+     * row that finds none of them visible. */
+    rc = tq__store_read_int64(c, ST_READER_ANY, TQ__ARGS(TQ__ARG_TEXT(r->perm_key)), &one, &any,
+                              "read permissions", err);
+    if (rc == TQ_OK && !any)
+        *none = true;
+    if (rc || !any || !r->partner)
+        return rc;
     rc = tq__store_partner_pid(c, r->partner, &out->pid, err);
     if (rc == TQ_ENOTFOUND) {
         *none = true;

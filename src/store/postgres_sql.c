@@ -624,6 +624,7 @@ const char *const tq__store_postgres_sql[ST__COUNT] = {
     [ST_INCIDENTS_BBOX] =
         INC_COLS INC_JSON " FROM incidents i" INC_JOIN " WHERE i.geom && ST_MakeEnvelope(" DEG(
             "12") ", " DEG("13") ", " DEG("14") ", " DEG("15") ", 4326)" INC_FILTER,
+    [ST_READER_ANY] = "SELECT 1 FROM perms WHERE \"user\" = ?1::text AND can_read LIMIT 1",
     [ST_INCIDENTS_BOX_COUNT] =
         "SELECT count(*) FROM (SELECT 1 FROM incidents i WHERE i.geom && "
         "ST_MakeEnvelope(" DEG("1") ", " DEG("2") ", " DEG("3") ", " DEG("4") ", 4326) LIMIT ?5) b",

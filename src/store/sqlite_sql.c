@@ -702,6 +702,7 @@ const char *const tq__store_sqlite_sql[ST__COUNT] = {
         INC_COLS INC_JSON " FROM incidents_rtree t CROSS JOIN incidents i "
                           "ON i.iid = t.id" INC_JOIN " WHERE t.min_lon <= ?14 AND "
                           "t.max_lon >= ?12 AND t.min_lat <= ?15 AND t.max_lat >= ?13" INC_FILTER,
+    [ST_READER_ANY] = "SELECT 1 FROM perms WHERE user = ?1 AND can_read LIMIT 1",
     [ST_INCIDENTS_BOX_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM incidents_rtree t WHERE "
                                "t.min_lon <= ?3 AND t.max_lon >= ?1 AND t.min_lat <= ?4 AND "
                                "t.max_lat >= ?2 LIMIT ?5)",
