@@ -22,6 +22,9 @@ enum tq__rule_kind {
 
 #define TQ__RULE_LIST_MAX 16
 
+/* The kind of a STIX location on the map: a place, not an event (left out of hotspots). */
+#define TQ__PLACE_KIND "location"
+
 /* A rule's parameters, read once. */
 struct tq__rule {
     int64_t id;

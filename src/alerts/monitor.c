@@ -648,9 +648,33 @@ static bool correl_type(const char *type)
 
 static bool point_type(const struct tq_stix_object *o)
 {
-    return (strcmp(o->type, "incident") == 0 || strcmp(o->type, "sighting") == 0 ||
-            strcmp(o->type, "observed-data") == 0) &&
-           strstr(o->json, TQ_EXT_INCIDENT) != NULL;
+    return strcmp(o->type, "location") == 0 ||
+           ((strcmp(o->type, "incident") == 0 || strcmp(o->type, "sighting") == 0 ||
+             strcmp(o->type, "observed-data") == 0) &&
+            strstr(o->json, TQ_EXT_INCIDENT) != NULL);
+}
+
+/*
+ * A STIX location with coordinates is a place on the map too (kind "location", at its
+ * version's time), tagged like an incident, so that a partner's plain STIX locations are seen
+ * where they lie; hotspot runs leave places out (they are not events).
+ */
+static bool location_point(json_object *jo, const struct tq_stix_object *o,
+                           struct tq_event_point *pt)
+{
+    json_object *lat, *lon;
+
+    if (strcmp(o->type, "location") != 0 || !json_object_object_get_ex(jo, "latitude", &lat) ||
+        !json_object_object_get_ex(jo, "longitude", &lon) ||
+        (!json_object_is_type(lat, json_type_double) && !json_object_is_type(lat, json_type_int)) ||
+        (!json_object_is_type(lon, json_type_double) && !json_object_is_type(lon, json_type_int)))
+        return false;
+    memset(pt, 0, sizeof(*pt));
+    snprintf(pt->kind, sizeof(pt->kind), "%s", TQ__PLACE_KIND);
+    pt->lat = json_object_get_double(lat);
+    pt->lon = json_object_get_double(lon);
+    pt->start_us = o->version_us;
+    return isfinite(pt->lat) && isfinite(pt->lon) && fabs(pt->lat) <= 90 && fabs(pt->lon) <= 180;
 }
 
 void tq_monitor_on_commit(struct tq_monitor *m, const char *collection_id, const char *origin,
@@ -676,7 +700,7 @@ void tq_monitor_on_commit(struct tq_monitor *m, const char *collection_id, const
             tq_log(TQ_LOG_WARN, "monitor: %s not read: %s", o->id, err.msg);
             continue;
         }
-        if (point && tq_event_point_of(jo, &pt))
+        if (point && (tq_event_point_of(jo, &pt) || location_point(jo, o, &pt)))
             keep_incident(m, collection_id, origin, o, date_added_us[i], &pt);
         if (correl)
             keep_occurrences(m, collection_id, origin, o, date_added_us[i], jo);
@@ -768,6 +792,8 @@ static tq_rc hot_row(void *ud, const struct tq_store_incident *row)
 
     l->last_at = row->at_us;
     l->last_iid = row->iid;
+    if (strcmp(row->kind, TQ__PLACE_KIND) == 0)
+        return TQ_OK; /* a place, not an event */
     if (l->n == HOT_EVENTS_MAX) {
         l->too_many = true;
         return TQ_OK;

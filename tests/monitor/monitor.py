@@ -289,6 +289,20 @@ def run_fixture(n):
     check("API: the boundaries as GeoJSON", st == 200 and
           json.loads(body).get("type") == "FeatureCollection", f"{st} {body[:200]!r}")
     n.stop()
+    # A partner's plain STIX location is a place on the map, tagged like an incident.
+    loc = {"type": "location", "spec_version": "2.1",
+           "id": "location--0c4e1a7d-5b2f-4c3e-9a1d-7e6f5a4b3c21",
+           "created": "2026-05-01T08:00:00.000Z", "modified": "2026-05-01T08:00:00.000Z",
+           "name": "a crossing", "latitude": 34.2, "longitude": 42.0}
+    path = os.path.join(WORK, "location.json")
+    json.dump({"type": "bundle", "id": "bundle--0c4e1a7d-5b2f-4c3e-9a1d-7e6f5a4b3c20",
+               "objects": [loc]}, open(path, "w"))
+    n.run("import", path)
+    g = incidents(n, "--kind", "location")
+    check("tagging: a STIX location is placed on the map, tagged",
+          len(g) == 1 and g[0]["properties"]["adm1_pcode"] == "BB01" and
+          abs(g[0]["properties"]["border_km"] - km(42.0, 34.2, 41.0, 34.2)) < 2.0,
+          json.dumps(g)[:300])
 
 
 def run_ucdp(n):
