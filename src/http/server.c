@@ -651,6 +651,12 @@ tq_rc tq_server_start(struct tq_store *store, const struct tq_server_config *cfg
     if (!segment_ok(api_root))
         return tq_err_set(err, TQ_ECONFIG, "api root '%.64s' is not a plain path segment",
                           api_root);
+    /* The node's own routes come first in the table: an api root named like one would be
+     * unreachable. */
+    if (strcmp(api_root, "json") == 0 || strcmp(api_root, "log") == 0 ||
+        strcmp(api_root, "events") == 0 || strcmp(api_root, "taxii2") == 0)
+        return tq_err_set(err, TQ_ECONFIG, "api root '%s' is taken by the node's own routes",
+                          api_root);
 
     rc = server_new(store, cfg, api_root, &srv, err);
     if (rc)
