@@ -45,6 +45,8 @@ struct tq_monitor {
     char region[8];
     pthread_rwlock_t lock; /* geo and rules */
     struct tq_geo_index *geo;
+    pthread_mutex_t geo_mu; /* one build at a time */
+    bool geo_stale;         /* the units changed (or were never read): build before use */
     struct tq__rule *rules;
     size_t n_rules;
     pthread_mutex_t sub_mu;
@@ -147,9 +149,37 @@ static tq_rc load_rules(struct tq_store *store, struct tq__rule **out, size_t *n
     return TQ_OK;
 }
 
+/*
+ * Build the spatial index from the kept units when they changed since it was built: on first
+ * use, not at open, since building it takes about a second for two countries' governorates and
+ * most commands that open a node never tag a point. A failure leaves incidents untagged (and
+ * logged), as a node without units has them.
+ */
+static void geo_ensure(struct tq_monitor *m)
+{
+    struct tq_geo_index *geo = NULL, *old = NULL;
+    struct tq_err err = {0};
+    bool stale;
+
+    pthread_mutex_lock(&m->geo_mu);
+    pthread_rwlock_rdlock(&m->lock);
+    stale = m->geo_stale;
+    pthread_rwlock_unlock(&m->lock);
+    if (stale) {
+        if (load_geo(m->store, &geo, &err) != TQ_OK)
+            tq_log(TQ_LOG_WARN, "monitor: administrative units not loaded: %s", err.msg);
+        pthread_rwlock_wrlock(&m->lock);
+        old = m->geo;
+        m->geo = geo;
+        m->geo_stale = false;
+        pthread_rwlock_unlock(&m->lock);
+        tq_geo_index_free(old);
+    }
+    pthread_mutex_unlock(&m->geo_mu);
+}
+
 tq_rc tq_monitor_reload(struct tq_monitor *m, struct tq_err *err)
 {
-    struct tq_geo_index *geo = NULL, *old;
     struct tq__rule *rules = NULL, *old_rules;
     size_t n_rules = 0;
     tq_rc rc;
@@ -157,21 +187,15 @@ tq_rc tq_monitor_reload(struct tq_monitor *m, struct tq_err *err)
     if (!m)
         return tq_err_set(err, TQ_EINVAL, "monitor: none");
     read_generation(m->store, m->generation);
-    rc = load_geo(m->store, &geo, err);
-    if (rc == TQ_OK)
-        rc = load_rules(m->store, &rules, &n_rules, err);
-    if (rc) {
-        tq_geo_index_free(geo);
+    rc = load_rules(m->store, &rules, &n_rules, err);
+    if (rc)
         return rc;
-    }
     pthread_rwlock_wrlock(&m->lock);
-    old = m->geo;
     old_rules = m->rules;
-    m->geo = geo;
     m->rules = rules;
     m->n_rules = n_rules;
+    m->geo_stale = true; /* built again at its next use */
     pthread_rwlock_unlock(&m->lock);
-    tq_geo_index_free(old);
     tq_free(old_rules);
     return TQ_OK;
 }
@@ -214,6 +238,7 @@ tq_rc tq_monitor_open(struct tq_store *store, const struct tq_monitor_options *o
     }
     pthread_rwlock_init(&m->lock, NULL);
     pthread_mutex_init(&m->sub_mu, NULL);
+    pthread_mutex_init(&m->geo_mu, NULL);
     rc = tq_monitor_reload(m, err);
     if (rc) {
         tq_monitor_close(m);
@@ -231,6 +256,7 @@ void tq_monitor_close(struct tq_monitor *m)
     tq_free(m->rules);
     pthread_rwlock_destroy(&m->lock);
     pthread_mutex_destroy(&m->sub_mu);
+    pthread_mutex_destroy(&m->geo_mu);
     tq_free(m);
 }
 
@@ -240,6 +266,7 @@ bool tq_monitor_has_geo(struct tq_monitor *m)
 
     if (!m)
         return false;
+    geo_ensure(m);
     pthread_rwlock_rdlock(&m->lock);
     has = m->geo != NULL;
     pthread_rwlock_unlock(&m->lock);
@@ -253,6 +280,7 @@ tq_rc tq_monitor_tag(struct tq_monitor *m, double lon, double lat, struct tq_geo
 
     if (!m || !out)
         return tq_err_set(err, TQ_EINVAL, "monitor: none");
+    geo_ensure(m);
     pthread_rwlock_rdlock(&m->lock);
     if (m->geo)
         rc = tq_geo_tag(m->geo, lon, lat, out, err);
@@ -275,6 +303,7 @@ tq_rc tq_monitor_tag_describe(struct tq_monitor *m, double lon, double lat, bool
 
     if (!m || !out)
         return tq_err_set(err, TQ_EINVAL, "monitor: none");
+    geo_ensure(m);
     pthread_rwlock_rdlock(&m->lock);
     if (m->geo)
         rc = tq_geo_tag(m->geo, lon, lat, &t, err);
@@ -309,6 +338,7 @@ tq_rc tq_monitor_geo_geojson(struct tq_monitor *m, bool border, double simplify_
 
     if (!m || !out)
         return tq_err_set(err, TQ_EINVAL, "monitor: none");
+    geo_ensure(m);
     pthread_rwlock_rdlock(&m->lock);
     if (!m->geo)
         rc = tq_err_set(err, TQ_ENOTFOUND, "monitor: no administrative units loaded");
@@ -485,6 +515,7 @@ static void keep_incident(struct tq_monitor *m, const char *coll, const char *or
     snprintf(inc.kind, sizeof(inc.kind), "%s", pt->kind);
     inc.at_us = pt->start_us;
     inc.where_prec = pt->where_prec;
+    geo_ensure(m);
     pthread_rwlock_rdlock(&m->lock);
     tag_incident(m, &inc, pt->lon, pt->lat);
     if (tq_store_incident_put(m->store, &inc, &err) != TQ_OK)
@@ -760,6 +791,7 @@ tq_rc tq_monitor_retag(struct tq_monitor *m, size_t *n, struct tq_err *err)
 
     if (!m)
         return tq_err_set(err, TQ_EINVAL, "monitor: none");
+    geo_ensure(m);
     pthread_rwlock_rdlock(&m->lock);
     rc = tq_store_incidents_retag(m->store, retag_fn, m, n, err);
     pthread_rwlock_unlock(&m->lock);
