@@ -5,8 +5,11 @@
 #ifndef TQ_ALERTS_ALERTS_H
 #define TQ_ALERTS_ALERTS_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "tansiq/correl.h"
 
 #include "tansiq/alerts.h"
 
@@ -39,6 +42,37 @@ struct tq__rule {
     char list[128];  /* screening */
     double min_score;
 };
+
+#define TQ__MONITOR_SUBS_MAX 8
+
+struct sub {
+    tq_monitor_alert_fn fn;
+    void *ud;
+};
+
+struct tq_monitor {
+    struct tq_store *store;
+    struct tq_correl_options correl;
+    char region[8];
+    pthread_rwlock_t lock; /* geo and rules */
+    struct tq_geo_index *geo;
+    pthread_mutex_t geo_mu; /* one build at a time */
+    bool geo_stale;         /* the units changed (or were never read): build before use */
+    struct tq__rule *rules;
+    size_t n_rules;
+    pthread_mutex_t sub_mu;
+    struct sub subs[TQ__MONITOR_SUBS_MAX];
+    size_t n_subs;
+    char generation[32]; /* the store's monitor.generation at the last load */
+};
+
+/*
+ * Keep an alert raised by rule r (title, a JSON object detail, the collections it reveals, a
+ * dedup key) and tell this process's subscribers; true when it is new.
+ */
+bool tq__monitor_raise(struct tq_monitor *m, const struct tq__rule *r, const char *title,
+                       const struct tq_buf *detail, const char *const *colls, size_t n_colls,
+                       const char *dedup);
 
 /* Read a rule's kind and parameters (JSON text) into r; TQ_EINVAL with the reason. */
 tq_rc tq__rule_compile(const char *kind, const char *params, struct tq__rule *r,

@@ -2,12 +2,11 @@
  *
  * alerts/monitor.c - the monitor: after each committed put, the incidents of the new versions
  * are tagged (geo) and kept, their observable values are kept as occurrences (correl), and the
- * incident and correlation rules raise alerts; on request, hotspot and corridor rules are
- * evaluated over every kept incident.
+ * incident and correlation rules raise alerts (hotspot and corridor rules: hotspots.c).
  *
  * The administrative units live in the store; the monitor builds the spatial index from them
- * at open and at reload, and swaps it under a write lock while taggers hold the read lock (the
- * strings of a tag are the index's, so a tag is used only under that lock).
+ * on first use after they changed, and swaps it under a write lock while taggers hold the read
+ * lock (the strings of a tag are the index's, so a tag is used only under that lock).
  *
  * Alerts reveal the content of the versions they are about, so each names the collections of
  * those versions, and a reader sees it only when it may read every one (the store filters).
@@ -29,31 +28,7 @@
 #include "tansiq/json.h"
 #include "alerts/alerts.h"
 
-#define SUBS_MAX 8
 #define HITS_PER_VALUE 16 /* other versions looked at per value and commit */
-#define HOT_PAGE 10000    /* incidents read per page for a hotspot run */
-#define HOT_EVENTS_MAX ((size_t)20000000)
-
-struct sub {
-    tq_monitor_alert_fn fn;
-    void *ud;
-};
-
-struct tq_monitor {
-    struct tq_store *store;
-    struct tq_correl_options correl;
-    char region[8];
-    pthread_rwlock_t lock; /* geo and rules */
-    struct tq_geo_index *geo;
-    pthread_mutex_t geo_mu; /* one build at a time */
-    bool geo_stale;         /* the units changed (or were never read): build before use */
-    struct tq__rule *rules;
-    size_t n_rules;
-    pthread_mutex_t sub_mu;
-    struct sub subs[SUBS_MAX];
-    size_t n_subs;
-    char generation[32]; /* the store's monitor.generation at the last load */
-};
 
 #define META_GENERATION "monitor.generation"
 
@@ -360,8 +335,8 @@ tq_rc tq_monitor_subscribe(struct tq_monitor *m, tq_monitor_alert_fn fn, void *u
     if (!m || !fn)
         return tq_err_set(err, TQ_EINVAL, "monitor: no subscriber");
     pthread_mutex_lock(&m->sub_mu);
-    if (m->n_subs == SUBS_MAX)
-        rc = tq_err_set(err, TQ_ETOOBIG, "monitor: at most %d subscribers", SUBS_MAX);
+    if (m->n_subs == TQ__MONITOR_SUBS_MAX)
+        rc = tq_err_set(err, TQ_ETOOBIG, "monitor: at most %d subscribers", TQ__MONITOR_SUBS_MAX);
     else
         m->subs[m->n_subs++] = (struct sub){fn, ud};
     pthread_mutex_unlock(&m->sub_mu);
@@ -381,10 +356,9 @@ void tq_monitor_unsubscribe(struct tq_monitor *m, tq_monitor_alert_fn fn, void *
     pthread_mutex_unlock(&m->sub_mu);
 }
 
-/* Keep an alert and tell this process's subscribers; true when it is new. */
-static bool raise_alert(struct tq_monitor *m, const struct tq__rule *r, const char *title,
-                        const struct tq_buf *detail, const char *const *colls, size_t n_colls,
-                        const char *dedup)
+bool tq__monitor_raise(struct tq_monitor *m, const struct tq__rule *r, const char *title,
+                       const struct tq_buf *detail, const char *const *colls, size_t n_colls,
+                       const char *dedup)
 {
     struct tq_store_alert a = {0};
     struct tq_err err = {0};
@@ -468,7 +442,7 @@ static void incident_rules(struct tq_monitor *m, const struct tq_store_incident 
             tq_buf_printf(&detail, ",\"border_km\":%.3f", (double)inc->border_m / 1000.0);
         tq_buf_append_c(&detail, "}");
         snprintf(dedup, sizeof(dedup), "rule:%" PRId64 ":%s:%s", r->id, coll, object_id);
-        raise_alert(m, r, title, &detail, &coll, 1, dedup);
+        tq__monitor_raise(m, r, title, &detail, &coll, 1, dedup);
         tq_buf_cleanup(&detail);
     }
 }
@@ -593,8 +567,8 @@ static void correl_alerts(struct tq_monitor *m, const struct tq__rule *r,
         }
         snprintf(dedup, sizeof(dedup), "correl:%" PRId64 ":%s:%s:%s:%s", r->id,
                  tq_correl_kind_name(v->kind), v->value, a, b);
-        raise_alert(m, r, title, &detail, colls, colls[0] && strcmp(colls[0], colls[1]) ? 2 : 1,
-                    dedup);
+        tq__monitor_raise(m, r, title, &detail, colls,
+                          colls[0] && strcmp(colls[0], colls[1]) ? 2 : 1, dedup);
         tq_buf_cleanup(&detail);
     }
 }
@@ -796,262 +770,4 @@ tq_rc tq_monitor_retag(struct tq_monitor *m, size_t *n, struct tq_err *err)
     rc = tq_store_incidents_retag(m->store, retag_fn, m, n, err);
     pthread_rwlock_unlock(&m->lock);
     return rc;
-}
-
-/* ---- hotspots and corridors ------------------------------------------------------------- */
-
-void tq_monitor_hot_defaults(struct tq_hot_options *o)
-{
-    /* 10 km hexagons on a projection centred on the Syria-Iraq border region. */
-    tq_hot_options_default(o, (struct tq_grid){.kind = TQ_GRID_HEX, .cell_km = 10, .lat0 = 34.5});
-}
-
-/* The incidents a run reads: points and times, and each one's collection (interned). */
-struct hot_load {
-    struct tq_hot_event *ev;
-    uint16_t *coll; /* index into colls */
-    size_t n, cap;
-    char **colls;
-    size_t n_colls;
-    int64_t last_at, last_iid;
-    bool too_many;
-};
-
-static tq_rc hot_row(void *ud, const struct tq_store_incident *row)
-{
-    struct hot_load *l = ud;
-    size_t c;
-
-    l->last_at = row->at_us;
-    l->last_iid = row->iid;
-    if (strcmp(row->kind, TQ__PLACE_KIND) == 0)
-        return TQ_OK; /* a place, not an event */
-    if (l->n == HOT_EVENTS_MAX) {
-        l->too_many = true;
-        return TQ_OK;
-    }
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 4096;
-        l->ev = tq_xrealloc(l->ev, l->cap * sizeof(*l->ev));
-        l->coll = tq_xrealloc(l->coll, l->cap * sizeof(*l->coll));
-    }
-    for (c = 0; c < l->n_colls; c++)
-        if (strcmp(l->colls[c], row->collection_id) == 0)
-            break;
-    if (c == l->n_colls) {
-        if (l->n_colls == UINT16_MAX)
-            return tq_err_set(NULL, TQ_ETOOBIG, "too many collections");
-        l->colls = tq_xrealloc(l->colls, (l->n_colls + 1) * sizeof(*l->colls));
-        l->colls[l->n_colls++] = tq_xstrdup(row->collection_id);
-    }
-    l->ev[l->n] = (struct tq_hot_event){row->lon_e7 / 1e7, row->lat_e7 / 1e7, row->at_us};
-    l->coll[l->n] = (uint16_t)c;
-    l->n++;
-    return TQ_OK;
-}
-
-static void hot_load_cleanup(struct hot_load *l)
-{
-    for (size_t i = 0; i < l->n_colls; i++)
-        tq_free(l->colls[i]);
-    tq_free(l->colls);
-    tq_free(l->ev);
-    tq_free(l->coll);
-    memset(l, 0, sizeof(*l));
-}
-
-static tq_rc hot_read(struct tq_monitor *m, const struct tq_store_reader *reader, int64_t since,
-                      int64_t until, struct hot_load *l, struct tq_err *err)
-{
-    struct tq_store_incident_query q = {0};
-    bool more = true;
-    tq_rc rc = TQ_OK;
-
-    q.reader = reader;
-    q.since_us = since;
-    q.until_us = until;
-    q.limit = HOT_PAGE;
-    while (rc == TQ_OK && more && !l->too_many) {
-        rc = tq_store_incidents(m->store, &q, hot_row, l, &more, err);
-        q.has_cursor = true;
-        q.cursor_at_us = l->last_at;
-        q.cursor_iid = l->last_iid;
-    }
-    if (rc == TQ_OK && l->too_many)
-        rc = tq_err_set(err, TQ_ETOOBIG, "monitor: more than %zu incidents in the period",
-                        HOT_EVENTS_MAX);
-    return rc;
-}
-
-static tq_rc hot_run(struct tq_monitor *m, const struct tq_store_reader *reader,
-                     const struct tq_hot_options *opt, struct hot_load *l,
-                     struct tq_hot_result **out, struct tq_err *err)
-{
-    struct tq_hot_options o;
-    int64_t since;
-    tq_rc rc;
-
-    if (opt)
-        o = *opt;
-    else
-        tq_monitor_hot_defaults(&o);
-    /* Windows end on whole steps (days by default, UTC): two runs on one day see the same
-     * windows, so that a hot cell or a corridor keeps its name (its alert's dedup key). */
-    if (o.end_us == 0)
-        o.end_us = tq_time_now_us();
-    if (o.step_us > 0 && o.end_us % o.step_us)
-        o.end_us += o.step_us - o.end_us % o.step_us;
-    /*
-     * The windows tested are those with a full baseline in what is read: reading twice the
-     * baseline (and a window) tests the last baseline_windows windows, so that a corridor
-     * growing over weeks is seen growing, each window against the weeks before it.
-     */
-    since = o.end_us - o.window_us * (int64_t)(2 * o.baseline_windows + 2);
-    rc = hot_read(m, reader, since, o.end_us, l, err);
-    if (rc == TQ_OK)
-        rc = tq_hotspot_run(l->ev, l->n, &o, out, err);
-    return rc;
-}
-
-tq_rc tq_monitor_hotspots(struct tq_monitor *m, const struct tq_store_reader *reader,
-                          const struct tq_hot_options *o, struct tq_hot_result **out,
-                          struct tq_err *err)
-{
-    struct hot_load l = {0};
-    tq_rc rc;
-
-    if (!m || !out)
-        return tq_err_set(err, TQ_EINVAL, "monitor: none");
-    rc = hot_run(m, reader, o, &l, out, err);
-    hot_load_cleanup(&l);
-    return rc;
-}
-
-/* The collections of the incidents that fall in cells (any window of the run). */
-static size_t cells_collections(const struct hot_load *l, const struct tq_grid *g,
-                                const int64_t *cells, size_t n_cells, const char **out, size_t max)
-{
-    bool *seen = tq_xcalloc(l->n_colls ? l->n_colls : 1, sizeof(*seen));
-    size_t k = 0;
-
-    for (size_t i = 0; i < l->n; i++) {
-        int64_t c = tq_grid_cell(g, l->ev[i].lon, l->ev[i].lat);
-
-        if (seen[l->coll[i]])
-            continue;
-        for (size_t j = 0; j < n_cells; j++)
-            if (cells[j] == c) {
-                seen[l->coll[i]] = true;
-                if (k < max)
-                    out[k] = l->colls[l->coll[i]];
-                k++;
-                break;
-            }
-    }
-    tq_free(seen);
-    return k;
-}
-
-/* Whether cell was hot in the window ending at end_us. */
-static bool hot_before(const struct tq_hot_result *res, int64_t cell, int64_t end_us)
-{
-    for (size_t i = 0; i < res->n_cells; i++)
-        if (res->cells[i].cell == cell && res->cells[i].window_end_us == end_us &&
-            res->cells[i].hot)
-            return true;
-    return false;
-}
-
-static void scan_rule(struct tq_monitor *m, const struct tq__rule *r, int64_t now, size_t *raised)
-{
-    struct tq_hot_options o;
-    struct tq_hot_result *res = NULL;
-    struct hot_load l = {0};
-    struct tq_err err = {0};
-    const char *colls[TQ_ALERT_COLLECTIONS_MAX + 1];
-    char title[256], dedup[256], at[TQ_TIME_STR_MAX];
-    struct tq_buf detail;
-    double lon, lat;
-
-    tq_monitor_hot_defaults(&o);
-    o.grid.cell_km = r->cell_km > 0 ? r->cell_km : o.grid.cell_km;
-    o.end_us = now;
-    if (hot_run(m, NULL, &o, &l, &res, &err) != TQ_OK) {
-        tq_log(TQ_LOG_WARN, "monitor: rule %s not evaluated: %s", r->name, err.msg);
-        goto out;
-    }
-    tq_buf_init(&detail, 1 << 20);
-    if (r->kind == TQ__RULE_HOTSPOT) {
-        for (size_t i = 0; i < res->n_cells; i++) {
-            const struct tq_hot_cell *c = &res->cells[i];
-            size_t nc;
-
-            if (!c->hot || c->window_end_us != res->cells[res->n_cells - 1].window_end_us ||
-                hot_before(res, c->cell, c->window_end_us - o.step_us))
-                continue; /* the latest window's, newly hot: appearing, not staying */
-            nc = cells_collections(&l, &o.grid, &c->cell, 1, colls, TQ_ALERT_COLLECTIONS_MAX);
-            tq_grid_center(&o.grid, c->cell, &lon, &lat);
-            tq_time_format(c->window_end_us, at);
-            snprintf(title, sizeof(title),
-                     "hot cell at %.3f N %.3f E: %u incidents, %.1f expected (window to %s)", lat,
-                     lon, c->count, c->expected, at);
-            tq_buf_reset(&detail);
-            tq_buf_printf(&detail,
-                          "{\"cell\":%" PRId64 ",\"cell_km\":%g,\"lon\":%.5f,\"lat\":%.5f,"
-                          "\"count\":%u,\"expected\":%.3f,\"z\":%.3f,\"p\":%.3g,"
-                          "\"window_end\":\"%s\"}",
-                          c->cell, o.grid.cell_km, lon, lat, c->count, c->expected, c->z, c->p, at);
-            snprintf(dedup, sizeof(dedup), "hot:%" PRId64 ":%g:%" PRId64 ":%" PRId64, r->id,
-                     o.grid.cell_km, c->cell, c->window_end_us);
-            if (raise_alert(m, r, title, &detail, colls, nc, dedup) && raised)
-                (*raised)++;
-        }
-    } else {
-        for (size_t i = 0; i < res->n_corridors; i++) {
-            const struct tq_corridor *c = &res->corridors[i];
-            size_t nc = cells_collections(&l, &o.grid, c->cells, c->n_cells, colls,
-                                          TQ_ALERT_COLLECTIONS_MAX);
-
-            tq_time_format(c->first_us, at);
-            snprintf(title, sizeof(title),
-                     "corridor of %zu cells, %.0f km, heading %.0f degrees, since %s", c->n_cells,
-                     c->length_km, c->direction_deg, at);
-            tq_buf_reset(&detail);
-            tq_buf_printf(&detail,
-                          "{\"cells\":%zu,\"cell_km\":%g,\"length_km\":%.1f,"
-                          "\"direction_deg\":%.1f,\"first\":\"%s\"}",
-                          c->n_cells, o.grid.cell_km, c->length_km, c->direction_deg, at);
-            /* One alert per corridor: named by where and when it started. */
-            snprintf(dedup, sizeof(dedup), "corridor:%" PRId64 ":%g:%" PRId64 ":%" PRId64, r->id,
-                     o.grid.cell_km, c->n_cells ? c->cells[0] : 0, c->first_us);
-            if (raise_alert(m, r, title, &detail, colls, nc, dedup) && raised)
-                (*raised)++;
-        }
-    }
-    tq_buf_cleanup(&detail);
-out:
-    tq_hot_result_free(res);
-    hot_load_cleanup(&l);
-}
-
-tq_rc tq_monitor_scan(struct tq_monitor *m, int64_t now_us, size_t *raised, struct tq_err *err)
-{
-    struct tq__rule *rules;
-    size_t n;
-
-    if (!m)
-        return tq_err_set(err, TQ_EINVAL, "monitor: none");
-    if (raised)
-        *raised = 0;
-    /* A copy of the rules: a run may take a while and must not hold the lock meanwhile. */
-    pthread_rwlock_rdlock(&m->lock);
-    n = m->n_rules;
-    rules = tq_xcalloc(n ? n : 1, sizeof(*rules));
-    memcpy(rules, m->rules, n * sizeof(*rules));
-    pthread_rwlock_unlock(&m->lock);
-    for (size_t i = 0; i < n; i++)
-        if (rules[i].kind == TQ__RULE_HOTSPOT || rules[i].kind == TQ__RULE_CORRIDOR)
-            scan_rule(m, &rules[i], now_us ? now_us : tq_time_now_us(), raised);
-    tq_free(rules);
-    return TQ_OK;
 }
