@@ -15,7 +15,8 @@
  *
  * The rows are written straight into the SQLite file in one transaction (the store's own
  * write path would take minutes to put ten million rows, and is measured by bench_import);
- * everything measured goes through the store's API. TQ_BENCH_INCIDENTS sets the size.
+ * everything measured goes through the store's API. TQ_BENCH_INCIDENTS sets the size;
+ * TQ_BENCH_KEEP leaves the large store in /tmp for a look at its plans.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -337,7 +338,8 @@ int main(void)
     }
     tq_store_close(big);
     tq_store_close(little);
-    unlink(path);
+    if (!getenv("TQ_BENCH_KEEP"))
+        unlink(path);
     unlink(spath);
     for (const char *sfx = "-wal"; sfx; sfx = strcmp(sfx, "-wal") == 0 ? "-shm" : NULL) {
         char p[64];
