@@ -437,8 +437,8 @@ static void csv_orders_and_delimiters(void **state)
     static const char *const files[] = {
         "lat,lon,time,kind,name\n34.38,41.03,2023-05-02,attack,Ambush\n",
         "Kind;Name;Date;Longitude;Latitude\nattack;Ambush;2023-05-02;41.03;34.38\n",
-        "event_type\tdatetime\tlng\tlatitude\tname\nattack\t2023-05-02T00:00:00Z\t41.03\t34.38\t"
-        "Ambush\n",
+        ("event_type\tdatetime\tlng\tlatitude\tname\nattack\t2023-05-02T00:00:00Z\t41.03\t34.38\t"
+         "Ambush\n"),
         "name|long|lat|type|start\r\nAmbush|41.03|34.38|ATTACK|2023-05-02 00:00\r\n",
     };
     char first[4096] = "";
