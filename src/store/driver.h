@@ -144,7 +144,9 @@ enum tq__stmt_id {
     ST_UNIT_DELETE,
     ST_INCIDENT_PUT,
     ST_INCIDENTS,           /* newest first, walking the (at_us, iid) index */
-    ST_INCIDENTS_BBOX,      /* the same, driven by the spatial index */
+    ST_INCIDENTS_BBOX,      /* the same, driven by the spatial index (kept for the plan tests) */
+    ST_INCIDENTS_BOX_IDS,   /* a box's incidents by time, ids only: the first step of a box */
+    ST_INCIDENTS_IDS,       /* the rows of a list of incidents (?18), filtered and ordered */
     ST_INCIDENTS_BOX_COUNT, /* incidents in a box, counted up to a bound (which plan) */
     ST_READER_ANY,          /* whether a principal may read any collection at all */
     ST_INCIDENTS_ADM1,      /* the same, driven by the (adm1_pcode, at_us) index */

@@ -625,6 +625,17 @@ const char *const tq__store_postgres_sql[ST__COUNT] = {
         INC_COLS INC_JSON " FROM incidents i" INC_JOIN " WHERE i.geom && ST_MakeEnvelope(" DEG(
             "12") ", " DEG("13") ", " DEG("14") ", " DEG("15") ", 4326)" INC_FILTER,
     [ST_READER_ANY] = "SELECT 1 FROM perms WHERE \"user\" = ?1::text AND can_read LIMIT 1",
+    [ST_INCIDENTS_BOX_IDS] =
+        "SELECT i.iid, i.at_us FROM incidents i WHERE i.geom && ST_MakeEnvelope(" DEG("1") ", " DEG(
+            "2") ", " DEG("3") ", " DEG("4") ", 4326) AND i.at_us >= ?5::bigint "
+                                             "AND i.at_us < ?6::bigint AND (?7::text IS NULL OR "
+                                             "i.kind = ?7::text) "
+                                             "AND (?8::text IS NULL OR i.adm1_pcode = ?8::text) "
+                                             "AND (i.at_us, i.iid) < (?9::bigint, ?10::bigint) "
+                                             "ORDER BY i.at_us DESC, i.iid DESC LIMIT ?11",
+    [ST_INCIDENTS_IDS] = INC_COLS INC_JSON
+    " FROM incidents i" INC_JOIN
+    " WHERE i.iid IN (SELECT v::bigint FROM json_array_elements_text(?18::json) v)" INC_FILTER,
     [ST_INCIDENTS_BOX_COUNT] =
         "SELECT count(*) FROM (SELECT 1 FROM incidents i WHERE i.geom && "
         "ST_MakeEnvelope(" DEG("1") ", " DEG("2") ", " DEG("3") ", " DEG("4") ", 4326) LIMIT ?5) b",

@@ -703,6 +703,16 @@ const char *const tq__store_sqlite_sql[ST__COUNT] = {
                           "ON i.iid = t.id" INC_JOIN " WHERE t.min_lon <= ?14 AND "
                           "t.max_lon >= ?12 AND t.min_lat <= ?15 AND t.max_lat >= ?13" INC_FILTER,
     [ST_READER_ANY] = "SELECT 1 FROM perms WHERE user = ?1 AND can_read LIMIT 1",
+    /* ?1..?4 the box, ?5/?6 the at_us range, ?7 kind, ?8 adm1, ?9/?10 the cursor, ?11 limit. */
+    [ST_INCIDENTS_BOX_IDS] =
+        "SELECT i.iid, i.at_us FROM incidents_rtree t CROSS JOIN incidents i ON i.iid = t.id "
+        "WHERE t.min_lon <= ?3 AND t.max_lon >= ?1 AND t.min_lat <= ?4 AND t.max_lat >= ?2 "
+        "AND i.at_us >= ?5 AND i.at_us < ?6 AND (?7 IS NULL OR i.kind = ?7) "
+        "AND (?8 IS NULL OR i.adm1_pcode = ?8) AND (i.at_us, i.iid) < (?9, ?10) "
+        "ORDER BY i.at_us DESC, i.iid DESC LIMIT ?11",
+    /* ?18: the incidents' keys as a JSON array. */
+    [ST_INCIDENTS_IDS] = INC_COLS INC_JSON
+    " FROM incidents i" INC_JOIN " WHERE i.iid IN (SELECT value FROM json_each(?18))" INC_FILTER,
     [ST_INCIDENTS_BOX_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM incidents_rtree t WHERE "
                                "t.min_lon <= ?3 AND t.max_lon >= ?1 AND t.min_lat <= ?4 AND "
                                "t.max_lat >= ?2 LIMIT ?5)",

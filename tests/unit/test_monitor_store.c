@@ -396,6 +396,89 @@ static void incident_paging(void **state)
     }
 }
 
+/* Walk every page of q (limit as set) into ids; returns how many. */
+static size_t walk(struct tq_store *s, struct tq_store_incident_query q, int64_t *ids, size_t max)
+{
+    size_t total = 0;
+    struct got g;
+    bool more;
+
+    for (;;) {
+        size_t n = page(s, &q, &g, &more);
+
+        for (size_t k = 0; k < n; k++) {
+            assert_true(total < max);
+            ids[total++] = g.iid[k];
+        }
+        if (!more)
+            return total;
+        assert_true(n > 0);
+        q.has_cursor = true;
+        q.cursor_at_us = g.at_us[n - 1];
+        q.cursor_iid = g.iid[n - 1];
+    }
+}
+
+static const struct tq_store_reader ALICE_BOX = {.perm_key = "alice"};
+
+/*
+ * A box is answered in batches of ids by time, each joined to its versions and filtered
+ * (store/monitor.c): over 700 incidents in a box, two thirds of them in a collection alice may
+ * not read and ties on at_us, every page size walks exactly the rows the time walk (no box)
+ * gives her, in the same order, for her and for the node; a kind filter and the box's edges too.
+ */
+static void box_batches_match_the_time_walk(void **state)
+{
+    struct fixture *f = *state;
+    static int64_t want[800], got[800];
+    size_t n_want, n_got;
+
+    for (unsigned k = 0; k < 700; k++) {
+        const char *coll = k % 3 == 0 ? COLL_ID : COLL2_ID;
+        int64_t da = put_version(f->store, coll, 100 + k, 1000, "", NULL);
+        struct tq_store_incident i =
+            incident(coll, da, 5000 + (int64_t)(k / 4), 400000000 + (int32_t)(k % 50) * 1000,
+                     340000000 + (int32_t)(k / 50) * 1000, k % 2 ? "seizure" : "attack", NULL);
+
+        put_incident(f->store, &i);
+    }
+    /* One outside the box, newest of all. */
+    {
+        int64_t da = put_version(f->store, COLL_ID, 99, 1000, "", NULL);
+        struct tq_store_incident i =
+            incident(COLL_ID, da, 9999, 420000000, 340000000, "attack", NULL);
+
+        put_incident(f->store, &i);
+    }
+    for (int who = 0; who < 2; who++) {
+        for (int kind = 0; kind < 2; kind++) {
+            struct tq_store_incident_query q = {.limit = 200};
+
+            q.reader = who ? &ALICE_BOX : NULL;
+            q.kind = kind ? "seizure" : NULL;
+            q.has_bbox = true;
+            q.min_lon_e7 = 400000000;
+            q.max_lon_e7 = 400049000; /* the edges are inside */
+            q.min_lat_e7 = 340000000;
+            q.max_lat_e7 = 340013000;
+            n_want = walk(f->store,
+                          (struct tq_store_incident_query){.reader = q.reader,
+                                                           .kind = q.kind,
+                                                           .since_us = 1,
+                                                           .until_us = 9000,
+                                                           .limit = 200},
+                          want, 800);
+            assert_int_equal(n_want, who ? (kind ? 117 : 234) : (kind ? 350 : 700));
+            for (size_t limit = 1; limit <= GOT_MAX; limit += limit < 5 ? 1 : 37) {
+                q.limit = limit;
+                n_got = walk(f->store, q, got, 800);
+                assert_int_equal(n_got, n_want);
+                assert_memory_equal(got, want, n_got * sizeof(got[0]));
+            }
+        }
+    }
+}
+
 static const struct tq_store_reader ALICE = {.perm_key = "alice"};
 static const struct tq_store_reader BOB = {.perm_key = "bob"};
 static const struct tq_store_reader ALPHA = {.perm_key = "partner:alpha", .partner = "alpha"};
@@ -940,6 +1023,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(units_put_replace_list_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(incident_put_and_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(incident_paging, setup, teardown),
+        cmocka_unit_test_setup_teardown(box_batches_match_the_time_walk, setup, teardown),
         cmocka_unit_test_setup_teardown(incident_reader_filter, setup, teardown),
         cmocka_unit_test_setup_teardown(delete_cascades, setup, teardown),
         cmocka_unit_test_setup_teardown(correl_put_find_replace, setup, teardown),
