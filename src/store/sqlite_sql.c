@@ -289,11 +289,12 @@ static const char schema_v5[] =
  * paging key with at_us) and cascading from its object version like facts and releases; the
  * R*Tree incidents_rtree, keyed by iid and kept in step by triggers (an ON DELETE CASCADE from
  * objects fires the delete trigger too), answers bounding boxes over the integer 1e-7 degree
- * coordinates exactly. correl is the correlation index: its key (kind, value, date_added_us,
- * collection) is the order a lookup answers in, so a page of a value's newest occurrences is
- * one range scan, however many there are. alert_rules, alerts and alert_collections keep the
- * monitoring rules and what they raised. objects_marking serves the marking lookup by id in any
- * letter case without walking every marking-definition.
+ * coordinates exactly; it carries at_us as an auxiliary column, so that a box's newest
+ * incidents are found without reading the incidents table. correl is the correlation index: its key
+ * (kind, value, date_added_us, collection) is the order a lookup answers in, so a page of a value's
+ * newest occurrences is one range scan, however many there are. alert_rules, alerts and
+ * alert_collections keep the monitoring rules and what they raised. objects_marking serves the
+ * marking lookup by id in any letter case without walking every marking-definition.
  */
 static const char schema_v6[] =
     "CREATE TABLE geo_units("
@@ -331,13 +332,14 @@ static const char schema_v6[] =
     ");"
     "CREATE INDEX incidents_at ON incidents(at_us, iid);"
     "CREATE INDEX incidents_adm1 ON incidents(adm1_pcode, at_us, iid);"
-    "CREATE VIRTUAL TABLE incidents_rtree USING rtree_i32(id, min_lon, max_lon, min_lat, max_lat);"
+    "CREATE VIRTUAL TABLE incidents_rtree USING rtree_i32(id, min_lon, max_lon, min_lat, max_lat, "
+    "+at_us);"
     "CREATE TRIGGER incidents_rtree_insert AFTER INSERT ON incidents BEGIN "
-    "  INSERT INTO incidents_rtree(id, min_lon, max_lon, min_lat, max_lat) "
-    "  VALUES (new.iid, new.lon_e7, new.lon_e7, new.lat_e7, new.lat_e7); END;"
-    "CREATE TRIGGER incidents_rtree_update AFTER UPDATE OF lon_e7, lat_e7 ON incidents BEGIN "
-    "  UPDATE incidents_rtree SET min_lon = new.lon_e7, max_lon = new.lon_e7, "
-    "  min_lat = new.lat_e7, max_lat = new.lat_e7 WHERE id = new.iid; END;"
+    "  INSERT INTO incidents_rtree(id, min_lon, max_lon, min_lat, max_lat, at_us) "
+    "  VALUES (new.iid, new.lon_e7, new.lon_e7, new.lat_e7, new.lat_e7, new.at_us); END;"
+    "CREATE TRIGGER incidents_rtree_update AFTER UPDATE OF lon_e7, lat_e7, at_us ON incidents "
+    "BEGIN UPDATE incidents_rtree SET min_lon = new.lon_e7, max_lon = new.lon_e7, "
+    "  min_lat = new.lat_e7, max_lat = new.lat_e7, at_us = new.at_us WHERE id = new.iid; END;"
     "CREATE TRIGGER incidents_rtree_delete AFTER DELETE ON incidents BEGIN "
     "  DELETE FROM incidents_rtree WHERE id = old.iid; END;"
     "CREATE TABLE correl("
@@ -705,11 +707,12 @@ const char *const tq__store_sqlite_sql[ST__COUNT] = {
     [ST_READER_ANY] = "SELECT 1 FROM perms WHERE user = ?1 AND can_read LIMIT 1",
     /* ?1..?4 the box, ?5/?6 the at_us range, ?7 kind, ?8 adm1, ?9/?10 the cursor, ?11 limit. */
     [ST_INCIDENTS_BOX_IDS] =
-        "SELECT i.iid, i.at_us FROM incidents_rtree t CROSS JOIN incidents i ON i.iid = t.id "
-        "WHERE t.min_lon <= ?3 AND t.max_lon >= ?1 AND t.min_lat <= ?4 AND t.max_lat >= ?2 "
-        "AND i.at_us >= ?5 AND i.at_us < ?6 AND (?7 IS NULL OR i.kind = ?7) "
-        "AND (?8 IS NULL OR i.adm1_pcode = ?8) AND (i.at_us, i.iid) < (?9, ?10) "
-        "ORDER BY i.at_us DESC, i.iid DESC LIMIT ?11",
+        "SELECT t.id, t.at_us FROM incidents_rtree t WHERE t.min_lon <= ?3 AND t.max_lon >= ?1 "
+        "AND t.min_lat <= ?4 AND t.max_lat >= ?2 AND t.at_us >= ?5 AND t.at_us < ?6 "
+        "AND (?7 IS NULL OR EXISTS (SELECT 1 FROM incidents k WHERE k.iid = t.id AND k.kind = ?7)) "
+        "AND (?8 IS NULL OR EXISTS (SELECT 1 FROM incidents a WHERE a.iid = t.id "
+        "AND a.adm1_pcode = ?8)) AND (t.at_us, t.id) < (?9, ?10) "
+        "ORDER BY t.at_us DESC, t.id DESC LIMIT ?11",
     /* ?18: the incidents' keys as a JSON array. */
     [ST_INCIDENTS_IDS] = INC_COLS INC_JSON
     " FROM incidents i" INC_JOIN " WHERE i.iid IN (SELECT value FROM json_each(?18))" INC_FILTER,
