@@ -369,7 +369,10 @@ static tq_rc box_rows(struct tq__conn *c, const struct tq_store_incident_query *
                                          TQ__ARG_INT((int64_t)batch)));
         tq_buf_reset(&ids);
         tq_buf_append_c(&ids, "[");
-        while ((src = tq__db_step(st)) == TQ__DB_ROW) {
+        for (;;) {
+            src = tq__db_step(st);
+            if (src != TQ__DB_ROW)
+                break;
             cur_iid = tq__db_col_int64(st, 0);
             cur_at = tq__db_col_int64(st, 1);
             tq_buf_printf(&ids, "%s%" PRId64, n_ids++ ? "," : "", cur_iid);
