@@ -33,10 +33,10 @@
 #define TQ_PSI_POINT_BYTES 32
 #define TQ_PSI_SESSION_ID_BYTES 16
 #define TQ_PSI_HEADER_BYTES 36
-#define TQ_PSI_MAX_KEYS_PER_ENTRY 16           /* the largest padded group */
-#define TQ_PSI_DEFAULT_MAX_ENTRIES 1000000     /* entries in one list */
-#define TQ_PSI_DEFAULT_MAX_POINTS 4000000      /* points in one list of one message */
-#define TQ_PSI_DEFAULT_MAX_KEY_BYTES 1024      /* bytes in one key */
+#define TQ_PSI_MAX_KEYS_PER_ENTRY 16       /* the largest padded group */
+#define TQ_PSI_DEFAULT_MAX_ENTRIES 1000000 /* entries in one list */
+#define TQ_PSI_DEFAULT_MAX_POINTS 4000000  /* points in one list of one message */
+#define TQ_PSI_DEFAULT_MAX_KEY_BYTES 1024  /* bytes in one key */
 
 enum tq_psi_role {
     TQ_PSI_REQUESTER = 1,

@@ -211,8 +211,8 @@ tq_rc tq_psi_message_parse(struct tq_str in, const struct tq_psi_limits *limits,
                           "psi: truncated message: %zu bytes, its counts need %" PRIu64, in.len,
                           want);
     if (in.len > want)
-        return tq_err_set(err, TQ_EINVAL,
-                          "psi: %" PRIu64 " bytes after the last point", in.len - want);
+        return tq_err_set(err, TQ_EINVAL, "psi: %" PRIu64 " bytes after the last point",
+                          in.len - want);
     m.points_a = b + TQ_PSI_HEADER_BYTES;
     m.points_b = m.points_a + (size_t)m.n_points_a * P;
     rc = check_list("A", m.points_a, m.n_points_a, lim.threads, err);

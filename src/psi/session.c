@@ -34,19 +34,18 @@ struct tq_psi_session {
     uint8_t scalar[S];
     uint8_t sid[TQ_PSI_SESSION_ID_BYTES];
     enum tq_psi_mode mode;
-    unsigned k;           /* keys per entry: 0 flat, else every entry padded to k points */
-    size_t own_entries;   /* size of this side's list */
-    size_t n_pos;         /* points this side sent for its own list */
-    size_t *pos_start;    /* owners of sent point i: pos_entry[pos_start[i] .. pos_start[i+1]) */
-    uint32_t *pos_entry;  /* entry indices */
-    uint8_t *peer_set;    /* responder: the requester's points blinded by b, sorted */
+    unsigned k;          /* keys per entry: 0 flat, else every entry padded to k points */
+    size_t own_entries;  /* size of this side's list */
+    size_t n_pos;        /* points this side sent for its own list */
+    size_t *pos_start;   /* owners of sent point i: pos_entry[pos_start[i] .. pos_start[i+1]) */
+    uint32_t *pos_entry; /* entry indices */
+    uint8_t *peer_set;   /* responder: the requester's points blinded by b, sorted */
     size_t n_peer_set;
-    size_t peer_entries;  /* as the peer declared */
-    size_t peer_points;   /* points the peer sent for its own list */
+    size_t peer_entries; /* as the peer declared */
+    size_t peer_points;  /* points the peer sent for its own list */
 };
 
-struct tq_psi_session *tq_psi_session_new(enum tq_psi_role role,
-                                          const struct tq_psi_limits *limits)
+struct tq_psi_session *tq_psi_session_new(enum tq_psi_role role, const struct tq_psi_limits *limits)
 {
     struct tq_psi_session *s;
 
@@ -138,7 +137,8 @@ static size_t mul_job(void *arg, size_t begin, size_t end)
 
         if (from == PSI_DUMMY)
             crypto_core_ristretto255_random(c->out + i * P);
-        else if (crypto_scalarmult_ristretto255(c->out + i * P, c->scalar, c->in + (size_t)from * P))
+        else if (crypto_scalarmult_ristretto255(c->out + i * P, c->scalar,
+                                                c->in + (size_t)from * P))
             failed++; /* the product was the identity: impossible for a valid point */
     }
     return failed;
@@ -234,8 +234,8 @@ static tq_rc check_entries(const struct tq_psi_session *s, const struct tq_psi_e
         return tq_err_set(err, TQ_ETOOBIG, "psi: %zu entries, the limit is %zu", n,
                           s->lim.max_entries);
     if (s->k && (uint64_t)n * s->k > s->lim.max_points)
-        return tq_err_set(err, TQ_ETOOBIG, "psi: %zu entries of %u keys pass the limit of %zu",
-                          n, s->k, s->lim.max_points);
+        return tq_err_set(err, TQ_ETOOBIG, "psi: %zu entries of %u keys pass the limit of %zu", n,
+                          s->k, s->lim.max_points);
     for (e = 0; e < n; e++) {
         if (entries[e].n_keys && !entries[e].keys)
             return tq_err_set(err, TQ_EINVAL, "psi: entry %zu has no key array", e);
@@ -243,8 +243,8 @@ static tq_rc check_entries(const struct tq_psi_session *s, const struct tq_psi_e
             if (!entries[e].keys[j].ptr || !entries[e].keys[j].len)
                 return tq_err_set(err, TQ_EINVAL, "psi: key %zu of entry %zu is empty", j, e);
             if (entries[e].keys[j].len > s->lim.max_key_bytes)
-                return tq_err_set(err, TQ_ETOOBIG, "psi: key %zu of entry %zu is over %zu bytes",
-                                  j, e, s->lim.max_key_bytes);
+                return tq_err_set(err, TQ_ETOOBIG, "psi: key %zu of entry %zu is over %zu bytes", j,
+                                  e, s->lim.max_key_bytes);
         }
         t += entries[e].n_keys;
         if (t > s->lim.max_points)
@@ -317,8 +317,8 @@ static tq_rc blind_own(struct tq_psi_session *s, const struct tq_psi_entry *entr
             if (fill[e] == s->k) {
                 tq_free(fill);
                 tq_free(slot);
-                rc = tq_err_set(err, TQ_ETOOBIG, "psi: entry %zu has more than %u distinct keys",
-                                e, s->k);
+                rc = tq_err_set(err, TQ_ETOOBIG, "psi: entry %zu has more than %u distinct keys", e,
+                                s->k);
                 goto out;
             }
             slot[e * s->k + fill[e]++] = (uint32_t)r;
@@ -445,8 +445,8 @@ static tq_rc append_message(struct tq_buf *out, const struct tq_psi_message *m, 
 }
 
 /* Parse a peer's message and check that it belongs to this session at this step. */
-static tq_rc parse_for(const struct tq_psi_session *s, struct tq_str in,
-                       enum tq_psi_msg_type type, struct tq_psi_message *m, struct tq_err *err)
+static tq_rc parse_for(const struct tq_psi_session *s, struct tq_str in, enum tq_psi_msg_type type,
+                       struct tq_psi_message *m, struct tq_err *err)
 {
     static const char *const names[] = {"", "request", "response", "final message"};
     tq_rc rc = tq_psi_message_parse(in, &s->lim, m, err);
@@ -461,8 +461,8 @@ static tq_rc parse_for(const struct tq_psi_session *s, struct tq_str in,
     if (!tq_secret_eq(m->session_id, s->sid, sizeof(s->sid)))
         return tq_err_set(err, TQ_EINVAL, "psi: the %s belongs to another session", names[type]);
     if (m->mode != s->mode || m->keys_per_entry != s->k)
-        return tq_err_set(err, TQ_EINVAL, "psi: the %s changes the session's mode or keys per entry",
-                          names[type]);
+        return tq_err_set(err, TQ_EINVAL,
+                          "psi: the %s changes the session's mode or keys per entry", names[type]);
     if (m->n_points_a != s->n_pos)
         return tq_err_set(err, TQ_EINVAL, "psi: the %s returns %" PRIu32 " points for the %zu sent",
                           names[type], m->n_points_a, s->n_pos);
@@ -573,8 +573,8 @@ tq_rc tq_psi_finish(struct tq_psi_session *s, struct tq_str response, struct tq_
         goto out;
     sodium_memzero(s->scalar, sizeof(s->scalar)); /* a's work is done */
     set = sorted_copy(theirs, m.n_points_b);
-    sent = s->mode == TQ_PSI_MODE_CARDINALITY ? shuffled_by_groups(theirs, m.n_points_b, s->k)
-                                              : NULL;
+    sent =
+        s->mode == TQ_PSI_MODE_CARDINALITY ? shuffled_by_groups(theirs, m.n_points_b, s->k) : NULL;
     f = (struct tq_psi_message){.type = TQ_PSI_MSG_FINAL,
                                 .mode = s->mode,
                                 .keys_per_entry = s->k,
