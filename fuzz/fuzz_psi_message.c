@@ -38,7 +38,7 @@ static void check_message(const struct tq_psi_message *m, const uint8_t *data, s
 
         n = list ? m->n_points_b : m->n_points_a;
         for (i = 0; i < n; i++) {
-            if (sodium_is_zero(pts + i * P, P) ||
+            if (sodium_is_zero(pts + i * P, P) || (pts[i * P + P - 1] & 0x80) ||
                 crypto_core_ristretto255_is_valid_point(pts + i * P) != 1)
                 abort();
             for (j = i + 1; j < n && n <= 64; j++) /* pairwise only for small lists */

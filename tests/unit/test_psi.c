@@ -86,8 +86,8 @@ struct run {
     struct tq_psi_result a, b;
 };
 
-static void run_psi(const struct list *la, const struct list *lb, enum tq_psi_mode mode,
-                    unsigned k, unsigned threads, struct run *out)
+static void run_psi(const struct list *la, const struct list *lb, enum tq_psi_mode mode, unsigned k,
+                    unsigned threads, struct run *out)
 {
     struct tq_psi_limits lim = {.threads = threads};
     struct tq_psi_session *sa = tq_psi_session_new(TQ_PSI_REQUESTER, &lim);
@@ -221,8 +221,8 @@ static void random_lists_both_modes(void **state)
 
                 if (mode == TQ_PSI_MODE_CARDINALITY && !cases[c].k)
                     goto next;
-                random_lists(cases[c].na, cases[c].nb, cases[c].shared, cases[c].kmax, &la, &lb,
-                             wa, wb);
+                random_lists(cases[c].na, cases[c].nb, cases[c].shared, cases[c].kmax, &la, &lb, wa,
+                             wb);
                 run_psi(&la, &lb, mode, cases[c].k, threads, &r);
                 assert_int_equal(r.a.mode, mode);
                 check_matches(&r.a, wa, la.n);
@@ -579,6 +579,9 @@ static void malformed(void **state)
     if (crypto_core_ristretto255_is_valid_point(m + 36 + 3 * P) == 0)
         expect_refused(m, len, NULL, TQ_EINVAL, "negative field element");
     RESET();
+    m[36 + 4 * P + P - 1] |= 0x80; /* the top bit: a second spelling that libsodium 1.0.18 takes */
+    expect_refused(m, len, NULL, TQ_EINVAL, "top bit set");
+    RESET();
     memset(m + 36 + 5 * P, 0, P);
     expect_refused(m, len, NULL, TQ_EINVAL, "identity point");
     RESET();
@@ -699,8 +702,8 @@ static void wrong_session(void **state)
 
         valid_request(8, 0, TQ_PSI_MODE_MATCHES, &r3, &a3);
         tq_buf_init(&x3, MSG_MAX);
-        assert_int_equal(
-            tq_psi_respond(b4, (struct tq_str){r3.ptr, r3.len}, lb.e, lb.n, &x3, &err), TQ_OK);
+        assert_int_equal(tq_psi_respond(b4, (struct tq_str){r3.ptr, r3.len}, lb.e, lb.n, &x3, &err),
+                         TQ_OK);
         /* drop A's first point: 7 in list A, the two of B's keep their place */
         memmove(x3.ptr + 36, x3.ptr + 36 + P, x3.len - 36 - P);
         x3.len -= P;
@@ -751,11 +754,11 @@ static void bad_input(void **state)
         assert_int_equal(out.len, 0);                                                              \
         tq_psi_session_free(s);                                                                    \
     } while (0)
-    TRY(TQ_PSI_MODE_MATCHES, 0, 4, TQ_ETOOBIG);      /* 4 entries, limit 3 */
-    TRY(TQ_PSI_MODE_MATCHES, 0, 3, TQ_ETOOBIG);      /* a key over 8 bytes */
-    TRY(TQ_PSI_MODE_CARDINALITY, 0, 2, TQ_EINVAL);   /* cardinality needs padding */
-    TRY(TQ_PSI_MODE_MATCHES, 17, 2, TQ_EINVAL);      /* padding over 16 */
-    TRY((enum tq_psi_mode)7, 1, 2, TQ_EINVAL);       /* unknown mode */
+    TRY(TQ_PSI_MODE_MATCHES, 0, 4, TQ_ETOOBIG);    /* 4 entries, limit 3 */
+    TRY(TQ_PSI_MODE_MATCHES, 0, 3, TQ_ETOOBIG);    /* a key over 8 bytes */
+    TRY(TQ_PSI_MODE_CARDINALITY, 0, 2, TQ_EINVAL); /* cardinality needs padding */
+    TRY(TQ_PSI_MODE_MATCHES, 17, 2, TQ_EINVAL);    /* padding over 16 */
+    TRY((enum tq_psi_mode)7, 1, 2, TQ_EINVAL);     /* unknown mode */
     l.keys[1 * MAX_KEYS].len = 0;
     TRY(TQ_PSI_MODE_MATCHES, 0, 2, TQ_EINVAL); /* an empty key */
     l.keys[1 * MAX_KEYS].len = 7;
