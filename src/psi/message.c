@@ -114,7 +114,7 @@ static size_t first_bad_point(const uint8_t *pts, size_t n, bool *identity)
     return i;
 }
 
-static int cmp_point(const void *a, const void *b)
+int tq__psi_point_cmp(const void *a, const void *b)
 {
     return memcmp(a, b, P);
 }
@@ -129,7 +129,7 @@ static bool has_duplicate(const uint8_t *pts, size_t n)
         return false;
     copy = tq_xmalloc(n * P);
     memcpy(copy, pts, n * P);
-    qsort(copy, n, P, cmp_point);
+    qsort(copy, n, P, tq__psi_point_cmp);
     for (i = 1; i < n && !dup; i++)
         dup = memcmp(copy + (i - 1) * P, copy + i * P, P) == 0;
     tq_free(copy);

@@ -35,6 +35,9 @@ size_t tq__psi_parallel(unsigned threads, size_t n, tq__psi_job_cb job, void *ct
  */
 tq_rc tq__psi_header_write(struct tq_buf *out, const struct tq_psi_message *m, struct tq_err *err);
 
+/* memcmp order of two 32-byte points, for qsort and bsearch. */
+int tq__psi_point_cmp(const void *a, const void *b);
+
 /* Limits with zero fields replaced by the defaults. */
 void tq__psi_limits_fill(const struct tq_psi_limits *in, struct tq_psi_limits *out);
 

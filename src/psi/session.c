@@ -371,17 +371,12 @@ out:
 
 /* ---- intersecting ----------------------------------------------------------------------- */
 
-static int cmp_point(const void *a, const void *b)
-{
-    return memcmp(a, b, P);
-}
-
 static uint8_t *sorted_copy(const uint8_t *pts, size_t n)
 {
     uint8_t *c = tq_xmalloc(n ? n * P : 1);
 
     memcpy(c, pts, n * P);
-    qsort(c, n, P, cmp_point);
+    qsort(c, n, P, tq__psi_point_cmp);
     return c;
 }
 
@@ -404,7 +399,7 @@ static void intersect(const struct tq_psi_session *s, const uint8_t *dbl, const 
     if (s->mode == TQ_PSI_MODE_CARDINALITY) {
         for (i = 0; i < s->n_pos; i += s->k) {
             for (j = i; j < i + s->k; j++)
-                if (bsearch(dbl + j * P, set, n_set, P, cmp_point))
+                if (bsearch(dbl + j * P, set, n_set, P, tq__psi_point_cmp))
                     break;
             res->count += j < i + s->k;
         }
@@ -414,7 +409,7 @@ static void intersect(const struct tq_psi_session *s, const uint8_t *dbl, const 
         uint8_t *hit = tq_xcalloc(s->own_entries ? s->own_entries : 1, 1);
 
         for (i = 0; i < s->n_pos; i++)
-            if (bsearch(dbl + i * P, set, n_set, P, cmp_point))
+            if (bsearch(dbl + i * P, set, n_set, P, tq__psi_point_cmp))
                 for (j = s->pos_start[i]; j < s->pos_start[i + 1]; j++)
                     hit[s->pos_entry[j]] = 1;
         for (i = 0; i < s->own_entries; i++)
