@@ -143,8 +143,8 @@ static void run(size_t n, enum tq_psi_mode mode, unsigned k, double rate2)
     printf("psi %zu x %zu (%s, 2 threads): %.2f s; bare scalar multiplications (%zu on 2 "
            "threads) %.2f s; ratio %.2f%s\n",
            n, n, mode == TQ_PSI_MODE_MATCHES ? "matches" : "cardinality", total, mults, bare,
-           total / bare, n == 10000 ? (total < 2.0 ? " (goal < 2 s: met)" : " (goal < 2 s: MISSED)")
-                                    : "");
+           total / bare,
+           n == 10000 ? (total < 2.0 ? " (goal < 2 s: met)" : " (goal < 2 s: MISSED)") : "");
     printf("  request %.2f s, respond %.2f s, finish %.2f s, conclude %.3f s; messages %zu + %zu "
            "+ %zu bytes\n",
            (double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6, (double)(t3 - t2) / 1e6,
