@@ -45,6 +45,7 @@ declare -A rank=([core]=0
                  [cli]=10)
 
 declare -A header=([errors]=core [core]=core [json]=core
+                   [psi]=psi
                    [merkle]=tlog [note]=tlog [proof]=tlog [tlog]=tlog [leaf]=tlog
                    [stix]=stix
                    [store]=store [monitor_store]=store
