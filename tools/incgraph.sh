@@ -47,7 +47,7 @@ declare -A rank=([core]=0
 declare -A header=([errors]=core [core]=core [json]=core
                    [merkle]=tlog [note]=tlog [proof]=tlog [tlog]=tlog [leaf]=tlog
                    [stix]=stix
-                   [store]=store [monitor_store]=store
+                   [store]=store [monitor_store]=store [watchlist_store]=store
                    [audit]=audit [witness]=audit
                    [policy]=policy
                    [ingest]=ingest
@@ -57,6 +57,7 @@ declare -A header=([errors]=core [core]=core [json]=core
                    [access]=access
                    [geo]=geo [hotspot]=geo [events]=geo
                    [correl]=correl
+                   [watchlist]=screen
                    [alerts]=alerts
                    [node]=node [runtime]=node
                    [tansiq]=tansiq)
