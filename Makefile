@@ -14,7 +14,7 @@
 CC       ?= cc
 SANITIZE ?=
 BUILD    ?= build
-PKGS      = json-c libmicrohttpd libsodium sqlite3 libcurl openssl gnutls zlib
+PKGS      = json-c libmicrohttpd libsodium sqlite3 libcurl openssl gnutls zlib expat
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -10,12 +10,15 @@
 #
 # Geography: libgeos-dev gives GEOS's C API (TQ_HAVE_GEOS: boundaries, tagging, the border
 # line); postgresql-15-postgis-3 gives PostGIS, the spatial index of a node on PostgreSQL.
+#
+# Watchlists: libexpat1-dev (expat 2.5, with its billion-laughs protection) reads the UN
+# consolidated list's XML as a stream.
 set -euo pipefail
 
 PKGS=(
   build-essential pkg-config clang clang-format libclang-rt-14-dev
   libjson-c-dev libmicrohttpd-dev libsodium-dev libsqlite3-dev libssl-dev libgnutls28-dev
-  libcurl4-openssl-dev libcmocka-dev zlib1g-dev libpq-dev
+  libcurl4-openssl-dev libcmocka-dev zlib1g-dev libpq-dev libexpat1-dev
   sqlite3 openssl curl python3 python3-cryptography wrk nginx-light procps
   postgresql-15 postgresql-client-15 libgeos-dev postgresql-15-postgis-3
 )

@@ -48,7 +48,7 @@ declare -A header=([errors]=core [core]=core [json]=core
                    [psi]=psi
                    [merkle]=tlog [note]=tlog [proof]=tlog [tlog]=tlog [leaf]=tlog
                    [stix]=stix
-                   [store]=store [monitor_store]=store
+                   [store]=store [monitor_store]=store [watchlist_store]=store
                    [audit]=audit [witness]=audit
                    [policy]=policy
                    [ingest]=ingest
@@ -58,6 +58,7 @@ declare -A header=([errors]=core [core]=core [json]=core
                    [access]=access
                    [geo]=geo [hotspot]=geo [events]=geo
                    [correl]=correl
+                   [watchlist]=screen
                    [alerts]=alerts
                    [node]=node [runtime]=node
                    [tansiq]=tansiq)

@@ -34,11 +34,12 @@
             sizeof(struct tq__store_copy_column)
 
 /*
- * Every table of the schema (sqlite_sql.c, version 6) in an order where each table comes after
+ * Every table of the schema (sqlite_sql.c, version 7) in an order where each table comes after
  * those it refers to: objects after collections, facts and releases after objects (and releases
  * after partners), tokens after users, perms after users and partners (its trigger refuses an
  * unknown principal), group_members after sharing_groups and partners, incidents and correl after
- * objects, alert_collections after alerts. SQLite's R*Tree incidents_rtree is not listed: the
+ * objects, alert_collections after alerts, watchlist entries after their list and names after
+ * their entry. SQLite's R*Tree incidents_rtree is not listed: the
  * triggers of incidents fill it as incidents are copied. tests/unit/test_store_copy.c compares this
  * list with the schema, tables and columns.
  */
@@ -120,6 +121,18 @@ const struct tq__store_copy_table tq__store_copy_tables[] = {
           {"detail", C_TEXT}, {"dedup", C_TEXT}, {"acked_by", C_TEXT}, {"acked_us", C_INT}),
      1, false},
     {"alert_collections", COLS({"alert", C_INT}, {"collection_uuid", C_TEXT}), 2, false},
+    {"watchlists",
+     COLS({"lid", C_INT}, {"name", C_TEXT}, {"source", C_TEXT}, {"format", C_TEXT},
+          {"imported_us", C_INT}, {"entries", C_INT}),
+     1, false},
+    {"watchlist_entries",
+     COLS({"lid", C_INT}, {"ref", C_TEXT}, {"kind", C_TEXT}, {"primary_name", C_TEXT},
+          {"dob", C_TEXT}, {"nationality", C_TEXT}, {"listed_on", C_TEXT}, {"json", C_TEXT}),
+     2, false},
+    {"watchlist_names",
+     COLS({"lid", C_INT}, {"ref", C_TEXT}, {"seq", C_INT}, {"name", C_TEXT}, {"quality", C_TEXT},
+          {"script", C_TEXT}),
+     3, false},
 };
 
 const size_t tq__store_copy_n_tables =

@@ -168,6 +168,19 @@ enum tq__stmt_id {
     ST_ALERT_COLLS,
     ST_ALERT_STATE, /* acked_us of an alert the reader may see */
     ST_ALERT_ACK,
+    /* watchlists (watchlist.c) */
+    ST_WL_GET,     /* a list's row by name, its key first */
+    ST_WL_NEXT_ID, /* the key of a new list: max + 1 */
+    ST_WL_INSERT,
+    ST_WL_UPDATE,
+    ST_WL_LIST,
+    ST_WL_DELETE,
+    ST_WL_ENTRY_JSONS, /* every entry's ref and JSON, in ref order: the diff of a put */
+    ST_WL_ENTRY_PUT,
+    ST_WL_ENTRY_DELETE, /* one entry; its names follow by cascade */
+    ST_WL_NAME_PUT,
+    ST_WL_ENTRIES_PAGE, /* entries after a ref, in ref order */
+    ST_WL_NAMES_PAGE,   /* names after (ref, seq), with their entry's columns */
     ST__COUNT
 };
 

@@ -308,9 +308,45 @@ static const char schema_monitor[] =
     ");"
     "CREATE INDEX objects_marking ON objects(lower(id)) WHERE type = 'marking-definition';";
 
+/*
+ * Version 7: watchlists for name screening (watchlist.c), the same tables as SQLite's. Keys of
+ * watchlists are assigned by the engine (max + 1 under the write lock), so no sequence is added.
+ */
+static const char schema_watchlists[] =
+    "CREATE TABLE watchlists("
+    "  lid bigint PRIMARY KEY,"
+    "  name " T " NOT NULL UNIQUE,"
+    "  source " T ","
+    "  format " T " NOT NULL,"
+    "  imported_us bigint NOT NULL,"
+    "  entries bigint NOT NULL"
+    ");"
+    "CREATE TABLE watchlist_entries("
+    "  lid bigint NOT NULL REFERENCES watchlists(lid) ON DELETE CASCADE,"
+    "  ref " T " NOT NULL,"
+    "  kind " T " NOT NULL,"
+    "  primary_name " T ","
+    "  dob " T ","
+    "  nationality " T ","
+    "  listed_on " T ","
+    "  json " T " NOT NULL,"
+    "  PRIMARY KEY (lid, ref)"
+    ");"
+    "CREATE TABLE watchlist_names("
+    "  lid bigint NOT NULL,"
+    "  ref " T " NOT NULL,"
+    "  seq bigint NOT NULL,"
+    "  name " T " NOT NULL,"
+    "  quality " T " NOT NULL,"
+    "  script " T " NOT NULL,"
+    "  PRIMARY KEY (lid, ref, seq),"
+    "  FOREIGN KEY (lid, ref) REFERENCES watchlist_entries(lid, ref) ON DELETE CASCADE"
+    ");";
+
 /* migrations[v] brings a database from schema version v to v + 1. */
 const char *const tq__store_postgres_migrations[] = {
-    schema_objects, schema_releases, schema_perms, schema_audit, schema_witness, schema_monitor};
+    schema_objects, schema_releases, schema_perms,     schema_audit,
+    schema_witness, schema_monitor,  schema_watchlists};
 
 static_assert(sizeof(tq__store_postgres_migrations) / sizeof(tq__store_postgres_migrations[0]) ==
                   TQ_STORE_SCHEMA_VERSION,
@@ -677,6 +713,28 @@ const char *const tq__store_postgres_sql[ST__COUNT] = {
     [ST_ALERT_STATE] = "SELECT a.acked_us FROM alerts a WHERE a.id = ?3::bigint AND " ALERT_VISIBLE,
     [ST_ALERT_ACK] = "UPDATE alerts SET acked_by = ?2, acked_us = ?3 WHERE id = ?1 "
                      "AND acked_us = 0",
+    [ST_WL_GET] = "SELECT lid, name, source, format, imported_us, entries FROM watchlists "
+                  "WHERE name = ?1",
+    [ST_WL_NEXT_ID] = "SELECT coalesce(max(lid), 0) + 1 FROM watchlists",
+    [ST_WL_INSERT] = "INSERT INTO watchlists(lid, name, source, format, imported_us, entries) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_WL_UPDATE] = "UPDATE watchlists SET source = ?2, format = ?3, imported_us = ?4, "
+                     "entries = ?5 WHERE lid = ?1",
+    [ST_WL_LIST] = "SELECT lid, name, source, format, imported_us, entries FROM watchlists "
+                   "ORDER BY name",
+    [ST_WL_DELETE] = "DELETE FROM watchlists WHERE lid = ?1",
+    [ST_WL_ENTRY_JSONS] = "SELECT ref, json FROM watchlist_entries WHERE lid = ?1 ORDER BY ref",
+    [ST_WL_ENTRY_PUT] = "INSERT INTO watchlist_entries(lid, ref, kind, primary_name, dob, "
+                        "nationality, listed_on, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_WL_ENTRY_DELETE] = "DELETE FROM watchlist_entries WHERE lid = ?1 AND ref = ?2",
+    [ST_WL_NAME_PUT] = "INSERT INTO watchlist_names(lid, ref, seq, name, quality, script) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_WL_ENTRIES_PAGE] = "SELECT json FROM watchlist_entries WHERE lid = ?1 AND ref > ?2 "
+                           "ORDER BY ref LIMIT ?3",
+    [ST_WL_NAMES_PAGE] = "SELECT n.ref, e.kind, n.seq, n.name, n.quality, n.script, e.dob, "
+                         "e.nationality FROM watchlist_names n JOIN watchlist_entries e "
+                         "ON e.lid = n.lid AND e.ref = n.ref WHERE n.lid = ?1 "
+                         "AND (n.ref, n.seq) > (?2, ?3) ORDER BY n.ref, n.seq LIMIT ?4",
 };
 
 /* ---- dialect -------------------------------------------------------------------------- */

@@ -380,9 +380,47 @@ static const char schema_v6[] =
     ") WITHOUT ROWID;"
     "CREATE INDEX objects_marking ON objects(lower(id)) WHERE type = 'marking-definition';";
 
+/*
+ * Version 7: watchlists for name screening (watchlist.c). A list's key is assigned by the
+ * engine (max + 1, as alerts'); an entry is keyed by its list and its ref, and kept whole as
+ * JSON beside the columns a listing shows; each of its names is a row, keyed by its position in
+ * the entry, so that the screening index is rebuilt by one walk in key order. Deleting a list
+ * deletes its entries, and deleting an entry its names (cascades).
+ */
+static const char schema_v7[] =
+    "CREATE TABLE watchlists("
+    "  lid INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  source TEXT,"
+    "  format TEXT NOT NULL,"
+    "  imported_us INTEGER NOT NULL,"
+    "  entries INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE watchlist_entries("
+    "  lid INTEGER NOT NULL REFERENCES watchlists(lid) ON DELETE CASCADE,"
+    "  ref TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  primary_name TEXT,"
+    "  dob TEXT,"
+    "  nationality TEXT,"
+    "  listed_on TEXT,"
+    "  json TEXT NOT NULL,"
+    "  PRIMARY KEY (lid, ref)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE watchlist_names("
+    "  lid INTEGER NOT NULL,"
+    "  ref TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  quality TEXT NOT NULL,"
+    "  script TEXT NOT NULL,"
+    "  PRIMARY KEY (lid, ref, seq),"
+    "  FOREIGN KEY (lid, ref) REFERENCES watchlist_entries(lid, ref) ON DELETE CASCADE"
+    ") WITHOUT ROWID;";
+
 /* migrations[v] brings a database from user_version v to v + 1. */
-const char *const tq__store_sqlite_migrations[] = {schema_v1, schema_v2, schema_v3,
-                                                   schema_v4, schema_v5, schema_v6};
+const char *const tq__store_sqlite_migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4,
+                                                   schema_v5, schema_v6, schema_v7};
 
 static_assert(sizeof(tq__store_sqlite_migrations) / sizeof(tq__store_sqlite_migrations[0]) ==
                   TQ_STORE_SCHEMA_VERSION,
@@ -757,6 +795,28 @@ const char *const tq__store_sqlite_sql[ST__COUNT] = {
     [ST_ALERT_STATE] = "SELECT a.acked_us FROM alerts a WHERE a.id = ?3 AND " ALERT_VISIBLE,
     [ST_ALERT_ACK] = "UPDATE alerts SET acked_by = ?2, acked_us = ?3 WHERE id = ?1 "
                      "AND acked_us = 0",
+    [ST_WL_GET] = "SELECT lid, name, source, format, imported_us, entries FROM watchlists "
+                  "WHERE name = ?1",
+    [ST_WL_NEXT_ID] = "SELECT coalesce(max(lid), 0) + 1 FROM watchlists",
+    [ST_WL_INSERT] = "INSERT INTO watchlists(lid, name, source, format, imported_us, entries) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_WL_UPDATE] = "UPDATE watchlists SET source = ?2, format = ?3, imported_us = ?4, "
+                     "entries = ?5 WHERE lid = ?1",
+    [ST_WL_LIST] = "SELECT lid, name, source, format, imported_us, entries FROM watchlists "
+                   "ORDER BY name",
+    [ST_WL_DELETE] = "DELETE FROM watchlists WHERE lid = ?1",
+    [ST_WL_ENTRY_JSONS] = "SELECT ref, json FROM watchlist_entries WHERE lid = ?1 ORDER BY ref",
+    [ST_WL_ENTRY_PUT] = "INSERT INTO watchlist_entries(lid, ref, kind, primary_name, dob, "
+                        "nationality, listed_on, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_WL_ENTRY_DELETE] = "DELETE FROM watchlist_entries WHERE lid = ?1 AND ref = ?2",
+    [ST_WL_NAME_PUT] = "INSERT INTO watchlist_names(lid, ref, seq, name, quality, script) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_WL_ENTRIES_PAGE] = "SELECT json FROM watchlist_entries WHERE lid = ?1 AND ref > ?2 "
+                           "ORDER BY ref LIMIT ?3",
+    [ST_WL_NAMES_PAGE] = "SELECT n.ref, e.kind, n.seq, n.name, n.quality, n.script, e.dob, "
+                         "e.nationality FROM watchlist_names n JOIN watchlist_entries e "
+                         "ON e.lid = n.lid AND e.ref = n.ref WHERE n.lid = ?1 "
+                         "AND (n.ref, n.seq) > (?2, ?3) ORDER BY n.ref, n.seq LIMIT ?4",
 };
 
 /* The copy of release rows a configuration change is compared with (releases.c). */

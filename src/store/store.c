@@ -1262,6 +1262,126 @@ tq_rc tq_store_alert_ack(struct tq_store *store, const struct tq_store_reader *r
     return tq__engine_alert_ack(store, reader, id, user, err);
 }
 
+/* ---- watchlists ----------------------------------------------------------------------- */
+
+/* A list's name: 1..TQ_WATCH_LIST_NAME_MAX of letters, digits, '-', '_' and '.'. */
+static bool watch_list_name_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+
+    if (n == 0 || n > TQ_WATCH_LIST_NAME_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '-' || ch == '_' || ch == '.'))
+            return false;
+    }
+    return true;
+}
+
+#define CHECK_LIST_NAME(name)                                                                      \
+    do {                                                                                           \
+        if (!watch_list_name_ok(name))                                                             \
+            return tq_err_set(err, TQ_EINVAL,                                                      \
+                              "store: a watchlist's name is 1 to %d letters, digits, '-', '_' "    \
+                              "or '.'",                                                            \
+                              TQ_WATCH_LIST_NAME_MAX);                                             \
+    } while (0)
+
+/* What every entry must be before the engine compares and keeps it. */
+static tq_rc watch_entry_check(const struct tq_watch_entry *e, struct tq_err *err)
+{
+    size_t len = e->ref ? strlen(e->ref) : 0;
+
+    if (len == 0 || len > TQ_WATCH_REF_MAX || !tq_utf8_valid(e->ref, len))
+        return tq_err_set(err, TQ_EINVAL,
+                          "store: a watchlist entry's ref must be 1 to %d bytes of "
+                          "UTF-8",
+                          TQ_WATCH_REF_MAX);
+    if (e->n_names > TQ_WATCH_NAMES_MAX || e->n_dobs > TQ_WATCH_VALUES_MAX ||
+        e->n_nats > TQ_WATCH_VALUES_MAX)
+        return tq_err_set(err, TQ_ETOOBIG, "store: watchlist entry '%s' has too many values",
+                          e->ref);
+    if ((e->n_names && !e->names) || (e->n_dobs && !e->dobs) || (e->n_nats && !e->nats))
+        return tq_err_set(err, TQ_EINVAL, "store: watchlist entry '%s' lacks its arrays", e->ref);
+    for (size_t i = 0; i < e->n_names; i++) {
+        const char *nm = e->names[i].name;
+        size_t nl = nm ? strlen(nm) : 0;
+
+        if (nl == 0 || nl > TQ_WATCH_NAME_MAX || !tq_utf8_valid(nm, nl))
+            return tq_err_set(err, TQ_EINVAL,
+                              "store: watchlist entry '%s': name %zu must be 1 to %d bytes of "
+                              "UTF-8",
+                              e->ref, i, TQ_WATCH_NAME_MAX);
+    }
+    for (size_t i = 0; i < e->n_nats; i++)
+        if (!e->nats[i].name || !*e->nats[i].name)
+            return tq_err_set(err, TQ_EINVAL, "store: watchlist entry '%s': empty nationality",
+                              e->ref);
+    return TQ_OK;
+}
+
+tq_rc tq_store_watchlist_put(struct tq_store *store, const struct tq_store_watchlist *w,
+                             const struct tq_watch_entry *e, size_t n,
+                             struct tq_store_watchlist_diff *diff, struct tq_err *err)
+{
+    tq_rc rc;
+
+    CHECK_STORE(store);
+    CHECK_ARG(w && (e || n == 0), "watchlist or entries");
+    CHECK_LIST_NAME(w->name);
+    CHECK_ARG(w->format && *w->format, "watchlist format");
+    if (n > TQ_WATCH_ENTRIES_MAX)
+        return tq_err_set(err, TQ_ETOOBIG, "store: a watchlist holds at most %d entries",
+                          TQ_WATCH_ENTRIES_MAX);
+    for (size_t i = 0; i < n; i++) {
+        rc = watch_entry_check(&e[i], err);
+        if (rc)
+            return rc;
+    }
+    return tq__engine_watchlist_put(store, w, e, n, diff, err);
+}
+
+tq_rc tq_store_watchlist_list(struct tq_store *store, struct tq_store_watchlist **out, size_t *n,
+                              struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(out && n, "output");
+    return tq__engine_watchlist_list(store, out, n, err);
+}
+
+tq_rc tq_store_watchlist_get(struct tq_store *store, const char *list, const char *after_ref,
+                             size_t limit, struct tq_store_watchlist *info,
+                             struct tq_watch_entry **entries, size_t *n, bool *more,
+                             struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(entries && n && more, "output");
+    CHECK_LIST_NAME(list);
+    if (limit < 1 || limit > TQ_WATCH_PAGE_MAX)
+        return tq_err_set(err, TQ_EINVAL, "store: watchlist page limit must be 1..%d",
+                          TQ_WATCH_PAGE_MAX);
+    return tq__engine_watchlist_get(store, list, after_ref, limit, info, entries, n, more, err);
+}
+
+tq_rc tq_store_watchlist_remove(struct tq_store *store, const char *list, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_LIST_NAME(list);
+    return tq__engine_watchlist_remove(store, list, err);
+}
+
+tq_rc tq_store_watchlist_names(struct tq_store *store, const char *list, tq_store_watch_name_cb cb,
+                               void *ud, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(cb, "callback");
+    CHECK_LIST_NAME(list);
+    return tq__engine_watchlist_names(store, list, cb, ud, err);
+}
+
 /* ---- copying a store ------------------------------------------------------------------ */
 
 tq_rc tq_store_copy(struct tq_store *from, struct tq_store *to, tq_store_copy_cb cb, void *ud,

@@ -16,6 +16,7 @@
 
 #include "tansiq/monitor_store.h"
 #include "tansiq/store.h"
+#include "tansiq/watchlist_store.h"
 
 /* Which list names_list returns. */
 enum tq__store_names {
@@ -173,6 +174,19 @@ tq_rc tq__engine_alerts(struct tq_store *store, const struct tq_store_alert_quer
 tq_rc tq__engine_alert_ack(struct tq_store *store, const struct tq_store_reader *reader, int64_t id,
                            const char *user, struct tq_err *err);
 
+tq_rc tq__engine_watchlist_put(struct tq_store *store, const struct tq_store_watchlist *w,
+                               const struct tq_watch_entry *e, size_t n,
+                               struct tq_store_watchlist_diff *diff, struct tq_err *err);
+tq_rc tq__engine_watchlist_list(struct tq_store *store, struct tq_store_watchlist **out, size_t *n,
+                                struct tq_err *err);
+tq_rc tq__engine_watchlist_get(struct tq_store *store, const char *list, const char *after_ref,
+                               size_t limit, struct tq_store_watchlist *info,
+                               struct tq_watch_entry **entries, size_t *n, bool *more,
+                               struct tq_err *err);
+tq_rc tq__engine_watchlist_remove(struct tq_store *store, const char *list, struct tq_err *err);
+tq_rc tq__engine_watchlist_names(struct tq_store *store, const char *list,
+                                 tq_store_watch_name_cb cb, void *ud, struct tq_err *err);
+
 /*
  * Copy every table of from into the empty to (tq_store_copy; from != to, both non-NULL), in
  * copy.c.
@@ -242,7 +256,7 @@ struct tq_store {
 };
 
 /* The schema version this build writes (PRAGMA user_version for SQLite). */
-#define TQ_STORE_SCHEMA_VERSION 6
+#define TQ_STORE_SCHEMA_VERSION 7
 
 /*
  * The start of the message of PostgreSQL's version 6 migration on a server without PostGIS,

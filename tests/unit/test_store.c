@@ -1943,6 +1943,8 @@ static void migrate_v3_to_latest(void **state)
     f->store = NULL;
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
+                                  "DROP TABLE watchlist_names; DROP TABLE watchlist_entries; "
+                                  "DROP TABLE watchlists; "
                                   "DROP TABLE alert_collections; DROP TABLE alerts; "
                                   "DROP TABLE alert_rules; DROP TABLE correl; "
                                   "DROP TABLE incidents_rtree; DROP TABLE incidents; "

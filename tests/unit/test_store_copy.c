@@ -32,6 +32,7 @@
 #include "tansiq/monitor_store.h"
 #include "tansiq/note.h"
 #include "tansiq/store.h"
+#include "tansiq/watchlist_store.h"
 #include "backend.h"
 #include "fixture.h"
 
@@ -361,6 +362,27 @@ static void populate_monitor(struct tq_store *s)
     must(tq_store_alert_add(s, &al, NULL, &err), &err, "alert");
 }
 
+/* A watchlist of one entry with two names, one of them in Arabic script; no source (NULL). */
+static void populate_watchlist(struct tq_store *s)
+{
+    struct tq_watch_name names[] = {
+        {.name = "Abu Mohammed al-Julani"},
+        {.name = "\u0623\u0628\u0648 \u0645\u062d\u0645\u062f", .quality = TQ_WATCH_ORIGINAL}};
+    struct tq_watch_dob dob = {.kind = TQ_WATCH_DOB_YEAR, .year = 1982};
+    struct tq_watch_nationality nat = {.name = "Syrian Arab Republic", .iso = "SY"};
+    struct tq_watch_entry e = {.ref = "W-1",
+                               .names = names,
+                               .n_names = 2,
+                               .dobs = &dob,
+                               .n_dobs = 1,
+                               .nats = &nat,
+                               .n_nats = 1};
+    struct tq_store_watchlist w = {.name = "wanted", .format = "csv"};
+    struct tq_err err = {0};
+
+    must(tq_store_watchlist_put(s, &w, &e, 1, NULL, &err), &err, "watchlist");
+}
+
 static void populate(struct fixture *f, struct tq_store *s)
 {
     struct tq_collection a = {.alias = "alpha-coll", .title = "A", .description = "first"};
@@ -459,6 +481,7 @@ static void populate(struct fixture *f, struct tq_store *s)
     tq_free(t1);
     tq_free(t2);
     populate_monitor(s);
+    populate_watchlist(s);
 }
 
 struct progress {

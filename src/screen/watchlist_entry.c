@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * screen/watchlist_entry.c - building watchlist entries value by value, names as lists should
+ * have written them, and the country names lists use mapped to ISO 3166-1 codes.
+ *
+ * Every reader of a list format goes through these helpers, so that the limits of an entry and
+ * the cleaning of its names hold the same way whatever the file was.
+ */
+#include <string.h>
+
+#include "screen/watchlist_int.h"
+
+void tq__watch_limits(const struct tq_watchlist_limits *in, struct tq_watchlist_limits *out)
+{
+    *out = in ? *in : (struct tq_watchlist_limits){0};
+    if (!out->max_entries || out->max_entries > TQ_WATCH_ENTRIES_MAX)
+        out->max_entries = TQ_WATCH_ENTRIES_MAX;
+    if (!out->max_text_bytes)
+        out->max_text_bytes = TQ_WATCHLIST_TEXT_MAX;
+    if (!out->max_attr_bytes)
+        out->max_attr_bytes = TQ_WATCHLIST_ATTR_MAX;
+    if (!out->max_depth)
+        out->max_depth = TQ_WATCHLIST_DEPTH_MAX;
+}
+
+/* White space and control characters, which names never need inside them. */
+static bool blank(unsigned char ch)
+{
+    return ch <= 0x20 || ch == 0x7F;
+}
+
+char *tq_watch_name_clean(struct tq_str s, tq_rc *rc)
+{
+    const unsigned char *p = (const unsigned char *)s.ptr;
+    struct tq_buf b;
+    bool gap = false;
+
+    *rc = TQ_OK;
+    if (!tq_utf8_valid(s.ptr, s.len)) {
+        *rc = TQ_EINVAL;
+        return NULL;
+    }
+    tq_buf_init(&b, TQ_WATCH_NAME_MAX);
+    for (size_t i = 0; i < s.len && *rc == TQ_OK; i++) {
+        /* U+00A0 (no-break space) counts as a space: lists pasted from documents carry it. */
+        bool nbsp = p[i] == 0xC2 && i + 1 < s.len && p[i + 1] == 0xA0;
+
+        if (blank(p[i]) || nbsp) {
+            gap = b.len > 0;
+            i += nbsp;
+            continue;
+        }
+        if (gap)
+            *rc = tq_buf_append(&b, " ", 1);
+        gap = false;
+        if (*rc == TQ_OK)
+            *rc = tq_buf_append(&b, &p[i], 1);
+    }
+    if (*rc || b.len == 0) {
+        tq_buf_cleanup(&b);
+        return NULL;
+    }
+    return tq_buf_take(&b, NULL);
+}
+
+tq_rc tq__watch_add_name(struct tq_watch_entry *e, struct tq_str name,
+                         enum tq_watch_quality quality)
+{
+    tq_rc rc;
+    char *clean = tq_watch_name_clean(name, &rc);
+
+    if (!clean)
+        return rc;
+    for (size_t i = 0; i < e->n_names; i++)
+        if (strcmp(e->names[i].name, clean) == 0) {
+            tq_free(clean);
+            return TQ_OK;
+        }
+    if (e->n_names >= TQ_WATCH_NAMES_MAX) {
+        tq_free(clean);
+        return TQ_ETOOBIG;
+    }
+    e->names = tq_xrealloc(e->names, (e->n_names + 1) * sizeof(*e->names));
+    e->names[e->n_names] = (struct tq_watch_name){.name = clean, .quality = quality};
+    tq_watch_script(clean, e->names[e->n_names].script);
+    e->n_names++;
+    return TQ_OK;
+}
+
+tq_rc tq__watch_add_nationality(struct tq_watch_entry *e, struct tq_str name)
+{
+    tq_rc rc;
+    char *clean = tq_watch_name_clean(name, &rc);
+    const char *iso;
+
+    if (!clean)
+        return rc;
+    for (size_t i = 0; i < e->n_nats; i++)
+        if (strcmp(e->nats[i].name, clean) == 0) {
+            tq_free(clean);
+            return TQ_OK;
+        }
+    if (e->n_nats >= TQ_WATCH_VALUES_MAX) {
+        tq_free(clean);
+        return TQ_ETOOBIG;
+    }
+    e->nats = tq_xrealloc(e->nats, (e->n_nats + 1) * sizeof(*e->nats));
+    e->nats[e->n_nats] = (struct tq_watch_nationality){.name = clean};
+    iso = tq_watch_country_iso(tq_str_c(clean));
+    if (iso)
+        memcpy(e->nats[e->n_nats].iso, iso, 3);
+    e->n_nats++;
+    return TQ_OK;
+}
+
+tq_rc tq__watch_add_dob(struct tq_watch_entry *e, const struct tq_watch_dob *d)
+{
+    for (size_t i = 0; i < e->n_dobs; i++)
+        if (memcmp(&e->dobs[i], d, sizeof(*d)) == 0)
+            return TQ_OK;
+    if (e->n_dobs >= TQ_WATCH_VALUES_MAX)
+        return TQ_ETOOBIG;
+    e->dobs = tq_xrealloc(e->dobs, (e->n_dobs + 1) * sizeof(*e->dobs));
+    e->dobs[e->n_dobs++] = *d;
+    return TQ_OK;
+}
+
+tq_rc tq__watch_vec_take(struct tq__watch_vec *vec, struct tq_watch_entry *e)
+{
+    if (vec->n >= vec->max)
+        return TQ_ETOOBIG;
+    if (vec->n == vec->cap) {
+        vec->cap = vec->cap ? vec->cap * 2 : 64;
+        vec->v = tq_xrealloc(vec->v, vec->cap * sizeof(*vec->v));
+    }
+    vec->v[vec->n++] = *e;
+    memset(e, 0, sizeof(*e));
+    return TQ_OK;
+}
+
+/* ---- countries ------------------------------------------------------------------------ */
+
+/*
+ * Country names as the UN list and partners' registers write them, the region's first. Only
+ * names a list is likely to give; an unknown one keeps its text and gets no code.
+ */
+static const struct {
+    const char *name, *iso;
+} countries[] = {
+    {"Iraq", "IQ"},
+    {"Syrian Arab Republic", "SY"},
+    {"Syria", "SY"},
+    {"Türkiye", "TR"},
+    {"Turkey", "TR"},
+    {"Jordan", "JO"},
+    {"Lebanon", "LB"},
+    {"Iran (Islamic Republic of)", "IR"},
+    {"Iran", "IR"},
+    {"Saudi Arabia", "SA"},
+    {"Kuwait", "KW"},
+    {"Qatar", "QA"},
+    {"Bahrain", "BH"},
+    {"United Arab Emirates", "AE"},
+    {"Oman", "OM"},
+    {"Yemen", "YE"},
+    {"State of Palestine", "PS"},
+    {"Palestine", "PS"},
+    {"Israel", "IL"},
+    {"Egypt", "EG"},
+    {"Libya", "LY"},
+    {"Tunisia", "TN"},
+    {"Algeria", "DZ"},
+    {"Morocco", "MA"},
+    {"Mauritania", "MR"},
+    {"Sudan", "SD"},
+    {"South Sudan", "SS"},
+    {"Somalia", "SO"},
+    {"Ethiopia", "ET"},
+    {"Eritrea", "ER"},
+    {"Djibouti", "DJ"},
+    {"Kenya", "KE"},
+    {"Uganda", "UG"},
+    {"Rwanda", "RW"},
+    {"Burundi", "BI"},
+    {"United Republic of Tanzania", "TZ"},
+    {"Tanzania", "TZ"},
+    {"Democratic Republic of the Congo", "CD"},
+    {"Congo", "CG"},
+    {"Central African Republic", "CF"},
+    {"Chad", "TD"},
+    {"Niger", "NE"},
+    {"Nigeria", "NG"},
+    {"Mali", "ML"},
+    {"Burkina Faso", "BF"},
+    {"Senegal", "SN"},
+    {"Guinea", "GN"},
+    {"Guinea-Bissau", "GW"},
+    {"Cameroon", "CM"},
+    {"Afghanistan", "AF"},
+    {"Pakistan", "PK"},
+    {"India", "IN"},
+    {"Bangladesh", "BD"},
+    {"Uzbekistan", "UZ"},
+    {"Tajikistan", "TJ"},
+    {"Turkmenistan", "TM"},
+    {"Kyrgyzstan", "KG"},
+    {"Kazakhstan", "KZ"},
+    {"Azerbaijan", "AZ"},
+    {"Georgia", "GE"},
+    {"Armenia", "AM"},
+    {"Russian Federation", "RU"},
+    {"Russia", "RU"},
+    {"Ukraine", "UA"},
+    {"China", "CN"},
+    {"Democratic People's Republic of Korea", "KP"},
+    {"Republic of Korea", "KR"},
+    {"Indonesia", "ID"},
+    {"Malaysia", "MY"},
+    {"Philippines", "PH"},
+    {"Singapore", "SG"},
+    {"Thailand", "TH"},
+    {"Viet Nam", "VN"},
+    {"Myanmar", "MM"},
+    {"Haiti", "HT"},
+    {"United States of America", "US"},
+    {"United States", "US"},
+    {"Canada", "CA"},
+    {"United Kingdom of Great Britain and Northern Ireland", "GB"},
+    {"United Kingdom", "GB"},
+    {"France", "FR"},
+    {"Germany", "DE"},
+    {"Belgium", "BE"},
+    {"Netherlands", "NL"},
+    {"Sweden", "SE"},
+    {"Norway", "NO"},
+    {"Denmark", "DK"},
+    {"Spain", "ES"},
+    {"Italy", "IT"},
+    {"Bosnia and Herzegovina", "BA"},
+    {"Australia", "AU"},
+};
+
+/* ASCII case-insensitive equality of s and the NUL-terminated c. */
+static bool same_name(struct tq_str s, const char *c)
+{
+    size_t n = strlen(c);
+
+    if (s.len != n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char a = s.ptr[i], b = c[i];
+
+        if (a >= 'A' && a <= 'Z')
+            a = (char)(a - 'A' + 'a');
+        if (b >= 'A' && b <= 'Z')
+            b = (char)(b - 'A' + 'a');
+        if (a != b)
+            return false;
+    }
+    return true;
+}
+
+const char *tq_watch_country_iso(struct tq_str s)
+{
+    while (s.len && blank((unsigned char)s.ptr[0])) {
+        s.ptr++;
+        s.len--;
+    }
+    while (s.len && blank((unsigned char)s.ptr[s.len - 1]))
+        s.len--;
+    for (size_t i = 0; i < sizeof(countries) / sizeof(countries[0]); i++)
+        if (same_name(s, countries[i].name) || same_name(s, countries[i].iso))
+            return countries[i].iso;
+    return NULL;
+}
