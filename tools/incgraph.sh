@@ -57,6 +57,7 @@ declare -A header=([errors]=core [core]=core [json]=core
                    [access]=access
                    [geo]=geo [hotspot]=geo [events]=geo
                    [correl]=correl
+                   [screen]=screen
                    [alerts]=alerts
                    [node]=node [runtime]=node
                    [tansiq]=tansiq)
