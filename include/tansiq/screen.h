@@ -110,7 +110,7 @@ void tq_screen_soundex(const char *s, size_t len, char out[5]);
  * The score from which two names are reported as the same name: chosen on nomenklatura's
  * labelled pairs (docs/internals/screen.md, "Calibration").
  */
-#define TQ_SCREEN_THRESHOLD 0.80
+#define TQ_SCREEN_THRESHOLD 0.74
 
 /* Optional facts about a person; zero means unknown. */
 struct tq_screen_facts {

@@ -19,7 +19,7 @@
 
 #define MAX_POSTINGS 40000u /* postings read per query */
 #define DEFAULT_CANDIDATES 256u
-#define MAX_QUERY_KEYS (3 * TQ_SCREEN_TOKENS_MAX)
+#define MAX_QUERY_KEYS (4 * TQ_SCREEN_TOKENS_MAX)
 
 struct iname {
     uint64_t id;
@@ -70,12 +70,22 @@ static size_t name_keys(const struct tq_screen_name *nm, struct qkey *out)
         const struct tq_screen_token *t = &nm->tok[i];
         const char *p = t->phon[0] ? t->phon : t->text;
         size_t len = strlen(p);
-        struct qkey k[3];
+        struct qkey k[4];
         size_t nk = 0;
 
         if (content && t->role == TQ_SCREEN_PARTICLE)
             continue;
         k[nk++] = (struct qkey){key_hash('P', p, len), 1.0f};
+        if (i + 1 < nm->n && nm->tok[i + 1].role != TQ_SCREEN_PARTICLE) {
+            /* two words written as one on the other side ("hidayat allah", "hidayatullah") */
+            char joined[2 * TQ_SCREEN_TOKEN_MAX], ph[TQ_SCREEN_KEY_MAX];
+            size_t l1 = strlen(t->text), l2 = strlen(nm->tok[i + 1].text);
+
+            memcpy(joined, t->text, l1);
+            memcpy(joined + l1, nm->tok[i + 1].text, l2);
+            tq_screen_phonetic(joined, l1 + l2, ph);
+            k[nk++] = (struct qkey){key_hash('P', ph, strlen(ph)), 1.0f};
+        }
         if (len >= 4) {
             k[nk++] = (struct qkey){key_hash('A', p, 3), 0.5f};
             k[nk++] = (struct qkey){key_hash('Z', p + len - 3, 3), 0.5f};

@@ -9,6 +9,7 @@
  * name part (a conflict, costly), one present on one side only is missing, and a missing link
  * inside a nasab chain costs least of all. docs/internals/screen.md gives the constants' reasons.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,7 +75,7 @@ float tq__screen_token_sim(const struct tq_screen_token *x, const struct tq_scre
     {
         size_t sx = ls, sy = strlen(y->skel);
 
-        if (sx >= 3 && sy >= 3 &&
+        if ((x->arabic || y->arabic) && sx >= 3 && sy >= 3 &&
             tq_screen_damerau(x->skel, sx, y->skel, sy) <=
                 (sx + sy >= 10 ? 1u + (x->arabic || y->arabic) : 1u)) {
             *how = TQ_SCREEN_EDIT;
@@ -121,6 +122,13 @@ static void sort_cands(struct cand *c, size_t n)
         }
         c[j] = t;
     }
+}
+
+/* Content tokens and initials left over on both sides are different names; titles and legal
+ * forms are only missing. */
+static bool conflicts(const struct tq_screen_token *t)
+{
+    return t->role != TQ_SCREEN_PARTICLE || t->text[1] == '\0';
 }
 
 /* Is token i of nm between two matched tokens (a link of a chain whose ends agree)? */
@@ -191,6 +199,7 @@ void tq_screen_match_names(const struct tq_screen_name *a, const struct tq_scree
     size_t nc = 0;
     double gain = 0, den = 0;
     int inversions = 0;
+    size_t n_matched = 0;
 
     memset(out, 0, sizeof(*out));
     for (size_t i = 0; i < a->n; i++) {
@@ -234,6 +243,7 @@ void tq_screen_match_names(const struct tq_screen_name *a, const struct tq_scree
             wb = wb > b->tok[p->b2].weight ? wb : b->tok[p->b2].weight;
         }
         w = wa < wb ? wa : wb;
+        n_matched += a->tok[p->a].role != TQ_SCREEN_PARTICLE;
         gain += w * p->sim;
         den += w;
         pair_b[p->a] = p->b;
@@ -248,12 +258,10 @@ void tq_screen_match_names(const struct tq_screen_name *a, const struct tq_scree
         int bi = -1, bj = -1;
 
         for (size_t i = 0; i < a->n; i++)
-            if (!ua[i] && a->tok[i].role != TQ_SCREEN_PARTICLE &&
-                (bi < 0 || a->tok[i].weight > a->tok[bi].weight))
+            if (!ua[i] && conflicts(&a->tok[i]) && (bi < 0 || a->tok[i].weight > a->tok[bi].weight))
                 bi = (int)i;
         for (size_t j = 0; j < b->n; j++)
-            if (!ub[j] && b->tok[j].role != TQ_SCREEN_PARTICLE &&
-                (bj < 0 || b->tok[j].weight > b->tok[bj].weight))
+            if (!ub[j] && conflicts(&b->tok[j]) && (bj < 0 || b->tok[j].weight > b->tok[bj].weight))
                 bj = (int)j;
         if (bi < 0 || bj < 0)
             break;
@@ -267,6 +275,9 @@ void tq_screen_match_names(const struct tq_screen_name *a, const struct tq_scree
     }
     {
         bool ma[TQ_SCREEN_TOKENS_MAX], mb[TQ_SCREEN_TOKENS_MAX];
+        /* Each further agreeing part is more evidence that the names are one: what is missing
+         * beside two or three matched parts weighs less than beside one. */
+        double scale = n_matched > 1 ? 1.0 / sqrt((double)n_matched) : 1.0;
 
         /* "matched" for the chain test means aligned to something, not a conflict */
         for (size_t i = 0; i < a->n; i++)
@@ -279,14 +290,14 @@ void tq_screen_match_names(const struct tq_screen_name *a, const struct tq_scree
             }
         for (size_t i = 0; i < a->n; i++)
             if (!ua[i]) {
-                double w = a->tok[i].weight * missing_cost(a, ma, i);
+                double w = a->tok[i].weight * missing_cost(a, ma, i) * scale;
 
                 den += w;
                 add_align(out, (int)i, -1, TQ_SCREEN_MISSING, 0, (float)w);
             }
         for (size_t j = 0; j < b->n; j++)
             if (!ub[j]) {
-                double w = b->tok[j].weight * missing_cost(b, mb, j);
+                double w = b->tok[j].weight * missing_cost(b, mb, j) * scale;
 
                 den += w;
                 add_align(out, -1, (int)j, TQ_SCREEN_MISSING, 0, (float)w);

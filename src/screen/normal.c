@@ -747,6 +747,46 @@ struct raw {
 
 enum mark { M_NONE, M_KUNYA, M_NASAB };
 
+/* Legal forms of several words, each reduced to its usual abbreviation. */
+static const char *const phrases[][2] = {
+    {"open joint stock company", "jsc"},
+    {"closed joint stock company", "jsc"},
+    {"public joint stock company", "jsc"},
+    {"joint stock company", "jsc"},
+    {"limited liability company", "llc"},
+    {"limited liability partnership", "llp"},
+    {"public limited company", "plc"},
+    {"societatea cu raspundere limitata", "srl"},
+    {"gesellschaft mit beschrankter haftung", "gmbh"},
+    {"sp z o o", "spzoo"},
+    {"sp z oo", "spzoo"},
+    {NULL, NULL},
+};
+
+/* Number of raw tokens from r[i] that spell a phrase of the table (its abbreviation in *out). */
+static size_t phrase(const struct raw *r, size_t nr, size_t i, const char **out)
+{
+    for (size_t k = 0; phrases[k][0]; k++) {
+        const char *p = phrases[k][0];
+        size_t j = i;
+
+        while (j < nr) {
+            size_t l = strcspn(p, " ");
+
+            if (l != r[j].n || memcmp(p, r[j].p, l) != 0)
+                break;
+            j++;
+            p += l;
+            if (!*p) {
+                *out = phrases[k][1];
+                return j - i;
+            }
+            p++;
+        }
+    }
+    return 0;
+}
+
 static tq_rc add_token(struct tq_screen_name *nm, const char *prefix, const char *w, size_t n,
                        bool article, enum mark mark, struct tq_err *err)
 {
@@ -827,6 +867,17 @@ static tq_rc tokenise(struct tq_screen_name *nm, const char *s, size_t len, stru
     }
     for (i = 0; i < nr; i++) {
         const char *w = r[i].p, *lf;
+        size_t ph = phrase(r, nr, i, &lf);
+
+        if (ph) {
+            rc = add_token(nm, "", lf, strlen(lf), false, M_NONE, err);
+            if (rc)
+                return rc;
+            i += ph - 1;
+            article = abd = false;
+            mark = M_NONE;
+            continue;
+        }
         size_t n = r[i].n, g;
         bool last = i + 1 == nr, content_before = nm->n > 0 || abd || mark != M_NONE;
 
