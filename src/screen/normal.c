@@ -878,7 +878,7 @@ static tq_rc tokenise(struct tq_screen_name *nm, const char *s, size_t len, stru
             mark = M_NONE;
             continue;
         }
-        size_t n = r[i].n, g;
+        size_t n = r[i].n, g, ga;
         bool last = i + 1 == nr, content_before = nm->n > 0 || abd || mark != M_NONE;
 
         if (!last &&
@@ -903,11 +903,13 @@ static tq_rc tokenise(struct tq_screen_name *nm, const char *s, size_t len, stru
             continue;
         }
         lf = legal_form(w, n);
+        ga = abd ? 0 : abd_glued(w, n);
+        g = din_glued(w, n);
         if (lf) {
             rc = add_token(nm, "", lf, strlen(lf), article, mark, err);
-        } else if (!abd && (g = abd_glued(w, n)) != 0) {
-            rc = add_token(nm, "abd", w + g, n - g, article, mark, err);
-        } else if ((g = din_glued(w, n)) != 0) {
+        } else if (ga) {
+            rc = add_token(nm, "abd", w + ga, n - ga, article, mark, err);
+        } else if (g) {
             char tmp[TQ_SCREEN_TOKEN_MAX];
 
             if (g + 3 >= sizeof(tmp))
