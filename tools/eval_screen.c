@@ -450,7 +450,7 @@ static int un(void)
     size_t n, n_lat = 0, nh;
     size_t q_lat = 0, ok_lat = 0, q_good = 0, ok_good = 0, q_ar = 0, ok_ar = 0, q_oth = 0,
            ok_oth = 0, unread = 0;
-    struct tq_screen_query_opts o = {.max_candidates = 256};
+    struct tq_screen_query_opts o = {0};
 
     if (!load("sanctions/un-sc-consolidated-2024-09-26.shared.xml", &b))
         return 1;

@@ -195,7 +195,7 @@ void tq_screen_index_stats(const struct tq_screen_index *idx, size_t *names, siz
 struct tq_screen_query_opts {
     struct tq_screen_facts facts; /* the query person's facts, zero when unknown */
     double min_score;             /* hits below are dropped (0 keeps all scored) */
-    size_t max_candidates;        /* names fully scored; 0 means 256 */
+    size_t max_candidates;        /* names fully scored; 0 means 64 */
     bool one_per_id;              /* keep each entry id's best name only */
 };
 

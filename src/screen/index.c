@@ -18,7 +18,7 @@
 #include "screen/screen.h"
 
 #define MAX_POSTINGS 40000u /* postings read per query */
-#define DEFAULT_CANDIDATES 256u
+#define DEFAULT_CANDIDATES 64u
 #define MAX_QUERY_KEYS (4 * TQ_SCREEN_TOKENS_MAX)
 
 struct iname {
@@ -294,10 +294,25 @@ tq_rc tq_screen_query(const struct tq_screen_index *idx, struct tq_str name,
         qk[i].w = keys[i].weight;
     }
     qsort(qk, nk, sizeof(*qk), qk_cmp);
-    /* The accumulator: open addressing, twice the postings it may ever hold. */
-    cap = 1;
-    while (cap < 2 * MAX_POSTINGS)
-        cap <<= 1;
+    /* The accumulator: open addressing, twice the names this query can admit (sized from
+     * its keys, so a query with rare keys clears a small table, not the largest one). */
+    {
+        size_t admit_total = 0, r = 0;
+
+        for (size_t i = 0; i < nk; i++) {
+            uint32_t len = qk[i].hi - qk[i].lo;
+
+            if (r + len <= MAX_POSTINGS || r == 0) {
+                admit_total += len;
+                r += len;
+            }
+        }
+        if (admit_total > MAX_POSTINGS)
+            admit_total = MAX_POSTINGS;
+        cap = 16;
+        while (cap < 2 * admit_total)
+            cap <<= 1;
+    }
     acc = tq_xmalloc(cap * sizeof(*acc));
     memset(acc, 0xff, cap * sizeof(*acc));
     for (size_t i = 0; i < nk; i++) {
@@ -305,7 +320,7 @@ tq_rc tq_screen_query(const struct tq_screen_index *idx, struct tq_str name,
         float idf = qk[i].w * logf(1.0f + (float)idx->n_names / (float)(len ? len : 1));
         /* New names come from keys that fit the budget (or the rarest key, however common);
          * a key too common to read whole only adds weight, within a second budget. */
-        bool admit = read + len <= MAX_POSTINGS || n_acc == 0;
+        bool admit = read + len <= MAX_POSTINGS || read == 0;
 
         if (len == 0 || (!admit && boost + len > 4 * MAX_POSTINGS))
             continue;
@@ -316,7 +331,7 @@ tq_rc tq_screen_query(const struct tq_screen_index *idx, struct tq_str name,
                 slot = (slot + 1) & (uint32_t)(cap - 1);
             if (acc[slot].name == nmi) {
                 acc[slot].w += idf;
-            } else if (admit && n_acc < MAX_POSTINGS) {
+            } else if (admit && 2 * (n_acc + 1) <= cap) {
                 acc[slot] = (struct acc){nmi, idf};
                 n_acc++;
             } else if (admit) {
@@ -335,6 +350,9 @@ tq_rc tq_screen_query(const struct tq_screen_index *idx, struct tq_str name,
     qsort(list, n_acc, sizeof(*list), acc_cmp);
     if (n_acc > max_cand)
         n_acc = max_cand;
+    /* names that share only a fraction of the best candidate's key weight cannot win */
+    while (n_acc > 1 && list[n_acc - 1].w < 0.25f * list[0].w)
+        n_acc--;
     scored = tq_xmalloc((n_acc ? n_acc : 1) * sizeof(*scored));
     for (size_t k = 0; k < n_acc; k++) {
         const struct iname *e = &idx->names[list[k].name];

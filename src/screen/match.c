@@ -60,7 +60,7 @@ float tq__screen_token_sim(const struct tq_screen_token *x, const struct tq_scre
         return SIM_PHONETIC;
     }
     m = lx > ly ? lx : ly;
-    if (!x->arabic && !y->arabic) {
+    if (!x->arabic && !y->arabic && (lx > ly ? lx - ly : ly - lx) <= edit_budget(m)) {
         d = tq_screen_damerau(x->text, lx, y->text, ly);
         if (d <= edit_budget(m)) {
             float jw = (float)tq_screen_jaro_winkler(x->text, lx, y->text, ly, false);
@@ -98,6 +98,9 @@ static bool concat_is(const struct tq_screen_token *p, const struct tq_screen_to
     size_t lp = strlen(p->text), lq = strlen(q->text), lw = strlen(whole->text);
     char joined[2 * TQ_SCREEN_TOKEN_MAX], sk[TQ_SCREEN_KEY_MAX];
 
+    /* cheap refusals first: this runs for every token against every adjacent pair */
+    if (whole->skel[0] != p->skel[0] || lp + lq + 2 < lw || lp + lq > lw + 4)
+        return false;
     if (lp + lq == lw && memcmp(whole->text, p->text, lp) == 0 &&
         memcmp(whole->text + lp, q->text, lq) == 0)
         return true;

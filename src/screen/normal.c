@@ -862,7 +862,8 @@ static tq_rc tokenise(struct tq_screen_name *nm, const char *s, size_t len, stru
 
         while (j < len && s[j] != ' ' && s[j] != '-')
             j++;
-        r[nr++] = (struct raw){s + i, j - i, j < len && s[j] == '-'};
+        if (j > i) /* "al- and": a hyphen then a space leaves nothing between them */
+            r[nr++] = (struct raw){s + i, j - i, j < len && s[j] == '-'};
         i = j + 1;
     }
     for (i = 0; i < nr; i++) {
