@@ -196,7 +196,8 @@ void tq_screen_match_names(const struct tq_screen_name *a, const struct tq_scree
                            const struct tq_screen_name *b, const struct tq_screen_facts *fb,
                            struct tq_screen_result *out)
 {
-    struct cand c[TQ_SCREEN_TOKENS_MAX * TQ_SCREEN_TOKENS_MAX + 2 * TQ_SCREEN_TOKENS_MAX];
+    /* every pair, and every token against every adjacent pair of the other side, both ways */
+    struct cand c[3 * TQ_SCREEN_TOKENS_MAX * TQ_SCREEN_TOKENS_MAX];
     bool ua[TQ_SCREEN_TOKENS_MAX] = {0}, ub[TQ_SCREEN_TOKENS_MAX] = {0};
     int pair_b[TQ_SCREEN_TOKENS_MAX];
     size_t nc = 0;
