@@ -143,7 +143,15 @@ tq_rc tq_screen_arabic_fold(struct tq_str in, struct tq_buf *out, struct tq_err 
     return TQ_OK;
 }
 
-/* ---- Arabic to Latin ------------------------------------------------------------------ */
+struct sink {
+    char *p;
+    size_t n, cap;
+    bool full;
+};
+
+/* ---- Arabic to Latin (with ICU: only non-ASCII names reach it) --------------------------- */
+
+#if TQ_HAVE_ICU
 
 /* Consonants with a fixed spelling; the vowel letters and ain are handled in context. */
 static const char *arabic_consonant(uint32_t c)
@@ -222,12 +230,6 @@ static bool long_vowel(uint32_t c)
 {
     return c == ALEF || c == WAW || c == YEH;
 }
-
-struct sink {
-    char *p;
-    size_t n, cap;
-    bool full;
-};
 
 static void put(struct sink *s, const char *t)
 {
@@ -335,6 +337,8 @@ static void arabic_word(const uint32_t *w, size_t n, struct sink *s)
         put(s, "ah");
     }
 }
+
+#endif
 
 /* ---- from UTF-8 to a folded ASCII string ---------------------------------------------- */
 
