@@ -502,7 +502,9 @@ static void ascii_clean(const char *in, size_t n, char *out, size_t cap, size_t 
         if (c == '\'' || c == '`' || c == '.')
             continue;
         if (c == '&') {
-            if (last != ' ')
+            if (last == '-')
+                out[k - 1] = ' '; /* "al-&" is "al and": a hyphen only ever joins words */
+            else if (last != ' ')
                 out[k++] = ' ';
             memcpy(out + k, "and ", 4);
             k += 4;
