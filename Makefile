@@ -68,7 +68,7 @@ REPLAYS  := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/replay_%)
 BENCHES  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all run test unit integration replay sanitize fuzz bench bench-compare lint format clean deps demo-data \
-        config
+        config eval
 
 all: $(TANSIQ) $(UNITS) $(REPLAYS) $(BENCHES)
 
@@ -125,6 +125,12 @@ bench: deps
 # Import, TAXII GET and the policy filter against another commit in the same run (REF=HEAD~1).
 bench-compare: deps
 	@scripts/bench-compare.sh $(or $(REF),HEAD~1)
+
+# Name matching measured on public labelled data (scripts/eval.sh, tools/eval_screen.c).
+eval: $(LIB)
+	@mkdir -p $(BUILD)/tools
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $(BUILD)/tools/eval_screen tools/eval_screen.c $(LIB) $(LDLIBS_ALL)
+	@scripts/eval.sh $(BUILD)
 
 lint:
 	@tools/lint.sh

@@ -58,7 +58,7 @@ declare -A header=([errors]=core [core]=core [json]=core
                    [access]=access
                    [geo]=geo [hotspot]=geo [events]=geo
                    [correl]=correl
-                   [watchlist]=screen
+                   [screen]=screen [watchlist]=screen
                    [alerts]=alerts
                    [node]=node [runtime]=node
                    [tansiq]=tansiq)

@@ -1,0 +1,556 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * tools/eval_screen.c - the name matcher measured on public labelled data (`make eval`).
+ *
+ * Four figures, all from $TANSIQ_TESTDATA (default ../shared/data), read in place:
+ *   1. precision, recall and F1 on nomenklatura's name_bench_cases.csv at TQ_SCREEN_THRESHOLD,
+ *      and the best F1 over all thresholds (for calibration, not the headline);
+ *   2. parity with the US OFAC search tool on ofac_fixtures.csv: agreement on returned / not
+ *      returned, and the Spearman rank correlation of our scores with OFAC's on the pairs it
+ *      returned, per query, averaged;
+ *   3. google ar2en-test.tsv: the threshold at which shuffled Arabic/Latin pairs give at most
+ *      1% false matches, and the recall of the true pairs at it;
+ *   4. UN consolidated list, alias-to-record retrieval at rank 1 through the candidate index:
+ *      each Latin name of a record as a query, with that very name left out of the hits (so
+ *      the record must be found through its other names), and each original-script name as a
+ *      query against an index holding the Latin names only.
+ * With -v the misclassified pairs are listed. Exit status 1 when a data file is missing.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tansiq/screen.h"
+
+static bool verbose;
+
+static const char *testdata(void)
+{
+    const char *e = getenv("TANSIQ_TESTDATA");
+
+    return e && *e ? e : "../shared/data";
+}
+
+static bool load(const char *rel, struct tq_buf *b)
+{
+    char path[1024];
+    struct tq_err err;
+
+    snprintf(path, sizeof(path), "%s/%s", testdata(), rel);
+    tq_buf_init(b, 64u << 20);
+    if (tq_file_read(path, 64u << 20, b, &err)) {
+        fprintf(stderr, "eval: %s: %s\n", path, err.msg);
+        return false;
+    }
+    return true;
+}
+
+static double score_of(struct tq_str a, struct tq_str b)
+{
+    struct tq_screen_result r;
+    struct tq_err err;
+
+    if (tq_screen_match(a, b, &r, &err))
+        return -1;
+    return r.score;
+}
+
+/* ---- 1. nomenklatura ------------------------------------------------------------------- */
+
+static int bench_cases(void)
+{
+    struct tq_buf b;
+    struct tq_csv *csv = NULL;
+    struct tq_csv_row row;
+    struct tq_err err;
+    double *sc = NULL;
+    bool *lab = NULL;
+    size_t n = 0, cap = 0, tp = 0, fp = 0, fn = 0, failed = 0;
+    int c1, c2, cm;
+    double best_f1 = 0, best_t = 0;
+
+    if (!load("names/nomenklatura/name_bench_cases.csv", &b))
+        return 1;
+    if (tq_csv_new((struct tq_str){b.ptr, b.len}, NULL, &csv, &err)) {
+        fprintf(stderr, "eval: %s\n", err.msg);
+        return 1;
+    }
+    c1 = tq_csv_column(csv, "name1");
+    c2 = tq_csv_column(csv, "name2");
+    cm = tq_csv_column(csv, "is_match");
+    while (tq_csv_next(csv, &row, &err) == TQ_OK) {
+        double s = score_of(row.fields[c1], row.fields[c2]);
+
+        if (n == cap) {
+            cap = cap ? 2 * cap : 1024;
+            sc = tq_xrealloc(sc, cap * sizeof(*sc));
+            lab = tq_xrealloc(lab, cap * sizeof(*lab));
+        }
+        if (s < 0) {
+            failed++;
+            s = 0;
+        }
+        sc[n] = s;
+        lab[n] = tq_str_eq_c(row.fields[cm], "true");
+        if (verbose && (lab[n] != (s >= TQ_SCREEN_THRESHOLD)))
+            printf("  %s %.3f  %.*s | %.*s\n", lab[n] ? "FN" : "FP", s, (int)row.fields[c1].len,
+                   row.fields[c1].ptr, (int)row.fields[c2].len, row.fields[c2].ptr);
+        n++;
+    }
+    for (size_t i = 0; i < n; i++) {
+        bool yes = sc[i] >= TQ_SCREEN_THRESHOLD;
+
+        tp += yes && lab[i];
+        fp += yes && !lab[i];
+        fn += !yes && lab[i];
+    }
+    for (double t = 0.30; t < 1.0; t += 0.01) {
+        size_t a = 0, f = 0, m = 0;
+        double f1;
+
+        for (size_t i = 0; i < n; i++) {
+            bool yes = sc[i] >= t;
+
+            a += yes && lab[i];
+            f += yes && !lab[i];
+            m += !yes && lab[i];
+        }
+        f1 = a ? 2.0 * a / (2.0 * a + f + m) : 0;
+        if (f1 > best_f1) {
+            best_f1 = f1;
+            best_t = t;
+        }
+    }
+    {
+        double p = tp + fp ? (double)tp / (tp + fp) : 0, r = tp + fn ? (double)tp / (tp + fn) : 0;
+
+        printf("nomenklatura name_bench_cases: %zu pairs (%zu unreadable), threshold %.2f: "
+               "precision %.3f recall %.3f F1 %.3f (goal >= 0.85; OpenSanctions 0.79)\n",
+               n, failed, TQ_SCREEN_THRESHOLD, p, r, p + r > 0 ? 2 * p * r / (p + r) : 0);
+        printf("  best F1 over thresholds %.3f at %.2f\n", best_f1, best_t);
+    }
+    tq_free(sc);
+    tq_free(lab);
+    tq_csv_free(csv);
+    tq_buf_cleanup(&b);
+    return 0;
+}
+
+/* ---- 2. OFAC parity -------------------------------------------------------------------- */
+
+static double spearman(const double *x, const double *y, size_t n)
+{
+    double rx[64], ry[64], mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
+
+    if (n < 2 || n > 64)
+        return NAN;
+    for (size_t i = 0; i < n; i++) {
+        double lt = 0, eq = 0, lt2 = 0, eq2 = 0;
+
+        for (size_t j = 0; j < n; j++) {
+            lt += x[j] < x[i];
+            eq += x[j] == x[i];
+            lt2 += y[j] < y[i];
+            eq2 += y[j] == y[i];
+        }
+        rx[i] = lt + (eq + 1) / 2;
+        ry[i] = lt2 + (eq2 + 1) / 2;
+        mx += rx[i] / n;
+        my += ry[i] / n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        sxy += (rx[i] - mx) * (ry[i] - my);
+        sxx += (rx[i] - mx) * (rx[i] - mx);
+        syy += (ry[i] - my) * (ry[i] - my);
+    }
+    return sxx > 0 && syy > 0 ? sxy / sqrt(sxx * syy) : NAN;
+}
+
+static int ofac(void)
+{
+    struct tq_buf b;
+    struct tq_csv *csv = NULL;
+    struct tq_csv_row row;
+    struct tq_err err;
+    char query[256] = "";
+    double ours[64], theirs[64], rho_sum = 0;
+    size_t n = 0, agree = 0, total = 0, groups = 0, ret_ofac = 0, ret_ours = 0;
+
+    if (!load("names/nomenklatura/ofac_fixtures.csv", &b))
+        return 1;
+    if (tq_csv_new((struct tq_str){b.ptr, b.len}, NULL, &csv, &err)) {
+        fprintf(stderr, "eval: %s\n", err.msg);
+        return 1;
+    }
+    for (;;) {
+        bool more = tq_csv_next(csv, &row, &err) == TQ_OK;
+
+        if (!more || !tq_str_eq_c(row.fields[0], query)) {
+            /* rank correlation over the pairs OFAC returned for the previous query */
+            double r = spearman(ours, theirs, n);
+
+            if (!isnan(r)) {
+                rho_sum += r;
+                groups++;
+            }
+            n = 0;
+            if (!more)
+                break;
+            snprintf(query, sizeof(query), "%.*s", (int)row.fields[0].len, row.fields[0].ptr);
+        }
+        {
+            double s = score_of(row.fields[0], row.fields[1]), o = strtod(row.fields[2].ptr, NULL);
+            bool theirs_ret = o >= 0, ours_ret = s >= TQ_SCREEN_THRESHOLD;
+
+            total++;
+            agree += theirs_ret == ours_ret;
+            ret_ofac += theirs_ret;
+            ret_ours += ours_ret;
+            if (theirs_ret && n < 64) {
+                ours[n] = s;
+                theirs[n++] = o;
+            }
+            if (verbose && theirs_ret != ours_ret)
+                printf("  ofac %s ours %.3f  %.*s | %.*s\n", theirs_ret ? "returned" : "not", s,
+                       (int)row.fields[0].len, row.fields[0].ptr, (int)row.fields[1].len,
+                       row.fields[1].ptr);
+        }
+    }
+    printf("OFAC parity: %zu pairs, returned/not returned agree on %zu (%.3f); OFAC returned "
+           "%zu, we return %zu; Spearman rank correlation on OFAC's hits %.3f (mean over %zu "
+           "queries)\n",
+           total, agree, (double)agree / (double)total, ret_ofac, ret_ours,
+           groups ? rho_sum / groups : 0, groups);
+    tq_csv_free(csv);
+    tq_buf_cleanup(&b);
+    return 0;
+}
+
+/* ---- 3. Arabic/Latin pairs ------------------------------------------------------------- */
+
+static int cmp_desc(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+
+    return a < b ? 1 : a > b ? -1 : 0;
+}
+
+static int ar2en(void)
+{
+    struct tq_buf b;
+    struct tq_lines lr;
+    struct tq_str line, *ar = NULL, *la = NULL;
+    size_t n = 0, cap = 0, hit = 0, k;
+    double *neg, *pos, t;
+    uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+    if (!load("names/google-transliteration/ar2en-test.tsv", &b))
+        return 1;
+    lr = (struct tq_lines){.text = {b.ptr, b.len}};
+    while (tq_lines_next(&lr, &line) == TQ_LINE_OK) {
+        const char *tab = memchr(line.ptr, '\t', line.len);
+
+        if (!tab)
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 2048;
+            ar = tq_xrealloc(ar, cap * sizeof(*ar));
+            la = tq_xrealloc(la, cap * sizeof(*la));
+        }
+        ar[n] = (struct tq_str){line.ptr, (size_t)(tab - line.ptr)};
+        la[n] = (struct tq_str){tab + 1, line.len - (size_t)(tab - line.ptr) - 1};
+        n++;
+    }
+    pos = tq_xmalloc(n * sizeof(*pos));
+    neg = tq_xmalloc(n * sizeof(*neg));
+    for (size_t i = 0; i < n; i++) {
+        size_t j;
+
+        pos[i] = score_of(ar[i], la[i]);
+        /* a shuffled partner: a random other row, never the row itself */
+        rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+        j = (i + 1 + (size_t)(rng >> 33) % (n - 1)) % n;
+        neg[i] = score_of(ar[i], la[j]);
+    }
+    qsort(neg, n, sizeof(*neg), cmp_desc);
+    /* the lowest threshold with at most 1% of shuffled pairs at or above it */
+    k = n / 100;
+    t = neg[k] + 1e-9;
+    for (size_t i = 0; i < n; i++)
+        hit += pos[i] >= t;
+    printf("ar2en-test: %zu Arabic/Latin pairs; threshold at 1%% false matches on shuffled "
+           "pairs %.3f; recall there %.3f\n",
+           n, t, (double)hit / n);
+    {
+        size_t h2 = 0, f2 = 0;
+
+        for (size_t i = 0; i < n; i++) {
+            h2 += pos[i] >= TQ_SCREEN_THRESHOLD;
+            f2 += neg[i] >= TQ_SCREEN_THRESHOLD;
+        }
+        printf("  at %.2f: recall %.3f, shuffled pairs matched %.4f\n", TQ_SCREEN_THRESHOLD,
+               (double)h2 / n, (double)f2 / n);
+    }
+    if (verbose)
+        for (size_t i = 0; i < n; i++)
+            if (pos[i] < t) {
+                char out[TQ_SCREEN_ASCII_MAX] = "";
+
+                tq_screen_normalise(ar[i], out, sizeof(out), NULL);
+                printf("  miss %.3f %.*s (%s) | %.*s\n", pos[i], (int)ar[i].len, ar[i].ptr, out,
+                       (int)la[i].len, la[i].ptr);
+            }
+    tq_free(pos);
+    tq_free(neg);
+    tq_free(ar);
+    tq_free(la);
+    tq_buf_cleanup(&b);
+    return 0;
+}
+
+/* ---- 4. UN list retrieval -------------------------------------------------------------- */
+
+struct un_name {
+    uint64_t rec;
+    char *name;
+    bool original; /* NAME_ORIGINAL_SCRIPT */
+    bool arabic;   /* holds Arabic letters */
+    bool low;      /* an alias of quality "Low" */
+};
+
+/* The text of <tag>...</tag> after *p within [*, end), entities decoded; NULL when absent. */
+static char *xml_text(const char *from, const char *end, const char *tag, const char **after)
+{
+    char open[64], close[64];
+    const char *s, *e;
+    struct tq_buf b;
+
+    snprintf(open, sizeof(open), "<%s>", tag);
+    snprintf(close, sizeof(close), "</%s>", tag);
+    s = memmem(from, (size_t)(end - from), open, strlen(open));
+    if (!s)
+        return NULL;
+    s += strlen(open);
+    e = memmem(s, (size_t)(end - s), close, strlen(close));
+    if (!e)
+        return NULL;
+    if (after)
+        *after = e + strlen(close);
+    tq_buf_init(&b, 4096);
+    for (const char *p = s; p < e; p++) {
+        static const char *const ent[][2] = {
+            {"&amp;", "&"}, {"&apos;", "'"}, {"&quot;", "\""}, {"&lt;", "<"}, {"&gt;", ">"}};
+        size_t k;
+
+        for (k = 0; k < 5; k++)
+            if ((size_t)(e - p) >= strlen(ent[k][0]) &&
+                memcmp(p, ent[k][0], strlen(ent[k][0])) == 0)
+                break;
+        if (k < 5) {
+            tq_buf_append_c(&b, ent[k][1]);
+            p += strlen(ent[k][0]) - 1;
+        } else {
+            tq_buf_append(&b, p, 1);
+        }
+    }
+    return tq_buf_take(&b, NULL);
+}
+
+static bool has_arabic(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if ((*p == 0xd8 || *p == 0xd9 || *p == 0xda || *p == 0xdb) && p[1])
+            return true;
+    return false;
+}
+
+static void add_name(struct un_name **v, size_t *n, size_t *cap, uint64_t rec, char *name,
+                     bool original, bool low)
+{
+    if (!name)
+        return;
+    if (!*name) {
+        tq_free(name);
+        return;
+    }
+    if (*n == *cap) {
+        *cap = *cap ? 2 * *cap : 4096;
+        *v = tq_xrealloc(*v, *cap * sizeof(**v));
+    }
+    (*v)[(*n)++] = (struct un_name){rec, name, original, has_arabic(name), low};
+}
+
+static size_t un_read(const char *xml, size_t len, struct un_name **out)
+{
+    static const char *const kinds[][2] = {{"<INDIVIDUAL>", "</INDIVIDUAL>"},
+                                           {"<ENTITY>", "</ENTITY>"}};
+    struct un_name *v = NULL;
+    size_t n = 0, cap = 0;
+    uint64_t rec = 0;
+
+    for (int k = 0; k < 2; k++) {
+        const char *p = xml, *end = xml + len;
+
+        while ((p = memmem(p, (size_t)(end - p), kinds[k][0], strlen(kinds[k][0])))) {
+            const char *e = memmem(p, (size_t)(end - p), kinds[k][1], strlen(kinds[k][1])), *q;
+            static const char *const parts[] = {"FIRST_NAME", "SECOND_NAME", "THIRD_NAME",
+                                                "FOURTH_NAME"};
+            struct tq_buf full;
+
+            if (!e)
+                break;
+            rec++;
+            tq_buf_init(&full, 4096);
+            for (int i = 0; i < 4; i++) {
+                char *t = xml_text(p, e, parts[i], NULL);
+
+                if (t && *t) {
+                    if (full.len)
+                        tq_buf_append_c(&full, " ");
+                    tq_buf_append_c(&full, t);
+                }
+                tq_free(t);
+            }
+            add_name(&v, &n, &cap, rec, tq_buf_take(&full, NULL), false, false);
+            add_name(&v, &n, &cap, rec, xml_text(p, e, "NAME_ORIGINAL_SCRIPT", NULL), true, false);
+            q = p;
+            for (;;) {
+                const char *a = memmem(q, (size_t)(e - q), "_ALIAS>", 7), *ae;
+                char *quality, *alias;
+
+                if (!a)
+                    break;
+                a += 7;
+                ae = memmem(a, (size_t)(e - a), "_ALIAS>", 7);
+                if (!ae)
+                    break;
+                ae += 7;
+                quality = xml_text(a, ae, "QUALITY", NULL);
+                alias = xml_text(a, ae, "ALIAS_NAME", NULL);
+                add_name(&v, &n, &cap, rec, alias, false, quality && !strcmp(quality, "Low"));
+                tq_free(quality);
+                q = ae;
+            }
+            p = e;
+        }
+    }
+    *out = v;
+    return n;
+}
+
+static int un(void)
+{
+    struct tq_buf b;
+    struct un_name *v = NULL;
+    struct tq_screen_entry *ent;
+    struct tq_screen_index *all = NULL, *latin = NULL;
+    struct tq_screen_hit hits[8];
+    struct tq_err err;
+    size_t n, n_lat = 0, nh;
+    size_t q_lat = 0, ok_lat = 0, q_good = 0, ok_good = 0, q_ar = 0, ok_ar = 0, q_oth = 0,
+           ok_oth = 0, unread = 0;
+    struct tq_screen_query_opts o = {0};
+
+    if (!load("sanctions/un-sc-consolidated-2024-09-26.shared.xml", &b))
+        return 1;
+    n = un_read(b.ptr, b.len, &v);
+    ent = tq_xcalloc(n, sizeof(*ent));
+    for (size_t i = 0; i < n; i++)
+        if (!v[i].original)
+            ent[n_lat++] = (struct tq_screen_entry){.id = v[i].rec, .name = tq_str_c(v[i].name)};
+    if (tq_screen_index_build(ent, n_lat, &latin, &err)) {
+        fprintf(stderr, "eval: index: %s\n", err.msg);
+        return 1;
+    }
+    /* Latin names: leave the query's own name out, look at the best other record name */
+    for (size_t i = 0, li = 0; i < n; i++) {
+        size_t others = 0, k;
+
+        if (v[i].original)
+            continue;
+        for (size_t j = 0; j < n; j++)
+            others += j != i && !v[j].original && v[j].rec == v[i].rec;
+        li++;
+        if (!others)
+            continue;
+        if (tq_screen_query(latin, tq_str_c(v[i].name), &o, hits, 8, &nh, &err)) {
+            unread++;
+            continue;
+        }
+        for (k = 0; k < nh && hits[k].name_index == li - 1; k++)
+            ;
+        q_lat++;
+        if (!v[i].low)
+            q_good++;
+        if (k < nh && hits[k].id == v[i].rec) {
+            ok_lat++;
+            ok_good += !v[i].low;
+        } else if (verbose) {
+            printf("  un miss: %s -> %s\n", v[i].name,
+                   k < nh ? ent[hits[k].name_index].name.ptr : "(nothing)");
+        }
+    }
+    /* Original-script names against the Latin names */
+    for (size_t i = 0; i < n; i++) {
+        bool ok;
+
+        if (!v[i].original)
+            continue;
+        if (tq_screen_query(latin, tq_str_c(v[i].name), &o, hits, 1, &nh, &err)) {
+            unread++;
+            continue;
+        }
+        ok = nh > 0 && hits[0].id == v[i].rec;
+        if (v[i].arabic) {
+            q_ar++;
+            ok_ar += ok;
+        } else {
+            q_oth++;
+            ok_oth += ok;
+        }
+        if (verbose && !ok)
+            printf("  un miss (original script): %s -> %s\n", v[i].name,
+                   nh ? ent[hits[0].name_index].name.ptr : "(nothing)");
+    }
+    printf("UN list alias retrieval: %zu names of %zu records in the index\n", n_lat,
+           (size_t)v[n - 1].rec);
+    printf("  Latin names (own name left out): recall@1 %.3f (%zu/%zu); of quality good "
+           "%.3f (%zu/%zu) (goal 0.95)\n",
+           q_lat ? (double)ok_lat / q_lat : 0, ok_lat, q_lat, q_good ? (double)ok_good / q_good : 0,
+           ok_good, q_good);
+    printf("  Arabic-script original names: recall@1 %.3f (%zu/%zu) (goal 0.95); other "
+           "scripts %.3f (%zu/%zu); %zu queries unreadable\n",
+           q_ar ? (double)ok_ar / q_ar : 0, ok_ar, q_ar, q_oth ? (double)ok_oth / q_oth : 0, ok_oth,
+           q_oth, unread);
+    tq_screen_index_free(all);
+    tq_screen_index_free(latin);
+    for (size_t i = 0; i < n; i++)
+        tq_free(v[i].name);
+    tq_free(v);
+    tq_free(ent);
+    tq_buf_cleanup(&b);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int rc = 0;
+    const char *only = NULL;
+
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-v"))
+            verbose = true;
+        else
+            only = argv[i];
+    }
+    if (!only || !strcmp(only, "bench"))
+        rc |= bench_cases();
+    if (!only || !strcmp(only, "ofac"))
+        rc |= ofac();
+    if (!only || !strcmp(only, "ar2en"))
+        rc |= ar2en();
+    if (!only || !strcmp(only, "un"))
+        rc |= un();
+    return rc;
+}
