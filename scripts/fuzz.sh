@@ -15,6 +15,11 @@ if pkg-config --exists geos; then
   CFLAGS="$CFLAGS -DTQ_HAVE_GEOS=1 $(pkg-config --cflags geos)"
   LIBS="$LIBS $(pkg-config --libs geos)"
 fi
+# ICU when installed: the name normaliser's Unicode paths.
+if pkg-config --exists icu-uc icu-i18n; then
+  CFLAGS="$CFLAGS -DTQ_HAVE_ICU=1 $(pkg-config --cflags icu-uc icu-i18n)"
+  LIBS="$LIBS $(pkg-config --libs icu-uc icu-i18n)"
+fi
 for f in fuzz/fuzz_*.c; do
   name=$(basename "$f" .c)
   echo "== $name (${SECONDS_EACH}s)"
