@@ -20,7 +20,7 @@
 #   9  tansiq                    the umbrella header include/tansiq/tansiq.h
 #  10  cli                       the `tansiq` command
 #
-# screen, psi and web have no code yet; their ranks are where the design
+# web has no code yet; their ranks are where the design
 # puts them, so that the first file of each is checked from the start.
 #
 # Each public header include/tansiq/<h>.h belongs to the module named for it in `header`
