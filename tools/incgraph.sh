@@ -20,8 +20,8 @@
 #   9  tansiq                    the umbrella header include/tansiq/tansiq.h
 #  10  cli                       the `tansiq` command
 #
-# web has no code yet; their ranks are where the design
-# puts them, so that the first file of each is checked from the start.
+# web has no code yet; its rank is where the design
+# puts it, so that its first file is checked from the start.
 #
 # Each public header include/tansiq/<h>.h belongs to the module named for it in `header`
 # below; a header missing from that table is an error, so a new one must be placed explicitly.
