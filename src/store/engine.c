@@ -664,6 +664,33 @@ tq_rc tq__store_write(struct tq__engine *s, enum tq__stmt_id id, const struct tq
  * *out is an array of *n_out (the caller's list type, freed with its _list_free); on failure
  * free_list releases what was read.
  */
+tq_rc tq__store_collect_rows(struct tq__conn *c, struct tq__stmt *st, size_t max, size_t elem_size,
+                             void (*from_row)(struct tq__stmt *st, void *elem), void **out,
+                             size_t *n_out, const char *what, struct tq_err *err)
+{
+    char *v = NULL;
+    size_t n = 0, cap = 0;
+    int src = TQ__DB_DONE;
+    tq_rc rc = TQ_OK;
+
+    while (n < max) {
+        src = tq__db_step(st);
+        if (src != TQ__DB_ROW)
+            break;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            v = tq_xrealloc(v, cap * elem_size);
+        }
+        from_row(st, v + n++ * elem_size);
+    }
+    if (n < max && src != TQ__DB_DONE)
+        rc = tq__store_fail(err, c->db, src, what);
+    tq__store_stmt_done(st);
+    *out = v;
+    *n_out = n;
+    return rc;
+}
+
 tq_rc tq__store_list_rows(struct tq__engine *s, enum tq__stmt_id stmt_id, size_t elem_size,
                           void (*from_row)(struct tq__stmt *st, void *elem),
                           void (*free_list)(void *v, size_t n), const char *what, void **out,
@@ -671,40 +698,25 @@ tq_rc tq__store_list_rows(struct tq__engine *s, enum tq__stmt_id stmt_id, size_t
 {
     struct tq__conn *c = NULL;
     struct tq__stmt *st = NULL;
-    char *v = NULL;
-    size_t n = 0, cap = 0;
+    void *v = NULL;
+    size_t n = 0;
     tq_rc rc;
-    int src;
 
     rc = tq__store_conn_get(s, &c, err);
     if (rc)
         return rc;
     rc = tq__store_stmt_get(c, stmt_id, &st, err);
-    if (rc)
-        goto out;
-    for (;;) {
-        src = tq__db_step(st);
-        if (src != TQ__DB_ROW)
-            break;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 8;
-            v = tq_xrealloc(v, cap * elem_size);
-        }
-        from_row(st, v + n++ * elem_size);
-    }
-    if (src != TQ__DB_DONE) {
-        rc = tq__store_fail(err, c->db, src, what);
-        goto out;
+    if (rc == TQ_OK)
+        rc = tq__store_collect_rows(c, st, SIZE_MAX, elem_size, from_row, &v, &n, what, err);
+    tq__store_conn_put(s, c);
+    if (rc) {
+        if (v)
+            free_list(v, n);
+        return rc;
     }
     *out = v;
     *n_out = n;
-    v = NULL;
-out:
-    if (v)
-        free_list(v, n);
-    tq__store_stmt_done(st);
-    tq__store_conn_put(s, c);
-    return rc;
+    return TQ_OK;
 }
 
 /* Append a new string to a growing array. */

@@ -126,6 +126,14 @@ void tq__store_bind_str(struct tq__stmt *st, int i, struct tq_str s);
 void tq__store_bind_text(struct tq__stmt *st, int i, const char *s);
 tq_rc tq__store_collect_names(struct tq__conn *c, struct tq__stmt *st, char ***out, size_t *n_out,
                               struct tq_err *err);
+/*
+ * Step a reading statement already bound on c and keep up to max rows, each made by from_row
+ * into a vector of elem_size elements (*out, *n_out: what was read, also on a failure, for the
+ * caller to free). The statement is reset before returning.
+ */
+tq_rc tq__store_collect_rows(struct tq__conn *c, struct tq__stmt *st, size_t max, size_t elem_size,
+                             void (*from_row)(struct tq__stmt *st, void *elem), void **out,
+                             size_t *n_out, const char *what, struct tq_err *err);
 tq_rc tq__store_collection_resolve(struct tq__conn *c, const char *id_or_alias, int64_t *cid,
                                    int64_t *last_date_added, struct tq_err *err);
 tq_rc tq__store_collection_uuid(struct tq__conn *c, const char *id_or_alias, char uuid[37],

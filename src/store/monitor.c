@@ -225,38 +225,6 @@ static void inc_from_row(struct tq__stmt *st, struct inc_held *h)
     i->json_len = h->json ? strlen(h->json) : 0;
 }
 
-/*
- * Run a reading statement already bound on c and keep up to max rows with from_row into a
- * vector of elem_size elements. The statement is reset before returning.
- */
-static tq_rc collect_rows(struct tq__conn *c, struct tq__stmt *st, size_t max, size_t elem_size,
-                          void (*from_row)(struct tq__stmt *st, void *elem), void **out,
-                          size_t *n_out, const char *what, struct tq_err *err)
-{
-    char *v = NULL;
-    size_t n = 0, cap = 0;
-    int src = TQ__DB_DONE;
-
-    while (n < max) {
-        src = tq__db_step(st);
-        if (src != TQ__DB_ROW)
-            break;
-        v = grow(v, n, &cap, elem_size);
-        from_row(st, v + n * elem_size);
-        n++;
-    }
-    if (n < max && src != TQ__DB_DONE) {
-        *out = v;
-        *n_out = n;
-        tq__store_stmt_done(st);
-        return tq__store_fail(err, c->db, src, what);
-    }
-    tq__store_stmt_done(st);
-    *out = v;
-    *n_out = n;
-    return TQ_OK;
-}
-
 static void inc_row(struct tq__stmt *st, void *elem)
 {
     inc_from_row(st, elem);
@@ -394,8 +362,8 @@ static tq_rc box_rows(struct tq__conn *c, const struct tq_store_incident_query *
         bind_query(st, ra, q, q->has_cursor ? q->cursor_at_us : INT64_MAX,
                    q->has_cursor ? q->cursor_iid : INT64_MAX, origin_mode, want - *n);
         tq__store_bind_text(st, 18, ids.ptr);
-        rc = collect_rows(c, st, want - *n, sizeof(*got), inc_row, (void **)&got, &n_got,
-                          "read incidents", err);
+        rc = tq__store_collect_rows(c, st, want - *n, sizeof(*got), inc_row, (void **)&got, &n_got,
+                                    "read incidents", err);
         rows_append(rows, n, got, n_got);
         tq_free(got);
         if (n_ids < batch)
@@ -437,8 +405,8 @@ tq_rc tq__engine_incidents(struct tq_store *store, const struct tq_store_inciden
         goto out;
     bind_query(st, &ra, q, q->has_cursor ? q->cursor_at_us : INT64_MAX,
                q->has_cursor ? q->cursor_iid : INT64_MAX, origin_mode, q->limit + 1);
-    rc = collect_rows(c, st, q->limit + 1, sizeof(*rows), inc_row, (void **)&rows, &n,
-                      "read incidents", err);
+    rc = tq__store_collect_rows(c, st, q->limit + 1, sizeof(*rows), inc_row, (void **)&rows, &n,
+                                "read incidents", err);
 out:
     tq__store_conn_put(s, c);
     for (size_t i = 0; rc == TQ_OK && i < n && i < q->limit; i++)
@@ -522,8 +490,8 @@ tq_rc tq__engine_incidents_retag(struct tq_store *store, tq_store_retag_fn fn, v
         rc = tq__store_stmt_get(c, ST_INCIDENT_PAGE, &st, err);
         if (rc == TQ_OK) {
             tq__store_bind_args(st, TQ__ARGS(TQ__ARG_INT(last), TQ__ARG_INT(RETAG_PAGE)));
-            rc = collect_rows(c, st, RETAG_PAGE, sizeof(*rows), inc_row, (void **)&rows, &n,
-                              "read incidents", err);
+            rc = tq__store_collect_rows(c, st, RETAG_PAGE, sizeof(*rows), inc_row, (void **)&rows,
+                                        &n, "read incidents", err);
         }
         tq__store_conn_put(s, c);
         /* fn runs with no connection held: it may read the store itself. */
@@ -659,8 +627,8 @@ tq_rc tq__engine_correl_find(struct tq_store *store, const struct tq_store_reade
     tq__store_bind_args(st, TQ__ARGS(TQ__ARG_INT(ra.mode), TQ__ARG_TEXT(ra.key),
                                      TQ__ARG_INT(ra.pid), TQ__ARG_INT(kind), TQ__ARG_TEXT(value),
                                      TQ__ARG_INT((int64_t)limit + 1)));
-    rc = collect_rows(c, st, limit + 1, sizeof(*rows), sight_row, (void **)&rows, &n,
-                      "read occurrences", err);
+    rc = tq__store_collect_rows(c, st, limit + 1, sizeof(*rows), sight_row, (void **)&rows, &n,
+                                "read occurrences", err);
 out:
     tq__store_conn_put(s, c);
     for (size_t i = 0; rc == TQ_OK && i < n && i < limit; i++)
@@ -894,8 +862,8 @@ tq_rc tq__engine_alerts(struct tq_store *store, const struct tq_store_alert_quer
     tq__store_bind_args(st, TQ__ARGS(TQ__ARG_INT(ra.mode), TQ__ARG_TEXT(ra.key), TQ__ARG_INT(bound),
                                      TQ__ARG_INT(q->unacked_only ? 1 : 0), TQ__ARG_TEXT(q->kind),
                                      TQ__ARG_INT((int64_t)q->limit + 1)));
-    rc = collect_rows(c, st, q->limit + 1, sizeof(*rows), alert_row, (void **)&rows, &n,
-                      "read alerts", err);
+    rc = tq__store_collect_rows(c, st, q->limit + 1, sizeof(*rows), alert_row, (void **)&rows, &n,
+                                "read alerts", err);
     for (size_t i = 0; rc == TQ_OK && i < n && i < q->limit; i++)
         rc = alert_collections(c, &rows[i], err);
 out:

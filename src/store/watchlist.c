@@ -477,25 +477,16 @@ static tq_rc olds_read(struct tq__conn *c, int64_t lid, struct old_entry **out, 
                        struct tq_err *err)
 {
     struct tq__stmt *st = NULL;
-    struct old_entry *v = NULL;
-    size_t n = 0, cap = 0;
+    void *v = NULL;
+    size_t n = 0;
     tq_rc rc;
-    int src;
 
     rc = tq__store_stmt_get(c, ST_WL_ENTRY_JSONS, &st, err);
     if (rc)
         return rc;
     tq__store_bind_args(st, TQ__ARGS(TQ__ARG_INT(lid)));
-    for (src = tq__db_step(st); src == TQ__DB_ROW; src = tq__db_step(st)) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            v = tq_xrealloc(v, cap * sizeof(*v));
-        }
-        old_row(st, &v[n++]);
-    }
-    if (src != TQ__DB_DONE)
-        rc = tq__store_fail(err, c->db, src, "read watchlist entries");
-    tq__store_stmt_done(st);
+    rc = tq__store_collect_rows(c, st, SIZE_MAX, sizeof(struct old_entry), old_row, &v, &n,
+                                "read watchlist entries", err);
     if (rc) {
         olds_free(v, n);
         return rc;
