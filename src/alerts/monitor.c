@@ -597,26 +597,27 @@ static void keep_occurrences(struct tq_monitor *m, const char *coll, const char 
         goto out;
     }
     pthread_rwlock_rdlock(&m->lock);
-    for (size_t k = 0; k < m->n_rules; k++) {
-        const struct tq__rule *r = &m->rules[k];
+    /* One lookup per value, whatever the number of correlation rules that want its kind. */
+    for (size_t i = 0; i < n; i++) {
+        struct hits h = {.coll = coll, .object_id = o->id, .origin = origin};
+        unsigned bit = 1u << vals[i].kind;
+        bool wanted = false, more = false;
 
-        if (r->kind != TQ__RULE_CORREL)
+        for (size_t k = 0; k < m->n_rules; k++)
+            wanted = wanted || (m->rules[k].kind == TQ__RULE_CORREL && (m->rules[k].values & bit));
+        if (!wanted)
             continue;
-        for (size_t i = 0; i < n; i++) {
-            struct hits h = {.coll = coll, .object_id = o->id, .origin = origin};
-            bool more = false;
-
-            if (!(r->values & (1u << vals[i].kind)))
-                continue;
-            if (tq_store_correl_find(m->store, NULL, (int)vals[i].kind, vals[i].value, 64, hit_cb,
-                                     &h, &more, &err) == TQ_OK)
-                correl_alerts(m, r, &vals[i], &h);
-            else
-                tq_log(TQ_LOG_WARN, "monitor: correlation of %s: %s", o->id, err.msg);
-            for (size_t j = 0; j < h.n; j++)
-                for (int s = 0; s < 3; s++)
-                    tq_free(h.strings[j][s]);
+        if (tq_store_correl_find(m->store, NULL, (int)vals[i].kind, vals[i].value, 64, hit_cb, &h,
+                                 &more, &err) == TQ_OK) {
+            for (size_t k = 0; k < m->n_rules; k++)
+                if (m->rules[k].kind == TQ__RULE_CORREL && (m->rules[k].values & bit))
+                    correl_alerts(m, &m->rules[k], &vals[i], &h);
+        } else {
+            tq_log(TQ_LOG_WARN, "monitor: correlation of %s: %s", o->id, err.msg);
         }
+        for (size_t j = 0; j < h.n; j++)
+            for (int k = 0; k < 3; k++)
+                tq_free(h.strings[j][k]);
     }
     pthread_rwlock_unlock(&m->lock);
 out:
