@@ -574,6 +574,22 @@ static void routes_init(struct tq_server *srv)
     srv->routes[srv->n_routes++] = &tq__http_route_taxii;
 }
 
+/*
+ * The node's own routes come before TAXII in the table, so an api root whose path one of them
+ * takes would be unreachable: the root's path must reach TAXII. (Discovery's own segment is
+ * refused by segment_ok.)
+ */
+static tq_rc api_root_free(const struct tq_server *srv, struct tq_err *err)
+{
+    char probe[TQ_HTTP_HOST_MAX + 8];
+
+    snprintf(probe, sizeof(probe), "/%s/", srv->api_root);
+    if (route_find(srv, probe) != &tq__http_route_taxii)
+        return tq_err_set(err, TQ_ECONFIG, "api root '%.64s' is taken by the node's own routes",
+                          srv->api_root);
+    return TQ_OK;
+}
+
 /* The server's own state from cfg: strings, the TAXII context and the TLS material. */
 static tq_rc server_new(struct tq_store *store, const struct tq_server_config *cfg,
                         const char *api_root, struct tq_server **out, struct tq_err *err)
@@ -599,7 +615,9 @@ static tq_rc server_new(struct tq_store *store, const struct tq_server_config *c
     srv->taxii.status_retention_us =
         (int64_t)(cfg->status_retention_h > 24 ? cfg->status_retention_h : 24) * 3600 * 1000000;
     routes_init(srv);
-    rc = tq__taxii_cursor_key_load(store, srv->taxii.cursor_key, err);
+    rc = api_root_free(srv, err);
+    if (rc == TQ_OK)
+        rc = tq__taxii_cursor_key_load(store, srv->taxii.cursor_key, err);
     if (rc || !srv->tls)
         return rc;
     rc = tq_file_read(cfg->cert_pem_path, 1u << 20, &srv->cert_pem, err);
@@ -650,12 +668,6 @@ tq_rc tq_server_start(struct tq_store *store, const struct tq_server_config *cfg
         return tq_err_set(err, TQ_ECONFIG, "TLS needs a certificate and a key");
     if (!segment_ok(api_root))
         return tq_err_set(err, TQ_ECONFIG, "api root '%.64s' is not a plain path segment",
-                          api_root);
-    /* The node's own routes come first in the table: an api root named like one would be
-     * unreachable. */
-    if (strcmp(api_root, "json") == 0 || strcmp(api_root, "log") == 0 ||
-        strcmp(api_root, "events") == 0 || strcmp(api_root, "taxii2") == 0)
-        return tq_err_set(err, TQ_ECONFIG, "api root '%s' is taken by the node's own routes",
                           api_root);
 
     rc = server_new(store, cfg, api_root, &srv, err);

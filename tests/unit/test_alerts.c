@@ -65,6 +65,8 @@ static void rules_refused(void **state)
         {"screening", "{}"},                                /* list required */
         {"screening", "{\"list\":\"un\",\"min_score\":2}"}, /* out of range */
         {"nearby", "{}"},                                   /* unknown kind */
+        {"BORDER", "{\"within_km\":10}"},                   /* kinds are lower case */
+        {"border", "{\"Within_km\":10}"},                   /* so are parameter names */
         {"border", "[10]"},                                 /* not an object */
         {"border", "{\"within_km\":10"},                    /* not JSON */
         {"border", "{\"within_km\":10,\"within_km\":20}"},  /* duplicate member */
