@@ -7,57 +7,11 @@
  * its point back exactly through tq_event_point_of; quantities must be finite and not
  * negative. Any disagreement aborts.
  */
-#include <math.h>
 #include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include <json-c/json.h>
-
-#include "tansiq/events.h"
-#include "tansiq/json.h"
-#include "tansiq/stix.h"
+#include "events_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static tq_rc check_event(void *ud, const struct tq_event *e)
-{
-    struct tq_buf b;
-    struct tq_err err;
-    struct json_object *o = NULL;
-    struct tq_stix_batch *batch;
-    struct tq_event_point p;
-
-    (void)ud;
-    if (!isfinite(e->lat) || !isfinite(e->lon) || fabs(e->lat) > 90 || fabs(e->lon) > 180 ||
-        e->end_us < e->start_us || !tq_event_kind_normal(e->kind) || !e->name || !e->name[0])
-        abort();
-    for (size_t i = 0; i < e->n_quantities; i++)
-        if (!isfinite(e->quantities[i].amount) || e->quantities[i].amount < 0)
-            abort();
-    tq_buf_init(&b, 1u << 20);
-    if (tq_event_to_stix(e, TQ_EVENTS_IDENTITY, &b, &err) != TQ_OK)
-        abort();
-    if (tq_json_parse((struct tq_str){b.ptr, b.len}, &o, &err) != TQ_OK)
-        abort();
-    batch = tq_stix_batch_of(o, true);
-    if (batch->n_invalid != 0)
-        abort();
-    tq_stix_batch_free(batch);
-    if (!tq_event_point_of(o, &p) || p.lat != e->lat || p.lon != e->lon ||
-        p.start_us != e->start_us || strcmp(p.kind, e->kind) != 0)
-        abort();
-    json_object_put(o);
-    tq_buf_cleanup(&b);
-    return TQ_OK;
-}
-
-static void problem(void *ud, size_t line, const char *what)
-{
-    (void)ud;
-    if (line == 0 || !what[0])
-        abort();
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
