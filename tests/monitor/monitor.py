@@ -256,6 +256,16 @@ def run_fixture(n):
           len(doc.get("features", [])) == 4, f"{st} {body[:300]!r}")
     st, body = get(n, "/json/incidents?bbox=1,2,3", "analyst:analyst-pw")
     check("API: a malformed bbox is a 400", st == 400, f"{st} {body[:200]!r}")
+    for q in ("bbox=nan,34,41,35", "bbox=41,34,40,35", "BBOX=40,34,41,35", "limit=100000",
+              "next=abc", "stix=yes", "bbox=40%2C34%2C41"):
+        st, body = get(n, "/json/incidents?" + q, "analyst:analyst-pw")
+        check(f"API: incidents?{q} is refused, not ignored", st == 400, f"{st} {body[:200]!r}")
+    st, body = get(n, "/json/hotspots?all=1", "nobody:nobody-pw")
+    check("API: a user without read permission counts nothing in hotspots", st == 200 and
+          json.loads(body).get("features") == [], f"{st} {body[:200]!r}")
+    st, body = get(n, "/json/correlate?value=10.9.6.1", "nobody:nobody-pw")
+    check("API: correlation answers a user without read permission with nothing", st == 200 and
+          json.loads(body).get("seen") == [], f"{st} {body[:200]!r}")
     st, body = get(n, "/json/alerts?limit=10", "nobody:nobody-pw")
     check("API: alerts are filtered by what the user may read", st == 200 and
           json.loads(body).get("alerts") == [], f"{st} {body[:200]!r}")
