@@ -222,4 +222,19 @@ tq_rc tq_screen_query(const struct tq_screen_index *idx, struct tq_str name,
 tq_rc tq_screen_index_name(const struct tq_screen_index *idx, uint32_t i,
                            struct tq_screen_name *out, struct tq_err *err);
 
+/* ---- keys for private set intersection ------------------------------------------------ */
+
+#define TQ_SCREEN_PSI_KEYS_MAX 8  /* keys of one name at most */
+#define TQ_SCREEN_PSI_KEY_MAX 128 /* one key with its NUL */
+
+/*
+ * The exact-match keys of a parsed name for private set intersection ("fuzzy PSI": two names
+ * that should meet share at least one key; docs/internals/screen.md, "Keys for PSI"). Each key
+ * is printable ASCII, deterministic and independent of the script the name was written in.
+ * Up to max (at most TQ_SCREEN_PSI_KEYS_MAX) distinct keys into keys, *n set; a name with no
+ * token but particles gives none. Cannot fail.
+ */
+void tq_screen_psi_keys(const struct tq_screen_name *name, char keys[][TQ_SCREEN_PSI_KEY_MAX],
+                        size_t max, size_t *n);
+
 #endif
