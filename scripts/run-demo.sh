@@ -2,7 +2,8 @@
 # `make run`: a tansiq node on loopback with demo data.
 # Initialises ./tansiq-home once (or $TANSIQ_HOME), creates the demo user, loads the demo
 # bundle, the demo boundaries (approximate governorates on both sides of the Syria-Iraq border)
-# and sixteen weeks of generated incidents with an emerging smuggling corridor, sets alert
+# and sixteen weeks of generated incidents with an emerging smuggling corridor, a fictional
+# watchlist in Arabic and Latin script (demo/watchlist-demo.csv), sets alert
 # rules and evaluates them, shows the tagged incidents, the corridor and the alerts, then serves
 # HTTPS on 127.0.0.1:${TANSIQ_PORT:-8443} until interrupted.
 set -euo pipefail
@@ -18,6 +19,7 @@ if [[ ! -f $HOME_DIR/tansiq.conf ]]; then
   printf '%s\n' "$PASSWORD" | "$TANSIQ" user add "$USER_NAME" --password-stdin --read='*' --write='*' --home "$HOME_DIR"
   "$TANSIQ" import --home "$HOME_DIR" demo/border-demo.json
   "$TANSIQ" geo import demo/border-units.geojson --home "$HOME_DIR" >/dev/null
+  "$TANSIQ" watchlist import demo/watchlist-demo.csv --list demo-wanted --home "$HOME_DIR" >/dev/null
   "$TANSIQ" alert add seizure-near-border --kind border --within-km 10 --incident-kind seizure \
     --home "$HOME_DIR" >/dev/null
   "$TANSIQ" alert add corridor --kind corridor --home "$HOME_DIR" >/dev/null

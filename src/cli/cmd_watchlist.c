@@ -199,9 +199,13 @@ static void show_entry(const struct tq_watch_entry *e)
         tq_watch_dob_format(&e->dobs[i], dob);
         printf("    born     %s\n", dob);
     }
-    for (size_t i = 0; i < e->n_nats; i++)
-        printf("    national %s%s%s\n", e->nats[i].name, e->nats[i].iso[0] ? " " : "",
-               e->nats[i].iso);
+    for (size_t i = 0; i < e->n_nats; i++) {
+        /* A list that gives the code itself ("IQ") needs it shown once, not twice. */
+        bool same = !strcmp(e->nats[i].name, e->nats[i].iso);
+
+        printf("    national %s%s%s\n", e->nats[i].name, e->nats[i].iso[0] && !same ? " " : "",
+               same ? "" : e->nats[i].iso);
+    }
 }
 
 static int run_show(struct cli_ctx *c)
