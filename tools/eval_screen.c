@@ -25,6 +25,9 @@
 
 static bool verbose;
 
+/* Figures kept for --check. */
+static double un_a_latin, un_a_arabic;
+
 static const char *testdata(void)
 {
     const char *e = getenv("TANSIQ_TESTDATA");
@@ -456,6 +459,49 @@ static int un(void)
         return 1;
     n = un_read(b.ptr, b.len, &v);
     ent = tq_xcalloc(n, sizeof(*ent));
+    /* (a) every name against the index of all names: its own record must come first. A
+     * tie with another record (the very same name on two records) counts as a miss unless
+     * the own record is the one ranked first. */
+    for (size_t i = 0; i < n; i++)
+        ent[i] = (struct tq_screen_entry){.id = v[i].rec, .name = tq_str_c(v[i].name)};
+    if (tq_screen_index_build(ent, n, &all, &err)) {
+        fprintf(stderr, "eval: index: %s\n", err.msg);
+        return 1;
+    }
+    {
+        struct tq_screen_query_opts ao = {.one_per_id = true};
+        size_t q[2] = {0}, ok[2] = {0}, ties[2] = {0}, tie_lost[2] = {0};
+
+        for (size_t i = 0; i < n; i++) {
+            int kind = v[i].original ? 1 : 0;
+            bool hit, tie;
+
+            if (v[i].original && !v[i].arabic)
+                continue;
+            if (tq_screen_query(all, tq_str_c(v[i].name), &ao, hits, 2, &nh, &err))
+                continue;
+            q[kind]++;
+            hit = nh > 0 && hits[0].id == v[i].rec;
+            tie = nh > 1 && hits[1].score == hits[0].score;
+            ok[kind] += hit;
+            ties[kind] += tie;
+            tie_lost[kind] += tie && !hit;
+            if (verbose && !hit)
+                printf("  un (a) miss: %s -> %s%s\n", v[i].name,
+                       nh ? ent[hits[0].name_index].name.ptr : "(nothing)", tie ? " (tie)" : "");
+        }
+        un_a_latin = q[0] ? (double)ok[0] / q[0] : 0;
+        un_a_arabic = q[1] ? (double)ok[1] / q[1] : 0;
+        printf("UN list alias retrieval, protocol (a): each name against the index of all %zu "
+               "names of %zu records, own record first\n",
+               n, (size_t)v[n - 1].rec);
+        printf("  Latin names recall@1 %.3f (%zu/%zu), ties at the top %zu (%zu lost); "
+               "Arabic-script original names recall@1 %.3f (%zu/%zu), ties %zu (%zu lost) "
+               "(goal 0.95)\n",
+               un_a_latin, ok[0], q[0], ties[0], tie_lost[0], un_a_arabic, ok[1], q[1], ties[1],
+               tie_lost[1]);
+        n_lat = 0;
+    }
     for (size_t i = 0; i < n; i++)
         if (!v[i].original)
             ent[n_lat++] = (struct tq_screen_entry){.id = v[i].rec, .name = tq_str_c(v[i].name)};
@@ -463,7 +509,7 @@ static int un(void)
         fprintf(stderr, "eval: index: %s\n", err.msg);
         return 1;
     }
-    /* Latin names: leave the query's own name out, look at the best other record name */
+    /* (b) Latin names: leave the query's own name out, look at the best other record name */
     for (size_t i = 0, li = 0; i < n; i++) {
         size_t others = 0, k;
 
@@ -513,8 +559,9 @@ static int un(void)
             printf("  un miss (original script): %s -> %s\n", v[i].name,
                    nh ? ent[hits[0].name_index].name.ptr : "(nothing)");
     }
-    printf("UN list alias retrieval: %zu names of %zu records in the index\n", n_lat,
-           (size_t)v[n - 1].rec);
+    printf("UN list alias retrieval, protocol (b), leave-one-out: %zu Latin names of %zu records "
+           "in the index\n",
+           n_lat, (size_t)v[n - 1].rec);
     printf("  Latin names (own name left out): recall@1 %.3f (%zu/%zu); of quality good "
            "%.3f (%zu/%zu) (goal 0.95)\n",
            q_lat ? (double)ok_lat / q_lat : 0, ok_lat, q_lat, q_good ? (double)ok_good / q_good : 0,
@@ -529,6 +576,159 @@ static int un(void)
         tq_free(v[i].name);
     tq_free(v);
     tq_free(ent);
+    tq_buf_cleanup(&b);
+    return 0;
+}
+
+/* ---- 5. keys for private set intersection ---------------------------------------------- */
+
+struct psi_key {
+    uint64_t h;   /* FNV-1a of the key, for sorting */
+    uint32_t rec; /* the record whose name gave it */
+    uint32_t name;
+};
+
+static uint64_t fnv64(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+    return h;
+}
+
+static int cmp_psi_key(const void *x, const void *y)
+{
+    const struct psi_key *a = x, *b = y;
+
+    if (a->h != b->h)
+        return a->h < b->h ? -1 : 1;
+    return a->rec < b->rec ? -1 : a->rec > b->rec;
+}
+
+/*
+ * tq_screen_psi_keys on the UN list: for two names of one record, how often they share no key
+ * (false negative: PSI would not find the person); for two records, how often some name of one
+ * shares a key with some name of the other (false positive, counted once per record pair).
+ */
+static int psi(void)
+{
+    struct tq_buf b;
+    struct un_name *v = NULL;
+    char(*keys)[TQ_SCREEN_PSI_KEYS_MAX][TQ_SCREEN_PSI_KEY_MAX];
+    size_t *nk, n, n_rec, total_keys = 0, parsed = 0, nkeys = 0, pairs = 0, fn = 0, alone = 0,
+                          alone_q = 0, fp = 0, m_pairs = 0, m_fn = 0,
+                          hist[TQ_SCREEN_PSI_KEYS_MAX + 1] = {0};
+    struct psi_key *all;
+    uint8_t *seen;
+
+    if (!load("sanctions/un-sc-consolidated-2024-09-26.shared.xml", &b))
+        return 1;
+    n = un_read(b.ptr, b.len, &v);
+    n_rec = (size_t)v[n - 1].rec;
+    keys = tq_xcalloc(n, sizeof(*keys));
+    nk = tq_xcalloc(n, sizeof(*nk));
+    for (size_t i = 0; i < n; i++) {
+        struct tq_screen_name nm;
+        struct tq_err err;
+
+        if (tq_screen_name_parse(tq_str_c(v[i].name), &nm, &err))
+            continue;
+        parsed++;
+        tq_screen_psi_keys(&nm, keys[i], TQ_SCREEN_PSI_KEYS_MAX, &nk[i]);
+        total_keys += nk[i];
+        hist[nk[i]]++;
+    }
+    /* Same record: every pair of its names (names come grouped by record). */
+    for (size_t i = 0; i < n; i++) {
+        bool met_any = false, others = false;
+
+        for (size_t j = 0; j < n; j++) {
+            bool met = false, scored = false;
+
+            if (j == i || v[j].rec != v[i].rec)
+                continue;
+            others = true;
+            if (j > i) {
+                struct tq_screen_result r;
+                struct tq_err err;
+
+                scored =
+                    tq_screen_match(tq_str_c(v[i].name), tq_str_c(v[j].name), &r, &err) == TQ_OK &&
+                    r.score >= TQ_SCREEN_THRESHOLD;
+            }
+            for (size_t x = 0; x < nk[i] && !met; x++)
+                for (size_t y = 0; y < nk[j] && !met; y++)
+                    met = !strcmp(keys[i][x], keys[j][y]);
+            met_any |= met;
+            if (j > i) {
+                pairs++;
+                fn += !met;
+                m_pairs += scored;
+                m_fn += scored && !met;
+                if (verbose && !met)
+                    printf("  psi miss%s: %s | %s\n", scored ? " (scored match)" : "", v[i].name,
+                           v[j].name);
+            }
+        }
+        alone_q += others;
+        alone += others && !met_any;
+    }
+    /* Different records: sort all keys, then every run of one key joins its records. */
+    all = tq_xmalloc((total_keys ? total_keys : 1) * sizeof(*all));
+    for (size_t i = 0; i < n; i++)
+        for (size_t x = 0; x < nk[i]; x++)
+            all[nkeys++] = (struct psi_key){fnv64(keys[i][x]), (uint32_t)v[i].rec, (uint32_t)i};
+    qsort(all, nkeys, sizeof(*all), cmp_psi_key);
+    seen = tq_xcalloc((n_rec + 1) * (n_rec + 1), 1);
+    for (size_t s = 0, e; s < nkeys; s = e) {
+        size_t recs = 0;
+
+        for (e = s; e < nkeys && all[e].h == all[s].h; e++)
+            recs += e == s || all[e].rec != all[e - 1].rec;
+        for (size_t x = s; x < e; x++)
+            for (size_t y = x + 1; y < e; y++) {
+                size_t a = all[x].rec, c = all[y].rec;
+
+                if (a == c || seen[a * (n_rec + 1) + c])
+                    continue;
+                seen[a * (n_rec + 1) + c] = 1;
+                fp++;
+            }
+        if (verbose && recs > 1) {
+            size_t i = all[s].name, k;
+
+            for (k = 0; k < nk[i] && fnv64(keys[i][k]) != all[s].h; k++)
+                ;
+            printf("  psi collision: key %s in %zu records (%s", keys[i][k], recs, v[i].name);
+            for (size_t x = s + 1, shown = 0; x < e && shown < 3; x++)
+                if (all[x].rec != all[x - 1].rec) {
+                    printf(" / %s", v[all[x].name].name);
+                    shown++;
+                }
+            printf(")\n");
+        }
+    }
+    printf("PSI keys (UN list, %zu names of %zu records, %zu parsed): %.2f keys per name "
+           "(names with 1/2/3/4/more: %zu/%zu/%zu/%zu/%zu)\n",
+           n, n_rec, parsed, parsed ? (double)total_keys / parsed : 0, hist[1], hist[2], hist[3],
+           hist[4], parsed - hist[0] - hist[1] - hist[2] - hist[3] - hist[4]);
+    printf("  same record: pairs sharing no key %.3f (%zu/%zu); names sharing no key with any "
+           "other name of their record %.3f (%zu/%zu)\n",
+           pairs ? (double)fn / pairs : 0, fn, pairs, alone_q ? (double)alone / alone_q : 0, alone,
+           alone_q);
+    printf("  same record, pairs the scored matcher joins (score >= %.2f): sharing no key %.3f "
+           "(%zu/%zu)\n",
+           TQ_SCREEN_THRESHOLD, m_pairs ? (double)m_fn / m_pairs : 0, m_fn, m_pairs);
+    printf("  different records: pairs sharing a key %.5f (%zu/%zu)\n",
+           (double)fp / ((double)n_rec * (n_rec - 1) / 2), fp, n_rec * (n_rec - 1) / 2);
+    tq_free(seen);
+    tq_free(all);
+    tq_free(keys);
+    tq_free(nk);
+    for (size_t i = 0; i < n; i++)
+        tq_free(v[i].name);
+    tq_free(v);
     tq_buf_cleanup(&b);
     return 0;
 }
@@ -552,5 +752,7 @@ int main(int argc, char **argv)
         rc |= ar2en();
     if (!only || !strcmp(only, "un"))
         rc |= un();
+    if (!only || !strcmp(only, "psi"))
+        rc |= psi();
     return rc;
 }
