@@ -191,6 +191,7 @@ for s in tests/incgraph/run.sh tests/cli/run.sh tests/node/run.sh tests/pg/run.s
   [[ -x $s ]] || continue
   suite "$s"
 done
+suite tests/eval/run.sh
 if ((pg_ok)); then
   suite tests/integration/run.sh postgres
   suite tests/monitor/run.sh postgres

@@ -187,6 +187,73 @@ static void issue_examples(void **state)
     assert_true(score("محمد", "Muhammad") >= TQ_SCREEN_THRESHOLD);
 }
 
+/* Whether two names share a key for private set intersection. */
+static bool psi_meet(const char *a, const char *b)
+{
+    struct tq_screen_name na, nb;
+    char ka[TQ_SCREEN_PSI_KEYS_MAX][TQ_SCREEN_PSI_KEY_MAX];
+    char kb[TQ_SCREEN_PSI_KEYS_MAX][TQ_SCREEN_PSI_KEY_MAX];
+    size_t n_a, n_b;
+
+    if (tq_screen_name_parse(tq_str_c(a), &na, NULL) ||
+        tq_screen_name_parse(tq_str_c(b), &nb, NULL))
+        fail_msg("'%s' / '%s' do not parse", a, b);
+    tq_screen_psi_keys(&na, ka, TQ_SCREEN_PSI_KEYS_MAX, &n_a);
+    tq_screen_psi_keys(&nb, kb, TQ_SCREEN_PSI_KEYS_MAX, &n_b);
+    assert_true(n_a <= 4 && n_b <= 4);
+    for (size_t i = 0; i < n_a; i++)
+        for (size_t j = 0; j < n_b; j++)
+            if (!strcmp(ka[i], kb[j]))
+                return true;
+    return false;
+}
+
+static void psi_keys(void **state)
+{
+    const char *julani[] = {"أبو محمد الجولاني", "Abu Mohammed al-Julani",
+                            "Abou Muhammad Al Joulani", "Abu Muhammad al-Jawlani"};
+    struct tq_screen_name nm;
+    char k[TQ_SCREEN_PSI_KEYS_MAX][TQ_SCREEN_PSI_KEY_MAX];
+    size_t n;
+
+    (void)state;
+    /* spellings and scripts of one name meet */
+    for (size_t i = 0; i < 4; i++)
+        for (size_t j = 0; j < 4; j++)
+            if (!psi_meet(julani[i], julani[j]))
+                fail_msg("'%s' / '%s' share no key", julani[i], julani[j]);
+    /* a shortened nasab, a title in front, a kunya with the nisba */
+    assert_true(psi_meet("Ibrahim Awad Ibrahim al-Badri", "Ibrahim al-Badri"));
+    assert_true(psi_meet("Ibrahim Awad Ibrahim al-Badri", "Ibrahim Awad Ibrahim Ali al-Badri"));
+    assert_true(psi_meet("إبراهيم عواد إبراهيم البدري", "Ibrahim Awad al-Badri"));
+    assert_true(psi_meet("Abu Bakr al-Baghdadi", "Abu Bakr al-Husayni al-Baghdadi"));
+    assert_true(psi_meet("أبو بكر البغدادي", "Abou Bakr el-Baghdadi"));
+    assert_true(psi_meet("Hafiz Muhammad Saeed", "Muhammad Saeed"));
+    assert_true(psi_meet("Djamel Mostefa", "جمال مصطفى"));
+    assert_true(psi_meet("Hamidullah Akhund", "حمید الله آخوند"));
+    assert_true(psi_meet("Hamid Ullah Akhund", "Hamidullah Akhund"));
+    /* different people do not, and neither do two common names with different families */
+    assert_false(psi_meet("Abu Bakr al-Baghdadi", "Ibrahim Awad Ibrahim al-Badri"));
+    assert_false(psi_meet("Abu Mohammed al-Julani", "Abu Mohammed al-Adnani"));
+    assert_false(psi_meet("Bashar al-Assad", "Hafez al-Assad"));
+    assert_false(psi_meet("Muhammad Ahmad al-Tikriti", "Muhammad Ahmad al-Rawi"));
+    assert_false(
+        psi_meet("Korea Ryonbong Trading Corporation", "Korea Hyoksin Trading Corporation"));
+    /* one common given name alone gives no key; particles alone give none */
+    tq_screen_name_parse(TQ_STR("Abdullah"), &nm, NULL);
+    tq_screen_psi_keys(&nm, k, TQ_SCREEN_PSI_KEYS_MAX, &n);
+    assert_int_equal(n, 0);
+    tq_screen_name_parse(TQ_STR("Sheikh"), &nm, NULL);
+    tq_screen_psi_keys(&nm, k, TQ_SCREEN_PSI_KEYS_MAX, &n);
+    assert_int_equal(n, 0);
+    /* keys are printable ASCII whatever the script, and max is honoured */
+    tq_screen_name_parse(TQ_STR("أبو محمد الجولاني"), &nm, NULL);
+    tq_screen_psi_keys(&nm, k, 1, &n);
+    assert_int_equal(n, 1);
+    for (const char *c = k[0]; *c; c++)
+        assert_true(*c > 0x20 && *c < 0x7f);
+}
+
 static void facts_and_explanation(void **state)
 {
     struct tq_screen_name a, b;
@@ -497,6 +564,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(normalisation),
         cmocka_unit_test(keys),
         cmocka_unit_test(issue_examples),
+        cmocka_unit_test(psi_keys),
         cmocka_unit_test(facts_and_explanation),
         cmocka_unit_test(bad_input),
         cmocka_unit_test(index_query),
