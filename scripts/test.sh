@@ -14,6 +14,8 @@ set -uo pipefail
 BUILD=${1:-build}
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
+# Suites that must fail on absent data only when it was asked for by name read this.
+export TQ_TESTDATA_EXPLICIT=${TQ_TESTDATA_EXPLICIT-${TANSIQ_TESTDATA:+1}}
 export TANSIQ_TESTDATA=${TANSIQ_TESTDATA:-$(cd .. && pwd)/shared/data}
 [[ -d $TANSIQ_TESTDATA ]] || echo "note: no test data at $TANSIQ_TESTDATA; data-driven cases will report as skipped"
 if [[ $BUILD == build-san ]]; then
