@@ -55,6 +55,7 @@ struct tq_screening_query {
 /* One candidate: an entry of a list and the name of it that matched best. */
 struct tq_screening_hit {
     char list[TQ_WATCH_LIST_NAME_MAX + 1];
+    char collection[37]; /* a stix list's collection (UUID): the entry's object is there; "" */
     char *ref;         /* the entry's own reference (QDi.001, a CSV id, a STIX id) */
     char *name;        /* the matched name as the list gives it */
     char *primary;     /* the entry's primary name */

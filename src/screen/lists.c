@@ -512,6 +512,8 @@ static void hit_fill(const struct found *f, struct tq_screening_hit *h)
 
     memset(h, 0, sizeof(*h));
     snprintf(h->list, sizeof(h->list), "%s", f->c->name);
+    if (f->c->stix)
+        memcpy(h->collection, f->c->coll_id, sizeof(h->collection));
     h->ref = tq_xstrdup(e->ref);
     h->name = tq_xstrndup(f->hit.name.ptr, f->hit.name.len);
     h->primary = tq_xstrdup(e->primary);
