@@ -484,6 +484,11 @@ static int by_score(const void *x, const void *y)
     return k ? k : strcmp(a->c->entries[a->hit.id].ref, b->c->entries[b->hit.id].ref);
 }
 
+static bool is_letter(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+}
+
 static tq_rc read_facts(const struct tq_screening_query *q, struct tq_screen_facts *f,
                         struct tq_err *err)
 {
@@ -496,7 +501,16 @@ static tq_rc read_facts(const struct tq_screening_query *q, struct tq_screen_fac
                           "screening: dob is a date (1971-05-01), a year or a range (1968/1970)");
     if (q->nationality.len) {
         const char *iso = q->nationality.len <= 64 ? tq_watch_country_iso(q->nationality) : NULL;
+        const char *c = q->nationality.ptr;
+        char two[3];
 
+        /* Any two letters are taken as an ISO code the country table may not name. */
+        if (!iso && q->nationality.len == 2 && is_letter(c[0]) && is_letter(c[1])) {
+            two[0] = (char)(c[0] & ~0x20);
+            two[1] = (char)(c[1] & ~0x20);
+            two[2] = '\0';
+            iso = two;
+        }
         if (!iso)
             return tq_err_set(err, TQ_EINVAL,
                               "screening: nationality is an ISO 3166 code or a country's name");
