@@ -23,8 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         !why)
         abort();
     why = NULL;
-    if (!tq__http_screen_query_check((struct tq_str){(const char *)data, size}, true, &why) &&
-        !why)
+    if (!tq__http_screen_query_check((struct tq_str){(const char *)data, size}, true, &why) && !why)
         abort();
     return 0;
 }

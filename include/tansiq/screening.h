@@ -26,8 +26,8 @@
 #include "tansiq/watchlist_store.h"
 
 #define TQ_SCREENING_LIMIT_DEFAULT 10
-#define TQ_SCREENING_LIMIT_MAX 100        /* hits of one query */
-#define TQ_SCREENING_BATCH_ROWS_MAX 10000 /* rows of one batch */
+#define TQ_SCREENING_LIMIT_MAX 100                     /* hits of one query */
+#define TQ_SCREENING_BATCH_ROWS_MAX 10000              /* rows of one batch */
 #define TQ_SCREENING_BATCH_BYTES_MAX ((size_t)4 << 20) /* bytes of one batch's CSV */
 #define TQ_SCREENING_ID_MAX 128                        /* bytes of a batch row's id */
 
@@ -56,11 +56,11 @@ struct tq_screening_query {
 struct tq_screening_hit {
     char list[TQ_WATCH_LIST_NAME_MAX + 1];
     char collection[37]; /* a stix list's collection (UUID): the entry's object is there; "" */
-    char *ref;         /* the entry's own reference (QDi.001, a CSV id, a STIX id) */
-    char *name;        /* the matched name as the list gives it */
-    char *primary;     /* the entry's primary name */
-    char *dob;         /* the entry's first date of birth as text, or NULL */
-    char *nationality; /* the entry's nationalities (ISO codes joined by ','), or NULL */
+    char *ref;           /* the entry's own reference (QDi.001, a CSV id, a STIX id) */
+    char *name;          /* the matched name as the list gives it */
+    char *primary;       /* the entry's primary name */
+    char *dob;           /* the entry's first date of birth as text, or NULL */
+    char *nationality;   /* the entry's nationalities (ISO codes joined by ','), or NULL */
     enum tq_watch_kind kind;
     enum tq_watch_quality quality; /* what the matched name is to its entry */
     double score;                  /* in [0,1], facts included */
@@ -103,8 +103,7 @@ tq_rc tq_screening_answer_json(const struct tq_screening_answer *a, bool with_qu
  * and its role ("julani~jwlani skeleton (nisba)", "-omar missing (nasab)"), then the effect of
  * the date of birth and the nationality.
  */
-tq_rc tq_screening_explain_text(const struct tq_screening_answer *a, size_t i,
-                                struct tq_buf *out);
+tq_rc tq_screening_explain_text(const struct tq_screening_answer *a, size_t i, struct tq_buf *out);
 
 /*
  * Bring every list's index up to date now: stix lists whose collection changed are read again

@@ -197,8 +197,8 @@ static int run_screen(struct cli_ctx *c)
 }
 
 static const struct cli_opt screen_opts[] = {
-    {"dob", true},   {"nationality", true}, {"list", true}, {"limit", true},
-    {"min-score", true}, {"batch", true},   {NULL, false}};
+    {"dob", true},       {"nationality", true}, {"list", true}, {"limit", true},
+    {"min-score", true}, {"batch", true},       {NULL, false}};
 
 static const struct cli_cmd screen_cmds[] = {
     {NULL,
@@ -216,10 +216,13 @@ const struct cli_family cli_screen = {
             "the name matched (exact, skeleton, phonetic, edit, missing, conflict) with its\n"
             "role, and whether the date of birth and nationality agree. --min-score defaults\n"
             "to " CLI_STR(TQ_SCREEN_THRESHOLD) ", --limit to 10. A batch file has a header\n"
-            "row with a name column and optional dob, nationality and id columns; --json\n"
-            "gives one JSON line per row, then a summary line. Exit status: 0 no hit at or\n"
-            "above the threshold, 1 hits, 2 usage error, 3 failure (a batch: 3 when a row\n"
-            "could not be screened and none hit).\n",
+                                               "row with a name column and optional dob, "
+                                               "nationality and id columns; --json\n"
+                                               "gives one JSON line per row, then a summary line. "
+                                               "Exit status: 0 no hit at or\n"
+                                               "above the threshold, 1 hits, 2 usage error, 3 "
+                                               "failure (a batch: 3 when a row\n"
+                                               "could not be screened and none hit).\n",
     .cmds = screen_cmds,
     .n_cmds = CLI_N(screen_cmds),
 };

@@ -203,8 +203,7 @@ static tq_rc build_list(struct tq_screening *s, const struct tq_store_watchlist 
         struct tq_collection col = {0};
         struct tq_err e2 = {0};
 
-        if (tq_store_collection_get(s->store, c->source + strlen(STIX_PREFIX), &col, &e2) ==
-            TQ_OK)
+        if (tq_store_collection_get(s->store, c->source + strlen(STIX_PREFIX), &col, &e2) == TQ_OK)
             memcpy(c->coll_id, col.id, sizeof(c->coll_id));
         tq_collection_cleanup(&col);
     }
@@ -269,8 +268,7 @@ static tq_rc stix_follow(struct tq_screening *s, struct tq_store_watchlist *w, b
     if (rc == TQ_OK && newer)
         rc = tq_watchlist_from_stix(s->store, col.id, NULL, &v, &n, err);
     if (rc == TQ_OK && newer) {
-        struct tq_store_watchlist put = {
-            .name = w->name, .source = w->source, .format = w->format};
+        struct tq_store_watchlist put = {.name = w->name, .source = w->source, .format = w->format};
 
         rc = tq_store_watchlist_put(s->store, &put, v, n, NULL, err);
         if (rc == TQ_OK) {
@@ -324,8 +322,8 @@ static tq_rc ensure(struct tq_screening *s, const char *list, size_t *rebuilt, s
             struct tq_watch_entry *none = NULL;
             size_t k = 0;
 
-            rc = tq_store_watchlist_get(s->store, w[i].name, NULL, 1, &fresh, &none, &k, &more,
-                                        err);
+            rc =
+                tq_store_watchlist_get(s->store, w[i].name, NULL, 1, &fresh, &none, &k, &more, err);
             tq_watch_entries_free(none, k);
             if (rc == TQ_OK)
                 w[i].imported_us = fresh.imported_us;
@@ -745,8 +743,7 @@ static char *field_dup(const struct tq_csv_row *row, int col)
 
 tq_rc tq_screening_batch(struct tq_screening *s, struct tq_str csv,
                          const struct tq_screening_query *q, tq_screening_row_cb cb, void *ud,
-                         struct tq_screening_batch_summary *sum,
-                         struct tq_err *err)
+                         struct tq_screening_batch_summary *sum, struct tq_err *err)
 {
     struct tq_csv_options co = {.allow_ragged = true, .max_bytes = TQ_SCREENING_BATCH_BYTES_MAX};
     struct tq_screening_batch_summary total = {0};

@@ -87,10 +87,10 @@ static void put_csv(struct tq_store *store, const char *list, const char *csv)
     size_t n = 0;
 
     must(tq_watchlist_parse_csv(tq_str_c(csv), NULL, &v, &n, &err), &err, "csv");
-    must(tq_store_watchlist_put(store,
-                                &(struct tq_store_watchlist){
-                                    .name = (char *)list, .source = "t.csv", .format = "csv"},
-                                v, n, NULL, &err),
+    must(tq_store_watchlist_put(
+             store,
+             &(struct tq_store_watchlist){.name = (char *)list, .source = "t.csv", .format = "csv"},
+             v, n, NULL, &err),
          &err, "put list");
     tq_watch_entries_free(v, n);
 }
@@ -148,37 +148,35 @@ static void csv_list(void **state)
     tq_screening_answer_cleanup(&a);
 
     /* Nothing near. */
-    must(tq_screening_query(f->s, &(struct tq_screening_query){.name = TQ_STR("Zoltan Kovacs")},
-                            &a, &err),
+    must(tq_screening_query(f->s, &(struct tq_screening_query){.name = TQ_STR("Zoltan Kovacs")}, &a,
+                            &err),
          &err, "miss");
     assert_int_equal(a.n_hits, 0);
     tq_screening_answer_cleanup(&a);
 
     /* Refusals. */
-    assert_int_equal(tq_screening_query(f->s,
-                                        &(struct tq_screening_query){.name = TQ_STR("x"),
-                                                                     .list = "nope"},
-                                        &a, &err),
-                     TQ_ENOTFOUND);
-    assert_int_equal(tq_screening_query(f->s, &(struct tq_screening_query){.name = TQ_STR(" ")},
-                                        &a, &err),
-                     TQ_EINVAL);
+    assert_int_equal(
+        tq_screening_query(f->s, &(struct tq_screening_query){.name = TQ_STR("x"), .list = "nope"},
+                           &a, &err),
+        TQ_ENOTFOUND);
+    assert_int_equal(
+        tq_screening_query(f->s, &(struct tq_screening_query){.name = TQ_STR(" ")}, &a, &err),
+        TQ_EINVAL);
     assert_int_equal(tq_screening_query(f->s,
                                         &(struct tq_screening_query){.name = TQ_STR("Omar"),
                                                                      .dob = TQ_STR("yesterday")},
                                         &a, &err),
                      TQ_EINVAL);
-    assert_int_equal(tq_screening_query(f->s,
-                                        &(struct tq_screening_query){.name = TQ_STR("Omar"),
-                                                                     .nationality =
-                                                                         TQ_STR("Atlantis")},
-                                        &a, &err),
-                     TQ_EINVAL);
-    assert_int_equal(tq_screening_query(f->s,
-                                        &(struct tq_screening_query){.name = TQ_STR("Omar"),
-                                                                     .limit = 101},
-                                        &a, &err),
-                     TQ_EINVAL);
+    assert_int_equal(
+        tq_screening_query(
+            f->s,
+            &(struct tq_screening_query){.name = TQ_STR("Omar"), .nationality = TQ_STR("Atlantis")},
+            &a, &err),
+        TQ_EINVAL);
+    assert_int_equal(
+        tq_screening_query(f->s, &(struct tq_screening_query){.name = TQ_STR("Omar"), .limit = 101},
+                           &a, &err),
+        TQ_EINVAL);
 }
 
 static void cache_follows_list(void **state)
@@ -234,17 +232,16 @@ static void un_list(void **state)
     must(tq_file_read(path, TQ_WATCHLIST_FILE_MAX, &b, &err), &err, "read");
     must(tq_watchlist_parse_un((struct tq_str){b.ptr, b.len}, NULL, &v, &n, &err), &err, "un");
     tq_buf_cleanup(&b);
-    must(tq_store_watchlist_put(f->store,
-                                &(struct tq_store_watchlist){
-                                    .name = "un-sc", .source = path, .format = "un-xml"},
-                                v, n, NULL, &err),
+    must(tq_store_watchlist_put(
+             f->store,
+             &(struct tq_store_watchlist){.name = "un-sc", .source = path, .format = "un-xml"}, v,
+             n, NULL, &err),
          &err, "put");
     tq_watch_entries_free(v, n);
     /* QDi.001's name in its original script finds QDi.001 first. */
     must(tq_screening_query(f->s,
                             &(struct tq_screening_query){
-                                .name = TQ_STR("محمد صلاح الدين عبدالحليم زيدان"),
-                                .list = "un-sc"},
+                                .name = TQ_STR("محمد صلاح الدين عبدالحليم زيدان"), .list = "un-sc"},
                             &a, &err),
          &err, "arabic");
     assert_true(a.n_hits >= 1);
@@ -324,10 +321,9 @@ static size_t hits_as(struct fixture *f, const struct tq_store_reader *r, const 
     struct tq_screening_answer a = {0};
     struct tq_err err = {0};
     size_t n;
-    tq_rc rc = tq_screening_query(f->s,
-                                  &(struct tq_screening_query){
-                                      .name = tq_str_c(name), .list = list, .reader = r},
-                                  &a, &err);
+    tq_rc rc = tq_screening_query(
+        f->s, &(struct tq_screening_query){.name = tq_str_c(name), .list = list, .reader = r}, &a,
+        &err);
 
     assert_int_equal(rc, want);
     n = a.n_hits;
@@ -438,10 +434,10 @@ static void batch(void **state)
 
     /* No name column; malformed CSV; an unknown list: refused before any row. */
     memset(&r, 0, sizeof(r));
-    assert_int_equal(
-        tq_screening_batch(f->s, TQ_STR("id,who\n1,x\n"), &q, on_row, &r, &sum, &err), TQ_EINVAL);
-    assert_int_equal(
-        tq_screening_batch(f->s, TQ_STR("name\n\"open\n"), &q, on_row, &r, &sum, &err), TQ_EINVAL);
+    assert_int_equal(tq_screening_batch(f->s, TQ_STR("id,who\n1,x\n"), &q, on_row, &r, &sum, &err),
+                     TQ_EINVAL);
+    assert_int_equal(tq_screening_batch(f->s, TQ_STR("name\n\"open\n"), &q, on_row, &r, &sum, &err),
+                     TQ_EINVAL);
     q.list = "nope";
     assert_int_equal(tq_screening_batch(f->s, TQ_STR("name\nx\n"), &q, on_row, &r, &sum, &err),
                      TQ_ENOTFOUND);
@@ -461,9 +457,9 @@ static void batch_limits(void **state)
     tq_buf_append_c(&csv, "name\n");
     for (int i = 0; i <= TQ_SCREENING_BATCH_ROWS_MAX; i++)
         tq_buf_append_c(&csv, "a\n");
-    assert_int_equal(tq_screening_batch(f->s, (struct tq_str){csv.ptr, csv.len}, &q, on_row, &r,
-                                        NULL, &err),
-                     TQ_ETOOBIG);
+    assert_int_equal(
+        tq_screening_batch(f->s, (struct tq_str){csv.ptr, csv.len}, &q, on_row, &r, NULL, &err),
+        TQ_ETOOBIG);
     assert_int_equal(r.n, 0);
     assert_int_equal(tq_screening_batch(f->s,
                                         (struct tq_str){csv.ptr, TQ_SCREENING_BATCH_BYTES_MAX + 1},
@@ -525,8 +521,8 @@ static void alert_rule(void **state)
         snprintf(o[i].spec_version, sizeof(o[i].spec_version), "2.1");
         o[i].version_us = o[i].modified_us = o[i].created_us = 1700000000000000;
         len = snprintf(json[i], sizeof(json[i]),
-                       "{\"type\":\"identity\",\"id\":\"%s\",\"spec_version\":\"2.1\",%s}",
-                       o[i].id, body[i]);
+                       "{\"type\":\"identity\",\"id\":\"%s\",\"spec_version\":\"2.1\",%s}", o[i].id,
+                       body[i]);
         o[i].json = json[i];
         o[i].json_len = (size_t)len;
     }
