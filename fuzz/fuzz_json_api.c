@@ -2,7 +2,8 @@
  *
  * fuzz/fuzz_json_api.c - the query strings of the node's JSON API (/json/...), straight from
  * the network: percent-decoding, parameter names, flags and lengths. A query either parses or
- * is refused with a reason; nothing else may happen.
+ * is refused with a reason; nothing else may happen. The same bytes go through the screening
+ * routes' stricter reading (unknown and repeated parameters refused), single and batch.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,5 +18,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (!tq__http_json_query_check((struct tq_str){(const char *)data, size}, &why) && !why)
         abort(); /* a refusal always says why */
+    why = NULL;
+    if (!tq__http_screen_query_check((struct tq_str){(const char *)data, size}, false, &why) &&
+        !why)
+        abort();
+    why = NULL;
+    if (!tq__http_screen_query_check((struct tq_str){(const char *)data, size}, true, &why) && !why)
+        abort();
     return 0;
 }

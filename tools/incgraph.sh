@@ -58,7 +58,7 @@ declare -A header=([errors]=core [core]=core [json]=core
                    [access]=access
                    [geo]=geo [hotspot]=geo [events]=geo
                    [correl]=correl
-                   [screen]=screen [watchlist]=screen
+                   [screen]=screen [watchlist]=screen [screening]=screen
                    [alerts]=alerts
                    [node]=node [runtime]=node
                    [tansiq]=tansiq)

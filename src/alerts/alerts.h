@@ -12,6 +12,7 @@
 #include "tansiq/correl.h"
 
 #include "tansiq/alerts.h"
+#include "tansiq/screening.h"
 
 enum tq__rule_kind {
     TQ__RULE_NONE = 0,
@@ -63,7 +64,8 @@ struct tq_monitor {
     pthread_mutex_t sub_mu;
     struct sub subs[TQ__MONITOR_SUBS_MAX];
     size_t n_subs;
-    char generation[32]; /* the store's monitor.generation at the last load */
+    char generation[32];            /* the store's monitor.generation at the last load */
+    struct tq_screening *screening; /* the watchlists' indexes, for screening rules */
 };
 
 /*

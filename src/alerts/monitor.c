@@ -214,7 +214,9 @@ tq_rc tq_monitor_open(struct tq_store *store, const struct tq_monitor_options *o
     pthread_rwlock_init(&m->lock, NULL);
     pthread_mutex_init(&m->sub_mu, NULL);
     pthread_mutex_init(&m->geo_mu, NULL);
-    rc = tq_monitor_reload(m, err);
+    rc = tq_screening_new(store, &m->screening, err);
+    if (rc == TQ_OK)
+        rc = tq_monitor_reload(m, err);
     if (rc) {
         tq_monitor_close(m);
         return rc;
@@ -228,6 +230,7 @@ void tq_monitor_close(struct tq_monitor *m)
     if (!m)
         return;
     tq_geo_index_free(m->geo);
+    tq_screening_free(m->screening);
     tq_free(m->rules);
     pthread_rwlock_destroy(&m->lock);
     pthread_mutex_destroy(&m->sub_mu);
@@ -683,6 +686,114 @@ static bool location_point(json_object *jo, const struct tq_stix_object *o,
     return isfinite(pt->lat) && isfinite(pt->lon) && fabs(pt->lat) <= 90 && fabs(pt->lon) <= 180;
 }
 
+/* ---- screening ------------------------------------------------------------------------- */
+
+#define SCREEN_NAMES_MAX 8 /* names of one object screened (its name and first aliases) */
+
+/* Objects that name a person or an organisation: what a screening rule looks at. */
+static bool screen_type(const char *type)
+{
+    return strcmp(type, "identity") == 0 || strcmp(type, "threat-actor") == 0 ||
+           strcmp(type, "email-addr") == 0 || strcmp(type, "user-account") == 0;
+}
+
+/* The names of o: name and aliases (identity, threat-actor), display_name (email, account). */
+static size_t object_names(json_object *jo, const char *names[SCREEN_NAMES_MAX])
+{
+    json_object *v = NULL;
+    size_t n = 0;
+
+    if (json_object_object_get_ex(jo, "name", &v) && json_object_is_type(v, json_type_string))
+        names[n++] = json_object_get_string(v);
+    if (json_object_object_get_ex(jo, "display_name", &v) &&
+        json_object_is_type(v, json_type_string))
+        names[n++] = json_object_get_string(v);
+    if (json_object_object_get_ex(jo, "aliases", &v) && json_object_is_type(v, json_type_array))
+        for (size_t i = 0; i < json_object_array_length(v) && n < SCREEN_NAMES_MAX; i++) {
+            json_object *x = json_object_array_get_idx(v, i);
+
+            if (json_object_is_type(x, json_type_string))
+                names[n++] = json_object_get_string(x);
+        }
+    return n;
+}
+
+static void screening_alert(struct tq_monitor *m, const struct tq__rule *r, const char *coll,
+                            const char *origin, const struct tq_stix_object *o, const char *name,
+                            const struct tq_screening_hit *h)
+{
+    char title[768], dedup[768];
+    const char *colls[2] = {coll, h->collection};
+    struct tq_buf detail;
+
+    snprintf(title, sizeof(title), "%s \"%.200s\" screens %.2f against %s %s (%.200s)", o->type,
+             name, h->score, h->list, h->ref, h->name);
+    tq_buf_init(&detail, 16384);
+    tq_buf_append_c(&detail, "{");
+    json_kv(&detail, "object", o->id, true);
+    json_kv(&detail, "collection", coll, false);
+    json_kv(&detail, "origin", origin, false);
+    json_kv(&detail, "name", name, false);
+    json_kv(&detail, "list", h->list, false);
+    json_kv(&detail, "ref", h->ref, false);
+    json_kv(&detail, "matched", h->name, false);
+    json_kv(&detail, "primary", h->primary, false);
+    tq_buf_printf(&detail, ",\"score\":%.4f}", h->score);
+    snprintf(dedup, sizeof(dedup), "rule:%" PRId64 ":%s:%s:%s:%s", r->id, coll, o->id, h->list,
+             h->ref);
+    /* A stix list's entry reveals its own collection too: readers of both only. */
+    tq__monitor_raise(m, r, title, &detail, colls, h->collection[0] ? 2 : 1, dedup);
+    tq_buf_cleanup(&detail);
+}
+
+/*
+ * Screen the names of a newly stored object against each screening rule's list, as the node
+ * (the alert names the collections it reveals, so its readers are filtered there). An entry
+ * that is the object itself (a stix list built from this collection) is not a hit.
+ */
+static void screening_rules(struct tq_monitor *m, const char *coll, const char *origin,
+                            const struct tq_stix_object *o, json_object *jo)
+{
+    struct tq__rule *rules = NULL;
+    const char *names[SCREEN_NAMES_MAX];
+    size_t n_rules = 0, n_names = object_names(jo, names);
+
+    if (n_names == 0)
+        return;
+    pthread_rwlock_rdlock(&m->lock);
+    for (size_t i = 0; i < m->n_rules; i++)
+        if (m->rules[i].kind == TQ__RULE_SCREENING) {
+            rules = tq_xrealloc(rules, (n_rules + 1) * sizeof(*rules));
+            rules[n_rules++] = m->rules[i];
+        }
+    pthread_rwlock_unlock(&m->lock);
+    for (size_t i = 0; i < n_rules; i++) {
+        const struct tq__rule *r = &rules[i];
+
+        for (size_t k = 0; k < n_names; k++) {
+            struct tq_screening_query q = {.name = tq_str_c(names[k]),
+                                           .list = r->list,
+                                           .limit = 5,
+                                           .min_score = r->min_score > 0 ? r->min_score : 1e-9};
+            struct tq_screening_answer a = {0};
+            struct tq_err err = {0};
+
+            if (tq_screening_query(m->screening, &q, &a, &err) != TQ_OK) {
+                tq_log(TQ_LOG_DEBUG, "monitor: rule %s: %s not screened: %s", r->name, o->id,
+                       err.msg);
+                continue;
+            }
+            for (size_t h = 0; h < a.n_hits; h++)
+                if (strcmp(a.hits[h].ref, o->id) != 0) {
+                    screening_alert(m, r, coll, origin, o, names[k], &a.hits[h]);
+                    break;
+                }
+            tq_screening_answer_cleanup(&a);
+        }
+    }
+    tq_free(rules);
+}
+
 void tq_monitor_on_commit(struct tq_monitor *m, const char *collection_id, const char *origin,
                           const struct tq_stix_object *objs, const enum tq_put_result *results,
                           const int64_t *date_added_us, size_t n)
@@ -691,7 +802,7 @@ void tq_monitor_on_commit(struct tq_monitor *m, const char *collection_id, const
         return;
     for (size_t i = 0; i < n; i++) {
         const struct tq_stix_object *o = &objs[i];
-        bool point, correl;
+        bool point, correl, named;
         json_object *jo = NULL;
         struct tq_err err = {0};
         struct tq_event_point pt;
@@ -700,7 +811,8 @@ void tq_monitor_on_commit(struct tq_monitor *m, const char *collection_id, const
             continue;
         point = point_type(o);
         correl = correl_type(o->type);
-        if (!point && !correl)
+        named = screen_type(o->type);
+        if (!point && !correl && !named)
             continue;
         if (tq_json_parse((struct tq_str){o->json, o->json_len}, &jo, &err) != TQ_OK) {
             tq_log(TQ_LOG_WARN, "monitor: %s not read: %s", o->id, err.msg);
@@ -710,6 +822,8 @@ void tq_monitor_on_commit(struct tq_monitor *m, const char *collection_id, const
             keep_incident(m, collection_id, origin, o, date_added_us[i], &pt);
         if (correl)
             keep_occurrences(m, collection_id, origin, o, date_added_us[i], jo);
+        if (named)
+            screening_rules(m, collection_id, origin, o, jo);
         json_object_put(jo);
     }
 }

@@ -117,5 +117,6 @@ extern const struct cli_family cli_init, cli_serve, cli_import, cli_export, cli_
     cli_collection, cli_partner, cli_group, cli_explain, cli_marking, cli_identity, cli_sync,
     cli_log, cli_store, cli_verify, cli_geo, cli_events, cli_incidents, cli_hotspots, cli_correlate,
     cli_alert, cli_watchlist;
+extern const struct cli_family cli_screen;
 
 #endif

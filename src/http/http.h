@@ -314,6 +314,11 @@ extern const struct tq__http_route tq__http_route_events;
 extern const struct tq__http_route tq__http_route_json; /* the node's JSON API (json_api.c) */
 /* Whether a /json/ query string parses (percent-decoding, known names, flags); *why when not. */
 bool tq__http_json_query_check(struct tq_str query, const char **why);
+/* Name screening (screen_api.c): GET /json/screen and POST /json/screen/batch, before /json/. */
+extern const struct tq__http_route tq__http_route_screen;
+extern const struct tq__http_route tq__http_route_screen_batch;
+/* Whether a screening query string parses (batch: the batch's parameters); *why when not. */
+bool tq__http_screen_query_check(struct tq_str query, bool batch, const char **why);
 
 /* ---- the server ------------------------------------------------------------------------- */
 
@@ -321,6 +326,7 @@ bool tq__http_json_query_check(struct tq_str query, const char **why);
 #define TQ_HTTP_HOST_MAX 255
 
 struct tq__http_events;
+struct tq_screening;
 
 struct tq_server {
     struct MHD_Daemon *daemon;
@@ -340,6 +346,7 @@ struct tq_server {
     struct tq__http_gov *gov;       /* connection admission, deadlines and shedding */
     struct tq__http_events *events; /* the event streams */
     struct tq_monitor *monitor;     /* borrowed; NULL: no /json/, no alerts on /events/ */
+    struct tq_screening *screening; /* owned: the watchlists' indexes for /json/screen */
     bool raw_framing; /* the library lays the header block out as framing_error expects */
     const struct tq__http_route *routes[TQ_HTTP_ROUTES_MAX];
     size_t n_routes;

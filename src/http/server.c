@@ -34,6 +34,7 @@
 
 #include "http/http.h"
 #include "tansiq/server.h"
+#include "tansiq/screening.h"
 #include "tansiq/witness.h"
 
 #define DEFAULT_MAX_CONTENT (10u << 20)
@@ -570,6 +571,8 @@ static void routes_init(struct tq_server *srv)
         srv->routes[srv->n_routes++] = &tq__http_route_log;
     }
     srv->routes[srv->n_routes++] = &tq__http_route_events;
+    srv->routes[srv->n_routes++] = &tq__http_route_screen_batch;
+    srv->routes[srv->n_routes++] = &tq__http_route_screen;
     srv->routes[srv->n_routes++] = &tq__http_route_json;
     srv->routes[srv->n_routes++] = &tq__http_route_taxii;
 }
@@ -604,6 +607,9 @@ static tq_rc server_new(struct tq_store *store, const struct tq_server_config *c
     srv->title = tq_xstrdup(cfg->title ? cfg->title : "tansiq");
     srv->api_root = tq_xstrdup(api_root);
     srv->taxii.store = store;
+    rc = tq_screening_new(store, &srv->screening, err);
+    if (rc)
+        return rc;
     srv->taxii.audit = cfg->audit;
     srv->audit = cfg->log_signer ? cfg->audit : NULL;
     srv->log_signer = cfg->log_signer;
@@ -761,6 +767,7 @@ void tq_server_stop(struct tq_server *srv)
     tq_buf_cleanup(&srv->key_pem);
     tq_buf_cleanup(&srv->cert_pem);
     sodium_memzero(srv->taxii.cursor_key, sizeof(srv->taxii.cursor_key));
+    tq_screening_free(srv->screening);
     tq_free(srv->title);
     tq_free(srv->api_root);
     tq_free(srv);
