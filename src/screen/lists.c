@@ -767,12 +767,16 @@ tq_rc tq_screening_batch(struct tq_screening *s, struct tq_str csv,
         tq_csv_free(r);
         return tq_err_set(err, TQ_EINVAL, "screening: the batch has no \"name\" column");
     }
-    while ((rc = tq_csv_next(r, &row, err)) == TQ_OK)
+    for (;;) {
+        rc = tq_csv_next(r, &row, err);
+        if (rc)
+            break;
         if (++rows > TQ_SCREENING_BATCH_ROWS_MAX) {
             rc = tq_err_set(err, TQ_ETOOBIG, "screening: a batch is at most %d rows",
                             TQ_SCREENING_BATCH_ROWS_MAX);
             break;
         }
+    }
     tq_csv_free(r);
     r = NULL;
     if (rc != TQ_ENOTFOUND)
