@@ -48,8 +48,8 @@ static void join_key(const char *tag, const char **part, size_t n, char out[TQ_S
     qsort(part, n, sizeof(*part), cmp_str);
     len = (size_t)snprintf(out, TQ_SCREEN_PSI_KEY_MAX, "%s:", tag);
     for (i = 0; i < n && len < TQ_SCREEN_PSI_KEY_MAX; i++)
-        len += (size_t)snprintf(out + len, TQ_SCREEN_PSI_KEY_MAX - len, "%s%s", i ? "." : "",
-                                part[i]);
+        len +=
+            (size_t)snprintf(out + len, TQ_SCREEN_PSI_KEY_MAX - len, "%s%s", i ? "." : "", part[i]);
     /* A key cut short could meet another cut the same way: leave it out instead. */
     if (len >= TQ_SCREEN_PSI_KEY_MAX)
         out[0] = '\0';
