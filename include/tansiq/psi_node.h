@@ -26,17 +26,17 @@
 
 struct tq_audit_log;
 
-#define TQ_PSI_NODE_KEYS_DEFAULT 8     /* keys per entry K, the padding of a run */
-#define TQ_PSI_NODE_STALL_S_DEFAULT 60 /* the responder keeps a session this long for FINAL */
+#define TQ_PSI_NODE_KEYS_DEFAULT 8        /* keys per entry K, the padding of a run */
+#define TQ_PSI_NODE_STALL_S_DEFAULT 60    /* the responder keeps a session this long for FINAL */
 #define TQ_PSI_NODE_TIMEOUT_S_DEFAULT 300 /* the requester's whole run */
 #define TQ_PSI_NODE_PENDING_MAX 64        /* sessions awaiting FINAL in one process */
 
 /* ---- requester ------------------------------------------------------------------------ */
 
 struct tq_psi_run_options {
-    const char *list;      /* the local watchlist */
-    const char *peer_list; /* the partner's list; NULL: the same name */
-    enum tq_psi_mode mode; /* 0: matches */
+    const char *list;        /* the local watchlist */
+    const char *peer_list;   /* the partner's list; NULL: the same name */
+    enum tq_psi_mode mode;   /* 0: matches */
     unsigned keys_per_entry; /* K, 1..16; 0: TQ_PSI_NODE_KEYS_DEFAULT */
     unsigned timeout_s;      /* the whole run; 0: TQ_PSI_NODE_TIMEOUT_S_DEFAULT */
     /* The FINAL message is withheld (the partner learns nothing) when the partner's list is
@@ -57,11 +57,11 @@ struct tq_psi_run_result {
     unsigned keys_per_entry;
     size_t own_entries, peer_entries;
     size_t own_points, peer_points;
-    size_t count;                /* own entries the partner also holds */
+    size_t count;                 /* own entries the partner also holds */
     struct tq_psi_match *matched; /* MATCHES mode: count of them, in ref order; else NULL */
     char **trimmed;               /* refs of own entries cut at K keys */
     size_t n_trimmed;
-    uint8_t list_digest[32]; /* SHA-256 of the key set sent (docs/internals/psi.md) */
+    uint8_t list_digest[32];          /* SHA-256 of the key set sent (docs/internals/psi.md) */
     char outcome[TQ_PSI_OUTCOME_MAX]; /* "finished", "final-withheld", ... */
 };
 

@@ -20,12 +20,14 @@
 #include "tansiq/store.h"
 #include "tansiq/watchlist_store.h"
 
-#define TQ_PSI_GRANT_MATCHES 1u      /* modes: the partner may learn which entries are shared */
-#define TQ_PSI_GRANT_CARDINALITY 2u  /* ... or only how many */
+#define TQ_PSI_GRANT_MATCHES 1u        /* modes: the partner may learn which entries are shared */
+#define TQ_PSI_GRANT_CARDINALITY 2u    /* ... or only how many */
 #define TQ_PSI_RUNS_PER_DAY_DEFAULT 10 /* answered runs per partner and list in 24 hours */
-#define TQ_PSI_MIN_ENTRIES_DEFAULT 10  /* the least peer list size answered (a list of one probes) */
-#define TQ_PSI_RUNS_PAGE_MAX 1000      /* runs of one tq_store_psi_run_list */
-#define TQ_PSI_OUTCOME_MAX 48          /* "finished", "final-withheld", "refused: ..." */
+#define TQ_PSI_MIN_ENTRIES_DEFAULT                                                                 \
+    10                            /* the least peer list size answered (a list of one probes)      \
+                                   */
+#define TQ_PSI_RUNS_PAGE_MAX 1000 /* runs of one tq_store_psi_run_list */
+#define TQ_PSI_OUTCOME_MAX 48     /* "finished", "final-withheld", "refused: ..." */
 
 /* One grant: partner may run PSI against list in modes. */
 struct tq_store_psi_grant {
@@ -59,14 +61,14 @@ struct tq_store_psi_run {
     int64_t id;    /* set by admit */
     int64_t at_us; /* when the request was sent or arrived */
     char partner[TQ_NAME_MAX];
-    char list[TQ_WATCH_LIST_NAME_MAX + 1];  /* the local list; "" when the request named none */
-    char role[12];                          /* "requester" or "responder" */
-    char session[2 * 16 + 1];               /* the session id, hex; "" when unknown */
-    char mode[12];                          /* "matches" or "cardinality" */
-    unsigned keys_per_entry;                /* */
-    uint64_t own_entries, peer_entries;     /* */
-    int64_t count;                          /* own entries shared; -1 unknown */
-    char outcome[TQ_PSI_OUTCOME_MAX];       /* "started" until updated */
+    char list[TQ_WATCH_LIST_NAME_MAX + 1]; /* the local list; "" when the request named none */
+    char role[12];                         /* "requester" or "responder" */
+    char session[2 * 16 + 1];              /* the session id, hex; "" when unknown */
+    char mode[12];                         /* "matches" or "cardinality" */
+    unsigned keys_per_entry;               /* */
+    uint64_t own_entries, peer_entries;    /* */
+    int64_t count;                         /* own entries shared; -1 unknown */
+    char outcome[TQ_PSI_OUTCOME_MAX];      /* "started" until updated */
 };
 
 /*

@@ -59,8 +59,8 @@ static int run_allow(struct cli_ctx *c, const char *partner, const char *list)
         return cli_usage(c);
     }
     g.runs_per_day = uint_opt(c, "runs-per-day", TQ_PSI_RUNS_PER_DAY_DEFAULT, 100000, &ok);
-    g.min_entries = uint_opt(c, "min-entries", TQ_PSI_MIN_ENTRIES_DEFAULT, TQ_PSI_NET_MAX_ENTRIES,
-                             &ok);
+    g.min_entries =
+        uint_opt(c, "min-entries", TQ_PSI_MIN_ENTRIES_DEFAULT, TQ_PSI_NET_MAX_ENTRIES, &ok);
     if (!ok)
         return cli_usage(c);
     snprintf(g.partner, sizeof(g.partner), "%s", partner);
@@ -69,8 +69,8 @@ static int run_allow(struct cli_ctx *c, const char *partner, const char *list)
     if (rc)
         return cli_fail("psi allow", rc, &err);
     if (!c->common.json)
-        printf("list %s opened to %s (%s, %u runs a day, peer lists of %u entries or more)\n",
-               list, partner, modes_word(g.modes), g.runs_per_day, g.min_entries);
+        printf("list %s opened to %s (%s, %u runs a day, peer lists of %u entries or more)\n", list,
+               partner, modes_word(g.modes), g.runs_per_day, g.min_entries);
     return CLI_OK;
 }
 
@@ -201,8 +201,7 @@ static void print_result(const struct cli_ctx *c, const char *partner,
     }
     printf("psi with %s: session %s, %s, K=%u\n", partner, r->session,
            r->mode == TQ_PSI_MODE_CARDINALITY ? "cardinality" : "matches", r->keys_per_entry);
-    printf("  own list %zu entries, partner's list %zu entries\n", r->own_entries,
-           r->peer_entries);
+    printf("  own list %zu entries, partner's list %zu entries\n", r->own_entries, r->peer_entries);
     printf("  shared: %zu\n", r->count);
     for (size_t i = 0; r->matched && i < r->count; i++)
         printf("  %s  %s\n", r->matched[i].ref, r->matched[i].name ? r->matched[i].name : "");
@@ -269,9 +268,9 @@ static int run_psi(struct cli_ctx *c)
 }
 
 static const struct cli_opt psi_opts[] = {
-    {"list", true},         {"peer-list", true},   {"cardinality", false}, {"keys", true},
-    {"timeout", true},      {"mode", true},        {"runs-per-day", true}, {"min-entries", true},
-    {"limit", true},        {NULL, false}};
+    {"list", true},    {"peer-list", true}, {"cardinality", false}, {"keys", true},
+    {"timeout", true}, {"mode", true},      {"runs-per-day", true}, {"min-entries", true},
+    {"limit", true},   {NULL, false}};
 
 static const struct cli_cmd psi_cmds[] = {{
     .synopsis = "psi PARTNER --list NAME [--peer-list NAME] [--cardinality] [--keys K] [--json]\n"

@@ -36,7 +36,8 @@ static bool partner_ok(const char *s)
 {
     size_t n = s ? strlen(s) : 0;
 
-    if (n == 0 || n >= TQ_NAME_MAX || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
+    if (n == 0 || n >= TQ_NAME_MAX ||
+        !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
         return false;
     for (size_t i = 1; i < n; i++) {
         char ch = s[i];
@@ -93,7 +94,8 @@ tq_rc tq_store_psi_grant_put(struct tq_store *store, const struct tq_store_psi_g
         return rc;
     if (!(g->modes & (TQ_PSI_GRANT_MATCHES | TQ_PSI_GRANT_CARDINALITY)) ||
         (g->modes & ~(TQ_PSI_GRANT_MATCHES | TQ_PSI_GRANT_CARDINALITY)))
-        return tq_err_set(err, TQ_EINVAL, "store: a grant's modes are matches, cardinality or both");
+        return tq_err_set(err, TQ_EINVAL,
+                          "store: a grant's modes are matches, cardinality or both");
     return tq__store_write(tq__engine_of(store), ST_PSI_GRANT_PUT,
                            TQ__ARGS(TQ__ARG_TEXT(g->partner), TQ__ARG_TEXT(g->list),
                                     TQ__ARG_INT(g->modes), TQ__ARG_INT(g->runs_per_day),
@@ -119,9 +121,9 @@ tq_rc tq_store_psi_grant_get(struct tq_store *store, const char *partner, const 
     rc = tq__store_conn_get(s, &c, err);
     if (rc)
         return rc;
-    rc = tq__store_read_row(c, ST_PSI_GRANT_GET,
-                            TQ__ARGS(TQ__ARG_TEXT(partner), TQ__ARG_TEXT(list)), grant_from_row,
-                            &g, &found, "read psi grant", err);
+    rc =
+        tq__store_read_row(c, ST_PSI_GRANT_GET, TQ__ARGS(TQ__ARG_TEXT(partner), TQ__ARG_TEXT(list)),
+                           grant_from_row, &g, &found, "read psi grant", err);
     tq__store_conn_put(s, c);
     if (rc == TQ_OK && !found)
         return tq_err_set(err, TQ_ENOTFOUND, "store: no psi grant of '%s' to %s", list, partner);
@@ -161,8 +163,7 @@ tq_rc tq_store_psi_grant_list(struct tq_store *store, struct tq_store_psi_grant 
     if (!store || !out || !n)
         return tq_err_set(err, TQ_EINVAL, "store: missing store or output");
     return tq__store_list_rows(tq__engine_of(store), ST_PSI_GRANT_LIST, sizeof(**out),
-                               grant_from_row, free_plain, "list psi grants", (void **)out, n,
-                               err);
+                               grant_from_row, free_plain, "list psi grants", (void **)out, n, err);
 }
 
 /* ---- runs ----------------------------------------------------------------------------- */
@@ -231,14 +232,15 @@ tq_rc tq_store_psi_run_admit(struct tq_store *store, struct tq_store_psi_run *ru
     if (rc == TQ_OK)
         rc = tq__store_read_int64(c, ST_PSI_RUN_NEXT_ID, NULL, 0, &id, &found, "psi run key", err);
     if (rc == TQ_OK)
-        rc = tq__store_run(
-            c, ST_PSI_RUN_INSERT,
-            TQ__ARGS(TQ__ARG_INT(id), TQ__ARG_INT(run->at_us), TQ__ARG_TEXT(run->partner),
-                     TQ__ARG_TEXT(run->list), TQ__ARG_TEXT(run->role), TQ__ARG_TEXT(run->session),
-                     TQ__ARG_TEXT(run->mode), TQ__ARG_INT(run->keys_per_entry),
-                     TQ__ARG_INT((int64_t)run->own_entries), TQ__ARG_INT((int64_t)run->peer_entries),
-                     TQ__ARG_INT(run->count), TQ__ARG_TEXT(run->outcome)),
-            "insert psi run", NULL, err);
+        rc = tq__store_run(c, ST_PSI_RUN_INSERT,
+                           TQ__ARGS(TQ__ARG_INT(id), TQ__ARG_INT(run->at_us),
+                                    TQ__ARG_TEXT(run->partner), TQ__ARG_TEXT(run->list),
+                                    TQ__ARG_TEXT(run->role), TQ__ARG_TEXT(run->session),
+                                    TQ__ARG_TEXT(run->mode), TQ__ARG_INT(run->keys_per_entry),
+                                    TQ__ARG_INT((int64_t)run->own_entries),
+                                    TQ__ARG_INT((int64_t)run->peer_entries),
+                                    TQ__ARG_INT(run->count), TQ__ARG_TEXT(run->outcome)),
+                           "insert psi run", NULL, err);
     rc = tq__store_write_end(s, c, rc, err);
     if (rc == TQ_OK)
         run->id = id;
@@ -292,10 +294,10 @@ tq_rc tq_store_psi_run_list(struct tq_store *store, const char *partner, size_t 
         return rc;
     rc = tq__store_stmt_get(c, ST_PSI_RUN_LIST, &st, err);
     if (rc == TQ_OK) {
-        tq__store_bind_args(st, TQ__ARGS(TQ__ARG_TEXT(partner ? partner : ""),
-                                         TQ__ARG_INT((int64_t)limit)));
-        rc = tq__store_collect_rows(c, st, limit, sizeof(struct tq_store_psi_run), run_from_row,
-                                    &v, &n_v, "list psi runs", err);
+        tq__store_bind_args(
+            st, TQ__ARGS(TQ__ARG_TEXT(partner ? partner : ""), TQ__ARG_INT((int64_t)limit)));
+        rc = tq__store_collect_rows(c, st, limit, sizeof(struct tq_store_psi_run), run_from_row, &v,
+                                    &n_v, "list psi runs", err);
     }
     tq__store_conn_put(s, c);
     if (rc) {

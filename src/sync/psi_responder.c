@@ -55,10 +55,8 @@ struct tq_psi_responder {
 static void record(struct tq_psi_responder *r, struct tq_store_psi_run *run, bool in_store,
                    const uint8_t *digest, size_t own_points, size_t peer_points)
 {
-    struct tq__psi_leaf leaf = {.run = run,
-                                .digest = digest,
-                                .own_points = own_points,
-                                .peer_points = peer_points};
+    struct tq__psi_leaf leaf = {
+        .run = run, .digest = digest, .own_points = own_points, .peer_points = peer_points};
     struct tq_err e = {0};
     tq_rc rc;
 
@@ -230,8 +228,8 @@ tq_rc tq_psi_responder_request(struct tq_psi_responder *r, const char *partner, 
     run.peer_entries = msg.n_entries;
 
     /* One answer for every reason the list is not there for this partner in this mode. */
-    grant_mode = msg.mode == TQ_PSI_MODE_CARDINALITY ? TQ_PSI_GRANT_CARDINALITY
-                                                      : TQ_PSI_GRANT_MATCHES;
+    grant_mode =
+        msg.mode == TQ_PSI_MODE_CARDINALITY ? TQ_PSI_GRANT_CARDINALITY : TQ_PSI_GRANT_MATCHES;
     rc = tq_store_psi_grant_get(r->store, partner, list, &g, &e);
     if (rc == TQ_ENOTFOUND || rc == TQ_EINVAL || (rc == TQ_OK && !(g.modes & grant_mode)))
         return refuse(r, &run, TQ_EFORBIDDEN, "not-opened", NOT_OPENED, err);

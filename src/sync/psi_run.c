@@ -126,8 +126,8 @@ static void matched_fill(struct tq_psi_run_result *out, const struct tq__psi_lis
     out->matched = tq_xcalloc(res->count ? res->count : 1, sizeof(*out->matched));
     for (size_t i = 0; i < res->count; i++) {
         out->matched[i].ref = tq_xstrdup(l->refs[res->matched[i]]);
-        out->matched[i].name = l->names[res->matched[i]] ? tq_xstrdup(l->names[res->matched[i]])
-                                                          : NULL;
+        out->matched[i].name =
+            l->names[res->matched[i]] ? tq_xstrdup(l->names[res->matched[i]]) : NULL;
     }
 }
 
@@ -208,8 +208,8 @@ tq_rc tq_psi_run(struct tq_store *store, const char *cert_path, const char *key_
         goto done;
     snprintf(path, sizeof(path), "/psi/v1/request?list=%s",
              opts->peer_list ? opts->peer_list : opts->list);
-    rc = tq_client_fetch(client, TQ_CLIENT_POST, path, req.ptr, req.len,
-                         "application/octet-stream", 0, &status, &resp, err);
+    rc = tq_client_fetch(client, TQ_CLIENT_POST, path, req.ptr, req.len, "application/octet-stream",
+                         0, &status, &resp, err);
     if (rc == TQ_OK && status != 200) {
         rc = refusal(status, &resp, err);
         snprintf(out->outcome, sizeof(out->outcome), "%s", refusal_word(rc));
