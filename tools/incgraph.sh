@@ -48,13 +48,13 @@ declare -A header=([errors]=core [core]=core [json]=core
                    [psi]=psi
                    [merkle]=tlog [note]=tlog [proof]=tlog [tlog]=tlog [leaf]=tlog
                    [stix]=stix
-                   [store]=store [monitor_store]=store [watchlist_store]=store
+                   [store]=store [monitor_store]=store [watchlist_store]=store [psi_store]=store
                    [audit]=audit [witness]=audit
                    [policy]=policy
                    [ingest]=ingest
                    [client]=taxii
                    [server]=http
-                   [sync]=sync
+                   [sync]=sync [psi_node]=sync
                    [access]=access
                    [geo]=geo [hotspot]=geo [events]=geo
                    [correl]=correl

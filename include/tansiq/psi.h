@@ -38,6 +38,17 @@
 #define TQ_PSI_DEFAULT_MAX_POINTS 4000000  /* points in one list of one message */
 #define TQ_PSI_DEFAULT_MAX_KEY_BYTES 1024  /* bytes in one key */
 
+/*
+ * The bounds of a run between two nodes (tansiq/psi_node.h, the /psi/v1/ routes): a list of
+ * at most TQ_PSI_NET_MAX_ENTRIES entries and TQ_PSI_NET_MAX_POINTS points in one list of a
+ * message (every entry padded to 16 keys fits), so a REQUEST or FINAL body is at most
+ * TQ_PSI_NET_BODY_MAX bytes (32 MB) and a RESPONSE, with two lists, at most twice that.
+ */
+#define TQ_PSI_NET_MAX_ENTRIES 62500
+#define TQ_PSI_NET_MAX_POINTS 1000000
+#define TQ_PSI_NET_BODY_MAX                                                                        \
+    (TQ_PSI_HEADER_BYTES + TQ_PSI_POINT_BYTES * (size_t)TQ_PSI_NET_MAX_POINTS)
+
 enum tq_psi_role {
     TQ_PSI_REQUESTER = 1,
     TQ_PSI_RESPONDER = 2,

@@ -21,6 +21,21 @@ struct tq_audit_log;
 struct tq_note_signer;
 struct tq_monitor;
 
+/*
+ * The node's answer to private set intersection (POST /psi/v1/request?list=NAME and POST
+ * /psi/v1/final, partners only), borrowed: request answers a REQUEST message for the partner
+ * (the principal of the client certificate) and the local list, appending the RESPONSE to out;
+ * final takes the FINAL message. Their codes become the status: TQ_EFORBIDDEN 403 (its text is
+ * the body, the same whatever the reason), TQ_EBUSY 429, TQ_ENOTFOUND 404, TQ_EINVAL 400,
+ * TQ_ETOOBIG 413, TQ_EUNPROCESSABLE 422, anything else 500. request NULL: /psi/ answers 404.
+ */
+struct tq_server_psi {
+    tq_rc (*request)(void *ud, const char *partner, const char *list, struct tq_str body,
+                     struct tq_buf *out, struct tq_err *err);
+    tq_rc (*final)(void *ud, const char *partner, struct tq_str body, struct tq_err *err);
+    void *ud;
+};
+
 struct tq_server_config {
     const char *listen_addr;         /* numeric IPv4/IPv6 address; default "127.0.0.1" */
     uint16_t port;                   /* 0: let the kernel choose (see tq_server_port) */
@@ -51,6 +66,7 @@ struct tq_server_config {
      * GET /events/. NULL: /json/ answers 404 and the event stream carries heartbeats only.
      */
     struct tq_monitor *monitor;
+    struct tq_server_psi psi; /* private set intersection; zero: /psi/ answers 404 */
 };
 
 /* Start serving store (borrowed; must outlive the server). *out owned by the caller. */

@@ -116,7 +116,7 @@ void cli_print_hex(FILE *f, const uint8_t *b, size_t n);
 extern const struct cli_family cli_init, cli_serve, cli_import, cli_export, cli_validate, cli_user,
     cli_collection, cli_partner, cli_group, cli_explain, cli_marking, cli_identity, cli_sync,
     cli_log, cli_store, cli_verify, cli_geo, cli_events, cli_incidents, cli_hotspots, cli_correlate,
-    cli_alert, cli_watchlist;
+    cli_alert, cli_watchlist, cli_psi;
 extern const struct cli_family cli_screen;
 
 #endif

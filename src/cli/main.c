@@ -10,10 +10,11 @@
 
 /* Every family, in the order `tansiq --help` lists them. */
 static const struct cli_family *const families[] = {
-    &cli_init,       &cli_serve,    &cli_import,    &cli_export,  &cli_validate,  &cli_user,
-    &cli_collection, &cli_partner,  &cli_group,     &cli_explain, &cli_marking,   &cli_identity,
-    &cli_sync,       &cli_log,      &cli_store,     &cli_verify,  &cli_geo,       &cli_events,
-    &cli_incidents,  &cli_hotspots, &cli_correlate, &cli_alert,   &cli_watchlist, &cli_screen,
+    &cli_init,      &cli_serve,      &cli_import,    &cli_export,    &cli_validate,
+    &cli_user,      &cli_collection, &cli_partner,   &cli_group,     &cli_explain,
+    &cli_marking,   &cli_identity,   &cli_sync,      &cli_log,       &cli_store,
+    &cli_verify,    &cli_geo,        &cli_events,    &cli_incidents, &cli_hotspots,
+    &cli_correlate, &cli_alert,      &cli_watchlist, &cli_screen,    &cli_psi,
 };
 
 static void usage(FILE *f)

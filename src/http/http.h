@@ -25,6 +25,7 @@
 #include "access/access.h"
 #include "taxii/taxii.h"
 #include "tansiq/core.h"
+#include "tansiq/server.h"
 #include "tansiq/store.h"
 
 /* ---- media types ------------------------------------------------------------------------ */
@@ -312,6 +313,9 @@ extern const struct tq__http_route tq__http_route_log_add;
 extern const struct tq__http_route tq__http_route_log;
 extern const struct tq__http_route tq__http_route_events;
 extern const struct tq__http_route tq__http_route_json; /* the node's JSON API (json_api.c) */
+extern const struct tq__http_route tq__http_route_psi;  /* private set intersection (psi.c) */
+/* The list named by a /psi/v1/request query ("list=NAME", nothing else); false when malformed. */
+bool tq__http_psi_list(struct tq_str query, char out[65]);
 /* Whether a /json/ query string parses (percent-decoding, known names, flags); *why when not. */
 bool tq__http_json_query_check(struct tq_str query, const char **why);
 /* Name screening (screen_api.c): GET /json/screen and POST /json/screen/batch, before /json/. */
@@ -347,6 +351,7 @@ struct tq_server {
     struct tq__http_events *events; /* the event streams */
     struct tq_monitor *monitor;     /* borrowed; NULL: no /json/, no alerts on /events/ */
     struct tq_screening *screening; /* owned: the watchlists' indexes for /json/screen */
+    struct tq_server_psi psi;       /* borrowed callbacks; request NULL: /psi/ answers 404 */
     bool raw_framing; /* the library lays the header block out as framing_error expects */
     const struct tq__http_route *routes[TQ_HTTP_ROUTES_MAX];
     size_t n_routes;

@@ -574,6 +574,7 @@ static void routes_init(struct tq_server *srv)
     srv->routes[srv->n_routes++] = &tq__http_route_screen_batch;
     srv->routes[srv->n_routes++] = &tq__http_route_screen;
     srv->routes[srv->n_routes++] = &tq__http_route_json;
+    srv->routes[srv->n_routes++] = &tq__http_route_psi;
     srv->routes[srv->n_routes++] = &tq__http_route_taxii;
 }
 
@@ -721,6 +722,7 @@ tq_rc tq_server_start(struct tq_store *store, const struct tq_server_config *cfg
         goto fail;
     }
     srv->monitor = cfg->monitor;
+    srv->psi = cfg->psi;
     rc = tq__http_gov_start(srv->gov, err);
     if (!rc)
         rc = tq__http_events_attach(srv->events, store, cfg->monitor, err);

@@ -13,6 +13,7 @@
 
 #include "node/node.h"
 #include "tansiq/audit.h"
+#include "tansiq/psi_node.h"
 #include "tansiq/runtime.h"
 
 struct tq_node_runtime {
@@ -22,10 +23,22 @@ struct tq_node_runtime {
     struct tq_note_signer witness_signer;
     bool have_log_signer, have_witness_signer;
     struct tq_audit_log *audit;
+    struct tq_psi_responder *psi; /* answers partners' private set intersection */
     struct tq_server *server;
     struct tq_node_sync_loop *sync;
     struct tq_node_monitor_loop *monitor;
 };
+
+static tq_rc psi_request(void *ud, const char *partner, const char *list, struct tq_str body,
+                         struct tq_buf *out, struct tq_err *err)
+{
+    return tq_psi_responder_request(ud, partner, list, body, out, err);
+}
+
+static tq_rc psi_final(void *ud, const char *partner, struct tq_str body, struct tq_err *err)
+{
+    return tq_psi_responder_final(ud, partner, body, err);
+}
 
 /* Put what in front of err's detail ("what: detail"), as the command line reports it. */
 static tq_rc failed(struct tq_err *err, tq_rc rc, const char *what)
@@ -73,6 +86,16 @@ tq_rc tq_node_runtime_start(struct tq_node *node, const struct tq_node_config *c
     rt->http.log_signer = &rt->log_signer;
     rt->http.witness_signer = &rt->witness_signer;
     rt->http.monitor = node->monitor;
+    /* Private set intersection: a read-only replica cannot count runs, so it answers none. */
+    if (!tq_store_read_only(node->store)) {
+        rc = tq_psi_responder_new(node->store, rt->audit, NULL, &rt->psi, err);
+        if (rc) {
+            rc = failed(err, rc, "psi responder");
+            goto fail;
+        }
+        rt->http.psi =
+            (struct tq_server_psi){.request = psi_request, .final = psi_final, .ud = rt->psi};
+    }
     rc = tq_server_start(node->store, &rt->http, &rt->server, err);
     if (rc) {
         rc = failed(err, rc, "cannot start the server");
@@ -115,7 +138,8 @@ void tq_node_runtime_stop(struct tq_node_runtime *rt)
     tq__node_monitor_loop_stop(rt->monitor);
     tq__node_sync_loop_stop(rt->sync);
     tq_server_stop(rt->server);
-    tq_audit_log_close(rt->audit); /* after the server: writes the reads still queued */
+    tq_psi_responder_free(rt->psi); /* after the server: its pending runs are logged */
+    tq_audit_log_close(rt->audit);  /* after the server: writes the reads still queued */
     if (rt->have_log_signer)
         tq_note_signer_cleanup(&rt->log_signer);
     if (rt->have_witness_signer)

@@ -34,14 +34,14 @@
             sizeof(struct tq__store_copy_column)
 
 /*
- * Every table of the schema (sqlite_sql.c, version 7) in an order where each table comes after
+ * Every table of the schema (sqlite_sql.c, version 8) in an order where each table comes after
  * those it refers to: objects after collections, facts and releases after objects (and releases
  * after partners), tokens after users, perms after users and partners (its trigger refuses an
  * unknown principal), group_members after sharing_groups and partners, incidents and correl after
  * objects, alert_collections after alerts, watchlist entries after their list and names after
- * their entry. SQLite's R*Tree incidents_rtree is not listed: the
- * triggers of incidents fill it as incidents are copied. tests/unit/test_store_copy.c compares this
- * list with the schema, tables and columns.
+ * their entry (the PSI grants and runs refer to nothing). SQLite's R*Tree incidents_rtree is not
+ * listed: the triggers of incidents fill it as incidents are copied. tests/unit/test_store_copy.c
+ * compares this list with the schema, tables and columns.
  */
 const struct tq__store_copy_table tq__store_copy_tables[] = {
     {"meta", COLS({"k", C_TEXT}, {"v", C_TEXT}), 1, true},
@@ -133,6 +133,15 @@ const struct tq__store_copy_table tq__store_copy_tables[] = {
      COLS({"lid", C_INT}, {"ref", C_TEXT}, {"seq", C_INT}, {"name", C_TEXT}, {"quality", C_TEXT},
           {"script", C_TEXT}),
      3, false},
+    {"psi_grants",
+     COLS({"partner", C_TEXT}, {"list", C_TEXT}, {"modes", C_INT}, {"runs_per_day", C_INT},
+          {"min_entries", C_INT}, {"created_us", C_INT}),
+     2, false},
+    {"psi_runs",
+     COLS({"id", C_INT}, {"at_us", C_INT}, {"partner", C_TEXT}, {"list", C_TEXT}, {"role", C_TEXT},
+          {"session", C_TEXT}, {"mode", C_TEXT}, {"keys_per_entry", C_INT}, {"own_entries", C_INT},
+          {"peer_entries", C_INT}, {"shared", C_INT}, {"outcome", C_TEXT}),
+     1, false},
 };
 
 const size_t tq__store_copy_n_tables =

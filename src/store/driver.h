@@ -181,6 +181,16 @@ enum tq__stmt_id {
     ST_WL_NAME_PUT,
     ST_WL_ENTRIES_PAGE, /* entries after a ref, in ref order */
     ST_WL_NAMES_PAGE,   /* names after (ref, seq), with their entry's columns */
+    /* private set intersection: grants and runs (psi.c) */
+    ST_PSI_GRANT_PUT, /* insert, or replace modes and limits */
+    ST_PSI_GRANT_GET,
+    ST_PSI_GRANT_DELETE,
+    ST_PSI_GRANT_LIST,
+    ST_PSI_RUN_COUNT,   /* runs of (partner, list, role) since a time, refusals not counted */
+    ST_PSI_RUN_NEXT_ID, /* the key of a new run: max + 1 */
+    ST_PSI_RUN_INSERT,
+    ST_PSI_RUN_UPDATE,
+    ST_PSI_RUN_LIST, /* the latest runs of a partner ('' for all), newest first */
     ST__COUNT
 };
 

@@ -343,10 +343,37 @@ static const char schema_watchlists[] =
     "  FOREIGN KEY (lid, ref) REFERENCES watchlist_entries(lid, ref) ON DELETE CASCADE"
     ");";
 
+/* Version 8: private set intersection (psi.c), the same tables as SQLite's. */
+static const char schema_psi[] =
+    "CREATE TABLE psi_grants("
+    "  partner " T " NOT NULL,"
+    "  list " T " NOT NULL,"
+    "  modes bigint NOT NULL,"
+    "  runs_per_day bigint NOT NULL,"
+    "  min_entries bigint NOT NULL,"
+    "  created_us bigint NOT NULL,"
+    "  PRIMARY KEY (partner, list)"
+    ");"
+    "CREATE TABLE psi_runs("
+    "  id bigint PRIMARY KEY,"
+    "  at_us bigint NOT NULL,"
+    "  partner " T " NOT NULL,"
+    "  list " T " NOT NULL,"
+    "  role " T " NOT NULL,"
+    "  session " T " NOT NULL,"
+    "  mode " T " NOT NULL,"
+    "  keys_per_entry bigint NOT NULL,"
+    "  own_entries bigint NOT NULL,"
+    "  peer_entries bigint NOT NULL,"
+    "  shared bigint NOT NULL,"
+    "  outcome " T " NOT NULL"
+    ");"
+    "CREATE INDEX psi_runs_limit ON psi_runs(partner, list, role, at_us);";
+
 /* migrations[v] brings a database from schema version v to v + 1. */
 const char *const tq__store_postgres_migrations[] = {
-    schema_objects, schema_releases, schema_perms,     schema_audit,
-    schema_witness, schema_monitor,  schema_watchlists};
+    schema_objects, schema_releases, schema_perms,      schema_audit,
+    schema_witness, schema_monitor,  schema_watchlists, schema_psi};
 
 static_assert(sizeof(tq__store_postgres_migrations) / sizeof(tq__store_postgres_migrations[0]) ==
                   TQ_STORE_SCHEMA_VERSION,
@@ -735,6 +762,27 @@ const char *const tq__store_postgres_sql[ST__COUNT] = {
                          "e.nationality FROM watchlist_names n JOIN watchlist_entries e "
                          "ON e.lid = n.lid AND e.ref = n.ref WHERE n.lid = ?1 "
                          "AND (n.ref, n.seq) > (?2, ?3) ORDER BY n.ref, n.seq LIMIT ?4",
+    [ST_PSI_GRANT_PUT] =
+        "INSERT INTO psi_grants(partner, list, modes, runs_per_day, min_entries, "
+        "created_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (partner, list) "
+        "DO UPDATE SET modes = excluded.modes, runs_per_day = excluded.runs_per_day, "
+        "min_entries = excluded.min_entries, created_us = excluded.created_us",
+    [ST_PSI_GRANT_GET] = "SELECT partner, list, modes, runs_per_day, min_entries, created_us "
+                         "FROM psi_grants WHERE partner = ?1 AND list = ?2",
+    [ST_PSI_GRANT_DELETE] = "DELETE FROM psi_grants WHERE partner = ?1 AND list = ?2",
+    [ST_PSI_GRANT_LIST] = "SELECT partner, list, modes, runs_per_day, min_entries, created_us "
+                          "FROM psi_grants ORDER BY partner, list",
+    [ST_PSI_RUN_COUNT] = "SELECT count(*) FROM psi_runs WHERE partner = ?1 AND list = ?2 "
+                         "AND role = ?3 AND at_us >= ?4 AND outcome NOT LIKE 'refused%'",
+    [ST_PSI_RUN_NEXT_ID] = "SELECT coalesce(max(id), 0) + 1 FROM psi_runs",
+    [ST_PSI_RUN_INSERT] = "INSERT INTO psi_runs(id, at_us, partner, list, role, session, mode, "
+                          "keys_per_entry, own_entries, peer_entries, shared, outcome) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    [ST_PSI_RUN_UPDATE] = "UPDATE psi_runs SET session = ?2, own_entries = ?3, peer_entries = ?4, "
+                          "shared = ?5, outcome = ?6 WHERE id = ?1",
+    [ST_PSI_RUN_LIST] = "SELECT id, at_us, partner, list, role, session, mode, keys_per_entry, "
+                        "own_entries, peer_entries, shared, outcome FROM psi_runs "
+                        "WHERE ?1 = '' OR partner = ?1 ORDER BY id DESC LIMIT ?2",
 };
 
 /* ---- dialect -------------------------------------------------------------------------- */

@@ -418,9 +418,42 @@ static const char schema_v7[] =
     "  FOREIGN KEY (lid, ref) REFERENCES watchlist_entries(lid, ref) ON DELETE CASCADE"
     ") WITHOUT ROWID;";
 
+/*
+ * Version 8: private set intersection (psi.c). A grant opens one watchlist to one partner, keyed
+ * by both names (no reference to partners or watchlists: a grant may be made before the list
+ * is imported, and a grant of a removed partner is inert, since no certificate maps to it). A
+ * run is one row per side's view of one run; its key is assigned by the engine (max + 1), and
+ * the rate limit counts rows by (partner, list, role, at_us), which the index serves.
+ */
+static const char schema_v8[] =
+    "CREATE TABLE psi_grants("
+    "  partner TEXT NOT NULL,"
+    "  list TEXT NOT NULL,"
+    "  modes INTEGER NOT NULL,"
+    "  runs_per_day INTEGER NOT NULL,"
+    "  min_entries INTEGER NOT NULL,"
+    "  created_us INTEGER NOT NULL,"
+    "  PRIMARY KEY (partner, list)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE psi_runs("
+    "  id INTEGER PRIMARY KEY,"
+    "  at_us INTEGER NOT NULL,"
+    "  partner TEXT NOT NULL,"
+    "  list TEXT NOT NULL,"
+    "  role TEXT NOT NULL,"
+    "  session TEXT NOT NULL,"
+    "  mode TEXT NOT NULL,"
+    "  keys_per_entry INTEGER NOT NULL,"
+    "  own_entries INTEGER NOT NULL,"
+    "  peer_entries INTEGER NOT NULL,"
+    "  shared INTEGER NOT NULL,"
+    "  outcome TEXT NOT NULL"
+    ");"
+    "CREATE INDEX psi_runs_limit ON psi_runs(partner, list, role, at_us);";
+
 /* migrations[v] brings a database from user_version v to v + 1. */
 const char *const tq__store_sqlite_migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4,
-                                                   schema_v5, schema_v6, schema_v7};
+                                                   schema_v5, schema_v6, schema_v7, schema_v8};
 
 static_assert(sizeof(tq__store_sqlite_migrations) / sizeof(tq__store_sqlite_migrations[0]) ==
                   TQ_STORE_SCHEMA_VERSION,
@@ -817,6 +850,27 @@ const char *const tq__store_sqlite_sql[ST__COUNT] = {
                          "e.nationality FROM watchlist_names n JOIN watchlist_entries e "
                          "ON e.lid = n.lid AND e.ref = n.ref WHERE n.lid = ?1 "
                          "AND (n.ref, n.seq) > (?2, ?3) ORDER BY n.ref, n.seq LIMIT ?4",
+    [ST_PSI_GRANT_PUT] =
+        "INSERT INTO psi_grants(partner, list, modes, runs_per_day, min_entries, "
+        "created_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (partner, list) "
+        "DO UPDATE SET modes = excluded.modes, runs_per_day = excluded.runs_per_day, "
+        "min_entries = excluded.min_entries, created_us = excluded.created_us",
+    [ST_PSI_GRANT_GET] = "SELECT partner, list, modes, runs_per_day, min_entries, created_us "
+                         "FROM psi_grants WHERE partner = ?1 AND list = ?2",
+    [ST_PSI_GRANT_DELETE] = "DELETE FROM psi_grants WHERE partner = ?1 AND list = ?2",
+    [ST_PSI_GRANT_LIST] = "SELECT partner, list, modes, runs_per_day, min_entries, created_us "
+                          "FROM psi_grants ORDER BY partner, list",
+    [ST_PSI_RUN_COUNT] = "SELECT count(*) FROM psi_runs WHERE partner = ?1 AND list = ?2 "
+                         "AND role = ?3 AND at_us >= ?4 AND outcome NOT LIKE 'refused%'",
+    [ST_PSI_RUN_NEXT_ID] = "SELECT coalesce(max(id), 0) + 1 FROM psi_runs",
+    [ST_PSI_RUN_INSERT] = "INSERT INTO psi_runs(id, at_us, partner, list, role, session, mode, "
+                          "keys_per_entry, own_entries, peer_entries, shared, outcome) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    [ST_PSI_RUN_UPDATE] = "UPDATE psi_runs SET session = ?2, own_entries = ?3, peer_entries = ?4, "
+                          "shared = ?5, outcome = ?6 WHERE id = ?1",
+    [ST_PSI_RUN_LIST] = "SELECT id, at_us, partner, list, role, session, mode, keys_per_entry, "
+                        "own_entries, peer_entries, shared, outcome FROM psi_runs "
+                        "WHERE ?1 = '' OR partner = ?1 ORDER BY id DESC LIMIT ?2",
 };
 
 /* The copy of release rows a configuration change is compared with (releases.c). */

@@ -15,6 +15,7 @@
 
 #include "tansiq/client.h"
 #include "tansiq/merkle.h"
+#include "tansiq/psi_node.h"
 #include "tansiq/sync.h"
 
 /* "sha256//" + base64 of SHA-256 (44 characters) + NUL */
@@ -157,5 +158,48 @@ tq_rc tq__sync_receipts(const struct tq__sync_witness *w, struct tq__sync_tiles 
  * node's log or store.
  */
 tq_rc tq__sync_ask(const struct tq__sync_witness *w, struct tq_err *err);
+
+/* ---- private set intersection (psi_list.c) --------------------------------------------- */
+
+/*
+ * A watchlist as a PSI list: one entry per ref with names, each entry's keys the union of its
+ * names' PSI keys in name order, cut at cap keys (trimmed: the refs that lost keys).
+ */
+struct tq__psi_list {
+    size_t n;
+    char **refs;                  /* n */
+    char **names;                 /* n: the first name of each entry (its primary) */
+    struct tq_psi_entry *entries; /* n; keys point into key_text */
+    struct tq_str *key_slots;     /* the keys of all entries, in entry order */
+    char **key_text;              /* owned text of each slot */
+    size_t n_keys;
+    char **trimmed;
+    size_t n_trimmed;
+    uint8_t digest[32]; /* SHA-256 of the sorted distinct keys, each with a 4-byte length */
+};
+
+/*
+ * Load list from store with at most cap keys per entry (1..16). TQ_ENOTFOUND no such list;
+ * TQ_EFORBIDDEN a list built from STIX; TQ_ETOOBIG more than TQ_PSI_NET_MAX_ENTRIES entries.
+ */
+tq_rc tq__psi_list_load(struct tq_store *store, const char *list, unsigned cap,
+                        struct tq__psi_list *out, struct tq_err *err);
+void tq__psi_list_cleanup(struct tq__psi_list *l);
+
+/* The points and digest of a run's audit leaf, beside its store row. */
+struct tq__psi_leaf {
+    const struct tq_store_psi_run *run;
+    const uint8_t *digest; /* NULL: none (a refusal before the list was read) */
+    size_t own_points, peer_points;
+};
+
+/*
+ * Append the run's leaf (kind "psi") to audit and log it. A failure is logged and returned;
+ * the run's store row is the caller's.
+ */
+tq_rc tq__psi_leaf_append(struct tq_audit_log *audit, const struct tq__psi_leaf *leaf,
+                          struct tq_err *err);
+/* "matches" or "cardinality". */
+const char *tq__psi_mode_name(enum tq_psi_mode m);
 
 #endif

@@ -1943,6 +1943,7 @@ static void migrate_v3_to_latest(void **state)
     f->store = NULL;
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
+                                  "DROP TABLE psi_runs; DROP TABLE psi_grants; "
                                   "DROP TABLE watchlist_names; DROP TABLE watchlist_entries; "
                                   "DROP TABLE watchlists; "
                                   "DROP TABLE alert_collections; DROP TABLE alerts; "

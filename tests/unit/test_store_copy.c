@@ -31,6 +31,7 @@
 #include "tansiq/merkle.h"
 #include "tansiq/monitor_store.h"
 #include "tansiq/note.h"
+#include "tansiq/psi_store.h"
 #include "tansiq/store.h"
 #include "tansiq/watchlist_store.h"
 #include "backend.h"
@@ -383,6 +384,28 @@ static void populate_watchlist(struct tq_store *s)
     must(tq_store_watchlist_put(s, &w, &e, 1, NULL, &err), &err, "watchlist");
 }
 
+/* A PSI grant and one run of it, the run with a session and a count. */
+static void populate_psi(struct tq_store *s)
+{
+    struct tq_store_psi_grant g = {
+        .partner = "bravo", .list = "wanted", .modes = 3, .runs_per_day = 10, .min_entries = 10};
+    struct tq_store_psi_run r = {.at_us = 1700000000000000,
+                                 .partner = "bravo",
+                                 .list = "wanted",
+                                 .role = "responder",
+                                 .session = "00112233445566778899aabbccddeeff",
+                                 .mode = "matches",
+                                 .keys_per_entry = 8,
+                                 .own_entries = 1,
+                                 .peer_entries = 12,
+                                 .count = 1,
+                                 .outcome = "finished"};
+    struct tq_err err = {0};
+
+    must(tq_store_psi_grant_put(s, &g, &err), &err, "psi grant");
+    must(tq_store_psi_run_admit(s, &r, 0, 0, &err), &err, "psi run");
+}
+
 static void populate(struct fixture *f, struct tq_store *s)
 {
     struct tq_collection a = {.alias = "alpha-coll", .title = "A", .description = "first"};
@@ -482,6 +505,7 @@ static void populate(struct fixture *f, struct tq_store *s)
     tq_free(t2);
     populate_monitor(s);
     populate_watchlist(s);
+    populate_psi(s);
 }
 
 struct progress {
