@@ -17,9 +17,11 @@ PASSWORD=demo-password
 if [[ ! -f $HOME_DIR/tansiq.conf ]]; then
   "$TANSIQ" init --home "$HOME_DIR" --title "tansiq demo node (Al-Qaim coordination centre)"
   printf '%s\n' "$PASSWORD" | "$TANSIQ" user add "$USER_NAME" --password-stdin --read='*' --write='*' --home "$HOME_DIR"
+  # The list and its rule come first, so that the bundle's courier is screened as it arrives.
+  "$TANSIQ" watchlist import demo/watchlist-demo.csv --list demo-wanted --home "$HOME_DIR" >/dev/null
+  "$TANSIQ" alert add wanted-name --kind screening --list demo-wanted --home "$HOME_DIR" >/dev/null
   "$TANSIQ" import --home "$HOME_DIR" demo/border-demo.json
   "$TANSIQ" geo import demo/border-units.geojson --home "$HOME_DIR" >/dev/null
-  "$TANSIQ" watchlist import demo/watchlist-demo.csv --list demo-wanted --home "$HOME_DIR" >/dev/null
   "$TANSIQ" alert add seizure-near-border --kind border --within-km 10 --incident-kind seizure \
     --home "$HOME_DIR" >/dev/null
   "$TANSIQ" alert add corridor --kind corridor --home "$HOME_DIR" >/dev/null
@@ -40,6 +42,12 @@ echo "== hotspots and corridors"
 echo
 echo "== alerts (newest 8)"
 "$TANSIQ" alert list --limit 8 --home "$HOME_DIR"
+echo
+echo "== screening: the bundle's courier was on the demo list when he arrived"
+"$TANSIQ" alert list --kind screening --limit 3 --home "$HOME_DIR"
+echo
+echo "== screening a name written in Arabic script against the demo list (exit 1: a hit)"
+"$TANSIQ" screen "أبو خالد الراوي" --limit 3 --home "$HOME_DIR" || true
 
 cat <<MSG
 
@@ -49,6 +57,7 @@ tansiq demo node
   audit log       : https://127.0.0.1:$PORT/log/checkpoint   (C2SP tlog-tiles under /log/)
   incidents       : https://127.0.0.1:$PORT/json/incidents   (GeoJSON; also /json/hotspots,
                     /json/alerts, /json/correlate?value=..., /json/geo/border)
+  screening       : https://127.0.0.1:$PORT/json/screen?name=...   (also POST /json/screen/batch)
   live alerts     : https://127.0.0.1:$PORT/events/   (Server-Sent Events)
   user / password : $USER_NAME / $PASSWORD   (self-signed certificate: use curl -k)
   try             : curl -k -u $USER_NAME:$PASSWORD -H 'Accept: application/taxii+json;version=2.1' \\
