@@ -217,6 +217,14 @@ tq_rc tq_psi_responder_request(struct tq_psi_responder *r, const char *partner, 
     snprintf(run.role, sizeof(run.role), "responder");
     run.count = -1;
 
+    /* One answer for every reason the list is not there for this partner in this mode. The
+     * grant is looked up before the body is read: a partner with no grant cannot make this node
+     * decode a message's worth of points. */
+    rc = tq_store_psi_grant_get(r->store, partner, list, &g, &e);
+    if (rc == TQ_ENOTFOUND || rc == TQ_EINVAL)
+        return refuse(r, &run, TQ_EFORBIDDEN, "not-opened", NOT_OPENED, err);
+    if (rc)
+        return refuse(r, &run, rc, "failed", "psi: this node cannot answer now", err);
     rc = tq_psi_message_parse(body, &limits, &msg, &e);
     if (rc == TQ_OK && msg.type != TQ_PSI_MSG_REQUEST)
         rc = tq_err_set(&e, TQ_EINVAL, "psi: expected a request message");
@@ -226,15 +234,10 @@ tq_rc tq_psi_responder_request(struct tq_psi_responder *r, const char *partner, 
     snprintf(run.mode, sizeof(run.mode), "%s", tq__psi_mode_name(msg.mode));
     run.keys_per_entry = msg.keys_per_entry;
     run.peer_entries = msg.n_entries;
-
-    /* One answer for every reason the list is not there for this partner in this mode. */
     grant_mode =
         msg.mode == TQ_PSI_MODE_CARDINALITY ? TQ_PSI_GRANT_CARDINALITY : TQ_PSI_GRANT_MATCHES;
-    rc = tq_store_psi_grant_get(r->store, partner, list, &g, &e);
-    if (rc == TQ_ENOTFOUND || rc == TQ_EINVAL || (rc == TQ_OK && !(g.modes & grant_mode)))
+    if (!(g.modes & grant_mode))
         return refuse(r, &run, TQ_EFORBIDDEN, "not-opened", NOT_OPENED, err);
-    if (rc)
-        return refuse(r, &run, rc, "failed", "psi: this node cannot answer now", err);
     /* K = 0 (one point per distinct key) lets a peer count keys: answered with padding only. */
     if (msg.keys_per_entry == 0)
         return refuse(r, &run, TQ_EUNPROCESSABLE, "unpadded",

@@ -159,6 +159,11 @@ def main():
         auth = base64.b64encode(b"analyst:analyst-pw").decode()
         st = post(b, "/psi/v1/request?list=L", b"x", {"Authorization": "Basic " + auth})
         check("a user is refused (403)", st == 403, f"{st}")
+        st = post(b, "/psi/v1/request?list=nosuch", b"TQPS", {}, as_partner=a)
+        check("a request for a list not opened is refused before its body is read (403)",
+              st == 403, f"{st}")
+        st = post(b, "/psi/v1/request?list=L", b"TQPS", {}, as_partner=a)
+        check("a malformed request for an opened list is refused (400)", st == 400, f"{st}")
         st = post(b, "/psi/v1/final", b"TQPS", {}, as_partner=a)
         check("a malformed final is refused (400)", st == 400, f"{st}")
         st = post(b, "/psi/v1/final", b"TQPS", {"Content-Type": "application/json"}, as_partner=a)
