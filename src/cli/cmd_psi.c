@@ -239,7 +239,7 @@ static int run_run(struct cli_ctx *c, const char *partner, const char *list)
     if (rc == TQ_OK)
         print_result(c, partner, &r);
     else
-        status = cli_fail("psi", rc, &err);
+        status = cli_fail("psi run", rc, &err);
     tq_psi_run_result_cleanup(&r);
     tq_audit_log_close(audit);
     return status;

@@ -35,11 +35,22 @@ void tq_psi_run_result_cleanup(struct tq_psi_run_result *r)
 /* The refusal a partner answered, as a code: its text goes into err. */
 static tq_rc refusal(long status, const struct tq_buf *body, struct tq_err *err)
 {
-    int len = (int)(body->len > 200 ? 200 : body->len);
+    char text[201];
+    size_t len = 0, i = 0, n = body->ptr ? body->len : 0;
     tq_rc rc;
 
-    while (len > 0 && (body->ptr[len - 1] == '\n' || body->ptr[len - 1] == '\r'))
+    /* The partner's words end up on an operator's terminal: printable ASCII only, so that no
+     * escape sequence of theirs reaches it, and without the "psi: " our own message has. */
+    if (n >= 5 && !memcmp(body->ptr, "psi: ", 5))
+        i = 5;
+    for (; i < n && len < sizeof(text) - 1; i++) {
+        unsigned char ch = (unsigned char)body->ptr[i];
+
+        text[len++] = ch >= 0x20 && ch < 0x7f ? (char)ch : ' ';
+    }
+    while (len > 0 && text[len - 1] == ' ')
         len--;
+    text[len] = '\0';
     switch (status) {
     case 403:
         rc = TQ_EFORBIDDEN;
@@ -63,8 +74,7 @@ static tq_rc refusal(long status, const struct tq_buf *body, struct tq_err *err)
         rc = TQ_EIO;
         break;
     }
-    return tq_err_set(err, rc, "psi: the partner answered %ld: %.*s", status, len,
-                      body->ptr ? body->ptr : "");
+    return tq_err_set(err, rc, "psi: the partner answered %ld: %s", status, text);
 }
 
 /* The word of a refusal in the run's outcome. */

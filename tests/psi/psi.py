@@ -154,6 +154,8 @@ def main():
         p, _ = psi(a, "damascus", "--list", "L")
         check("the rate limit refuses the fourth", p.returncode != 0 and "used up" in p.stderr,
               p.stderr[-300:])
+        check("the partner's refusal is quoted once, without its prefix",
+              "the partner answered 429: the runs allowed" in p.stderr, p.stderr[-300:])
 
         # A user, whatever the credentials, is not a partner.
         auth = base64.b64encode(b"analyst:analyst-pw").decode()
