@@ -7,6 +7,7 @@
  * the cleaning of its names hold the same way whatever the file was.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "screen/watchlist_int.h"
 
@@ -85,6 +86,103 @@ tq_rc tq__watch_add_name(struct tq_watch_entry *e, struct tq_str name,
     tq_watch_script(clean, e->names[e->n_names].script);
     e->n_names++;
     return TQ_OK;
+}
+
+/* Each part of s between separators sep as a name of its own. */
+static tq_rc add_parts(struct tq_watch_entry *e, struct tq_str s, char sep,
+                       enum tq_watch_quality quality)
+{
+    size_t start = 0;
+
+    for (size_t i = 0; i <= s.len; i++) {
+        if (i < s.len && s.ptr[i] != sep)
+            continue;
+        tq_rc rc = tq__watch_add_name(e, (struct tq_str){s.ptr + start, i - start}, quality);
+
+        if (rc)
+            return rc;
+        start = i + 1;
+    }
+    return TQ_OK;
+}
+
+/* Whether the words in parentheses say something about the name rather than give one. */
+static bool annotation(struct tq_str in)
+{
+    static const char *const words[] = {
+        "previously listed as", "birth name", "third",       "combat name",
+        "nom de guerre",        "formerly",   "former name", "maiden name",
+        "previously",           "alias",      NULL};
+    char buf[32];
+    size_t n = 0, digits = 0;
+
+    for (size_t i = 0; i < in.len; i++)
+        digits += in.ptr[i] >= '0' && in.ptr[i] <= '9';
+    /* A reference such as "KPE.018": names on lists carry no digits. */
+    if (digits)
+        return true;
+    for (size_t i = 0; i < in.len && n < sizeof(buf) - 1; i++)
+        buf[n++] = (char)(in.ptr[i] >= 'A' && in.ptr[i] <= 'Z' ? in.ptr[i] + 32 : in.ptr[i]);
+    buf[n] = '\0';
+    if (n != in.len)
+        return false;
+    for (size_t i = 0; words[i]; i++)
+        if (!strcmp(buf, words[i]))
+            return true;
+    return false;
+}
+
+static struct tq_str trimmed(const char *p, size_t n)
+{
+    while (n && blank((unsigned char)*p))
+        p++, n--;
+    while (n && blank((unsigned char)p[n - 1]))
+        n--;
+    return (struct tq_str){p, n};
+}
+
+tq_rc tq__watch_add_alias(struct tq_watch_entry *e, struct tq_str text,
+                          enum tq_watch_quality quality)
+{
+    static const char orig[] = "original script:";
+    const char *open = memchr(text.ptr, '(', text.len);
+    const char *close = open ? memchr(open, ')', text.len - (size_t)(open - text.ptr)) : NULL;
+    struct tq_str before, inside, after;
+    struct tq_buf joined;
+    tq_rc rc;
+
+    if (!open)
+        return add_parts(e, text, ';', quality);
+    if (!close || memchr(close, '(', text.len - (size_t)(close - text.ptr)))
+        return tq__watch_add_name(e, text, quality);
+    before = trimmed(text.ptr, (size_t)(open - text.ptr));
+    inside = trimmed(open + 1, (size_t)(close - open - 1));
+    after = trimmed(close + 1, text.len - (size_t)(close + 1 - text.ptr));
+    if (before.len == 0 || after.len > 0) {
+        /* At the start or in the middle, the group is part of the name: kept, unbracketed. */
+        tq_buf_init(&joined, TQ_WATCH_NAME_MAX);
+        rc = tq_buf_append(&joined, before.ptr, before.len);
+        if (rc == TQ_OK)
+            rc = tq_buf_append(&joined, " ", 1);
+        if (rc == TQ_OK)
+            rc = tq_buf_append(&joined, inside.ptr, inside.len);
+        if (rc == TQ_OK)
+            rc = tq_buf_append(&joined, " ", 1);
+        if (rc == TQ_OK)
+            rc = tq_buf_append(&joined, after.ptr, after.len);
+        if (rc == TQ_OK)
+            rc = tq__watch_add_name(e, (struct tq_str){joined.ptr, joined.len}, quality);
+        tq_buf_cleanup(&joined);
+        return rc;
+    }
+    rc = tq__watch_add_name(e, before, quality);
+    if (rc || inside.len == 0 || annotation(inside))
+        return rc;
+    if (inside.len > sizeof(orig) - 1 && !strncasecmp(inside.ptr, orig, sizeof(orig) - 1))
+        return tq__watch_add_name(
+            e, trimmed(inside.ptr + sizeof(orig) - 1, inside.len - (sizeof(orig) - 1)),
+            TQ_WATCH_ORIGINAL);
+    return add_parts(e, inside, ';', quality);
 }
 
 tq_rc tq__watch_add_nationality(struct tq_watch_entry *e, struct tq_str name)

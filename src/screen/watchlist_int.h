@@ -18,6 +18,15 @@ void tq__watch_limits(const struct tq_watchlist_limits *in, struct tq_watchlist_
  */
 tq_rc tq__watch_add_name(struct tq_watch_entry *e, struct tq_str name,
                          enum tq_watch_quality quality);
+/*
+ * Add the names one alias field of a list holds (docs/internals/watchlist.md, "Aliases that hold
+ * several names"): "X (Y; Z)" is X, Y and Z; "X (original script: Y)" is X and Y, original;
+ * "A; B" is A and B; an annotation in parentheses ("(birth name)", "(KPE.018)") is dropped; a
+ * group at the start or in the middle is part of the name ("(Sheikh) Musa Hilal", "Leader (Hong
+ * Kong) Trading"). Anything else is one name, as tq__watch_add_name takes it.
+ */
+tq_rc tq__watch_add_alias(struct tq_watch_entry *e, struct tq_str text,
+                          enum tq_watch_quality quality);
 /* Add a nationality (with its ISO code when known); empty ones and repeats are skipped. */
 tq_rc tq__watch_add_nationality(struct tq_watch_entry *e, struct tq_str name);
 /* Add a date of birth; repeats are skipped. TQ_ETOOBIG over TQ_WATCH_VALUES_MAX. */

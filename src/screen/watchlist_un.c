@@ -388,7 +388,7 @@ static void XMLCALL on_end(void *ud, const XML_Char *name)
     else if (tag == T_VALUE && parent == T_NATIONALITY)
         rc = tq__watch_add_nationality(&r->cur, field_str(&r->alias));
     else if (tag == T_ALIAS)
-        rc = tq__watch_add_name(&r->cur, field_str(&r->alias), quality_of(field_str(&r->quality)));
+        rc = tq__watch_add_alias(&r->cur, field_str(&r->alias), quality_of(field_str(&r->quality)));
     else if (tag == T_DOB)
         rc = dob_end(r);
     else if ((tag == T_INDIVIDUAL || tag == T_ENTITY) &&
