@@ -38,24 +38,21 @@ static size_t edit_budget(size_t len)
     return len <= 3 ? 0 : len <= 5 ? 1 : len <= 9 ? 2 : 3;
 }
 
-static size_t popcount64(uint64_t v)
+static bool more_bits_than(uint64_t v, size_t k)
 {
-    v = v - ((v >> 1) & 0x5555555555555555ull);
-    v = (v & 0x3333333333333333ull) + ((v >> 2) & 0x3333333333333333ull);
-    v = (v + (v >> 4)) & 0x0f0f0f0f0f0f0f0full;
-    return (size_t)((v * 0x0101010101010101ull) >> 56);
+    for (size_t i = 0; i < k && v; i++)
+        v &= v - 1; /* the lowest set bit off */
+    return v != 0;
 }
 
 /*
  * Each character of x whose bit is absent from y must be deleted or substituted, one edit per
- * bit at least (and the same the other way), so this never exceeds the Damerau distance: a
- * pair it puts beyond the budget needs no table.
+ * bit at least (and the same the other way), so more such bits than the budget on either side
+ * puts the pair beyond it without the table.
  */
-static size_t edit_lower_bound(uint64_t mx, uint64_t my)
+static bool beyond_budget(uint64_t mx, uint64_t my, size_t k)
 {
-    size_t only_x = popcount64(mx & ~my), only_y = popcount64(my & ~mx);
-
-    return only_x > only_y ? only_x : only_y;
+    return more_bits_than(mx & ~my, k) || more_bits_than(my & ~mx, k);
 }
 
 static bool same(const char *x, const char *y, size_t n)
@@ -90,7 +87,7 @@ static inline float token_sim(const struct tq_screen_token *x, const struct tq_s
     }
     k = edit_budget(lx > ly ? lx : ly);
     if (!x->arabic && !y->arabic && (lx > ly ? lx - ly : ly - lx) <= k &&
-        edit_lower_bound(x->chars, y->chars) <= k &&
+        !beyond_budget(x->chars, y->chars, k) &&
         tq__screen_damerau_within(x->text, lx, y->text, ly, k)) {
         float jw = (float)tq_screen_jaro_winkler(x->text, lx, y->text, ly, false);
 
