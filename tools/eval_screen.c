@@ -5,9 +5,10 @@
  * Five parts, all from $TANSIQ_TESTDATA (default ../shared/data), read in place:
  *   1. precision, recall and F1 on nomenklatura's name_bench_cases.csv at TQ_SCREEN_THRESHOLD,
  *      and the best F1 over all thresholds (for calibration, not the headline);
- *   2. parity with the US OFAC search tool on ofac_fixtures.csv: agreement on returned / not
- *      returned, and the Spearman rank correlation of our scores with OFAC's on the pairs it
- *      returned, per query, averaged;
+ *   2. parity with the US OFAC search tool on ofac_fixtures.csv: OFAC's cut-offs (its lowest
+ *      returned score, and 90) mapped to ours by rank and the agreement there, the pairwise
+ *      order within each query, and Spearman rank correlations (pooled, and per query on the
+ *      pairs OFAC returned);
  *   3. google ar2en-test.tsv: the threshold at which shuffled Arabic/Latin pairs give at most
  *      1% false matches, and the recall of the true pairs at it;
  *   4. UN consolidated list, alias-to-record retrieval at rank 1 through the candidate index,
@@ -150,12 +151,21 @@ static int bench_cases(void)
 
 /* ---- 2. OFAC parity -------------------------------------------------------------------- */
 
+static int cmp_desc(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+
+    return a < b ? 1 : a > b ? -1 : 0;
+}
+
 static double spearman(const double *x, const double *y, size_t n)
 {
-    double rx[64], ry[64], mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
+    double *rx, *ry, mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0, r;
 
-    if (n < 2 || n > 64)
+    if (n < 2)
         return NAN;
+    rx = tq_xmalloc(2 * n * sizeof(*rx));
+    ry = rx + n;
     for (size_t i = 0; i < n; i++) {
         double lt = 0, eq = 0, lt2 = 0, eq2 = 0;
 
@@ -175,18 +185,57 @@ static double spearman(const double *x, const double *y, size_t n)
         sxx += (rx[i] - mx) * (rx[i] - mx);
         syy += (ry[i] - my) * (ry[i] - my);
     }
-    return sxx > 0 && syy > 0 ? sxy / sqrt(sxx * syy) : NAN;
+    r = sxx > 0 && syy > 0 ? sxy / sqrt(sxx * syy) : NAN;
+    tq_free(rx);
+    return r;
 }
 
+/* Our score from which as many pairs are returned as OFAC returned at its cut-off: the k-th
+ * highest of our scores (the two tools' scales differ; ranks do not). */
+static double cut_by_rank(const double *ours, size_t n, size_t k)
+{
+    double *v, t;
+
+    if (k == 0 || k > n)
+        return k ? 0 : INFINITY;
+    v = tq_xmalloc(n * sizeof(*v));
+    memcpy(v, ours, n * sizeof(*v));
+    qsort(v, n, sizeof(*v), cmp_desc);
+    t = v[k - 1];
+    tq_free(v);
+    return t;
+}
+
+static size_t agree_at(const double *ours, const double *theirs, size_t n, double ofac_cut,
+                       double our_cut)
+{
+    size_t a = 0;
+
+    for (size_t i = 0; i < n; i++)
+        a += (theirs[i] >= ofac_cut) == (ours[i] >= our_cut);
+    return a;
+}
+
+/*
+ * The fixtures are what OFAC's Sanctions List Search returned for 30 queries at a low minimum
+ * score (every returned pair scores 50 or more; -1 is "not returned"). OFAC's tool ranks a
+ * list for review, so it returns surnames alone, one shared given name ("VLADIMIR BILIY" for
+ * Vladimir Putin) and the query contained in a longer name; our score decides whether two
+ * names are one. Comparing its cut-off with our threshold says only that the scales differ, so
+ * each OFAC cut-off (its lowest returned score, and 90, a strong hit on its scale) is mapped to
+ * ours by rank: our cut returns as many pairs as OFAC's. Agreement there, the pairwise order
+ * within each query, and the rank correlations say how far the two tools order names alike.
+ */
 static int ofac(void)
 {
     struct tq_buf b;
     struct tq_csv *csv = NULL;
     struct tq_csv_row row;
     struct tq_err err;
+    double *ours = NULL, *theirs = NULL, rho_sum = 0, t_ret, t90, ofac_min = 100;
+    size_t *qid = NULL, n = 0, cap = 0, groups = 0, ret_ofac = 0, ret_ours = 0, n90 = 0, conc2 = 0,
+           pairs = 0, nq = 0;
     char query[256] = "";
-    double ours[64], theirs[64], rho_sum = 0;
-    size_t n = 0, agree = 0, total = 0, groups = 0, ret_ofac = 0, ret_ours = 0;
 
     if (!load("names/nomenklatura/ofac_fixtures.csv", &b))
         return 2;
@@ -194,59 +243,82 @@ static int ofac(void)
         fprintf(stderr, "eval: %s\n", err.msg);
         return 1;
     }
-    for (;;) {
-        bool more = tq_csv_next(csv, &row, &err) == TQ_OK;
+    while (tq_csv_next(csv, &row, &err) == TQ_OK) {
+        double s = score_of(row.fields[0], row.fields[1]), o = strtod(row.fields[2].ptr, NULL);
 
-        if (!more || !tq_str_eq_c(row.fields[0], query)) {
-            /* rank correlation over the pairs OFAC returned for the previous query */
-            double r = spearman(ours, theirs, n);
-
-            if (!isnan(r)) {
-                rho_sum += r;
-                groups++;
-            }
-            n = 0;
-            if (!more)
-                break;
+        if (!tq_str_eq_c(row.fields[0], query) || !nq) {
+            nq++;
             snprintf(query, sizeof(query), "%.*s", (int)row.fields[0].len, row.fields[0].ptr);
         }
-        {
-            double s = score_of(row.fields[0], row.fields[1]), o = strtod(row.fields[2].ptr, NULL);
-            bool theirs_ret = o >= 0, ours_ret = s >= TQ_SCREEN_THRESHOLD;
-
-            total++;
-            agree += theirs_ret == ours_ret;
-            ret_ofac += theirs_ret;
-            ret_ours += ours_ret;
-            if (theirs_ret && n < 64) {
-                ours[n] = s;
-                theirs[n++] = o;
-            }
-            if (verbose && theirs_ret != ours_ret)
-                printf("  ofac %s ours %.3f  %.*s | %.*s\n", theirs_ret ? "returned" : "not", s,
-                       (int)row.fields[0].len, row.fields[0].ptr, (int)row.fields[1].len,
-                       row.fields[1].ptr);
+        if (n == cap) {
+            cap = cap ? 2 * cap : 256;
+            ours = tq_xrealloc(ours, cap * sizeof(*ours));
+            theirs = tq_xrealloc(theirs, cap * sizeof(*theirs));
+            qid = tq_xrealloc(qid, cap * sizeof(*qid));
         }
+        ours[n] = s < 0 ? 0 : s;
+        theirs[n] = o;
+        qid[n++] = nq;
+        ret_ofac += o >= 0;
+        ret_ours += s >= TQ_SCREEN_THRESHOLD;
+        n90 += o >= 90;
+        if (o >= 0 && o < ofac_min)
+            ofac_min = o;
     }
-    printf("OFAC parity: %zu pairs, returned/not returned agree on %zu (%.3f); OFAC returned "
-           "%zu, we return %zu; Spearman rank correlation on OFAC's hits %.3f (mean over %zu "
-           "queries)\n",
-           total, agree, (double)agree / (double)total, ret_ofac, ret_ours,
-           groups ? rho_sum / groups : 0, groups);
-    ofac_agree = (double)agree / (double)total;
+    /* per query: Spearman on OFAC's hits, and the order of every two pairs OFAC tells apart */
+    for (size_t i = 0, j; i < n; i = j) {
+        double ro[64], rt[64], r;
+        size_t m = 0;
+
+        for (j = i; j < n && qid[j] == qid[i]; j++)
+            if (theirs[j] >= 0 && m < 64) {
+                ro[m] = ours[j];
+                rt[m++] = theirs[j];
+            }
+        r = spearman(ro, rt, m);
+        if (!isnan(r)) {
+            rho_sum += r;
+            groups++;
+        }
+        for (size_t x = i; x < j; x++)
+            for (size_t y = x + 1; y < j; y++)
+                if (theirs[x] != theirs[y]) {
+                    pairs++;
+                    conc2 += ours[x] == ours[y]
+                                 ? 1
+                                 : 2 * ((ours[x] > ours[y]) == (theirs[x] > theirs[y]));
+                }
+    }
+    t_ret = cut_by_rank(ours, n, ret_ofac);
+    t90 = cut_by_rank(ours, n, n90);
+    ofac_agree = (double)agree_at(ours, theirs, n, 90, t90) / (double)n;
+    printf("OFAC parity: %zu pairs of %zu queries; OFAC returned %zu (scores %.0f..100), we "
+           "return %zu at %.2f (agreement %.3f: the scales differ)\n",
+           n, nq, ret_ofac, ofac_min, ret_ours, TQ_SCREEN_THRESHOLD,
+           (double)agree_at(ours, theirs, n, 0, TQ_SCREEN_THRESHOLD) / (double)n);
+    printf("  OFAC's cut-offs mapped to ours by rank: returned (>= %.0f, %zu pairs) -> ours >= "
+           "%.3f: agreement %.3f; OFAC >= 90 (%zu pairs) -> ours >= %.3f: agreement %.3f\n",
+           ofac_min, ret_ofac, t_ret, (double)agree_at(ours, theirs, n, 0, t_ret) / (double)n, n90,
+           t90, ofac_agree);
+    printf("  rank correlation: Spearman pooled over all pairs %.3f, per query on OFAC's hits "
+           "%.3f (mean over %zu queries); pairwise order within a query agrees on %.3f of %zu "
+           "pairs OFAC tells apart\n",
+           spearman(ours, theirs, n), groups ? rho_sum / groups : 0, groups,
+           pairs ? (double)conc2 / (2.0 * (double)pairs) : 0, pairs);
+    if (verbose)
+        for (size_t i = 0; i < n; i++)
+            if ((theirs[i] >= 90) != (ours[i] >= t90))
+                printf("  ofac %3.0f ours %.3f (rank cut %.3f)  pair %zu of query %zu\n", theirs[i],
+                       ours[i], t90, i, qid[i]);
+    tq_free(ours);
+    tq_free(theirs);
+    tq_free(qid);
     tq_csv_free(csv);
     tq_buf_cleanup(&b);
     return 0;
 }
 
 /* ---- 3. Arabic/Latin pairs ------------------------------------------------------------- */
-
-static int cmp_desc(const void *x, const void *y)
-{
-    double a = *(const double *)x, b = *(const double *)y;
-
-    return a < b ? 1 : a > b ? -1 : 0;
-}
 
 static int ar2en(void)
 {
@@ -777,7 +849,8 @@ static const struct floor {
     const char *kind;
 } floors[] = {
     {"nomenklatura F1 at the threshold", &f1_at_threshold, 0.85, false, "goal"},
-    {"OFAC returned/not returned agreement", &ofac_agree, 0.22, false, "regression floor"},
+    {"OFAC >= 90 vs ours at the same rank, agreement", &ofac_agree, 0.72, false,
+     "regression floor"},
     {"ar2en recall at 1% false matches", &ar2en_recall, 0.93, false, "goal"},
     {"UN (a) Latin names recall@1", &un_a_latin, 0.95, false, "goal"},
     {"UN (a) Arabic-script names recall@1", &un_a_arabic, 0.95, false, "goal"},

@@ -49,6 +49,9 @@ struct tq_screen_token {
     bool article;                   /* written with al-/el-/ad-/... (or Arabic al-) */
     bool arabic;                    /* transliterated from Arabic script */
     float weight;                   /* share of the name this token carries */
+    /* Derived by tq_screen_name_parse so that comparisons need not recount them: */
+    uint8_t len, skel_len, phon_len; /* strlen of text, skel and phon */
+    uint64_t chars;                  /* bit (c & 63) set for each character c of text */
 };
 
 struct tq_screen_name {

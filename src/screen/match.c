@@ -38,12 +38,38 @@ static size_t edit_budget(size_t len)
     return len <= 3 ? 0 : len <= 5 ? 1 : len <= 9 ? 2 : 3;
 }
 
-float tq__screen_token_sim(const struct tq_screen_token *x, const struct tq_screen_token *y,
-                           uint8_t *how)
+static bool more_bits_than(uint64_t v, size_t k)
 {
-    size_t lx = strlen(x->text), ly = strlen(y->text), ls = strlen(x->skel), d, m;
+    for (size_t i = 0; i < k && v; i++)
+        v &= v - 1; /* the lowest set bit off */
+    return v != 0;
+}
 
-    if (lx == ly && memcmp(x->text, y->text, lx) == 0) {
+/*
+ * Each character of x whose bit is absent from y must be deleted or substituted, one edit per
+ * bit at least (and the same the other way), so more such bits than the budget on either side
+ * puts the pair beyond it without the table.
+ */
+static bool beyond_budget(uint64_t mx, uint64_t my, size_t k)
+{
+    return more_bits_than(mx & ~my, k) || more_bits_than(my & ~mx, k);
+}
+
+static bool same(const char *x, const char *y, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n && x[i] == y[i])
+        i++;
+    return i == n;
+}
+
+static inline float token_sim(const struct tq_screen_token *x, const struct tq_screen_token *y,
+                              uint8_t *how)
+{
+    size_t lx = x->len, ly = y->len, ls = x->skel_len, k;
+
+    if (lx == ly && same(x->text, y->text, lx)) {
         *how = TQ_SCREEN_EXACT;
         return 1.0f;
     }
@@ -51,39 +77,43 @@ float tq__screen_token_sim(const struct tq_screen_token *x, const struct tq_scre
         *how = x->text[0] == y->text[0] ? TQ_SCREEN_INITIAL : TQ_SCREEN_CONFLICT;
         return *how == TQ_SCREEN_INITIAL ? SIM_INITIAL : 0.0f;
     }
-    if (ls && strcmp(x->skel, y->skel) == 0) {
+    if (ls && ls == y->skel_len && same(x->skel, y->skel, ls)) {
         *how = TQ_SCREEN_SKELETON;
         return ls >= 2 ? SIM_SKELETON : SIM_SKELETON_SHORT;
     }
-    if (strlen(x->phon) >= 2 && strcmp(x->phon, y->phon) == 0) {
+    if (x->phon_len >= 2 && x->phon_len == y->phon_len && same(x->phon, y->phon, x->phon_len)) {
         *how = TQ_SCREEN_PHONETIC;
         return SIM_PHONETIC;
     }
-    m = lx > ly ? lx : ly;
-    if (!x->arabic && !y->arabic && (lx > ly ? lx - ly : ly - lx) <= edit_budget(m)) {
-        d = tq_screen_damerau(x->text, lx, y->text, ly);
-        if (d <= edit_budget(m)) {
-            float jw = (float)tq_screen_jaro_winkler(x->text, lx, y->text, ly, false);
+    k = edit_budget(lx > ly ? lx : ly);
+    if (!x->arabic && !y->arabic && (lx > ly ? lx - ly : ly - lx) <= k &&
+        !beyond_budget(x->chars, y->chars, k) &&
+        tq__screen_damerau_within(x->text, lx, y->text, ly, k)) {
+        float jw = (float)tq_screen_jaro_winkler(x->text, lx, y->text, ly, false);
 
-            if (jw >= TQ__SCREEN_SIM_FLOOR) {
-                *how = TQ_SCREEN_EDIT;
-                return jw < SIM_EDIT_MAX ? jw : SIM_EDIT_MAX;
-            }
+        if (jw >= TQ__SCREEN_SIM_FLOOR) {
+            *how = TQ_SCREEN_EDIT;
+            return jw < SIM_EDIT_MAX ? jw : SIM_EDIT_MAX;
         }
     }
     /* Across scripts only the consonants are reliable: one consonant off in three or more. */
-    {
-        size_t sx = ls, sy = strlen(y->skel);
+    if (x->arabic || y->arabic) {
+        size_t sx = ls, sy = y->skel_len;
 
-        if ((x->arabic || y->arabic) && sx >= 3 && sy >= 3 &&
-            tq_screen_damerau(x->skel, sx, y->skel, sy) <=
-                (sx + sy >= 10 ? 1u + (x->arabic || y->arabic) : 1u)) {
+        if (sx >= 3 && sy >= 3 &&
+            tq__screen_damerau_within(x->skel, sx, y->skel, sy, sx + sy >= 10 ? 2u : 1u)) {
             *how = TQ_SCREEN_EDIT;
             return SIM_SKEL_EDIT - (x->skel[0] != y->skel[0] ? 0.05f : 0.0f);
         }
     }
     *how = TQ_SCREEN_CONFLICT;
     return 0.0f;
+}
+
+float tq__screen_token_sim(const struct tq_screen_token *x, const struct tq_screen_token *y,
+                           uint8_t *how)
+{
+    return token_sim(x, y, how);
 }
 
 struct cand {
@@ -95,14 +125,13 @@ struct cand {
 static bool concat_is(const struct tq_screen_token *p, const struct tq_screen_token *q,
                       const struct tq_screen_token *whole)
 {
-    size_t lp = strlen(p->text), lq = strlen(q->text), lw = strlen(whole->text);
+    size_t lp = p->len, lq = q->len, lw = whole->len;
     char joined[2 * TQ_SCREEN_TOKEN_MAX], sk[TQ_SCREEN_KEY_MAX];
 
     /* cheap refusals first: this runs for every token against every adjacent pair */
     if (whole->skel[0] != p->skel[0] || lp + lq + 2 < lw || lp + lq > lw + 4)
         return false;
-    if (lp + lq == lw && memcmp(whole->text, p->text, lp) == 0 &&
-        memcmp(whole->text + lp, q->text, lq) == 0)
+    if (lp + lq == lw && same(whole->text, p->text, lp) && same(whole->text + lp, q->text, lq))
         return true;
     if (lp + lq < 5)
         return false;
@@ -205,12 +234,16 @@ void tq_screen_match_names(const struct tq_screen_name *a, const struct tq_scree
     int inversions = 0;
     size_t n_matched = 0;
 
-    memset(out, 0, sizeof(*out));
+    /* the alignment array is written entry by entry; clearing all of it would cost more than
+     * the comparison of two short names */
+    out->score = out->name_score = 0;
+    out->year_effect = out->country_effect = 0;
+    out->n_align = 0;
     for (size_t i = 0; i < a->n; i++) {
         pair_b[i] = -1;
         for (size_t j = 0; j < b->n; j++) {
             uint8_t how;
-            float s = tq__screen_token_sim(&a->tok[i], &b->tok[j], &how);
+            float s = token_sim(&a->tok[i], &b->tok[j], &how);
 
             if (s >= TQ__SCREEN_SIM_FLOOR)
                 c[nc++] = (struct cand){s, (int8_t)i, (int8_t)j, -1, -1, how};
@@ -218,13 +251,15 @@ void tq_screen_match_names(const struct tq_screen_name *a, const struct tq_scree
     }
     for (size_t i = 0; i < a->n; i++)
         for (size_t j = 0; j + 1 < b->n; j++) {
-            if (concat_is(&b->tok[j], &b->tok[j + 1], &a->tok[i]))
+            if (a->tok[i].skel[0] == b->tok[j].skel[0] &&
+                concat_is(&b->tok[j], &b->tok[j + 1], &a->tok[i]))
                 c[nc++] = (struct cand){SIM_JOINED, (int8_t)i,       (int8_t)j,
                                         -1,         (int8_t)(j + 1), TQ_SCREEN_JOINED};
         }
     for (size_t j = 0; j < b->n; j++)
         for (size_t i = 0; i + 1 < a->n; i++) {
-            if (concat_is(&a->tok[i], &a->tok[i + 1], &b->tok[j]))
+            if (b->tok[j].skel[0] == a->tok[i].skel[0] &&
+                concat_is(&a->tok[i], &a->tok[i + 1], &b->tok[j]))
                 c[nc++] = (struct cand){SIM_JOINED,      (int8_t)i, (int8_t)j,
                                         (int8_t)(i + 1), -1,        TQ_SCREEN_JOINED};
         }

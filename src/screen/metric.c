@@ -40,8 +40,54 @@ size_t tq_screen_levenshtein(const char *a, size_t la, const char *b, size_t lb)
     return row[lb];
 }
 
+#define SHORT_MAX 62 /* both strings at most this long: one byte per cell, table on the stack */
+
+/* The same recurrence as below for name tokens: cells and last-seen rows fit in a byte. */
+static size_t damerau_short(const char *a, size_t la, const char *b, size_t lb)
+{
+    uint8_t d[SHORT_MAX + 2][SHORT_MAX + 2], da[256];
+    unsigned inf = (unsigned)(la + lb);
+
+    for (size_t i = 0; i < la; i++)
+        da[(unsigned char)a[i]] = 0;
+    for (size_t j = 0; j < lb; j++)
+        da[(unsigned char)b[j]] = 0;
+    d[0][0] = (uint8_t)inf;
+    for (size_t i = 0; i <= la; i++) {
+        d[i + 1][0] = (uint8_t)inf;
+        d[i + 1][1] = (uint8_t)i;
+    }
+    for (size_t j = 0; j <= lb; j++) {
+        d[0][j + 1] = (uint8_t)inf;
+        d[1][j + 1] = (uint8_t)j;
+    }
+    for (size_t i = 1; i <= la; i++) {
+        unsigned db = 0, ai = (unsigned char)a[i - 1];
+
+        for (size_t j = 1; j <= lb; j++) {
+            unsigned i1 = da[(unsigned char)b[j - 1]], j1 = db, cost = 1, v, t;
+
+            if (ai == (unsigned char)b[j - 1]) {
+                cost = 0;
+                db = (unsigned)j;
+            }
+            v = d[i][j] + cost;
+            if (d[i + 1][j] + 1u < v)
+                v = d[i + 1][j] + 1u;
+            if (d[i][j + 1] + 1u < v)
+                v = d[i][j + 1] + 1u;
+            t = d[i1][j1] + ((unsigned)i - i1 - 1) + 1 + ((unsigned)j - j1 - 1);
+            if (t < v)
+                v = t;
+            d[i + 1][j + 1] = (uint8_t)v;
+        }
+        da[ai] = (uint8_t)i;
+    }
+    return d[la + 1][lb + 1];
+}
+
 /* Lowrance-Wagner: transpositions of non-adjacent characters too, as jellyfish computes it. */
-size_t tq_screen_damerau(const char *a, size_t la, const char *b, size_t lb)
+static size_t damerau_long(const char *a, size_t la, const char *b, size_t lb)
 {
     static _Thread_local size_t d[METRIC_MAX + 2][METRIC_MAX + 2];
     size_t da[256] = {0}, inf = la + lb;
@@ -81,15 +127,68 @@ size_t tq_screen_damerau(const char *a, size_t la, const char *b, size_t lb)
     return d[la + 1][lb + 1];
 }
 
+size_t tq_screen_damerau(const char *a, size_t la, const char *b, size_t lb)
+{
+    return la <= SHORT_MAX && lb <= SHORT_MAX ? damerau_short(a, la, b, lb)
+                                              : damerau_long(a, la, b, lb);
+}
+
+/* Levenshtein distance of a (at most 64 bytes, not empty) and b by Myers' bit-parallel
+ * algorithm (Hyyrö's formulation): one machine word per column of the table. */
+static size_t levenshtein_bits(const char *a, size_t la, const char *b, size_t lb)
+{
+    static _Thread_local uint64_t peq[256]; /* all zero between calls */
+    uint64_t pv = ~0ull, mv = 0, last = 1ull << (la - 1);
+    size_t score = la;
+
+    for (size_t i = 0; i < la; i++)
+        peq[(unsigned char)a[i]] |= 1ull << i;
+    for (size_t j = 0; j < lb; j++) {
+        uint64_t eq = peq[(unsigned char)b[j]], xv = eq | mv, xh = (((eq & pv) + pv) ^ pv) | eq,
+                 ph = mv | ~(xh | pv), mh = pv & xh;
+
+        if (ph & last)
+            score++;
+        else if (mh & last)
+            score--;
+        ph = (ph << 1) | 1;
+        mh <<= 1;
+        pv = mh | ~(xv | ph);
+        mv = ph & xv;
+    }
+    for (size_t i = 0; i < la; i++)
+        peq[(unsigned char)a[i]] = 0;
+    return score;
+}
+
+bool tq__screen_damerau_within(const char *a, size_t la, const char *b, size_t lb, size_t k)
+{
+    size_t lev;
+
+    if (la == 0 || lb == 0 || la > 64)
+        return tq_screen_damerau(a, la, b, lb) <= k;
+    /* A transposition is one edit here and two for Levenshtein, everything else one for both,
+     * so the Damerau distance lies between half the Levenshtein distance and all of it: only
+     * the pairs in between need the full table. */
+    lev = levenshtein_bits(a, la, b, lb);
+    if (lev <= k)
+        return true;
+    if ((lev + 1) / 2 > k)
+        return false;
+    return tq_screen_damerau(a, la, b, lb) <= k;
+}
+
 static double jaro_core(const char *a, size_t la, const char *b, size_t lb, bool winkler,
                         bool long_tol)
 {
-    bool fa[METRIC_MAX] = {0}, fb[METRIC_MAX] = {0};
+    bool fa[METRIC_MAX], fb[METRIC_MAX];
     size_t range, common = 0, trans = 0, k = 0, min_len;
     double w;
 
     if (!la || !lb || la > METRIC_MAX || lb > METRIC_MAX)
         return 0.0;
+    memset(fa, 0, la);
+    memset(fb, 0, lb);
     min_len = la < lb ? la : lb;
     range = (la > lb ? la : lb) / 2;
     range = range ? range - 1 : 0;

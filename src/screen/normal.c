@@ -826,6 +826,12 @@ static void classify(struct tq_screen_name *nm)
 
         tq_screen_skeleton(t->text, n, t->skel);
         tq_screen_phonetic(t->text, n, t->phon);
+        t->len = (uint8_t)n;
+        t->skel_len = (uint8_t)strlen(t->skel);
+        t->phon_len = (uint8_t)strlen(t->phon);
+        t->chars = 0;
+        for (size_t k = 0; k < n; k++)
+            t->chars |= 1ull << (t->text[k] & 63);
         if (t->role == 0xff) {
             if (in_set(t->text, n, titles) || legal_form(t->text, n) || n == 1)
                 t->role = TQ_SCREEN_PARTICLE;

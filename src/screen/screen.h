@@ -21,4 +21,7 @@
 float tq__screen_token_sim(const struct tq_screen_token *x, const struct tq_screen_token *y,
                            uint8_t *how);
 
+/* tq_screen_damerau(a, la, b, lb) <= k, without the full table when a cheaper bound settles it. */
+bool tq__screen_damerau_within(const char *a, size_t la, const char *b, size_t lb, size_t k);
+
 #endif
