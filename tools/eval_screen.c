@@ -15,7 +15,8 @@
  *      two protocols: (a) every Latin and Arabic-script name against an index of all names,
  *      ties at the top with another record reported; (b) leave-one-out, each Latin name with
  *      that very name left out of the hits (the record must be found through its other
- *      names), and each original-script name against an index of the Latin names only;
+ *      names), and each original-script name against an index of the Latin names only; the
+ *      names are the node's own reading of the list (tq_watchlist_parse_un);
  *   5. psi: tq_screen_psi_keys on the UN list, names of one record sharing no key and pairs
  *      of records sharing one.
  * With -v the misclassified pairs are listed. Exit status 1 when a part fails or a data file
@@ -28,6 +29,8 @@
 #include <string.h>
 
 #include "tansiq/screen.h"
+#include "tansiq/watchlist.h"
+#include "tansiq/watchlist_store.h"
 
 static bool verbose;
 
@@ -404,44 +407,6 @@ struct un_name {
     bool low;      /* an alias of quality "Low" */
 };
 
-/* The text of <tag>...</tag> after *p within [*, end), entities decoded; NULL when absent. */
-static char *xml_text(const char *from, const char *end, const char *tag, const char **after)
-{
-    char open[64], close[64];
-    const char *s, *e;
-    struct tq_buf b;
-
-    snprintf(open, sizeof(open), "<%s>", tag);
-    snprintf(close, sizeof(close), "</%s>", tag);
-    s = memmem(from, (size_t)(end - from), open, strlen(open));
-    if (!s)
-        return NULL;
-    s += strlen(open);
-    e = memmem(s, (size_t)(end - s), close, strlen(close));
-    if (!e)
-        return NULL;
-    if (after)
-        *after = e + strlen(close);
-    tq_buf_init(&b, 4096);
-    for (const char *p = s; p < e; p++) {
-        static const char *const ent[][2] = {
-            {"&amp;", "&"}, {"&apos;", "'"}, {"&quot;", "\""}, {"&lt;", "<"}, {"&gt;", ">"}};
-        size_t k;
-
-        for (k = 0; k < 5; k++)
-            if ((size_t)(e - p) >= strlen(ent[k][0]) &&
-                memcmp(p, ent[k][0], strlen(ent[k][0])) == 0)
-                break;
-        if (k < 5) {
-            tq_buf_append_c(&b, ent[k][1]);
-            p += strlen(ent[k][0]) - 1;
-        } else {
-            tq_buf_append(&b, p, 1);
-        }
-    }
-    return tq_buf_take(&b, NULL);
-}
-
 static bool has_arabic(const char *s)
 {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++)
@@ -450,76 +415,34 @@ static bool has_arabic(const char *s)
     return false;
 }
 
-static void add_name(struct un_name **v, size_t *n, size_t *cap, uint64_t rec, char *name,
-                     bool original, bool low)
-{
-    if (!name)
-        return;
-    if (!*name) {
-        tq_free(name);
-        return;
-    }
-    if (*n == *cap) {
-        *cap = *cap ? 2 * *cap : 4096;
-        *v = tq_xrealloc(*v, *cap * sizeof(**v));
-    }
-    (*v)[(*n)++] = (struct un_name){rec, name, original, has_arabic(name), low};
-}
-
+/*
+ * The names of the list as the node reads them (tq_watchlist_parse_un: primary, original-script
+ * and alias names, an alias field holding several names split), each with its record's number.
+ */
 static size_t un_read(const char *xml, size_t len, struct un_name **out)
 {
-    static const char *const kinds[][2] = {{"<INDIVIDUAL>", "</INDIVIDUAL>"},
-                                           {"<ENTITY>", "</ENTITY>"}};
+    struct tq_watch_entry *e = NULL;
     struct un_name *v = NULL;
-    size_t n = 0, cap = 0;
-    uint64_t rec = 0;
+    struct tq_err err = {0};
+    size_t n_e = 0, n = 0, cap = 0;
 
-    for (int k = 0; k < 2; k++) {
-        const char *p = xml, *end = xml + len;
-
-        while ((p = memmem(p, (size_t)(end - p), kinds[k][0], strlen(kinds[k][0])))) {
-            const char *e = memmem(p, (size_t)(end - p), kinds[k][1], strlen(kinds[k][1])), *q;
-            static const char *const parts[] = {"FIRST_NAME", "SECOND_NAME", "THIRD_NAME",
-                                                "FOURTH_NAME"};
-            struct tq_buf full;
-
-            if (!e)
-                break;
-            rec++;
-            tq_buf_init(&full, 4096);
-            for (int i = 0; i < 4; i++) {
-                char *t = xml_text(p, e, parts[i], NULL);
-
-                if (t && *t) {
-                    if (full.len)
-                        tq_buf_append_c(&full, " ");
-                    tq_buf_append_c(&full, t);
-                }
-                tq_free(t);
-            }
-            add_name(&v, &n, &cap, rec, tq_buf_take(&full, NULL), false, false);
-            add_name(&v, &n, &cap, rec, xml_text(p, e, "NAME_ORIGINAL_SCRIPT", NULL), true, false);
-            q = p;
-            for (;;) {
-                const char *a = memmem(q, (size_t)(e - q), "_ALIAS>", 7), *ae;
-                char *quality, *alias;
-
-                if (!a)
-                    break;
-                a += 7;
-                ae = memmem(a, (size_t)(e - a), "_ALIAS>", 7);
-                if (!ae)
-                    break;
-                ae += 7;
-                quality = xml_text(a, ae, "QUALITY", NULL);
-                alias = xml_text(a, ae, "ALIAS_NAME", NULL);
-                add_name(&v, &n, &cap, rec, alias, false, quality && !strcmp(quality, "Low"));
-                tq_free(quality);
-                q = ae;
-            }
-            p = e;
-        }
+    if (tq_watchlist_parse_un((struct tq_str){xml, len}, NULL, &e, &n_e, &err)) {
+        fprintf(stderr, "eval: the UN list: %s\n", err.msg);
+        *out = NULL;
+        return 0;
     }
+    for (size_t i = 0; i < n_e; i++)
+        for (size_t k = 0; k < e[i].n_names; k++) {
+            const struct tq_watch_name *nm = &e[i].names[k];
+
+            if (n == cap) {
+                cap = cap ? 2 * cap : 4096;
+                v = tq_xrealloc(v, cap * sizeof(*v));
+            }
+            v[n++] = (struct un_name){i + 1, tq_xstrdup(nm->name), nm->quality == TQ_WATCH_ORIGINAL,
+                                      has_arabic(nm->name), nm->quality == TQ_WATCH_LOW};
+        }
+    tq_watch_entries_free(e, n_e);
     *out = v;
     return n;
 }
