@@ -83,8 +83,9 @@ static void put_csv(struct tq_store *store, const char *list, const char *format
 
     must(tq_watchlist_parse_csv(tq_str_c(csv), NULL, &v, &n, &err), &err, "csv");
     must(tq_store_watchlist_put(store,
-                                &(struct tq_store_watchlist){
-                                    .name = (char *)list, .source = "t.csv", .format = (char *)format},
+                                &(struct tq_store_watchlist){.name = (char *)list,
+                                                             .source = "t.csv",
+                                                             .format = (char *)format},
                                 v, n, NULL, &err),
          &err, "put list");
     tq_watch_entries_free(v, n);
@@ -105,9 +106,7 @@ static void grant(struct tq_store *store, const char *partner, const char *list,
 static struct tq_psi_responder *responder(struct fixture *f, unsigned stall_s,
                                           unsigned refusals_per_day)
 {
-    struct tq_psi_responder_options o = {.stall_s = stall_s};
-
-    (void)refusals_per_day;
+    struct tq_psi_responder_options o = {.stall_s = stall_s, .refusals_per_day = refusals_per_day};
     struct tq_psi_responder *r = NULL;
     struct tq_err err = {0};
 
@@ -173,8 +172,8 @@ static void req_cleanup(struct req *q)
 static tq_rc ask(struct tq_psi_responder *r, const char *partner, const char *list, struct req *q,
                  struct tq_buf *resp, struct tq_err *err)
 {
-    return tq_psi_responder_request(r, partner, list, (struct tq_str){q->msg.ptr, q->msg.len},
-                                    resp, err);
+    return tq_psi_responder_request(r, partner, list, (struct tq_str){q->msg.ptr, q->msg.len}, resp,
+                                    err);
 }
 
 /* The newest run row of partner. */
@@ -284,8 +283,7 @@ static void unpadded_small_and_rate_limited(void **state)
     req_make(f, &k0, 10, TQ_PSI_MODE_MATCHES, 0);
     req_make(f, &small, 9, TQ_PSI_MODE_MATCHES, 8);
     expect_refusal(f, "alpha", "watch", &k0, TQ_EUNPROCESSABLE, NULL, "refused: unpadded");
-    expect_refusal(f, "alpha", "watch", &small, TQ_EUNPROCESSABLE, NULL,
-                   "refused: list-too-small");
+    expect_refusal(f, "alpha", "watch", &small, TQ_EUNPROCESSABLE, NULL, "refused: list-too-small");
     /* The refusals above did not count: two runs are still allowed, the third is not. */
     tq_buf_init(&resp, TQ_PSI_NET_BODY_MAX);
     req_make(f, &q1, 10, TQ_PSI_MODE_MATCHES, 8);
@@ -322,8 +320,7 @@ static void run_to_final(struct fixture *f, struct tq_psi_responder *r, const ch
     tq_buf_init(fin, TQ_PSI_NET_BODY_MAX);
     req_make(f, q, 10, mode, 8);
     must(ask(r, partner, "watch", q, &resp, &err), &err, "ask");
-    must(tq_psi_finish(q->s, (struct tq_str){resp.ptr, resp.len}, res, fin, &err), &err,
-         "finish");
+    must(tq_psi_finish(q->s, (struct tq_str){resp.ptr, resp.len}, res, fin, &err), &err, "finish");
     tq_buf_cleanup(&resp);
 }
 
@@ -343,9 +340,8 @@ static void full_run_and_finals(void **state)
     for (size_t i = 0; i < SHARED; i++)
         assert_int_equal(res.matched[i], i); /* M-01..M-04 */
     /* Another partner cannot conclude alpha's session, though it names the same session id. */
-    assert_int_equal(
-        tq_psi_responder_final(f->r, "bravo", (struct tq_str){fin.ptr, fin.len}, &err),
-        TQ_ENOTFOUND);
+    assert_int_equal(tq_psi_responder_final(f->r, "bravo", (struct tq_str){fin.ptr, fin.len}, &err),
+                     TQ_ENOTFOUND);
     assert_int_equal(tq_psi_responder_pending(f->r), 1);
     must(tq_psi_responder_final(f->r, "alpha", (struct tq_str){fin.ptr, fin.len}, &err), &err,
          "final");
@@ -356,9 +352,8 @@ static void full_run_and_finals(void **state)
     assert_int_equal(run.peer_entries, 10);
     assert_string_equal(run.mode, "matches");
     /* The same FINAL again: the session is gone. */
-    assert_int_equal(
-        tq_psi_responder_final(f->r, "alpha", (struct tq_str){fin.ptr, fin.len}, &err),
-        TQ_ENOTFOUND);
+    assert_int_equal(tq_psi_responder_final(f->r, "alpha", (struct tq_str){fin.ptr, fin.len}, &err),
+                     TQ_ENOTFOUND);
     assert_int_equal(runs_of(f, "alpha"), 1);
     assert_int_equal(psi_leaves(f, "alpha", "\"finished\""), 1);
     assert_int_equal(psi_leaves(f, "alpha", "list_sha256"), 1);
@@ -429,6 +424,57 @@ static void pending_at_free_is_withheld(void **state)
     req_cleanup(&q);
 }
 
+/*
+ * A partner sending refused requests without end: the first refusals_per_day are recorded one
+ * by one, the rest get the same answer and are counted, then summed up in one row and leaf.
+ */
+static void refusal_flood_is_capped(void **state)
+{
+    struct fixture *f = *state;
+    struct tq_psi_responder *r = responder(f, 0, 3);
+    struct tq_psi_result res = {0};
+    struct tq_err err = {0};
+    struct tq_buf resp, fin;
+    struct req m, q;
+
+    tq_psi_responder_free(f->r);
+    f->r = r;
+    grant(f->store, "alpha", "watch", TQ_PSI_GRANT_MATCHES, 1, 0);
+    req_make(f, &m, 10, TQ_PSI_MODE_MATCHES, 8);
+    tq_buf_init(&resp, TQ_PSI_NET_BODY_MAX);
+    for (int i = 0; i < 3; i++)
+        expect_refusal(f, "alpha", "nowhere", &m, TQ_EFORBIDDEN, NOT_OPENED, "refused: not-opened");
+    for (int i = 0; i < 7; i++) {
+        err.msg[0] = '\0';
+        assert_int_equal(ask(r, "alpha", "nowhere", &m, &resp, &err), TQ_EFORBIDDEN);
+        assert_string_equal(err.msg, NOT_OPENED); /* the same answer, not recorded */
+    }
+    assert_int_equal(runs_of(f, "alpha"), 3);
+    /* Another partner's refusals are its own. */
+    expect_refusal(f, "bravo", "watch", &m, TQ_EFORBIDDEN, NOT_OPENED, "refused: not-opened");
+    /* A granted run is still answered and recorded, and the rate limit still holds. */
+    run_to_final(f, r, "alpha", &q, TQ_PSI_MODE_MATCHES, &res, &fin);
+    must(tq_psi_responder_final(r, "alpha", (struct tq_str){fin.ptr, fin.len}, &err), &err,
+         "final");
+    assert_string_equal(last_run(f, "alpha").outcome, "finished");
+    assert_int_equal(ask(r, "alpha", "watch", &m, &resp, &err), TQ_EBUSY);
+    assert_int_equal(runs_of(f, "alpha"), 4);
+    /* The window's end (here: the responder stops) writes one summary of the 8 unrecorded. */
+    tq_psi_responder_free(r);
+    f->r = NULL;
+    assert_int_equal(runs_of(f, "alpha"), 5);
+    assert_string_equal(last_run(f, "alpha").outcome, "refused: flood, 8 unrecorded");
+    assert_string_equal(last_run(f, "alpha").list, "");
+    assert_int_equal(psi_leaves(f, "alpha", NULL), 5);
+    assert_int_equal(psi_leaves(f, "alpha", "refused: flood, 8 unrecorded"), 1);
+    assert_int_equal(psi_leaves(f, "bravo", "flood"), 0);
+    tq_psi_result_cleanup(&res);
+    tq_buf_cleanup(&resp);
+    tq_buf_cleanup(&fin);
+    req_cleanup(&m);
+    req_cleanup(&q);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -437,6 +483,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(full_run_and_finals, setup, teardown),
         cmocka_unit_test_setup_teardown(expired_session_is_withheld, setup, teardown),
         cmocka_unit_test_setup_teardown(pending_at_free_is_withheld, setup, teardown),
+        cmocka_unit_test_setup_teardown(refusal_flood_is_capped, setup, teardown),
     };
 
     if (argc > 1)
