@@ -96,7 +96,7 @@ unit() {
 }
 
 # Unit tests that also run on PostgreSQL (they read TQ_TEST_STORE and TQ_TEST_PG_*).
-PG_UNITS=(test_store test_store_copy test_monitor_store test_watchlist test_screening test_psi_store)
+PG_UNITS=(test_store test_store_copy test_monitor_store test_watchlist test_screening test_psi_store test_psi_node)
 
 for t in "$BUILD"/tests/test_*; do
   [[ -x $t ]] || continue

@@ -160,6 +160,14 @@ struct tq_node_monitor_config {
     unsigned scan_interval_s; /* tansiq serve evaluates hotspot and corridor rules this often */
 };
 
+/* The psi part: private set intersection with partners (tansiq/psi_node.h). */
+struct tq_node_psi_config {
+    unsigned stall_s;          /* the responder keeps a session awaiting FINAL this long */
+    unsigned refusals_per_day; /* refusals of one partner recorded one by one in 24 hours */
+    unsigned runs_per_day;     /* `tansiq psi allow`'s default --runs-per-day (0: no limit) */
+    unsigned min_entries;      /* `tansiq psi allow`'s default --min-entries */
+};
+
 /* The audit part: the node's Merkle log. */
 struct tq_node_audit_config {
     const char *log_origin; /* origin of the checkpoints; NULL or "": from the certificate */
@@ -195,6 +203,7 @@ struct tq_node_config {
     struct tq_node_audit_config audit;       /* log_origin */
     struct tq_node_identity_config identity; /* url */
     struct tq_node_monitor_config monitor;   /* phone_region, monitor_scan_interval_s */
+    struct tq_node_psi_config psi;           /* psi_stall_s, psi_refusals_per_day, psi_runs_... */
 };
 
 /*

@@ -30,6 +30,7 @@ struct tq_audit_log;
 #define TQ_PSI_NODE_STALL_S_DEFAULT 60    /* the responder keeps a session this long for FINAL */
 #define TQ_PSI_NODE_TIMEOUT_S_DEFAULT 300 /* the requester's whole run */
 #define TQ_PSI_NODE_PENDING_MAX 64        /* sessions awaiting FINAL in one process */
+#define TQ_PSI_NODE_REFUSALS_PER_DAY_DEFAULT 100 /* refusals of a partner recorded one by one */
 
 /* ---- requester ------------------------------------------------------------------------ */
 
@@ -87,6 +88,10 @@ struct tq_psi_responder;
 
 struct tq_psi_responder_options {
     unsigned stall_s; /* keep a session awaiting FINAL this long; 0: the default */
+    /* Refusals of one partner recorded one by one (row and leaf) in 24 hours; past them they are
+     * counted and summed up in one row and leaf when the window ends or the responder stops
+     * (docs/internals/psi.md, "Abuse model"). 0: TQ_PSI_NODE_REFUSALS_PER_DAY_DEFAULT. */
+    unsigned refusals_per_day;
 };
 
 /*
@@ -102,7 +107,8 @@ void tq_psi_responder_free(struct tq_psi_responder *r);
 
 /*
  * Answer a REQUEST of partner for list, appending the RESPONSE to out, and keep the session
- * for the FINAL. Refusals (each recorded as a run and a leaf): TQ_EFORBIDDEN with one text for
+ * for the FINAL. Refusals (each recorded as a run and a leaf, up to refusals_per_day of a
+ * partner; past them counted, with the same answer): TQ_EFORBIDDEN with one text for
  * no such list, a list not opened to partner, a mode not granted and a STIX list; TQ_EBUSY the
  * rate limit or too many pending sessions; TQ_EUNPROCESSABLE the request's list is smaller than
  * the grant's min_entries; TQ_EINVAL, TQ_ETOOBIG a malformed or oversized message.

@@ -43,6 +43,7 @@ static const char *modes_word(unsigned m)
 static int run_allow(struct cli_ctx *c, const char *partner, const char *list)
 {
     const char *mode = cli_opt(c, "mode");
+    struct tq_node_config cfg;
     struct tq_store_psi_grant g = {0};
     struct tq_err err = {0};
     bool ok = true;
@@ -58,9 +59,12 @@ static int run_allow(struct cli_ctx *c, const char *partner, const char *list)
         fprintf(stderr, "tansiq: psi allow: --mode is matches, cardinality or both\n");
         return cli_usage(c);
     }
-    g.runs_per_day = uint_opt(c, "runs-per-day", TQ_PSI_RUNS_PER_DAY_DEFAULT, 100000, &ok);
-    g.min_entries =
-        uint_opt(c, "min-entries", TQ_PSI_MIN_ENTRIES_DEFAULT, TQ_PSI_NET_MAX_ENTRIES, &ok);
+    /* The node's defaults (psi_runs_per_day, psi_min_entries in tansiq.conf) unless given. */
+    rc = tq_node_config_load(c->node, &cfg, &err);
+    if (rc)
+        return cli_fail("psi allow", rc, &err);
+    g.runs_per_day = uint_opt(c, "runs-per-day", cfg.psi.runs_per_day, 100000, &ok);
+    g.min_entries = uint_opt(c, "min-entries", cfg.psi.min_entries, TQ_PSI_NET_MAX_ENTRIES, &ok);
     if (!ok)
         return cli_usage(c);
     snprintf(g.partner, sizeof(g.partner), "%s", partner);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "node/node.h"
+#include "tansiq/psi_node.h"
 
 enum opt_type { OPT_STR, OPT_UINT, OPT_LISTEN, OPT_SIZE };
 
@@ -63,6 +64,14 @@ static const struct opt options[] = {
      "country (IQ, SY, JO) of phone numbers written without a country code, for correlation"},
     {"monitor_scan_interval_s", OPT_UINT, "300", 10, 24 * 3600, CFG(monitor.scan_interval_s),
      "tansiq serve evaluates the hotspot and corridor alert rules this often, seconds"},
+    {"psi_stall_s", OPT_UINT, "60", 5, 3600, CFG(psi.stall_s),
+     "a psi run answered here waits this long for the partner's final message, seconds"},
+    {"psi_refusals_per_day", OPT_UINT, "100", 1, 100000, CFG(psi.refusals_per_day),
+     "refused psi requests of one partner recorded one by one in 24 hours; past them, counted"},
+    {"psi_runs_per_day", OPT_UINT, "10", 0, 100000, CFG(psi.runs_per_day),
+     "default runs a day of 'tansiq psi allow' (0: no limit)"},
+    {"psi_min_entries", OPT_UINT, "10", 0, 62500, CFG(psi.min_entries),
+     "default least partner list size of 'tansiq psi allow'"},
     {"url", OPT_STR, "", 0, 0, CFG(identity.url),
      "URL partners reach this node at (https://HOST:PORT), put in 'tansiq identity --export'"},
 };
@@ -167,6 +176,10 @@ void tq__node_config_defaults(struct tq_node_config *cfg)
     cfg->store.pool = 8;
     cfg->store.statement_timeout_ms = 60000;
     cfg->store.lock_timeout_ms = 10000;
+    cfg->psi.stall_s = TQ_PSI_NODE_STALL_S_DEFAULT;
+    cfg->psi.refusals_per_day = TQ_PSI_NODE_REFUSALS_PER_DAY_DEFAULT;
+    cfg->psi.runs_per_day = TQ_PSI_RUNS_PER_DAY_DEFAULT;
+    cfg->psi.min_entries = TQ_PSI_MIN_ENTRIES_DEFAULT;
 }
 
 static struct tq_str trim(const char *p, size_t len)

@@ -88,7 +88,10 @@ tq_rc tq_node_runtime_start(struct tq_node *node, const struct tq_node_config *c
     rt->http.monitor = node->monitor;
     /* Private set intersection: a read-only replica cannot count runs, so it answers none. */
     if (!tq_store_read_only(node->store)) {
-        rc = tq_psi_responder_new(node->store, rt->audit, NULL, &rt->psi, err);
+        struct tq_psi_responder_options po = {.stall_s = cfg->psi.stall_s,
+                                              .refusals_per_day = cfg->psi.refusals_per_day};
+
+        rc = tq_psi_responder_new(node->store, rt->audit, &po, &rt->psi, err);
         if (rc) {
             rc = failed(err, rc, "psi responder");
             goto fail;

@@ -39,10 +39,22 @@ struct pending {
     int64_t deadline_mono_us;
 };
 
+/* A partner's refusals in the current 24-hour window: recorded one by one up to the cap. */
+struct flood {
+    struct flood *next;
+    char partner[TQ_NAME_MAX];
+    int64_t since_us;         /* the window's start */
+    unsigned recorded;        /* refusals recorded as rows and leaves in it */
+    uint64_t suppressed;      /* refusals past the cap, counted only */
+    int64_t first_suppressed; /* when the first of those came */
+};
+
 struct tq_psi_responder {
     struct tq_store *store;
     struct tq_audit_log *audit;
     int64_t stall_us;
+    unsigned refusals_per_day;
+    struct flood *floods;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     pthread_t thread;
@@ -109,6 +121,90 @@ static void end_all(struct tq_psi_responder *r, struct pending *list)
     }
 }
 
+/* The one row and leaf that stand for the refusals of a window past the cap. */
+static void flood_summary(struct tq_psi_responder *r, const struct flood *fl)
+{
+    struct tq_store_psi_run run = {.at_us = fl->first_suppressed, .count = -1};
+
+    snprintf(run.partner, sizeof(run.partner), "%s", fl->partner);
+    snprintf(run.role, sizeof(run.role), "responder");
+    snprintf(run.outcome, sizeof(run.outcome), "refused: flood, %" PRIu64 " unrecorded",
+             fl->suppressed);
+    tq_log(TQ_LOG_WARN, "psi: partner=%s: %" PRIu64 " refusals past the cap of %u a day",
+           fl->partner, fl->suppressed, r->refusals_per_day);
+    record(r, &run, false, NULL, 0, 0);
+}
+
+/* Take out the windows that ended by now (all with everything) under the lock. */
+static struct flood *take_floods(struct tq_psi_responder *r, int64_t now, bool everything)
+{
+    struct flood *out = NULL, **pp = &r->floods;
+
+    while (*pp) {
+        struct flood *fl = *pp;
+
+        if (everything || now - fl->since_us >= DAY_US) {
+            *pp = fl->next;
+            fl->next = out;
+            out = fl;
+        } else {
+            pp = &fl->next;
+        }
+    }
+    return out;
+}
+
+static void end_floods(struct tq_psi_responder *r, struct flood *list)
+{
+    while (list) {
+        struct flood *next = list->next;
+
+        if (list->suppressed)
+            flood_summary(r, list);
+        tq_free(list);
+        list = next;
+    }
+}
+
+/*
+ * Whether a refusal of partner at now is recorded one by one: the first refusals_per_day of a
+ * window are; past them each is counted, and the window's end writes one summary.
+ */
+static bool refusal_recorded(struct tq_psi_responder *r, const char *partner, int64_t now)
+{
+    struct flood *fl, *ended;
+    bool recorded = true, first_over = false;
+
+    pthread_mutex_lock(&r->mu);
+    ended = take_floods(r, now, false);
+    for (fl = r->floods; fl && strcmp(fl->partner, partner) != 0;)
+        fl = fl->next;
+    if (!fl) {
+        fl = tq_xcalloc(1, sizeof(*fl));
+        snprintf(fl->partner, sizeof(fl->partner), "%s", partner);
+        fl->since_us = now;
+        fl->next = r->floods;
+        r->floods = fl;
+    }
+    if (fl->recorded < r->refusals_per_day) {
+        fl->recorded++;
+    } else {
+        recorded = false;
+        first_over = fl->suppressed == 0;
+        if (first_over)
+            fl->first_suppressed = now;
+        fl->suppressed++;
+    }
+    pthread_mutex_unlock(&r->mu);
+    end_floods(r, ended);
+    if (first_over)
+        tq_log(TQ_LOG_WARN,
+               "psi: partner=%s: %u refusals recorded in 24 hours; further ones are counted and "
+               "summed up in one leaf",
+               partner, r->refusals_per_day);
+    return recorded;
+}
+
 static void *sweeper(void *arg)
 {
     struct tq_psi_responder *r = arg;
@@ -121,10 +217,14 @@ static void *sweeper(void *arg)
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_sec += 1;
         pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+        struct flood *ended;
+
         expired = take_expired(r, tq_time_mono_us(), false);
-        if (expired) {
+        ended = take_floods(r, tq_time_now_us(), false);
+        if (expired || ended) {
             pthread_mutex_unlock(&r->mu);
             end_all(r, expired);
+            end_floods(r, ended);
             pthread_mutex_lock(&r->mu);
         }
     }
@@ -145,6 +245,8 @@ tq_rc tq_psi_responder_new(struct tq_store *store, struct tq_audit_log *audit,
     r->store = store;
     r->audit = audit;
     r->stall_us = (int64_t)stall * 1000000;
+    r->refusals_per_day = opts && opts->refusals_per_day ? opts->refusals_per_day
+                                                         : TQ_PSI_NODE_REFUSALS_PER_DAY_DEFAULT;
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cv, NULL);
     if (pthread_create(&r->thread, NULL, sweeper, r) != 0) {
@@ -170,6 +272,7 @@ void tq_psi_responder_free(struct tq_psi_responder *r)
     pthread_join(r->thread, NULL);
     rest = take_expired(r, 0, true);
     end_all(r, rest);
+    end_floods(r, take_floods(r, 0, true));
     pthread_cond_destroy(&r->cv);
     pthread_mutex_destroy(&r->mu);
     tq_free(r);
@@ -190,7 +293,8 @@ static tq_rc refuse(struct tq_psi_responder *r, struct tq_store_psi_run *run, tq
                     const char *outcome, const char *text, struct tq_err *err)
 {
     snprintf(run->outcome, sizeof(run->outcome), "refused: %s", outcome);
-    record(r, run, false, NULL, 0, 0);
+    if (refusal_recorded(r, run->partner, run->at_us))
+        record(r, run, false, NULL, 0, 0);
     return tq_err_set(err, rc, "%s", text);
 }
 
