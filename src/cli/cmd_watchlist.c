@@ -8,6 +8,7 @@
  * what a re-import added, changed and removed by each entry's reference.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -73,11 +74,80 @@ static void json_refs(const char *key, char **refs, size_t n)
     putchar(']');
 }
 
+static int cmp_entry_ref(const void *a, const void *b)
+{
+    return strcmp((*(const struct tq_watch_entry *const *)a)->ref,
+                  (*(const struct tq_watch_entry *const *)b)->ref);
+}
+
+/* SHA-256 over the entries' stored form (tq_watch_entry_json) in ref order, one per line. */
+static tq_rc entries_digest(const struct tq_watch_entry *v, size_t n, char hex[65])
+{
+    const struct tq_watch_entry **by_ref = tq_xcalloc(n ? n : 1, sizeof(*by_ref));
+    uint8_t sum[TQ_SHA256_BYTES];
+    struct tq_buf b;
+    tq_rc rc = TQ_OK;
+
+    for (size_t i = 0; i < n; i++)
+        by_ref[i] = &v[i];
+    qsort(by_ref, n, sizeof(*by_ref), cmp_entry_ref);
+    tq_buf_init(&b, TQ_WATCHLIST_FILE_MAX);
+    for (size_t i = 0; i < n && rc == TQ_OK; i++) {
+        rc = tq_watch_entry_json(by_ref[i], &b);
+        if (rc == TQ_OK)
+            rc = tq_buf_append(&b, "\n", 1);
+    }
+    if (rc == TQ_OK) {
+        tq_sha256(b.ptr ? b.ptr : "", b.len, sum);
+        tq_hex_encode(sum, sizeof(sum), hex);
+    }
+    tq_buf_cleanup(&b);
+    tq_free(by_ref);
+    return rc;
+}
+
+/*
+ * A "watchlist" event in the audit log: which list changed, how, and the digest of what it
+ * holds now, so that a partner or an inspector can tell later which list a screening or a
+ * private intersection ran against. Never a name. A failure is reported, not fatal: the list
+ * is already stored.
+ */
+static void audit_watchlist(struct tq_store *store, const char *action, const char *list,
+                            const char *format, size_t entries,
+                            const struct tq_store_watchlist_diff *d, const char *digest)
+{
+    char n_s[24], added[24], changed[24], removed[24];
+    struct tq_store_audit_field f[8];
+    struct tq_store_audit_event ev = {.kind = "watchlist", .version_us = -1, .fields = f};
+    struct tq_err err = {0};
+
+    ev.at_us = tq_time_now_us();
+    f[ev.n_fields++] = (struct tq_store_audit_field){"action", action};
+    f[ev.n_fields++] = (struct tq_store_audit_field){"list", list};
+    if (format)
+        f[ev.n_fields++] = (struct tq_store_audit_field){"format", format};
+    if (d) {
+        snprintf(n_s, sizeof(n_s), "%zu", entries);
+        snprintf(added, sizeof(added), "%zu", d->n_added);
+        snprintf(changed, sizeof(changed), "%zu", d->n_changed);
+        snprintf(removed, sizeof(removed), "%zu", d->n_removed);
+        f[ev.n_fields++] = (struct tq_store_audit_field){"entries", n_s};
+        f[ev.n_fields++] = (struct tq_store_audit_field){"entries_added", added};
+        f[ev.n_fields++] = (struct tq_store_audit_field){"entries_changed", changed};
+        f[ev.n_fields++] = (struct tq_store_audit_field){"entries_removed", removed};
+    }
+    if (digest)
+        f[ev.n_fields++] = (struct tq_store_audit_field){"entries_sha256", digest};
+    if (tq_store_audit_append(store, &ev, 1, &err))
+        fprintf(stderr, "tansiq: watchlist %s: %s kept, but not written to the audit log: %s\n",
+                list, action, err.msg);
+}
+
 static int run_import(struct cli_ctx *c)
 {
     const char *path = c->argc ? c->argv[0] : NULL, *coll = cli_opt(c, "collection");
     const char *format, *list = cli_opt(c, "list");
-    char name[TQ_WATCH_LIST_NAME_MAX + 1], source[512];
+    char name[TQ_WATCH_LIST_NAME_MAX + 1], source[512], digest[65];
     struct tq_store_watchlist_diff d = {0};
     struct tq_watch_entry *v = NULL;
     struct tq_store *store = tq_node_store(c->node);
@@ -119,14 +189,17 @@ static int run_import(struct cli_ctx *c)
     }
     if (rc)
         return cli_fail(coll ? coll : path, rc, &err);
-    rc = tq_store_watchlist_put(store,
-                                &(struct tq_store_watchlist){.name = (char *)(list ? list : name),
-                                                             .source = source,
-                                                             .format = (char *)format},
-                                v, n, &d, &err);
+    rc = entries_digest(v, n, digest);
+    if (rc == TQ_OK)
+        rc = tq_store_watchlist_put(
+            store,
+            &(struct tq_store_watchlist){
+                .name = (char *)(list ? list : name), .source = source, .format = (char *)format},
+            v, n, &d, &err);
     tq_watch_entries_free(v, n);
     if (rc)
         return cli_fail("watchlist import", rc, &err);
+    audit_watchlist(store, "import", list ? list : name, format, n, &d, digest);
     if (c->common.json) {
         printf("{\"list\":");
         cli_json_str(stdout, list ? list : name);
@@ -263,6 +336,7 @@ static int run_remove(struct cli_ctx *c)
 
     if (rc)
         return cli_fail("watchlist remove", rc, &err);
+    audit_watchlist(tq_node_store(c->node), "remove", c->argv[0], NULL, 0, NULL, NULL);
     if (!c->common.json)
         printf("watchlist %s removed\n", c->argv[0]);
     return CLI_OK;

@@ -211,10 +211,27 @@ def run(n):
     check("API: an oversized batch is 413", st == 413, f"{st} {body[:200]!r}")
 
     # ---- the audit log -----------------------------------------------------------------------
+    n.run("watchlist", "import", wanted, "--list", "gone")
+    n.run("watchlist", "remove", "gone")
     if n.store is None:
         db = sqlite3.connect(os.path.join(n.home, "store.db"))
         recs = [r[0] for r in db.execute("SELECT record FROM audit_leaves WHERE kind = 'screen'")]
+        lists = [json.loads(r[0]) for r in
+                 db.execute("SELECT record FROM audit_leaves WHERE kind = 'watchlist'")]
         db.close()
+        imp = [x for x in lists if x.get("action") == "import"]
+        by = {x["list"]: x for x in imp}
+        w, g = by.get("wanted", {}), by.get("gone", {})
+        check("audit: a list import is a 'watchlist' event with its counts and digest, no name",
+              w.get("entries") == "2" and w.get("entries_added") == "2" and w.get("format") == "csv" and
+              len(w.get("entries_sha256", "")) == 64 and
+              not any(x in json.dumps(lists) for x in ("Julani", "Badri", "Baghdadi")),
+              json.dumps(lists)[:600])
+        check("audit: the same entries give the same digest under another list name",
+              g.get("entries_sha256") == w.get("entries_sha256"), json.dumps(lists)[:600])
+        check("audit: removing a list is a 'watchlist' event",
+              any(x.get("action") == "remove" and x.get("list") == "gone" for x in lists),
+              json.dumps(lists)[:600])
         names = ("Jawlani", "Tikriti", "Mansour", "Zoltan")
         check("audit: each API query is a 'screen' event with user and hits, without the name",
               len(recs) >= 4 and all(not any(x in r for x in names) for r in recs) and
