@@ -63,6 +63,12 @@ static const struct opt options[] = {
      "country (IQ, SY, JO) of phone numbers written without a country code, for correlation"},
     {"monitor_scan_interval_s", OPT_UINT, "300", 10, 24 * 3600, CFG(monitor.scan_interval_s),
      "tansiq serve evaluates the hotspot and corridor alert rules this often, seconds"},
+    {"map_tile_url", OPT_STR, "", 0, 0, CFG(http.map_tile_url),
+     "the dashboard map's tile URL template (https://HOST/{z}/{x}/{y}.png; empty: no tiles)"},
+    {"web_session_idle_s", OPT_UINT, "1800", 1, 7 * 24 * 3600, CFG(http.web_session_idle_s),
+     "a dashboard session ends after this many seconds without a request"},
+    {"web_session_max_s", OPT_UINT, "43200", 60, 30 * 24 * 3600, CFG(http.web_session_max_s),
+     "a dashboard session ends this many seconds after its login, however busy"},
     {"url", OPT_STR, "", 0, 0, CFG(identity.url),
      "URL partners reach this node at (https://HOST:PORT), put in 'tansiq identity --export'"},
 };
