@@ -60,6 +60,12 @@ FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
 BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# The dashboard's assets (docs/internals/web.md): web/ bundled by esbuild into $(BUILD)/web/,
+# then turned into a C table by tools/embed.py and compiled into the library. node_modules is
+# installed (npm ci) only when it is missing.
+WEB_SRC  := $(shell find web -type f 2>/dev/null)
+WEB_GEN  := $(BUILD)/gen/web_assets.c
+WEB_OBJ  := $(BUILD)/gen/web_assets.o
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libtansiq.a
 TANSIQ   := $(BUILD)/tansiq
@@ -83,9 +89,19 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
-$(LIB): $(LIB_OBJ)
+$(LIB): $(LIB_OBJ) $(WEB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
+
+node_modules/.package-lock.json:
+	npm ci --ignore-scripts --no-audit --no-fund
+
+$(WEB_GEN): $(WEB_SRC) node_modules/.package-lock.json scripts/web-build.sh tools/embed.py
+	scripts/web-build.sh $(BUILD)
+	python3 tools/embed.py $(BUILD)/web $@
+
+$(WEB_OBJ): $(WEB_GEN) src/web/web.h include/tansiq/web.h include/tansiq/web_store.h
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(TANSIQ): $(CLI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS_ALL)

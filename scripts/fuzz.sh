@@ -11,6 +11,9 @@ LIBS="$(pkg-config --libs json-c libmicrohttpd libsodium sqlite3 libcurl openssl
 shopt -s nullglob
 # Every module but the command line; GEOS when installed (the geography parsers use it).
 LIBSRC=$(ls src/*/*.c | grep -v '^src/cli/')
+# The dashboard's embedded assets, generated as for every build (Makefile: $(BUILD)/gen).
+make --no-print-directory BUILD="$OUT" "$OUT/gen/web_assets.c" >/dev/null
+LIBSRC="$LIBSRC $OUT/gen/web_assets.c"
 if pkg-config --exists geos; then
   CFLAGS="$CFLAGS -DTQ_HAVE_GEOS=1 $(pkg-config --cflags geos)"
   LIBS="$LIBS $(pkg-config --libs geos)"

@@ -96,7 +96,7 @@ unit() {
 }
 
 # Unit tests that also run on PostgreSQL (they read TQ_TEST_STORE and TQ_TEST_PG_*).
-PG_UNITS=(test_store test_store_copy test_monitor_store test_watchlist test_screening test_psi_store test_psi_node)
+PG_UNITS=(test_store test_store_copy test_monitor_store test_watchlist test_screening test_psi_store test_psi_node test_web)
 
 for t in "$BUILD"/tests/test_*; do
   [[ -x $t ]] || continue
@@ -189,7 +189,7 @@ suite_wait() {
 # tests/multiproc is always on PostgreSQL, on a cluster of its own (it restarts it): without
 # the driver it fails by itself.
 for s in tests/incgraph/run.sh tests/cli/run.sh tests/node/run.sh tests/pg/run.sh \
-  tests/integration/run.sh tests/monitor/run.sh tests/screen/run.sh tests/psi/run.sh tests/federation/run.sh \
+  tests/integration/run.sh tests/monitor/run.sh tests/websrv/run.sh tests/screen/run.sh tests/psi/run.sh tests/federation/run.sh \
   tests/multiproc/run.sh; do
   [[ -x $s ]] || continue
   suite "$s"
@@ -198,6 +198,7 @@ suite tests/eval/run.sh
 if ((pg_ok)); then
   suite tests/integration/run.sh postgres
   suite tests/monitor/run.sh postgres
+  suite tests/websrv/run.sh postgres
   suite tests/screen/run.sh postgres
   suite tests/psi/run.sh postgres
   # The two federation runs go side by side: they wait on the server far more than they

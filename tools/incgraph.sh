@@ -13,15 +13,12 @@
 #                                hotspots and event files; observables and their normal forms
 #   4  policy  psi               release decisions; private set intersection
 #   5  ingest  alerts            the one write door and its after-commit hooks; alert rules
-#   6  taxii  web                TAXII resources and client; the dashboard's API (both write
-#                                through ingest), all served through http
+#   6  taxii  web                TAXII resources and client; the dashboard's embedded assets and
+#                                its sessions, all served through http
 #   7  http  sync                the server; pulling from partners
 #   8  node                      the runtime
 #   9  tansiq                    the umbrella header include/tansiq/tansiq.h
 #  10  cli                       the `tansiq` command
-#
-# web has no code yet; its rank is where the design
-# puts it, so that its first file is checked from the start.
 #
 # Each public header include/tansiq/<h>.h belongs to the module named for it in `header`
 # below; a header missing from that table is an error, so a new one must be placed explicitly.
@@ -48,7 +45,7 @@ declare -A header=([errors]=core [core]=core [json]=core
                    [psi]=psi
                    [merkle]=tlog [note]=tlog [proof]=tlog [tlog]=tlog [leaf]=tlog
                    [stix]=stix
-                   [store]=store [monitor_store]=store [watchlist_store]=store [psi_store]=store
+                   [store]=store [monitor_store]=store [watchlist_store]=store [psi_store]=store [web_store]=store
                    [audit]=audit [witness]=audit
                    [policy]=policy
                    [ingest]=ingest
@@ -60,6 +57,7 @@ declare -A header=([errors]=core [core]=core [json]=core
                    [correl]=correl
                    [screen]=screen [watchlist]=screen [screening]=screen
                    [alerts]=alerts
+                   [web]=web
                    [node]=node [runtime]=node
                    [tansiq]=tansiq)
 

@@ -67,6 +67,10 @@ struct tq_server_config {
      */
     struct tq_monitor *monitor;
     struct tq_server_psi psi; /* private set intersection; zero: /psi/ answers 404 */
+    /* The dashboard at / (docs/internals/web.md). */
+    const char *map_tile_url;    /* https tile URL template for the map; NULL or "": none */
+    unsigned web_session_idle_s; /* a browser session ends after this idle time; 0 = 1800 */
+    unsigned web_session_max_s;  /* ... and this long after login, whatever; 0 = 43200 */
 };
 
 /* Start serving store (borrowed; must outlive the server). *out owned by the caller. */

@@ -27,6 +27,7 @@
 #include "tansiq/core.h"
 #include "tansiq/server.h"
 #include "tansiq/store.h"
+#include "tansiq/web.h"
 
 /* ---- media types ------------------------------------------------------------------------ */
 
@@ -184,7 +185,7 @@ const char *tq__http_framing_error(struct MHD_Connection *conn, const char *meth
 
 /* ---- responses (response.c) ------------------------------------------------------------- */
 
-#define TQ_HTTP_RESP_HEADERS_MAX 8
+#define TQ_HTTP_RESP_HEADERS_MAX 10
 
 /*
  * A streamed body's source, libmicrohttpd's content reader: fill up to max bytes of buf for
@@ -268,6 +269,11 @@ struct tq__http_req {
     struct tq_buf body;
 
     void *data; /* the handler's per-request state (tq_free at completion) */
+
+    /* The principal came from a dashboard session cookie (not an Authorization header): a
+     * state-changing request must then carry X-CSRF-Token equal to csrf. */
+    bool by_cookie;
+    char csrf[TQ_WEB_CSRF_MAX];
 };
 
 /*
@@ -323,6 +329,21 @@ extern const struct tq__http_route tq__http_route_screen;
 extern const struct tq__http_route tq__http_route_screen_batch;
 /* Whether a screening query string parses (batch: the batch's parameters); *why when not. */
 bool tq__http_screen_query_check(struct tq_str query, bool batch, const char **why);
+/* The dashboard (web_route.c): the page at / and /index.html, its assets under /assets/. */
+extern const struct tq__http_route tq__http_route_web_root;
+extern const struct tq__http_route tq__http_route_web_index;
+extern const struct tq__http_route tq__http_route_web_assets;
+/* Its sessions and configuration (session_api.c), before /json/. */
+extern const struct tq__http_route tq__http_route_session;
+extern const struct tq__http_route tq__http_route_config;
+/*
+ * The principal of a dashboard session cookie: when the request carries a tq_session cookie,
+ * TQ_OK with rq->who a user, rq->by_cookie and rq->csrf set, or TQ_EAUTH (expired, unknown);
+ * TQ_ENOTFOUND when it carries none. Other codes: store failures.
+ */
+tq_rc tq__http_session_principal(struct tq__http_req *rq, struct tq_err *err);
+/* The client's address as a short text (hex of its 16-byte form), for the login throttle. */
+void tq__http_client_addr(const struct tq__http_req *rq, char out[33]);
 
 /* ---- the server ------------------------------------------------------------------------- */
 
@@ -352,7 +373,12 @@ struct tq_server {
     struct tq_monitor *monitor;     /* borrowed; NULL: no /json/, no alerts on /events/ */
     struct tq_screening *screening; /* owned: the watchlists' indexes for /json/screen */
     struct tq_server_psi psi;       /* borrowed callbacks; request NULL: /psi/ answers 404 */
-    bool raw_framing; /* the library lays the header block out as framing_error expects */
+    bool raw_framing;         /* the library lays the header block out as framing_error expects */
+    char *tile_url;           /* the map's tile URL template, "" when none */
+    char csp[TQ_WEB_CSP_MAX]; /* Content-Security-Policy of the dashboard */
+    struct tq_web_limits web_limits;       /* session timeouts */
+    struct tq_web_throttle *throttle;      /* failed logins, this process */
+    _Atomic int64_t last_session_sweep_us; /* expired sessions deleted at most once a minute */
     const struct tq__http_route *routes[TQ_HTTP_ROUTES_MAX];
     size_t n_routes;
 };

@@ -227,9 +227,29 @@ static bool client_cert(struct MHD_Connection *conn, gnutls_datum_t *der)
     return true;
 }
 
+/* The paths where a session cookie authenticates: the dashboard's JSON API and event stream. */
+static bool session_cookie_applies(const char *target)
+{
+    return strncmp(target, "/json/", 6) == 0 || strncmp(target, "/events/", 8) == 0;
+}
+
+/* A cookie-authenticated request that changes state must prove it comes from the page, which
+ * alone can read the session's CSRF token (browsers send cookies with any site's requests). */
+static bool csrf_ok(const struct tq__http_req *rq)
+{
+    size_t len, n = strlen(rq->csrf);
+    const char *v;
+
+    if (!rq->by_cookie || rq->method == TQ_METHOD_GET || rq->method == TQ_METHOD_HEAD)
+        return true;
+    v = header(rq->conn, "X-CSRF-Token", &len);
+    return v && n > 0 && len == n && sodium_memcmp(v, rq->csrf, n) == 0;
+}
+
 /*
  * Find the request's principal: the user of the Authorization header when there is one
- * (credentials win), else the partner whose pinned certificate the client presented, else
+ * (credentials win), else on /json/ and /events/ the user of a dashboard session cookie, else
+ * the partner whose pinned certificate the client presented, else
  * nobody (TQ_EAUTH). Fills rq->who on TQ_OK.
  */
 static tq_rc authenticate(struct tq_server *srv, struct tq__http_req *rq, struct tq_err *err)
@@ -244,6 +264,13 @@ static tq_rc authenticate(struct tq_server *srv, struct tq__http_req *rq, struct
     tq_rc rc;
 
     v = header(rq->conn, MHD_HTTP_HEADER_AUTHORIZATION, &len);
+    /* A dashboard session cookie names a user on the dashboard's own API and event stream,
+     * never on TAXII or /log/; an Authorization header wins over it. */
+    if (!v && session_cookie_applies(rq->target)) {
+        rc = tq__http_session_principal(rq, err);
+        if (rc != TQ_ENOTFOUND)
+            return rc;
+    }
     if (srv->tls && !v)
         has_cert = client_cert(rq->conn, &der);
     switch (tq__http_principal_source(v != NULL, has_cert)) {
@@ -304,8 +331,12 @@ static void admit_principal(struct tq_server *srv, struct tq__http_req *rq)
         rq->err_www_auth = true;
         return;
     }
-    if (rt->auth == TQ_HTTP_AUTH_USER && rq->who.kind != TQ_PRINCIPAL_USER)
+    if (rt->auth == TQ_HTTP_AUTH_USER && rq->who.kind != TQ_PRINCIPAL_USER) {
         tq__http_req_fail(rq, 403, rt->auth_refusal);
+        return;
+    }
+    if (!csrf_ok(rq))
+        tq__http_req_fail(rq, 403, "missing or wrong X-CSRF-Token");
 }
 
 /* ---- dispatch --------------------------------------------------------------------------- */
@@ -560,8 +591,10 @@ static void ignore_sigpipe(void)
 
 /*
  * The route table, in match order: the audit log's routes when this node serves its log, the
- * event stream, and TAXII last, which takes every other path (and answers 404 for those that
- * are not TAXII resources). A new endpoint adds its route here (docs/internals/http.md).
+ * event stream, the JSON API (sessions and configuration before its prefix), the dashboard's
+ * page and assets (/, /index.html, /assets/), and TAXII last, which takes every other path (and
+ * answers 404 for those that are not TAXII resources). A new endpoint adds its route here
+ * (docs/internals/http.md).
  */
 static void routes_init(struct tq_server *srv)
 {
@@ -573,8 +606,13 @@ static void routes_init(struct tq_server *srv)
     srv->routes[srv->n_routes++] = &tq__http_route_events;
     srv->routes[srv->n_routes++] = &tq__http_route_screen_batch;
     srv->routes[srv->n_routes++] = &tq__http_route_screen;
+    srv->routes[srv->n_routes++] = &tq__http_route_session;
+    srv->routes[srv->n_routes++] = &tq__http_route_config;
     srv->routes[srv->n_routes++] = &tq__http_route_json;
     srv->routes[srv->n_routes++] = &tq__http_route_psi;
+    srv->routes[srv->n_routes++] = &tq__http_route_web_root;
+    srv->routes[srv->n_routes++] = &tq__http_route_web_index;
+    srv->routes[srv->n_routes++] = &tq__http_route_web_assets;
     srv->routes[srv->n_routes++] = &tq__http_route_taxii;
 }
 
@@ -606,6 +644,22 @@ static tq_rc server_new(struct tq_store *store, const struct tq_server_config *c
     *out = srv;
     srv->tls = !cfg->plain_http;
     srv->title = tq_xstrdup(cfg->title ? cfg->title : "tansiq");
+    srv->tile_url = tq_xstrdup(cfg->map_tile_url ? cfg->map_tile_url : "");
+    srv->web_limits.idle_s =
+        cfg->web_session_idle_s ? cfg->web_session_idle_s : TQ_WEB_SESSION_IDLE_S_DEFAULT;
+    srv->web_limits.max_s =
+        cfg->web_session_max_s ? cfg->web_session_max_s : TQ_WEB_SESSION_MAX_S_DEFAULT;
+    srv->throttle = tq_web_throttle_new();
+    if (srv->tile_url[0]) {
+        char origin[TQ_WEB_ORIGIN_MAX];
+
+        rc = tq_web_tile_origin(srv->tile_url, origin, err);
+        if (rc)
+            return rc;
+        tq_web_csp(origin, srv->csp);
+    } else {
+        tq_web_csp(NULL, srv->csp);
+    }
     srv->api_root = tq_xstrdup(api_root);
     srv->taxii.store = store;
     rc = tq_screening_new(store, &srv->screening, err);
@@ -770,6 +824,8 @@ void tq_server_stop(struct tq_server *srv)
     tq_buf_cleanup(&srv->cert_pem);
     sodium_memzero(srv->taxii.cursor_key, sizeof(srv->taxii.cursor_key));
     tq_screening_free(srv->screening);
+    tq_web_throttle_free(srv->throttle);
+    tq_free(srv->tile_url);
     tq_free(srv->title);
     tq_free(srv->api_root);
     tq_free(srv);

@@ -72,6 +72,12 @@ static const struct opt options[] = {
      "default runs a day of 'tansiq psi allow' (0: no limit)"},
     {"psi_min_entries", OPT_UINT, "10", 0, 62500, CFG(psi.min_entries),
      "default least partner list size of 'tansiq psi allow'"},
+    {"map_tile_url", OPT_STR, "", 0, 0, CFG(http.map_tile_url),
+     "the dashboard map's tile URL template (https://HOST/{z}/{x}/{y}.png; empty: no tiles)"},
+    {"web_session_idle_s", OPT_UINT, "1800", 1, 7 * 24 * 3600, CFG(http.web_session_idle_s),
+     "a dashboard session ends after this many seconds without a request"},
+    {"web_session_max_s", OPT_UINT, "43200", 60, 30 * 24 * 3600, CFG(http.web_session_max_s),
+     "a dashboard session ends this many seconds after its login, however busy"},
     {"url", OPT_STR, "", 0, 0, CFG(identity.url),
      "URL partners reach this node at (https://HOST:PORT), put in 'tansiq identity --export'"},
 };

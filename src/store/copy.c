@@ -34,14 +34,14 @@
             sizeof(struct tq__store_copy_column)
 
 /*
- * Every table of the schema (sqlite_sql.c, version 8) in an order where each table comes after
+ * Every table of the schema (sqlite_sql.c, version 9) in an order where each table comes after
  * those it refers to: objects after collections, facts and releases after objects (and releases
- * after partners), tokens after users, perms after users and partners (its trigger refuses an
- * unknown principal), group_members after sharing_groups and partners, incidents and correl after
- * objects, alert_collections after alerts, watchlist entries after their list and names after
- * their entry (the PSI grants and runs refer to nothing). SQLite's R*Tree incidents_rtree is not
- * listed: the triggers of incidents fill it as incidents are copied. tests/unit/test_store_copy.c
- * compares this list with the schema, tables and columns.
+ * after partners), tokens and web sessions after users, perms after users and partners (its trigger
+ * refuses an unknown principal), group_members after sharing_groups and partners, incidents and
+ * correl after objects, alert_collections after alerts, watchlist entries after their list and
+ * names after their entry (the PSI grants and runs refer to nothing). SQLite's R*Tree
+ * incidents_rtree is not listed: the triggers of incidents fill it as incidents are copied.
+ * tests/unit/test_store_copy.c compares this list with the schema, tables and columns.
  */
 const struct tq__store_copy_table tq__store_copy_tables[] = {
     {"meta", COLS({"k", C_TEXT}, {"v", C_TEXT}), 1, true},
@@ -73,6 +73,10 @@ const struct tq__store_copy_table tq__store_copy_tables[] = {
     {"users", COLS({"name", C_TEXT}, {"pwhash", C_TEXT}), 1, false},
     {"tokens", COLS({"hash", C_BLOB}, {"user", C_TEXT}, {"label", C_TEXT}, {"created", C_INT}), 1,
      false},
+    {"web_sessions",
+     COLS({"hash", C_BLOB}, {"user", C_TEXT}, {"csrf", C_TEXT}, {"created_us", C_INT},
+          {"last_us", C_INT}, {"expires_us", C_INT}),
+     1, false},
     {"perms",
      COLS({"user", C_TEXT}, {"collection", C_TEXT}, {"can_read", C_INT}, {"can_write", C_INT}), 2,
      false},

@@ -191,6 +191,12 @@ enum tq__stmt_id {
     ST_PSI_RUN_INSERT,
     ST_PSI_RUN_UPDATE,
     ST_PSI_RUN_LIST, /* the latest runs of a partner ('' for all), newest first */
+    /* the dashboard's sessions (web_session.c) */
+    ST_WEB_SESSION_PUT,
+    ST_WEB_SESSION_GET,   /* by the token's SHA-256 */
+    ST_WEB_SESSION_TOUCH, /* last use, only forward */
+    ST_WEB_SESSION_DELETE,
+    ST_WEB_SESSION_SWEEP, /* every session past its absolute or idle limit */
     ST__COUNT
 };
 

@@ -370,10 +370,22 @@ static const char schema_psi[] =
     ");"
     "CREATE INDEX psi_runs_limit ON psi_runs(partner, list, role, at_us);";
 
+/* Version 9: the dashboard's sessions (web_session.c), the same table as SQLite's. */
+static const char schema_web_sessions[] =
+    "CREATE TABLE web_sessions("
+    "  hash " HASH("hash") " PRIMARY KEY,"
+                           "  \"user\" " T " NOT NULL REFERENCES users(name) ON DELETE CASCADE,"
+                           "  csrf " T " NOT NULL,"
+                           "  created_us bigint NOT NULL,"
+                           "  last_us bigint NOT NULL,"
+                           "  expires_us bigint NOT NULL"
+                           ");"
+                           "CREATE INDEX web_sessions_user ON web_sessions(\"user\");";
+
 /* migrations[v] brings a database from schema version v to v + 1. */
 const char *const tq__store_postgres_migrations[] = {
-    schema_objects, schema_releases, schema_perms,      schema_audit,
-    schema_witness, schema_monitor,  schema_watchlists, schema_psi};
+    schema_objects, schema_releases,   schema_perms, schema_audit,       schema_witness,
+    schema_monitor, schema_watchlists, schema_psi,   schema_web_sessions};
 
 static_assert(sizeof(tq__store_postgres_migrations) / sizeof(tq__store_postgres_migrations[0]) ==
                   TQ_STORE_SCHEMA_VERSION,
@@ -783,6 +795,15 @@ const char *const tq__store_postgres_sql[ST__COUNT] = {
     [ST_PSI_RUN_LIST] = "SELECT id, at_us, partner, list, role, session, mode, keys_per_entry, "
                         "own_entries, peer_entries, shared, outcome FROM psi_runs "
                         "WHERE ?1 = '' OR partner = ?1 ORDER BY id DESC LIMIT ?2",
+    [ST_WEB_SESSION_PUT] = "INSERT INTO web_sessions(hash, \"user\", csrf, created_us, last_us, "
+                           "expires_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_WEB_SESSION_GET] =
+        "SELECT \"user\", csrf, created_us, last_us, expires_us FROM web_sessions "
+        "WHERE hash = ?1",
+    [ST_WEB_SESSION_TOUCH] =
+        "UPDATE web_sessions SET last_us = ?2 WHERE hash = ?1 AND last_us < ?2",
+    [ST_WEB_SESSION_DELETE] = "DELETE FROM web_sessions WHERE hash = ?1",
+    [ST_WEB_SESSION_SWEEP] = "DELETE FROM web_sessions WHERE expires_us <= ?1 OR last_us <= ?2",
 };
 
 /* ---- dialect -------------------------------------------------------------------------- */

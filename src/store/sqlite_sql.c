@@ -451,9 +451,25 @@ static const char schema_v8[] =
     ");"
     "CREATE INDEX psi_runs_limit ON psi_runs(partner, list, role, at_us);";
 
+/*
+ * Version 9: the dashboard's sessions (web_session.c). A row is keyed by the SHA-256 of the
+ * cookie's token, never the token; it goes with its user (ON DELETE CASCADE). Both limits are
+ * checked on every use and the sweep deletes what passed either.
+ */
+static const char schema_v9[] = "CREATE TABLE web_sessions("
+                                "  hash BLOB PRIMARY KEY CHECK (length(hash) = 32),"
+                                "  user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,"
+                                "  csrf TEXT NOT NULL,"
+                                "  created_us INTEGER NOT NULL,"
+                                "  last_us INTEGER NOT NULL,"
+                                "  expires_us INTEGER NOT NULL"
+                                ");"
+                                "CREATE INDEX web_sessions_user ON web_sessions(user);";
+
 /* migrations[v] brings a database from user_version v to v + 1. */
-const char *const tq__store_sqlite_migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4,
-                                                   schema_v5, schema_v6, schema_v7, schema_v8};
+const char *const tq__store_sqlite_migrations[] = {schema_v1, schema_v2, schema_v3,
+                                                   schema_v4, schema_v5, schema_v6,
+                                                   schema_v7, schema_v8, schema_v9};
 
 static_assert(sizeof(tq__store_sqlite_migrations) / sizeof(tq__store_sqlite_migrations[0]) ==
                   TQ_STORE_SCHEMA_VERSION,
@@ -871,6 +887,14 @@ const char *const tq__store_sqlite_sql[ST__COUNT] = {
     [ST_PSI_RUN_LIST] = "SELECT id, at_us, partner, list, role, session, mode, keys_per_entry, "
                         "own_entries, peer_entries, shared, outcome FROM psi_runs "
                         "WHERE ?1 = '' OR partner = ?1 ORDER BY id DESC LIMIT ?2",
+    [ST_WEB_SESSION_PUT] = "INSERT INTO web_sessions(hash, user, csrf, created_us, last_us, "
+                           "expires_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_WEB_SESSION_GET] = "SELECT user, csrf, created_us, last_us, expires_us FROM web_sessions "
+                           "WHERE hash = ?1",
+    [ST_WEB_SESSION_TOUCH] =
+        "UPDATE web_sessions SET last_us = ?2 WHERE hash = ?1 AND last_us < ?2",
+    [ST_WEB_SESSION_DELETE] = "DELETE FROM web_sessions WHERE hash = ?1",
+    [ST_WEB_SESSION_SWEEP] = "DELETE FROM web_sessions WHERE expires_us <= ?1 OR last_us <= ?2",
 };
 
 /* The copy of release rows a configuration change is compared with (releases.c). */

@@ -158,7 +158,7 @@ check "verify --help" bash -c "'$TQ' verify --help | grep -q usage"
 "$TQ" log checkpoint --home "$H" >"$WORK/before.checkpoint" 2>/dev/null
 "$TQ" log show --json --home "$H" >"$WORK/before.json" 2>/dev/null
 check "store copy --to a new file prints the line to set" bash -c "cd '$WORK' && '$TQ' store copy --to copy.db --home '$H' | grep -qx '  store = $WORK/copy.db'"
-check "store copy --json: every table, the log's size and root" bash -c "'$TQ' store copy --json --to '$WORK/copy2.db' --home '$H' | python3 -c 'import json,sys; d=json.load(sys.stdin); b=json.load(open(\"$WORK/before.json\")); assert d[\"tables\"] == len(d[\"counts\"]) == 29 and d[\"rows\"] == sum(d[\"counts\"].values()) and d[\"counts\"][\"audit_checkpoints\"] >= 1, d; assert (d[\"log_size\"], d[\"log_root\"]) == (b[\"size\"], b[\"root\"]), (d, b)'"
+check "store copy --json: every table, the log's size and root" bash -c "'$TQ' store copy --json --to '$WORK/copy2.db' --home '$H' | python3 -c 'import json,sys; d=json.load(sys.stdin); b=json.load(open(\"$WORK/before.json\")); assert d[\"tables\"] == len(d[\"counts\"]) == 30 and d[\"rows\"] == sum(d[\"counts\"].values()) and d[\"counts\"][\"audit_checkpoints\"] >= 1, d; assert (d[\"log_size\"], d[\"log_root\"]) == (b[\"size\"], b[\"root\"]), (d, b)'"
 check "store copy refuses a destination that holds rows" status_is 3 "$TQ" store copy --to "$WORK/copy.db" --home "$H"
 check "the refusal says why" bash -c "'$TQ' store copy --to '$WORK/copy.db' --home '$H' 2>&1 | grep -q 'destination is not empty'"
 check "store copy: --to is required" status_is 2 "$TQ" store copy --home "$H"

@@ -1942,23 +1942,24 @@ static void migrate_v3_to_latest(void **state)
     tq_store_close(f->store);
     f->store = NULL;
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db,
-                                  "DROP TABLE psi_runs; DROP TABLE psi_grants; "
-                                  "DROP TABLE watchlist_names; DROP TABLE watchlist_entries; "
-                                  "DROP TABLE watchlists; "
-                                  "DROP TABLE alert_collections; DROP TABLE alerts; "
-                                  "DROP TABLE alert_rules; DROP TABLE correl; "
-                                  "DROP TABLE incidents_rtree; DROP TABLE incidents; "
-                                  "DROP TABLE geo_units; DROP INDEX objects_marking; "
-                                  "DROP TABLE witness; DROP TABLE audit_alarms; "
-                                  "DROP INDEX audit_leaves_at; DROP INDEX audit_leaves_partner; "
-                                  "DROP TABLE audit_receipts; DROP INDEX facts_pending; "
-                                  "ALTER TABLE facts DROP COLUMN restrict_to; "
-                                  "ALTER TABLE facts DROP COLUMN pending; "
-                                  "ALTER TABLE facts DROP COLUMN not_understood; "
-                                  "PRAGMA user_version = 3",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "DROP TABLE web_sessions; DROP TABLE psi_runs; DROP TABLE psi_grants; "
+                     "DROP TABLE watchlist_names; DROP TABLE watchlist_entries; "
+                     "DROP TABLE watchlists; "
+                     "DROP TABLE alert_collections; DROP TABLE alerts; "
+                     "DROP TABLE alert_rules; DROP TABLE correl; "
+                     "DROP TABLE incidents_rtree; DROP TABLE incidents; "
+                     "DROP TABLE geo_units; DROP INDEX objects_marking; "
+                     "DROP TABLE witness; DROP TABLE audit_alarms; "
+                     "DROP INDEX audit_leaves_at; DROP INDEX audit_leaves_partner; "
+                     "DROP TABLE audit_receipts; DROP INDEX facts_pending; "
+                     "ALTER TABLE facts DROP COLUMN restrict_to; "
+                     "ALTER TABLE facts DROP COLUMN pending; "
+                     "ALTER TABLE facts DROP COLUMN not_understood; "
+                     "PRAGMA user_version = 3",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
     sqlite3_close(db);
     f->store = open_store(f->path, 2);
     memset(&w, 0, sizeof(w));

@@ -34,6 +34,7 @@
 #include "tansiq/psi_store.h"
 #include "tansiq/store.h"
 #include "tansiq/watchlist_store.h"
+#include "tansiq/web_store.h"
 #include "backend.h"
 #include "fixture.h"
 
@@ -456,6 +457,16 @@ static void populate(struct fixture *f, struct tq_store *s)
     must(tq_store_token_add(s, "alice", hash, NULL, &err), &err, "token");
     memset(hash, 0x33, sizeof(hash));
     must(tq_store_token_add(s, "bob", hash, "ci", &err), &err, "token");
+    {
+        struct tq_store_web_session ws = {.created_us = 1700000000000000,
+                                          .last_us = 1700000000500000,
+                                          .expires_us = 1700043200000000};
+
+        memset(ws.hash, 0x44, sizeof(ws.hash));
+        snprintf(ws.user, sizeof(ws.user), "alice");
+        snprintf(ws.csrf, sizeof(ws.csrf), "csrf-token");
+        must(tq_store_web_session_put(s, &ws, &err), &err, "web session");
+    }
     must(tq_store_perm_set(s, "alice", COLL_A, true, true, &err), &err, "perm");
     must(tq_store_perm_set(s, "bob", "*", true, false, &err), &err, "perm");
     must(tq_store_perm_set(s, "partner:alpha", COLL_A, true, false, &err), &err, "perm");
