@@ -293,8 +293,8 @@ static void sum_state_cleanup(struct sum_state *s)
 /* The bin, in seconds, that cuts span_s into at most SUMMARY_BINS_MAX bins: a round one. */
 static int64_t bin_for_span(int64_t span_s)
 {
-    static const int64_t steps[] = {60,     300,     900,     3600,     3 * 3600, 6 * 3600,
-                                    86400,  7 * 86400, 30 * 86400, 91 * 86400, 365 * 86400};
+    static const int64_t steps[] = {60,    300,       900,        3600,       3 * 3600,   6 * 3600,
+                                    86400, 7 * 86400, 30 * 86400, 91 * 86400, 365 * 86400};
 
     for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
         if (span_s / steps[i] < SUMMARY_BINS_MAX)
@@ -710,9 +710,10 @@ static void get_partners(struct tq__http_req *rq, struct tq__http_resp *resp)
         (void)tq_store_audit_size(store, &size, NULL);
         tq_buf_append_c(&b, "{\"node\":{\"origin\":");
         json_str(&b, nl.origin[0] ? nl.origin : NULL);
-        tq_buf_printf(&b, ",\"log_size\":%" PRIu64 ",\"checkpoint_size\":%" PRIu64
-                          ",\"checkpoint_time\":",
-                      size, nl.scanned ? nl.size : 0);
+        tq_buf_printf(
+            &b,
+            ",\"log_size\":%" PRIu64 ",\"checkpoint_size\":%" PRIu64 ",\"checkpoint_time\":", size,
+            nl.scanned ? nl.size : 0);
         json_time(&b, nl.scanned ? nl.at_us : 0);
         tq_buf_append_c(&b, ",\"witnesses\":[");
         tq_buf_append(&b, wit.ptr, wit.len);
