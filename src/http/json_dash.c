@@ -641,11 +641,14 @@ static bool node_checkpoint(void *ud, uint64_t size, int64_t at_us, const char *
         snprintf(nl->origin, sizeof(nl->origin), "%.*s", (int)ol, note);
     }
     /* Signature lines: "\u2014 NAME BASE64"; the log's own key is named after its origin. */
-    while ((line = strstr(line, "\n\xe2\x80\x94 ")) != NULL) {
+    for (;;) {
         char name[TQ_NAME_MAX + 64];
         size_t nl_len;
         bool known = false;
 
+        line = strstr(line, "\n\xe2\x80\x94 ");
+        if (!line)
+            break;
         line += 5;
         nl_len = strcspn(line, " \n");
         if (nl_len == 0 || nl_len >= sizeof(name))

@@ -434,7 +434,7 @@ tq_rc tq__engine_incidents_summary(struct tq_store *store,
     rc = reader_resolve(c, q->reader, &ra, &none, err);
     for (int pass = 0; rc == TQ_OK && !none && pass < 2; pass++) {
         struct tq__stmt *st = NULL;
-        int src;
+        int src = TQ__DB_DONE;
 
         rc = tq__store_stmt_get(c, pass ? ST_INC_SUM_HIST : ST_INC_SUM_CELLS, &st, err);
         if (rc)
@@ -449,7 +449,10 @@ tq_rc tq__engine_incidents_summary(struct tq_store *store,
                      TQ__ARG_INT(q->has_bbox ? q->max_lon_e7 : INT32_MAX),
                      TQ__ARG_INT(q->has_bbox ? q->max_lat_e7 : INT32_MAX),
                      TQ__ARG_INT(pass ? q->bin_us : q->cell_e7), TQ__ARG_INT(q->bin_origin_us)));
-        while (rc == TQ_OK && (src = tq__db_step(st)) == TQ__DB_ROW) {
+        while (rc == TQ_OK) {
+            src = tq__db_step(st);
+            if (src != TQ__DB_ROW)
+                break;
             if (pass) {
                 rc = bin_cb(ud, tq__db_col_int64(st, 0), tq__db_col_int64(st, 1));
             } else {
