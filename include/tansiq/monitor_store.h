@@ -116,6 +116,39 @@ tq_rc tq_store_incidents(struct tq_store *store, const struct tq_store_incident_
                          tq_store_incident_cb cb, void *ud, bool *more, struct tq_err *err);
 
 /*
+ * The map's summary of the incidents a reader may see (the same visibility as
+ * tq_store_incidents): counted per grid cell and kind, and per time bin, in the store, so that a
+ * million incidents answer with a few thousand rows. Cell (cx, cy) holds the points with
+ * cx = (lon_e7 + 180e7) / cell_e7 and cy = (lat_e7 + 90e7) / cell_e7; bin b the incidents with
+ * b = (at_us - bin_origin_us) / bin_us (at_us >= bin_origin_us is the caller's to ensure).
+ */
+struct tq_store_incident_summary_query {
+    const struct tq_store_reader *reader; /* NULL: the node */
+    bool has_bbox;
+    int32_t min_lon_e7, min_lat_e7, max_lon_e7, max_lat_e7; /* inclusive */
+    int64_t since_us, until_us;                             /* at_us in [since, until); 0: open */
+    const char *kind;                                       /* NULL: any */
+    int64_t cell_e7;                                        /* 1 .. 360e7 */
+    int64_t bin_us, bin_origin_us;                          /* bin_us >= 1 */
+};
+
+struct tq_store_incident_cell {
+    int64_t cx, cy;
+    const char *kind;
+    int64_t count;
+    int64_t sum_lon_e7, sum_lat_e7; /* for the cell's centroid */
+};
+
+/* Called for each (cell, kind) and then for each bin; while the store's connection is held, so
+ * they must not call the store. Rows come in no particular order. */
+typedef tq_rc (*tq_store_incident_cell_cb)(void *ud, const struct tq_store_incident_cell *cell);
+typedef tq_rc (*tq_store_incident_bin_cb)(void *ud, int64_t bin, int64_t count);
+tq_rc tq_store_incidents_summary(struct tq_store *store,
+                                 const struct tq_store_incident_summary_query *q,
+                                 tq_store_incident_cell_cb cell_cb, tq_store_incident_bin_cb bin_cb,
+                                 void *ud, struct tq_err *err);
+
+/*
  * Every incident row of the store (all versions, no filter), in iid order, for retagging after
  * new boundaries; fn may return a new tagging for the row in *next (then it is written), or
  * leave *changed false. Runs in pages with no connection held while fn runs.

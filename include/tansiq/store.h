@@ -671,10 +671,12 @@ struct tq_store_alarm {
     int64_t at_us; /* 0 on add: now */
     char partner[TQ_NAME_MAX];
     char *origin;
-    char *reason;   /* one line in words */
-    char *old_note; /* the checkpoint cosigned before (may be NULL) */
-    char *new_note; /* the checkpoint offered now */
-    char *proof;    /* the consistency proof offered, "old N" then base64 lines (may be NULL) */
+    char *reason;     /* one line in words */
+    char *old_note;   /* the checkpoint cosigned before (may be NULL) */
+    char *new_note;   /* the checkpoint offered now */
+    char *proof;      /* the consistency proof offered, "old N" then base64 lines (may be NULL) */
+    char *acked_by;   /* the user who acknowledged it, NULL while unacknowledged */
+    int64_t acked_us; /* when; 0 while unacknowledged */
 };
 
 void tq_store_alarm_list_free(struct tq_store_alarm *v, size_t n);
@@ -692,6 +694,11 @@ tq_rc tq_store_alarm_add(struct tq_store *store, const struct tq_store_alarm *a,
 /* Every alarm, oldest first. */
 tq_rc tq_store_alarm_list(struct tq_store *store, struct tq_store_alarm **out, size_t *n,
                           struct tq_err *err);
+/*
+ * Acknowledge alarm id as user (the alarm and its evidence stay). TQ_ENOTFOUND when there is no
+ * such alarm, TQ_EEXIST when it is acknowledged already (nothing changes).
+ */
+tq_rc tq_store_alarm_ack(struct tq_store *store, int64_t id, const char *user, struct tq_err *err);
 
 /* ---- TAXII status resources ----------------------------------------------------------- */
 

@@ -324,6 +324,14 @@ extern const struct tq__http_route tq__http_route_psi;  /* private set intersect
 bool tq__http_psi_list(struct tq_str query, char out[65]);
 /* Whether a /json/ query string parses (percent-decoding, known names, flags); *why when not. */
 bool tq__http_json_query_check(struct tq_str query, const char **why);
+/*
+ * The dashboard's routes under /json/ (json_dash.c): incidents/summary, objects/ID[/proof],
+ * partners, alarms, alarms/ID/ack. Answers the request and returns true when the path is one
+ * of them (a partner gets 403); false leaves it to json_api.c.
+ */
+bool tq__http_dash_complete(struct tq__http_req *rq, struct tq__http_resp *resp);
+/* Whether a query string parses for the dashboard route at path (after "/json/"); *why. */
+bool tq__http_dash_query_check(const char *path, struct tq_str query, const char **why);
 /* Name screening (screen_api.c): GET /json/screen and POST /json/screen/batch, before /json/. */
 extern const struct tq__http_route tq__http_route_screen;
 extern const struct tq__http_route tq__http_route_screen_batch;

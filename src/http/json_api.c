@@ -481,6 +481,9 @@ static void json_complete(struct tq__http_req *rq, struct tq__http_resp *resp)
     struct who w;
 
 #define IS(s) (plen == strlen(s) && strncmp(path, s, plen) == 0)
+    /* The dashboard's own reads (json_dash.c) need no monitor and take their own parameters. */
+    if (tq__http_dash_complete(rq, resp))
+        return;
     if (!rq->srv->monitor) {
         answer_error(resp, 404, "no monitoring on this server");
         return;

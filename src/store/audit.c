@@ -779,6 +779,8 @@ static void alarm_from_row(struct tq__stmt *st, void *elem)
     a->old_note = tq__store_column_dup(st, 5);
     a->new_note = tq__store_column_dup(st, 6);
     a->proof = tq__store_column_dup(st, 7);
+    a->acked_by = tq__store_column_dup(st, 8);
+    a->acked_us = tq__db_col_int64(st, 9);
 }
 
 static void alarms_free(void *v, size_t n)
@@ -791,4 +793,34 @@ tq_rc tq__engine_alarm_list(struct tq_store *store, struct tq_store_alarm **out,
 {
     return tq__store_list_rows(tq__engine_of(store), ST_ALARM_LIST, sizeof(**out), alarm_from_row,
                                alarms_free, "list alarms", (void **)out, n_out, err);
+}
+
+tq_rc tq__engine_alarm_ack(struct tq_store *store, int64_t id, const char *user, struct tq_err *err)
+{
+    struct tq__engine *s = tq__engine_of(store);
+    struct tq__store_result res;
+    struct tq__conn *c = NULL;
+    int64_t acked = 0;
+    bool found = false;
+    tq_rc rc;
+
+    rc = tq__store_conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    /* The update only takes an unacknowledged alarm, so two users acknowledging at once cannot
+     * both succeed; when it changes nothing, a read says which refusal it is. */
+    rc = tq__store_write_on(
+        s, c, ST_ALARM_ACK,
+        TQ__ARGS(TQ__ARG_INT(id), TQ__ARG_TEXT(user), TQ__ARG_INT(tq_time_now_us())),
+        "acknowledge alarm", &res, err);
+    if (rc == TQ_OK && res.changes == 0) {
+        rc = tq__store_read_int64(c, ST_ALARM_STATE, TQ__ARGS(TQ__ARG_INT(id)), &acked, &found,
+                                  "read alarm", err);
+        if (rc == TQ_OK)
+            rc = found ? tq_err_set(err, TQ_EEXIST,
+                                    "store: alarm %" PRId64 " is already acknowledged", id)
+                       : tq_err_set(err, TQ_ENOTFOUND, "store: no alarm %" PRId64, id);
+    }
+    tq__store_conn_put(s, c);
+    return rc;
 }

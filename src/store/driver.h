@@ -138,6 +138,8 @@ enum tq__stmt_id {
     ST_WITNESS_LIST,
     ST_ALARM_ADD,
     ST_ALARM_LIST,
+    ST_ALARM_ACK,   /* set acked_by, acked_us where not acknowledged yet */
+    ST_ALARM_STATE, /* an alarm's acked_us, to tell a missing alarm from an acknowledged one */
     /* border monitoring (monitor.c) */
     ST_UNIT_PUT,
     ST_UNIT_LIST,
@@ -148,6 +150,8 @@ enum tq__stmt_id {
     ST_INCIDENTS_BOX_IDS,   /* a box's incidents by time, ids only: the first step of a box */
     ST_INCIDENTS_IDS,       /* the rows of a list of incidents (?18), filtered and ordered */
     ST_INCIDENTS_BOX_COUNT, /* incidents in a box, counted up to a bound (which plan) */
+    ST_INC_SUM_CELLS,       /* visible incidents counted per grid cell and kind */
+    ST_INC_SUM_HIST,        /* visible incidents counted per time bin */
     ST_READER_ANY,          /* whether a principal may read any collection at all */
     ST_INCIDENTS_ADM1,      /* the same, driven by the (adm1_pcode, at_us) index */
     ST_INCIDENT_PAGE,       /* every row in iid order, for retagging */

@@ -417,6 +417,66 @@ out:
     return rc;
 }
 
+tq_rc tq__engine_incidents_summary(struct tq_store *store,
+                                   const struct tq_store_incident_summary_query *q,
+                                   tq_store_incident_cell_cb cell_cb,
+                                   tq_store_incident_bin_cb bin_cb, void *ud, struct tq_err *err)
+{
+    struct tq__engine *s = tq__engine_of(store);
+    struct tq__conn *c = NULL;
+    struct reader_args ra;
+    bool none;
+    tq_rc rc;
+
+    rc = tq__store_conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = reader_resolve(c, q->reader, &ra, &none, err);
+    for (int pass = 0; rc == TQ_OK && !none && pass < 2; pass++) {
+        struct tq__stmt *st = NULL;
+        int src = TQ__DB_DONE;
+
+        rc = tq__store_stmt_get(c, pass ? ST_INC_SUM_HIST : ST_INC_SUM_CELLS, &st, err);
+        if (rc)
+            break;
+        tq__store_bind_args(
+            st,
+            TQ__ARGS(TQ__ARG_INT(ra.mode), TQ__ARG_TEXT(ra.key), TQ__ARG_INT(ra.pid),
+                     TQ__ARG_INT(q->since_us ? q->since_us : INT64_MIN),
+                     TQ__ARG_INT(q->until_us ? q->until_us : INT64_MAX), TQ__ARG_TEXT(q->kind),
+                     TQ__ARG_INT(q->has_bbox ? q->min_lon_e7 : INT32_MIN),
+                     TQ__ARG_INT(q->has_bbox ? q->min_lat_e7 : INT32_MIN),
+                     TQ__ARG_INT(q->has_bbox ? q->max_lon_e7 : INT32_MAX),
+                     TQ__ARG_INT(q->has_bbox ? q->max_lat_e7 : INT32_MAX),
+                     TQ__ARG_INT(pass ? q->bin_us : q->cell_e7), TQ__ARG_INT(q->bin_origin_us)));
+        while (rc == TQ_OK) {
+            src = tq__db_step(st);
+            if (src != TQ__DB_ROW)
+                break;
+            if (pass) {
+                rc = bin_cb(ud, tq__db_col_int64(st, 0), tq__db_col_int64(st, 1));
+            } else {
+                const char *kind = tq__db_col_text(st, 2);
+                struct tq_store_incident_cell cell = {
+                    .cx = tq__db_col_int64(st, 0),
+                    .cy = tq__db_col_int64(st, 1),
+                    .kind = kind ? kind : "",
+                    .count = tq__db_col_int64(st, 3),
+                    .sum_lon_e7 = tq__db_col_int64(st, 4),
+                    .sum_lat_e7 = tq__db_col_int64(st, 5),
+                };
+
+                rc = cell_cb(ud, &cell);
+            }
+        }
+        if (rc == TQ_OK && src != TQ__DB_DONE)
+            rc = tq__store_fail(err, c->db, src, "summarise incidents");
+        tq__store_stmt_done(st);
+    }
+    tq__store_conn_put(s, c);
+    return rc;
+}
+
 /* Rows read per page by tq_store_incidents_retag. */
 #define RETAG_PAGE 256
 

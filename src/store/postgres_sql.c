@@ -382,10 +382,15 @@ static const char schema_web_sessions[] =
                            ");"
                            "CREATE INDEX web_sessions_user ON web_sessions(\"user\");";
 
+/* Version 10: acknowledging alarms (acked_by, acked_us; 0: not acknowledged). */
+static const char schema_alarm_ack[] = "ALTER TABLE audit_alarms ADD COLUMN acked_by " T ";"
+                                       "ALTER TABLE audit_alarms ADD COLUMN acked_us bigint NOT "
+                                       "NULL DEFAULT 0;";
+
 /* migrations[v] brings a database from schema version v to v + 1. */
 const char *const tq__store_postgres_migrations[] = {
-    schema_objects, schema_releases,   schema_perms, schema_audit,       schema_witness,
-    schema_monitor, schema_watchlists, schema_psi,   schema_web_sessions};
+    schema_objects, schema_releases,   schema_perms, schema_audit,        schema_witness,
+    schema_monitor, schema_watchlists, schema_psi,   schema_web_sessions, schema_alarm_ack};
 
 static_assert(sizeof(tq__store_postgres_migrations) / sizeof(tq__store_postgres_migrations[0]) ==
                   TQ_STORE_SCHEMA_VERSION,
@@ -456,6 +461,14 @@ const char tq__store_postgres_session_sql[] = "SET client_min_messages = warning
     "AND i.lat_e7 BETWEEN ?13::bigint AND ?15::bigint AND " MON_VISIBLE(                           \
         "i") " ORDER BY i.at_us DESC, i.iid DESC LIMIT ?17"
 #define INC_JSON "CASE WHEN ?16::int <> 0 THEN o.json END"
+/* The summary's filter and parameters: see sqlite_sql.c. */
+#define SUM_FROM                                                                                   \
+    " FROM incidents i JOIN objects o ON o.collection = i.collection AND "                         \
+    "o.date_added_us = i.date_added_us JOIN collections c ON c.cid = i.collection "                \
+    "WHERE i.at_us >= ?4::bigint AND i.at_us < ?5::bigint "                                        \
+    "AND (?6::text IS NULL OR i.kind = ?6::text) "                                                 \
+    "AND i.lon_e7 BETWEEN ?7::bigint AND ?9::bigint "                                              \
+    "AND i.lat_e7 BETWEEN ?8::bigint AND ?10::bigint AND " MON_VISIBLE("i")
 /* A coordinate bound in degrees, computed as the generated geom column computes its own. */
 #define DEG(n) "?" n "::bigint::float8 / 10000000.0::float8"
 #define ALERT_COLS                                                                                 \
@@ -671,8 +684,11 @@ const char *const tq__store_postgres_sql[ST__COUNT] = {
                      "?5::text, ?6::text, ?7::text "
                      "WHERE (SELECT count(*) FROM audit_alarms WHERE origin = ?3::text) < "
                      "?8::bigint",
-    [ST_ALARM_LIST] = "SELECT id, at_us, partner, origin, reason, old_note, new_note, proof "
-                      "FROM audit_alarms ORDER BY id",
+    [ST_ALARM_LIST] = "SELECT id, at_us, partner, origin, reason, old_note, new_note, proof, "
+                      "acked_by, acked_us FROM audit_alarms ORDER BY id",
+    [ST_ALARM_ACK] = "UPDATE audit_alarms SET acked_by = ?2::text, acked_us = ?3::bigint "
+                     "WHERE id = ?1::bigint AND acked_us = 0",
+    [ST_ALARM_STATE] = "SELECT acked_us FROM audit_alarms WHERE id = ?1::bigint",
     [ST_UNIT_PUT] = "INSERT INTO geo_units(" UNIT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
                     "?9, ?10, ?11) ON CONFLICT(pcode) DO UPDATE SET level = excluded.level, "
                     "country_pcode = excluded.country_pcode, country_en = excluded.country_en, "
@@ -716,6 +732,12 @@ const char *const tq__store_postgres_sql[ST__COUNT] = {
         "ST_MakeEnvelope(" DEG("1") ", " DEG("2") ", " DEG("3") ", " DEG("4") ", 4326) LIMIT ?5) b",
     [ST_INCIDENTS_ADM1] =
         INC_COLS INC_JSON " FROM incidents i" INC_JOIN " WHERE i.adm1_pcode = ?7::text" INC_FILTER,
+    [ST_INC_SUM_CELLS] =
+        "SELECT (i.lon_e7::bigint + 1800000000) / ?11::bigint, (i.lat_e7::bigint + 900000000) / "
+        "?11::bigint AS cy, i.kind, count(*), sum(i.lon_e7)::bigint, "
+        "(sum(i.lat_e7) + 0 * ?12::bigint)::bigint" SUM_FROM " GROUP BY 1, 2, 3",
+    [ST_INC_SUM_HIST] =
+        "SELECT (i.at_us - ?12::bigint) / ?11::bigint, count(*)" SUM_FROM " GROUP BY 1",
     [ST_INCIDENT_PAGE] =
         INC_COLS "NULL FROM incidents i" INC_JOIN " WHERE i.iid > ?1 ORDER BY i.iid LIMIT ?2",
     [ST_INCIDENT_RETAG] = "UPDATE incidents SET country = ?2, adm1_pcode = ?3, adm1_en = ?4, "

@@ -466,10 +466,18 @@ static const char schema_v9[] = "CREATE TABLE web_sessions("
                                 ");"
                                 "CREATE INDEX web_sessions_user ON web_sessions(user);";
 
+/*
+ * Version 10: acknowledging alarms. An alarm stays kept as evidence; acked_by names the user who
+ * acknowledged it, acked_us when (0: not acknowledged).
+ */
+static const char schema_v10[] = "ALTER TABLE audit_alarms ADD COLUMN acked_by TEXT;"
+                                 "ALTER TABLE audit_alarms ADD COLUMN acked_us INTEGER NOT NULL "
+                                 "DEFAULT 0;";
+
 /* migrations[v] brings a database from user_version v to v + 1. */
-const char *const tq__store_sqlite_migrations[] = {schema_v1, schema_v2, schema_v3,
-                                                   schema_v4, schema_v5, schema_v6,
-                                                   schema_v7, schema_v8, schema_v9};
+const char *const tq__store_sqlite_migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4,
+                                                   schema_v5, schema_v6, schema_v7, schema_v8,
+                                                   schema_v9, schema_v10};
 
 static_assert(sizeof(tq__store_sqlite_migrations) / sizeof(tq__store_sqlite_migrations[0]) ==
                   TQ_STORE_SCHEMA_VERSION,
@@ -546,6 +554,17 @@ static_assert(sizeof(tq__store_sqlite_migrations) / sizeof(tq__store_sqlite_migr
     "AND i.lon_e7 BETWEEN ?12 AND ?14 AND i.lat_e7 BETWEEN ?13 AND ?15 AND " MON_VISIBLE(          \
         "i") " ORDER BY i.at_us DESC, i.iid DESC LIMIT ?17"
 #define INC_JSON "CASE WHEN ?16 THEN o.json END"
+/*
+ * The summary's filter (tq_store_incidents_summary): ?1..?3 the reader, ?4/?5 the at_us range,
+ * ?6 kind, ?7..?10 the box (W, S, E, N; the whole plane without one), ?11 the cell size or the
+ * bin, ?12 the bins' origin. Cells are numbered from (-180, -90) so that the division never
+ * sees a negative number (integer division truncates towards zero).
+ */
+#define SUM_FROM                                                                                   \
+    " FROM incidents i CROSS JOIN objects o ON o.collection = i.collection AND "                   \
+    "o.date_added_us = i.date_added_us CROSS JOIN collections c ON c.cid = i.collection "          \
+    "WHERE i.at_us >= ?4 AND i.at_us < ?5 AND (?6 IS NULL OR i.kind = ?6) "                        \
+    "AND i.lon_e7 BETWEEN ?7 AND ?9 AND i.lat_e7 BETWEEN ?8 AND ?10 AND " MON_VISIBLE("i")
 #define ALERT_COLS                                                                                 \
     "SELECT a.id, a.rule, a.kind, a.at_us, a.title, a.detail, a.dedup, a.acked_by, a.acked_us "    \
     "FROM alerts a"
@@ -763,8 +782,11 @@ const char *const tq__store_sqlite_sql[ST__COUNT] = {
     [ST_ALARM_ADD] = "INSERT INTO audit_alarms(at_us, partner, origin, reason, old_note, "
                      "new_note, proof) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 "
                      "WHERE (SELECT count(*) FROM audit_alarms WHERE origin = ?3) < ?8",
-    [ST_ALARM_LIST] = "SELECT id, at_us, partner, origin, reason, old_note, new_note, proof "
-                      "FROM audit_alarms ORDER BY id",
+    [ST_ALARM_LIST] = "SELECT id, at_us, partner, origin, reason, old_note, new_note, proof, "
+                      "acked_by, acked_us FROM audit_alarms ORDER BY id",
+    [ST_ALARM_ACK] = "UPDATE audit_alarms SET acked_by = ?2, acked_us = ?3 WHERE id = ?1 "
+                     "AND acked_us = 0",
+    [ST_ALARM_STATE] = "SELECT acked_us FROM audit_alarms WHERE id = ?1",
     [ST_UNIT_PUT] = "INSERT INTO geo_units(" UNIT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
                     "?9, ?10, ?11) ON CONFLICT(pcode) DO UPDATE SET level = excluded.level, "
                     "country_pcode = excluded.country_pcode, country_en = excluded.country_en, "
@@ -808,6 +830,10 @@ const char *const tq__store_sqlite_sql[ST__COUNT] = {
                                "t.max_lat >= ?2 LIMIT ?5)",
     [ST_INCIDENTS_ADM1] =
         INC_COLS INC_JSON " FROM incidents i" INC_JOIN " WHERE i.adm1_pcode = ?7" INC_FILTER,
+    [ST_INC_SUM_CELLS] =
+        "SELECT (i.lon_e7 + 1800000000) / ?11, (i.lat_e7 + 900000000) / ?11, "
+        "i.kind, count(*), sum(i.lon_e7), sum(i.lat_e7) + 0 * ?12" SUM_FROM " GROUP BY 1, 2, 3",
+    [ST_INC_SUM_HIST] = "SELECT (i.at_us - ?12) / ?11, count(*)" SUM_FROM " GROUP BY 1",
     [ST_INCIDENT_PAGE] =
         INC_COLS "NULL FROM incidents i" INC_JOIN " WHERE i.iid > ?1 ORDER BY i.iid LIMIT ?2",
     [ST_INCIDENT_RETAG] = "UPDATE incidents SET country = ?2, adm1_pcode = ?3, adm1_en = ?4, "

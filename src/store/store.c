@@ -1081,6 +1081,7 @@ void tq_store_alarm_list_free(struct tq_store_alarm *v, size_t n)
         tq_free(v[i].old_note);
         tq_free(v[i].new_note);
         tq_free(v[i].proof);
+        tq_free(v[i].acked_by);
     }
     tq_free(v);
 }
@@ -1100,6 +1101,15 @@ tq_rc tq_store_alarm_list(struct tq_store *store, struct tq_store_alarm **out, s
     CHECK_STORE(store);
     CHECK_ARG(out && n, "output");
     return tq__engine_alarm_list(store, out, n, err);
+}
+
+tq_rc tq_store_alarm_ack(struct tq_store *store, int64_t id, const char *user, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(user && *user && strlen(user) < 256, "user");
+    if (id < 1)
+        return tq_err_set(err, TQ_ENOTFOUND, "store: no alarm %" PRId64, id);
+    return tq__engine_alarm_ack(store, id, user, err);
 }
 
 /* ---- border monitoring ---------------------------------------------------------------- */
@@ -1170,6 +1180,21 @@ tq_rc tq_store_incidents(struct tq_store *store, const struct tq_store_incident_
     if (q->has_bbox && (q->min_lon_e7 > q->max_lon_e7 || q->min_lat_e7 > q->max_lat_e7))
         return tq_err_set(err, TQ_EINVAL, "store: bounding box with min above max");
     return tq__engine_incidents(store, q, cb, ud, more, err);
+}
+
+tq_rc tq_store_incidents_summary(struct tq_store *store,
+                                 const struct tq_store_incident_summary_query *q,
+                                 tq_store_incident_cell_cb cell_cb, tq_store_incident_bin_cb bin_cb,
+                                 void *ud, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(q && cell_cb && bin_cb, "query or callbacks");
+    CHECK_ARG(reader_ok(q->reader), "reader's permission key");
+    if (q->cell_e7 < 1 || q->cell_e7 > 3600000000LL || q->bin_us < 1)
+        return tq_err_set(err, TQ_EINVAL, "store: summary cell or bin out of range");
+    if (q->has_bbox && (q->min_lon_e7 > q->max_lon_e7 || q->min_lat_e7 > q->max_lat_e7))
+        return tq_err_set(err, TQ_EINVAL, "store: bounding box with min above max");
+    return tq__engine_incidents_summary(store, q, cell_cb, bin_cb, ud, err);
 }
 
 tq_rc tq_store_incidents_retag(struct tq_store *store, tq_store_retag_fn fn, void *ud,

@@ -140,6 +140,8 @@ tq_rc tq__engine_witness_list(struct tq_store *store, struct tq_store_witness **
                               struct tq_err *err);
 tq_rc tq__engine_alarm_add(struct tq_store *store, const struct tq_store_alarm *a, int64_t *id_out,
                            struct tq_err *err);
+tq_rc tq__engine_alarm_ack(struct tq_store *store, int64_t id, const char *user,
+                           struct tq_err *err);
 tq_rc tq__engine_alarm_list(struct tq_store *store, struct tq_store_alarm **out, size_t *n,
                             struct tq_err *err);
 
@@ -154,6 +156,10 @@ tq_rc tq__engine_incident_put(struct tq_store *store, const struct tq_store_inci
                               struct tq_err *err);
 tq_rc tq__engine_incidents(struct tq_store *store, const struct tq_store_incident_query *q,
                            tq_store_incident_cb cb, void *ud, bool *more, struct tq_err *err);
+tq_rc tq__engine_incidents_summary(struct tq_store *store,
+                                   const struct tq_store_incident_summary_query *q,
+                                   tq_store_incident_cell_cb cell_cb,
+                                   tq_store_incident_bin_cb bin_cb, void *ud, struct tq_err *err);
 tq_rc tq__engine_incidents_retag(struct tq_store *store, tq_store_retag_fn fn, void *ud,
                                  size_t *retagged, struct tq_err *err);
 tq_rc tq__engine_correl_put(struct tq_store *store, const char *collection_id,
@@ -256,7 +262,7 @@ struct tq_store {
 };
 
 /* The schema version this build writes (PRAGMA user_version for SQLite). */
-#define TQ_STORE_SCHEMA_VERSION 9
+#define TQ_STORE_SCHEMA_VERSION 10
 
 /*
  * The start of the message of PostgreSQL's version 6 migration on a server without PostGIS,

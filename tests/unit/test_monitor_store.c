@@ -546,6 +546,151 @@ static void incident_reader_filter(void **state)
     assert_true(more);
 }
 
+/* What a summary gave: counts per (cell, kind) and per bin. */
+struct sum {
+    size_t n_cells, n_bins;
+    int64_t cx[16], cy[16], count[16], bin[16], bin_count[16];
+    char kind[16][TQ_INCIDENT_KIND_MAX];
+    int64_t total;
+};
+
+static tq_rc on_cell(void *ud, const struct tq_store_incident_cell *c)
+{
+    struct sum *s = ud;
+
+    assert_true(s->n_cells < 16);
+    s->cx[s->n_cells] = c->cx;
+    s->cy[s->n_cells] = c->cy;
+    s->count[s->n_cells] = c->count;
+    snprintf(s->kind[s->n_cells], sizeof(s->kind[0]), "%s", c->kind);
+    assert_int_equal(c->sum_lon_e7 / c->count / 10000000, c->sum_lon_e7 / c->count / 10000000);
+    s->total += c->count;
+    s->n_cells++;
+    return TQ_OK;
+}
+
+static tq_rc on_bin(void *ud, int64_t bin, int64_t count)
+{
+    struct sum *s = ud;
+
+    assert_true(s->n_bins < 16);
+    s->bin[s->n_bins] = bin;
+    s->bin_count[s->n_bins++] = count;
+    return TQ_OK;
+}
+
+static int64_t sum_count(const struct sum *s, int64_t cx, int64_t cy, const char *kind)
+{
+    for (size_t i = 0; i < s->n_cells; i++)
+        if (s->cx[i] == cx && s->cy[i] == cy && strcmp(s->kind[i], kind) == 0)
+            return s->count[i];
+    return 0;
+}
+
+static int64_t bin_count(const struct sum *s, int64_t bin)
+{
+    for (size_t i = 0; i < s->n_bins; i++)
+        if (s->bin[i] == bin)
+            return s->bin_count[i];
+    return 0;
+}
+
+/* The map's summary counts per cell, kind and bin, through the same reader filter as a page. */
+static void incident_summary(void **state)
+{
+    struct fixture *f = *state;
+    int64_t d1 = put_version(f->store, COLL_ID, 1, 1000, "a", NULL);
+    int64_t d2 = put_version(f->store, COLL_ID, 2, 1000, "b", NULL);
+    int64_t d3 = put_version(f->store, COLL_ID, 3, 1000, "b", NULL);
+    int64_t d3b = put_version(f->store, COLL_ID, 3, 2000, "b", NULL); /* a newer version of 3 */
+    int64_t d4 = put_version(f->store, COLL2_ID, 4, 1000, "ab", NULL);
+    struct tq_store_incident_summary_query q = {
+        .cell_e7 = 10000000, .bin_us = 1000, .bin_origin_us = 0}; /* 1 degree, 1 ms */
+    struct tq_store_incident i;
+    struct tq_err err = {0};
+    struct sum s;
+
+    /* Cells are counted from (-180, -90): lon 40.5 is cell 220, lat 34.2 cell 124. */
+    i = incident(COLL_ID, d1, 100, 405000000, 342000000, "seizure", NULL);
+    put_incident(f->store, &i);
+    i = incident(COLL_ID, d2, 1500, 405500000, 342500000, "seizure", NULL);
+    put_incident(f->store, &i);
+    i = incident(COLL_ID, d3, 1600, 405500000, 342500000, "crossing", NULL);
+    put_incident(f->store, &i);
+    i = incident(COLL_ID, d3b, 1700, 405500000, 342500000, "crossing", NULL); /* counted once */
+    put_incident(f->store, &i);
+    i = incident(COLL2_ID, d4, 2500, -10000000, -5000000, "seizure", NULL); /* (-1, -0.5) */
+    put_incident(f->store, &i);
+
+    memset(&s, 0, sizeof(s));
+    must(tq_store_incidents_summary(f->store, &q, on_cell, on_bin, &s, &err), &err, "summary");
+    assert_int_equal(s.total, 4);
+    assert_int_equal(sum_count(&s, 220, 124, "seizure"), 2);
+    assert_int_equal(sum_count(&s, 220, 124, "crossing"), 1);
+    assert_int_equal(sum_count(&s, 179, 89, "seizure"), 1);
+    assert_int_equal(bin_count(&s, 0), 1);
+    assert_int_equal(bin_count(&s, 1), 2);
+    assert_int_equal(bin_count(&s, 2), 1);
+
+    /* alice reads COLL only; bob reads nothing; nobody is counted outside the filter. */
+    q.reader = &ALICE;
+    memset(&s, 0, sizeof(s));
+    must(tq_store_incidents_summary(f->store, &q, on_cell, on_bin, &s, &err), &err, "summary");
+    assert_int_equal(s.total, 3);
+    assert_int_equal(sum_count(&s, 179, 89, "seizure"), 0);
+    q.reader = &BOB;
+    memset(&s, 0, sizeof(s));
+    must(tq_store_incidents_summary(f->store, &q, on_cell, on_bin, &s, &err), &err, "summary");
+    assert_int_equal(s.total, 0);
+    assert_int_equal(s.n_bins, 0);
+
+    /* Filters: a box, a kind, a time range. */
+    q.reader = NULL;
+    q.has_bbox = true;
+    q.min_lon_e7 = 400000000, q.min_lat_e7 = 340000000;
+    q.max_lon_e7 = 410000000, q.max_lat_e7 = 350000000;
+    q.kind = "seizure";
+    q.since_us = 1000;
+    memset(&s, 0, sizeof(s));
+    must(tq_store_incidents_summary(f->store, &q, on_cell, on_bin, &s, &err), &err, "summary");
+    assert_int_equal(s.total, 1);
+    assert_int_equal(bin_count(&s, 1), 1);
+
+    q.cell_e7 = 0;
+    assert_int_equal(tq_store_incidents_summary(f->store, &q, on_cell, on_bin, &s, &err),
+                     TQ_EINVAL);
+}
+
+/* An alarm is acknowledged once, by a user, and stays kept. */
+static void alarm_ack(void **state)
+{
+    struct fixture *f = *state;
+    struct tq_store_alarm a = {
+        .origin = "alpha.example/log", .reason = "inconsistent", .new_note = "note\n"};
+    struct tq_store_alarm *v = NULL;
+    struct tq_err err = {0};
+    int64_t id = 0;
+    size_t n = 0;
+
+    snprintf(a.partner, sizeof(a.partner), "alpha");
+    must(tq_store_alarm_add(f->store, &a, &id, &err), &err, "alarm add");
+    assert_true(id > 0);
+    must(tq_store_alarm_list(f->store, &v, &n, &err), &err, "alarm list");
+    assert_int_equal(n, 1);
+    assert_null(v[0].acked_by);
+    assert_int_equal(v[0].acked_us, 0);
+    tq_store_alarm_list_free(v, n);
+
+    must(tq_store_alarm_ack(f->store, id, "alice", &err), &err, "alarm ack");
+    assert_int_equal(tq_store_alarm_ack(f->store, id, "bob", &err), TQ_EEXIST);
+    assert_int_equal(tq_store_alarm_ack(f->store, id + 1, "bob", &err), TQ_ENOTFOUND);
+    must(tq_store_alarm_list(f->store, &v, &n, &err), &err, "alarm list");
+    assert_int_equal(n, 1);
+    assert_string_equal(v[0].acked_by, "alice");
+    assert_true(v[0].acked_us > 0);
+    tq_store_alarm_list_free(v, n);
+}
+
 /* Count rows through SQL beside the store. */
 static long count_rows(struct fixture *f, const char *sqlite_sql, const char *pg_sql)
 {
@@ -1025,6 +1170,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(incident_paging, setup, teardown),
         cmocka_unit_test_setup_teardown(box_batches_match_the_time_walk, setup, teardown),
         cmocka_unit_test_setup_teardown(incident_reader_filter, setup, teardown),
+        cmocka_unit_test_setup_teardown(incident_summary, setup, teardown),
+        cmocka_unit_test_setup_teardown(alarm_ack, setup, teardown),
         cmocka_unit_test_setup_teardown(delete_cascades, setup, teardown),
         cmocka_unit_test_setup_teardown(correl_put_find_replace, setup, teardown),
         cmocka_unit_test_setup_teardown(correl_many_occurrences, setup, teardown),
