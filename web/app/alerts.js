@@ -2,7 +2,7 @@
 // the alerts arriving live.
 import { h, clear } from './dom.js';
 import { t, tk, dateTime, num } from './i18n.js';
-import { api, qs } from './api.js';
+import { api, qs, session } from './api.js';
 import { onAlert } from './live.js';
 import { correlateButton } from './stix.js';
 
@@ -50,21 +50,25 @@ export function alertsScreen(main) {
       h('p', { class: 'alert-title' }, h('bdi', {}, String(a.title || ''))),
       detailLine(a),
       acked
-        ? h('p', { class: 'acked-by' }, t('alerts.ackedBy', { user: acked.by || acked.user || '', time: dateTime(acked.at || acked.time) }))
+        ? h('p', { class: 'acked-by' }, t('alerts.ackedBy', { user: String(acked.by || ''), time: dateTime(acked.time) }))
         : ackBtn,
     );
     ackBtn.addEventListener('click', async () => {
       ackBtn.disabled = true;
       try {
-        const r = await api(`/json/alerts/${encodeURIComponent(a.id)}/ack`, { method: 'POST' });
-        a.acknowledged = (r && r.acknowledged) || { by: (r && r.by) || '', at: (r && r.at) || new Date().toISOString() };
+        await api(`/json/alerts/${encodeURIComponent(a.id)}/ack`, { method: 'POST' });
+        // The answer says only that it is done; the list shows who and when as the server
+        // will on the next load.
+        a.acknowledged = { by: session.user, time: new Date().toISOString() };
       } catch (e) {
-        if (e.status !== 409) {
-          ackBtn.disabled = false;
-          status.textContent = t('alerts.ackError');
+        if (e.status === 409) {
+          // someone else was first: the server knows who
+          load(true);
           return;
         }
-        a.acknowledged = a.acknowledged || { by: '', at: '' };
+        ackBtn.disabled = false;
+        status.textContent = t('alerts.ackError');
+        return;
       }
       const nu = item(a);
       li.replaceWith(nu);

@@ -78,6 +78,9 @@ function digitsControl() {
 function loginScreen(message) {
   stopLive();
   if (banner) banner.stop();
+  if (typeof cleanup === 'function') cleanup();
+  cleanup = null;
+  app.classList.remove('full');
   const user = h('input', { id: 'login-user', testid: 'login-user', name: 'username', autocomplete: 'username', required: true, dir: 'auto' });
   const pass = h('input', { id: 'login-password', testid: 'login-password', type: 'password', name: 'password', autocomplete: 'current-password', required: true });
   const err = h('p', { class: 'error', role: 'alert' }, message || '');
@@ -190,6 +193,7 @@ function render() {
   cleanup = null;
   const r = route();
   clear(main).className = `screen-${r.name}`;
+  app.classList.toggle('full', r.name === 'map');
   for (const a of document.querySelectorAll('nav a')) {
     if (a.getAttribute('data-screen') === r.name) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');

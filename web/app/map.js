@@ -426,6 +426,7 @@ export function mapScreen(main, config) {
   }
 
   async function redraw() {
+    if (destroyed) return;
     drawHistogram();
     if (state.mode === 'points') {
       incLayer.clearLayers();
@@ -484,6 +485,8 @@ export function mapScreen(main, config) {
 
   return () => {
     destroyed = true;
+    map.stop();
+    map.off();
     map.remove();
   };
 }
