@@ -58,7 +58,7 @@ export function feedScreen(main) {
       'button',
       { type: 'button', class: 'feed-item' },
       h('span', { class: `dir dir-${it.direction === 'out' ? 'out' : 'in'}` }, tk('feed', it.direction === 'out' ? 'outShort' : 'inShort')),
-      h('span', { class: 'feed-main' }, h('bdi', { class: 'feed-name' }, String(it.name || it.id || '')), h('span', { class: 'muted' }, tk('stixtype', it.type || ''))),
+      h('span', { class: 'feed-main' }, h('bdi', { class: 'feed-name', dir: 'auto' }, String(it.name || it.id || '')), h('span', { class: 'muted' }, tk('stixtype', it.type || ''))),
       h('span', { class: 'feed-partner' }, it.direction === 'out' ? t('feed.to') : t('feed.from'), ' ', h('bdi', {}, String(it.partner || ''))),
       tlpBadge(it.tlp),
       h('time', { datetime: String(it.time || '') }, dateTime(it.time)),

@@ -27,7 +27,8 @@ function colour(kind) {
 
 // A cluster's icon: a ring split by kind, the count in the middle (DOM, no HTML strings).
 function clusterIcon(count, kinds) {
-  const size = count === 1 ? 18 : Math.min(52, 26 + Math.log10(count) * 10);
+  const label = count > 1 ? num(count, { notation: 'compact' }) : '';
+  const size = count === 1 ? 18 : Math.max(Math.min(52, 26 + Math.log10(count) * 10), label.length * 6.5 + 12);
   const r = size / 2 - 3;
   const c = 2 * Math.PI * r;
   const g = svg('svg', { width: size, height: size, viewBox: `0 0 ${size} ${size}`, 'aria-hidden': 'true', focusable: 'false' });
@@ -51,7 +52,7 @@ function clusterIcon(count, kinds) {
     );
     offset += len;
   }
-  if (count > 1) g.append(svg('text', { x: '50%', y: '50%', 'dominant-baseline': 'central', 'text-anchor': 'middle', class: 'cluster-count' }, num(count, { notation: 'compact' })));
+  if (count > 1) g.append(svg('text', { x: '50%', y: '50%', 'dominant-baseline': 'central', 'text-anchor': 'middle', class: 'cluster-count' }, label));
   return L.divIcon({ html: h('span', { class: 'cluster' }, g), className: 'cluster-icon', iconSize: [size, size] });
 }
 

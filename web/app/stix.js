@@ -94,7 +94,7 @@ export function stixView(obj) {
   return h(
     'section',
     { class: 'stix-view', testid: 'stix-view', 'aria-label': t('stix.object') },
-    h('p', { class: 'stix-head' }, h('span', { class: 'stix-type' }, tk('stixtype', obj.type || '?')), ' ', h('bdi', { class: 'stix-title' }, String(title))),
+    h('p', { class: 'stix-head' }, h('span', { class: 'stix-type' }, tk('stixtype', obj.type || '?')), ' ', h('bdi', { class: 'stix-title', dir: 'auto' }, String(title))),
     fields(obj, 0),
   );
 }
