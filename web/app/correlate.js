@@ -55,7 +55,7 @@ export function correlateScreen(main, params) {
               ),
             )
           : h('p', {}, t('correlate.none')),
-        r.more ? h('p', { class: 'muted' }, t('correlate.more')) : null,
+        r.more ? h('p', { class: 'muted' }, t('correlate.more')) : '',
       );
     })
     .catch((e) => {

@@ -1,6 +1,6 @@
 // One object's detail: where it came from, its TLP, who it was released to and why, the proof
 // of release to download, and the object itself.
-import { h, clear } from './dom.js';
+import { h, clear, append } from './dom.js';
 import { t, dateTime } from './i18n.js';
 import { api } from './api.js';
 import { stixView, tlpBadge } from './stix.js';
@@ -50,7 +50,7 @@ export async function loadDetail(container, id, fallback) {
   clear(container).append(h('p', { class: 'muted', role: 'status' }, t('common.loading')));
   try {
     const rec = await api(`/json/objects/${encodeURIComponent(id)}`);
-    clear(container).append(...objectDetail(rec));
+    append(clear(container), objectDetail(rec));
   } catch (e) {
     clear(container).append(h('p', { class: 'error', role: 'alert' }, t('detail.error'), ' ', e.status ? `(${e.status})` : ''));
     if (fallback) container.append(stixView(fallback));

@@ -89,7 +89,8 @@ export function screenScreen(main) {
   const input = h('input', { type: 'text', id: 'screen-name', testid: 'screen-input', dir: 'auto', autocomplete: 'off', required: true });
   const submit = h('button', { type: 'submit', testid: 'screen-submit' }, t('screen.submit'));
   const results = h('section', { class: 'screen-results', testid: 'screen-results', 'aria-live': 'polite', 'aria-labelledby': 'screen-results-h' }, h('h2', { id: 'screen-results-h' }, t('screen.results')));
-  const file = h('input', { type: 'file', id: 'screen-file', testid: 'screen-batch-file', accept: '.csv,text/csv' });
+  const file = h('input', { type: 'file', id: 'screen-file', testid: 'screen-batch-file', accept: '.csv,text/csv', class: 'file-input' });
+  const fileName = h('span', { class: 'muted file-name' }, t('screen.noFile'));
   const progress = h('progress', { testid: 'screen-batch-progress', id: 'screen-progress', max: 100, value: 0, 'aria-label': t('screen.progress') });
   const progressText = h('p', { class: 'muted', role: 'status' });
   const batchOut = h('div', { class: 'batch-out' });
@@ -118,6 +119,7 @@ export function screenScreen(main) {
   async function batch() {
     const f = file.files && file.files[0];
     if (!f) return;
+    fileName.textContent = f.name;
     clear(batchOut);
     progress.value = 0;
     const text = await f.text();
@@ -175,7 +177,7 @@ export function screenScreen(main) {
               ),
             ),
           )
-        : null,
+        : '',
     );
   }
 
@@ -194,8 +196,8 @@ export function screenScreen(main) {
       { class: 'panel', 'aria-labelledby': 'batch-h' },
       h('h2', { id: 'batch-h' }, t('screen.batch')),
       h('p', { class: 'muted' }, t('screen.batchHint')),
-      h('label', { for: 'screen-file' }, t('screen.file')),
-      file,
+      // the browser's own file button speaks the browser's language: a label of ours instead
+      h('div', { class: 'row' }, file, h('label', { for: 'screen-file', class: 'button' }, t('screen.file')), fileName),
       h('div', { class: 'row' }, h('label', { for: 'screen-progress' }, t('screen.progress')), progress),
       progressText,
       batchOut,
