@@ -5,6 +5,7 @@ import { t, tk, dateTime, num } from './i18n.js';
 import { api, qs, session } from './api.js';
 import { onAlert } from './live.js';
 import { correlateButton } from './stix.js';
+import { loadDetail } from './detail.js';
 
 const KINDS = ['border', 'governorate', 'hotspot', 'corridor', 'correlation', 'screening'];
 
@@ -17,6 +18,21 @@ function detailLine(a) {
   if (d.score !== undefined) bits.push(t('alerts.score', { s: Number(d.score) }));
   if (d.object) bits.push(h('code', { dir: 'ltr' }, String(d.object)));
   return bits.length ? h('p', { class: 'alert-detail' }, bits.map((b, i) => (i ? [' · ', b] : b))) : null;
+}
+
+// The object an alert is about, shown under it on demand.
+function objectToggle(a) {
+  const id = a.detail && typeof a.detail === 'object' && typeof a.detail.object === 'string' ? a.detail.object : '';
+  if (!id) return null;
+  const box = h('div', { class: 'alert-object', hidden: true });
+  const btn = h('button', { type: 'button', class: 'link', 'aria-expanded': 'false' }, t('alerts.showObject'));
+  btn.addEventListener('click', () => {
+    const open = box.hidden;
+    box.hidden = !open;
+    btn.setAttribute('aria-expanded', String(open));
+    if (open && !box.firstChild) loadDetail(box, id);
+  });
+  return h('div', {}, btn, box);
 }
 
 export function alertsScreen(main) {
@@ -49,6 +65,7 @@ export function alertsScreen(main) {
       ),
       h('p', { class: 'alert-title' }, h('bdi', {}, String(a.title || ''))),
       detailLine(a),
+      objectToggle(a),
       acked
         ? h('p', { class: 'acked-by' }, t('alerts.ackedBy', { user: String(acked.by || ''), time: dateTime(acked.time) }))
         : ackBtn,
