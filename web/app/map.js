@@ -95,6 +95,7 @@ export function mapScreen(main, config) {
       h(
         'div',
         { class: 'map-side' },
+        detail,
         h(
           'section',
           { class: 'panel', 'aria-labelledby': 'time-h' },
@@ -106,7 +107,6 @@ export function mapScreen(main, config) {
           status,
         ),
         h('section', { class: 'panel' }, kindBoxes, layerBoxes),
-        detail,
       ),
     ),
   );
