@@ -190,7 +190,7 @@ suite_wait() {
 # the driver it fails by itself.
 for s in tests/incgraph/run.sh tests/cli/run.sh tests/node/run.sh tests/pg/run.sh \
   tests/integration/run.sh tests/monitor/run.sh tests/websrv/run.sh tests/screen/run.sh tests/psi/run.sh tests/federation/run.sh \
-  tests/multiproc/run.sh; do
+  tests/multiproc/run.sh tests/i18n/run.sh; do
   [[ -x $s ]] || continue
   suite "$s"
 done
