@@ -40,8 +40,9 @@ async function signIn() {
   await page.getByTestId('login-password').fill(PASSWORD);
   const t = await page.evaluate(
     () =>
-      new Promise((resolve) => {
+      new Promise((resolve, reject) => {
         const t0 = performance.now();
+        setTimeout(() => reject(new Error('no drawn map after 120 s')), 120000);
         const obs = new MutationObserver(() => {
           const m = document.querySelector('[data-testid="map"][data-drawn]');
           if (m && Number(m.getAttribute('data-drawn')) > 0) {

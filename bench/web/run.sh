@@ -30,7 +30,7 @@ trap 'rm -rf "$WORK"' EXIT
 # fill HOME N: a node with the bench user and the demo boundaries, N incidents, in chunks of
 # 100,000 rows (each file well under the importer's limits). Prints the seconds it took.
 fill() {
-  local home=$1 n=$2 t0=$SECONDS i chunk
+  local home=$1 n=$2 t0=$SECONDS chunk
   "$TQ" init --home "$home" --title "bench node" >/dev/null 2>&1 || return 1
   echo demo-password | "$TQ" user add demo --password-stdin --read='*' --write='*' --home "$home" >/dev/null 2>&1 || return 1
   "$TQ" geo import demo/border-units.geojson --home "$home" >/dev/null 2>&1 || return 1
@@ -93,6 +93,7 @@ if [[ ${BENCH_WEB_1M:-1} != 0 ]]; then
   else
     echo "store of 1,000,000 incidents: the one kept for this commit ($cache)"
   fi
-  [[ -f $cache/tansiq.conf ]] && { bench "$cache" "1,000,000 incidents" || status=1; }
+  # two sign-ins, not five: each takes about a minute there today
+  [[ -f $cache/tansiq.conf ]] && { BENCH_WEB_RUNS=${BENCH_WEB_RUNS:-2} bench "$cache" "1,000,000 incidents" || status=1; }
 fi
 exit $status
