@@ -16,4 +16,10 @@ for s in bench/bench_*.sh; do
   echo "== ${s##*/}"
   "$s" "$BUILD" || status=1
 done
+# The dashboard in Chromium (bench/web/run.sh: a 1,000,000-incident home is filled once per
+# commit and kept under BUILD/bench-web/).
+if [[ -x bench/web/run.sh ]]; then
+  echo "== bench/web"
+  bench/web/run.sh "$BUILD" || status=1
+fi
 exit $status

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make run`: a tansiq node on loopback with demo data.
-# Initialises ./tansiq-home once (or $TANSIQ_HOME), creates the demo user, loads the demo
+# Initialises ./tansiq-home once (or $TANSIQ_HOME) with scripts/demo-data.sh: the demo user, the demo
 # bundle, the demo boundaries (approximate governorates on both sides of the Syria-Iraq border)
 # and sixteen weeks of generated incidents with an emerging smuggling corridor, a fictional
 # watchlist in Arabic and Latin script (demo/watchlist-demo.csv), sets alert
@@ -15,22 +15,7 @@ USER_NAME=demo
 PASSWORD=demo-password
 
 if [[ ! -f $HOME_DIR/tansiq.conf ]]; then
-  "$TANSIQ" init --home "$HOME_DIR" --title "tansiq demo node (Al-Qaim coordination centre)"
-  printf '%s\n' "$PASSWORD" | "$TANSIQ" user add "$USER_NAME" --password-stdin --read='*' --write='*' --home "$HOME_DIR"
-  # The list and its rule come first, so that the bundle's courier is screened as it arrives.
-  "$TANSIQ" watchlist import demo/watchlist-demo.csv --list demo-wanted --home "$HOME_DIR" >/dev/null
-  "$TANSIQ" alert add wanted-name --kind screening --list demo-wanted --home "$HOME_DIR" >/dev/null
-  "$TANSIQ" import --home "$HOME_DIR" demo/border-demo.json
-  "$TANSIQ" geo import demo/border-units.geojson --home "$HOME_DIR" >/dev/null
-  "$TANSIQ" alert add seizure-near-border --kind border --within-km 10 --incident-kind seizure \
-    --home "$HOME_DIR" >/dev/null
-  "$TANSIQ" alert add corridor --kind corridor --home "$HOME_DIR" >/dev/null
-  "$TANSIQ" alert add same-phone-or-plate --kind correlation --home "$HOME_DIR" >/dev/null
-  events=$(mktemp /tmp/tansiq-demo-events-XXXXXX.csv)
-  python3 scripts/demo-events.py "$events" 2>/dev/null
-  "$TANSIQ" events import "$events" --format csv --home "$HOME_DIR"
-  rm -f "$events"
-  "$TANSIQ" alert scan --home "$HOME_DIR" >/dev/null
+  scripts/demo-data.sh "$HOME_DIR" "$TANSIQ"
 fi
 
 echo
