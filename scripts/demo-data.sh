@@ -6,7 +6,9 @@
 # demo boundaries (approximate governorates on both sides of the Syria-Iraq border), a
 # fictional watchlist in Arabic and Latin script (demo/watchlist-demo.csv), alert rules, and
 # sixteen weeks of generated incidents with an emerging smuggling corridor, the rules
-# evaluated. Used by `make run` (scripts/run-demo.sh) and by the browser tests (tests/web).
+# evaluated, and a partner, Damascus, whose node is made beside HOME (HOME-partner) and registered
+# from its signed identity bundle; it has no URL, so it shows on the dashboard as never synced.
+# Used by `make run` (scripts/run-demo.sh) and by the browser tests (tests/web).
 # TQ_DEMO_TITLE overrides the node's title.
 set -euo pipefail
 HOME_DIR=$1
@@ -31,3 +33,11 @@ trap 'rm -f "$events"' EXIT
 python3 scripts/demo-events.py "$events" 2>/dev/null
 "$TANSIQ" events import "$events" --format csv --home "$HOME_DIR"
 "$TANSIQ" alert scan --home "$HOME_DIR" >/dev/null
+
+# A partner, registered the way two agencies do it (README, "Two agencies set up a bilateral
+# exchange"), minus the server: its node never runs in the demo.
+PARTNER_HOME="${HOME_DIR%/}-partner"
+rm -rf "$PARTNER_HOME"
+"$TANSIQ" init --home "$PARTNER_HOME" --title "Damascus node (demo partner)" >/dev/null 2>&1
+"$TANSIQ" identity --export "$PARTNER_HOME/damascus.bundle" --home "$PARTNER_HOME" >/dev/null 2>&1
+"$TANSIQ" partner add damascus --from "$PARTNER_HOME/damascus.bundle" --home "$HOME_DIR" >/dev/null

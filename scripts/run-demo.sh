@@ -4,8 +4,8 @@
 # bundle, the demo boundaries (approximate governorates on both sides of the Syria-Iraq border)
 # and sixteen weeks of generated incidents with an emerging smuggling corridor, a fictional
 # watchlist in Arabic and Latin script (demo/watchlist-demo.csv), sets alert
-# rules and evaluates them, shows the tagged incidents, the corridor and the alerts, then serves
-# HTTPS on 127.0.0.1:${TANSIQ_PORT:-8443} until interrupted.
+# rules and evaluates them, registers a demo partner, shows the tagged incidents, the corridor and
+# the alerts, then serves the dashboard and the APIs over HTTPS on 127.0.0.1:${TANSIQ_PORT:-8443} until interrupted.
 set -euo pipefail
 TANSIQ=${1:-build/tansiq}
 cd "$(dirname "$0")/.."
@@ -37,6 +37,7 @@ echo "== screening a name written in Arabic script against the demo list (exit 1
 cat <<MSG
 
 tansiq demo node
+  dashboard       : https://127.0.0.1:$PORT/   (sign in as $USER_NAME / $PASSWORD; ?lang=ar for Arabic)
   TAXII discovery : https://127.0.0.1:$PORT/taxii2/
   collections     : https://127.0.0.1:$PORT/api/collections/
   audit log       : https://127.0.0.1:$PORT/log/checkpoint   (C2SP tlog-tiles under /log/)
@@ -47,7 +48,7 @@ tansiq demo node
   user / password : $USER_NAME / $PASSWORD   (self-signed certificate: use curl -k)
   try             : curl -k -u $USER_NAME:$PASSWORD -H 'Accept: application/taxii+json;version=2.1' \\
                       'https://127.0.0.1:$PORT/api/collections/'
-  home            : $HOME_DIR   (delete it to start afresh)
+  home            : $HOME_DIR   (delete it and $HOME_DIR-partner to start afresh)
 Stop with Ctrl-C.
 
 MSG
