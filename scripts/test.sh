@@ -189,7 +189,7 @@ suite_wait() {
 # tests/multiproc is always on PostgreSQL, on a cluster of its own (it restarts it): without
 # the driver it fails by itself.
 for s in tests/incgraph/run.sh tests/cli/run.sh tests/node/run.sh tests/pg/run.sh \
-  tests/integration/run.sh tests/monitor/run.sh tests/websrv/run.sh tests/screen/run.sh tests/psi/run.sh tests/federation/run.sh \
+  tests/integration/run.sh tests/monitor/run.sh tests/webapi/run.sh tests/websrv/run.sh tests/screen/run.sh tests/psi/run.sh tests/federation/run.sh \
   tests/multiproc/run.sh tests/i18n/run.sh; do
   [[ -x $s ]] || continue
   suite "$s"
@@ -198,6 +198,7 @@ suite tests/eval/run.sh
 if ((pg_ok)); then
   suite tests/integration/run.sh postgres
   suite tests/monitor/run.sh postgres
+  suite tests/webapi/run.sh postgres
   suite tests/websrv/run.sh postgres
   suite tests/screen/run.sh postgres
   suite tests/psi/run.sh postgres
