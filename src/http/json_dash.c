@@ -154,15 +154,23 @@ static bool dash_route_params(const char *path, size_t plen, bool post, unsigned
 #undef IS
 }
 
+static bool feed_next_decode(const char *text, struct tq_store_feed_key *k);
+
 bool tq__http_dash_query_check(const char *path, struct tq_str query, const char **why)
 {
     struct dash_params *p = tq_xmalloc(sizeof(*p));
+    struct tq_store_feed_key k;
     unsigned allowed = 0;
     bool ok;
 
     if (!dash_route_params(path, strcspn(path, "?"), false, &allowed))
         allowed = (1u << P__COUNT) - 1;
     ok = dash_params_parse(query, allowed, p, why);
+    /* The feed's cursor is read from the network too. */
+    if (ok && p->v[P_NEXT][0] && !feed_next_decode(p->v[P_NEXT], &k)) {
+        *why = "a malformed next";
+        ok = false;
+    }
     tq_free(p);
     return ok;
 }

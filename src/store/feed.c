@@ -115,24 +115,24 @@ tq_rc tq_store_feed(struct tq_store *store, const struct tq_store_feed_query *q,
         rc = tq__store_stmt_get(c, d ? ST_FEED_OUT : ST_FEED_IN, &st, err);
         if (rc)
             break;
-        tq__store_bind_args(
-            st, TQ__ARGS(TQ__ARG_INT(q->reader ? 1 : 0),
-                         TQ__ARG_TEXT(q->reader ? q->reader->perm_key : NULL),
-                         TQ__ARG_INT(q->since_us ? q->since_us : INT64_MIN),
-                         TQ__ARG_INT(q->until_us ? q->until_us : INT64_MAX),
-                         TQ__ARG_TEXT(q->partner), TQ__ARG_INT(cur.at_us), TQ__ARG_INT(cur.dir),
-                         TQ__ARG_INT(cur.rid), TQ__ARG_INT(cur.pid),
-                         TQ__ARG_TEXT(q->q ? qlow : NULL), TQ__ARG_INT((int64_t)q->limit + 1)));
+        tq__store_bind_args(st, TQ__ARGS(TQ__ARG_INT(q->reader ? 1 : 0),
+                                         TQ__ARG_TEXT(q->reader ? q->reader->perm_key : NULL),
+                                         TQ__ARG_INT(q->since_us ? q->since_us : INT64_MIN),
+                                         TQ__ARG_INT(q->until_us ? q->until_us : INT64_MAX),
+                                         TQ__ARG_TEXT(q->partner), TQ__ARG_INT(cur.at_us),
+                                         TQ__ARG_INT(cur.dir), TQ__ARG_INT(cur.rid),
+                                         TQ__ARG_INT(cur.pid), TQ__ARG_TEXT(q->q ? qlow : NULL),
+                                         TQ__ARG_INT((int64_t)q->limit + 1)));
         rc = tq__store_collect_rows(c, st, q->limit + 1, sizeof(struct feed_row), feed_row_from,
                                     (void **)&rows[d], &n[d], "read the feed", err);
     }
     tq__store_conn_put(s, c);
     /* Merge the two pages, newest first. */
     while (rc == TQ_OK && (i[0] < n[0] || i[1] < n[1])) {
-        int d = i[0] == n[0]                                                 ? 1
-                : i[1] == n[1]                                               ? 0
+        int d = i[0] == n[0]                                                ? 1
+                : i[1] == n[1]                                              ? 0
                 : key_cmp(&rows[0][i[0]].it.key, &rows[1][i[1]].it.key) < 0 ? 0
-                                                                             : 1;
+                                                                            : 1;
         struct feed_row *r = &rows[d][i[d]++];
 
         if (shown == q->limit) {
