@@ -338,13 +338,17 @@ int main(void)
     struct tq_store_reader reader = {"reader", NULL};
     struct tq_store *big = NULL, *little = NULL;
     struct tq_err err = {0};
-    char path[] = "/tmp/tq-bench-monitor.db", spath[] = "/tmp/tq-bench-monitor-small.db";
+    char path[64], spath[64];
     char cid[37], scid[37];
     size_t rows = 0, srows = 0, f0, f;
     double t, big_rate, small_rate, user_rate, ref;
 
     if (n < 1000)
         n = 1000;
+    /* Names of this run's own: another run on the same machine must not replace the file
+     * under this one's later connections. */
+    snprintf(path, sizeof(path), "/tmp/tq-bench-monitor-%ld.db", (long)getpid());
+    snprintf(spath, sizeof(spath), "/tmp/tq-bench-monitor-small-%ld.db", (long)getpid());
     printf("filling %" PRIu64 " incident versions with %d values each ...\n", n, VALUES_PER_OBJECT);
     t = now_s();
     pairs = fill(path, n, distinct, cid);
