@@ -422,7 +422,7 @@ int main(void)
         unlink(path);
     unlink(spath);
     for (const char *sfx = "-wal"; sfx; sfx = strcmp(sfx, "-wal") == 0 ? "-shm" : NULL) {
-        char p[64];
+        char p[96];
 
         snprintf(p, sizeof(p), "%s%s", path, sfx);
         unlink(p);
