@@ -27,8 +27,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!tq__http_screen_query_check((struct tq_str){(const char *)data, size}, true, &why) && !why)
         abort();
     {
-        static const char *const paths[] = {"incidents/summary", "objects/x--1/proof", "partners",
-                                            "alarms", "objects/x--1"};
+        static const char *const paths[] = {
+            "incidents/summary", "objects/x--1/proof", "partners", "alarms", "objects/x--1", "feed",
+            "feed/histogram"};
 
         for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
             why = NULL;

@@ -189,8 +189,9 @@ suite_wait() {
 # tests/multiproc is always on PostgreSQL, on a cluster of its own (it restarts it): without
 # the driver it fails by itself.
 for s in tests/incgraph/run.sh tests/cli/run.sh tests/node/run.sh tests/pg/run.sh \
-  tests/integration/run.sh tests/monitor/run.sh tests/websrv/run.sh tests/screen/run.sh tests/psi/run.sh tests/federation/run.sh \
-  tests/multiproc/run.sh tests/i18n/run.sh tests/web/run.sh; do
+  tests/integration/run.sh tests/monitor/run.sh tests/webapi/run.sh tests/websrv/run.sh \
+  tests/screen/run.sh tests/psi/run.sh tests/federation/run.sh tests/multiproc/run.sh \
+  tests/i18n/run.sh tests/web/run.sh; do
   [[ -x $s ]] || continue
   # The browser suite drives the same C through HTTP as tests/websrv, which does run under
   # the sanitizers; Chromium under it would add minutes and find nothing more in the node.
@@ -204,6 +205,7 @@ suite tests/eval/run.sh
 if ((pg_ok)); then
   suite tests/integration/run.sh postgres
   suite tests/monitor/run.sh postgres
+  suite tests/webapi/run.sh postgres
   suite tests/websrv/run.sh postgres
   suite tests/screen/run.sh postgres
   suite tests/psi/run.sh postgres

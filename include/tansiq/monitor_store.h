@@ -262,4 +262,65 @@ tq_rc tq_store_alerts(struct tq_store *store, const struct tq_store_alert_query 
 tq_rc tq_store_alert_ack(struct tq_store *store, const struct tq_store_reader *reader, int64_t id,
                          const char *user, struct tq_err *err);
 
+/* ---- the dashboard's feed ------------------------------------------------------------- */
+
+/*
+ * What crossed the border of this node, newest first: versions that arrived from a partner by
+ * sync ("in": facts.origin names the partner, the time is the version's date_added here) and
+ * versions released to a partner ("out": a releases row, the time its added_us). A user reads
+ * only the collections it may read; partners never read the feed. Rows are ordered by
+ * (at_us, dir, rid, pid) descending, which is total: the key of the last row of a page is the
+ * cursor of the next.
+ */
+#define TQ_STORE_FEED_PAGE_MAX 500
+#define TQ_STORE_FEED_Q_MAX 128 /* bytes of the substring asked for */
+#define TQ_STORE_FEED_BINS_MAX 1000
+
+enum tq_store_feed_dir { TQ_FEED_ANY = 0, TQ_FEED_IN = 1, TQ_FEED_OUT = 2 };
+
+struct tq_store_feed_key {
+    int64_t at_us;
+    int dir;     /* TQ_FEED_IN or TQ_FEED_OUT */
+    int64_t rid; /* the version's row */
+    int64_t pid; /* the partner's row (0 for "in") */
+};
+
+struct tq_store_feed_query {
+    const struct tq_store_reader *reader; /* NULL: the node; a user; never a partner */
+    int64_t since_us, until_us;           /* [since, until); 0: open */
+    const char *partner;                  /* NULL: any */
+    int direction;                        /* enum tq_store_feed_dir */
+    const char *q;   /* NULL or a substring of the id or name (ASCII case folded) */
+    size_t limit;    /* 1 .. TQ_STORE_FEED_PAGE_MAX */
+    bool has_cursor; /* rows strictly after cursor in the order */
+    struct tq_store_feed_key cursor;
+};
+
+struct tq_store_feed_item {
+    struct tq_store_feed_key key;
+    const char *partner, *collection, *id, *type;
+    const char *name; /* the object's "name", NULL when it has none */
+    int tlp;          /* enum tq_tlp, 0 when unmarked */
+};
+
+typedef tq_rc (*tq_store_feed_cb)(void *ud, const struct tq_store_feed_item *item);
+/* A page of the feed; cb runs with no connection held; *more says whether rows follow. */
+tq_rc tq_store_feed(struct tq_store *store, const struct tq_store_feed_query *q,
+                    tq_store_feed_cb cb, void *ud, bool *more, struct tq_err *err);
+
+/*
+ * The feed counted per time bin, direction and partner: bin b holds the rows with
+ * b = (at_us - since_us) / bin_us, over [since_us, until_us). Called while the connection is
+ * held: cb must not call the store.
+ */
+typedef tq_rc (*tq_store_feed_bin_cb)(void *ud, int64_t bin, int dir, const char *partner,
+                                      int64_t count);
+tq_rc tq_store_feed_histogram(struct tq_store *store, const struct tq_store_reader *reader,
+                              int64_t since_us, int64_t until_us, int64_t bin_us,
+                              tq_store_feed_bin_cb cb, void *ud, struct tq_err *err);
+
+/* How many versions came in from partner and how many are released to it, as reader sees. */
+tq_rc tq_store_feed_counts(struct tq_store *store, const struct tq_store_reader *reader,
+                           const char *partner, int64_t *in, int64_t *out, struct tq_err *err);
+
 #endif

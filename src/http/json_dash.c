@@ -25,9 +25,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "http/http.h"
 #include "tansiq/alerts.h"
 #include "tansiq/audit.h"
+#include "tansiq/monitor_store.h"
 #include "tansiq/policy.h"
 #include "tansiq/proof.h"
 #include "tansiq/stix.h"
@@ -40,10 +43,24 @@
 #define SUMMARY_AXIS_MAX 256 /* cells across the box (or the world) on either axis */
 
 /* The parameters of every route here; each route says which it takes. */
-enum dash_param { P_BBOX, P_SINCE, P_UNTIL, P_KIND, P_ZOOM, P_PARTNER, P__COUNT };
+enum dash_param {
+    P_BBOX,
+    P_SINCE,
+    P_UNTIL,
+    P_KIND,
+    P_ZOOM,
+    P_PARTNER,
+    P_DIRECTION,
+    P_Q,
+    P_LIMIT,
+    P_NEXT,
+    P_BIN_S,
+    P__COUNT
+};
 
-static const char *const param_names[P__COUNT] = {"bbox", "since", "until",
-                                                  "kind", "zoom",  "partner"};
+static const char *const param_names[P__COUNT] = {"bbox",  "since",   "until",     "kind",
+                                                  "zoom",  "partner", "direction", "q",
+                                                  "limit", "next",    "bin_s"};
 
 struct dash_params {
     char v[P__COUNT][DASH_VALUE_MAX];
@@ -117,6 +134,15 @@ static bool dash_route_params(const char *path, size_t plen, bool post, unsigned
         *allowed = 1u << P_BBOX | 1u << P_SINCE | 1u << P_UNTIL | 1u << P_KIND | 1u << P_ZOOM;
         return true;
     }
+    if (IS("feed")) {
+        *allowed = 1u << P_SINCE | 1u << P_UNTIL | 1u << P_PARTNER | 1u << P_DIRECTION | 1u << P_Q |
+                   1u << P_LIMIT | 1u << P_NEXT;
+        return true;
+    }
+    if (IS("feed/histogram")) {
+        *allowed = 1u << P_SINCE | 1u << P_UNTIL | 1u << P_BIN_S;
+        return true;
+    }
     if (IS("partners") || IS("alarms"))
         return true;
     if (plen > 8 && strncmp(path, "objects/", 8) == 0) {
@@ -128,15 +154,23 @@ static bool dash_route_params(const char *path, size_t plen, bool post, unsigned
 #undef IS
 }
 
+static bool feed_next_decode(const char *text, struct tq_store_feed_key *k);
+
 bool tq__http_dash_query_check(const char *path, struct tq_str query, const char **why)
 {
     struct dash_params *p = tq_xmalloc(sizeof(*p));
+    struct tq_store_feed_key k;
     unsigned allowed = 0;
     bool ok;
 
     if (!dash_route_params(path, strcspn(path, "?"), false, &allowed))
         allowed = (1u << P__COUNT) - 1;
     ok = dash_params_parse(query, allowed, p, why);
+    /* The feed's cursor is read from the network too. */
+    if (ok && p->v[P_NEXT][0] && !feed_next_decode(p->v[P_NEXT], &k)) {
+        *why = "a malformed next";
+        ok = false;
+    }
     tq_free(p);
     return ok;
 }
@@ -428,6 +462,258 @@ static void get_summary(struct tq__http_req *rq, const struct dash_params *p,
     sum_state_cleanup(&s);
 }
 
+/* ---- GET /json/feed and /json/feed/histogram --------------------------------------------- */
+
+#define FEED_LIMIT_DEFAULT 50
+#define FEED_SPAN_DEFAULT_US ((int64_t)30 * 86400 * 1000000)
+
+/*
+ * The cursor of the next page: the key of the last row shown, as "at.dir.rid.pid" in
+ * base64url. Opaque to the page; read back strictly, any other text is 400.
+ */
+static void feed_next_encode(const struct tq_store_feed_key *k, char *out, size_t cap)
+{
+    char raw[96];
+    int n = snprintf(raw, sizeof(raw), "%" PRId64 ".%d.%" PRId64 ".%" PRId64, k->at_us, k->dir,
+                     k->rid, k->pid);
+
+    sodium_bin2base64(out, cap, (const unsigned char *)raw, (size_t)n,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+static bool feed_next_decode(const char *text, struct tq_store_feed_key *k)
+{
+    unsigned char raw[96];
+    char buf[97], *p, *end;
+    int64_t v[4];
+    size_t n = 0;
+
+    if (sodium_base642bin(raw, sizeof(raw) - 1, text, strlen(text), NULL, &n, NULL,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+        return false;
+    memcpy(buf, raw, n);
+    buf[n] = '\0';
+    p = buf;
+    for (int i = 0; i < 4; i++) {
+        if (!(*p == '-' || (*p >= '0' && *p <= '9')))
+            return false;
+        v[i] = strtoll(p, &end, 10);
+        if (end == p || *end != (i < 3 ? '.' : '\0'))
+            return false;
+        p = end + (i < 3);
+    }
+    if (v[1] != TQ_FEED_IN && v[1] != TQ_FEED_OUT)
+        return false;
+    *k = (struct tq_store_feed_key){.at_us = v[0], .dir = (int)v[1], .rid = v[2], .pid = v[3]};
+    return true;
+}
+
+struct feed_page {
+    struct tq_buf *b;
+    size_t n;
+    struct tq_store_feed_key last;
+};
+
+static tq_rc feed_item(void *ud, const struct tq_store_feed_item *it)
+{
+    struct feed_page *fp = ud;
+
+    tq_buf_append_c(fp->b, fp->n++ ? ",{\"time\":" : "{\"time\":");
+    json_time(fp->b, it->key.at_us);
+    tq_buf_printf(fp->b,
+                  ",\"direction\":\"%s\",\"partner\":", it->key.dir == TQ_FEED_OUT ? "out" : "in");
+    json_str(fp->b, it->partner);
+    tq_buf_append_c(fp->b, ",\"collection\":");
+    json_str(fp->b, it->collection);
+    tq_buf_append_c(fp->b, ",\"id\":");
+    json_str(fp->b, it->id);
+    tq_buf_append_c(fp->b, ",\"type\":");
+    json_str(fp->b, it->type);
+    tq_buf_append_c(fp->b, ",\"name\":");
+    json_str(fp->b, it->name);
+    tq_buf_append_c(fp->b, ",\"tlp\":");
+    json_str(fp->b, it->tlp ? tq_tlp_name((enum tq_tlp)it->tlp) : NULL);
+    tq_buf_append_c(fp->b, "}");
+    fp->last = it->key;
+    return TQ_OK;
+}
+
+/* since and until of a feed query; false on a bad value. */
+static bool feed_range(const struct dash_params *p, int64_t *since, int64_t *until)
+{
+    *since = *until = 0;
+    if ((p->v[P_SINCE][0] && tq_time_parse(tq_str_c(p->v[P_SINCE]), since, NULL)) ||
+        (p->v[P_UNTIL][0] && tq_time_parse(tq_str_c(p->v[P_UNTIL]), until, NULL)))
+        return false;
+    return !(*since && *until && *since >= *until);
+}
+
+static void get_feed(struct tq__http_req *rq, const struct dash_params *p,
+                     const struct tq_store_reader *reader, struct tq__http_resp *resp)
+{
+    struct tq_store_feed_query q = {.reader = reader, .limit = FEED_LIMIT_DEFAULT};
+    struct feed_page fp = {0};
+    struct tq_err err = {0};
+    struct tq_buf b;
+    int64_t limit = FEED_LIMIT_DEFAULT;
+    bool more = false;
+    tq_rc rc;
+
+    if (!feed_range(p, &q.since_us, &q.until_us)) {
+        dash_error(resp, 400, "bad since or until (RFC 3339, since before until)");
+        return;
+    }
+    if (p->v[P_LIMIT][0] && !num_i64(p->v[P_LIMIT], 1, TQ_STORE_FEED_PAGE_MAX, &limit)) {
+        dash_error(resp, 400, "limit must be 1..500");
+        return;
+    }
+    q.limit = (size_t)limit;
+    if (p->v[P_DIRECTION][0]) {
+        if (strcmp(p->v[P_DIRECTION], "in") == 0) {
+            q.direction = TQ_FEED_IN;
+        } else if (strcmp(p->v[P_DIRECTION], "out") == 0) {
+            q.direction = TQ_FEED_OUT;
+        } else {
+            dash_error(resp, 400, "direction must be in or out");
+            return;
+        }
+    }
+    if (strlen(p->v[P_Q]) > TQ_STORE_FEED_Q_MAX) {
+        dash_error(resp, 400, "q is longer than 128 bytes");
+        return;
+    }
+    q.q = p->v[P_Q][0] ? p->v[P_Q] : NULL;
+    q.partner = p->v[P_PARTNER][0] ? p->v[P_PARTNER] : NULL;
+    if (p->v[P_NEXT][0]) {
+        if (!feed_next_decode(p->v[P_NEXT], &q.cursor)) {
+            dash_error(resp, 400, "a malformed next");
+            return;
+        }
+        q.has_cursor = true;
+    }
+    tq_buf_init(&b, DASH_ANSWER_MAX);
+    fp.b = &b;
+    tq_buf_append_c(&b, "{\"items\":[");
+    rc = tq_store_feed(rq->srv->taxii.store, &q, feed_item, &fp, &more, &err);
+    if (rc) {
+        dash_fail(resp, rc, &err);
+    } else {
+        char next[160];
+
+        tq_buf_append_c(&b, "],\"next\":");
+        if (more) {
+            feed_next_encode(&fp.last, next, sizeof(next));
+            tq_buf_printf(&b, "\"%s\"}", next);
+        } else {
+            tq_buf_append_c(&b, "null}");
+        }
+        dash_answer(resp, 200, "application/json", &b);
+    }
+    tq_buf_cleanup(&b);
+}
+
+struct feed_series {
+    char partner[TQ_NAME_MAX + 1];
+    int dir;
+    int64_t *counts;
+};
+
+struct feed_hist {
+    struct feed_series *v;
+    size_t n, cap, bins;
+};
+
+static tq_rc feed_bin(void *ud, int64_t bin, int dir, const char *partner, int64_t count)
+{
+    struct feed_hist *h = ud;
+    struct feed_series *s = NULL;
+
+    if (bin < 0 || (size_t)bin >= h->bins)
+        return TQ_OK;
+    for (size_t i = 0; !s && i < h->n; i++)
+        if (h->v[i].dir == dir && strcmp(h->v[i].partner, partner) == 0)
+            s = &h->v[i];
+    if (!s) {
+        if (h->n == h->cap) {
+            h->cap = h->cap ? h->cap * 2 : 8;
+            h->v = tq_xrealloc(h->v, h->cap * sizeof(*h->v));
+        }
+        s = &h->v[h->n++];
+        snprintf(s->partner, sizeof(s->partner), "%s", partner);
+        s->dir = dir;
+        s->counts = tq_xcalloc(h->bins, sizeof(*s->counts));
+    }
+    s->counts[bin] += count;
+    return TQ_OK;
+}
+
+static int series_cmp(const void *a, const void *b)
+{
+    const struct feed_series *x = a, *y = b;
+
+    return x->dir != y->dir ? x->dir - y->dir : strcmp(x->partner, y->partner);
+}
+
+static void get_feed_histogram(struct tq__http_req *rq, const struct dash_params *p,
+                               const struct tq_store_reader *reader, struct tq__http_resp *resp)
+{
+    struct feed_hist h = {0};
+    struct tq_err err = {0};
+    struct tq_buf b;
+    int64_t since, until, bin_s = 0;
+    tq_rc rc;
+
+    if (!feed_range(p, &since, &until) ||
+        (p->v[P_BIN_S][0] && !num_i64(p->v[P_BIN_S], 60, 366 * 86400, &bin_s))) {
+        dash_error(resp, 400, "bad since, until (RFC 3339) or bin_s (60..31622400)");
+        return;
+    }
+    if (!until)
+        until = tq_time_now_us();
+    if (!since)
+        since = until - FEED_SPAN_DEFAULT_US;
+    if (since >= until) {
+        dash_error(resp, 400, "since must come before until");
+        return;
+    }
+    if (!bin_s)
+        bin_s = bin_for_span((until - since) / 1000000);
+    if ((until - since - 1) / (bin_s * 1000000) + 1 > SUMMARY_BINS_MAX * 4) {
+        dash_error(resp, 400, "too many bins: give a wider bin_s or a shorter span");
+        return;
+    }
+    h.bins = (size_t)((until - since - 1) / (bin_s * 1000000) + 1);
+    rc = tq_store_feed_histogram(rq->srv->taxii.store, reader, since, until, bin_s * 1000000,
+                                 feed_bin, &h, &err);
+    if (rc) {
+        dash_fail(resp, rc, &err);
+    } else {
+        if (h.n)
+            qsort(h.v, h.n, sizeof(*h.v), series_cmp);
+        tq_buf_init(&b, DASH_ANSWER_MAX);
+        tq_buf_printf(&b, "{\"bin_s\":%" PRId64 ",\"start\":", bin_s);
+        json_time(&b, since);
+        tq_buf_append_c(&b, ",\"end\":");
+        json_time(&b, until);
+        tq_buf_append_c(&b, ",\"series\":[");
+        for (size_t i = 0; i < h.n; i++) {
+            tq_buf_printf(&b, "%s{\"direction\":\"%s\",\"partner\":", i ? "," : "",
+                          h.v[i].dir == TQ_FEED_OUT ? "out" : "in");
+            json_str(&b, h.v[i].partner);
+            tq_buf_append_c(&b, ",\"counts\":[");
+            for (size_t k = 0; k < h.bins; k++)
+                tq_buf_printf(&b, "%s%" PRId64, k ? "," : "", h.v[i].counts[k]);
+            tq_buf_append_c(&b, "]}");
+        }
+        tq_buf_append_c(&b, "]}");
+        dash_answer(resp, 200, "application/json", &b);
+        tq_buf_cleanup(&b);
+    }
+    for (size_t i = 0; i < h.n; i++)
+        tq_free(h.v[i].counts);
+    tq_free(h.v);
+}
+
 /* ---- GET /json/objects/ID ----------------------------------------------------------------- */
 
 struct latest {
@@ -682,7 +968,46 @@ static bool count_receipt(void *ud, const struct tq_store_receipt *r)
     return true;
 }
 
-static void get_partners(struct tq__http_req *rq, struct tq__http_resp *resp)
+/*
+ * The outcome of the latest sync with a partner, as sync.c records it in the store's meta
+ * (sync.<partner>.last: "AT_US ok" or "AT_US failed RC: message"): last_sync, sync_state
+ * ("ok", "failing", "never") and sync_error.
+ */
+static tq_rc partner_sync_state(struct tq_store *store, const char *partner, struct tq_buf *b,
+                                struct tq_err *err)
+{
+    char key[TQ_NAME_MAX + 16], *v = NULL, *end = NULL;
+    const char *state = "never", *why = NULL;
+    int64_t at = 0;
+    tq_rc rc;
+
+    snprintf(key, sizeof(key), "sync.%s.last", partner);
+    rc = tq_store_meta_get(store, key, &v, err);
+    if (rc == TQ_ENOTFOUND) {
+        rc = TQ_OK;
+    } else if (rc == TQ_OK) {
+        at = strtoll(v, &end, 10);
+        if (end != v && strncmp(end, " ok", 3) == 0) {
+            state = "ok";
+        } else if (end != v && strncmp(end, " failed", 7) == 0) {
+            state = "failing";
+            why = end[7] == ' ' ? end + 8 : "";
+        } else {
+            at = 0; /* not ours: read as never */
+        }
+    }
+    if (rc == TQ_OK) {
+        tq_buf_append_c(b, ",\"last_sync\":");
+        json_time(b, at);
+        tq_buf_printf(b, ",\"sync_state\":\"%s\",\"sync_error\":", state);
+        json_str(b, why);
+    }
+    tq_free(v);
+    return rc;
+}
+
+static void get_partners(struct tq__http_req *rq, const struct tq_store_reader *reader,
+                         struct tq__http_resp *resp)
 {
     struct tq_store *store = rq->srv->taxii.store;
     struct tq_partner *partners = NULL;
@@ -742,6 +1067,14 @@ static void get_partners(struct tq__http_req *rq, struct tq__http_resp *resp)
         json_str(&b, pa->taxii_url);
         tq_buf_append_c(&b, ",\"added\":");
         json_time(&b, pa->added_us);
+        if (rc == TQ_OK)
+            rc = partner_sync_state(store, pa->name, &b, &err);
+        if (rc == TQ_OK) {
+            int64_t in = 0, out = 0;
+
+            rc = tq_store_feed_counts(store, reader, pa->name, &in, &out, &err);
+            tq_buf_printf(&b, ",\"objects_in\":%" PRId64 ",\"objects_out\":%" PRId64, in, out);
+        }
         tq_buf_append_c(&b, ",\"cosigned\":");
         if (w) {
             tq_buf_printf(&b, "{\"origin\":");
@@ -910,8 +1243,12 @@ bool tq__http_dash_complete(struct tq__http_req *rq, struct tq__http_resp *resp)
         post_alarm_ack(rq, id, resp);
     } else if (strncmp(path, "incidents/summary", plen) == 0) {
         get_summary(rq, p, &reader, resp);
+    } else if (plen == 4 && strncmp(path, "feed", plen) == 0) {
+        get_feed(rq, p, &reader, resp);
+    } else if (strncmp(path, "feed/histogram", plen) == 0) {
+        get_feed_histogram(rq, p, &reader, resp);
     } else if (strncmp(path, "partners", plen) == 0) {
-        get_partners(rq, resp);
+        get_partners(rq, &reader, resp);
     } else if (strncmp(path, "alarms", plen) == 0) {
         get_alarms(rq, resp);
     } else {

@@ -277,7 +277,23 @@ static void login(struct tq__http_req *rq, struct tq__http_resp *resp)
     tq_log(TQ_LOG_INFO, "http: session started user=%s", name);
 }
 
-/* GET and DELETE: the session of the cookie, or 401. */
+/* Nobody signed in. GET answers 200 {"user":null}: the page asks on every load, and a browser
+ * logs each 401 as an error in its console. DELETE (a logout) of no session stays 401. */
+static void not_signed_in(struct tq__http_req *rq, struct tq__http_resp *resp)
+{
+    struct tq_buf b;
+
+    if (rq->method == TQ_METHOD_DELETE) {
+        answer_error(resp, 401, "not signed in");
+        return;
+    }
+    tq_buf_init(&b, 64);
+    tq_buf_append_c(&b, "{\"user\":null}");
+    answer_json(resp, 200, &b);
+    tq_buf_cleanup(&b);
+}
+
+/* GET and DELETE: the session of the cookie; without one, see not_signed_in. */
 static void current(struct tq__http_req *rq, struct tq__http_resp *resp)
 {
     struct tq_store_web_session s;
@@ -287,13 +303,13 @@ static void current(struct tq__http_req *rq, struct tq__http_resp *resp)
     tq_rc rc;
 
     if (!cookie_token(rq, &tok)) {
-        answer_error(resp, 401, "not signed in");
+        not_signed_in(rq, resp);
         return;
     }
     rc = tq_web_session_lookup(rq->srv->taxii.store, tok, &rq->srv->web_limits, tq_time_now_us(),
                                &s, &err);
     if (rc == TQ_EAUTH) {
-        answer_error(resp, 401, "not signed in");
+        not_signed_in(rq, resp);
         return;
     }
     if (rc) {

@@ -201,6 +201,13 @@ enum tq__stmt_id {
     ST_WEB_SESSION_TOUCH, /* last use, only forward */
     ST_WEB_SESSION_DELETE,
     ST_WEB_SESSION_SWEEP, /* every session past its absolute or idle limit */
+    /* the dashboard's feed (feed.c) */
+    ST_FEED_IN,        /* versions that came from a partner, newest first after a cursor */
+    ST_FEED_OUT,       /* versions released to partners, newest first after a cursor */
+    ST_FEED_HIST_IN,   /* the first counted per bin and partner */
+    ST_FEED_HIST_OUT,  /* the second counted per bin and partner */
+    ST_FEED_COUNT_IN,  /* versions that came from one partner */
+    ST_FEED_COUNT_OUT, /* versions released to one partner */
     ST__COUNT
 };
 

@@ -387,10 +387,17 @@ static const char schema_alarm_ack[] = "ALTER TABLE audit_alarms ADD COLUMN acke
                                        "ALTER TABLE audit_alarms ADD COLUMN acked_us bigint NOT "
                                        "NULL DEFAULT 0;";
 
+/* Version 11: the dashboard's feed (feed.c), the same indexes as SQLite's. */
+static const char schema_feed[] =
+    "CREATE INDEX facts_in ON facts(date_added_us) WHERE origin IS NOT NULL;"
+    "CREATE INDEX facts_origin ON facts(origin, date_added_us) WHERE origin IS NOT NULL;"
+    "CREATE INDEX releases_added ON releases(added_us);";
+
 /* migrations[v] brings a database from schema version v to v + 1. */
 const char *const tq__store_postgres_migrations[] = {
-    schema_objects, schema_releases,   schema_perms, schema_audit,        schema_witness,
-    schema_monitor, schema_watchlists, schema_psi,   schema_web_sessions, schema_alarm_ack};
+    schema_objects,      schema_releases,  schema_perms,      schema_audit,
+    schema_witness,      schema_monitor,   schema_watchlists, schema_psi,
+    schema_web_sessions, schema_alarm_ack, schema_feed};
 
 static_assert(sizeof(tq__store_postgres_migrations) / sizeof(tq__store_postgres_migrations[0]) ==
                   TQ_STORE_SCHEMA_VERSION,
@@ -477,6 +484,14 @@ const char tq__store_postgres_session_sql[] = "SET client_min_messages = warning
 #define ALERT_FILTER                                                                               \
     " AND (?4::int = 0 OR a.acked_us = 0) AND (?5::text IS NULL OR a.kind = ?5::text) "            \
     "AND " ALERT_VISIBLE
+/* The feed: see sqlite_sql.c for the parameters. */
+#define FEED_READER                                                                                \
+    "(?1::int = 0 OR EXISTS (SELECT 1 FROM perms p WHERE p.\"user\" = ?2::text "                   \
+    "AND p.collection IN (c.id, '*') AND p.can_read))"
+#define FEED_NAME "(o.json::json ->> 'name')"
+#define FEED_Q                                                                                     \
+    "(?10::text IS NULL OR strpos(lower(o.id), ?10::text) > 0 OR "                                 \
+    "strpos(lower(coalesce(" FEED_NAME ", '')), ?10::text) > 0)"
 #define UNIT_COLS                                                                                  \
     "pcode, level, country_pcode, country_en, country_ar, name_en, name_ar, geometry, repaired, "  \
     "source, loaded_us"
@@ -826,6 +841,38 @@ const char *const tq__store_postgres_sql[ST__COUNT] = {
         "UPDATE web_sessions SET last_us = ?2 WHERE hash = ?1 AND last_us < ?2",
     [ST_WEB_SESSION_DELETE] = "DELETE FROM web_sessions WHERE hash = ?1",
     [ST_WEB_SESSION_SWEEP] = "DELETE FROM web_sessions WHERE expires_us <= ?1 OR last_us <= ?2",
+    [ST_FEED_IN] =
+        "SELECT f.date_added_us, o.rid, 0, f.origin, c.id, o.id, o.type, " FEED_NAME ", f.tlp "
+        "FROM facts f JOIN objects o ON o.collection = f.collection AND "
+        "o.date_added_us = f.date_added_us JOIN collections c ON c.cid = f.collection "
+        "WHERE f.origin IS NOT NULL AND f.date_added_us >= ?3::bigint "
+        "AND f.date_added_us < ?4::bigint AND f.date_added_us <= ?6::bigint "
+        "AND (?5::text IS NULL OR f.origin = ?5::text) AND (f.date_added_us, 1, o.rid, 0::bigint) "
+        "< (?6::bigint, ?7::int, ?8::bigint, ?9::bigint) AND " FEED_Q " AND " FEED_READER
+        " ORDER BY f.date_added_us DESC, o.rid DESC LIMIT ?11",
+    [ST_FEED_OUT] =
+        "SELECT r.added_us, o.rid, r.pid, p.name, c.id, o.id, o.type, " FEED_NAME ", "
+        "coalesce(f.tlp, 0) FROM releases r JOIN partners p ON p.pid = r.pid "
+        "JOIN objects o ON o.rid = r.rid JOIN collections c ON c.cid = r.collection "
+        "LEFT JOIN facts f ON f.collection = r.collection AND f.date_added_us = r.date_added_us "
+        "WHERE r.added_us >= ?3::bigint AND r.added_us < ?4::bigint "
+        "AND r.added_us <= ?6::bigint AND (?5::text IS NULL OR p.name = ?5::text) "
+        "AND (r.added_us, 2, o.rid, r.pid) < (?6::bigint, ?7::int, ?8::bigint, ?9::bigint) "
+        "AND " FEED_Q " AND " FEED_READER " ORDER BY r.added_us DESC, o.rid DESC, r.pid DESC "
+        "LIMIT ?11",
+    [ST_FEED_HIST_IN] = "SELECT (f.date_added_us - ?3::bigint) / ?5::bigint, f.origin, count(*) "
+                        "FROM facts f JOIN collections c ON c.cid = f.collection "
+                        "WHERE f.origin IS NOT NULL AND f.date_added_us >= ?3::bigint "
+                        "AND f.date_added_us < ?4::bigint AND " FEED_READER " GROUP BY 1, 2",
+    [ST_FEED_HIST_OUT] = "SELECT (r.added_us - ?3::bigint) / ?5::bigint, p.name, count(*) "
+                         "FROM releases r JOIN partners p ON p.pid = r.pid JOIN collections c "
+                         "ON c.cid = r.collection WHERE r.added_us >= ?3::bigint "
+                         "AND r.added_us < ?4::bigint AND " FEED_READER " GROUP BY 1, 2",
+    [ST_FEED_COUNT_IN] = "SELECT count(*) FROM facts f JOIN collections c ON c.cid = f.collection "
+                         "WHERE f.origin = ?3::text AND " FEED_READER,
+    [ST_FEED_COUNT_OUT] = "SELECT count(*) FROM partners p JOIN releases r ON r.pid = p.pid "
+                          "JOIN collections c ON c.cid = r.collection WHERE p.name = ?3::text "
+                          "AND " FEED_READER,
 };
 
 /* ---- dialect -------------------------------------------------------------------------- */

@@ -474,10 +474,21 @@ static const char schema_v10[] = "ALTER TABLE audit_alarms ADD COLUMN acked_by T
                                  "ALTER TABLE audit_alarms ADD COLUMN acked_us INTEGER NOT NULL "
                                  "DEFAULT 0;";
 
+/*
+ * Version 11: the dashboard's feed (feed.c). Versions that came from a partner are read newest
+ * first across collections (facts_in) and counted per partner (facts_origin); releases newest
+ * first across partners (releases_added). Without them each feed page would walk every fact or
+ * release row.
+ */
+static const char schema_v11[] =
+    "CREATE INDEX facts_in ON facts(date_added_us) WHERE origin IS NOT NULL;"
+    "CREATE INDEX facts_origin ON facts(origin, date_added_us) WHERE origin IS NOT NULL;"
+    "CREATE INDEX releases_added ON releases(added_us);";
+
 /* migrations[v] brings a database from user_version v to v + 1. */
-const char *const tq__store_sqlite_migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4,
-                                                   schema_v5, schema_v6, schema_v7, schema_v8,
-                                                   schema_v9, schema_v10};
+const char *const tq__store_sqlite_migrations[] = {schema_v1, schema_v2,  schema_v3, schema_v4,
+                                                   schema_v5, schema_v6,  schema_v7, schema_v8,
+                                                   schema_v9, schema_v10, schema_v11};
 
 static_assert(sizeof(tq__store_sqlite_migrations) / sizeof(tq__store_sqlite_migrations[0]) ==
                   TQ_STORE_SCHEMA_VERSION,
@@ -570,6 +581,18 @@ static_assert(sizeof(tq__store_sqlite_migrations) / sizeof(tq__store_sqlite_migr
     "FROM alerts a"
 #define ALERT_FILTER                                                                               \
     " AND (?4 = 0 OR a.acked_us = 0) AND (?5 IS NULL OR a.kind = ?5) AND " ALERT_VISIBLE
+/*
+ * The feed (feed.c): ?1 the reader's mode (0 the node, 1 a user), ?2 its permission key; a page
+ * takes ?3/?4 the time range, ?5 the partner, ?6..?9 the cursor (at_us, dir, rid, pid), ?10 the
+ * lower-cased substring, ?11 the limit.
+ */
+#define FEED_READER                                                                                \
+    "(?1 = 0 OR EXISTS (SELECT 1 FROM perms p WHERE p.user = ?2 AND p.collection IN (c.id, '*') "  \
+    "AND p.can_read))"
+#define FEED_NAME "json_extract(o.json, '$.name')"
+#define FEED_Q                                                                                     \
+    "(?10 IS NULL OR instr(lower(o.id), ?10) > 0 OR instr(lower(coalesce(" FEED_NAME ", '')), "    \
+    "?10) > 0)"
 #define UNIT_COLS                                                                                  \
     "pcode, level, country_pcode, country_en, country_ar, name_en, name_ar, geometry, repaired, "  \
     "source, loaded_us"
@@ -921,6 +944,38 @@ const char *const tq__store_sqlite_sql[ST__COUNT] = {
         "UPDATE web_sessions SET last_us = ?2 WHERE hash = ?1 AND last_us < ?2",
     [ST_WEB_SESSION_DELETE] = "DELETE FROM web_sessions WHERE hash = ?1",
     [ST_WEB_SESSION_SWEEP] = "DELETE FROM web_sessions WHERE expires_us <= ?1 OR last_us <= ?2",
+    [ST_FEED_IN] =
+        "SELECT f.date_added_us, o.rid, 0, f.origin, c.id, o.id, o.type, " FEED_NAME ", f.tlp "
+        "FROM facts f CROSS JOIN objects o ON o.collection = f.collection AND "
+        "o.date_added_us = f.date_added_us CROSS JOIN collections c ON c.cid = f.collection "
+        "WHERE f.origin IS NOT NULL AND f.date_added_us >= ?3 AND f.date_added_us < ?4 "
+        "AND f.date_added_us <= ?6 AND (?5 IS NULL OR f.origin = ?5) "
+        "AND (f.date_added_us, 1, o.rid, 0) < (?6, ?7, ?8, ?9) AND " FEED_Q " AND " FEED_READER
+        " ORDER BY f.date_added_us DESC, o.rid DESC LIMIT ?11",
+    [ST_FEED_OUT] =
+        "SELECT r.added_us, o.rid, r.pid, p.name, c.id, o.id, o.type, " FEED_NAME ", "
+        "coalesce(f.tlp, 0) FROM releases r CROSS JOIN partners p ON p.pid = r.pid "
+        "CROSS JOIN objects o ON o.rid = r.rid CROSS JOIN collections c ON c.cid = r.collection "
+        "LEFT JOIN facts f ON f.collection = r.collection AND f.date_added_us = r.date_added_us "
+        "WHERE r.added_us >= ?3 AND r.added_us < ?4 AND r.added_us <= ?6 "
+        "AND (?5 IS NULL OR p.name = ?5) AND (r.added_us, 2, o.rid, r.pid) < (?6, ?7, ?8, ?9) "
+        "AND " FEED_Q " AND " FEED_READER " ORDER BY r.added_us DESC, o.rid DESC, r.pid DESC "
+        "LIMIT ?11",
+    /* ?3/?4 the time range, ?5 the bin. */
+    [ST_FEED_HIST_IN] = "SELECT (f.date_added_us - ?3) / ?5, f.origin, count(*) FROM facts f "
+                        "CROSS JOIN collections c ON c.cid = f.collection WHERE f.origin IS NOT "
+                        "NULL AND f.date_added_us >= ?3 AND f.date_added_us < ?4 "
+                        "AND " FEED_READER " GROUP BY 1, 2",
+    [ST_FEED_HIST_OUT] = "SELECT (r.added_us - ?3) / ?5, p.name, count(*) FROM releases r "
+                         "CROSS JOIN partners p ON p.pid = r.pid CROSS JOIN collections c "
+                         "ON c.cid = r.collection WHERE r.added_us >= ?3 AND r.added_us < ?4 "
+                         "AND " FEED_READER " GROUP BY 1, 2",
+    /* ?3 the partner. */
+    [ST_FEED_COUNT_IN] = "SELECT count(*) FROM facts f CROSS JOIN collections c "
+                         "ON c.cid = f.collection WHERE f.origin = ?3 AND " FEED_READER,
+    [ST_FEED_COUNT_OUT] = "SELECT count(*) FROM partners p CROSS JOIN releases r ON r.pid = p.pid "
+                          "CROSS JOIN collections c ON c.cid = r.collection WHERE p.name = ?3 "
+                          "AND " FEED_READER,
 };
 
 /* The copy of release rows a configuration change is compared with (releases.c). */

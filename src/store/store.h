@@ -262,7 +262,7 @@ struct tq_store {
 };
 
 /* The schema version this build writes (PRAGMA user_version for SQLite). */
-#define TQ_STORE_SCHEMA_VERSION 10
+#define TQ_STORE_SCHEMA_VERSION 11
 
 /*
  * The start of the message of PostgreSQL's version 6 migration on a server without PostGIS,

@@ -976,6 +976,27 @@ static tq_rc sync_collections(struct run *r, const struct tq_client_collection *
     return first;
 }
 
+/*
+ * The outcome of the latest sync with a partner, in the store's meta under sync.<partner>.last,
+ * for the dashboard's partner list: "AT_US ok" or "AT_US failed RC: message". Kept apart from
+ * the sync's own state, and best effort: a sync that could not record its outcome still ran.
+ */
+static void record_last(struct tq_store *store, const char *partner, tq_rc rc,
+                        const struct tq_err *err)
+{
+    char key[KEY_MAX], val[TQ_ERR_MSG_MAX + 96];
+    struct tq_err merr = {0};
+
+    snprintf(key, sizeof(key), "sync.%s.last", partner);
+    if (rc == TQ_OK)
+        snprintf(val, sizeof(val), "%" PRId64 " ok", tq_time_now_us());
+    else
+        snprintf(val, sizeof(val), "%" PRId64 " failed %s: %s", tq_time_now_us(), tq_rc_name(rc),
+                 err && err->msg[0] ? err->msg : tq_rc_str(rc));
+    if (tq_store_meta_set(store, key, val, &merr))
+        tq_log(TQ_LOG_WARN, "sync: partner=%s outcome not recorded: %s", partner, merr.msg);
+}
+
 tq_rc tq_sync_partner(struct tq_store *store, const char *cert_path, const char *key_path,
                       const char *partner, const struct tq_sync_options *opts,
                       struct tq_sync_stats *stats, struct tq_err *err)
@@ -991,7 +1012,7 @@ tq_rc tq_sync_partner(struct tq_store *store, const char *cert_path, const char 
     char pin[TQ_SYNC_PIN_MAX];
     size_t n_colls = 0;
     int64_t t0 = tq_time_mono_us();
-    bool witnessing;
+    bool witnessing, known = false;
     tq_rc rc, first = TQ_OK;
 
     r.store = store;
@@ -1001,6 +1022,7 @@ tq_rc tq_sync_partner(struct tq_store *store, const char *cert_path, const char 
     rc = tq_store_partner_get(store, partner, &p, err);
     if (rc)
         goto out;
+    known = true;
     if (!p.taxii_url || !p.taxii_url[0]) {
         rc = tq_err_set(err, TQ_ECONFIG, "partner %s has no TAXII URL", partner);
         goto out;
@@ -1068,6 +1090,8 @@ out:
     if (rc)
         tq_log(TQ_LOG_WARN, "sync: partner=%s failed rc=%s ms=%" PRId64 ": %s", partner,
                tq_rc_name(rc), (tq_time_mono_us() - t0) / 1000, err ? err->msg : "");
+    if (known)
+        record_last(store, partner, rc, err);
     tq_client_collection_list_free(colls, n_colls);
     tq_client_free(r.client);
     tq_partner_cleanup(&p);

@@ -255,8 +255,14 @@ def sessions(n):
           "Max-Age=0" in cookies[0], f"{st} {cookies}")
     st, _, _, _ = req(n, "GET", "/json/alerts", headers=ck)
     check("after logout the cookie is refused: 401", st == 401, str(st))
-    st, _, _, _ = req(n, "GET", "/json/session", headers=ck)
-    check("after logout GET /json/session: 401", st == 401, str(st))
+    st, _, body, _ = req(n, "GET", "/json/session", headers=ck)
+    check("after logout GET /json/session: 200 {\"user\":null}",
+          st == 200 and json.loads(body) == {"user": None}, f"{st} {body[:200]}")
+    st, _, body, _ = req(n, "GET", "/json/session")
+    check("GET /json/session without a cookie: 200 {\"user\":null}",
+          st == 200 and json.loads(body) == {"user": None}, f"{st} {body[:200]}")
+    st, _, _, _ = req(n, "DELETE", "/json/session", headers={"X-CSRF-Token": "x"})
+    check("DELETE /json/session without a session: 401", st == 401, str(st))
 
     st, token, js, _, _ = login(n)
     ck = {"Cookie": f"tq_session={token}"}
