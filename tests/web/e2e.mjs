@@ -69,16 +69,9 @@ function seizureNearBorder(name = `live seizure ${seizures + 1}`, description = 
 }
 
 // ---- what may fail on the page -------------------------------------------------------------
-// Each entry: a request the page makes that is allowed to answer this status today.
-const ALLOWED = [
-  // TODO(json-session-200): GET /json/session answers 401 when signed out, which Chromium logs
-  // as a console error; it is becoming 200 {"user":null}. Remove this entry then.
-  { method: 'GET', path: /^\/json\/session$/, status: 401 },
-  // TODO(json-feed): GET /json/feed and /json/feed/histogram are not served yet (404); remove
-  // these two entries when they are.
-  { method: 'GET', path: /^\/json\/feed$/, status: 404 },
-  { method: 'GET', path: /^\/json\/feed\/histogram$/, status: 404 },
-];
+// Each entry: a request the page makes that is allowed to answer this status. None is: every
+// route the page asks for answers, signed in or out.
+const ALLOWED = [];
 let outage = false; // the stream is dropped on purpose: its failure is expected
 const problems = [];
 const allowedUrls = new Set();

@@ -87,9 +87,11 @@ export async function login(user, password) {
   return s;
 }
 
+// The session the cookie holds, or null when signed out (the node answers {"user":null}).
 export async function resume() {
   try {
     const s = await api('/json/session');
+    if (!s || !s.user) return null;
     session.user = s.user;
     session.csrf = s.csrf;
     return s;
