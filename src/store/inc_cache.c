@@ -243,9 +243,8 @@ static tq_rc mark_superseded(struct tq__conn *c, struct tq__inc_cache *ic, size_
     rc = tq__store_stmt_get(c, ST_INC_SUPERSEDED, &st, err);
     if (rc)
         return rc;
-    tq__store_bind_args(st,
-                        TQ__ARGS(TQ__ARG_INT(ic->colls[k].cid),
-                                 TQ__ARG_INT(ic->colls[k].clock > 0 ? ic->colls[k].clock : 0)));
+    tq__store_bind_args(st, TQ__ARGS(TQ__ARG_INT(ic->colls[k].cid),
+                                     TQ__ARG_INT(ic->colls[k].clock > 0 ? ic->colls[k].clock : 0)));
     for (;;) {
         ptrdiff_t at;
 
@@ -387,8 +386,8 @@ static void bins_grow(struct agg *a)
     a->cap_bins = cap;
 }
 
-static void agg_add(struct agg *a, int64_t cx, int64_t cy, uint16_t kind, int32_t lon,
-                    int32_t lat, int64_t bin)
+static void agg_add(struct agg *a, int64_t cx, int64_t cy, uint16_t kind, int32_t lon, int32_t lat,
+                    int64_t bin)
 {
     struct cell_slot *c;
     struct bin_slot *b;
@@ -438,8 +437,10 @@ static void scan(const struct tq__inc_cache *ic, const struct tq_store_incident_
 {
     int64_t since = q->since_us ? q->since_us : INT64_MIN;
     int64_t until = q->until_us ? q->until_us : INT64_MAX;
-    int32_t w = q->has_bbox ? q->min_lon_e7 : INT32_MIN, e = q->has_bbox ? q->max_lon_e7 : INT32_MAX;
-    int32_t so = q->has_bbox ? q->min_lat_e7 : INT32_MIN, n = q->has_bbox ? q->max_lat_e7 : INT32_MAX;
+    int32_t w = q->has_bbox ? q->min_lon_e7 : INT32_MIN,
+            e = q->has_bbox ? q->max_lon_e7 : INT32_MAX;
+    int32_t so = q->has_bbox ? q->min_lat_e7 : INT32_MIN,
+            n = q->has_bbox ? q->max_lat_e7 : INT32_MAX;
 
     for (size_t i = 0; i < ic->n; i++) {
         if (!ic->last[i] || !coll_ok[ic->coll[i]])

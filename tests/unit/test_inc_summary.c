@@ -42,7 +42,7 @@ struct fixture {
         const char *coll;
         unsigned n;
         int64_t version_us, da;
-    } *vers;
+    } * vers;
     size_t n_vers;
 };
 
@@ -85,8 +85,7 @@ static void put_located(struct fixture *f, struct tq_store *s, const char *coll,
     struct tq_err err = {0};
 
     fixture_indicator(&o, n, version_us);
-    must(tq_store_put_ex(s, coll, &o, NULL, 1, fixture_decide_letters, (void *)"", NULL, &da,
-                         &err),
+    must(tq_store_put_ex(s, coll, &o, NULL, 1, fixture_decide_letters, (void *)"", NULL, &da, &err),
          &err, "put");
     tq_free(o.json);
     i.collection_id = coll;
@@ -94,9 +93,9 @@ static void put_located(struct fixture *f, struct tq_store *s, const char *coll,
     snprintf(i.kind, sizeof(i.kind), "%s", KINDS[rnd(f) % 4]);
     /* Around the border region, with a few far away and a few on negative coordinates. */
     i.lon_e7 = (int32_t)(rnd(f) % 10 ? rnd_in(f, 380000000, 440000000)
-                                      : rnd_in(f, -1799999999, 1799999999));
-    i.lat_e7 = (int32_t)(rnd(f) % 10 ? rnd_in(f, 320000000, 370000000)
-                                      : rnd_in(f, -899999999, 899999999));
+                                     : rnd_in(f, -1799999999, 1799999999));
+    i.lat_e7 =
+        (int32_t)(rnd(f) % 10 ? rnd_in(f, 320000000, 370000000) : rnd_in(f, -899999999, 899999999));
     i.at_us = rnd_in(f, 1500000000000000, 1800000000000000);
     i.border_m = -1;
     must(tq_store_incident_put(s, &i, &err), &err, "incident");
@@ -125,8 +124,7 @@ static int setup(void **state)
         put_located(f, f->store, k % 3 ? COLL_ID : COLL2_ID, f->next_obj, 1000);
         /* One object in ten gets newer versions (one in three of them out of order). */
         if (k % 10 == 0)
-            put_located(f, f->store, k % 3 ? COLL_ID : COLL2_ID, f->next_obj,
-                        k % 30 ? 2000 : 500);
+            put_located(f, f->store, k % 3 ? COLL_ID : COLL2_ID, f->next_obj, k % 30 ? 2000 : 500);
         f->next_obj++;
     }
     *state = f;
