@@ -139,14 +139,25 @@ struct tq_store_incident_cell {
     int64_t sum_lon_e7, sum_lat_e7; /* for the cell's centroid */
 };
 
-/* Called for each (cell, kind) and then for each bin; while the store's connection is held, so
- * they must not call the store. Rows come in no particular order. */
+/*
+ * Called for each (cell, kind) and then for each bin; while the store's connection (or its
+ * in-memory summary) is held, so they must not call the store. Rows come in no particular order.
+ *
+ * For the node and for users the answer comes from columns this process keeps of every incident
+ * (about 29 bytes each), built on the first call and brought up to date from the store before
+ * each (docs/internals/store.md); for a partner, from the store's statements.
+ * tq_store_incidents_summary_sql always asks the statements: the same answer, the reference.
+ */
 typedef tq_rc (*tq_store_incident_cell_cb)(void *ud, const struct tq_store_incident_cell *cell);
 typedef tq_rc (*tq_store_incident_bin_cb)(void *ud, int64_t bin, int64_t count);
 tq_rc tq_store_incidents_summary(struct tq_store *store,
                                  const struct tq_store_incident_summary_query *q,
                                  tq_store_incident_cell_cb cell_cb, tq_store_incident_bin_cb bin_cb,
                                  void *ud, struct tq_err *err);
+tq_rc tq_store_incidents_summary_sql(struct tq_store *store,
+                                     const struct tq_store_incident_summary_query *q,
+                                     tq_store_incident_cell_cb cell_cb,
+                                     tq_store_incident_bin_cb bin_cb, void *ud, struct tq_err *err);
 
 /*
  * Every incident row of the store (all versions, no filter), in iid order, for retagging after

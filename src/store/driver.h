@@ -156,6 +156,12 @@ enum tq__stmt_id {
     ST_INCIDENTS_ADM1,      /* the same, driven by the (adm1_pcode, at_us) index */
     ST_INCIDENT_PAGE,       /* every row in iid order, for retagging */
     ST_INCIDENT_RETAG,
+    ST_INC_GEN_GET,    /* incidents.generation: bumped when rows change other than by appending */
+    ST_INC_GEN_BUMP,   /* add one to it, inside the writer's transaction */
+    ST_INC_EXISTS,     /* the incident of a version, if kept (a put that replaces bumps) */
+    ST_INC_CLOCKS,     /* every collection's key, UUID and date_added clock */
+    ST_INC_CACHE_PAGE, /* the in-memory summary's columns of rows after an iid, in iid order */
+    ST_INC_SUPERSEDED, /* incidents of versions no longer last since a collection's clock */
     ST_VERSION_EXISTS,
     ST_CORREL_CLEAR,
     ST_CORREL_ADD,

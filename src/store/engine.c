@@ -412,6 +412,8 @@ void tq__engine_close(struct tq_store *store)
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->write_mu);
     pthread_mutex_destroy(&s->signer_mu);
+    pthread_mutex_destroy(&s->inc_mu);
+    tq__inc_cache_free(s->inc_cache);
     tq_free((char *)s->target.path);
     tq_free(s);
 }
@@ -437,6 +439,7 @@ tq_rc tq__store_engine_open(const struct tq__store_driver *drv, const char *targ
     pthread_cond_init(&s->cv, NULL);
     pthread_mutex_init(&s->write_mu, NULL);
     pthread_mutex_init(&s->signer_mu, NULL);
+    pthread_mutex_init(&s->inc_mu, NULL);
 
     rc = drv->target_prepare(&s->target, err);
     if (rc == TQ_OK)

@@ -51,6 +51,9 @@ struct tq__engine {
     /* The signer lock: this process's part, and the connection that holds the database's. */
     pthread_mutex_t signer_mu;
     struct tq__db *signer_db;
+    /* The map's in-memory summary of the incidents (inc_cache.c), built on first use. */
+    pthread_mutex_t inc_mu;
+    struct tq__inc_cache *inc_cache;
 };
 
 /* What put_ex tells tq__store_release_version so that each release row gets its leaf. */

@@ -230,24 +230,49 @@ static void inc_row(struct tq__stmt *st, void *elem)
     inc_from_row(st, elem);
 }
 
+/*
+ * A put that replaces a version's incident changes a row in place, which the in-memory summary
+ * (inc_cache.c) cannot see by its high-water mark: it bumps incidents.generation in the same
+ * transaction, so that every process builds its summary again.
+ */
 tq_rc tq__engine_incident_put(struct tq_store *store, const struct tq_store_incident *inc,
                               struct tq_err *err)
 {
-    struct tq__store_result res;
+    struct tq__engine *s = tq__engine_of(store);
+    struct tq__conn *c = NULL;
+    struct tq__store_result res = {0};
+    int64_t iid = 0;
+    bool kept = false;
     tq_rc rc;
 
-    rc = tq__store_write(tq__engine_of(store), ST_INCIDENT_PUT,
-                         TQ__ARGS(TQ__ARG_TEXT(inc->collection_id), TQ__ARG_INT(inc->date_added_us),
-                                  TQ__ARG_TEXT(inc->kind), TQ__ARG_INT(inc->at_us),
-                                  TQ__ARG_INT(inc->lon_e7), TQ__ARG_INT(inc->lat_e7),
-                                  TQ__ARG_INT(inc->where_prec), TQ__ARG_TEXT(inc->country),
-                                  TQ__ARG_TEXT(inc->adm1_pcode), TQ__ARG_TEXT(inc->adm1_en),
-                                  TQ__ARG_TEXT(inc->adm1_ar), TQ__ARG_INT(inc->border_m),
-                                  TQ__ARG_INT((int64_t)inc->tag_flags)),
-                         "write incident", &res, err);
+    rc = tq__store_conn_get(s, &c, err);
+    if (rc)
+        return rc;
+    rc = tq__store_write_begin(s, c, err);
+    if (rc)
+        goto out;
+    rc = tq__store_read_int64(
+        c, ST_INC_EXISTS,
+        TQ__ARGS(TQ__ARG_TEXT(inc->collection_id), TQ__ARG_INT(inc->date_added_us)), &iid, &kept,
+        "look up incident", err);
+    if (rc == TQ_OK)
+        rc = tq__store_run(
+            c, ST_INCIDENT_PUT,
+            TQ__ARGS(TQ__ARG_TEXT(inc->collection_id), TQ__ARG_INT(inc->date_added_us),
+                     TQ__ARG_TEXT(inc->kind), TQ__ARG_INT(inc->at_us), TQ__ARG_INT(inc->lon_e7),
+                     TQ__ARG_INT(inc->lat_e7), TQ__ARG_INT(inc->where_prec),
+                     TQ__ARG_TEXT(inc->country), TQ__ARG_TEXT(inc->adm1_pcode),
+                     TQ__ARG_TEXT(inc->adm1_en), TQ__ARG_TEXT(inc->adm1_ar),
+                     TQ__ARG_INT(inc->border_m), TQ__ARG_INT((int64_t)inc->tag_flags)),
+            "write incident", &res, err);
     if (rc == TQ_OK && res.changes == 0)
         rc = tq_err_set(err, TQ_ENOTFOUND, "store: no version added at %" PRId64 " in '%.64s'",
                         inc->date_added_us, inc->collection_id);
+    if (rc == TQ_OK && kept)
+        rc = tq__store_run(c, ST_INC_GEN_BUMP, NULL, 0, "bump incidents generation", NULL, err);
+    rc = tq__store_write_end(s, c, rc, err);
+out:
+    tq__store_conn_put(s, c);
     return rc;
 }
 

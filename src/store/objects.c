@@ -627,6 +627,10 @@ tq_rc tq__engine_del(struct tq_store *store, const struct tq_store_query *q, siz
     if (rc == TQ_OK)
         rc = tq__store_run(c, ST_REL_REFLAG, TQ__ARGS(TQ__ARG_INT(cid), TQ__ARG_TEXT(q->object_id)),
                            "update version flags", NULL, err);
+    /* Incidents went with the versions, and an older version may be the last again: the
+     * in-memory summaries (inc_cache.c) are built again. */
+    if (rc == TQ_OK)
+        rc = tq__store_run(c, ST_INC_GEN_BUMP, NULL, 0, "bump incidents generation", NULL, err);
     rc = tq__store_write_end(s, c, rc, err);
     if (rc == TQ_OK)
         *deleted = n;

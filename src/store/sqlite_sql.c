@@ -861,6 +861,20 @@ const char *const tq__store_sqlite_sql[ST__COUNT] = {
         INC_COLS "NULL FROM incidents i" INC_JOIN " WHERE i.iid > ?1 ORDER BY i.iid LIMIT ?2",
     [ST_INCIDENT_RETAG] = "UPDATE incidents SET country = ?2, adm1_pcode = ?3, adm1_en = ?4, "
                           "adm1_ar = ?5, border_m = ?6, tag_flags = ?7 WHERE iid = ?1",
+    [ST_INC_GEN_GET] = "SELECT CAST(v AS INTEGER) FROM meta WHERE k = 'incidents.generation'",
+    [ST_INC_GEN_BUMP] = "INSERT INTO meta(k, v) VALUES ('incidents.generation', '1') "
+                        "ON CONFLICT(k) DO UPDATE SET v = CAST(CAST(v AS INTEGER) + 1 AS TEXT)",
+    [ST_INC_EXISTS] = "SELECT i.iid FROM incidents i WHERE i.collection = "
+                      "(SELECT cid FROM collections WHERE id = ?1) AND i.date_added_us = ?2",
+    [ST_INC_CLOCKS] = "SELECT cid, id, last_date_added FROM collections",
+    [ST_INC_CACHE_PAGE] = "SELECT i.iid, i.collection, i.kind, i.at_us, i.lon_e7, i.lat_e7, "
+                          "o.is_last FROM incidents i CROSS JOIN objects o ON o.collection = "
+                          "i.collection AND o.date_added_us = i.date_added_us WHERE i.iid > ?1 "
+                          "ORDER BY i.iid LIMIT ?2",
+    [ST_INC_SUPERSEDED] = "SELECT i.iid FROM objects n CROSS JOIN objects o ON o.collection = "
+                          "n.collection AND o.id = n.id CROSS JOIN incidents i ON i.collection = "
+                          "o.collection AND i.date_added_us = o.date_added_us "
+                          "WHERE n.collection = ?1 AND n.date_added_us > ?2 AND NOT o.is_last",
     [ST_VERSION_EXISTS] = "SELECT o.collection FROM objects o WHERE o.collection = "
                           "(SELECT cid FROM collections WHERE id = ?1) AND o.date_added_us = ?2",
     [ST_CORREL_CLEAR] = "DELETE FROM correl WHERE collection = ?1 AND date_added_us = ?2",

@@ -1194,6 +1194,21 @@ tq_rc tq_store_incidents_summary(struct tq_store *store,
         return tq_err_set(err, TQ_EINVAL, "store: summary cell or bin out of range");
     if (q->has_bbox && (q->min_lon_e7 > q->max_lon_e7 || q->min_lat_e7 > q->max_lat_e7))
         return tq_err_set(err, TQ_EINVAL, "store: bounding box with min above max");
+    return tq__inc_cache_summary(store, q, cell_cb, bin_cb, ud, err);
+}
+
+tq_rc tq_store_incidents_summary_sql(struct tq_store *store,
+                                     const struct tq_store_incident_summary_query *q,
+                                     tq_store_incident_cell_cb cell_cb,
+                                     tq_store_incident_bin_cb bin_cb, void *ud, struct tq_err *err)
+{
+    CHECK_STORE(store);
+    CHECK_ARG(q && cell_cb && bin_cb, "query or callbacks");
+    CHECK_ARG(reader_ok(q->reader), "reader's permission key");
+    if (q->cell_e7 < 1 || q->cell_e7 > 3600000000LL || q->bin_us < 1)
+        return tq_err_set(err, TQ_EINVAL, "store: summary cell or bin out of range");
+    if (q->has_bbox && (q->min_lon_e7 > q->max_lon_e7 || q->min_lat_e7 > q->max_lat_e7))
+        return tq_err_set(err, TQ_EINVAL, "store: bounding box with min above max");
     return tq__engine_incidents_summary(store, q, cell_cb, bin_cb, ud, err);
 }
 

@@ -32,6 +32,14 @@ enum tq__store_names {
  */
 
 void tq__engine_close(struct tq_store *store);
+
+/* The in-memory summary of the incidents (inc_cache.c): tq_store_incidents_summary for the node
+ * and for users, answered from columns kept in this process and brought up to date first. */
+struct tq__inc_cache;
+void tq__inc_cache_free(struct tq__inc_cache *ic);
+tq_rc tq__inc_cache_summary(struct tq_store *store, const struct tq_store_incident_summary_query *q,
+                            tq_store_incident_cell_cb cell_cb, tq_store_incident_bin_cb bin_cb,
+                            void *ud, struct tq_err *err);
 bool tq__engine_read_only(struct tq_store *store);
 tq_rc tq__engine_signer_run(struct tq_store *store, tq_rc (*fn)(void *ud, struct tq_err *err),
                             void *ud, struct tq_err *err);
