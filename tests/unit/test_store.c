@@ -1944,6 +1944,7 @@ static void migrate_v3_to_latest(void **state)
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
     assert_int_equal(
         sqlite3_exec(db,
+                     "DROP INDEX facts_in; DROP INDEX facts_origin; DROP INDEX releases_added; "
                      "DROP TABLE web_sessions; DROP TABLE psi_runs; DROP TABLE psi_grants; "
                      "DROP TABLE watchlist_names; DROP TABLE watchlist_entries; "
                      "DROP TABLE watchlists; "
