@@ -6,8 +6,8 @@ SECONDS_EACH=${1:-30}
 cd "$(dirname "$0")/.."
 OUT=build-fuzz
 mkdir -p "$OUT"
-CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc $(pkg-config --cflags json-c libmicrohttpd libsodium sqlite3 libcurl openssl gnutls zlib)"
-LIBS="$(pkg-config --libs json-c libmicrohttpd libsodium sqlite3 libcurl openssl gnutls zlib) -lpthread -lm"
+CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc $(pkg-config --cflags json-c libmicrohttpd libsodium sqlite3 libcurl openssl gnutls zlib expat)"
+LIBS="$(pkg-config --libs json-c libmicrohttpd libsodium sqlite3 libcurl openssl gnutls zlib expat) -lpthread -lm"
 shopt -s nullglob
 # Every module but the command line; GEOS when installed (the geography parsers use it).
 LIBSRC=$(ls src/*/*.c | grep -v '^src/cli/')

@@ -220,6 +220,10 @@ void tq__http_resp_cleanup(struct tq__http_resp *r);
 void tq__http_resp_header(struct tq__http_resp *r, const char *name, const char *value);
 /* A plain-text answer (text/plain; charset=utf-8): status, text and a newline. */
 void tq__http_resp_text(struct tq__http_resp *r, unsigned status, const char *text);
+/* A JSON answer (application/json): status and body, which is taken (left empty). */
+void tq__http_resp_json(struct tq__http_resp *r, unsigned status, struct tq_buf *body);
+/* The JSON API's refusal: status and {"error":"what"}. */
+void tq__http_resp_json_error(struct tq__http_resp *r, unsigned status, const char *what);
 /* Make r a stream: cb produces the body, free_cb (may be NULL) releases cls. */
 void tq__http_resp_stream(struct tq__http_resp *r, tq__http_stream_cb cb, void *cls,
                           void (*free_cb)(void *cls));

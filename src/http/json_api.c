@@ -188,18 +188,6 @@ static void answer_json(struct tq__http_resp *resp, unsigned status, const char 
     tq_buf_init(body, 0);
 }
 
-static void answer_error(struct tq__http_resp *resp, unsigned status, const char *what)
-{
-    struct tq_buf b;
-
-    tq_buf_init(&b, 4096);
-    tq_buf_append_c(&b, "{\"error\":");
-    tq_buf_append_json_str(&b, what, strlen(what));
-    tq_buf_append_c(&b, "}");
-    answer_json(resp, status, "application/json", &b);
-    tq_buf_cleanup(&b);
-}
-
 static void answer_rc(struct tq__http_resp *resp, tq_rc rc, const struct tq_err *err)
 {
     unsigned status = (unsigned)tq_rc_http_status(rc);
@@ -207,9 +195,9 @@ static void answer_rc(struct tq__http_resp *resp, tq_rc rc, const struct tq_err 
     /* Store and server failures say no more than their class. */
     if (status >= 500) {
         tq_log(TQ_LOG_ERROR, "http: json api: %s", err->msg);
-        answer_error(resp, status, tq_rc_str(rc));
+        tq__http_resp_json_error(resp, status, tq_rc_str(rc));
     } else {
-        answer_error(resp, status, err->msg[0] ? err->msg : tq_rc_str(rc));
+        tq__http_resp_json_error(resp, status, err->msg[0] ? err->msg : tq_rc_str(rc));
     }
 }
 
@@ -229,7 +217,7 @@ static void get_incidents(struct tq__http_req *rq, const struct params *p, const
     if ((p->bbox[0] && !tq_incidents_bbox_parse(p->bbox, &q)) ||
         !time_param(p->since, &q.since_us) || !time_param(p->until, &q.until_us) ||
         (p->limit[0] && !num_i64(p->limit, 1, 1000, &limit))) {
-        answer_error(resp, 400, "bad bbox (W,S,E,N), since, until or limit (1..1000)");
+        tq__http_resp_json_error(resp, 400, "bad bbox (W,S,E,N), since, until or limit (1..1000)");
         return;
     }
     /* next: "<at_us>.<iid>" as this endpoint wrote it; the filter applies again on resume. */
@@ -239,12 +227,12 @@ static void get_incidents(struct tq__http_req *rq, const struct params *p, const
         memcpy(next, p->next, sizeof(next));
         dot = strchr(next, '.');
         if (!dot || !num_i64(dot + 1, 1, INT64_MAX, &q.cursor_iid)) {
-            answer_error(resp, 400, "bad next");
+            tq__http_resp_json_error(resp, 400, "bad next");
             return;
         }
         *dot = '\0';
         if (!num_i64(next, INT64_MIN, INT64_MAX, &q.cursor_at_us)) {
-            answer_error(resp, 400, "bad next");
+            tq__http_resp_json_error(resp, 400, "bad next");
             return;
         }
         q.has_cursor = true;
@@ -290,7 +278,7 @@ static void get_hotspots(struct tq__http_req *rq, const struct params *p, const 
     tq_monitor_hot_defaults(&o);
     if ((p->cell_km[0] && !num_double(p->cell_km, 1, 200, &o.grid.cell_km)) ||
         !time_param(p->at, &o.end_us)) {
-        answer_error(resp, 400, "bad cell_km (1..200) or at");
+        tq__http_resp_json_error(resp, 400, "bad cell_km (1..200) or at");
         return;
     }
     if (p->square)
@@ -336,7 +324,7 @@ static void get_alerts(struct tq__http_req *rq, const struct params *p, const st
     if ((p->after[0] && !num_i64(p->after, 0, INT64_MAX, &q.after_id)) ||
         (p->before[0] && !num_i64(p->before, 1, INT64_MAX, &q.before_id)) ||
         (p->limit[0] && !num_i64(p->limit, 1, 1000, &limit))) {
-        answer_error(resp, 400, "bad after, before or limit (1..1000)");
+        tq__http_resp_json_error(resp, 400, "bad after, before or limit (1..1000)");
         return;
     }
     q.newest_first = !p->after[0];
@@ -364,18 +352,18 @@ static void post_ack(struct tq__http_req *rq, const char *id_text, const struct 
     tq_rc rc;
 
     if (!user) {
-        answer_error(resp, 403, "alerts are acknowledged by users");
+        tq__http_resp_json_error(resp, 403, "alerts are acknowledged by users");
         return;
     }
     if (!num_i64(id_text, 1, INT64_MAX, &id)) {
-        answer_error(resp, 404, "no such alert");
+        tq__http_resp_json_error(resp, 404, "no such alert");
         return;
     }
     rc = tq_store_alert_ack(rq->srv->taxii.store, &w->r, id, user, &err);
     if (rc == TQ_ENOTFOUND)
-        answer_error(resp, 404, "no such alert");
+        tq__http_resp_json_error(resp, 404, "no such alert");
     else if (rc == TQ_EEXIST)
-        answer_error(resp, 409, "already acknowledged");
+        tq__http_resp_json_error(resp, 409, "already acknowledged");
     else if (rc)
         answer_rc(resp, rc, &err);
     else {
@@ -426,13 +414,13 @@ static void get_correlate(struct tq__http_req *rq, const struct params *p, const
     tq_rc rc;
 
     if (p->kind[0] && !tq_correl_kind_parse(p->kind, &k)) {
-        answer_error(resp, 400, "unknown value kind");
+        tq__http_resp_json_error(resp, 400, "unknown value kind");
         return;
     }
     ok = p->kind[0] ? tq_correl_normalise(k, p->value, strlen(p->value), &co, &v)
                     : tq_correl_normalise_any(p->value, strlen(p->value), &co, &v);
     if (!ok) {
-        answer_error(resp, 400, "not a value that is indexed");
+        tq__http_resp_json_error(resp, 400, "not a value that is indexed");
         return;
     }
     tq_buf_init(&b, ANSWER_MAX);
@@ -459,7 +447,7 @@ static void get_geo(struct tq__http_req *rq, const struct params *p, bool border
     tq_rc rc;
 
     if (p->simplify[0] && !num_double(p->simplify, 0, 50, &simplify)) {
-        answer_error(resp, 400, "bad simplify_km (0..50)");
+        tq__http_resp_json_error(resp, 400, "bad simplify_km (0..50)");
         return;
     }
     tq_buf_init(&b, ANSWER_MAX);
@@ -485,15 +473,15 @@ static void json_complete(struct tq__http_req *rq, struct tq__http_resp *resp)
     if (tq__http_dash_complete(rq, resp))
         return;
     if (!rq->srv->monitor) {
-        answer_error(resp, 404, "no monitoring on this server");
+        tq__http_resp_json_error(resp, 404, "no monitoring on this server");
         return;
     }
     if (!reader_of(rq, &w)) {
-        answer_error(resp, 403, "not permitted");
+        tq__http_resp_json_error(resp, 403, "not permitted");
         return;
     }
     if (!params_parse(rq->query, &p, &why)) {
-        answer_error(resp, 400, why);
+        tq__http_resp_json_error(resp, 400, why);
         return;
     }
     if (post) {
@@ -506,7 +494,7 @@ static void json_complete(struct tq__http_req *rq, struct tq__http_resp *resp)
             id[plen - 11] = '\0';
             post_ack(rq, id, &w, resp);
         } else {
-            answer_error(resp, 405, "only alerts/ID/ack takes POST");
+            tq__http_resp_json_error(resp, 405, "only alerts/ID/ack takes POST");
         }
         return;
     }
@@ -523,13 +511,13 @@ static void json_complete(struct tq__http_req *rq, struct tq__http_resp *resp)
     else if (IS("geo/border"))
         get_geo(rq, &p, true, resp);
     else
-        answer_error(resp, 404, "no such resource");
+        tq__http_resp_json_error(resp, 404, "no such resource");
 #undef IS
 }
 
 static void json_refusal(struct tq__http_req *rq, struct tq__http_resp *resp)
 {
-    answer_error(resp, (unsigned)rq->err_status, rq->err_desc);
+    tq__http_resp_json_error(resp, (unsigned)rq->err_status, rq->err_desc);
 }
 
 const struct tq__http_route tq__http_route_json = {

@@ -53,6 +53,27 @@ void tq__http_resp_text(struct tq__http_resp *r, unsigned status, const char *te
     tq_buf_append_c(&r->body, "\n");
 }
 
+void tq__http_resp_json(struct tq__http_resp *r, unsigned status, struct tq_buf *body)
+{
+    r->status = status;
+    r->media_type = "application/json";
+    tq_buf_cleanup(&r->body);
+    r->body = *body;
+    tq_buf_init(body, 0);
+}
+
+void tq__http_resp_json_error(struct tq__http_resp *r, unsigned status, const char *what)
+{
+    struct tq_buf b;
+
+    tq_buf_init(&b, 4096);
+    tq_buf_append_c(&b, "{\"error\":");
+    tq_buf_append_json_str(&b, what, strlen(what));
+    tq_buf_append_c(&b, "}");
+    tq__http_resp_json(r, status, &b);
+    tq_buf_cleanup(&b);
+}
+
 void tq__http_resp_stream(struct tq__http_resp *r, tq__http_stream_cb cb, void *cls,
                           void (*free_cb)(void *cls))
 {

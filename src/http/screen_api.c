@@ -124,36 +124,15 @@ bool tq__http_screen_query_check(struct tq_str query, bool batch, const char **w
     return ok;
 }
 
-static void screen_answer(struct tq__http_resp *resp, unsigned status, struct tq_buf *body)
-{
-    resp->status = status;
-    resp->media_type = "application/json";
-    tq_buf_cleanup(&resp->body);
-    resp->body = *body;
-    tq_buf_init(body, 0);
-}
-
-static void screen_error(struct tq__http_resp *resp, unsigned status, const char *what)
-{
-    struct tq_buf b;
-
-    tq_buf_init(&b, 4096);
-    tq_buf_append_c(&b, "{\"error\":");
-    tq_buf_append_json_str(&b, what, strlen(what));
-    tq_buf_append_c(&b, "}");
-    screen_answer(resp, status, &b);
-    tq_buf_cleanup(&b);
-}
-
 static void screen_fail(struct tq__http_resp *resp, tq_rc rc, const struct tq_err *err)
 {
     unsigned status = (unsigned)tq_rc_http_status(rc);
 
     if (status >= 500) { /* store failures say no more than their class */
         tq_log(TQ_LOG_ERROR, "http: screen: %s", err->msg);
-        screen_error(resp, status, tq_rc_str(rc));
+        tq__http_resp_json_error(resp, status, tq_rc_str(rc));
     } else {
-        screen_error(resp, status, err->msg[0] ? err->msg : tq_rc_str(rc));
+        tq__http_resp_json_error(resp, status, err->msg[0] ? err->msg : tq_rc_str(rc));
     }
 }
 
@@ -172,7 +151,7 @@ static bool query_of(const struct screen_params *p, struct tq_screening_query *q
         unsigned long v = strtoul(p->limit, &end, 10);
 
         if (*end || p->limit[0] < '1' || p->limit[0] > '9' || v > TQ_SCREENING_LIMIT_MAX) {
-            screen_error(resp, 400, "bad limit (1..100)");
+            tq__http_resp_json_error(resp, 400, "bad limit (1..100)");
             return false;
         }
         q->limit = v;
@@ -180,7 +159,7 @@ static bool query_of(const struct screen_params *p, struct tq_screening_query *q
     if (p->min_score[0]) {
         q->min_score = strtod(p->min_score, &end);
         if (*end || !(q->min_score > 0 && q->min_score <= 1)) {
-            screen_error(resp, 400, "bad min_score (0..1, above 0)");
+            tq__http_resp_json_error(resp, 400, "bad min_score (0..1, above 0)");
             return false;
         }
     }
@@ -221,44 +200,58 @@ static bool reader_for(const struct tq__http_req *rq, char *key, size_t size,
     return true;
 }
 
-static void screen_complete(struct tq__http_req *rq, struct tq__http_resp *resp)
-{
-    struct screen_params *p = tq_xmalloc(sizeof(*p));
-    struct tq_screening_answer a = {0};
+/* What both routes read before they screen: the parameters, the query and who asks. */
+struct screen_req {
+    struct screen_params p;
     struct tq_screening_query q;
     struct tq_store_reader r;
     char key[TQ_AUTH_USER_MAX + 16];
-    struct tq_err err = {0};
+};
+
+/* The request's screening query, or NULL with the refusal answered (400, 403). */
+static struct screen_req *screen_begin(struct tq__http_req *rq, struct tq__http_resp *resp,
+                                       bool batch)
+{
+    struct screen_req *sr = tq_xmalloc(sizeof(*sr));
     const char *why = NULL;
+
+    if (!screen_params_parse(rq->query, batch, &sr->p, &why)) {
+        tq__http_resp_json_error(resp, 400, why);
+    } else if (!rq->srv->screening || !reader_for(rq, sr->key, sizeof(sr->key), &sr->r)) {
+        tq__http_resp_json_error(resp, 403, "not permitted");
+    } else if (query_of(&sr->p, &sr->q, resp)) {
+        sr->q.reader = &sr->r;
+        return sr;
+    }
+    tq_free(sr);
+    return NULL;
+}
+
+static void screen_complete(struct tq__http_req *rq, struct tq__http_resp *resp)
+{
+    struct screen_req *sr = screen_begin(rq, resp, false);
+    struct tq_screening_answer a = {0};
+    struct tq_err err = {0};
     struct tq_buf b;
     tq_rc rc;
 
-    if (!screen_params_parse(rq->query, false, p, &why)) {
-        screen_error(resp, 400, why);
-        goto out;
-    }
-    if (!rq->srv->screening || !reader_for(rq, key, sizeof(key), &r)) {
-        screen_error(resp, 403, "not permitted");
-        goto out;
-    }
-    if (!query_of(p, &q, resp))
-        goto out;
-    q.reader = &r;
-    rc = tq_screening_query(rq->srv->screening, &q, &a, &err);
+    if (!sr)
+        return;
+    rc = tq_screening_query(rq->srv->screening, &sr->q, &a, &err);
     if (rc) {
         screen_fail(resp, rc, &err);
         goto out;
     }
-    audit_screen(rq, q.list, 1, a.n_hits);
+    audit_screen(rq, sr->q.list, 1, a.n_hits);
     tq_buf_init(&b, SCREEN_ANSWER_MAX);
     if (tq_screening_answer_json(&a, true, &b) == TQ_OK)
-        screen_answer(resp, 200, &b);
+        tq__http_resp_json(resp, 200, &b);
     else
-        screen_error(resp, 503, "answer too large");
+        tq__http_resp_json_error(resp, 503, "answer too large");
     tq_buf_cleanup(&b);
 out:
     tq_screening_answer_cleanup(&a);
-    tq_free(p);
+    tq_free(sr);
 }
 
 struct batch_out {
@@ -292,56 +285,43 @@ static void batch_headers(struct tq__http_req *rq)
 
 static void batch_complete(struct tq__http_req *rq, struct tq__http_resp *resp)
 {
-    struct screen_params *p = tq_xmalloc(sizeof(*p));
+    struct screen_req *sr = screen_begin(rq, resp, true);
     struct tq_screening_batch_summary sum = {0};
-    struct tq_screening_query q;
-    struct tq_store_reader r;
-    char key[TQ_AUTH_USER_MAX + 16];
     struct tq_err err = {0};
-    const char *why = NULL;
     struct batch_out o;
     struct tq_buf b;
     tq_rc rc;
 
-    if (!screen_params_parse(rq->query, true, p, &why)) {
-        screen_error(resp, 400, why);
-        goto out;
-    }
-    if (!rq->srv->screening || !reader_for(rq, key, sizeof(key), &r)) {
-        screen_error(resp, 403, "not permitted");
-        goto out;
-    }
-    if (!query_of(p, &q, resp))
-        goto out;
-    q.reader = &r;
+    if (!sr)
+        return;
     tq_buf_init(&b, SCREEN_ANSWER_MAX);
     o.b = &b;
     tq_buf_append_c(&b, "{\"rows\":[");
     rc = tq_screening_batch(rq->srv->screening,
-                            (struct tq_str){rq->body.ptr ? rq->body.ptr : "", rq->body.len}, &q,
+                            (struct tq_str){rq->body.ptr ? rq->body.ptr : "", rq->body.len}, &sr->q,
                             batch_row, &o, &sum, &err);
     if (rc) {
         tq_buf_cleanup(&b);
         screen_fail(resp, rc, &err);
         goto out;
     }
-    audit_screen(rq, q.list, sum.rows, sum.hits);
+    audit_screen(rq, sr->q.list, sum.rows, sum.hits);
     tq_buf_printf(&b,
                   "],\"summary\":{\"rows\":%zu,\"screened\":%zu,\"failed\":%zu,\"with_hits\":%zu,"
                   "\"hits\":%zu}}",
                   sum.rows, sum.screened, sum.failed, sum.with_hits, sum.hits);
     if (b.len && b.ptr[b.len - 1] == '}')
-        screen_answer(resp, 200, &b);
+        tq__http_resp_json(resp, 200, &b);
     else
-        screen_error(resp, 413, "the answer exceeds its limit: send fewer rows");
+        tq__http_resp_json_error(resp, 413, "the answer exceeds its limit: send fewer rows");
     tq_buf_cleanup(&b);
 out:
-    tq_free(p);
+    tq_free(sr);
 }
 
 static void screen_refusal(struct tq__http_req *rq, struct tq__http_resp *resp)
 {
-    screen_error(resp, (unsigned)rq->err_status, rq->err_desc);
+    tq__http_resp_json_error(resp, (unsigned)rq->err_status, rq->err_desc);
 }
 
 const struct tq__http_route tq__http_route_screen_batch = {

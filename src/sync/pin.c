@@ -136,3 +136,33 @@ bool tq__sync_set_has(struct tq__sync_set *s, const char *id, int64_t version_us
     set_key(id, version_us, key);
     return bsearch(key, s->keys, s->n, sizeof(*s->keys), key_cmp) != NULL;
 }
+
+tq_rc tq__sync_partner_client(struct tq_store *store, const char *partner, const char *cert_path,
+                              const char *key_path, unsigned timeout_ms, size_t max_response,
+                              struct tq_partner *p, struct tq_client **out, struct tq_err *err)
+{
+    struct tq_client_options co = {0};
+    char pin[TQ_SYNC_PIN_MAX];
+    tq_rc rc;
+
+    *out = NULL;
+    rc = tq_store_partner_get(store, partner, p, err);
+    if (rc)
+        return rc;
+    if (!p->taxii_url || !p->taxii_url[0])
+        return tq_err_set(err, TQ_ECONFIG, "partner %s has no URL", partner);
+    rc = tq__sync_pubkey_pin(p->cert_pem, pin, err);
+    if (rc)
+        return rc;
+    co.base_url = p->taxii_url;
+    co.ca_pem = p->cert_pem;
+    co.pinned_pubkey = pin;
+    co.client_cert_file = cert_path;
+    co.client_key_file = key_path;
+    co.timeout_ms = timeout_ms;
+    co.max_response_bytes = max_response;
+    *out = tq_client_new(&co, err);
+    if (!*out)
+        return err && err->rc ? err->rc : TQ_EINVAL;
+    return TQ_OK;
+}

@@ -96,32 +96,10 @@ static tq_rc client_open(struct tq_store *store, const char *cert_path, const ch
                          const char *partner, unsigned timeout_ms, struct tq_client **out,
                          struct tq_err *err)
 {
-    struct tq_client_options co = {0};
     struct tq_partner p = {0};
-    char pin[TQ_SYNC_PIN_MAX];
-    tq_rc rc;
+    tq_rc rc = tq__sync_partner_client(store, partner, cert_path, key_path, timeout_ms,
+                                       2 * TQ_PSI_NET_BODY_MAX, &p, out, err);
 
-    rc = tq_store_partner_get(store, partner, &p, err);
-    if (rc)
-        return rc;
-    if (!p.taxii_url || !p.taxii_url[0]) {
-        rc = tq_err_set(err, TQ_ECONFIG, "partner %s has no URL", partner);
-        goto out;
-    }
-    rc = tq__sync_pubkey_pin(p.cert_pem, pin, err);
-    if (rc)
-        goto out;
-    co.base_url = p.taxii_url;
-    co.ca_pem = p.cert_pem;
-    co.pinned_pubkey = pin;
-    co.client_cert_file = cert_path;
-    co.client_key_file = key_path;
-    co.timeout_ms = timeout_ms;
-    co.max_response_bytes = 2 * TQ_PSI_NET_BODY_MAX;
-    *out = tq_client_new(&co, err);
-    if (!*out)
-        rc = err && err->rc ? err->rc : TQ_EINVAL;
-out:
     tq_partner_cleanup(&p);
     return rc;
 }

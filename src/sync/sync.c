@@ -1003,13 +1003,11 @@ tq_rc tq_sync_partner(struct tq_store *store, const char *cert_path, const char 
 {
     struct tq_sync_stats local_stats = {0};
     struct tq_client_collection *colls = NULL;
-    struct tq_client_options co = {0};
     struct tq_partner p = {0};
     struct run r = {0};
     struct req rq = {.kind = REQ_COLLECTIONS};
     struct tq__sync_witness wit = {0};
     struct tq_err cerr = {0};
-    char pin[TQ_SYNC_PIN_MAX];
     size_t n_colls = 0;
     int64_t t0 = tq_time_mono_us();
     bool witnessing, known = false;
@@ -1019,28 +1017,11 @@ tq_rc tq_sync_partner(struct tq_store *store, const char *cert_path, const char 
     r.partner = partner;
     r.stats = stats ? stats : &local_stats;
     resolve_options(opts, &r.o);
-    rc = tq_store_partner_get(store, partner, &p, err);
+    rc = tq__sync_partner_client(store, partner, cert_path, key_path, r.o.timeout_ms, 0, &p,
+                                 &r.client, err);
+    known = p.name[0] != '\0'; /* registered: its outcome is recorded, whatever it is */
     if (rc)
         goto out;
-    known = true;
-    if (!p.taxii_url || !p.taxii_url[0]) {
-        rc = tq_err_set(err, TQ_ECONFIG, "partner %s has no TAXII URL", partner);
-        goto out;
-    }
-    rc = tq__sync_pubkey_pin(p.cert_pem, pin, err);
-    if (rc)
-        goto out;
-    co.base_url = p.taxii_url;
-    co.ca_pem = p.cert_pem;
-    co.pinned_pubkey = pin;
-    co.client_cert_file = cert_path;
-    co.client_key_file = key_path;
-    co.timeout_ms = r.o.timeout_ms;
-    r.client = tq_client_new(&co, err);
-    if (!r.client) {
-        rc = err && err->rc ? err->rc : TQ_EINVAL;
-        goto out;
-    }
 
     /* Watch the partner's log first: nothing is pulled from a log that rewrote its history. */
     witnessing = r.o.audit && r.o.log_signer && r.o.witness_signer;

@@ -28,6 +28,15 @@
 tq_rc tq__sync_pubkey_pin(const char *cert_pem, char out[TQ_SYNC_PIN_MAX], struct tq_err *err);
 
 /*
+ * A TAXII client to the registered partner: its URL, its certificate as the only CA and pinned
+ * by public key, ours (cert_path, key_path) presented. *p receives the partner's record (the
+ * caller cleans it up, whatever the outcome). TQ_ECONFIG when the partner has no URL.
+ */
+tq_rc tq__sync_partner_client(struct tq_store *store, const char *partner, const char *cert_path,
+                              const char *key_path, unsigned timeout_ms, size_t max_response,
+                              struct tq_partner *p, struct tq_client **out, struct tq_err *err);
+
+/*
  * The id of the local collection that receives partner's remote collection: a UUID (version 8,
  * RFC 9562) made from a hash of both names, the same on every call.
  */

@@ -116,7 +116,8 @@ def full_disk():
         p = run("user", "add", "w", "--password-stdin", "--read=*", "--write=*", "--home", home,
                 stdin="writer password\n")
         kept = run("log", "checkpoint", "--home", home).stdout
-        with open(os.path.join(mnt, "fill"), "wb") as f:
+        # Unbuffered: a buffered file would raise ENOSPC again from its final flush at close.
+        with open(os.path.join(mnt, "fill"), "wb", buffering=0) as f:
             try:
                 while True:
                     f.write(b"\0" * 65536)
