@@ -41,3 +41,9 @@ rm -rf "$PARTNER_HOME"
 "$TANSIQ" init --home "$PARTNER_HOME" --title "Damascus node (demo partner)" >/dev/null 2>&1
 "$TANSIQ" identity --export "$PARTNER_HOME/damascus.bundle" --home "$PARTNER_HOME" >/dev/null 2>&1
 "$TANSIQ" partner add damascus --from "$PARTNER_HOME/damascus.bundle" --home "$HOME_DIR" >/dev/null
+# Releases to it, as README's bilateral exchange sets them up: the shared collection goes to the
+# group iq-sy, TLP:GREEN by default, so the dashboard's feed shows what was released to whom.
+"$TANSIQ" group add iq-sy --home "$HOME_DIR" >/dev/null
+"$TANSIQ" group member iq-sy damascus --home "$HOME_DIR" >/dev/null
+"$TANSIQ" collection policy shared --tlp green --audience group:iq-sy --home "$HOME_DIR" >/dev/null
+"$TANSIQ" partner grant damascus shared --home "$HOME_DIR" >/dev/null
