@@ -224,6 +224,15 @@ void tq__http_resp_text(struct tq__http_resp *r, unsigned status, const char *te
 void tq__http_resp_json(struct tq__http_resp *r, unsigned status, struct tq_buf *body);
 /* The JSON API's refusal: status and {"error":"what"}. */
 void tq__http_resp_json_error(struct tq__http_resp *r, unsigned status, const char *what);
+
+/*
+ * The next name=value pair of the query string q from *pos (start at 0), both percent-decoded
+ * ('+' as a space) into name and val, NUL-terminated, *val_len the value's length. Empty pairs
+ * are skipped. 1: a pair; 0: no more; -1: a pair too long for its buffer, badly encoded or
+ * holding a NUL (*why says so).
+ */
+int tq__http_query_next(struct tq_str q, size_t *pos, char *name, size_t name_size, char *val,
+                        size_t val_size, size_t *val_len, const char **why);
 /* Make r a stream: cb produces the body, free_cb (may be NULL) releases cls. */
 void tq__http_resp_stream(struct tq__http_resp *r, tq__http_stream_cb cb, void *cls,
                           void (*free_cb)(void *cls));

@@ -58,37 +58,21 @@ static bool params_parse(struct tq_str q, struct params *p, const char **why)
         {"at", offsetof(struct params, at)},
         {"simplify_km", offsetof(struct params, simplify)},
     };
-    size_t start = 0;
+    size_t pos = 0;
 
     memset(p, 0, sizeof(*p));
     if (q.len > 8192) {
         *why = "query string too long";
         return false;
     }
-    for (size_t i = 0; i <= q.len; i++) {
+    for (;;) {
         char name[64], val[PARAM_MAX];
-        struct tq_str pair, rn, rv;
-        size_t eq, nl, vl;
+        size_t vl;
         bool known = false;
+        int more = tq__http_query_next(q, &pos, name, sizeof(name), val, sizeof(val), &vl, why);
 
-        if (i < q.len && q.ptr[i] != '&')
-            continue;
-        pair = (struct tq_str){q.ptr + start, i - start};
-        start = i + 1;
-        if (pair.len == 0)
-            continue;
-        for (eq = 0; eq < pair.len && pair.ptr[eq] != '='; eq++)
-            ;
-        rn = (struct tq_str){pair.ptr, eq};
-        rv = eq < pair.len ? (struct tq_str){pair.ptr + eq + 1, pair.len - eq - 1}
-                           : (struct tq_str){pair.ptr + pair.len, 0};
-        if (rn.len >= sizeof(name) || rv.len >= sizeof(val) ||
-            !tq__taxii_pct_decode(rn, name, &nl, true) ||
-            !tq__taxii_pct_decode(rv, val, &vl, true) || memchr(val, '\0', vl)) {
-            *why = "a malformed or too long query parameter";
-            return false;
-        }
-        name[nl] = val[vl] = '\0';
+        if (more <= 0)
+            return more == 0;
         for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
             if (strcmp(name, fields[f].name) == 0) {
                 memcpy((char *)p + fields[f].off, val, vl + 1);
@@ -119,7 +103,37 @@ static bool params_parse(struct tq_str q, struct params *p, const char **why)
             return false;
         }
     }
-    return true;
+}
+
+int tq__http_query_next(struct tq_str q, size_t *pos, char *name, size_t name_size, char *val,
+                        size_t val_size, size_t *val_len, const char **why)
+{
+    while (*pos <= q.len) {
+        size_t start = *pos, end = start, eq = 0, nl;
+        struct tq_str pair, rn, rv;
+
+        while (end < q.len && q.ptr[end] != '&')
+            end++;
+        *pos = end + 1;
+        pair = (struct tq_str){q.ptr + start, end - start};
+        if (pair.len == 0)
+            continue;
+        while (eq < pair.len && pair.ptr[eq] != '=')
+            eq++;
+        rn = (struct tq_str){pair.ptr, eq};
+        rv = eq < pair.len ? (struct tq_str){pair.ptr + eq + 1, pair.len - eq - 1}
+                           : (struct tq_str){pair.ptr + pair.len, 0};
+        /* Decoding never lengthens: a raw text shorter than the buffer fits once decoded. */
+        if (rn.len >= name_size || rv.len >= val_size ||
+            !tq__taxii_pct_decode(rn, name, &nl, true) ||
+            !tq__taxii_pct_decode(rv, val, val_len, true) || memchr(val, '\0', *val_len)) {
+            *why = "a malformed or too long query parameter";
+            return -1;
+        }
+        name[nl] = val[*val_len] = '\0';
+        return 1;
+    }
+    return 0;
 }
 
 bool tq__http_json_query_check(struct tq_str query, const char **why)

@@ -74,37 +74,20 @@ struct dash_params {
 static bool dash_params_parse(struct tq_str q, unsigned allowed, struct dash_params *p,
                               const char **why)
 {
-    size_t start = 0;
+    size_t pos = 0;
 
     memset(p, 0, sizeof(*p));
     if (q.len > DASH_QUERY_MAX) {
         *why = "query string too long";
         return false;
     }
-    for (size_t i = 0; i <= q.len; i++) {
+    for (;;) {
         char name[32], val[DASH_VALUE_MAX];
-        struct tq_str pair, rn, rv;
-        size_t eq, nl, vl, f;
+        size_t vl, f;
+        int more = tq__http_query_next(q, &pos, name, sizeof(name), val, sizeof(val), &vl, why);
 
-        if (i < q.len && q.ptr[i] != '&')
-            continue;
-        pair = (struct tq_str){q.ptr + start, i - start};
-        start = i + 1;
-        if (pair.len == 0)
-            continue;
-        for (eq = 0; eq < pair.len && pair.ptr[eq] != '='; eq++)
-            ;
-        rn = (struct tq_str){pair.ptr, eq};
-        rv = eq < pair.len ? (struct tq_str){pair.ptr + eq + 1, pair.len - eq - 1}
-                           : (struct tq_str){pair.ptr + pair.len, 0};
-        /* Decoding never lengthens: a raw text shorter than the buffer fits once decoded. */
-        if (rn.len >= sizeof(name) || rv.len >= sizeof(val) ||
-            !tq__taxii_pct_decode(rn, name, &nl, true) ||
-            !tq__taxii_pct_decode(rv, val, &vl, true) || memchr(val, '\0', vl)) {
-            *why = "a malformed or too long query parameter";
-            return false;
-        }
-        name[nl] = val[vl] = '\0';
+        if (more <= 0)
+            return more == 0;
         for (f = 0; f < P__COUNT; f++)
             if (strcmp(name, param_names[f]) == 0)
                 break;
@@ -119,7 +102,6 @@ static bool dash_params_parse(struct tq_str q, unsigned allowed, struct dash_par
         p->seen |= 1u << f;
         memcpy(p->v[f], val, vl + 1);
     }
-    return true;
 }
 
 /* Which parameters a path takes; false for a path that is not one of this file's. */
