@@ -141,6 +141,15 @@ static struct tq_str trimmed(const char *p, size_t n)
     return (struct tq_str){p, n};
 }
 
+static size_t count_of(struct tq_str s, char c)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < s.len; i++)
+        n += s.ptr[i] == c;
+    return n;
+}
+
 tq_rc tq__watch_add_alias(struct tq_watch_entry *e, struct tq_str text,
                           enum tq_watch_quality quality)
 {
@@ -153,7 +162,9 @@ tq_rc tq__watch_add_alias(struct tq_watch_entry *e, struct tq_str text,
 
     if (!open)
         return add_parts(e, text, ';', quality);
-    if (!close || memchr(close, '(', text.len - (size_t)(close - text.ptr)))
+    /* Exactly one bracketed group, or the field is one name as written: nested, unclosed or
+     * several groups are not a form the list uses, and no part of them is guessed at. */
+    if (!close || count_of(text, '(') != 1 || count_of(text, ')') != 1)
         return tq__watch_add_name(e, text, quality);
     before = trimmed(text.ptr, (size_t)(open - text.ptr));
     inside = trimmed(open + 1, (size_t)(close - open - 1));
@@ -175,10 +186,10 @@ tq_rc tq__watch_add_alias(struct tq_watch_entry *e, struct tq_str text,
         tq_buf_cleanup(&joined);
         return rc;
     }
-    rc = tq__watch_add_name(e, before, quality);
+    rc = add_parts(e, before, ';', quality);
     if (rc || inside.len == 0 || annotation(inside))
         return rc;
-    if (inside.len > sizeof(orig) - 1 && !strncasecmp(inside.ptr, orig, sizeof(orig) - 1))
+    if (inside.len >= sizeof(orig) - 1 && !strncasecmp(inside.ptr, orig, sizeof(orig) - 1))
         return tq__watch_add_name(
             e, trimmed(inside.ptr + sizeof(orig) - 1, inside.len - (sizeof(orig) - 1)),
             TQ_WATCH_ORIGINAL);

@@ -235,7 +235,13 @@ static void un_alias_forms(void **state)
         "<INDIVIDUAL_ALIAS><QUALITY>Good</QUALITY><ALIAS_NAME>Odd (one) (two)</ALIAS_NAME>"
         "</INDIVIDUAL_ALIAS>"
         "<INDIVIDUAL_ALIAS><QUALITY>Good</QUALITY><ALIAS_NAME>Open (ended</ALIAS_NAME>"
-        "</INDIVIDUAL_ALIAS></INDIVIDUAL></INDIVIDUALS></CONSOLIDATED_LIST>";
+        "</INDIVIDUAL_ALIAS>"
+        "<INDIVIDUAL_ALIAS><QUALITY>Good</QUALITY><ALIAS_NAME>Nested ((Inner))</ALIAS_NAME>"
+        "</INDIVIDUAL_ALIAS>"
+        "<INDIVIDUAL_ALIAS><QUALITY>Good</QUALITY><ALIAS_NAME>Bare (ORIGINAL SCRIPT:)"
+        "</ALIAS_NAME></INDIVIDUAL_ALIAS>"
+        "<INDIVIDUAL_ALIAS><QUALITY>Low</QUALITY><ALIAS_NAME>Alpha One; Beta Two (Gamma Three)"
+        "</ALIAS_NAME></INDIVIDUAL_ALIAS></INDIVIDUAL></INDIVIDUALS></CONSOLIDATED_LIST>";
     static const struct {
         const char *name;
         enum tq_watch_quality quality;
@@ -254,6 +260,11 @@ static void un_alias_forms(void **state)
         {"SECOND ACADEMY", TQ_WATCH_GOOD},
         {"Odd (one) (two)", TQ_WATCH_GOOD},
         {"Open (ended", TQ_WATCH_GOOD},
+        {"Nested ((Inner))", TQ_WATCH_GOOD},
+        {"Bare", TQ_WATCH_GOOD},
+        {"Alpha One", TQ_WATCH_LOW},
+        {"Beta Two", TQ_WATCH_LOW},
+        {"Gamma Three", TQ_WATCH_LOW},
     };
     struct tq_watch_entry *v = NULL;
     struct tq_err err = {0};
