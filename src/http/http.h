@@ -224,6 +224,13 @@ void tq__http_resp_text(struct tq__http_resp *r, unsigned status, const char *te
 void tq__http_resp_json(struct tq__http_resp *r, unsigned status, struct tq_buf *body);
 /* The JSON API's refusal: status and {"error":"what"}. */
 void tq__http_resp_json_error(struct tq__http_resp *r, unsigned status, const char *what);
+/*
+ * A failure of the JSON API's own work as its status (tq_rc_http_status) and {"error": ...}:
+ * the message for the caller's mistakes, only the class for the node's (5xx; the message goes
+ * to the log, marked with what).
+ */
+void tq__http_resp_json_fail(struct tq__http_resp *r, tq_rc rc, const struct tq_err *err,
+                             const char *what);
 
 /*
  * The next name=value pair of the query string q from *pos (start at 0), both percent-decoded

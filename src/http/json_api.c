@@ -202,19 +202,6 @@ static void answer_json(struct tq__http_resp *resp, unsigned status, const char 
     tq_buf_init(body, 0);
 }
 
-static void answer_rc(struct tq__http_resp *resp, tq_rc rc, const struct tq_err *err)
-{
-    unsigned status = (unsigned)tq_rc_http_status(rc);
-
-    /* Store and server failures say no more than their class. */
-    if (status >= 500) {
-        tq_log(TQ_LOG_ERROR, "http: json api: %s", err->msg);
-        tq__http_resp_json_error(resp, status, tq_rc_str(rc));
-    } else {
-        tq__http_resp_json_error(resp, status, err->msg[0] ? err->msg : tq_rc_str(rc));
-    }
-}
-
 /* ---- the endpoints ---------------------------------------------------------------------- */
 
 static void get_incidents(struct tq__http_req *rq, const struct params *p, const struct who *w,
@@ -260,7 +247,7 @@ static void get_incidents(struct tq__http_req *rq, const struct params *p, const
     rc = tq_incidents_geojson(rq->srv->taxii.store, &q, false, &b, &page, &err);
     if (rc) {
         tq_buf_cleanup(&b);
-        answer_rc(resp, rc, &err);
+        tq__http_resp_json_fail(resp, rc, &err, "json api");
         return;
     }
     {
@@ -303,7 +290,7 @@ static void get_hotspots(struct tq__http_req *rq, const struct params *p, const 
         rc = tq_hotspot_geojson(r, &o, !p->all, &b, &err);
     tq_hot_result_free(r);
     if (rc)
-        answer_rc(resp, rc, &err);
+        tq__http_resp_json_fail(resp, rc, &err, "json api");
     else
         answer_json(resp, 200, "application/geo+json", &b);
     tq_buf_cleanup(&b);
@@ -351,7 +338,7 @@ static void get_alerts(struct tq__http_req *rq, const struct params *p, const st
     rc = tq_store_alerts(rq->srv->taxii.store, &q, alert_row, &o, &more, &err);
     tq_buf_printf(&b, "],\"more\":%s}", more ? "true" : "false");
     if (rc)
-        answer_rc(resp, rc, &err);
+        tq__http_resp_json_fail(resp, rc, &err, "json api");
     else
         answer_json(resp, 200, "application/json", &b);
     tq_buf_cleanup(&b);
@@ -379,7 +366,7 @@ static void post_ack(struct tq__http_req *rq, const char *id_text, const struct 
     else if (rc == TQ_EEXIST)
         tq__http_resp_json_error(resp, 409, "already acknowledged");
     else if (rc)
-        answer_rc(resp, rc, &err);
+        tq__http_resp_json_fail(resp, rc, &err, "json api");
     else {
         struct tq_buf b;
 
@@ -446,7 +433,7 @@ static void get_correlate(struct tq__http_req *rq, const struct params *p, const
                               &more, &err);
     tq_buf_printf(&b, "],\"more\":%s}", more ? "true" : "false");
     if (rc)
-        answer_rc(resp, rc, &err);
+        tq__http_resp_json_fail(resp, rc, &err, "json api");
     else
         answer_json(resp, 200, "application/json", &b);
     tq_buf_cleanup(&b);
@@ -467,7 +454,7 @@ static void get_geo(struct tq__http_req *rq, const struct params *p, bool border
     tq_buf_init(&b, ANSWER_MAX);
     rc = tq_monitor_geo_geojson(rq->srv->monitor, border, simplify, &b, &err);
     if (rc)
-        answer_rc(resp, rc, &err);
+        tq__http_resp_json_fail(resp, rc, &err, "json api");
     else
         answer_json(resp, 200, "application/geo+json", &b);
     tq_buf_cleanup(&b);

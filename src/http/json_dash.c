@@ -167,30 +167,6 @@ static void dash_answer(struct tq__http_resp *resp, unsigned status, const char 
     tq_buf_init(body, 0);
 }
 
-static void dash_error(struct tq__http_resp *resp, unsigned status, const char *what)
-{
-    struct tq_buf b;
-
-    tq_buf_init(&b, 4096);
-    tq_buf_append_c(&b, "{\"error\":");
-    tq_buf_append_json_str(&b, what, strlen(what));
-    tq_buf_append_c(&b, "}");
-    dash_answer(resp, status, "application/json", &b);
-    tq_buf_cleanup(&b);
-}
-
-static void dash_fail(struct tq__http_resp *resp, tq_rc rc, const struct tq_err *err)
-{
-    unsigned status = (unsigned)tq_rc_http_status(rc);
-
-    if (status >= 500) { /* store failures say no more than their class */
-        tq_log(TQ_LOG_ERROR, "http: json api: %s", err->msg);
-        dash_error(resp, status, tq_rc_str(rc));
-    } else {
-        dash_error(resp, status, err->msg[0] ? err->msg : tq_rc_str(rc));
-    }
-}
-
 static void json_str(struct tq_buf *b, const char *s)
 {
     if (s)
@@ -334,11 +310,11 @@ static void get_summary(struct tq__http_req *rq, const struct dash_params *p,
         (p->v[P_SINCE][0] && tq_time_parse(tq_str_c(p->v[P_SINCE]), &q.since_us, NULL)) ||
         (p->v[P_UNTIL][0] && tq_time_parse(tq_str_c(p->v[P_UNTIL]), &q.until_us, NULL)) ||
         (p->v[P_ZOOM][0] && !num_i64(p->v[P_ZOOM], 0, 22, &zoom))) {
-        dash_error(resp, 400, "bad bbox (W,S,E,N), since, until or zoom (0..22)");
+        tq__http_resp_json_error(resp, 400, "bad bbox (W,S,E,N), since, until or zoom (0..22)");
         return;
     }
     if (q.since_us && q.until_us && q.since_us >= q.until_us) {
-        dash_error(resp, 400, "since must come before until");
+        tq__http_resp_json_error(resp, 400, "since must come before until");
         return;
     }
     q.reader = reader;
@@ -379,12 +355,12 @@ static void get_summary(struct tq__http_req *rq, const struct dash_params *p,
     rc = tq_store_incidents_summary(rq->srv->taxii.store, &q, sum_cell_row, sum_bin_row, &s, &err);
     if (rc == TQ_ETOOBIG && s.overflow) {
         sum_state_cleanup(&s);
-        dash_error(resp, 400, "too many cells: zoom out or give a smaller bbox");
+        tq__http_resp_json_error(resp, 400, "too many cells: zoom out or give a smaller bbox");
         return;
     }
     if (rc) {
         sum_state_cleanup(&s);
-        dash_fail(resp, rc, &err);
+        tq__http_resp_json_fail(resp, rc, &err, "json api");
         return;
     }
     tq_buf_init(&b, DASH_ANSWER_MAX);
@@ -439,7 +415,7 @@ static void get_summary(struct tq__http_req *rq, const struct dash_params *p,
             tq_buf_append_c(&b, "]}}");
         }
     }
-    dash_answer(resp, 200, "application/json", &b);
+    tq__http_resp_json(resp, 200, &b);
     tq_buf_cleanup(&b);
     sum_state_cleanup(&s);
 }
@@ -542,11 +518,11 @@ static void get_feed(struct tq__http_req *rq, const struct dash_params *p,
     tq_rc rc;
 
     if (!feed_range(p, &q.since_us, &q.until_us)) {
-        dash_error(resp, 400, "bad since or until (RFC 3339, since before until)");
+        tq__http_resp_json_error(resp, 400, "bad since or until (RFC 3339, since before until)");
         return;
     }
     if (p->v[P_LIMIT][0] && !num_i64(p->v[P_LIMIT], 1, TQ_STORE_FEED_PAGE_MAX, &limit)) {
-        dash_error(resp, 400, "limit must be 1..500");
+        tq__http_resp_json_error(resp, 400, "limit must be 1..500");
         return;
     }
     q.limit = (size_t)limit;
@@ -556,19 +532,19 @@ static void get_feed(struct tq__http_req *rq, const struct dash_params *p,
         } else if (strcmp(p->v[P_DIRECTION], "out") == 0) {
             q.direction = TQ_FEED_OUT;
         } else {
-            dash_error(resp, 400, "direction must be in or out");
+            tq__http_resp_json_error(resp, 400, "direction must be in or out");
             return;
         }
     }
     if (strlen(p->v[P_Q]) > TQ_STORE_FEED_Q_MAX) {
-        dash_error(resp, 400, "q is longer than 128 bytes");
+        tq__http_resp_json_error(resp, 400, "q is longer than 128 bytes");
         return;
     }
     q.q = p->v[P_Q][0] ? p->v[P_Q] : NULL;
     q.partner = p->v[P_PARTNER][0] ? p->v[P_PARTNER] : NULL;
     if (p->v[P_NEXT][0]) {
         if (!feed_next_decode(p->v[P_NEXT], &q.cursor)) {
-            dash_error(resp, 400, "a malformed next");
+            tq__http_resp_json_error(resp, 400, "a malformed next");
             return;
         }
         q.has_cursor = true;
@@ -578,7 +554,7 @@ static void get_feed(struct tq__http_req *rq, const struct dash_params *p,
     tq_buf_append_c(&b, "{\"items\":[");
     rc = tq_store_feed(rq->srv->taxii.store, &q, feed_item, &fp, &more, &err);
     if (rc) {
-        dash_fail(resp, rc, &err);
+        tq__http_resp_json_fail(resp, rc, &err, "json api");
     } else {
         char next[160];
 
@@ -589,7 +565,7 @@ static void get_feed(struct tq__http_req *rq, const struct dash_params *p,
         } else {
             tq_buf_append_c(&b, "null}");
         }
-        dash_answer(resp, 200, "application/json", &b);
+        tq__http_resp_json(resp, 200, &b);
     }
     tq_buf_cleanup(&b);
 }
@@ -647,7 +623,7 @@ static void get_feed_histogram(struct tq__http_req *rq, const struct dash_params
 
     if (!feed_range(p, &since, &until) ||
         (p->v[P_BIN_S][0] && !num_i64(p->v[P_BIN_S], 60, 366 * 86400, &bin_s))) {
-        dash_error(resp, 400, "bad since, until (RFC 3339) or bin_s (60..31622400)");
+        tq__http_resp_json_error(resp, 400, "bad since, until (RFC 3339) or bin_s (60..31622400)");
         return;
     }
     if (!until)
@@ -655,20 +631,20 @@ static void get_feed_histogram(struct tq__http_req *rq, const struct dash_params
     if (!since)
         since = until - FEED_SPAN_DEFAULT_US;
     if (since >= until) {
-        dash_error(resp, 400, "since must come before until");
+        tq__http_resp_json_error(resp, 400, "since must come before until");
         return;
     }
     if (!bin_s)
         bin_s = bin_for_span((until - since) / 1000000);
     if ((until - since - 1) / (bin_s * 1000000) + 1 > SUMMARY_BINS_MAX * 4) {
-        dash_error(resp, 400, "too many bins: give a wider bin_s or a shorter span");
+        tq__http_resp_json_error(resp, 400, "too many bins: give a wider bin_s or a shorter span");
         return;
     }
     h.bins = (size_t)((until - since - 1) / (bin_s * 1000000) + 1);
     rc = tq_store_feed_histogram(rq->srv->taxii.store, reader, since, until, bin_s * 1000000,
                                  feed_bin, &h, &err);
     if (rc) {
-        dash_fail(resp, rc, &err);
+        tq__http_resp_json_fail(resp, rc, &err, "json api");
     } else {
         if (h.n)
             qsort(h.v, h.n, sizeof(*h.v), series_cmp);
@@ -688,7 +664,7 @@ static void get_feed_histogram(struct tq__http_req *rq, const struct dash_params
             tq_buf_append_c(&b, "]}");
         }
         tq_buf_append_c(&b, "]}");
-        dash_answer(resp, 200, "application/json", &b);
+        tq__http_resp_json(resp, 200, &b);
         tq_buf_cleanup(&b);
     }
     for (size_t i = 0; i < h.n; i++)
@@ -774,7 +750,7 @@ static void get_object(struct tq__http_req *rq, const char *id, struct tq__http_
 
     rc = object_latest(rq, id, &l, &err);
     if (rc == TQ_ENOTFOUND) {
-        dash_error(resp, 404, "no such object");
+        tq__http_resp_json_error(resp, 404, "no such object");
         return;
     }
     if (rc == TQ_OK)
@@ -819,9 +795,9 @@ static void get_object(struct tq__http_req *rq, const char *id, struct tq__http_
     }
     if (rc == TQ_OK) {
         tq_buf_append_c(&b, "]}");
-        dash_answer(resp, 200, "application/json", &b);
+        tq__http_resp_json(resp, 200, &b);
     } else {
-        dash_fail(resp, rc, &err);
+        tq__http_resp_json_fail(resp, rc, &err, "json api");
     }
     tq_buf_cleanup(&b);
     tq_partner_list_free(partners, n_partners);
@@ -845,14 +821,14 @@ static void get_proof(struct tq__http_req *rq, const char *id, const struct dash
     tq_rc rc;
 
     if (!rq->srv->audit || !rq->srv->log_signer) {
-        dash_error(resp, 404, "this server keeps no audit log");
+        tq__http_resp_json_error(resp, 404, "this server keeps no audit log");
         return;
     }
     /* The user must be able to read the object: the proof names its versions. */
     rc = object_latest(rq, id, &l, &err);
     tq_free(l.json);
     if (rc == TQ_ENOTFOUND) {
-        dash_error(resp, 404, "no such object");
+        tq__http_resp_json_error(resp, 404, "no such object");
         return;
     }
     if (rc == TQ_OK && !p->v[P_PARTNER][0])
@@ -872,9 +848,9 @@ static void get_proof(struct tq__http_req *rq, const char *id, const struct dash
     }
     tq_partner_list_free(partners, n_partners);
     if (rc == TQ_OK && shown == 0) {
-        dash_error(resp, 404, "the object was never released to that partner");
+        tq__http_resp_json_error(resp, 404, "the object was never released to that partner");
     } else if (rc) {
-        dash_fail(resp, rc, &err);
+        tq__http_resp_json_fail(resp, rc, &err, "json api");
     } else {
         /* The id is [a-z0-9-] and "--": safe inside the quoted file name. */
         snprintf(disp, sizeof(disp), "attachment; filename=\"%s.tlog-proof\"", id);
@@ -1071,9 +1047,9 @@ static void get_partners(struct tq__http_req *rq, const struct tq_store_reader *
     }
     if (rc == TQ_OK) {
         tq_buf_append_c(&b, "]}");
-        dash_answer(resp, 200, "application/json", &b);
+        tq__http_resp_json(resp, 200, &b);
     } else {
-        dash_fail(resp, rc, &err);
+        tq__http_resp_json_fail(resp, rc, &err, "json api");
     }
     tq_buf_cleanup(&b);
     tq_buf_cleanup(&wit);
@@ -1094,7 +1070,7 @@ static void get_alarms(struct tq__http_req *rq, struct tq__http_resp *resp)
 
     rc = tq_store_alarm_list(rq->srv->taxii.store, &v, &n, &err);
     if (rc) {
-        dash_fail(resp, rc, &err);
+        tq__http_resp_json_fail(resp, rc, &err, "json api");
         return;
     }
     tq_buf_init(&b, DASH_ANSWER_MAX);
@@ -1126,7 +1102,7 @@ static void get_alarms(struct tq__http_req *rq, struct tq__http_resp *resp)
     }
     tq_buf_printf(&b, "],\"unacknowledged\":%zu}", unacked);
     tq_store_alarm_list_free(v, n);
-    dash_answer(resp, 200, "application/json", &b);
+    tq__http_resp_json(resp, 200, &b);
     tq_buf_cleanup(&b);
 }
 
@@ -1158,29 +1134,29 @@ static void post_alarm_ack(struct tq__http_req *rq, const char *id_text, struct 
     tq_rc rc;
 
     if (!num_i64(id_text, 1, INT64_MAX, &id)) {
-        dash_error(resp, 404, "no such alarm");
+        tq__http_resp_json_error(resp, 404, "no such alarm");
         return;
     }
     rc = tq_store_alarm_ack(rq->srv->taxii.store, id, user, &err);
     if (rc == TQ_ENOTFOUND) {
-        dash_error(resp, 404, "no such alarm");
+        tq__http_resp_json_error(resp, 404, "no such alarm");
         return;
     }
     if (rc == TQ_EEXIST) {
-        dash_error(resp, 409, "already acknowledged");
+        tq__http_resp_json_error(resp, 409, "already acknowledged");
         return;
     }
     if (rc == TQ_OK)
         rc = audit_alarm_ack(rq, id, user, &err);
     if (rc) {
-        dash_fail(resp, rc, &err);
+        tq__http_resp_json_fail(resp, rc, &err, "json api");
         return;
     }
     tq_buf_init(&b, 1024);
     tq_buf_printf(&b, "{\"id\":%" PRId64 ",\"acked_by\":", id);
     json_str(&b, user);
     tq_buf_append_c(&b, "}");
-    dash_answer(resp, 200, "application/json", &b);
+    tq__http_resp_json(resp, 200, &b);
     tq_buf_cleanup(&b);
 }
 
@@ -1200,24 +1176,24 @@ bool tq__http_dash_complete(struct tq__http_req *rq, struct tq__http_resp *resp)
     if (!dash_route_params(path, plen, post, &allowed))
         return false;
     if (!tq__principal_user(&rq->who)) {
-        dash_error(resp, 403, "the dashboard's API serves users, not partner nodes");
+        tq__http_resp_json_error(resp, 403, "the dashboard's API serves users, not partner nodes");
         return true;
     }
     if (!tq__access_principal_key(&rq->who, key, sizeof(key))) {
-        dash_error(resp, 403, "not permitted");
+        tq__http_resp_json_error(resp, 403, "not permitted");
         return true;
     }
     reader.perm_key = key;
     p = tq_xmalloc(sizeof(*p));
     if (!dash_params_parse(rq->query, allowed, p, &why)) {
-        dash_error(resp, 400, why);
+        tq__http_resp_json_error(resp, 400, why);
         goto out;
     }
     if (post) {
         char id[24];
 
         if (plen - 11 >= sizeof(id)) {
-            dash_error(resp, 404, "no such alarm");
+            tq__http_resp_json_error(resp, 404, "no such alarm");
             goto out;
         }
         memcpy(id, path + 7, plen - 11);
@@ -1242,13 +1218,13 @@ bool tq__http_dash_complete(struct tq__http_req *rq, struct tq__http_resp *resp)
         if (proof)
             idl -= 6;
         if (idl == 0 || idl >= sizeof(id) || memchr(path + 8, '/', idl)) {
-            dash_error(resp, 404, "no such object");
+            tq__http_resp_json_error(resp, 404, "no such object");
             goto out;
         }
         memcpy(id, path + 8, idl);
         id[idl] = '\0';
         if (!tq_stix_id_valid(tq_str_c(id)))
-            dash_error(resp, 404, "no such object");
+            tq__http_resp_json_error(resp, 404, "no such object");
         else if (proof)
             get_proof(rq, id, p, resp);
         else

@@ -74,6 +74,19 @@ void tq__http_resp_json_error(struct tq__http_resp *r, unsigned status, const ch
     tq_buf_cleanup(&b);
 }
 
+void tq__http_resp_json_fail(struct tq__http_resp *r, tq_rc rc, const struct tq_err *err,
+                             const char *what)
+{
+    unsigned status = (unsigned)tq_rc_http_status(rc);
+
+    if (status >= 500) { /* store and server failures say no more than their class */
+        tq_log(TQ_LOG_ERROR, "http: %s: %s", what, err->msg);
+        tq__http_resp_json_error(r, status, tq_rc_str(rc));
+    } else {
+        tq__http_resp_json_error(r, status, err->msg[0] ? err->msg : tq_rc_str(rc));
+    }
+}
+
 void tq__http_resp_stream(struct tq__http_resp *r, tq__http_stream_cb cb, void *cls,
                           void (*free_cb)(void *cls))
 {

@@ -124,18 +124,6 @@ bool tq__http_screen_query_check(struct tq_str query, bool batch, const char **w
     return ok;
 }
 
-static void screen_fail(struct tq__http_resp *resp, tq_rc rc, const struct tq_err *err)
-{
-    unsigned status = (unsigned)tq_rc_http_status(rc);
-
-    if (status >= 500) { /* store failures say no more than their class */
-        tq_log(TQ_LOG_ERROR, "http: screen: %s", err->msg);
-        tq__http_resp_json_error(resp, status, tq_rc_str(rc));
-    } else {
-        tq__http_resp_json_error(resp, status, err->msg[0] ? err->msg : tq_rc_str(rc));
-    }
-}
-
 /* The query's options from p; false (400 sent) for a bad limit or min_score. */
 static bool query_of(const struct screen_params *p, struct tq_screening_query *q,
                      struct tq__http_resp *resp)
@@ -239,7 +227,7 @@ static void screen_complete(struct tq__http_req *rq, struct tq__http_resp *resp)
         return;
     rc = tq_screening_query(rq->srv->screening, &sr->q, &a, &err);
     if (rc) {
-        screen_fail(resp, rc, &err);
+        tq__http_resp_json_fail(resp, rc, &err, "screen");
         goto out;
     }
     audit_screen(rq, sr->q.list, 1, a.n_hits);
@@ -302,7 +290,7 @@ static void batch_complete(struct tq__http_req *rq, struct tq__http_resp *resp)
                             batch_row, &o, &sum, &err);
     if (rc) {
         tq_buf_cleanup(&b);
-        screen_fail(resp, rc, &err);
+        tq__http_resp_json_fail(resp, rc, &err, "screen");
         goto out;
     }
     audit_screen(rq, sr->q.list, sum.rows, sum.hits);

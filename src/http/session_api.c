@@ -29,36 +29,15 @@
 
 /* ---- answers ------------------------------------------------------------------------------ */
 
-static void answer_json(struct tq__http_resp *resp, unsigned status, struct tq_buf *b)
-{
-    resp->status = status;
-    resp->media_type = "application/json";
-    tq_buf_cleanup(&resp->body);
-    resp->body = *b;
-    tq_buf_init(b, 0);
-}
-
-static void answer_error(struct tq__http_resp *resp, unsigned status, const char *what)
-{
-    struct tq_buf b;
-
-    tq_buf_init(&b, 4096);
-    tq_buf_append_c(&b, "{\"error\":");
-    tq_buf_append_json_str(&b, what, strlen(what));
-    tq_buf_append_c(&b, "}");
-    answer_json(resp, status, &b);
-    tq_buf_cleanup(&b);
-}
-
 static void answer_rc(struct tq__http_resp *resp, tq_rc rc, const struct tq_err *err)
 {
     tq_log(TQ_LOG_ERROR, "http: session: %s", err->msg);
-    answer_error(resp, (unsigned)tq_rc_http_status(rc), tq_rc_str(rc));
+    tq__http_resp_json_error(resp, (unsigned)tq_rc_http_status(rc), tq_rc_str(rc));
 }
 
 static void session_refusal(struct tq__http_req *rq, struct tq__http_resp *resp)
 {
-    answer_error(resp, (unsigned)rq->err_status, rq->err_desc);
+    tq__http_resp_json_error(resp, (unsigned)rq->err_status, rq->err_desc);
 }
 
 /* A "session" event in the audit log: who and what happened; never a secret. */
@@ -228,7 +207,7 @@ static void login(struct tq__http_req *rq, struct tq__http_resp *resp)
     rc = tq_web_login_parse((struct tq_str){rq->body.ptr, rq->body.len}, user, cred.secret, &err);
     if (rc) {
         tq__access_cred_wipe(&cred);
-        answer_error(resp, 400, err.msg);
+        tq__http_resp_json_error(resp, 400, err.msg);
         return;
     }
     tq__http_client_addr(rq, addr);
@@ -239,7 +218,7 @@ static void login(struct tq__http_req *rq, struct tq__http_resp *resp)
         snprintf(ra, sizeof(ra), "%u", retry_s);
         tq__http_resp_header(resp, "Retry-After", ra);
         audit_session(rq, user, "throttled");
-        answer_error(resp, 429, "too many failed sign-ins: try again later");
+        tq__http_resp_json_error(resp, 429, "too many failed sign-ins: try again later");
         return;
     }
     cred.scheme = TQ_AUTH_BASIC;
@@ -250,7 +229,7 @@ static void login(struct tq__http_req *rq, struct tq__http_resp *resp)
     if (rc == TQ_EAUTH) {
         tq_web_throttle_fail(srv->throttle, user, addr, now_us);
         audit_session(rq, user, "failed");
-        answer_error(resp, 401, BAD_LOGIN);
+        tq__http_resp_json_error(resp, 401, BAD_LOGIN);
         return;
     }
     if (rc) {
@@ -272,7 +251,7 @@ static void login(struct tq__http_req *rq, struct tq__http_resp *resp)
     tq_buf_init(&b, 4096);
     (void)tq__principal_set(&rq->who, TQ_PRINCIPAL_USER, name);
     (void)session_json(rq, &s, false, &b, &err);
-    answer_json(resp, 200, &b);
+    tq__http_resp_json(resp, 200, &b);
     tq_buf_cleanup(&b);
     tq_log(TQ_LOG_INFO, "http: session started user=%s", name);
 }
@@ -284,12 +263,12 @@ static void not_signed_in(struct tq__http_req *rq, struct tq__http_resp *resp)
     struct tq_buf b;
 
     if (rq->method == TQ_METHOD_DELETE) {
-        answer_error(resp, 401, "not signed in");
+        tq__http_resp_json_error(resp, 401, "not signed in");
         return;
     }
     tq_buf_init(&b, 64);
     tq_buf_append_c(&b, "{\"user\":null}");
-    answer_json(resp, 200, &b);
+    tq__http_resp_json(resp, 200, &b);
     tq_buf_cleanup(&b);
 }
 
@@ -322,7 +301,7 @@ static void current(struct tq__http_req *rq, struct tq__http_resp *resp)
         const char *h = tq__http_req_header(rq, "X-CSRF-Token", &len);
 
         if (!h || len != strlen(s.csrf) || !tq_secret_eq(h, s.csrf, len)) {
-            answer_error(resp, 403, "missing or wrong X-CSRF-Token");
+            tq__http_resp_json_error(resp, 403, "missing or wrong X-CSRF-Token");
             return;
         }
         rc = tq_web_session_end(rq->srv->taxii.store, tok, NULL, &err);
@@ -340,7 +319,7 @@ static void current(struct tq__http_req *rq, struct tq__http_resp *resp)
     if (rc)
         answer_rc(resp, rc, &err);
     else
-        answer_json(resp, 200, &b);
+        tq__http_resp_json(resp, 200, &b);
     tq_buf_cleanup(&b);
 }
 
@@ -382,7 +361,7 @@ static void config_complete(struct tq__http_req *rq, struct tq__http_resp *resp)
     else
         tq_buf_append_c(&b, "null");
     tq_buf_append_c(&b, ",\"languages\":[\"ar\",\"en\"]}");
-    answer_json(resp, 200, &b);
+    tq__http_resp_json(resp, 200, &b);
     tq_buf_cleanup(&b);
 }
 
