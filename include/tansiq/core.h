@@ -128,6 +128,8 @@ tq_rc tq_buf_append_c(struct tq_buf *b, const char *s);
 tq_rc tq_buf_printf(struct tq_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Append s as a JSON string literal, quotes included. */
 tq_rc tq_buf_append_json_str(struct tq_buf *b, const char *s, size_t len);
+/* Append the C string s as a JSON string literal, or null when s is NULL. */
+tq_rc tq_buf_append_json_cstr(struct tq_buf *b, const char *s);
 /* Append the padded standard base64 of n bytes (tq_base64_encode); on failure b is unchanged. */
 tq_rc tq_buf_append_base64(struct tq_buf *b, const void *in, size_t n);
 /* Hand the buffer's memory to the caller (free with tq_free); b is left empty. */

@@ -151,6 +151,11 @@ tq_rc tq_buf_append_json_str(struct tq_buf *b, const char *s, size_t len)
     return rc;
 }
 
+tq_rc tq_buf_append_json_cstr(struct tq_buf *b, const char *s)
+{
+    return s ? tq_buf_append_json_str(b, s, strlen(s)) : tq_buf_append_c(b, "null");
+}
+
 char *tq_buf_take(struct tq_buf *b, size_t *len_out)
 {
     char *p;

@@ -395,10 +395,7 @@ static tq_rc seen_row(void *ud, const struct tq_store_sighting *s)
     tq_buf_append_json_str(b, s->type ? s->type : "", strlen(s->type ? s->type : ""));
     tq_buf_printf(b, ",\"collection\":\"%s\",\"date_added\":\"%s\",\"source\":", s->collection_id,
                   at);
-    if (s->origin)
-        tq_buf_append_json_str(b, s->origin, strlen(s->origin));
-    else
-        tq_buf_append_c(b, "null");
+    tq_buf_append_json_cstr(b, s->origin);
     return tq_buf_append_c(b, "}");
 }
 

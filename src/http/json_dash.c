@@ -167,14 +167,6 @@ static void dash_answer(struct tq__http_resp *resp, unsigned status, const char 
     tq_buf_init(body, 0);
 }
 
-static void json_str(struct tq_buf *b, const char *s)
-{
-    if (s)
-        tq_buf_append_json_str(b, s, strlen(s));
-    else
-        tq_buf_append_c(b, "null");
-}
-
 static void json_time(struct tq_buf *b, int64_t us)
 {
     char t[TQ_TIME_STR_MAX];
@@ -374,7 +366,7 @@ static void get_summary(struct tq__http_req *rq, const struct dash_params *p,
                       (double)c->sum_lat / (double)c->count / 1e7, c->count);
         for (size_t k = 0; k < c->n_kinds; k++) {
             tq_buf_append_c(&b, k ? "," : "");
-            json_str(&b, c->kinds[k].kind);
+            tq_buf_append_json_cstr(&b, c->kinds[k].kind);
             tq_buf_printf(&b, ":%" PRId64, c->kinds[k].count);
         }
         tq_buf_append_c(&b, "}}");
@@ -480,17 +472,17 @@ static tq_rc feed_item(void *ud, const struct tq_store_feed_item *it)
     json_time(fp->b, it->key.at_us);
     tq_buf_printf(fp->b,
                   ",\"direction\":\"%s\",\"partner\":", it->key.dir == TQ_FEED_OUT ? "out" : "in");
-    json_str(fp->b, it->partner);
+    tq_buf_append_json_cstr(fp->b, it->partner);
     tq_buf_append_c(fp->b, ",\"collection\":");
-    json_str(fp->b, it->collection);
+    tq_buf_append_json_cstr(fp->b, it->collection);
     tq_buf_append_c(fp->b, ",\"id\":");
-    json_str(fp->b, it->id);
+    tq_buf_append_json_cstr(fp->b, it->id);
     tq_buf_append_c(fp->b, ",\"type\":");
-    json_str(fp->b, it->type);
+    tq_buf_append_json_cstr(fp->b, it->type);
     tq_buf_append_c(fp->b, ",\"name\":");
-    json_str(fp->b, it->name);
+    tq_buf_append_json_cstr(fp->b, it->name);
     tq_buf_append_c(fp->b, ",\"tlp\":");
-    json_str(fp->b, it->tlp ? tq_tlp_name((enum tq_tlp)it->tlp) : NULL);
+    tq_buf_append_json_cstr(fp->b, it->tlp ? tq_tlp_name((enum tq_tlp)it->tlp) : NULL);
     tq_buf_append_c(fp->b, "}");
     fp->last = it->key;
     return TQ_OK;
@@ -657,7 +649,7 @@ static void get_feed_histogram(struct tq__http_req *rq, const struct dash_params
         for (size_t i = 0; i < h.n; i++) {
             tq_buf_printf(&b, "%s{\"direction\":\"%s\",\"partner\":", i ? "," : "",
                           h.v[i].dir == TQ_FEED_OUT ? "out" : "in");
-            json_str(&b, h.v[i].partner);
+            tq_buf_append_json_cstr(&b, h.v[i].partner);
             tq_buf_append_c(&b, ",\"counts\":[");
             for (size_t k = 0; k < h.bins; k++)
                 tq_buf_printf(&b, "%s%" PRId64, k ? "," : "", h.v[i].counts[k]);
@@ -764,17 +756,17 @@ static void get_object(struct tq__http_req *rq, const char *id, struct tq__http_
         tq_buf_append_c(&b, "{\"object\":");
         tq_buf_append_c(&b, l.json);
         tq_buf_append_c(&b, ",\"collection\":{\"id\":");
-        json_str(&b, l.collection);
+        tq_buf_append_json_cstr(&b, l.collection);
         tq_buf_append_c(&b, ",\"alias\":");
-        json_str(&b, coll.alias);
+        tq_buf_append_json_cstr(&b, coll.alias);
         tq_buf_append_c(&b, ",\"title\":");
-        json_str(&b, coll.title);
+        tq_buf_append_json_cstr(&b, coll.title);
         tq_buf_append_c(&b, "},\"source\":");
-        json_str(&b, vi.facts.origin);
+        tq_buf_append_json_cstr(&b, vi.facts.origin);
         tq_buf_append_c(&b, ",\"date_added\":");
         json_time(&b, l.date_added_us);
         tq_buf_append_c(&b, ",\"tlp\":");
-        json_str(&b, vi.facts.tlp ? tq_tlp_name((enum tq_tlp)vi.facts.tlp) : NULL);
+        tq_buf_append_json_cstr(&b, vi.facts.tlp ? tq_tlp_name((enum tq_tlp)vi.facts.tlp) : NULL);
         tq_buf_append_c(&b, ",\"released_to\":[");
     }
     /* The same words as `tansiq explain`: one call per partner, on the version shown. */
@@ -786,9 +778,9 @@ static void get_object(struct tq__http_req *rq, const char *id, struct tq__http_
                                &why, &err);
         if (rc == TQ_OK) {
             tq_buf_append_c(&b, i ? ",{\"partner\":" : "{\"partner\":");
-            json_str(&b, partners[i].name);
+            tq_buf_append_json_cstr(&b, partners[i].name);
             tq_buf_printf(&b, ",\"released\":%s,\"why\":", released ? "true" : "false");
-            json_str(&b, why ? why : "");
+            tq_buf_append_json_cstr(&b, why ? why : "");
             tq_buf_append_c(&b, "}");
         }
         tq_free(why);
@@ -907,7 +899,7 @@ static bool node_checkpoint(void *ud, uint64_t size, int64_t at_us, const char *
             continue;
         memcpy(nl->seen[nl->n_seen], name, nl_len + 1);
         tq_buf_append_c(nl->witnesses, nl->n_seen++ ? ",{\"name\":" : "{\"name\":");
-        json_str(nl->witnesses, name);
+        tq_buf_append_json_cstr(nl->witnesses, name);
         tq_buf_printf(nl->witnesses, ",\"cosigned_size\":%" PRIu64 ",\"time\":", size);
         json_time(nl->witnesses, at_us);
         tq_buf_append_c(nl->witnesses, "}");
@@ -958,7 +950,7 @@ static tq_rc partner_sync_state(struct tq_store *store, const char *partner, str
         tq_buf_append_c(b, ",\"last_sync\":");
         json_time(b, at);
         tq_buf_printf(b, ",\"sync_state\":\"%s\",\"sync_error\":", state);
-        json_str(b, why);
+        tq_buf_append_json_cstr(b, why);
     }
     tq_free(v);
     return rc;
@@ -995,7 +987,7 @@ static void get_partners(struct tq__http_req *rq, const struct tq_store_reader *
 
         (void)tq_store_audit_size(store, &size, NULL);
         tq_buf_append_c(&b, "{\"node\":{\"origin\":");
-        json_str(&b, nl.origin[0] ? nl.origin : NULL);
+        tq_buf_append_json_cstr(&b, nl.origin[0] ? nl.origin : NULL);
         tq_buf_printf(
             &b,
             ",\"log_size\":%" PRIu64 ",\"checkpoint_size\":%" PRIu64 ",\"checkpoint_time\":", size,
@@ -1018,11 +1010,11 @@ static void get_partners(struct tq__http_req *rq, const struct tq_store_reader *
             if (strcmp(ws[k].partner, pa->name) == 0 && (!w || ws[k].at_us > w->at_us))
                 w = &ws[k];
         tq_buf_append_c(&b, i ? ",{\"name\":" : "{\"name\":");
-        json_str(&b, pa->name);
+        tq_buf_append_json_cstr(&b, pa->name);
         tq_buf_append_c(&b, ",\"title\":");
-        json_str(&b, pa->name);
+        tq_buf_append_json_cstr(&b, pa->name);
         tq_buf_append_c(&b, ",\"taxii_url\":");
-        json_str(&b, pa->taxii_url);
+        tq_buf_append_json_cstr(&b, pa->taxii_url);
         tq_buf_append_c(&b, ",\"added\":");
         json_time(&b, pa->added_us);
         if (rc == TQ_OK)
@@ -1036,7 +1028,7 @@ static void get_partners(struct tq__http_req *rq, const struct tq_store_reader *
         tq_buf_append_c(&b, ",\"cosigned\":");
         if (w) {
             tq_buf_printf(&b, "{\"origin\":");
-            json_str(&b, w->origin);
+            tq_buf_append_json_cstr(&b, w->origin);
             tq_buf_printf(&b, ",\"size\":%" PRIu64 ",\"time\":", w->size);
             json_time(&b, w->at_us);
             tq_buf_append_c(&b, "}");
@@ -1083,19 +1075,19 @@ static void get_alarms(struct tq__http_req *rq, struct tq__http_resp *resp)
         tq_buf_printf(&b, "%s{\"id\":%" PRId64 ",\"time\":", i + 1 < n ? "," : "", a->id);
         json_time(&b, a->at_us);
         tq_buf_append_c(&b, ",\"partner\":");
-        json_str(&b, a->partner);
+        tq_buf_append_json_cstr(&b, a->partner);
         tq_buf_append_c(&b, ",\"origin\":");
-        json_str(&b, a->origin);
+        tq_buf_append_json_cstr(&b, a->origin);
         tq_buf_append_c(&b, ",\"reason\":");
-        json_str(&b, a->reason);
+        tq_buf_append_json_cstr(&b, a->reason);
         tq_buf_append_c(&b, ",\"old_checkpoint\":");
-        json_str(&b, a->old_note);
+        tq_buf_append_json_cstr(&b, a->old_note);
         tq_buf_append_c(&b, ",\"new_checkpoint\":");
-        json_str(&b, a->new_note);
+        tq_buf_append_json_cstr(&b, a->new_note);
         tq_buf_append_c(&b, ",\"proof\":");
-        json_str(&b, a->proof);
+        tq_buf_append_json_cstr(&b, a->proof);
         tq_buf_append_c(&b, ",\"acked_by\":");
-        json_str(&b, a->acked_by);
+        tq_buf_append_json_cstr(&b, a->acked_by);
         tq_buf_append_c(&b, ",\"acked_at\":");
         json_time(&b, a->acked_us);
         tq_buf_append_c(&b, "}");
@@ -1154,7 +1146,7 @@ static void post_alarm_ack(struct tq__http_req *rq, const char *id_text, struct 
     }
     tq_buf_init(&b, 1024);
     tq_buf_printf(&b, "{\"id\":%" PRId64 ",\"acked_by\":", id);
-    json_str(&b, user);
+    tq_buf_append_json_cstr(&b, user);
     tq_buf_append_c(&b, "}");
     tq__http_resp_json(resp, 200, &b);
     tq_buf_cleanup(&b);

@@ -252,10 +252,7 @@ static tq_rc batch_row(void *ud, const struct tq_screening_row *row)
 
     tq_buf_printf(b, "%s{\"row\":%zu,\"line\":%zu,\"id\":", row->row > 1 ? "," : "", row->row,
                   row->line);
-    if (row->id)
-        tq_buf_append_json_str(b, row->id, strlen(row->id));
-    else
-        tq_buf_append_c(b, "null");
+    tq_buf_append_json_cstr(b, row->id);
     if (row->answer) {
         tq_buf_append_c(b, ",\"result\":");
         tq_screening_answer_json(row->answer, false, b);

@@ -644,14 +644,6 @@ static const char *effect(int e)
     return e > 0 ? "agrees" : e < 0 ? "conflicts" : "unknown";
 }
 
-static void json_str_or_null(struct tq_buf *b, const char *s)
-{
-    if (s)
-        tq_buf_append_json_str(b, s, strlen(s));
-    else
-        tq_buf_append_c(b, "null");
-}
-
 tq_rc tq_screening_answer_json(const struct tq_screening_answer *a, bool with_query,
                                struct tq_buf *out)
 {
@@ -660,7 +652,7 @@ tq_rc tq_screening_answer_json(const struct tq_screening_answer *a, bool with_qu
         tq_buf_append_c(out, "\"query\":{\"normal\":");
         tq_buf_append_json_str(out, a->query.ascii, strlen(a->query.ascii));
         tq_buf_printf(out, ",\"birth_year\":%d,\"country\":", a->facts.birth_year);
-        json_str_or_null(out, a->facts.country[0] ? a->facts.country : NULL);
+        tq_buf_append_json_cstr(out, a->facts.country[0] ? a->facts.country : NULL);
         tq_buf_append_c(out, "},");
     }
     tq_buf_printf(out, "\"lists\":%zu,\"hits\":[", a->lists);
@@ -677,9 +669,9 @@ tq_rc tq_screening_answer_json(const struct tq_screening_answer *a, bool with_qu
         tq_buf_printf(out, ",\"quality\":\"%s\",\"primary\":", tq_watch_quality_str(h->quality));
         tq_buf_append_json_str(out, h->primary, strlen(h->primary));
         tq_buf_append_c(out, ",\"dob\":");
-        json_str_or_null(out, h->dob);
+        tq_buf_append_json_cstr(out, h->dob);
         tq_buf_append_c(out, ",\"nationality\":");
-        json_str_or_null(out, h->nationality);
+        tq_buf_append_json_cstr(out, h->nationality);
         tq_buf_printf(out, ",\"score\":%.4f,\"explain\":", h->score);
         mark = out->len;
         if (tq_screen_explain_json(&a->query, &h->matched, &h->result, out) == TQ_OK &&

@@ -40,6 +40,10 @@ static void buf_json_escapes(void **state)
     tq_buf_init(&b, 1024);
     assert_int_equal(tq_buf_append_json_str(&b, "a\"b\\c\n\x01/é", 10), TQ_OK);
     assert_string_equal(b.ptr, "\"a\\\"b\\\\c\\n\\u0001/é\"");
+    tq_buf_reset(&b);
+    assert_int_equal(tq_buf_append_json_cstr(&b, NULL), TQ_OK);
+    assert_int_equal(tq_buf_append_json_cstr(&b, "<x>\""), TQ_OK);
+    assert_string_equal(b.ptr, "null\"<x>\\\"\"");
     tq_buf_cleanup(&b);
 }
 
