@@ -20,6 +20,8 @@
 #include <string.h>
 
 #include "tansiq/screen.h"
+#include "tansiq/watchlist.h"
+#include "tansiq/watchlist_store.h"
 
 #define WATCHMAN_US_PER_PAIR 5.0
 
@@ -117,48 +119,37 @@ static void latency(const char *what, struct tq_screen_index *idx, char **querie
     tq_free(t);
 }
 
-static char *un_names(size_t *n_out, char ***names_out)
+/* Every name of the shared UN list as the node reads it (tq_watchlist_parse_un), or none. */
+static void un_names(size_t *n_out, char ***names_out)
 {
     const char *dir = getenv("TANSIQ_TESTDATA");
     char path[1024];
+    struct tq_watch_entry *e = NULL;
     struct tq_buf b;
     struct tq_err err;
-    static const char *const tags[] = {"FIRST_NAME", "ALIAS_NAME", "NAME_ORIGINAL_SCRIPT"};
     char **v = NULL;
-    size_t n = 0, cap = 0;
+    size_t n = 0, n_e = 0;
 
+    *n_out = 0;
+    *names_out = NULL;
     snprintf(path, sizeof(path), "%s/sanctions/un-sc-consolidated-2024-09-26.shared.xml",
              dir && *dir ? dir : "../shared/data");
     tq_buf_init(&b, 64u << 20);
-    if (tq_file_read(path, 64u << 20, &b, &err)) {
-        printf("screen: %s absent, UN list figures skipped\n", path);
+    if (tq_file_read(path, 64u << 20, &b, &err) ||
+        tq_watchlist_parse_un((struct tq_str){b.ptr, b.len}, NULL, &e, &n_e, &err)) {
+        printf("screen: %s: %s; UN list figures skipped\n", path, err.msg);
         tq_buf_cleanup(&b);
-        *n_out = 0;
-        return NULL;
+        return;
     }
-    for (size_t k = 0; k < 3; k++) {
-        char open[64], close[64];
-        const char *p = b.ptr, *end = b.ptr + b.len;
-
-        snprintf(open, sizeof(open), "<%s>", tags[k]);
-        snprintf(close, sizeof(close), "</%s>", tags[k]);
-        while ((p = memmem(p, (size_t)(end - p), open, strlen(open)))) {
-            const char *s = p + strlen(open),
-                       *e = memmem(s, (size_t)(end - s), close, strlen(close));
-
-            if (!e)
-                break;
-            if (n == cap) {
-                cap = cap ? 2 * cap : 4096;
-                v = tq_xrealloc(v, cap * sizeof(*v));
-            }
-            v[n++] = tq_xstrndup(s, (size_t)(e - s));
-            p = e;
+    tq_buf_cleanup(&b);
+    for (size_t i = 0; i < n_e; i++)
+        for (size_t k = 0; k < e[i].n_names; k++) {
+            v = tq_xrealloc(v, (n + 1) * sizeof(*v));
+            v[n++] = tq_xstrdup(e[i].names[k].name);
         }
-    }
+    tq_watch_entries_free(e, n_e);
     *names_out = v;
     *n_out = n;
-    return b.ptr ? tq_buf_take(&b, NULL) : NULL;
 }
 
 int main(void)
@@ -170,10 +161,10 @@ int main(void)
     struct tq_err err;
     char **un = NULL, **syn, **q;
     size_t n_un = 0, nq;
-    char *text = un_names(&n_un, &un);
     int64_t t0, t1;
 
     /* (1a) the UN list */
+    un_names(&n_un, &un);
     if (n_un) {
         ent = tq_xcalloc(n_un, sizeof(*ent));
         for (size_t i = 0; i < n_un; i++)
@@ -222,7 +213,12 @@ int main(void)
         q[i] = tq_xstrdup(syn[rnd() % big]);
         misspell(q[i]);
     }
-    latency("1,000,000 synthetic names", idx, q, nq);
+    {
+        char what[64];
+
+        snprintf(what, sizeof(what), "%zu synthetic names", big);
+        latency(what, idx, q, nq);
+    }
     tq_screen_index_free(idx);
 
     /* (2) cost per name pair */
@@ -284,6 +280,5 @@ int main(void)
     for (size_t i = 0; i < n_un; i++)
         tq_free(un[i]);
     tq_free(un);
-    tq_free(text);
     return 0;
 }
